@@ -1,0 +1,139 @@
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import type { Router } from '../../router/router.js';
+import { InvalidContextError } from '../../routing/context.js';
+import type { Decision, RoutingContext } from '../../routing/types.js';
+import {
+  type EnvironmentOptions,
+  EXIT,
+  routerFor,
+  UsageError,
+  withEnvironmentOptions,
+} from '../shared.js';
+
+interface ContextOptions extends EnvironmentOptions {
+  user?: string;
+  session?: string;
+  query?: string;
+  queryType?: string;
+  region?: string;
+  complexity?: string;
+  json?: boolean;
+  input?: string;
+}
+
+function withContextOptions(command: Command): Command {
+  return withEnvironmentOptions(command)
+    .option('--user <id>', 'user id (the bucket is hashed from it)')
+    .option('--session <id>', 'session id (used when there is no user id)')
+    .option('--query <text>', 'query text')
+    .option('--query-type <type>', 'query type, for query_type rules')
+    .option('--region <region>', 'region, for geographic routing')
+    .option('--complexity <n>', 'query complexity score')
+    .option('--json', 'print JSON');
+}
+
+function contextFrom(options: ContextOptions): RoutingContext {
+  if (options.user === undefined && options.session === undefined) {
+    throw new UsageError('give --user or --session (or --input FILE for many contexts)');
+  }
+  let queryComplexity: number | undefined;
+  if (options.complexity !== undefined) {
+    queryComplexity = Number(options.complexity);
+    if (!Number.isFinite(queryComplexity) || queryComplexity < 0) {
+      throw new UsageError(
+        `--complexity must be a number of at least 0, got ${JSON.stringify(options.complexity)}`,
+      );
+    }
+  }
+  return {
+    userId: options.user,
+    sessionId: options.session,
+    queryText: options.query,
+    queryType: options.queryType,
+    region: options.region,
+    queryComplexity,
+  };
+}
+
+/** One decision as a product owner reads it. */
+export function describeDecision(decision: Decision): string {
+  const bucket =
+    decision.bucket === null
+      ? ''
+      : `, bucket ${decision.bucket.toFixed(4)} vs ${decision.rolloutPercentage} %`;
+  return `${decision.backend} (reason ${decision.reason}, cohort ${decision.cohort ?? 'none'}${bucket}, config ${decision.configVersion})`;
+}
+
+/** `flagroute decide` and `flagroute explain`. */
+export function decideCommands(program: Command): void {
+  withContextOptions(
+    program.command('decide').description('decide one query, or one per JSON line with --input'),
+  )
+    .option(
+      '--input <file>',
+      'read one JSON context per line from FILE (- for stdin); print one decision per line',
+    )
+    .action(async (options: ContextOptions) => {
+      if (options.input !== undefined) {
+        const router = await routerFor(options);
+        process.exitCode = await decideStream(router, options.input);
+        await router.close();
+        return;
+      }
+      const context = contextFrom(options);
+      const router = await routerFor(options);
+      const decision = await router.decide(context);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(decision)}\n` : `${describeDecision(decision)}\n`,
+      );
+      await router.close();
+    });
+
+  withContextOptions(
+    program.command('explain').description('show the decision tree step by step for one query'),
+  ).action(async (options: ContextOptions) => {
+    const context = contextFrom(options);
+    const router = await routerFor(options);
+    const { decision, steps } = await router.explain(context);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ decision, steps }, null, 2)}\n`);
+    } else {
+      const lines = [`environment ${decision.environment} (config ${decision.configVersion})`];
+      for (const step of steps)
+        lines.push(`  ${step.outcome === 'taken' ? '->' : 'ok'} ${step.step}: ${step.detail}`);
+      lines.push(`decision: ${describeDecision(decision)}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    await router.close();
+  });
+}
+
+async function decideStream(router: Router, input: string): Promise<number> {
+  const stream = input === '-' ? process.stdin : createReadStream(input);
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  let failures = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === '') continue;
+    let output: string;
+    try {
+      const context = JSON.parse(line) as RoutingContext;
+      output = JSON.stringify({ line: lineNumber, ...(await router.decide(context)) });
+    } catch (error) {
+      failures += 1;
+      const message =
+        error instanceof SyntaxError
+          ? `malformed JSON: ${error.message}`
+          : error instanceof InvalidContextError
+            ? error.message
+            : String(error);
+      output = JSON.stringify({ line: lineNumber, error: message });
+    }
+    if (!process.stdout.write(`${output}\n`)) await once(process.stdout, 'drain');
+  }
+  return failures === 0 ? EXIT.ok : EXIT.failure;
+}

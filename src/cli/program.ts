@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
+import { decideCommands } from './commands/decide.js';
+import { simulateCommand } from './commands/simulate.js';
+import { validateCommand } from './commands/validate.js';
+
+/** The `flagroute` command line: every command, with `--help` on each. */
+export function buildProgram(): Command {
+  const program = new Command('flagroute')
+    .description('route queries between LightRAG (candidate) and Perplexity (fallback), safely')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  validateCommand(program);
+  configCommand(program);
+  decideCommands(program);
+  simulateCommand(program);
+  return program;
+}

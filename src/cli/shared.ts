@@ -1,0 +1,61 @@
+import { type Command, Option } from 'commander';
+import { type ConfigIssue, formatIssue } from '../config/issues.js';
+import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
+import { createLogger } from '../logging.js';
+import { createRouter, type Router } from '../router/router.js';
+
+/** Exit codes of every command. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Options shared by the commands that load one environment. */
+export interface EnvironmentOptions {
+  env: string;
+  configDir: string;
+}
+
+/** Adds `--env` and `--config-dir` to a command. */
+export function withEnvironmentOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--env <name>',
+        'environment to load (default: $FLAGROUTE_ENV, else development)',
+      ).default(process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT, '$FLAGROUTE_ENV or development'),
+    )
+    .option('--config-dir <dir>', 'directory holding environments/ and rules/', '.');
+}
+
+/** Prints issues, one `file:line:column: message` a line, on stderr. */
+export function printIssues(issues: readonly ConfigIssue[]): void {
+  for (const issue of issues) process.stderr.write(`${formatIssue(issue)}\n`);
+}
+
+/** A router for a command: quiet logs (warnings and worse on stderr), no file watching. */
+export async function routerFor(
+  options: EnvironmentOptions,
+  logLevel: 'warn' | 'info' = 'warn',
+): Promise<Router> {
+  return createRouter({
+    configDir: options.configDir,
+    environment: options.env,
+    logger: createLogger(logLevel),
+  });
+}
+
+/** Parses a whole number option, or throws a usage error naming the flag. */
+export function positiveInteger(flag: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) {
+      throw new UsageError(
+        `${flag} must be a whole number of at least 1, got ${JSON.stringify(value)}`,
+      );
+    }
+    return parsed;
+  };
+}
+
+/** A mistake in how a command was called. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}

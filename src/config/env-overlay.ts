@@ -1,0 +1,140 @@
+import type { ConfigIssue } from './issues.js';
+import { describeAllowed, schemaIssues } from './schema-errors.js';
+import { settingSchema, settingValidator, validators } from './schemas.js';
+import type { RuleFileContent } from './types.js';
+
+/** The `LIGHTRAG_*` variables and the environment-file key each one overrides. */
+export const SETTING_VARIABLES = {
+  LIGHTRAG_INTEGRATION_ENABLED: 'integration_enabled',
+  LIGHTRAG_ROLLOUT_PERCENTAGE: 'rollout_percentage',
+  LIGHTRAG_ENABLE_AB_TESTING: 'enable_ab_testing',
+  LIGHTRAG_ENABLE_CIRCUIT_BREAKER: 'enable_circuit_breaker',
+  LIGHTRAG_CIRCUIT_BREAKER_FAILURE_THRESHOLD: 'circuit_breaker_threshold',
+  LIGHTRAG_CIRCUIT_BREAKER_RECOVERY_TIMEOUT: 'circuit_breaker_recovery_timeout',
+  LIGHTRAG_ENABLE_QUALITY_METRICS: 'enable_quality_metrics',
+  LIGHTRAG_MIN_QUALITY_THRESHOLD: 'min_quality_threshold',
+  LIGHTRAG_USER_HASH_SALT: 'user_hash_salt',
+  LIGHTRAG_FORCE_USER_COHORT: 'force_user_cohort',
+  LIGHTRAG_ENABLE_CONDITIONAL_ROUTING: 'enable_conditional_routing',
+  LIGHTRAG_LOG_LEVEL: 'log_level',
+  LIGHTRAG_ENABLE_DETAILED_LOGGING: 'enable_detailed_logging',
+} as const;
+
+/** Variables holding JSON that replaces the rules of the rule files. */
+export const RULE_VARIABLES = {
+  LIGHTRAG_ROUTING_RULES: 'routing_rules',
+  LIGHTRAG_GEOGRAPHIC_ROUTING: 'geographic_routing',
+} as const;
+
+/** A name of a `LIGHTRAG_*` variable flagroute reads. */
+export type SettingVariable = keyof typeof SETTING_VARIABLES | keyof typeof RULE_VARIABLES;
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const NULL_WORDS = new Set(['', 'null', 'none']);
+
+/** What the variables say, parsed and checked. */
+export interface EnvironmentOverlay {
+  /** Setting key -> value and the variable it came from. */
+  settings: Map<string, { value: unknown; variable: string }>;
+  /** Rule sections replaced by a variable. */
+  rules: Partial<Record<keyof RuleFileContent, { value: unknown; variable: string }>>;
+  issues: ConfigIssue[];
+}
+
+function variableIssue(variable: string, raw: string, message: string): ConfigIssue {
+  return {
+    code: 'INVALID_ENV_VAR',
+    file: null,
+    line: null,
+    column: null,
+    variable,
+    pointer: '',
+    message: `${JSON.stringify(raw)} ${message}`,
+  };
+}
+
+function parseByType(raw: string, key: string): { ok: true; value: unknown } | { ok: false } {
+  const schema = settingSchema(key);
+  const trimmed = raw.trim();
+  const lower = trimmed.toLowerCase();
+  if (schema?.type === 'boolean') {
+    if (TRUE_WORDS.has(lower)) return { ok: true, value: true };
+    if (FALSE_WORDS.has(lower)) return { ok: true, value: false };
+    return { ok: false };
+  }
+  if (schema?.type === 'number' || schema?.type === 'integer') {
+    if (trimmed === '' || !Number.isFinite(Number(trimmed))) return { ok: false };
+    return { ok: true, value: Number(trimmed) };
+  }
+  if (schema?.enum) {
+    if (schema.enum.includes(null) && NULL_WORDS.has(lower)) return { ok: true, value: null };
+    const match = schema.enum.find((option) => typeof option === 'string' && option === lower);
+    // A log level also accepts Python's spelling (WARNING, CRITICAL).
+    if (match === undefined && key === 'log_level') {
+      if (lower === 'warning') return { ok: true, value: 'warn' };
+      if (lower === 'critical') return { ok: true, value: 'fatal' };
+    }
+    return { ok: true, value: match ?? trimmed };
+  }
+  return { ok: true, value: raw };
+}
+
+/**
+ * Reads the `LIGHTRAG_*` variables from `env`. Each value is checked against the same schema
+ * as the file key it overrides, so an error names the variable, its value and what is allowed.
+ */
+export function readEnvironmentOverlay(
+  env: Readonly<Record<string, string | undefined>>,
+): EnvironmentOverlay {
+  const overlay: EnvironmentOverlay = { settings: new Map(), rules: {}, issues: [] };
+  for (const [variable, key] of Object.entries(SETTING_VARIABLES)) {
+    const raw = env[variable];
+    if (raw === undefined) continue;
+    const parsed = parseByType(raw, key);
+    if (!parsed.ok || !settingValidator(key)(parsed.value)) {
+      overlay.issues.push(
+        variableIssue(variable, raw, `is not allowed for ${key}; it must be ${describeFor(key)}`),
+      );
+      continue;
+    }
+    overlay.settings.set(key, { value: parsed.value, variable });
+  }
+  for (const [variable, section] of Object.entries(RULE_VARIABLES)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      overlay.issues.push(
+        variableIssue(
+          variable,
+          raw.length > 60 ? `${raw.slice(0, 60)}…` : raw,
+          `is not valid JSON (${(error as Error).message}); it must be a JSON object like the ${section} section of a rule file`,
+        ),
+      );
+      continue;
+    }
+    const validate =
+      section === 'routing_rules' ? validators.routingRules : validators.geographicRouting;
+    if (!validate(value)) {
+      overlay.issues.push(
+        ...schemaIssues(validate.errors ?? [], { kind: 'variable', variable }).map((issue) => ({
+          ...issue,
+          code: 'INVALID_ENV_VAR' as const,
+        })),
+      );
+      continue;
+    }
+    overlay.rules[section] = { value, variable };
+  }
+  return overlay;
+}
+
+function describeFor(key: string): string {
+  const schema = settingSchema(key);
+  if (!schema) return 'a valid value';
+  if (schema.type === 'boolean') return 'true/false, 1/0, yes/no or on/off (any case)';
+  return describeAllowed(schema);
+}

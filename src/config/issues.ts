@@ -1,0 +1,63 @@
+/** Stable codes of configuration problems, so that callers branch on codes, not message text. */
+export const CONFIG_ISSUE_CODES = [
+  'YAML_SYNTAX',
+  'DUPLICATE_KEY',
+  'ALIAS_LIMIT',
+  'FORBIDDEN_KEY',
+  'EMPTY_FILE',
+  'FILE_TOO_LARGE',
+  'FILE_NOT_FOUND',
+  'FILE_UNREADABLE',
+  'SCHEMA',
+  'UNKNOWN_KEY',
+  'INVALID_RULE',
+  'DUPLICATE_NAME',
+  'INVALID_ENV_VAR',
+  'INVALID_ENVIRONMENT',
+] as const;
+/** The code of a configuration problem. */
+export type ConfigIssueCode = (typeof CONFIG_ISSUE_CODES)[number];
+
+/**
+ * One problem in the configuration, with where it is: a file position (1-based line and
+ * column) or, for an environment variable, the variable's name.
+ */
+export interface ConfigIssue {
+  code: ConfigIssueCode;
+  /** The file as shown to the user (relative to the working directory when inside it). */
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  /** The environment variable the problem is in, if any. */
+  variable?: string;
+  /** JSON pointer of the offending value inside the file or variable. */
+  pointer: string;
+  message: string;
+}
+
+/** Renders an issue the way every command prints it: `file:line:column: message`. */
+export function formatIssue(issue: ConfigIssue): string {
+  if (issue.variable !== undefined) {
+    const where = issue.pointer === '' ? issue.variable : `${issue.variable}${issue.pointer}`;
+    return `${where}: ${issue.message}`;
+  }
+  if (issue.file === null) return issue.message;
+  return `${issue.file}:${issue.line ?? 1}:${issue.column ?? 1}: ${issue.message}`;
+}
+
+/** Thrown when a configuration cannot be loaded; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  /** Stable code for callers. */
+  readonly code = 'INVALID_CONFIG';
+  /** Every problem found, in file order. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    const lines = issues.map(formatIssue);
+    super(
+      `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}

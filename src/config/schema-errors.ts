@@ -1,0 +1,199 @@
+import type { ErrorObject } from 'ajv';
+import { closest, distance } from 'fastest-levenshtein';
+import type { ConfigIssue } from './issues.js';
+import type { SchemaNode } from './schemas.js';
+import { positionOf, type YamlFile } from './yaml-file.js';
+
+const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n']);
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+/** Describes in words what a schema node accepts, for error messages and docs. */
+export function describeAllowed(schema: SchemaNode): string {
+  if (schema['x-allowed']) return schema['x-allowed'];
+  if (schema.enum) return `one of ${schema.enum.map(show).join(', ')}`;
+  if (schema.const !== undefined) return show(schema.const);
+  const type = Array.isArray(schema.type) ? schema.type.join(' or ') : schema.type;
+  if (type === 'number' || type === 'integer') {
+    const noun = type === 'integer' ? 'a whole number' : 'a number';
+    const low =
+      schema.minimum !== undefined
+        ? `${schema.minimum}`
+        : schema.exclusiveMinimum !== undefined
+          ? `more than ${schema.exclusiveMinimum}`
+          : undefined;
+    const high = schema.maximum ?? schema.exclusiveMaximum;
+    if (low !== undefined && high !== undefined) {
+      const upTo = schema.maximum !== undefined ? `to ${high}` : `below ${high}`;
+      return schema.minimum !== undefined
+        ? `${noun} from ${low} ${upTo}`
+        : `${noun} ${low}, up ${upTo}`;
+    }
+    if (low !== undefined) return `${noun} of at least ${low}`;
+    if (high !== undefined) return `${noun} of at most ${high}`;
+    return noun;
+  }
+  if (type === 'boolean') return 'true or false';
+  if (type === 'string') {
+    if (schema.maxLength !== undefined) return `a string of at most ${schema.maxLength} characters`;
+    return 'a string';
+  }
+  if (type === 'array') return 'a list';
+  if (type === 'object') return 'a mapping';
+  return 'a valid value';
+}
+
+/** Suggests the known key closest to a misspelt one, if one is close enough. */
+export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const candidate = closest(unknown, known as string[]);
+  const limit = Math.max(2, Math.floor(unknown.length / 3));
+  return distance(unknown, candidate) <= limit ? candidate : undefined;
+}
+
+function lastSegment(pointer: string): string {
+  const index = pointer.lastIndexOf('/');
+  return pointer
+    .slice(index + 1)
+    .replaceAll('~1', '/')
+    .replaceAll('~0', '~');
+}
+
+function escapeSegment(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** Where an Ajv error is located: the file position, or the variable. */
+export type IssueLocation =
+  | { kind: 'file'; file: YamlFile; pointerPrefix?: string }
+  | { kind: 'variable'; variable: string };
+
+/**
+ * Turns Ajv errors into issues with positions and plain-language messages. Errors that only
+ * say "a branch did not match" (`if`) are dropped: the branch's own errors say what is wrong.
+ */
+export function schemaIssues(
+  errors: readonly ErrorObject[],
+  location: IssueLocation,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === 'if') continue;
+    const built = describeError(error);
+    const pointer =
+      (location.kind === 'file' ? (location.pointerPrefix ?? '') : '') + built.pointer;
+    const key = `${pointer}|${built.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (location.kind === 'variable') {
+      issues.push({
+        code: built.code,
+        file: null,
+        line: null,
+        column: null,
+        variable: location.variable,
+        pointer,
+        message: built.message,
+      });
+    } else {
+      const { line, column } = positionOf(location.file, pointer, built.at);
+      issues.push({
+        code: built.code,
+        file: location.file.displayPath,
+        line,
+        column,
+        pointer,
+        message: built.message,
+      });
+    }
+  }
+  return issues;
+}
+
+interface DescribedError {
+  code: ConfigIssue['code'];
+  pointer: string;
+  at: 'key' | 'value';
+  message: string;
+}
+
+function describeError(error: ErrorObject): DescribedError {
+  const pointer = error.instancePath;
+  const name = pointer === '' ? 'the file' : lastSegment(pointer);
+  const parent = (error.parentSchema ?? {}) as SchemaNode;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys(parent.properties ?? {});
+      const suggestion = suggestKey(extra, known);
+      const hint = suggestion
+        ? ` (did you mean "${suggestion}"?)`
+        : known.length > 0
+          ? `; known keys: ${known.join(', ')}`
+          : '';
+      return {
+        code: 'UNKNOWN_KEY',
+        pointer: `${pointer}/${escapeSegment(extra)}`,
+        at: 'key',
+        message: `unknown key "${extra}"${hint}`,
+      };
+    }
+    case 'required': {
+      const missing = String((error.params as { missingProperty: string }).missingProperty);
+      return {
+        code: 'SCHEMA',
+        pointer,
+        at: 'value',
+        message: `${name === 'the file' ? 'the file' : `"${name}"`} is missing the required key "${missing}"`,
+      };
+    }
+    case 'propertyNames': {
+      const property = String((error.params as { propertyName: string }).propertyName);
+      const namesSchema = (parent as { propertyNames?: SchemaNode }).propertyNames ?? {};
+      return {
+        code: 'SCHEMA',
+        pointer: `${pointer}/${escapeSegment(property)}`,
+        at: 'key',
+        message: `name "${property}" is not allowed; use ${describeAllowed(namesSchema)}`,
+      };
+    }
+    case 'uniqueItems':
+      return {
+        code: 'SCHEMA',
+        pointer,
+        at: 'value',
+        message: `${name} lists the same item twice (items ${(error.params as { i: number; j: number }).j + 1} and ${(error.params as { i: number }).i + 1})`,
+      };
+    case 'minItems':
+    case 'maxProperties':
+    case 'minProperties':
+      return {
+        code: 'SCHEMA',
+        pointer,
+        at: 'value',
+        message: `${name} ${error.message ?? 'is invalid'}${parent['x-allowed'] ? `; use ${parent['x-allowed']}` : ''}`,
+      };
+    default: {
+      const shown = show(error.data);
+      const yaml11 =
+        parent.type === 'boolean' &&
+        typeof error.data === 'string' &&
+        YAML11_BOOLEANS.has(error.data.toLowerCase())
+          ? ` (YAML 1.2 reads ${shown} as text; write true or false)`
+          : '';
+      return {
+        code: 'SCHEMA',
+        pointer,
+        at: 'value',
+        message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}`,
+      };
+    }
+  }
+}

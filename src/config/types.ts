@@ -1,0 +1,126 @@
+/**
+ * Types of the configuration as product owners write it. Keys mirror the YAML files
+ * (snake_case, as in the guide's `config/environments.yaml`), so that a key in a file, in the
+ * schema, in `flagroute config` and in this type is spelled the same way.
+ */
+
+/** The backends a query can be routed to. */
+export const BACKENDS = ['lightrag', 'perplexity'] as const;
+/** A backend: `lightrag` is the candidate being rolled out, `perplexity` the fallback. */
+export type Backend = (typeof BACKENDS)[number];
+
+/** The pino levels `log_level` accepts. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** A pino log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Settings of the breaker's failure-rate mode. */
+export interface CircuitBreakerRateSettings {
+  failure_rate: number;
+  window_size: number;
+  minimum_calls: number;
+  slow_call_is_failure: boolean;
+}
+
+/** Settings of the quality gate. */
+export interface QualityGateSettings {
+  window_size: number;
+  min_samples: number;
+  cooldown_seconds: number;
+}
+
+/** Conditions that roll the rollout back to 0. */
+export interface RollbackTriggerSettings {
+  enabled: boolean;
+  error_rate: number;
+  min_quality: number;
+  on_circuit_breaker_open: boolean;
+  response_time_seconds: number;
+  min_samples: number;
+  window_size: number;
+  persist: boolean;
+}
+
+/** One stage of a gradual rollout. */
+export interface RolloutStage {
+  percentage: number;
+  /** A duration such as `30m`, `1h`, `2d`. */
+  monitor: string;
+}
+
+/** Every setting of one environment, defaults filled in. */
+export interface EnvironmentSettings {
+  integration_enabled: boolean;
+  rollout_percentage: number;
+  enable_ab_testing: boolean;
+  enable_circuit_breaker: boolean;
+  circuit_breaker_threshold: number;
+  circuit_breaker_recovery_timeout: number;
+  circuit_breaker_half_open_trials: number;
+  circuit_breaker_mode: 'consecutive' | 'rate';
+  circuit_breaker_rate: CircuitBreakerRateSettings;
+  enable_quality_metrics: boolean;
+  min_quality_threshold: number;
+  quality_gate: QualityGateSettings;
+  user_hash_salt: string;
+  force_user_cohort: Backend | null;
+  enable_conditional_routing: boolean;
+  log_level: LogLevel;
+  enable_detailed_logging: boolean;
+  rule_files: string[];
+  rollback_triggers: RollbackTriggerSettings;
+  rollout_plan: { stages: RolloutStage[] };
+}
+
+/** The guide's shorthand: a query whose length in code points lies in [min, max]. */
+export interface QueryLengthRuleSpec {
+  type: 'query_length';
+  description?: string;
+  min_length?: number;
+  max_length?: number;
+}
+
+/** The guide's shorthand: a query whose type is one of `allowed_types`. */
+export interface QueryTypeRuleSpec {
+  type: 'query_type';
+  description?: string;
+  allowed_types: string[];
+}
+
+/** A json-rules-engine condition tree, as json-rules-engine accepts it. */
+export interface EngineConditionSpec {
+  all?: EngineConditionSpec[];
+  any?: EngineConditionSpec[];
+  not?: EngineConditionSpec;
+  condition?: string;
+  fact?: string;
+  operator?: string;
+  value?: unknown;
+  path?: string;
+  params?: Record<string, unknown>;
+  name?: string;
+  priority?: number;
+}
+
+/** A full json-rules-engine rule. */
+export interface EngineRuleSpec {
+  description?: string;
+  name?: string;
+  priority?: number;
+  conditions: EngineConditionSpec;
+  event?: { type: string; params?: Record<string, unknown> };
+}
+
+/** Any eligibility rule a rule file may hold. */
+export type RoutingRuleSpec = QueryLengthRuleSpec | QueryTypeRuleSpec | EngineRuleSpec;
+
+/** The rollout percentage of one region. */
+export interface RegionRollout {
+  rollout_percentage: number;
+}
+
+/** The content of one rule file. */
+export interface RuleFileContent {
+  routing_rules?: Record<string, RoutingRuleSpec>;
+  geographic_routing?: Record<string, RegionRollout>;
+}

@@ -1,0 +1,57 @@
+/**
+ * flagroute: routes each query to the candidate retrieval backend (LightRAG) or the incumbent
+ * (Perplexity), and keeps that decision safe while the candidate is rolled out.
+ *
+ * @packageDocumentation
+ */
+export type { Clock } from './clock.js';
+export { RULE_VARIABLES, SETTING_VARIABLES } from './config/env-overlay.js';
+export {
+  ConfigError,
+  type ConfigIssue,
+  type ConfigIssueCode,
+  formatIssue,
+} from './config/issues.js';
+export {
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  type ValidationReport,
+  validateConfigDir,
+} from './config/load-config.js';
+export {
+  BACKENDS,
+  type Backend,
+  type EnvironmentSettings,
+  type RoutingRuleSpec,
+  type RuleFileContent,
+} from './config/types.js';
+export type {
+  ChangedKey,
+  ReloadErrorEvent,
+  ReloadEvent,
+  RollbackEvent,
+  RolloutChangeEvent,
+  RouterEvents,
+} from './router/events.js';
+export {
+  createRouter,
+  type Explanation,
+  Router,
+  type RouterOptions,
+  type RouterStatus,
+} from './router/router.js';
+export { userBucket } from './routing/bucket.js';
+export { InvalidContextError } from './routing/context.js';
+export {
+  COHORTS,
+  type Cohort,
+  type Decision,
+  type ExplainStep,
+  REASONS,
+  type Reason,
+  type RoutingContext,
+} from './routing/types.js';
+export type { RuleOutcome } from './rules/rule-evaluator.js';
+export type { BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
+export type { GateTransition } from './safety/quality-gate.js';

@@ -1,0 +1,59 @@
+import type { ConfigIssue } from '../config/issues.js';
+import type { BreakerTransition } from '../safety/circuit-breaker.js';
+import type { GateTransition } from '../safety/quality-gate.js';
+
+/** A setting that changed in a reload: `old -> new` (the salt shown masked). */
+export interface ChangedKey {
+  key: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** Emitted after a reload swapped in a new configuration. */
+export interface ReloadEvent {
+  configVersion: string;
+  previousVersion: string;
+  changedKeys: ChangedKey[];
+}
+
+/** Emitted when a reload found problems; the previous configuration keeps serving. */
+export interface ReloadErrorEvent {
+  errors: ConfigIssue[];
+}
+
+/** Emitted when the rollout was set to 0 by a trigger or by hand. */
+export interface RollbackEvent {
+  trigger: 'error_rate' | 'quality' | 'circuit_breaker' | 'response_time' | 'manual';
+  reason: string;
+  previousPercentage: number;
+  persisted: boolean;
+  at: string;
+}
+
+/** Emitted when the rollout percentage changes at runtime. */
+export interface RolloutChangeEvent {
+  from: number;
+  to: number;
+  reason: string;
+  persisted: boolean;
+}
+
+/** Every event a router emits, by name. */
+export interface RouterEvents {
+  reload: ReloadEvent;
+  reloadError: ReloadErrorEvent;
+  breaker: BreakerTransition;
+  qualityGate: GateTransition;
+  rollback: RollbackEvent;
+  rolloutChange: RolloutChangeEvent;
+}
+
+/** The names of the router's events. */
+export const ROUTER_EVENTS = [
+  'reload',
+  'reloadError',
+  'breaker',
+  'qualityGate',
+  'rollback',
+  'rolloutChange',
+] as const satisfies readonly (keyof RouterEvents)[];

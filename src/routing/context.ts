@@ -1,0 +1,74 @@
+import { codePointLength, type RuleFacts } from '../rules/facts.js';
+import type { RoutingContext } from './types.js';
+
+/** Thrown by `decide` when the context itself is malformed: a caller bug, not a routing outcome. */
+export class InvalidContextError extends Error {
+  /** Stable code for callers. */
+  readonly code = 'INVALID_CONTEXT';
+  /** The offending field of the context. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`invalid routing context: ${field} ${message}`);
+    this.name = 'InvalidContextError';
+    this.field = field;
+  }
+}
+
+const STRING_FIELDS = ['userId', 'sessionId', 'queryText', 'queryType', 'region'] as const;
+const FORBIDDEN_ATTRIBUTES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The identity the bucket hashes: userId, else sessionId, else `anonymous`. */
+export function identifierOf(context: RoutingContext): string {
+  return context.userId ?? context.sessionId ?? 'anonymous';
+}
+
+/** Checks a context; throws {@link InvalidContextError} naming the first bad field. */
+export function assertValidContext(context: unknown): asserts context is RoutingContext {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    throw new InvalidContextError('context', 'must be an object');
+  }
+  const record = context as Record<string, unknown>;
+  for (const field of STRING_FIELDS) {
+    const value = record[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      throw new InvalidContextError(field, `must be a string, got ${typeof value}`);
+    }
+    if (!value.isWellFormed()) {
+      throw new InvalidContextError(field, 'contains a lone UTF-16 surrogate (not valid Unicode)');
+    }
+  }
+  const complexity = record.queryComplexity;
+  if (complexity !== undefined) {
+    if (typeof complexity !== 'number' || !Number.isFinite(complexity) || complexity < 0) {
+      throw new InvalidContextError(
+        'queryComplexity',
+        `must be a finite number of at least 0, got ${String(complexity)}`,
+      );
+    }
+  }
+  const attributes = record.attributes;
+  if (attributes !== undefined) {
+    if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
+      throw new InvalidContextError('attributes', 'must be an object');
+    }
+    for (const key of Object.keys(attributes)) {
+      if (FORBIDDEN_ATTRIBUTES.has(key)) {
+        throw new InvalidContextError(`attributes.${key}`, 'is not an allowed attribute name');
+      }
+    }
+  }
+}
+
+/** The facts rules read, from a valid context. Named fields win over attributes. */
+export function factsOf(context: RoutingContext): RuleFacts {
+  const facts: RuleFacts = { ...context.attributes };
+  if (context.queryText !== undefined) facts.queryLength = codePointLength(context.queryText);
+  if (context.queryType !== undefined) facts.queryType = context.queryType;
+  if (context.region !== undefined) facts.region = context.region;
+  if (context.queryComplexity !== undefined) facts.queryComplexity = context.queryComplexity;
+  if (context.userId !== undefined) facts.userId = context.userId;
+  if (context.sessionId !== undefined) facts.sessionId = context.sessionId;
+  return facts;
+}

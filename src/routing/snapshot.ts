@@ -1,0 +1,59 @@
+import { LRUCache } from 'lru-cache';
+import type { ConfigIssue } from '../config/issues.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { EnvironmentSettings } from '../config/types.js';
+import { compileRules } from '../rules/compile-rules.js';
+import { RuleEvaluator } from '../rules/rule-evaluator.js';
+import { userBucket } from './bucket.js';
+
+/** Buckets kept per snapshot: the hash is the dearest step of a decision. */
+export const BUCKET_CACHE_SIZE = 100_000;
+
+/**
+ * Everything one decision reads, built once per load and replaced whole on reload or runtime
+ * change: the settings in force, the rule engines and the caches tied to them.
+ */
+export interface RoutingSnapshot {
+  readonly config: LoadedConfig;
+  /** The settings in force: the loaded ones with runtime changes applied. */
+  readonly settings: Readonly<EnvironmentSettings>;
+  readonly evaluator: RuleEvaluator;
+  /** Bucket of an identifier under this snapshot's salt. */
+  bucketOf(identifier: string): number;
+}
+
+/** Builds a snapshot from a loaded config, or reports the rules json-rules-engine rejects. */
+export function buildSnapshot(
+  config: LoadedConfig,
+  options: { ruleMemoSize?: number; bucketCacheSize?: number } = {},
+): { ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] } {
+  const compiled = compileRules(config.routingRules, config.geographicRouting);
+  if (!compiled.ok) return compiled;
+  const evaluator = new RuleEvaluator(compiled.rules, options.ruleMemoSize);
+  return { ok: true, snapshot: withSettings(config, config.settings, evaluator, options) };
+}
+
+/** A snapshot of the same config and engines with other settings (runtime changes). */
+export function withSettings(
+  config: LoadedConfig,
+  settings: Readonly<EnvironmentSettings>,
+  evaluator: RuleEvaluator,
+  options: { bucketCacheSize?: number } = {},
+): RoutingSnapshot {
+  const salt = settings.user_hash_salt;
+  const size = options.bucketCacheSize ?? BUCKET_CACHE_SIZE;
+  const buckets = size > 0 ? new LRUCache<string, number>({ max: size }) : null;
+  return {
+    config,
+    settings,
+    evaluator,
+    bucketOf(identifier) {
+      let bucket = buckets?.get(identifier);
+      if (bucket === undefined) {
+        bucket = userBucket(identifier, salt);
+        buckets?.set(identifier, bucket);
+      }
+      return bucket;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { Rule } from 'json-rules-engine';
+import type { ConfigIssue } from '../config/issues.js';
+import type { LoadedRegion, LoadedRule } from '../config/load-config.js';
+import type { EngineConditionSpec, EngineRuleSpec, RoutingRuleSpec } from '../config/types.js';
+import { positionOf } from '../config/yaml-file.js';
+
+/** The event an eligibility rule fires when it matches. */
+export const ELIGIBLE_EVENT = 'eligible';
+/** The event a geography rule fires when the region matches. */
+export const GEOGRAPHY_EVENT = 'geography';
+
+/** A rule compiled for json-rules-engine, with the facts its outcome depends on. */
+export interface CompiledRule {
+  readonly name: string;
+  readonly kind: 'eligibility' | 'geography';
+  readonly rule: Rule;
+  /** The facts the rule reads, or null when that cannot be known (it then is never memoised). */
+  readonly factsRead: readonly string[] | null;
+  /** For geography rules: the region's rollout percentage. */
+  readonly rolloutPercentage?: number;
+  readonly origin: string;
+}
+
+/** Turns the guide's shorthand into json-rules-engine conditions. */
+export function toEngineRule(spec: RoutingRuleSpec): EngineRuleSpec {
+  if ('conditions' in spec) return spec;
+  if (spec.type === 'query_length') {
+    const all: EngineConditionSpec[] = [
+      { fact: 'queryLength', operator: 'greaterThanInclusive', value: spec.min_length ?? 0 },
+    ];
+    if (spec.max_length !== undefined) {
+      all.push({ fact: 'queryLength', operator: 'lessThanInclusive', value: spec.max_length });
+    }
+    return { conditions: { all } };
+  }
+  return {
+    conditions: { all: [{ fact: 'queryType', operator: 'in', value: [...spec.allowed_types] }] },
+  };
+}
+
+/** The facts a condition tree reads, or null when it uses shared conditions. */
+export function factsReadBy(condition: EngineConditionSpec): string[] | null {
+  const facts = new Set<string>();
+  const walk = (node: EngineConditionSpec): boolean => {
+    if (node.condition !== undefined) return false;
+    for (const child of [...(node.all ?? []), ...(node.any ?? [])]) if (!walk(child)) return false;
+    if (node.not && !walk(node.not)) return false;
+    if (node.fact !== undefined) facts.add(node.fact);
+    const value = node.value;
+    if (value !== null && typeof value === 'object' && 'fact' in value) {
+      const fact = (value as { fact: unknown }).fact;
+      if (typeof fact !== 'string') return false;
+      facts.add(fact);
+    }
+    return true;
+  };
+  return walk(condition) ? [...facts].sort() : null;
+}
+
+function compileIssue(loaded: LoadedRule, error: unknown): ConfigIssue {
+  const message = `rule "${loaded.name}" is not a valid json-rules-engine rule: ${error instanceof Error ? error.message : String(error)}`;
+  if (loaded.file) {
+    const { line, column } = positionOf(loaded.file, loaded.pointer);
+    return {
+      code: 'INVALID_RULE',
+      file: loaded.file.displayPath,
+      line,
+      column,
+      pointer: loaded.pointer,
+      message,
+    };
+  }
+  return {
+    code: 'INVALID_RULE',
+    file: null,
+    line: null,
+    column: null,
+    variable: loaded.origin,
+    pointer: loaded.pointer,
+    message,
+  };
+}
+
+/** Compiles eligibility and geography rules once per loaded config; reports rules json-rules-engine rejects. */
+export function compileRules(
+  rules: readonly LoadedRule[],
+  regions: readonly LoadedRegion[],
+): { ok: true; rules: CompiledRule[] } | { ok: false; issues: ConfigIssue[] } {
+  const compiled: CompiledRule[] = [];
+  const issues: ConfigIssue[] = [];
+  for (const loaded of rules) {
+    const spec = toEngineRule(loaded.spec);
+    try {
+      const rule = new Rule({
+        name: loaded.name,
+        conditions: structuredClone(spec.conditions) as never,
+        event: { type: ELIGIBLE_EVENT, params: { rule: loaded.name } },
+        ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+      });
+      compiled.push({
+        name: loaded.name,
+        kind: 'eligibility',
+        rule,
+        factsRead: factsReadBy(spec.conditions),
+        origin: loaded.origin,
+      });
+    } catch (error) {
+      issues.push(compileIssue(loaded, error));
+    }
+  }
+  for (const region of regions) {
+    compiled.push({
+      name: `geography:${region.region}`,
+      kind: 'geography',
+      rule: new Rule({
+        name: `geography:${region.region}`,
+        conditions: { all: [{ fact: 'region', operator: 'equal', value: region.region }] },
+        event: { type: GEOGRAPHY_EVENT, params: { rollout_percentage: region.rolloutPercentage } },
+      }),
+      factsRead: ['region'],
+      rolloutPercentage: region.rolloutPercentage,
+      origin: region.origin,
+    });
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, rules: compiled };
+}

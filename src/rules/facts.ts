@@ -1,0 +1,27 @@
+/** The facts the rules can read, built from a routing context. */
+export interface RuleFacts {
+  /** Length of the query in Unicode code points (as Python's `len`); absent without query text. */
+  queryLength?: number;
+  queryType?: string;
+  region?: string;
+  queryComplexity?: number;
+  userId?: string;
+  sessionId?: string;
+  [attribute: string]: unknown;
+}
+
+/** Counts Unicode code points, as Python's `len()` does, without allocating. */
+export function codePointLength(text: string): number {
+  let length = text.length;
+  for (let index = 0; index < text.length - 1; index += 1) {
+    const unit = text.charCodeAt(index);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length -= 1;
+        index += 1;
+      }
+    }
+  }
+  return length;
+}
