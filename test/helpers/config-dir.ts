@@ -1,0 +1,24 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** A temporary config directory with the given files (paths relative to it). */
+export interface TempConfigDir {
+  dir: string;
+  write(path: string, content: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** Creates a config directory in the system's temp folder, filled with `files`. */
+export async function tempConfigDir(files: Record<string, string> = {}): Promise<TempConfigDir> {
+  const dir = await mkdtemp(join(tmpdir(), 'flagroute-test-'));
+  const write = async (path: string, content: string) => {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  };
+  for (const [path, content] of Object.entries(files)) await write(path, content);
+  return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The repository's own config directory. */
+export const REPO_DIR = join(import.meta.dirname, '..', '..');

@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/issues.js';
+import { createRouter, type Router } from '../../src/router/router.js';
+import { InvalidContextError } from '../../src/routing/context.js';
+import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
+
+let temp: TempConfigDir | undefined;
+let router: Router | undefined;
+afterEach(async () => {
+  await router?.close();
+  await temp?.remove();
+  router = undefined;
+  temp = undefined;
+});
+
+async function routerWith(body: string, logger = silentLogger()) {
+  temp = await tempConfigDir({ 'environments/development.yaml': body });
+  router = await createRouter({ configDir: temp.dir, env: {}, logger, clock: new FakeClock() });
+  return router;
+}
+
+describe('createRouter', () => {
+  it('fails with every problem when the configuration is invalid', async () => {
+    temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 150\nenable_ab_testing: 3\n',
+    });
+    const attempt = createRouter({
+      configDir: temp.dir,
+      env: {},
+      cwd: temp.dir,
+      logger: silentLogger(),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(
+      /environments\/development.yaml:1:21: rollout_percentage must be a number from 0 to 100, got 150\nenvironments\/development.yaml:2:20: enable_ab_testing must be true or false, got 3/,
+    );
+  });
+
+  it('takes the environment from FLAGROUTE_ENV in the variables it is given', async () => {
+    temp = await tempConfigDir({ 'environments/staging.yaml': 'rollout_percentage: 42\n' });
+    router = await createRouter({
+      configDir: temp.dir,
+      env: { FLAGROUTE_ENV: 'staging' },
+      logger: silentLogger(),
+    });
+    expect(router.environment).toBe('staging');
+    expect(router.settings.rollout_percentage).toBe(42);
+  });
+});
+
+describe('Router.decide', () => {
+  it('rejects a malformed context with a clear error instead of routing it', async () => {
+    const r = await routerWith('rollout_percentage: 50\n');
+    await expect(r.decide({ userId: 42 as unknown as string })).rejects.toThrow(
+      new InvalidContextError('userId', 'must be a string, got number'),
+    );
+    await expect(r.decide({ userId: 'a', queryComplexity: -1 })).rejects.toThrow(
+      'invalid routing context: queryComplexity must be a finite number of at least 0, got -1',
+    );
+    await expect(r.decide({ userId: 'a\ud800' })).rejects.toThrow(/lone UTF-16 surrogate/);
+    await expect(r.decide({ attributes: JSON.parse('{"__proto__": 1}') })).rejects.toThrow(
+      /attributes.__proto__/,
+    );
+  });
+
+  it('falls back with evaluation_error and logs when deciding fails inside', async () => {
+    const { logger, lines } = capturingLogger();
+    const r = await routerWith('rollout_percentage: 100\n', logger);
+    const attributes = {};
+    Object.defineProperty(attributes, 'plan', {
+      enumerable: true,
+      get() {
+        throw new Error('attribute getter exploded');
+      },
+    });
+    const decision = await r.decide({ userId: 'a', attributes });
+    expect(decision).toMatchObject({ backend: 'perplexity', reason: 'evaluation_error' });
+    expect(
+      lines.some(
+        (line) => line.level === 50 && JSON.stringify(line).includes('attribute getter exploded'),
+      ),
+    ).toBe(true);
+  });
+
+  it('reports the config version and the time taken', async () => {
+    const r = await routerWith('rollout_percentage: 100\n');
+    const decision = await r.decide({ userId: 'a' });
+    expect(decision.configVersion).toMatch(/^[0-9a-f]{12}$/);
+    expect(decision.configVersion).toBe(r.status().configVersion);
+    expect(decision.elapsedMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('Router.updateRolloutPercentage', () => {
+  it('takes effect on the next decision', async () => {
+    const r = await routerWith('rollout_percentage: 100\n');
+    expect((await r.decide({ userId: 'alice' })).backend).toBe('lightrag');
+    r.updateRolloutPercentage(0, { reason: 'emergency' });
+    const decision = await r.decide({ userId: 'alice' });
+    expect(decision).toMatchObject({ backend: 'perplexity', rolloutPercentage: 0 });
+    expect(r.status().runtimeOverrides.rollout_percentage).toMatchObject({
+      value: 0,
+      reason: 'emergency',
+    });
+  });
+
+  it.each([150, -1, Number.NaN])('rejects %s and changes nothing', async (value) => {
+    const r = await routerWith('rollout_percentage: 30\n');
+    expect(() => r.updateRolloutPercentage(value)).toThrow(
+      /rollout percentage must be a number from 0 to 100/,
+    );
+    expect(r.settings.rollout_percentage).toBe(30);
+  });
+});
+
+describe('recording outcomes', () => {
+  it('rejects bad values and changes nothing', async () => {
+    const r = await routerWith('rollout_percentage: 100\ncircuit_breaker_threshold: 1\n');
+    expect(() => r.recordSuccess('lightrag', -1)).toThrow(
+      'responseTimeSeconds must be a finite number of at least 0, got -1',
+    );
+    expect(() => r.recordSuccess('lightrag', 1, 1.5)).toThrow(
+      'qualityScore must be a number from 0 to 1, got 1.5',
+    );
+    expect(() => r.recordFailure('gpt' as 'lightrag')).toThrow(
+      'backend must be "lightrag" or "perplexity", got "gpt"',
+    );
+    expect(r.safetyState().circuitBreaker.total_requests).toBe(0);
+  });
+});
