@@ -3,6 +3,7 @@ import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
+import { watchCommand } from './commands/watch.js';
 
 /** The `flagroute` command line: every command, with `--help` on each. */
 export function buildProgram(): Command {
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   configCommand(program);
   decideCommands(program);
   simulateCommand(program);
+  watchCommand(program);
   return program;
 }

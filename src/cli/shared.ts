@@ -39,6 +39,7 @@ export async function routerFor(
     configDir: options.configDir,
     environment: options.env,
     logger: createLogger(logLevel),
+    watch: false,
   });
 }
 

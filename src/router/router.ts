@@ -4,13 +4,15 @@ import { type Clock, systemClock } from '../clock.js';
 import { ConfigError, type ConfigIssue, formatIssue } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT, type LoadedConfig, tryLoadConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
-import { createLogger, maskSecret } from '../logging.js';
+import { createLogger } from '../logging.js';
 import { assertValidContext } from '../routing/context.js';
 import { decide, type SafetyView } from '../routing/decide.js';
 import { buildSnapshot, type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 import type { Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import { type BreakerSettings, CircuitBreaker } from '../safety/circuit-breaker.js';
 import { QualityGate } from '../safety/quality-gate.js';
+import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
+import { diffConfigs } from './config-diff.js';
 import type { ChangedKey, RouterEvents } from './events.js';
 
 /** Options of {@link createRouter}. */
@@ -31,6 +33,8 @@ export interface RouterOptions {
   ruleMemoSize?: number;
   /** Identifiers whose bucket is kept (0 turns the cache off). */
   bucketCacheSize?: number;
+  /** Hot reload: watch the config directory (default `true`), or how to watch it; `false` turns it off. */
+  watch?: boolean | WatchOptions;
 }
 
 /** A runtime change to a setting, made through the API. */
@@ -74,6 +78,7 @@ export class Router {
   private readonly gate: QualityGate;
   private readonly safety: SafetyView;
   private closed = false;
+  private watcher: ConfigWatcher | undefined;
 
   /** @internal Use {@link createRouter}. */
   constructor(
@@ -265,7 +270,11 @@ export class Router {
     }
     const previous = this.loaded;
     const next = result.snapshot;
-    const changedKeys = diffSettings(previous.settings, next.config.settings);
+    if (next.config.version === previous.version && this.lastReload.ok) {
+      this.logger.debug({ configVersion: previous.version }, 'configuration unchanged');
+      return { ok: true, changedKeys: [] };
+    }
+    const changedKeys = diffConfigs(previous, next.config);
     if (this.rolloutOverride && changedKeys.some((change) => change.key === 'rollout_percentage')) {
       this.logger.info(
         { override: this.rolloutOverride, file: next.config.settings.rollout_percentage },
@@ -330,9 +339,23 @@ export class Router {
     this.emitter.emit(event, payload);
   }
 
+  /** @internal Starts hot reload; called by {@link createRouter}. */
+  async watch(options: WatchOptions): Promise<void> {
+    this.watcher = new ConfigWatcher(
+      this.loaded.configDir,
+      async () => {
+        await this.reload();
+      },
+      options,
+      this.logger,
+    );
+    await this.watcher.start();
+  }
+
   /** Releases watchers and timers. Decisions keep working on the last snapshot. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.watcher?.close();
     this.emitter.removeAllListeners();
   }
 }
@@ -350,25 +373,6 @@ function show(value: unknown): string {
 
 function breakerSettings(settings: Readonly<EnvironmentSettings>): BreakerSettings {
   return { ...settings, slow_call_seconds: settings.rollback_triggers.response_time_seconds };
-}
-
-/** The settings that differ between two configurations, the salt masked. */
-export function diffSettings(
-  before: EnvironmentSettings,
-  after: EnvironmentSettings,
-): ChangedKey[] {
-  const changes: ChangedKey[] = [];
-  for (const key of Object.keys(after) as (keyof EnvironmentSettings)[]) {
-    const from = before[key];
-    const to = after[key];
-    if (JSON.stringify(from) === JSON.stringify(to)) continue;
-    if (key === 'user_hash_salt') {
-      changes.push({ key, from: maskSecret(String(from)), to: maskSecret(String(to)) });
-    } else {
-      changes.push({ key, from, to });
-    }
-  }
-  return changes;
 }
 
 function checkBackend(backend: unknown): asserts backend is Backend {
@@ -417,7 +421,7 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
   const result = await loadSnapshot({ configDir, environment, env, cwd, ...sizes(options) });
   if (!result.ok) throw new ConfigError(result.issues);
   const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);
-  return new Router(
+  const router = new Router(
     result.snapshot,
     {
       clock: options.clock ?? systemClock,
@@ -429,4 +433,7 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
     },
     logger,
   );
+  const watch = options.watch ?? true;
+  if (watch !== false) await router.watch(watch === true ? {} : watch);
+  return router;
 }

@@ -1,0 +1,121 @@
+import { realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Logger } from 'pino';
+
+/** How the config directory is watched. */
+export interface WatchOptions {
+  /** Poll instead of using change events (network mounts). Default false. */
+  usePolling?: boolean;
+  /** Polling interval in milliseconds. Default 100. */
+  pollIntervalMs?: number;
+  /** Quiet time after the last change before reloading, so a burst is one reload. Default 25. */
+  debounceMs?: number;
+  /** A file's size must stay the same this long before it counts as written. Default 40. */
+  stabilityMs?: number;
+}
+
+const WATCHED_DIRS = new Set(['environments', 'rules']);
+
+/**
+ * Watches `environments/` and `rules/` under a config directory (and the `..data` symlink of
+ * a Kubernetes ConfigMap volume) and calls `reload` once per burst of changes. Reloads never
+ * overlap: changes during a reload cause one more reload after it.
+ */
+export class ConfigWatcher {
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  private targets = '';
+
+  constructor(
+    private readonly configDir: string,
+    private readonly reload: () => Promise<void>,
+    private readonly options: WatchOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts watching; resolves once the initial scan is done. */
+  async start(): Promise<void> {
+    this.targets = await this.resolveTargets();
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
+    const stability = this.options.stabilityMs ?? 40;
+    const watcher = watch(this.configDir, {
+      ignoreInitial: true,
+      followSymlinks: true,
+      usePolling: this.options.usePolling ?? false,
+      interval: this.options.pollIntervalMs ?? 100,
+      binaryInterval: this.options.pollIntervalMs ?? 100,
+      awaitWriteFinish: stability > 0 ? { stabilityThreshold: stability, pollInterval: 10 } : false,
+      ignored: (path) => {
+        const rel = relative(this.configDir, path);
+        if (rel === '') return false;
+        const top = rel.split(sep)[0] ?? '';
+        return !(WATCHED_DIRS.has(top) || top.startsWith('..'));
+      },
+    });
+    watcher.on('all', (event, path) => {
+      this.logger.debug({ event, path }, 'config file event');
+      this.schedule();
+    });
+    watcher.on('error', (error) => this.logger.error({ err: error }, 'config watcher error'));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    this.watcher = watcher;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), this.options.debounceMs ?? 25);
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      // A ConfigMap update (or a directory created later) points a watched directory at a new
+      // target: watch the new one first, so that the reload below covers any change made
+      // while the watcher was being replaced.
+      const targets = await this.resolveTargets();
+      if (targets !== this.targets && !this.closed) {
+        this.targets = targets;
+        await this.watcher?.close();
+        await this.open();
+      }
+      await this.reload();
+    })();
+    try {
+      await this.running;
+    } catch (error) {
+      this.logger.error({ err: error }, 'reload failed');
+    } finally {
+      this.running = undefined;
+    }
+    if (this.again && !this.closed) {
+      this.again = false;
+      this.schedule();
+    }
+  }
+
+  private async resolveTargets(): Promise<string> {
+    const resolved = await Promise.all(
+      [...WATCHED_DIRS].map((dir) => realpath(join(this.configDir, dir)).catch(() => '')),
+    );
+    return resolved.join('\n');
+  }
+
+  /** Stops watching and cancels a pending reload. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,296 @@
+import { mkdir, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatIssue } from '../../src/config/issues.js';
+import type { ReloadEvent } from '../../src/router/events.js';
+import { createRouter, type Router } from '../../src/router/router.js';
+import type { WatchOptions } from '../../src/watch/config-watcher.js';
+import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
+import { nextEvent, nextReloadOutcome } from '../helpers/events.js';
+import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
+
+const ENV = 'environments/development.yaml';
+let temp: TempConfigDir | undefined;
+let router: Router | undefined;
+afterEach(async () => {
+  await router?.close();
+  await temp?.remove();
+  router = undefined;
+  temp = undefined;
+});
+
+async function start(
+  files: Record<string, string>,
+  watch: WatchOptions = {},
+  logger = silentLogger(),
+) {
+  temp = await tempConfigDir(files);
+  router = await createRouter({ configDir: temp.dir, env: {}, cwd: temp.dir, logger, watch });
+  return { dir: temp.dir, router };
+}
+
+function rollout(value: number, extra = ''): string {
+  return `rollout_percentage: ${value}\n${extra}`;
+}
+
+describe('hot reload', () => {
+  it('picks up a file written in place', async () => {
+    const { dir, router } = await start({ [ENV]: rollout(0) });
+    const reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(100));
+    const event = await reloaded;
+    expect(event.changedKeys).toEqual([{ key: 'rollout_percentage', from: 0, to: 100 }]);
+    expect((await router.decide({ userId: 'alice' })).backend).toBe('lightrag');
+    expect(router.status()).toMatchObject({
+      configVersion: event.configVersion,
+      lastReload: { ok: true, errors: [] },
+    });
+  });
+
+  it('never loads the first half of a file written in two chunks', async () => {
+    const { dir, router } = await start({ [ENV]: rollout(0) });
+    const seen: number[] = [];
+    router.on('reload', () => seen.push(router.settings.rollout_percentage));
+    const reloaded = nextEvent(router, 'reload');
+    const handle = await open(join(dir, ENV), 'w');
+    await handle.write('enable_ab_testing: false\nrollout_percentage: 1');
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the writer pauses between chunks
+    await handle.write('00\n');
+    await handle.close();
+    await reloaded;
+    expect(seen).toEqual([100]);
+  });
+
+  it.each([
+    ['vim / VS Code', '.development.yaml.swp'],
+    ['JetBrains', 'development.yaml___jb_tmp___'],
+  ])(
+    'picks up an atomic save (%s: temp file renamed over the original)',
+    async (_editor, tempName) => {
+      const { dir, router } = await start({ [ENV]: rollout(0) });
+      const reloaded = nextEvent(router, 'reload');
+      await writeFile(join(dir, 'environments', tempName), rollout(40));
+      await rename(join(dir, 'environments', tempName), join(dir, ENV));
+      expect((await reloaded).changedKeys).toEqual([
+        { key: 'rollout_percentage', from: 0, to: 40 },
+      ]);
+    },
+  );
+
+  it('keeps serving through a delete and picks up the recreated file', async () => {
+    const { dir, router } = await start({ [ENV]: rollout(100) });
+    const version = router.status().configVersion;
+    const failed = nextEvent(router, 'reloadError');
+    await unlink(join(dir, ENV));
+    const { errors } = await failed;
+    expect(errors.map(formatIssue)).toEqual([`${ENV}:1:1: file not found`]);
+    expect(router.status()).toMatchObject({ configVersion: version, lastReload: { ok: false } });
+    expect((await router.decide({ userId: 'alice' })).backend).toBe('lightrag');
+    const reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(0));
+    await reloaded;
+    expect((await router.decide({ userId: 'alice' })).backend).toBe('perplexity');
+    expect(router.status().lastReload.ok).toBe(true);
+  });
+
+  it('follows a Kubernetes ConfigMap update (..data symlink swap)', async () => {
+    temp = await tempConfigDir({
+      '..2026_01_01_00_00_00.000000001/environments/development.yaml': rollout(
+        10,
+        'rule_files: [rules/geo.yaml]\n',
+      ),
+      '..2026_01_01_00_00_00.000000001/rules/geo.yaml':
+        'geographic_routing:\n  europe: { rollout_percentage: 5 }\n',
+    });
+    const dir = temp.dir;
+    await symlink('..2026_01_01_00_00_00.000000001', join(dir, '..data'));
+    await symlink('..data/environments', join(dir, 'environments'));
+    await symlink('..data/rules', join(dir, 'rules'));
+    router = await createRouter({ configDir: dir, env: {}, logger: silentLogger() });
+    expect(router.settings.rollout_percentage).toBe(10);
+
+    const update = async (name: string, percentage: number, region: number) => {
+      await mkdir(join(dir, name, 'environments'), { recursive: true });
+      await mkdir(join(dir, name, 'rules'), { recursive: true });
+      await writeFile(
+        join(dir, name, 'environments', 'development.yaml'),
+        rollout(percentage, 'rule_files: [rules/geo.yaml]\n'),
+      );
+      await writeFile(
+        join(dir, name, 'rules', 'geo.yaml'),
+        `geographic_routing:\n  europe: { rollout_percentage: ${region} }\n`,
+      );
+      const old = (await import('node:fs/promises')).readlink(join(dir, '..data'));
+      await symlink(name, join(dir, '..data_tmp'));
+      await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+      await rm(join(dir, await old), { recursive: true, force: true });
+    };
+    let reloaded = nextEvent(router, 'reload');
+    await update('..2026_01_01_00_01_00.000000002', 20, 7);
+    expect((await reloaded).changedKeys).toEqual([
+      { key: 'rollout_percentage', from: 10, to: 20 },
+      { key: 'geographic_routing.europe', from: 5, to: 7 },
+    ]);
+    reloaded = nextEvent(router, 'reload');
+    await update('..2026_01_01_00_02_00.000000003', 30, 9);
+    expect((await reloaded).changedKeys).toEqual([
+      { key: 'rollout_percentage', from: 20, to: 30 },
+      { key: 'geographic_routing.europe', from: 7, to: 9 },
+    ]);
+    expect((await router.decide({ userId: 'bob', region: 'europe' })).rolloutPercentage).toBe(9);
+  });
+
+  it('loads a new rule file once referenced, and keeps the last good config when a referenced one is removed', async () => {
+    const { dir, router } = await start({
+      [ENV]: rollout(100, 'enable_conditional_routing: true\n'),
+    });
+    expect((await router.decide({ userId: 'a', queryType: 'clinical' })).reason).toBe(
+      'conditional_rule',
+    );
+    await temp?.write(
+      'rules/types.yaml',
+      'routing_rules:\n  clinical: { type: query_type, allowed_types: [clinical] }\n',
+    );
+    const added = nextEvent(router, 'reload');
+    await writeFile(
+      join(dir, ENV),
+      rollout(100, 'enable_conditional_routing: true\nrule_files: [rules/types.yaml]\n'),
+    );
+    const keys = (await added).changedKeys.map((change) => change.key);
+    expect(keys).toContain('rule_files');
+    expect(keys).toContain('routing_rules.clinical');
+    expect((await router.decide({ userId: 'a', queryType: 'clinical' })).reason).toBe(
+      'rollout_percentage',
+    );
+
+    const failed = nextEvent(router, 'reloadError');
+    await unlink(join(dir, 'rules/types.yaml'));
+    expect((await failed).errors.map(formatIssue)).toEqual([
+      `${ENV}:3:14: rule file "rules/types.yaml" does not exist (looked for rules/types.yaml)`,
+    ]);
+    expect((await router.decide({ userId: 'a', queryType: 'clinical' })).reason).toBe(
+      'rollout_percentage',
+    );
+  });
+
+  it('reloads once for many files changed at once, never mixing old and new', async () => {
+    const ruleNames = Array.from({ length: 9 }, (_, index) => `r${index}`);
+    const ruleFile = (generation: number, name: string) =>
+      `routing_rules:\n  ${name}: { type: query_length, min_length: ${generation} }\n`;
+    const envBody = (generation: number) =>
+      rollout(
+        generation,
+        `rule_files: [${ruleNames.map((name) => `rules/${name}.yaml`).join(', ')}]\n`,
+      );
+    const files: Record<string, string> = { [ENV]: envBody(1) };
+    for (const name of ruleNames) files[`rules/${name}.yaml`] = ruleFile(1, name);
+    const { dir, router } = await start(files);
+    const events: ReloadEvent[] = [];
+    router.on('reload', (event) => events.push(event));
+    const reloaded = nextEvent(router, 'reload');
+    await Promise.all([
+      writeFile(join(dir, ENV), envBody(2)),
+      ...ruleNames.map((name) => writeFile(join(dir, `rules/${name}.yaml`), ruleFile(2, name))),
+    ]);
+    const event = await reloaded;
+    expect(event.changedKeys).toHaveLength(10);
+    for (const rule of router.config.routingRules)
+      expect(rule.spec).toMatchObject({ min_length: 2 });
+    // A later, separate change is a second reload: the checkout above was exactly one.
+    const barrier = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), envBody(3));
+    await barrier;
+    expect(events).toHaveLength(2);
+  });
+
+  it('works by polling for filesystems without change events', async () => {
+    const { dir, router } = await start(
+      { [ENV]: rollout(0) },
+      { usePolling: true, pollIntervalMs: 20 },
+    );
+    const reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(55));
+    expect((await reloaded).changedKeys).toEqual([{ key: 'rollout_percentage', from: 0, to: 55 }]);
+  });
+
+  it('keeps a runtime change until the file changes the same key', async () => {
+    const { dir, router } = await start({ [ENV]: rollout(100) });
+    router.updateRolloutPercentage(0, { reason: 'incident' });
+    let reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(100, 'enable_ab_testing: true\n'));
+    await reloaded;
+    expect(router.settings.rollout_percentage).toBe(0);
+    expect(router.settings.enable_ab_testing).toBe(true);
+    reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(30, 'enable_ab_testing: true\n'));
+    await reloaded;
+    expect(router.settings.rollout_percentage).toBe(30);
+    expect(router.status().runtimeOverrides).toEqual({});
+  });
+
+  it('logs the changed settings, masking the salt, and logs rejected reloads as file:line:col', async () => {
+    const { logger, lines } = capturingLogger();
+    const { dir, router } = await start(
+      { [ENV]: rollout(5, 'user_hash_salt: first-secret-salt\n') },
+      {},
+      logger,
+    );
+    const reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(6, 'user_hash_salt: second-secret-salt\n'));
+    await reloaded;
+    const failed = nextEvent(router, 'reloadError');
+    await writeFile(join(dir, ENV), rollout(600));
+    await failed;
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('first-secret-salt');
+    expect(text).not.toContain('second-secret-salt');
+    const messages = lines.map((line) => String(line.msg));
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^configuration reloaded \([0-9a-f]{12} -> [0-9a-f]{12}\): rollout_percentage: 5 -> 6, user_hash_salt: "\*\*\*\*\*\* \(17 characters\)" -> "\*\*\*\*\*\* \(18 characters\)"$/,
+      ),
+    );
+    expect(messages).toContain(
+      `reload rejected: ${ENV}:1:21: rollout_percentage must be a number from 0 to 100, got 600`,
+    );
+  });
+
+  it('serves only valid configurations while invalid and valid edits alternate', async () => {
+    const { dir, router } = await start({ [ENV]: rollout(0) });
+    const validVersions = new Set([router.status().configVersion]);
+    const versionsSeen = new Set<string>();
+    let decisions = 0;
+    let failures = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        try {
+          const decision = await router.decide({ userId: `u${decisions}` });
+          versionsSeen.add(decision.configVersion);
+          if (decision.reason === 'evaluation_error') failures += 1;
+        } catch {
+          failures += 1;
+        }
+        decisions += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    for (let round = 1; round <= 4; round += 1) {
+      const bad = nextEvent(router, 'reloadError');
+      await writeFile(
+        join(dir, ENV),
+        round % 2 ? 'rollout_percentage: [' : 'rollout_percentage: 101\n',
+      );
+      await bad;
+      const good = nextEvent(router, 'reload');
+      await writeFile(join(dir, ENV), rollout(round * 10));
+      validVersions.add((await good).configVersion);
+    }
+    running = false;
+    await loop;
+    expect(failures).toBe(0);
+    expect(decisions).toBeGreaterThan(0);
+    for (const version of versionsSeen) expect(validVersions.has(version)).toBe(true);
+    expect(router.settings.rollout_percentage).toBe(40);
+  });
+});
