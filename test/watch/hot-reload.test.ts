@@ -6,7 +6,7 @@ import type { ReloadEvent } from '../../src/router/events.js';
 import { createRouter, type Router } from '../../src/router/router.js';
 import type { WatchOptions } from '../../src/watch/config-watcher.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
-import { nextEvent, nextReloadOutcome } from '../helpers/events.js';
+import { nextEvent } from '../helpers/events.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
 
 const ENV = 'environments/development.yaml';
