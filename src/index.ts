@@ -26,6 +26,9 @@ export {
   type RoutingRuleSpec,
   type RuleFileContent,
 } from './config/types.js';
+export type { OutcomeSummary } from './metrics/outcome-stats.js';
+export type { SeriesSummary } from './metrics/performance-tracker.js';
+export { createRouter, type RouterOptions } from './router/create-router.js';
 export type {
   ChangedKey,
   ReloadErrorEvent,
@@ -34,12 +37,13 @@ export type {
   RolloutChangeEvent,
   RouterEvents,
 } from './router/events.js';
+export type { OutcomeReport } from './router/outcome-checks.js';
+export type { PerformanceSummary } from './router/performance-summary.js';
 export {
-  createRouter,
   type Explanation,
   Router,
-  type RouterOptions,
   type RouterStatus,
+  type RuntimeOverride,
 } from './router/router.js';
 export { userBucket } from './routing/bucket.js';
 export { InvalidContextError } from './routing/context.js';
@@ -53,5 +57,7 @@ export {
   type RoutingContext,
 } from './routing/types.js';
 export type { RuleOutcome } from './rules/rule-evaluator.js';
-export type { BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
-export type { GateTransition } from './safety/quality-gate.js';
+export type { BreakerSnapshot, BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
+export type { GateTransition, QualityGateSnapshot } from './safety/quality-gate.js';
+export type { RollbackTrigger } from './safety/rollback-monitor.js';
+export type { WatchOptions } from './watch/config-watcher.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
+import { rolloutCommands } from './commands/rollout.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 import { watchCommand } from './commands/watch.js';
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   decideCommands(program);
   simulateCommand(program);
   watchCommand(program);
+  rolloutCommands(program);
   return program;
 }

@@ -2,7 +2,8 @@ import { type Command, Option } from 'commander';
 import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
 import { createLogger } from '../logging.js';
-import { createRouter, type Router } from '../router/router.js';
+import { createRouter } from '../router/create-router.js';
+import type { Router } from '../router/router.js';
 
 /** Exit codes of every command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

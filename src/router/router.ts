@@ -1,41 +1,30 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../clock.js';
-import { ConfigError, type ConfigIssue, formatIssue } from '../config/issues.js';
-import { DEFAULT_ENVIRONMENT, type LoadedConfig, tryLoadConfig } from '../config/load-config.js';
+import type { Clock } from '../clock.js';
+import { setEnvironmentValue } from '../config/edit-environment.js';
+import { type ConfigIssue, formatIssue } from '../config/issues.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
-import { createLogger } from '../logging.js';
+import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import { assertValidContext } from '../routing/context.js';
 import { decide, type SafetyView } from '../routing/decide.js';
-import { buildSnapshot, type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
-import type { Decision, ExplainStep, RoutingContext } from '../routing/types.js';
-import { type BreakerSettings, CircuitBreaker } from '../safety/circuit-breaker.js';
-import { QualityGate } from '../safety/quality-gate.js';
+import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
+import type { Cohort, Decision, ExplainStep, Reason, RoutingContext } from '../routing/types.js';
+import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
-import type { ChangedKey, RouterEvents } from './events.js';
-
-/** Options of {@link createRouter}. */
-export interface RouterOptions {
-  /** Directory holding `environments/` and `rules/`; default: the working directory. */
-  configDir?: string;
-  /** Environment to load; default: `FLAGROUTE_ENV`, else `development`. */
-  environment?: string;
-  /** Variables for the `LIGHTRAG_*` overlay; default: `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** A pino logger; default: JSON lines on stderr at the configured `log_level`. */
-  logger?: Logger;
-  /** Time source of the breaker, gate and triggers; default: the wall clock. */
-  clock?: Clock;
-  /** Base of file paths shown in messages; default: the working directory. */
-  cwd?: string;
-  /** Entries kept per rule in the outcome memo (0 turns memoising off). */
-  ruleMemoSize?: number;
-  /** Identifiers whose bucket is kept (0 turns the cache off). */
-  bucketCacheSize?: number;
-  /** Hot reload: watch the config directory (default `true`), or how to watch it; `false` turns it off. */
-  watch?: boolean | WatchOptions;
-}
+import type { ChangedKey, RollbackEvent, RouterEvents } from './events.js';
+import {
+  checkBackend,
+  checkNonNegative,
+  checkUnit,
+  type OutcomeReport,
+  sampleOf,
+} from './outcome-checks.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { type PerformanceSummary, summarise } from './performance-summary.js';
+import { loadSnapshot, type SnapshotSizes } from './snapshot-loader.js';
 
 /** A runtime change to a setting, made through the API. */
 export interface RuntimeOverride {
@@ -52,6 +41,8 @@ export interface RouterStatus {
   lastReload: { ok: boolean; at: string; errors: ConfigIssue[] };
   rolloutPercentage: number;
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
+  /** The rollback in force, if the rollout was rolled back and not raised since. */
+  rollback: RollbackEvent | null;
 }
 
 /** A decision with the steps of the tree that led to it. */
@@ -60,12 +51,21 @@ export interface Explanation {
   steps: ExplainStep[];
 }
 
+/** @internal What {@link createRouter} hands the router. */
+export interface RouterInternals extends SnapshotSizes {
+  clock: Clock;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether the router created its logger (and so follows `log_level` on reload). */
+  ownsLogger: boolean;
+}
+
 type Listener<K extends keyof RouterEvents> = (event: RouterEvents[K]) => void;
 
 /**
  * Routes queries between the candidate and the fallback on one immutable configuration
- * snapshot at a time, and keeps the safety state (breaker, quality gate) across reloads.
- * Create one with {@link createRouter}.
+ * snapshot at a time, and keeps the safety state (breaker, quality gate, rollback triggers,
+ * performance figures) across reloads. Create one with `createRouter`.
  */
 export class Router {
   private snapshot: RoutingSnapshot;
@@ -73,47 +73,54 @@ export class Router {
   private loadedAt: number;
   private lastReload: RouterStatus['lastReload'];
   private rolloutOverride: RuntimeOverride | undefined;
+  private rollback: RollbackEvent | null = null;
   private readonly emitter = new EventEmitter();
-  private readonly breaker: CircuitBreaker;
-  private readonly gate: QualityGate;
+  private readonly outcomes: OutcomeRecorder;
   private readonly safety: SafetyView;
+  private readonly cohortCounts: Record<Cohort | 'none', number> = {
+    lightrag: 0,
+    perplexity: 0,
+    control: 0,
+    none: 0,
+  };
+  private readonly reasonCounts = new Map<Reason, number>();
   private closed = false;
   private watcher: ConfigWatcher | undefined;
 
-  /** @internal Use {@link createRouter}. */
+  /** @internal Use `createRouter`. */
   constructor(
     snapshot: RoutingSnapshot,
-    private readonly options: Required<Pick<RouterOptions, 'clock' | 'cwd'>> &
-      Pick<RouterOptions, 'ruleMemoSize' | 'bucketCacheSize' | 'env' | 'configDir'> & {
-        /** Whether the router created its logger (and so follows `log_level` on reload). */
-        ownsLogger: boolean;
-      },
+    private readonly internals: RouterInternals,
     /** The router's pino logger. */
     readonly logger: Logger,
   ) {
     this.snapshot = snapshot;
     this.loaded = snapshot.config;
-    this.loadedAt = options.clock.now();
-    this.lastReload = { ok: true, at: new Date(this.loadedAt).toISOString(), errors: [] };
-    const settings = snapshot.settings;
-    this.breaker = new CircuitBreaker(breakerSettings(settings), options.clock, (transition) => {
-      this.logger.warn(
-        { breaker: transition },
-        `circuit breaker ${transition.from} -> ${transition.to}: ${transition.reason}`,
-      );
-      this.emit('breaker', transition);
-    });
-    this.gate = new QualityGate(settings, options.clock, (transition) => {
-      this.logger.warn(
-        { qualityGate: transition },
-        `quality gate ${transition.from} -> ${transition.to}: ${transition.reason}`,
-      );
-      this.emit('qualityGate', transition);
+    this.loadedAt = internals.clock.now();
+    this.lastReload = { ok: true, at: this.isoNow(), errors: [] };
+    this.outcomes = new OutcomeRecorder(snapshot.settings, internals.clock, {
+      breaker: (transition) => {
+        this.logger.warn(
+          { breaker: transition },
+          `circuit breaker ${transition.from} -> ${transition.to}: ${transition.reason}`,
+        );
+        this.emit('breaker', transition);
+      },
+      qualityGate: (transition) => {
+        this.logger.warn(
+          { qualityGate: transition },
+          `quality gate ${transition.from} -> ${transition.to}: ${transition.reason}`,
+        );
+        this.emit('qualityGate', transition);
+      },
+      trigger: (firing) => {
+        void this.rollBack(firing);
+      },
     });
     this.safety = {
-      breakerAllowsCandidate: () => this.breaker.allowsCandidate(),
-      acquireCandidate: () => this.breaker.acquire(),
-      qualityGateOpen: () => this.gate.isOpen(),
+      breakerAllowsCandidate: () => this.outcomes.breaker.allowsCandidate(),
+      acquireCandidate: () => this.outcomes.breaker.acquire(),
+      qualityGateOpen: () => this.outcomes.gate.isOpen(),
     };
   }
 
@@ -152,16 +159,16 @@ export class Router {
 
   private async decideValid(context: RoutingContext, trace?: ExplainStep[]): Promise<Decision> {
     const snapshot = this.snapshot;
+    let decision: Decision;
     try {
-      const decision = await decide(snapshot, this.safety, context, trace);
+      decision = await decide(snapshot, this.safety, context, trace);
       if (snapshot.settings.enable_detailed_logging) {
         this.logger.debug({ decision, context: { ...context, queryText: undefined } }, 'decision');
       }
-      return decision;
     } catch (error) {
       this.logger.error({ err: error }, 'evaluation error; routing to the fallback');
       trace?.push({ step: 'error', outcome: 'taken', detail: String(error) });
-      return {
+      decision = {
         backend: 'perplexity',
         reason: 'evaluation_error',
         cohort: null,
@@ -173,13 +180,21 @@ export class Router {
         elapsedMs: 0,
       };
     }
+    this.cohortCounts[decision.cohort ?? 'none'] += 1;
+    this.reasonCounts.set(decision.reason, (this.reasonCounts.get(decision.reason) ?? 0) + 1);
+    return decision;
   }
 
   /**
-   * Sets the rollout percentage of this process (0..100), effective from the next decision.
-   * A later change of `rollout_percentage` in the environment file wins over it.
+   * Sets the rollout percentage (0..100), in this process at once (the returned promise is
+   * for `persist`). With `persist`, also writes it to the environment file, keeping comments
+   * and key order, so that every instance watching the file follows. 0 is an emergency
+   * rollback and is recorded as one. A later change of the file's `rollout_percentage` wins.
    */
-  updateRolloutPercentage(percentage: number, options: { reason?: string } = {}): void {
+  async updateRolloutPercentage(
+    percentage: number,
+    options: { persist?: boolean; reason?: string } = {},
+  ): Promise<void> {
     if (
       typeof percentage !== 'number' ||
       !Number.isFinite(percentage) ||
@@ -191,41 +206,128 @@ export class Router {
       );
     }
     const from = this.snapshot.settings.rollout_percentage;
-    const reason = options.reason ?? 'set through the API';
-    this.rolloutOverride = {
-      value: percentage,
-      reason,
-      at: new Date(this.options.clock.now()).toISOString(),
-    };
-    this.applySettings();
+    const reason =
+      options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
+    this.setOverride(percentage, reason);
+    if (percentage > 0) this.clearRollback();
     this.logger.info(
       { from, to: percentage, reason },
-      `rollout percentage ${from} -> ${percentage}`,
+      `rollout percentage ${from} -> ${percentage}: ${reason}`,
     );
-    this.emit('rolloutChange', { from, to: percentage, reason, persisted: false });
+    let persisted = false;
+    if (options.persist) {
+      await this.persistRollout(percentage, reason);
+      persisted = true;
+    }
+    this.emit('rolloutChange', { from, to: percentage, reason, persisted });
+    if (percentage === 0)
+      this.recordRollback({
+        trigger: 'manual',
+        reason,
+        previousPercentage: from,
+        persisted,
+        at: this.isoNow(),
+      });
   }
 
-  /** Records a successful call to a backend (the guide's `record_success`). */
+  private async rollBack(firing: TriggerFiring): Promise<void> {
+    const previousPercentage = this.snapshot.settings.rollout_percentage;
+    if (previousPercentage === 0) return;
+    const reason = `${firing.trigger}: ${firing.reason}`;
+    this.setOverride(0, `automatic rollback (${reason})`);
+    this.logger.warn(
+      { trigger: firing.trigger, previousPercentage },
+      `rollback to 0 %: ${firing.reason}`,
+    );
+    let persisted = false;
+    if (this.snapshot.settings.rollback_triggers.persist) {
+      try {
+        await this.persistRollout(0, `automatic rollback (${reason})`);
+        persisted = true;
+      } catch (error) {
+        this.logger.error({ err: error }, 'could not write the rollback to the environment file');
+      }
+    }
+    this.recordRollback({
+      trigger: firing.trigger,
+      reason: firing.reason,
+      previousPercentage,
+      persisted,
+      at: this.isoNow(),
+    });
+  }
+
+  private recordRollback(event: RollbackEvent): void {
+    this.rollback = event;
+    this.emit('rollback', event);
+  }
+
+  private clearRollback(): void {
+    this.rollback = null;
+    this.outcomes.rollbacks.rearm();
+  }
+
+  private async persistRollout(percentage: number, reason: string): Promise<void> {
+    const file = join(this.loaded.configDir, 'environments', `${this.loaded.environment}.yaml`);
+    await setEnvironmentValue(
+      file,
+      'rollout_percentage',
+      percentage,
+      `set by flagroute at ${this.isoNow()}: ${reason}`,
+    );
+  }
+
+  private setOverride(value: number, reason: string): void {
+    this.rolloutOverride = { value, reason, at: this.isoNow() };
+    this.applySettings();
+  }
+
+  /** Records a call to a backend (the guide's `record_success`); seconds, quality in [0, 1]. */
   recordSuccess(backend: Backend, responseTimeSeconds: number, qualityScore?: number): void {
     checkBackend(backend);
     checkNonNegative('responseTimeSeconds', responseTimeSeconds);
     if (qualityScore !== undefined) checkUnit('qualityScore', qualityScore);
-    if (backend !== 'lightrag') return;
-    this.breaker.recordSuccess(responseTimeSeconds);
-    if (qualityScore !== undefined && this.snapshot.settings.enable_quality_metrics)
-      this.gate.record(qualityScore);
+    this.record(backend, null, {
+      success: true,
+      latencySeconds: responseTimeSeconds,
+      quality: qualityScore,
+    });
   }
 
   /** Records a failed call to a backend (the guide's `record_failure`). */
   recordFailure(backend: Backend, error?: unknown): void {
     checkBackend(backend);
-    if (backend !== 'lightrag') return;
-    this.breaker.recordFailure(error === undefined ? undefined : String(error));
+    if (error !== undefined) this.logger.debug({ err: error, backend }, 'backend failure recorded');
+    this.record(backend, null, { success: false });
+  }
+
+  /** Records the outcome of the call a decision led to, counted for its backend and cohort. */
+  recordOutcome(decision: Pick<Decision, 'backend' | 'cohort'>, outcome: OutcomeReport): void {
+    checkBackend(decision?.backend);
+    this.record(decision.backend, decision.cohort ?? null, sampleOf(outcome));
+  }
+
+  private record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample): void {
+    this.outcomes.record(backend, cohort, sample, this.snapshot.settings);
   }
 
   /** Closes the circuit breaker and clears its counts. */
   resetCircuitBreaker(): void {
-    this.breaker.reset();
+    this.outcomes.breaker.reset();
+  }
+
+  /**
+   * The guide's summary (`circuit_breaker`, `performance` per backend, times in seconds), with
+   * per-cohort figures, percentiles, the quality gate, decisions per cohort and reason, the
+   * rollout and the configuration.
+   */
+  getPerformanceSummary(): PerformanceSummary {
+    return summarise({
+      outcomes: this.outcomes,
+      cohortCounts: this.cohortCounts,
+      reasonCounts: this.reasonCounts,
+      status: this.status(),
+    });
   }
 
   /** Configuration version, load time, last reload outcome and runtime changes. */
@@ -237,12 +339,8 @@ export class Router {
       lastReload: this.lastReload,
       rolloutPercentage: this.snapshot.settings.rollout_percentage,
       runtimeOverrides: this.rolloutOverride ? { rollout_percentage: this.rolloutOverride } : {},
+      rollback: this.rollback,
     };
-  }
-
-  /** The breaker's and the gate's state. */
-  safetyState() {
-    return { circuitBreaker: this.breaker.snapshot(), qualityGate: this.gate.snapshot() };
   }
 
   /**
@@ -252,13 +350,13 @@ export class Router {
   async reload(): Promise<
     { ok: true; changedKeys: ChangedKey[] } | { ok: false; errors: ConfigIssue[] }
   > {
-    const at = new Date(this.options.clock.now()).toISOString();
+    const at = this.isoNow();
     const result = await loadSnapshot({
       configDir: this.loaded.configDir,
       environment: this.loaded.environment,
-      env: this.options.env ?? {},
-      cwd: this.options.cwd,
-      ...sizes(this.options),
+      env: this.internals.env,
+      cwd: this.internals.cwd,
+      ...sizesOf(this.internals),
     });
     if (this.closed) return { ok: false, errors: [] };
     if (!result.ok) {
@@ -275,20 +373,23 @@ export class Router {
       return { ok: true, changedKeys: [] };
     }
     const changedKeys = diffConfigs(previous, next.config);
-    if (this.rolloutOverride && changedKeys.some((change) => change.key === 'rollout_percentage')) {
-      this.logger.info(
-        { override: this.rolloutOverride, file: next.config.settings.rollout_percentage },
-        'rollout_percentage changed in the file; the file value replaces the runtime change',
-      );
-      this.rolloutOverride = undefined;
+    if (changedKeys.some((change) => change.key === 'rollout_percentage')) {
+      if (this.rolloutOverride) {
+        this.logger.info(
+          { override: this.rolloutOverride, file: next.config.settings.rollout_percentage },
+          'rollout_percentage changed in the file; the file value replaces the runtime change',
+        );
+        this.rolloutOverride = undefined;
+      }
+      if (next.config.settings.rollout_percentage > 0) this.clearRollback();
     }
     this.loaded = next.config;
-    this.loadedAt = this.options.clock.now();
+    this.loadedAt = this.internals.clock.now();
     this.snapshot = next;
     this.applySettings();
     this.lastReload = { ok: true, at, errors: [] };
     const changes = changedKeys.map(
-      (change) => `${change.key}: ${show(change.from)} -> ${show(change.to)}`,
+      (change) => `${change.key}: ${JSON.stringify(change.from)} -> ${JSON.stringify(change.to)}`,
     );
     this.logger.info(
       { configVersion: next.config.version, previousVersion: previous.version, changedKeys },
@@ -311,11 +412,14 @@ export class Router {
       this.loaded,
       settings,
       this.snapshot.evaluator,
-      sizes(this.options),
+      sizesOf(this.internals),
     );
-    this.breaker.configure(breakerSettings(settings));
-    this.gate.configure(settings);
-    if (this.options.ownsLogger) this.logger.level = settings.log_level;
+    this.outcomes.configure(settings);
+    if (this.internals.ownsLogger) this.logger.level = settings.log_level;
+  }
+
+  private isoNow(): string {
+    return new Date(this.internals.clock.now()).toISOString();
   }
 
   /** Subscribes to an event. */
@@ -330,16 +434,11 @@ export class Router {
     return this;
   }
 
-  /** Resolves with the next occurrence of an event. */
-  once<K extends keyof RouterEvents>(event: K): Promise<RouterEvents[K]> {
-    return new Promise((resolve) => this.emitter.once(event, resolve));
-  }
-
-  protected emit<K extends keyof RouterEvents>(event: K, payload: RouterEvents[K]): void {
+  private emit<K extends keyof RouterEvents>(event: K, payload: RouterEvents[K]): void {
     this.emitter.emit(event, payload);
   }
 
-  /** @internal Starts hot reload; called by {@link createRouter}. */
+  /** @internal Starts hot reload; called by `createRouter`. */
   async watch(options: WatchOptions): Promise<void> {
     this.watcher = new ConfigWatcher(
       this.loaded.configDir,
@@ -360,80 +459,11 @@ export class Router {
   }
 }
 
-function sizes(options: Pick<RouterOptions, 'ruleMemoSize' | 'bucketCacheSize'>) {
+function sizesOf(internals: SnapshotSizes): SnapshotSizes {
   return {
-    ...(options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {}),
-    ...(options.bucketCacheSize !== undefined ? { bucketCacheSize: options.bucketCacheSize } : {}),
+    ...(internals.ruleMemoSize !== undefined ? { ruleMemoSize: internals.ruleMemoSize } : {}),
+    ...(internals.bucketCacheSize !== undefined
+      ? { bucketCacheSize: internals.bucketCacheSize }
+      : {}),
   };
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value);
-}
-
-function breakerSettings(settings: Readonly<EnvironmentSettings>): BreakerSettings {
-  return { ...settings, slow_call_seconds: settings.rollback_triggers.response_time_seconds };
-}
-
-function checkBackend(backend: unknown): asserts backend is Backend {
-  if (backend !== 'lightrag' && backend !== 'perplexity') {
-    throw new TypeError(
-      `backend must be "lightrag" or "perplexity", got ${JSON.stringify(backend)}`,
-    );
-  }
-}
-
-function checkNonNegative(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number of at least 0, got ${String(value)}`);
-  }
-}
-
-function checkUnit(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new RangeError(`${name} must be a number from 0 to 1, got ${String(value)}`);
-  }
-}
-
-/** Loads and compiles one environment into a snapshot, or returns every problem. */
-export async function loadSnapshot(options: {
-  configDir: string;
-  environment: string;
-  env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
-  ruleMemoSize?: number;
-  bucketCacheSize?: number;
-}): Promise<{ ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] }> {
-  const loaded = await tryLoadConfig(options);
-  if (!loaded.ok) return loaded;
-  return buildSnapshot(loaded.config, options);
-}
-
-/**
- * Loads the configuration and returns a router serving it. Rejects with a {@link ConfigError}
- * listing every problem when the configuration is invalid: at start-up there is no last good one.
- */
-export async function createRouter(options: RouterOptions = {}): Promise<Router> {
-  const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  const environment = options.environment ?? env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
-  const configDir = options.configDir ?? cwd;
-  const result = await loadSnapshot({ configDir, environment, env, cwd, ...sizes(options) });
-  if (!result.ok) throw new ConfigError(result.issues);
-  const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);
-  const router = new Router(
-    result.snapshot,
-    {
-      clock: options.clock ?? systemClock,
-      cwd,
-      env,
-      configDir,
-      ownsLogger: options.logger === undefined,
-      ...sizes(options),
-    },
-    logger,
-  );
-  const watch = options.watch ?? true;
-  if (watch !== false) await router.watch(watch === true ? {} : watch);
-  return router;
 }

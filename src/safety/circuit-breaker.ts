@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { RingBuffer } from './ring-buffer.js';
+import { EPSILON, RingBuffer } from './ring-buffer.js';
 
 /** The states of the circuit breaker. */
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
@@ -150,7 +150,7 @@ export class CircuitBreaker {
     const rate = this.settings.circuit_breaker_rate;
     const calls = this.window.size;
     const failureRate = this.window.sum / calls;
-    if (calls >= rate.minimum_calls && failureRate > rate.failure_rate) {
+    if (calls >= rate.minimum_calls && failureRate > rate.failure_rate + EPSILON) {
       this.transition(
         'open',
         `failure rate ${failureRate.toFixed(3)} over ${calls} calls exceeds ${rate.failure_rate}`,

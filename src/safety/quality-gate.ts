@@ -1,7 +1,7 @@
 import { linearRegression } from 'simple-statistics';
 import type { Clock } from '../clock.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { RingBuffer } from './ring-buffer.js';
+import { EPSILON, RingBuffer } from './ring-buffer.js';
 
 /** The settings the gate reads. */
 export type QualityGateConfig = Pick<
@@ -120,7 +120,7 @@ export class QualityGate {
     if (
       average !== null &&
       this.window.size >= this.config.quality_gate.min_samples &&
-      average < this.config.min_quality_threshold
+      average < this.config.min_quality_threshold - EPSILON
     ) {
       this.closedAt = this.clock.now();
       this.onTransition({

@@ -1,3 +1,6 @@
+/** Tolerance for comparing a window's mean with a threshold written in decimal. */
+export const EPSILON = 1e-9;
+
 /** A fixed-capacity window of the most recent numbers, with their running sum. */
 export class RingBuffer {
   private readonly values: Float64Array;
@@ -15,6 +18,12 @@ export class RingBuffer {
       this.total -= this.values[this.start]!;
       this.values[this.start] = value;
       this.start = (this.start + 1) % this.values.length;
+      // Re-add exactly once per lap, so rounding in the running sum never accumulates.
+      if (this.start === 0) {
+        this.total = 0;
+        for (const stored of this.values) this.total += stored;
+        return;
+      }
     } else {
       this.values[(this.start + this.count) % this.values.length] = value;
       this.count += 1;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/issues.js';
-import { createRouter, type Router } from '../../src/router/router.js';
+import { createRouter } from '../../src/router/create-router.js';
+import type { Router } from '../../src/router/router.js';
 import { InvalidContextError } from '../../src/routing/context.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -108,7 +109,7 @@ describe('Router.updateRolloutPercentage', () => {
 
   it.each([150, -1, Number.NaN])('rejects %s and changes nothing', async (value) => {
     const r = await routerWith('rollout_percentage: 30\n');
-    expect(() => r.updateRolloutPercentage(value)).toThrow(
+    await expect(r.updateRolloutPercentage(value)).rejects.toThrow(
       /rollout percentage must be a number from 0 to 100/,
     );
     expect(r.settings.rollout_percentage).toBe(30);
@@ -127,6 +128,6 @@ describe('recording outcomes', () => {
     expect(() => r.recordFailure('gpt' as 'lightrag')).toThrow(
       'backend must be "lightrag" or "perplexity", got "gpt"',
     );
-    expect(r.safetyState().circuitBreaker.total_requests).toBe(0);
+    expect(r.getPerformanceSummary().circuit_breaker.total_requests).toBe(0);
   });
 });

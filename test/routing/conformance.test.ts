@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRouter } from '../../src/router/router.js';
+import { createRouter } from '../../src/router/create-router.js';
 import type { RoutingContext } from '../../src/routing/types.js';
 import routing from '../cases/routing.json' with { type: 'json' };
 import { tempConfigDir } from '../helpers/config-dir.js';

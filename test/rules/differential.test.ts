@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Engine, Rule } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
 import type { RoutingRuleSpec } from '../../src/config/types.js';
-import { createRouter } from '../../src/router/router.js';
+import { createRouter } from '../../src/router/create-router.js';
 import type { RoutingContext } from '../../src/routing/types.js';
 import { toEngineRule } from '../../src/rules/compile-rules.js';
 import { codePointLength } from '../../src/rules/facts.js';

@@ -2,8 +2,9 @@ import { mkdir, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/config/issues.js';
+import { createRouter } from '../../src/router/create-router.js';
 import type { ReloadEvent } from '../../src/router/events.js';
-import { createRouter, type Router } from '../../src/router/router.js';
+import type { Router } from '../../src/router/router.js';
 import type { WatchOptions } from '../../src/watch/config-watcher.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';

@@ -1,0 +1,94 @@
+import type { Clock } from '../clock.js';
+import { BACKENDS, type Backend } from '../config/types.js';
+import { COHORTS, type Cohort } from '../routing/types.js';
+import { type OutcomeSample, OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
+
+/** The recent window: this many slices of {@link SLICE_MS} each. */
+export const WINDOW_SLICES = 5;
+/** Length of one slice of the recent window. */
+export const SLICE_MS = 60_000;
+
+/** A series' figures since start and over the recent window. */
+export type SeriesSummary = OutcomeSummary & { recent: OutcomeSummary };
+
+/** One series: totals since start and a ring of time slices for the recent window. */
+class Series {
+  readonly sinceStart = new OutcomeStats();
+  private readonly slices = Array.from({ length: WINDOW_SLICES }, () => new OutcomeStats());
+  private readonly sliceStarts = new Array<number>(WINDOW_SLICES).fill(Number.NEGATIVE_INFINITY);
+
+  record(sample: OutcomeSample, now: number): void {
+    this.sinceStart.record(sample);
+    this.sliceFor(now).record(sample);
+  }
+
+  summary(now: number): SeriesSummary {
+    const recent = new OutcomeStats();
+    const oldest = now - WINDOW_SLICES * SLICE_MS;
+    this.slices.forEach((slice, index) => {
+      if (this.sliceStarts[index]! > oldest) recent.add(slice);
+    });
+    return { ...this.sinceStart.summary(), recent: recent.summary() };
+  }
+
+  get footprintBytes(): number {
+    return this.slices.reduce(
+      (sum, slice) => sum + slice.footprintBytes,
+      this.sinceStart.footprintBytes,
+    );
+  }
+
+  private sliceFor(now: number): OutcomeStats {
+    const start = Math.floor(now / SLICE_MS) * SLICE_MS;
+    const index = Math.floor(start / SLICE_MS) % WINDOW_SLICES;
+    const slice = this.slices[index]!;
+    if (this.sliceStarts[index] !== start) {
+      slice.reset();
+      this.sliceStarts[index] = start;
+    }
+    return slice;
+  }
+}
+
+/**
+ * Outcomes per backend and per cohort, since start and over the last
+ * `WINDOW_SLICES * SLICE_MS` (five minutes). Memory is fixed whatever the traffic.
+ */
+export class PerformanceTracker {
+  private readonly backends = new Map<Backend, Series>(
+    BACKENDS.map((backend) => [backend, new Series()]),
+  );
+  private readonly cohorts = new Map<Cohort, Series>(
+    COHORTS.map((cohort) => [cohort, new Series()]),
+  );
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Records one outcome of `backend`, and of `cohort` when the decision assigned one. */
+  record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample): void {
+    const now = this.clock.now();
+    this.backends.get(backend)!.record(sample, now);
+    if (cohort !== null) this.cohorts.get(cohort)!.record(sample, now);
+  }
+
+  /** Figures per backend and per cohort. */
+  summary(): { backends: Record<Backend, SeriesSummary>; cohorts: Record<Cohort, SeriesSummary> } {
+    const now = this.clock.now();
+    return {
+      backends: Object.fromEntries(
+        [...this.backends].map(([backend, series]) => [backend, series.summary(now)]),
+      ) as Record<Backend, SeriesSummary>,
+      cohorts: Object.fromEntries(
+        [...this.cohorts].map(([cohort, series]) => [cohort, series.summary(now)]),
+      ) as Record<Cohort, SeriesSummary>,
+    };
+  }
+
+  /** Bytes the tracker's histograms hold: fixed at construction, whatever is recorded. */
+  get footprintBytes(): number {
+    let total = 0;
+    for (const series of [...this.backends.values(), ...this.cohorts.values()])
+      total += series.footprintBytes;
+    return total;
+  }
+}

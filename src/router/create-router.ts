@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import { ConfigError } from '../config/issues.js';
+import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
+import { createLogger } from '../logging.js';
+import type { WatchOptions } from '../watch/config-watcher.js';
+import { Router } from './router.js';
+import { loadSnapshot, type SnapshotSizes } from './snapshot-loader.js';
+
+/** Options of {@link createRouter}. */
+export interface RouterOptions extends SnapshotSizes {
+  /** Directory holding `environments/` and `rules/`; default: the working directory. */
+  configDir?: string;
+  /** Environment to load; default: `FLAGROUTE_ENV`, else `development`. */
+  environment?: string;
+  /** Variables for the `LIGHTRAG_*` overlay; default: `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A pino logger; default: JSON lines on stderr at the configured `log_level`. */
+  logger?: Logger;
+  /** Time source of the breaker, gate, triggers and metrics; default: the wall clock. */
+  clock?: Clock;
+  /** Base of file paths shown in messages; default: the working directory. */
+  cwd?: string;
+  /** Hot reload: watch the config directory (default `true`), or how to watch it; `false` turns it off. */
+  watch?: boolean | WatchOptions;
+}
+
+/**
+ * Loads the configuration and returns a router serving it, watching the files unless
+ * `watch: false`. Rejects with a {@link ConfigError} listing every problem when the
+ * configuration is invalid: at start-up there is no last good one.
+ */
+export async function createRouter(options: RouterOptions = {}): Promise<Router> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const environment = options.environment ?? env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
+  const configDir = options.configDir ?? cwd;
+  const sizes: SnapshotSizes = {
+    ...(options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {}),
+    ...(options.bucketCacheSize !== undefined ? { bucketCacheSize: options.bucketCacheSize } : {}),
+  };
+  const result = await loadSnapshot({ configDir, environment, env, cwd, ...sizes });
+  if (!result.ok) throw new ConfigError(result.issues);
+  const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);
+  const router = new Router(
+    result.snapshot,
+    {
+      clock: options.clock ?? systemClock,
+      cwd,
+      env,
+      ownsLogger: options.logger === undefined,
+      ...sizes,
+    },
+    logger,
+  );
+  const watch = options.watch ?? true;
+  if (watch !== false) await router.watch(watch === true ? {} : watch);
+  return router;
+}

@@ -1,0 +1,25 @@
+import type { ConfigIssue } from '../config/issues.js';
+import { tryLoadConfig } from '../config/load-config.js';
+import { buildSnapshot, type RoutingSnapshot } from '../routing/snapshot.js';
+
+/** Cache sizes of a snapshot. */
+export interface SnapshotSizes {
+  /** Entries kept per rule in the outcome memo (0 turns memoising off). */
+  ruleMemoSize?: number;
+  /** Identifiers whose bucket is kept (0 turns the cache off). */
+  bucketCacheSize?: number;
+}
+
+/** Loads and compiles one environment into a snapshot, or returns every problem. */
+export async function loadSnapshot(
+  options: {
+    configDir: string;
+    environment: string;
+    env: Readonly<Record<string, string | undefined>>;
+    cwd: string;
+  } & SnapshotSizes,
+): Promise<{ ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] }> {
+  const loaded = await tryLoadConfig(options);
+  if (!loaded.ok) return loaded;
+  return buildSnapshot(loaded.config, options);
+}

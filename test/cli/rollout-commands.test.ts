@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let temp: TempConfigDir | undefined;
+afterEach(async () => {
+  await temp?.remove();
+  temp = undefined;
+});
+
+const FILE = `# yaml-language-server: $schema=../schemas/environment.schema.json
+# Production
+rollout_percentage: 10.0 # week 1
+enable_ab_testing: true # keep
+`;
+
+describe('flagroute rollout set / rollback / status', () => {
+  it('edit the environment file in place and status shows the change', async () => {
+    temp = await tempConfigDir({ 'environments/production.yaml': FILE });
+    const set = await runCli(
+      ['rollout', 'set', '25', '--env', 'production', '--reason', 'week 2'],
+      { cwd: temp.dir },
+    );
+    expect(set.stdout).toBe(
+      'environments/production.yaml: rollout_percentage 10 -> 25 (week 2); watching routers reload it\n',
+    );
+    expect(set.code).toBe(0);
+    const text = await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8');
+    expect(text.split('\n')).toEqual([
+      '# yaml-language-server: $schema=../schemas/environment.schema.json',
+      '# Production',
+      expect.stringMatching(
+        /^rollout_percentage: 25 # set by flagroute at \d{4}-\d\d-\d\dT[\d:.]+Z: week 2$/,
+      ),
+      'enable_ab_testing: true # keep',
+      '',
+    ]);
+
+    const status = await runCli(['status', '--env', 'production'], { cwd: temp.dir });
+    expect(status.stdout).toMatch(/^rollout: 25 % \[environments\/production\.yaml:3\]$/m);
+    expect(status.stdout).toMatch(/^last change: set by flagroute at .*: week 2$/m);
+
+    const rollback = await runCli(['rollback', '--env', 'production'], { cwd: temp.dir });
+    expect(rollback.stdout).toBe(
+      'environments/production.yaml: rollout_percentage 25 -> 0 (manual rollback); watching routers reload it\n',
+    );
+    const json = JSON.parse(
+      (await runCli(['status', '--env', 'production', '--json'], { cwd: temp.dir })).stdout,
+    );
+    expect(json).toMatchObject({
+      rolloutPercentage: 0,
+      lastChange: expect.stringMatching(/manual rollback$/),
+    });
+  });
+
+  it('refuse an out-of-range percentage and leave the file alone', async () => {
+    temp = await tempConfigDir({ 'environments/production.yaml': FILE });
+    const result = await runCli(['rollout', 'set', '150', '--env', 'production'], {
+      cwd: temp.dir,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: percentage must be a number from 0 to 100, got "150"');
+    expect(await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8')).toBe(FILE);
+  });
+
+  it('refuse to edit a configuration that does not validate', async () => {
+    temp = await tempConfigDir({
+      'environments/production.yaml': 'rollout_percentage: 10\nbogus: 1\n',
+    });
+    const result = await runCli(['rollback', '--env', 'production'], { cwd: temp.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^environments\/production\.yaml:2:1: unknown key "bogus"; known keys: integration_enabled, /,
+    );
+    expect(await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8')).toBe(
+      'rollout_percentage: 10\nbogus: 1\n',
+    );
+  });
+});
