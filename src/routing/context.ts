@@ -15,7 +15,6 @@ export class InvalidContextError extends Error {
   }
 }
 
-const STRING_FIELDS = ['userId', 'sessionId', 'queryText', 'queryType', 'region'] as const;
 const FORBIDDEN_ATTRIBUTES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The identity the bucket hashes: userId, else sessionId, else `anonymous`. */
@@ -23,22 +22,28 @@ export function identifierOf(context: RoutingContext): string {
   return context.userId ?? context.sessionId ?? 'anonymous';
 }
 
+function checkString(field: string, value: unknown, hashed: boolean): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') {
+    throw new InvalidContextError(field, `must be a string, got ${typeof value}`);
+  }
+  // Only identities are hashed, and Python could not encode a lone surrogate.
+  if (hashed && !value.isWellFormed()) {
+    throw new InvalidContextError(field, 'contains a lone UTF-16 surrogate (not valid Unicode)');
+  }
+}
+
 /** Checks a context; throws {@link InvalidContextError} naming the first bad field. */
 export function assertValidContext(context: unknown): asserts context is RoutingContext {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new InvalidContextError('context', 'must be an object');
   }
-  const record = context as Record<string, unknown>;
-  for (const field of STRING_FIELDS) {
-    const value = record[field];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') {
-      throw new InvalidContextError(field, `must be a string, got ${typeof value}`);
-    }
-    if (!value.isWellFormed()) {
-      throw new InvalidContextError(field, 'contains a lone UTF-16 surrogate (not valid Unicode)');
-    }
-  }
+  const record = context as RoutingContext;
+  checkString('userId', record.userId, true);
+  checkString('sessionId', record.sessionId, true);
+  checkString('queryText', record.queryText, false);
+  checkString('queryType', record.queryType, false);
+  checkString('region', record.region, false);
   const complexity = record.queryComplexity;
   if (complexity !== undefined) {
     if (typeof complexity !== 'number' || !Number.isFinite(complexity) || complexity < 0) {

@@ -1,4 +1,4 @@
-import type { Backend } from '../config/types.js';
+import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { RuleOutcome } from '../rules/rule-evaluator.js';
 import { factsOf, identifierOf } from './context.js';
 import type { RoutingSnapshot } from './snapshot.js';
@@ -15,27 +15,19 @@ export interface SafetyView {
 
 const FALLBACK: Backend = 'perplexity';
 const CANDIDATE: Backend = 'lightrag';
+const NO_RULES: readonly RuleOutcome[] = Object.freeze([]);
 
-/**
- * The decision tree of SEMANTICS.md, first match wins. `context` must already be valid.
- * `trace`, when given, receives each step for `explain`.
- */
-export async function decide(
+function decision(
   snapshot: RoutingSnapshot,
-  safety: SafetyView,
-  context: RoutingContext,
-  trace?: ExplainStep[],
-): Promise<Decision> {
-  const started = performance.now();
-  const settings = snapshot.settings;
-  const rules: RuleOutcome[] = [];
-  let rolloutPercentage = settings.rollout_percentage;
-  const finish = (
-    backend: Backend,
-    reason: Reason,
-    cohort: Cohort | null,
-    bucket: number | null,
-  ): Decision => ({
+  started: number,
+  backend: Backend,
+  reason: Reason,
+  cohort: Cohort | null,
+  bucket: number | null,
+  rolloutPercentage: number,
+  rules: readonly RuleOutcome[],
+): Decision {
+  return {
     backend,
     reason,
     cohort,
@@ -45,100 +37,169 @@ export async function decide(
     environment: snapshot.config.environment,
     configVersion: snapshot.config.version,
     elapsedMs: performance.now() - started,
-  });
-  // Details are built only when explaining: the hot path builds no strings.
-  const step = (name: string, outcome: ExplainStep['outcome'], detail: () => string) => {
-    trace?.push({ step: name, outcome, detail: detail() });
   };
+}
 
+function describeRules(outcomes: readonly RuleOutcome[]): string {
+  return outcomes
+    .map(
+      (outcome) =>
+        `${outcome.name} ${outcome.matched ? 'matched' : 'did not match'} ${JSON.stringify(outcome.facts)}`,
+    )
+    .join('; ');
+}
+
+/** Steps 1 to 4: the switches and the safety state, which need no facts. */
+function safetyStop(
+  settings: Readonly<EnvironmentSettings>,
+  safety: SafetyView,
+  trace: ExplainStep[] | undefined,
+): { backend: Backend; reason: Reason; cohort: Cohort | null } | undefined {
   if (!settings.integration_enabled) {
-    step(
-      '1. integration enabled',
-      'taken',
-      () => 'integration_enabled is false: everything goes to the fallback',
-    );
-    return finish(FALLBACK, 'feature_disabled', null, null);
+    trace?.push({
+      step: '1. integration enabled',
+      outcome: 'taken',
+      detail: 'integration_enabled is false: everything goes to the fallback',
+    });
+    return { backend: FALLBACK, reason: 'feature_disabled', cohort: null };
   }
-  step('1. integration enabled', 'passed', () => 'integration_enabled is true');
-
+  trace?.push({
+    step: '1. integration enabled',
+    outcome: 'passed',
+    detail: 'integration_enabled is true',
+  });
   const forced = settings.force_user_cohort;
   if (forced !== null) {
-    step('2. forced cohort', 'taken', () => `force_user_cohort is ${forced}`);
-    return finish(forced, 'forced_cohort', forced, null);
+    trace?.push({
+      step: '2. forced cohort',
+      outcome: 'taken',
+      detail: `force_user_cohort is ${forced}`,
+    });
+    return { backend: forced, reason: 'forced_cohort', cohort: forced };
   }
-  step('2. forced cohort', 'passed', () => 'force_user_cohort is null');
-
+  trace?.push({ step: '2. forced cohort', outcome: 'passed', detail: 'force_user_cohort is null' });
   if (settings.enable_circuit_breaker && !safety.breakerAllowsCandidate()) {
-    step(
-      '3. circuit breaker',
-      'taken',
-      () => 'the breaker is open (or half-open with no trial slot left)',
-    );
-    return finish(FALLBACK, 'circuit_breaker_open', null, null);
+    trace?.push({
+      step: '3. circuit breaker',
+      outcome: 'taken',
+      detail: 'the breaker is open (or half-open with no trial slot left)',
+    });
+    return { backend: FALLBACK, reason: 'circuit_breaker_open', cohort: null };
   }
-  step('3. circuit breaker', 'passed', () =>
-    settings.enable_circuit_breaker
+  trace?.push({
+    step: '3. circuit breaker',
+    outcome: 'passed',
+    detail: settings.enable_circuit_breaker
       ? 'the breaker lets requests through'
       : 'the breaker is disabled',
-  );
-
+  });
   if (settings.enable_quality_metrics && !safety.qualityGateOpen()) {
-    step(
-      '4. quality gate',
-      'taken',
-      () => `recent candidate quality is below ${settings.min_quality_threshold}`,
-    );
-    return finish(FALLBACK, 'quality_threshold', null, null);
+    trace?.push({
+      step: '4. quality gate',
+      outcome: 'taken',
+      detail: `recent candidate quality is below ${settings.min_quality_threshold}`,
+    });
+    return { backend: FALLBACK, reason: 'quality_threshold', cohort: null };
   }
-  step('4. quality gate', 'passed', () =>
-    settings.enable_quality_metrics ? 'the quality gate is open' : 'quality metrics are disabled',
-  );
+  trace?.push({
+    step: '4. quality gate',
+    outcome: 'passed',
+    detail: settings.enable_quality_metrics
+      ? 'the quality gate is open'
+      : 'quality metrics are disabled',
+  });
+  return undefined;
+}
 
-  const facts = factsOf(context);
+/**
+ * The decision tree of SEMANTICS.md, first match wins. `context` must already be valid.
+ * `trace`, when given, receives each step for `explain`; without it the hot path builds no
+ * strings, and when every rule outcome is memoised it does not wait on a promise.
+ */
+export async function decide(
+  snapshot: RoutingSnapshot,
+  safety: SafetyView,
+  context: RoutingContext,
+  trace?: ExplainStep[],
+): Promise<Decision> {
+  const started = performance.now();
+  const settings = snapshot.settings;
+  const stop = safetyStop(settings, safety, trace);
+  if (stop) {
+    return decision(
+      snapshot,
+      started,
+      stop.backend,
+      stop.reason,
+      stop.cohort,
+      null,
+      settings.rollout_percentage,
+      NO_RULES,
+    );
+  }
+
+  let rules = NO_RULES;
   if (settings.enable_conditional_routing) {
-    const eligibility = await snapshot.evaluator.evaluate('eligibility', facts);
-    rules.push(...eligibility);
-    const tried = () =>
-      eligibility
-        .map(
-          (outcome) =>
-            `${outcome.name} ${outcome.matched ? 'matched' : 'did not match'} ${JSON.stringify(outcome.facts)}`,
-        )
-        .join('; ');
+    const pending = snapshot.evaluator.evaluateEligibility(factsOf(context));
+    const eligibility = pending instanceof Promise ? await pending : pending;
+    rules = eligibility;
     if (!eligibility.some((outcome) => outcome.matched)) {
-      step('5. conditional rules', 'taken', () =>
-        eligibility.length === 0
-          ? 'conditional routing is on but no eligibility rule is loaded'
-          : `no rule matched: ${tried()}`,
+      trace?.push({
+        step: '5. conditional rules',
+        outcome: 'taken',
+        detail:
+          eligibility.length === 0
+            ? 'conditional routing is on but no eligibility rule is loaded'
+            : `no rule matched: ${describeRules(eligibility)}`,
+      });
+      return decision(
+        snapshot,
+        started,
+        FALLBACK,
+        'conditional_rule',
+        null,
+        null,
+        settings.rollout_percentage,
+        rules,
       );
-      return finish(FALLBACK, 'conditional_rule', null, null);
     }
-    step('5. conditional rules', 'passed', () => `eligible (rules combine with OR): ${tried()}`);
+    trace?.push({
+      step: '5. conditional rules',
+      outcome: 'passed',
+      detail: `eligible (rules combine with OR): ${describeRules(eligibility)}`,
+    });
   } else {
-    step('5. conditional rules', 'passed', () => 'conditional routing is off');
+    trace?.push({
+      step: '5. conditional rules',
+      outcome: 'passed',
+      detail: 'conditional routing is off',
+    });
   }
 
-  if (facts.region !== undefined) {
-    const geography = await snapshot.evaluator.evaluate('geography', facts);
-    rules.push(...geography);
-    const region = geography.find((outcome) => outcome.matched);
-    const regional = region?.rolloutPercentage;
+  let percentage = settings.rollout_percentage;
+  const region = context.region;
+  if (region !== undefined) {
+    const pending = snapshot.evaluator.evaluateGeography(region);
+    const geography = pending instanceof Promise ? await pending : pending;
+    if (geography.length > 0) rules = rules.length === 0 ? geography : [...rules, ...geography];
+    const regional = geography.find((outcome) => outcome.matched)?.rolloutPercentage;
     // rollout_percentage 0 is the kill switch: a rollback holds in every region.
-    if (regional !== undefined && settings.rollout_percentage > 0) rolloutPercentage = regional;
-    step('6. rollout percentage', 'passed', () =>
-      regional === undefined
-        ? `no geography rule for region ${String(facts.region)}: the environment's ${settings.rollout_percentage} % applies`
-        : settings.rollout_percentage > 0
-          ? `region ${String(facts.region)} has its own rollout: ${regional} %`
-          : `region ${String(facts.region)} would have ${regional} %, but the environment's rollout is 0 (rolled back)`,
-    );
+    if (regional !== undefined && percentage > 0) percentage = regional;
+    trace?.push({
+      step: '6. rollout percentage',
+      outcome: 'passed',
+      detail:
+        regional === undefined
+          ? `no geography rule for region ${region}: the environment's ${settings.rollout_percentage} % applies`
+          : settings.rollout_percentage > 0
+            ? `region ${region} has its own rollout: ${regional} %`
+            : `region ${region} would have ${regional} %, but the environment's rollout is 0 (rolled back)`,
+    });
   }
 
   const identifier = identifierOf(context);
   const bucket = snapshot.bucketOf(identifier);
-  const percentage = rolloutPercentage;
   const inRollout = percentage > 0 && bucket <= percentage;
-  let backend: Backend;
   let cohort: Cohort;
   let reason: Reason;
   if (settings.enable_ab_testing) {
@@ -146,25 +207,45 @@ export async function decide(
     if (percentage > 0 && bucket <= percentage / 2) cohort = 'lightrag';
     else if (inRollout) cohort = 'perplexity';
     else cohort = 'control';
-    backend = cohort === 'lightrag' ? CANDIDATE : FALLBACK;
   } else {
     reason = 'rollout_percentage';
     cohort = inRollout ? 'lightrag' : 'control';
-    backend = inRollout ? CANDIDATE : FALLBACK;
   }
-  const where =
-    percentage === settings.rollout_percentage
-      ? `the environment's ${percentage} %`
-      : `region ${String(facts.region)}'s ${percentage} %`;
-  step(
-    '7. assignment',
-    'taken',
-    () =>
-      `bucket ${bucket.toFixed(4)} of ${context.userId !== undefined ? `userId "${identifier}"` : context.sessionId !== undefined ? `sessionId "${identifier}"` : 'the anonymous identity'} against ${where}${settings.enable_ab_testing ? ` (A/B: candidate arm up to ${percentage / 2})` : ''}: cohort ${cohort}, backend ${backend}`,
-  );
+  const backend = cohort === 'lightrag' ? CANDIDATE : FALLBACK;
+  if (trace) {
+    const who =
+      context.userId !== undefined
+        ? `userId "${identifier}"`
+        : context.sessionId !== undefined
+          ? `sessionId "${identifier}"`
+          : 'the anonymous identity';
+    const against =
+      percentage === settings.rollout_percentage
+        ? `the environment's ${percentage} %`
+        : `region ${String(region)}'s ${percentage} %`;
+    const arms = settings.enable_ab_testing ? ` (A/B: candidate arm up to ${percentage / 2})` : '';
+    trace.push({
+      step: '7. assignment',
+      outcome: 'taken',
+      detail: `bucket ${bucket.toFixed(4)} of ${who} against ${against}${arms}: cohort ${cohort}, backend ${backend}`,
+    });
+  }
   if (backend === CANDIDATE && settings.enable_circuit_breaker && !safety.acquireCandidate()) {
-    step('3. circuit breaker', 'taken', () => 'the last half-open trial slot was taken meanwhile');
-    return finish(FALLBACK, 'circuit_breaker_open', null, bucket);
+    trace?.push({
+      step: '3. circuit breaker',
+      outcome: 'taken',
+      detail: 'the last half-open trial slot was taken meanwhile',
+    });
+    return decision(
+      snapshot,
+      started,
+      FALLBACK,
+      'circuit_breaker_open',
+      null,
+      bucket,
+      percentage,
+      rules,
+    );
   }
-  return finish(backend, reason, cohort, bucket);
+  return decision(snapshot, started, backend, reason, cohort, bucket, percentage, rules);
 }

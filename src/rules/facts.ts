@@ -10,8 +10,12 @@ export interface RuleFacts {
   [attribute: string]: unknown;
 }
 
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
 /** Counts Unicode code points, as Python's `len()` does, without allocating. */
 export function codePointLength(text: string): number {
+  // Most text has no astral characters: the regex scan is far cheaper than a charCodeAt loop.
+  if (!HIGH_SURROGATE.test(text)) return text.length;
   let length = text.length;
   for (let index = 0; index < text.length - 1; index += 1) {
     const unit = text.charCodeAt(index);

@@ -21,21 +21,28 @@ export interface RuleOutcome {
 interface MemoisedRule {
   readonly compiled: CompiledRule;
   readonly engine: Engine;
-  readonly memo: LRUCache<string | number, boolean> | null;
+  readonly memo: LRUCache<string | number, RuleOutcome> | null;
 }
+
+/** Outcomes now when every rule was answered from the memo, else a promise of them. */
+export type Outcomes = RuleOutcome[] | Promise<RuleOutcome[]>;
 
 const MISSING = '\u0000undefined';
 
 /**
  * Runs rules on json-rules-engine, one engine per rule built at load. A rule's outcome depends
  * only on the facts it reads, so it is memoised on their values (bounded LRU); the memo lives
- * and dies with the loaded config, so no outcome outlives a reload.
+ * and dies with the loaded config, so no outcome outlives a reload. When every rule is answered
+ * from the memo the outcomes come back synchronously, sparing the caller a microtask.
  */
 export class RuleEvaluator {
-  private readonly rules: readonly MemoisedRule[];
+  private readonly eligibility: readonly MemoisedRule[];
+  private readonly geography: ReadonlyMap<string, MemoisedRule>;
+  /** The compiled rules, eligibility first, in file order. */
+  readonly compiledRules: readonly CompiledRule[];
 
   constructor(rules: readonly CompiledRule[], memoSize = DEFAULT_RULE_MEMO_SIZE) {
-    this.rules = rules.map((compiled) => {
+    const memoised = rules.map((compiled): MemoisedRule => {
       const engine = new Engine([], { allowUndefinedFacts: true });
       engine.addRule(compiled.rule);
       return {
@@ -44,46 +51,68 @@ export class RuleEvaluator {
         memo: compiled.factsRead && memoSize > 0 ? new LRUCache({ max: memoSize }) : null,
       };
     });
+    this.compiledRules = rules;
+    this.eligibility = memoised.filter((rule) => rule.compiled.kind === 'eligibility');
+    this.geography = new Map(
+      memoised
+        .filter((rule) => rule.compiled.kind === 'geography')
+        .map((rule) => [rule.compiled.name.slice('geography:'.length), rule]),
+    );
   }
 
-  /** The compiled rules, eligibility first, in file order. */
-  get compiledRules(): readonly CompiledRule[] {
-    return this.rules.map((rule) => rule.compiled);
+  /** Whether any eligibility rule is loaded. */
+  get hasEligibilityRules(): boolean {
+    return this.eligibility.length > 0;
   }
 
-  /** Evaluates the rules of one kind on the facts; geography rules only for the region given. */
-  async evaluate(kind: CompiledRule['kind'], facts: RuleFacts): Promise<RuleOutcome[]> {
-    const outcomes: RuleOutcome[] = [];
-    for (const rule of this.rules) {
-      if (rule.compiled.kind !== kind) continue;
-      if (kind === 'geography' && rule.compiled.name !== `geography:${String(facts.region)}`) {
-        continue;
-      }
-      outcomes.push(await this.evaluateOne(rule, facts));
+  /** Evaluates every eligibility rule on the facts. */
+  evaluateEligibility(facts: RuleFacts): Outcomes {
+    return this.evaluateAll(this.eligibility, facts);
+  }
+
+  /** Evaluates the geography rule of `region`, if there is one. */
+  evaluateGeography(region: string): Outcomes {
+    const rule = this.geography.get(region);
+    return rule ? this.evaluateAll([rule], { region }) : [];
+  }
+
+  private evaluateAll(rules: readonly MemoisedRule[], facts: RuleFacts): Outcomes {
+    const outcomes: (RuleOutcome | Promise<RuleOutcome>)[] = [];
+    let pending = false;
+    for (const rule of rules) {
+      const outcome = this.evaluateOne(rule, facts);
+      if (outcome instanceof Promise) pending = true;
+      outcomes.push(outcome);
     }
-    return outcomes;
+    return pending ? Promise.all(outcomes) : (outcomes as RuleOutcome[]);
   }
 
-  private async evaluateOne(rule: MemoisedRule, facts: RuleFacts): Promise<RuleOutcome> {
+  private evaluateOne(rule: MemoisedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {
     const read = rule.compiled.factsRead;
-    const readFacts = read ? pick(facts, read) : facts;
     const key = rule.memo && read ? memoKey(read, facts) : undefined;
-    let matched = key === undefined ? undefined : rule.memo?.get(key);
-    if (matched === undefined) {
-      const { results } = await rule.engine.run({ ...facts });
-      matched = results.length > 0;
-      if (key !== undefined) rule.memo?.set(key, matched);
-    }
-    const outcome: RuleOutcome = {
-      name: rule.compiled.name,
-      kind: rule.compiled.kind,
-      matched,
-      facts: readFacts,
-    };
-    return matched && rule.compiled.rolloutPercentage !== undefined
-      ? { ...outcome, rolloutPercentage: rule.compiled.rolloutPercentage }
-      : outcome;
+    // The outcome is a function of the facts the rule reads, so the memo keeps it whole.
+    const cached = key === undefined ? undefined : rule.memo?.get(key);
+    if (cached !== undefined) return cached;
+    return rule.engine.run({ ...facts }).then(({ results }) => {
+      const outcome = outcomeOf(rule.compiled, facts, results.length > 0);
+      if (key !== undefined) rule.memo?.set(key, outcome);
+      return outcome;
+    });
   }
+}
+
+function outcomeOf(compiled: CompiledRule, facts: RuleFacts, matched: boolean): RuleOutcome {
+  const read = compiled.factsRead;
+  const outcome: RuleOutcome = {
+    name: compiled.name,
+    kind: compiled.kind,
+    matched,
+    facts: Object.freeze(read ? pick(facts, read) : { ...facts }),
+    ...(matched && compiled.rolloutPercentage !== undefined
+      ? { rolloutPercentage: compiled.rolloutPercentage }
+      : {}),
+  };
+  return Object.freeze(outcome);
 }
 
 function pick(facts: RuleFacts, names: readonly string[]): Record<string, unknown> {
