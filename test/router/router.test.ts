@@ -68,7 +68,10 @@ describe('Router.decide', () => {
 
   it('falls back with evaluation_error and logs when deciding fails inside', async () => {
     const { logger, lines } = capturingLogger();
-    const r = await routerWith('rollout_percentage: 100\nenable_conditional_routing: true\n', logger);
+    const r = await routerWith(
+      'rollout_percentage: 100\nenable_conditional_routing: true\n',
+      logger,
+    );
     const attributes = {};
     Object.defineProperty(attributes, 'plan', {
       enumerable: true,
