@@ -56,6 +56,7 @@ export {
   type Reason,
   type RoutingContext,
 } from './routing/types.js';
+export { codePointLength } from './rules/facts.js';
 export type { RuleOutcome } from './rules/rule-evaluator.js';
 export type { BreakerSnapshot, BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
 export type { GateTransition, QualityGateSnapshot } from './safety/quality-gate.js';

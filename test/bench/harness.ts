@@ -1,0 +1,305 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createRouter } from 'flagroute';
+import { pino } from 'pino';
+import { quantileSorted } from 'simple-statistics';
+import {
+  expectedRouting,
+  flagdPeer,
+  flagroutePeer,
+  growthbookPeer,
+  naivePeer,
+  type Peer,
+  unleashPeer,
+} from './peers.js';
+import { adversarialWorkload, type BenchContext, realisticWorkload } from './workloads.js';
+
+/** How big a run is. */
+export interface BenchOptions {
+  /** Contexts per timed pass. */
+  contexts: number;
+  /** Timed passes per system and workload (after one warm-up pass). */
+  rounds: number;
+  /** Contexts checked when verifying that every peer routes like flagroute. */
+  verifyContexts: number;
+  memoryDecisions: number;
+  memoryOutcomes: number;
+  reloads: number;
+  log?: (line: string) => void;
+}
+
+/** The full run of `npm run bench`. */
+export const FULL_RUN: BenchOptions = {
+  contexts: 100_000,
+  rounds: 7,
+  verifyContexts: 40_000,
+  memoryDecisions: 10_000_000,
+  memoryOutcomes: 1_000_000,
+  reloads: 50,
+};
+
+/** One system's timings on one workload, in nanoseconds per decision. */
+export interface Timing {
+  system: string;
+  medianNs: number;
+  minNs: number;
+  maxNs: number;
+  /** median / flagroute's median. */
+  ratio: number;
+}
+
+/** A peer's agreement with flagroute on the verification sample. */
+export interface Verification {
+  system: string;
+  /** Ineligible contexts the peer sent to the candidate (must be 0). */
+  ineligibleToCandidate: number;
+  /** Largest gap, in percentage points, between a region's candidate share and its percentage. */
+  worstShareGapPoints: number;
+  /** For the naive baseline (same hash): decisions that differ from flagroute's (must be 0). */
+  exactMismatches: number | null;
+  ok: boolean;
+}
+
+/** Everything a run measured. */
+export interface BenchResult {
+  machine: { cpu: string; cores: number; node: string; platform: string; date: string };
+  options: Omit<BenchOptions, 'log'>;
+  verification: Verification[];
+  workloads: Record<'realistic' | 'adversarial', Timing[]>;
+  decisionsPerSecond: number;
+  memory: {
+    decisions: number;
+    outcomes: number;
+    heapStartMb: number;
+    heapEndMb: number;
+    rssStartMb: number;
+    rssEndMb: number;
+  };
+  reloadLatencyMs: { saves: number; medianMs: number; p95Ms: number; maxMs: number };
+}
+
+const SHARE_TOLERANCE_POINTS = 2.5;
+
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+async function pass(peer: Peer, contexts: readonly BenchContext[]): Promise<number> {
+  const started = process.hrtime.bigint();
+  if (peer.async) {
+    for (const context of contexts) await peer.decide(context);
+  } else {
+    for (const context of contexts) peer.decide(context);
+  }
+  return Number(process.hrtime.bigint() - started) / contexts.length;
+}
+
+async function verify(
+  peers: readonly Peer[],
+  flagroute: Peer,
+  contexts: readonly BenchContext[],
+): Promise<Verification[]> {
+  const reference: string[] = [];
+  for (const context of contexts) reference.push(await flagroute.decide(context));
+  const results: Verification[] = [];
+  for (const peer of peers) {
+    let ineligibleToCandidate = 0;
+    let exactMismatches = 0;
+    const perRegion = new Map<
+      string,
+      { eligible: number; candidate: number; percentage: number }
+    >();
+    for (const [index, context] of contexts.entries()) {
+      const backend = await peer.decide(context);
+      if (backend !== reference[index]) exactMismatches += 1;
+      const { eligible, percentage } = expectedRouting(context);
+      if (!eligible) {
+        if (backend === 'lightrag') ineligibleToCandidate += 1;
+        continue;
+      }
+      const region = perRegion.get(context.region) ?? { eligible: 0, candidate: 0, percentage };
+      region.eligible += 1;
+      if (backend === 'lightrag') region.candidate += 1;
+      perRegion.set(context.region, region);
+    }
+    let worstShareGapPoints = 0;
+    for (const region of perRegion.values()) {
+      const gap = Math.abs((region.candidate / region.eligible) * 100 - region.percentage);
+      worstShareGapPoints = Math.max(worstShareGapPoints, gap);
+    }
+    const sameHash = peer.name === 'json-rules-engine (naive)';
+    results.push({
+      system: peer.name,
+      ineligibleToCandidate,
+      worstShareGapPoints,
+      exactMismatches: sameHash ? exactMismatches : null,
+      ok:
+        ineligibleToCandidate === 0 &&
+        worstShareGapPoints <= SHARE_TOLERANCE_POINTS &&
+        (!sameHash || exactMismatches === 0),
+    });
+  }
+  return results;
+}
+
+async function timeWorkload(
+  peers: readonly Peer[],
+  contexts: readonly BenchContext[],
+  rounds: number,
+): Promise<Timing[]> {
+  const samples = new Map<string, number[]>(peers.map((peer) => [peer.name, []]));
+  for (const peer of peers) await pass(peer, contexts); // warm-up
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? peers : [...peers].reverse();
+    for (const peer of order) samples.get(peer.name)!.push(await pass(peer, contexts));
+  }
+  const timings = peers.map((peer) => {
+    const sorted = [...samples.get(peer.name)!].sort((a, b) => a - b);
+    return {
+      system: peer.name,
+      medianNs: quantileSorted(sorted, 0.5),
+      minNs: sorted[0]!,
+      maxNs: sorted.at(-1)!,
+      ratio: 0,
+    };
+  });
+  const reference = timings.find((timing) => timing.system === 'flagroute')!.medianNs;
+  for (const timing of timings) timing.ratio = timing.medianNs / reference;
+  return timings;
+}
+
+async function measureMemory(options: BenchOptions): Promise<BenchResult['memory']> {
+  const peer = await flagroutePeer();
+  const contexts = realisticWorkload(100_000, 7);
+  await pass(peer, contexts);
+  gc();
+  const start = process.memoryUsage();
+  for (let done = 0; done < options.memoryDecisions; done += contexts.length) {
+    await pass(peer, contexts.slice(0, Math.min(contexts.length, options.memoryDecisions - done)));
+  }
+  for (let index = 0; index < options.memoryOutcomes; index += 1) {
+    const backend = index % 4 === 0 ? 'lightrag' : 'perplexity';
+    peer.router.recordOutcome(
+      { backend, cohort: backend === 'lightrag' ? 'lightrag' : 'control' },
+      {
+        success: index % 50 !== 0,
+        latencyMs: 200 + (index % 3000),
+        quality: 0.8 + (index % 20) / 100,
+      },
+    );
+  }
+  gc();
+  const end = process.memoryUsage();
+  await peer.close();
+  const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  return {
+    decisions: options.memoryDecisions,
+    outcomes: options.memoryOutcomes,
+    heapStartMb: mb(start.heapUsed),
+    heapEndMb: mb(end.heapUsed),
+    rssStartMb: mb(start.rss),
+    rssEndMb: mb(end.rss),
+  };
+}
+
+async function measureReload(saves: number): Promise<BenchResult['reloadLatencyMs']> {
+  const peer = await flagroutePeer();
+  await peer.router.close();
+  const router = await createRouter({
+    configDir: peer.dir,
+    environment: 'bench',
+    env: {},
+    logger: pino({ level: 'silent' }),
+  });
+  const file = join(peer.dir, 'environments', 'bench.yaml');
+  const latencies: number[] = [];
+  try {
+    for (let save = 0; save < saves; save += 1) {
+      const percentage = 11 + (save % 80);
+      const reloaded = new Promise<string>((resolve) => {
+        const listener = (event: { configVersion: string }) => {
+          router.off('reload', listener);
+          resolve(event.configVersion);
+        };
+        router.on('reload', listener);
+      });
+      const temp = `${file}.${save}.tmp`;
+      await writeFile(
+        temp,
+        `rollout_percentage: ${percentage}\nenable_conditional_routing: true\nrule_files: [rules/eligibility.yaml, rules/geography.yaml]\n`,
+      );
+      const started = performance.now();
+      await rename(temp, file);
+      const version = await reloaded;
+      let decision = await router.decide({ userId: 'probe' });
+      while (decision.configVersion !== version)
+        decision = await router.decide({ userId: 'probe' });
+      latencies.push(performance.now() - started);
+    }
+  } finally {
+    await router.close();
+    await peer.close();
+  }
+  const sorted = latencies.sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    saves,
+    medianMs: round(quantileSorted(sorted, 0.5)),
+    p95Ms: round(quantileSorted(sorted, 0.95)),
+    maxMs: round(sorted.at(-1)!),
+  };
+}
+
+/** Runs every measurement; `log` receives progress lines. */
+export async function runBenchmark(
+  options: BenchOptions,
+  machine: BenchResult['machine'],
+): Promise<BenchResult> {
+  const log = options.log ?? (() => undefined);
+  const flagroute = await flagroutePeer();
+  const peers: Peer[] = [flagroute, flagdPeer(), growthbookPeer(), unleashPeer(), naivePeer()];
+  try {
+    log('verifying that every peer routes like flagroute');
+    const verification = await verify(
+      peers.slice(1),
+      flagroute,
+      realisticWorkload(options.verifyContexts, 3, true),
+    );
+    for (const check of verification) {
+      if (!check.ok)
+        throw new Error(`${check.system} does not route like flagroute: ${JSON.stringify(check)}`);
+    }
+    log('timing the realistic workload');
+    const realistic = await timeWorkload(
+      peers,
+      realisticWorkload(options.contexts),
+      options.rounds,
+    );
+    log('timing the adversarial workload');
+    const adversarial = await timeWorkload(
+      peers,
+      adversarialWorkload(options.contexts),
+      options.rounds,
+    );
+    log('measuring memory');
+    const memory = await measureMemory(options);
+    log('measuring reload latency');
+    const reloadLatencyMs = await measureReload(options.reloads);
+    const ours = realistic.find((timing) => timing.system === 'flagroute')!;
+    const { log: _log, ...recorded } = options;
+    return {
+      machine,
+      options: recorded,
+      verification,
+      workloads: { realistic, adversarial },
+      decisionsPerSecond: Math.round(1e9 / ours.medianNs),
+      memory,
+      reloadLatencyMs,
+    };
+  } finally {
+    for (const peer of peers) await peer.close();
+  }
+}
