@@ -46,7 +46,7 @@ export {
   type RuntimeOverride,
 } from './router/router.js';
 export { userBucket } from './routing/bucket.js';
-export { InvalidContextError } from './routing/context.js';
+export { InvalidContextError, SyncDecisionUnavailableError } from './routing/context.js';
 export {
   COHORTS,
   type Cohort,

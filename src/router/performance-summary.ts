@@ -36,7 +36,7 @@ export interface PerformanceSummary {
 export function summarise(input: {
   outcomes: OutcomeRecorder;
   cohortCounts: Record<Cohort | 'none', number>;
-  reasonCounts: ReadonlyMap<Reason, number>;
+  reasonCounts: Readonly<Record<Reason, number>>;
   status: RouterStatus;
 }): PerformanceSummary {
   const { backends, cohorts } = input.outcomes.tracker.summary();
@@ -46,7 +46,9 @@ export function summarise(input: {
     performance: backends,
     cohorts,
     cohort_distribution: { ...input.cohortCounts },
-    decisions_by_reason: Object.fromEntries(input.reasonCounts),
+    decisions_by_reason: Object.fromEntries(
+      Object.entries(input.reasonCounts).filter(([, count]) => count > 0),
+    ),
     quality_gate: input.outcomes.gate.snapshot(),
     rollout: {
       percentage: status.rolloutPercentage,

@@ -7,10 +7,17 @@ import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import { assertValidContext } from '../routing/context.js';
+import { assertValidContext, SyncDecisionUnavailableError } from '../routing/context.js';
 import { decide, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
-import type { Cohort, Decision, ExplainStep, Reason, RoutingContext } from '../routing/types.js';
+import {
+  type Cohort,
+  type Decision,
+  type ExplainStep,
+  REASONS,
+  type Reason,
+  type RoutingContext,
+} from '../routing/types.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
@@ -83,7 +90,9 @@ export class Router {
     control: 0,
     none: 0,
   };
-  private readonly reasonCounts = new Map<Reason, number>();
+  private readonly reasonCounts = Object.fromEntries(
+    REASONS.map((reason) => [reason, 0]),
+  ) as Record<Reason, number>;
   private closed = false;
   private watcher: ConfigWatcher | undefined;
 
@@ -144,9 +153,32 @@ export class Router {
    * the fallback with reason `evaluation_error`); rejects with an `InvalidContextError` when
    * the context itself is malformed.
    */
-  async decide(context: RoutingContext): Promise<Decision> {
+  decide(context: RoutingContext): Promise<Decision> {
+    try {
+      assertValidContext(context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const decision = this.decideValid(context);
+    return decision instanceof Promise ? decision : Promise.resolve(decision);
+  }
+
+  /**
+   * Decides like {@link decide}, synchronously, for callers on a hot path. Available whenever
+   * every loaded rule is a shorthand rule or a json-rules-engine rule of plain comparisons
+   * ({@link supportsSyncDecisions}); otherwise it throws `SyncDecisionUnavailableError` (code
+   * `ASYNC_RULE`) without deciding. Throws `InvalidContextError` for a malformed context.
+   */
+  decideSync(context: RoutingContext): Decision {
     assertValidContext(context);
-    return this.decideValid(context);
+    const asyncRules = this.snapshot.evaluator.asyncRules;
+    if (asyncRules.length > 0) throw new SyncDecisionUnavailableError(asyncRules);
+    return this.decideValid(context) as Decision;
+  }
+
+  /** Whether {@link decideSync} can decide with the configuration loaded now. */
+  get supportsSyncDecisions(): boolean {
+    return this.snapshot.evaluator.asyncRules.length === 0;
   }
 
   /** Decides like {@link decide} and returns each step of the tree and why. */
@@ -157,31 +189,53 @@ export class Router {
     return { decision, steps };
   }
 
-  private async decideValid(context: RoutingContext, trace?: ExplainStep[]): Promise<Decision> {
+  private decideValid(
+    context: RoutingContext,
+    trace?: ExplainStep[],
+  ): Decision | Promise<Decision> {
     const snapshot = this.snapshot;
-    let decision: Decision;
     try {
-      decision = await decide(snapshot, this.safety, context, trace);
-      if (snapshot.settings.enable_detailed_logging) {
-        this.logger.debug({ decision, context: { ...context, queryText: undefined } }, 'decision');
-      }
+      const decision = decide(snapshot, this.safety, context, trace);
+      return decision instanceof Promise
+        ? decision.then(
+            (settled) => this.count(snapshot, settled, context),
+            (error: unknown) => this.failed(snapshot, error, trace),
+          )
+        : this.count(snapshot, decision, context);
     } catch (error) {
-      this.logger.error({ err: error }, 'evaluation error; routing to the fallback');
-      trace?.push({ step: 'error', outcome: 'taken', detail: String(error) });
-      decision = {
-        backend: 'perplexity',
-        reason: 'evaluation_error',
-        cohort: null,
-        bucket: null,
-        rolloutPercentage: snapshot.settings.rollout_percentage,
-        rules: [],
-        environment: snapshot.config.environment,
-        configVersion: snapshot.config.version,
-        elapsedMs: 0,
-      };
+      return this.failed(snapshot, error, trace);
     }
+  }
+
+  private count(snapshot: RoutingSnapshot, decision: Decision, context: RoutingContext): Decision {
     this.cohortCounts[decision.cohort ?? 'none'] += 1;
-    this.reasonCounts.set(decision.reason, (this.reasonCounts.get(decision.reason) ?? 0) + 1);
+    this.reasonCounts[decision.reason] += 1;
+    if (snapshot.settings.enable_detailed_logging) {
+      this.logger.debug({ decision, context: { ...context, queryText: undefined } }, 'decision');
+    }
+    return decision;
+  }
+
+  private failed(
+    snapshot: RoutingSnapshot,
+    error: unknown,
+    trace: ExplainStep[] | undefined,
+  ): Decision {
+    this.logger.error({ err: error }, 'evaluation error; routing to the fallback');
+    trace?.push({ step: 'error', outcome: 'taken', detail: String(error) });
+    const decision: Decision = {
+      backend: 'perplexity',
+      reason: 'evaluation_error',
+      cohort: null,
+      bucket: null,
+      rolloutPercentage: snapshot.settings.rollout_percentage,
+      rules: [],
+      environment: snapshot.config.environment,
+      configVersion: snapshot.config.version,
+      elapsedMs: 0,
+    };
+    this.cohortCounts.none += 1;
+    this.reasonCounts.evaluation_error += 1;
     return decision;
   }
 
@@ -382,6 +436,13 @@ export class Router {
         this.rolloutOverride = undefined;
       }
       if (next.config.settings.rollout_percentage > 0) this.clearRollback();
+    }
+    const asyncRules = next.evaluator.asyncRules;
+    if (asyncRules.length > 0 && this.snapshot.evaluator.asyncRules.length === 0) {
+      this.logger.warn(
+        { rules: asyncRules },
+        `decideSync is unavailable from now on: ${asyncRules.join(', ')} need json-rules-engine's async run`,
+      );
     }
     this.loaded = next.config;
     this.loadedAt = this.internals.clock.now();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const MAX_SUFFIX = 0xffffffff; // 16 ** 8 - 1
 
@@ -7,6 +7,7 @@ const MAX_SUFFIX = 0xffffffff; // 16 ** 8 - 1
  * `int(sha256(f"{identifier}:{salt}".encode()).hexdigest()[-8:], 16) / (16**8 - 1) * 100`.
  */
 export function userBucket(identifier: string, salt: string): number {
-  const hex = createHash('sha256').update(`${identifier}:${salt}`, 'utf8').digest('hex');
+  // crypto.hash is the one-shot form: about three times cheaper than createHash for short input.
+  const hex = hash('sha256', `${identifier}:${salt}`, 'hex');
   return (Number.parseInt(hex.slice(-8), 16) / MAX_SUFFIX) * 100;
 }

@@ -1,6 +1,22 @@
 import { codePointLength, type RuleFacts } from '../rules/facts.js';
 import type { RoutingContext } from './types.js';
 
+/** Thrown by `decideSync` when a loaded rule can only be evaluated by `Engine.run` (async). */
+export class SyncDecisionUnavailableError extends Error {
+  /** Stable code for callers. */
+  readonly code = 'ASYNC_RULE';
+  /** The rules that need the engine's asynchronous run. */
+  readonly rules: readonly string[];
+
+  constructor(rules: readonly string[]) {
+    super(
+      `decideSync is unavailable: rule${rules.length === 1 ? '' : 's'} ${rules.join(', ')} use${rules.length === 1 ? 's' : ''} shared conditions, path, params or fact references, which only json-rules-engine's async run evaluates; call decide() instead`,
+    );
+    this.name = 'SyncDecisionUnavailableError';
+    this.rules = rules;
+  }
+}
+
 /** Thrown by `decide` when the context itself is malformed: a caller bug, not a routing outcome. */
 export class InvalidContextError extends Error {
   /** Stable code for callers. */
@@ -68,12 +84,18 @@ export function assertValidContext(context: unknown): asserts context is Routing
 
 /** The facts rules read, from a valid context. Named fields win over attributes. */
 export function factsOf(context: RoutingContext): RuleFacts {
+  const text = context.queryText;
+  const named: RuleFacts = {
+    queryLength: text === undefined ? undefined : codePointLength(text),
+    queryType: context.queryType,
+    region: context.region,
+    queryComplexity: context.queryComplexity,
+    userId: context.userId,
+    sessionId: context.sessionId,
+  };
+  if (context.attributes === undefined) return named;
+  // Attributes first, so that the named fields win; an absent named field leaves the attribute.
   const facts: RuleFacts = { ...context.attributes };
-  if (context.queryText !== undefined) facts.queryLength = codePointLength(context.queryText);
-  if (context.queryType !== undefined) facts.queryType = context.queryType;
-  if (context.region !== undefined) facts.region = context.region;
-  if (context.queryComplexity !== undefined) facts.queryComplexity = context.queryComplexity;
-  if (context.userId !== undefined) facts.userId = context.userId;
-  if (context.sessionId !== undefined) facts.sessionId = context.sessionId;
+  for (const [key, value] of Object.entries(named)) if (value !== undefined) facts[key] = value;
   return facts;
 }

@@ -111,17 +111,26 @@ function safetyStop(
   return undefined;
 }
 
+/** What one decision carries from step to step. */
+interface Run {
+  readonly snapshot: RoutingSnapshot;
+  readonly safety: SafetyView;
+  readonly context: RoutingContext;
+  readonly trace: ExplainStep[] | undefined;
+  readonly started: number;
+}
+
 /**
  * The decision tree of SEMANTICS.md, first match wins. `context` must already be valid.
  * `trace`, when given, receives each step for `explain`; without it the hot path builds no
- * strings, and when every rule outcome is memoised it does not wait on a promise.
+ * strings. The decision comes back synchronously unless a rule had to run on `Engine.run`.
  */
-export async function decide(
+export function decide(
   snapshot: RoutingSnapshot,
   safety: SafetyView,
   context: RoutingContext,
   trace?: ExplainStep[],
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const started = performance.now();
   const settings = snapshot.settings;
   const stop = safetyStop(settings, safety, trace);
@@ -137,52 +146,84 @@ export async function decide(
       NO_RULES,
     );
   }
-
-  let rules = NO_RULES;
-  if (settings.enable_conditional_routing) {
-    const pending = snapshot.evaluator.evaluateEligibility(factsOf(context));
-    const eligibility = pending instanceof Promise ? await pending : pending;
-    rules = eligibility;
-    if (!eligibility.some((outcome) => outcome.matched)) {
-      trace?.push({
-        step: '5. conditional rules',
-        outcome: 'taken',
-        detail:
-          eligibility.length === 0
-            ? 'conditional routing is on but no eligibility rule is loaded'
-            : `no rule matched: ${describeRules(eligibility)}`,
-      });
-      return decision(
-        snapshot,
-        started,
-        FALLBACK,
-        'conditional_rule',
-        null,
-        null,
-        settings.rollout_percentage,
-        rules,
-      );
-    }
-    trace?.push({
-      step: '5. conditional rules',
-      outcome: 'passed',
-      detail: `eligible (rules combine with OR): ${describeRules(eligibility)}`,
-    });
-  } else {
+  const run: Run = { snapshot, safety, context, trace, started };
+  if (!settings.enable_conditional_routing) {
     trace?.push({
       step: '5. conditional rules',
       outcome: 'passed',
       detail: 'conditional routing is off',
     });
+    return afterEligibility(run, NO_RULES);
   }
+  const pending = snapshot.evaluator.evaluateEligibility(factsOf(context));
+  return pending instanceof Promise
+    ? pending.then((eligibility) => checkEligibility(run, eligibility))
+    : checkEligibility(run, pending);
+}
 
+function checkEligibility(
+  run: Run,
+  eligibility: readonly RuleOutcome[],
+): Decision | Promise<Decision> {
+  const { snapshot, trace, started } = run;
+  if (!eligibility.some((outcome) => outcome.matched)) {
+    trace?.push({
+      step: '5. conditional rules',
+      outcome: 'taken',
+      detail:
+        eligibility.length === 0
+          ? 'conditional routing is on but no eligibility rule is loaded'
+          : `no rule matched: ${describeRules(eligibility)}`,
+    });
+    return decision(
+      snapshot,
+      started,
+      FALLBACK,
+      'conditional_rule',
+      null,
+      null,
+      snapshot.settings.rollout_percentage,
+      eligibility,
+    );
+  }
+  trace?.push({
+    step: '5. conditional rules',
+    outcome: 'passed',
+    detail: `eligible (rules combine with OR): ${describeRules(eligibility)}`,
+  });
+  return afterEligibility(run, eligibility);
+}
+
+function afterEligibility(
+  run: Run,
+  eligibility: readonly RuleOutcome[],
+): Decision | Promise<Decision> {
+  const region = run.context.region;
+  if (region === undefined) return assign(run, eligibility, NO_RULES);
+  const pending = run.snapshot.evaluator.evaluateGeography(region);
+  return pending instanceof Promise
+    ? pending.then((geography) => assign(run, eligibility, geography))
+    : assign(run, eligibility, pending);
+}
+
+function assign(
+  run: Run,
+  eligibility: readonly RuleOutcome[],
+  geography: readonly RuleOutcome[],
+): Decision {
+  const { snapshot, safety, context, trace, started } = run;
+  const settings = snapshot.settings;
+  const rules =
+    geography.length === 0
+      ? eligibility
+      : eligibility.length === 0
+        ? geography
+        : eligibility.concat(geography);
   let percentage = settings.rollout_percentage;
   const region = context.region;
   if (region !== undefined) {
-    const pending = snapshot.evaluator.evaluateGeography(region);
-    const geography = pending instanceof Promise ? await pending : pending;
-    if (geography.length > 0) rules = rules.length === 0 ? geography : [...rules, ...geography];
-    const regional = geography.find((outcome) => outcome.matched)?.rolloutPercentage;
+    let regional: number | undefined;
+    for (const outcome of geography) if (outcome.matched) regional = outcome.rolloutPercentage;
     // rollout_percentage 0 is the kill switch: a rollback holds in every region.
     if (regional !== undefined && percentage > 0) percentage = regional;
     trace?.push({

@@ -14,6 +14,8 @@ export interface CompiledRule {
   readonly name: string;
   readonly kind: 'eligibility' | 'geography';
   readonly rule: Rule;
+  /** The rule's conditions, as json-rules-engine reads them. */
+  readonly conditions: EngineConditionSpec;
   /** The facts the rule reads, or null when that cannot be known (it then is never memoised). */
   readonly factsRead: readonly string[] | null;
   /** For geography rules: the region's rollout percentage. */
@@ -101,6 +103,7 @@ export function compileRules(
         name: loaded.name,
         kind: 'eligibility',
         rule,
+        conditions: spec.conditions,
         factsRead: factsReadBy(spec.conditions),
         origin: loaded.origin,
       });
@@ -109,12 +112,16 @@ export function compileRules(
     }
   }
   for (const region of regions) {
+    const conditions: EngineConditionSpec = {
+      all: [{ fact: 'region', operator: 'equal', value: region.region }],
+    };
     compiled.push({
       name: `geography:${region.region}`,
       kind: 'geography',
+      conditions,
       rule: new Rule({
         name: `geography:${region.region}`,
-        conditions: { all: [{ fact: 'region', operator: 'equal', value: region.region }] },
+        conditions: structuredClone(conditions) as never,
         event: { type: GEOGRAPHY_EVENT, params: { rollout_percentage: region.rolloutPercentage } },
       }),
       factsRead: ['region'],

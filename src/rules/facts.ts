@@ -1,12 +1,12 @@
 /** The facts the rules can read, built from a routing context. */
 export interface RuleFacts {
   /** Length of the query in Unicode code points (as Python's `len`); absent without query text. */
-  queryLength?: number;
-  queryType?: string;
-  region?: string;
-  queryComplexity?: number;
-  userId?: string;
-  sessionId?: string;
+  queryLength?: number | undefined;
+  queryType?: string | undefined;
+  region?: string | undefined;
+  queryComplexity?: number | undefined;
+  userId?: string | undefined;
+  sessionId?: string | undefined;
   [attribute: string]: unknown;
 }
 

@@ -2,9 +2,10 @@ import { Engine } from 'json-rules-engine';
 import { LRUCache } from 'lru-cache';
 import stringify from 'safe-stable-stringify';
 import type { CompiledRule } from './compile-rules.js';
+import { compilePredicate, type FactsPredicate } from './compiled-predicate.js';
 import type { RuleFacts } from './facts.js';
 
-/** Entries kept per rule in the outcome memo. */
+/** Entries kept per rule in the outcome memo of rules run by `Engine.run`. */
 export const DEFAULT_RULE_MEMO_SIZE = 10_000;
 
 /** Whether one rule matched, and the facts it read. */
@@ -18,92 +19,167 @@ export interface RuleOutcome {
   readonly rolloutPercentage?: number;
 }
 
-interface MemoisedRule {
+/** Outcomes now when no rule needed `Engine.run`, else a promise of them. */
+export type Outcomes = readonly RuleOutcome[] | Promise<readonly RuleOutcome[]>;
+
+interface PreparedRule {
   readonly compiled: CompiledRule;
+  /** The synchronous form on json-rules-engine's operators, when the rule allows one. */
+  readonly predicate: FactsPredicate | null;
   readonly engine: Engine;
+  /** Outcomes of `Engine.run`, by the values of the facts the rule reads. */
   readonly memo: LRUCache<string | number, RuleOutcome> | null;
 }
 
-/** Outcomes now when every rule was answered from the memo, else a promise of them. */
-export type Outcomes = RuleOutcome[] | Promise<RuleOutcome[]>;
+/** A region's geography rule with its two possible outcomes, built once. */
+interface PreparedRegion {
+  readonly rule: PreparedRule;
+  readonly facts: RuleFacts;
+  readonly matched: readonly RuleOutcome[];
+  readonly unmatched: readonly RuleOutcome[];
+}
 
 const MISSING = '\u0000undefined';
 
 /**
- * Runs rules on json-rules-engine, one engine per rule built at load. A rule's outcome depends
- * only on the facts it reads, so it is memoised on their values (bounded LRU); the memo lives
- * and dies with the loaded config, so no outcome outlives a reload. When every rule is answered
- * from the memo the outcomes come back synchronously, sparing the caller a microtask.
+ * Evaluates rules with json-rules-engine semantics, built once per loaded configuration. A rule
+ * made of plain comparisons runs synchronously on json-rules-engine's own operators (see
+ * `compilePredicate`); any other rule runs on its own `Engine`, with its outcome memoised on the
+ * values of the facts it reads (bounded LRU, dropped with the configuration). When no rule
+ * needed the engine, outcomes come back synchronously, sparing the caller a microtask.
  */
 export class RuleEvaluator {
-  private readonly eligibility: readonly MemoisedRule[];
-  private readonly geography: ReadonlyMap<string, MemoisedRule>;
+  private readonly eligibility: readonly PreparedRule[];
+  private readonly regions: ReadonlyMap<string, PreparedRegion>;
   /** The compiled rules, eligibility first, in file order. */
   readonly compiledRules: readonly CompiledRule[];
+  /** Rules that need `Engine.run` (none when every rule compiled to a synchronous predicate). */
+  readonly asyncRules: readonly string[];
 
   constructor(rules: readonly CompiledRule[], memoSize = DEFAULT_RULE_MEMO_SIZE) {
-    const memoised = rules.map((compiled): MemoisedRule => {
+    const prepared = rules.map((compiled): PreparedRule => {
       const engine = new Engine([], { allowUndefinedFacts: true });
       engine.addRule(compiled.rule);
+      const predicate = compilePredicate(compiled.conditions);
       return {
         compiled,
+        predicate,
         engine,
-        memo: compiled.factsRead && memoSize > 0 ? new LRUCache({ max: memoSize }) : null,
+        memo:
+          !predicate && compiled.factsRead && memoSize > 0 ? new LRUCache({ max: memoSize }) : null,
       };
     });
     this.compiledRules = rules;
-    this.eligibility = memoised.filter((rule) => rule.compiled.kind === 'eligibility');
-    this.geography = new Map(
-      memoised
-        .filter((rule) => rule.compiled.kind === 'geography')
-        .map((rule) => [rule.compiled.name.slice('geography:'.length), rule]),
+    this.asyncRules = Object.freeze(
+      prepared.filter((rule) => !rule.predicate).map((rule) => rule.compiled.name),
     );
-  }
-
-  /** Whether any eligibility rule is loaded. */
-  get hasEligibilityRules(): boolean {
-    return this.eligibility.length > 0;
+    this.eligibility = prepared.filter((rule) => rule.compiled.kind === 'eligibility');
+    this.regions = new Map(
+      prepared
+        .filter((rule) => rule.compiled.kind === 'geography')
+        .map((rule) => {
+          const region = rule.compiled.name.slice('geography:'.length);
+          const facts = { region };
+          const entry: PreparedRegion = {
+            rule,
+            facts,
+            matched: Object.freeze([outcomeOf(rule.compiled, facts, true, true)]),
+            unmatched: Object.freeze([outcomeOf(rule.compiled, facts, false, true)]),
+          };
+          return [region, entry];
+        }),
+    );
   }
 
   /** Evaluates every eligibility rule on the facts. */
   evaluateEligibility(facts: RuleFacts): Outcomes {
-    return this.evaluateAll(this.eligibility, facts);
-  }
-
-  /** Evaluates the geography rule of `region`, if there is one. */
-  evaluateGeography(region: string): Outcomes {
-    const rule = this.geography.get(region);
-    return rule ? this.evaluateAll([rule], { region }) : [];
-  }
-
-  private evaluateAll(rules: readonly MemoisedRule[], facts: RuleFacts): Outcomes {
     const outcomes: (RuleOutcome | Promise<RuleOutcome>)[] = [];
     let pending = false;
-    for (const rule of rules) {
-      const outcome = this.evaluateOne(rule, facts);
+    for (const rule of this.eligibility) {
+      const outcome = evaluateOne(rule, facts);
       if (outcome instanceof Promise) pending = true;
       outcomes.push(outcome);
     }
     return pending ? Promise.all(outcomes) : (outcomes as RuleOutcome[]);
   }
 
-  private evaluateOne(rule: MemoisedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {
-    const read = rule.compiled.factsRead;
-    const key = rule.memo && read ? memoKey(read, facts) : undefined;
-    // The outcome is a function of the facts the rule reads, so the memo keeps it whole.
-    const cached = key === undefined ? undefined : rule.memo?.get(key);
-    if (cached !== undefined) return cached;
-    return rule.engine.run({ ...facts }).then(({ results }) => {
-      const outcome = outcomeOf(rule.compiled, facts, results.length > 0);
-      if (key !== undefined) rule.memo?.set(key, outcome);
-      return outcome;
-    });
+  /** Evaluates the geography rule of `region`, if there is one. */
+  evaluateGeography(region: string): Outcomes {
+    const entry = this.regions.get(region);
+    if (!entry) return [];
+    if (entry.rule.predicate)
+      return entry.rule.predicate(entry.facts) ? entry.matched : entry.unmatched;
+    const outcome = evaluateOne(entry.rule, entry.facts);
+    return outcome instanceof Promise ? outcome.then((one) => [one]) : [outcome];
   }
 }
 
-function outcomeOf(compiled: CompiledRule, facts: RuleFacts, matched: boolean): RuleOutcome {
+function evaluateOne(rule: PreparedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {
+  if (rule.predicate) return outcomeOf(rule.compiled, facts, rule.predicate(facts));
+  const read = rule.compiled.factsRead;
+  const key = rule.memo && read ? memoKey(read, facts) : undefined;
+  // The outcome is a function of the facts the rule reads, so the memo keeps it whole.
+  const cached = key === undefined ? undefined : rule.memo?.get(key);
+  if (cached !== undefined) return cached;
+  return rule.engine.run({ ...facts }).then(({ results }) => {
+    const outcome = outcomeOf(rule.compiled, facts, results.length > 0, key !== undefined);
+    if (key !== undefined) rule.memo?.set(key, outcome);
+    return outcome;
+  });
+}
+
+/**
+ * An outcome whose `facts` are picked from the facts only when read (by explain, a log line or
+ * JSON): deciding never pays for them.
+ */
+class LazyOutcome implements RuleOutcome {
+  readonly name: string;
+  readonly kind: RuleOutcome['kind'];
+  readonly matched: boolean;
+  readonly rolloutPercentage?: number;
+  readonly #compiled: CompiledRule;
+  readonly #source: RuleFacts;
+  #facts: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(compiled: CompiledRule, source: RuleFacts, matched: boolean) {
+    this.name = compiled.name;
+    this.kind = compiled.kind;
+    this.matched = matched;
+    if (matched && compiled.rolloutPercentage !== undefined)
+      this.rolloutPercentage = compiled.rolloutPercentage;
+    this.#compiled = compiled;
+    this.#source = source;
+  }
+
+  get facts(): Readonly<Record<string, unknown>> {
+    const read = this.#compiled.factsRead;
+    this.#facts ??= read ? pick(this.#source, read) : { ...this.#source };
+    return this.#facts;
+  }
+
+  toJSON(): RuleOutcome {
+    return {
+      name: this.name,
+      kind: this.kind,
+      matched: this.matched,
+      facts: this.facts,
+      ...(this.rolloutPercentage === undefined
+        ? {}
+        : { rolloutPercentage: this.rolloutPercentage }),
+    };
+  }
+}
+
+function outcomeOf(
+  compiled: CompiledRule,
+  facts: RuleFacts,
+  matched: boolean,
+  keep = false,
+): RuleOutcome {
+  if (!keep) return new LazyOutcome(compiled, facts, matched);
+  // Outcomes that are kept and shared (memo, regions) are plain and frozen.
   const read = compiled.factsRead;
-  const outcome: RuleOutcome = {
+  return Object.freeze({
     name: compiled.name,
     kind: compiled.kind,
     matched,
@@ -111,8 +187,7 @@ function outcomeOf(compiled: CompiledRule, facts: RuleFacts, matched: boolean): 
     ...(matched && compiled.rolloutPercentage !== undefined
       ? { rolloutPercentage: compiled.rolloutPercentage }
       : {}),
-  };
-  return Object.freeze(outcome);
+  });
 }
 
 function pick(facts: RuleFacts, names: readonly string[]): Record<string, unknown> {

@@ -17,6 +17,7 @@ describe('benchmark harness', () => {
     );
     const systems = [
       'flagroute',
+      'flagroute (decideSync)',
       '@openfeature/flagd-core',
       '@growthbook/growthbook',
       'unleash-client',
@@ -25,7 +26,7 @@ describe('benchmark harness', () => {
     expect(result.workloads.realistic.map((timing) => timing.system).sort()).toEqual(
       [...systems].sort(),
     );
-    expect(result.workloads.adversarial).toHaveLength(5);
+    expect(result.workloads.adversarial).toHaveLength(6);
     expect(result.verification.every((check) => check.ok)).toBe(true);
     expect(
       result.verification.find((check) => check.system === 'json-rules-engine (naive)')

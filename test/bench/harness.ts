@@ -9,6 +9,7 @@ import {
   expectedRouting,
   flagdPeer,
   flagroutePeer,
+  flagrouteSyncPeer,
   growthbookPeer,
   naivePeer,
   type Peer,
@@ -81,6 +82,8 @@ export interface BenchResult {
 }
 
 const SHARE_TOLERANCE_POINTS = 2.5;
+/** Systems that use flagroute's hash, and so must agree with it decision for decision. */
+const SAME_HASH = new Set(['json-rules-engine (naive)', 'flagroute (decideSync)']);
 
 function gc(): void {
   setFlagsFromString('--expose-gc');
@@ -130,7 +133,7 @@ async function verify(
       const gap = Math.abs((region.candidate / region.eligible) * 100 - region.percentage);
       worstShareGapPoints = Math.max(worstShareGapPoints, gap);
     }
-    const sameHash = peer.name === 'json-rules-engine (naive)';
+    const sameHash = SAME_HASH.has(peer.name);
     results.push({
       system: peer.name,
       ineligibleToCandidate,
@@ -260,7 +263,14 @@ export async function runBenchmark(
 ): Promise<BenchResult> {
   const log = options.log ?? (() => undefined);
   const flagroute = await flagroutePeer();
-  const peers: Peer[] = [flagroute, flagdPeer(), growthbookPeer(), unleashPeer(), naivePeer()];
+  const peers: Peer[] = [
+    flagroute,
+    await flagrouteSyncPeer(),
+    flagdPeer(),
+    growthbookPeer(),
+    unleashPeer(),
+    naivePeer(),
+  ];
   try {
     log('verifying that every peer routes like flagroute');
     const verification = await verify(

@@ -50,6 +50,17 @@ export async function flagroutePeer(): Promise<Peer & { router: Router; dir: str
   };
 }
 
+/** flagroute's synchronous `decideSync`, on its own router (its own caches). */
+export async function flagrouteSyncPeer(): Promise<Peer> {
+  const peer = await flagroutePeer();
+  return {
+    name: 'flagroute (decideSync)',
+    async: false,
+    decide: (context) => peer.router.decideSync(context).backend,
+    close: () => peer.close(),
+  };
+}
+
 /** A json-rules-engine `Engine.run` per decision plus the sha256 bucket: the naive way. */
 export function naivePeer(): Peer {
   const engine = new Engine([], { allowUndefinedFacts: true });

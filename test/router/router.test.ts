@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/issues.js';
 import { createRouter } from '../../src/router/create-router.js';
 import type { Router } from '../../src/router/router.js';
-import { InvalidContextError } from '../../src/routing/context.js';
+import { InvalidContextError, SyncDecisionUnavailableError } from '../../src/routing/context.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
@@ -132,5 +132,63 @@ describe('recording outcomes', () => {
       'backend must be "lightrag" or "perplexity", got "gpt"',
     );
     expect(r.getPerformanceSummary().circuit_breaker.total_requests).toBe(0);
+  });
+});
+
+describe('Router.decideSync', () => {
+  it('decides exactly as decide does when every rule compiles', async () => {
+    temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_percentage: 30\nenable_ab_testing: true\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\n',
+      'rules/r.yaml':
+        'routing_rules:\n  long: { type: query_length, min_length: 10 }\n  typed: { type: query_type, allowed_types: [clinical] }\ngeographic_routing:\n  europe: { rollout_percentage: 60 }\n',
+    });
+    router = await createRouter({
+      configDir: temp.dir,
+      env: {},
+      logger: silentLogger(),
+      watch: false,
+    });
+    expect(router.supportsSyncDecisions).toBe(true);
+    for (let index = 0; index < 500; index += 1) {
+      const context = {
+        userId: `u${index}`,
+        queryText: 'q'.repeat(index % 20),
+        queryType: index % 3 ? 'clinical' : 'other',
+        region: index % 2 ? 'europe' : 'asia',
+      };
+      const { elapsedMs: _a, rules: syncRules, ...sync } = router.decideSync(context);
+      const { elapsedMs: _b, rules: asyncRules, ...async } = await router.decide(context);
+      expect(sync).toEqual(async);
+      expect(JSON.parse(JSON.stringify(syncRules))).toEqual(JSON.parse(JSON.stringify(asyncRules)));
+    }
+    expect(() => router?.decideSync({ userId: 7 as unknown as string })).toThrow(
+      InvalidContextError,
+    );
+  });
+
+  it('refuses, naming the rules, when a rule needs the engine run', async () => {
+    temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_percentage: 30\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\n',
+      'rules/r.yaml':
+        'routing_rules:\n  gold:\n    conditions:\n      all: [{ fact: account, path: $.tier, operator: equal, value: gold }]\n',
+    });
+    router = await createRouter({
+      configDir: temp.dir,
+      env: {},
+      logger: silentLogger(),
+      watch: false,
+    });
+    expect(router.supportsSyncDecisions).toBe(false);
+    expect(() => router?.decideSync({ userId: 'a' })).toThrow(SyncDecisionUnavailableError);
+    expect(() => router?.decideSync({ userId: 'a' })).toThrow(
+      /rule gold uses shared conditions, path, params or fact references/,
+    );
+    const decision = await router.decide({
+      userId: 'a',
+      attributes: { account: { tier: 'gold' } },
+    });
+    expect(decision.rules).toEqual([expect.objectContaining({ name: 'gold', matched: true })]);
   });
 });

@@ -27,6 +27,10 @@ const ROUTING_RULES: Record<string, RoutingRuleSpec> = {
     },
   },
   not_free: { conditions: { not: { fact: 'plan', operator: 'equal', value: 'free' } } },
+  // A path needs json-rules-engine's own run: this rule takes the memoised Engine.run route.
+  gold_account: {
+    conditions: { all: [{ fact: 'account', path: '$.tier', operator: 'equal', value: 'gold' }] },
+  },
 };
 const REGIONS = { us_east: 25, us_west: 15, europe: 10 };
 
