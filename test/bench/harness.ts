@@ -91,11 +91,12 @@ function gc(): void {
 }
 
 async function pass(peer: Peer, contexts: readonly BenchContext[]): Promise<number> {
+  const call = peer.timed ?? peer.decide;
   const started = process.hrtime.bigint();
   if (peer.async) {
-    for (const context of contexts) await peer.decide(context);
+    for (const context of contexts) await call(context);
   } else {
-    for (const context of contexts) peer.decide(context);
+    for (const context of contexts) call(context);
   }
   return Number(process.hrtime.bigint() - started) / contexts.length;
 }

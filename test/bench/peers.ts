@@ -17,6 +17,11 @@ export interface Peer {
   /** Whether `decide` returns a promise (flagroute's API is async). */
   readonly async: boolean;
   decide(context: BenchContext): string | Promise<string>;
+  /**
+   * The call timed, when it differs from `decide`: the system's own API as a service would
+   * call it (flagroute's returns the whole decision, which the caller then reads).
+   */
+  timed?(context: BenchContext): unknown;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export async function flagroutePeer(): Promise<Peer & { router: Router; dir: str
     router,
     dir,
     decide: async (context) => (await router.decide(context)).backend,
+    timed: (context) => router.decide(context),
     close: async () => {
       await router.close();
       await rm(dir, { recursive: true, force: true });
@@ -57,6 +63,7 @@ export async function flagrouteSyncPeer(): Promise<Peer> {
     name: 'flagroute (decideSync)',
     async: false,
     decide: (context) => peer.router.decideSync(context).backend,
+    timed: (context) => peer.router.decideSync(context),
     close: () => peer.close(),
   };
 }
