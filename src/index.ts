@@ -12,13 +12,7 @@ export {
   type ConfigIssueCode,
   formatIssue,
 } from './config/issues.js';
-export {
-  type LoadConfigOptions,
-  type LoadedConfig,
-  loadConfig,
-  type ValidationReport,
-  validateConfigDir,
-} from './config/load-config.js';
+export { type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load-config.js';
 export {
   BACKENDS,
   type Backend,
@@ -26,6 +20,7 @@ export {
   type RoutingRuleSpec,
   type RuleFileContent,
 } from './config/types.js';
+export { type ValidationReport, validateConfigDir } from './config/validate-config-dir.js';
 export type { OutcomeSummary } from './metrics/outcome-stats.js';
 export type { SeriesSummary } from './metrics/performance-tracker.js';
 export { createRouter, type RouterOptions } from './router/create-router.js';

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
-import { type ConfigIssue, formatIssue } from '../config/issues.js';
-import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
+import { ConfigError, type ConfigIssue, formatIssue } from '../config/issues.js';
+import { DEFAULT_ENVIRONMENT, type LoadedConfig, loadConfig } from '../config/load-config.js';
 import { createLogger } from '../logging.js';
 import { createRouter } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
@@ -60,4 +60,22 @@ export function positiveInteger(flag: string) {
 /** A mistake in how a command was called. */
 export class UsageError extends Error {
   readonly code = 'USAGE';
+}
+
+/**
+ * Loads one environment for a command; on a configuration problem prints every issue, sets
+ * exit code 1 and returns undefined.
+ */
+export async function loadForCommand(
+  options: EnvironmentOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadConfig({ configDir: options.configDir, environment: options.env, env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    printIssues(error.issues);
+    process.exitCode = EXIT.failure;
+    return undefined;
+  }
 }

@@ -61,3 +61,15 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/** Orders issues by file, then position; variable issues last. Sorting is stable. */
+export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => {
+    if (a.file !== b.file) {
+      if (a.file === null) return 1;
+      if (b.file === null) return -1;
+      return a.file < b.file ? -1 : 1;
+    }
+    return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+  });
+}

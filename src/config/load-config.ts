@@ -1,23 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { type EnvironmentOverlay, readEnvironmentOverlay } from './env-overlay.js';
-import { ConfigError, type ConfigIssue } from './issues.js';
+import { ConfigError, type ConfigIssue, sortIssues } from './issues.js';
+import { collectRules, type RuleFileCache } from './rule-files.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
-import type {
-  EnvironmentSettings,
-  RegionRollout,
-  RoutingRuleSpec,
-  RuleFileContent,
-} from './types.js';
-import { positionOf, readYamlFile, type YamlFile } from './yaml-file.js';
+import type { EnvironmentSettings, RegionRollout, RoutingRuleSpec } from './types.js';
+import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
 
 /** The environment used when none is named. */
 export const DEFAULT_ENVIRONMENT = 'development';
 const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
-const RULE_FILE_REFERENCE = /^rules\/[A-Za-z0-9_.-]+\.ya?ml$/;
 
 /** Where a value came from: `default`, `file:line`, a variable's name, or `runtime`. */
 export type Origin = string;
@@ -64,61 +58,7 @@ export interface LoadConfigOptions {
   /** Base of the file paths shown in messages. */
   cwd?: string;
   /** Shares parsed rule files between environments of one validation run. */
-  ruleFileCache?: Map<string, Promise<RuleFileResult>>;
-}
-
-type RuleFileResult =
-  | { ok: true; file: YamlFile; content: RuleFileContent }
-  | { ok: false; issues: ConfigIssue[] };
-
-/** How a path is shown to users: relative to `cwd` when inside it. */
-export function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
-async function readRuleFile(path: string, shown: string): Promise<RuleFileResult> {
-  const read = await readYamlFile(path, shown);
-  if (!read.ok) return read;
-  const content = structuredClone(read.file.data);
-  if (!validators.ruleFile(content)) {
-    return {
-      ok: false,
-      issues: schemaIssues(validators.ruleFile.errors ?? [], { kind: 'file', file: read.file }),
-    };
-  }
-  const issues = checkRuleSemantics(content, read.file);
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, file: read.file, content };
-}
-
-function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
-    if ('type' in spec && spec.type === 'query_length' && spec.max_length !== undefined) {
-      const min = spec.min_length ?? 0;
-      if (min > spec.max_length) {
-        const pointer = `/routing_rules/${name}/max_length`;
-        issues.push({
-          code: 'INVALID_RULE',
-          file: file.displayPath,
-          ...positionAt(file, pointer),
-          pointer,
-          message: `max_length (${spec.max_length}) must be at least min_length (${min})`,
-        });
-      }
-    }
-  }
-  return issues;
-}
-
-function positionAt(file: YamlFile, pointer: string, at: 'key' | 'value' = 'value') {
-  const { line, column } = positionOf(file, pointer, at);
-  return { line, column };
-}
-
-function originOf(file: YamlFile, pointer: string): Origin {
-  return `${file.displayPath}:${positionOf(file, pointer, 'key').line}`;
+  ruleFileCache?: RuleFileCache;
 }
 
 function hasPath(data: unknown, path: readonly string[]): boolean {
@@ -159,7 +99,7 @@ export async function tryLoadConfig(
   const cwd = options.cwd ?? process.cwd();
   const configDir = resolve(cwd, options.configDir);
   const environment = options.environment ?? DEFAULT_ENVIRONMENT;
-  const cache = options.ruleFileCache ?? new Map<string, Promise<RuleFileResult>>();
+  const cache: RuleFileCache = options.ruleFileCache ?? new Map();
   if (!ENVIRONMENT_NAME.test(environment)) {
     return {
       ok: false,
@@ -187,73 +127,17 @@ export async function tryLoadConfig(
     ? checkRolloutPlan(settings, envFile)
     : schemaIssues(validators.environment.errors ?? [], { kind: 'file', file: envFile });
 
-  const routingRules: LoadedRule[] = [];
-  const regions: LoadedRegion[] = [];
-  const ruleNames = new Map<string, string>();
-  const regionNames = new Map<string, string>();
   // Rule files are checked even when the environment file has errors, to report everything.
-  const references: unknown[] = Array.isArray(settings.rule_files) ? settings.rule_files : [];
-  for (const [index, reference] of references.entries()) {
-    if (typeof reference !== 'string' || !RULE_FILE_REFERENCE.test(reference)) continue;
-    const path = join(configDir, reference);
-    let pending = cache.get(path);
-    if (!pending) {
-      pending = readRuleFile(path, displayPath(path, cwd));
-      cache.set(path, pending);
-    }
-    const ruleFile = await pending;
-    if (!ruleFile.ok) {
-      const missing = ruleFile.issues.find((issue) => issue.code === 'FILE_NOT_FOUND');
-      if (missing) {
-        const pointer = `/rule_files/${index}`;
-        issues.push({
-          code: 'FILE_NOT_FOUND',
-          file: envFile.displayPath,
-          ...positionAt(envFile, pointer),
-          pointer,
-          message: `rule file "${reference}" does not exist (looked for ${missing.file})`,
-        });
-      } else {
-        issues.push(...ruleFile.issues);
-      }
-      continue;
-    }
-    const { file, content } = ruleFile;
-    for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
-      const pointer = `/routing_rules/${name}`;
-      const previous = ruleNames.get(name);
-      if (previous !== undefined) {
-        issues.push({
-          code: 'DUPLICATE_NAME',
-          file: file.displayPath,
-          ...positionAt(file, pointer, 'key'),
-          pointer,
-          message: `rule "${name}" is already defined at ${previous}`,
-        });
-        continue;
-      }
-      const origin = originOf(file, pointer);
-      ruleNames.set(name, origin);
-      routingRules.push({ name, spec, origin, file, pointer });
-    }
-    for (const [region, rollout] of Object.entries(content.geographic_routing ?? {})) {
-      const pointer = `/geographic_routing/${region}`;
-      const previous = regionNames.get(region);
-      if (previous !== undefined) {
-        issues.push({
-          code: 'DUPLICATE_NAME',
-          file: file.displayPath,
-          ...positionAt(file, pointer, 'key'),
-          pointer,
-          message: `region "${region}" is already defined at ${previous}`,
-        });
-        continue;
-      }
-      const origin = originOf(file, pointer);
-      regionNames.set(region, origin);
-      regions.push({ region, rolloutPercentage: rollout.rollout_percentage, origin });
-    }
-  }
+  const rules = await collectRules(
+    Array.isArray(settings.rule_files) ? settings.rule_files : [],
+    envFile,
+    {
+      configDir,
+      cwd,
+      cache,
+    },
+  );
+  issues.push(...rules.issues);
   issues.push(...overlay.issues);
   if (issues.length > 0 || !settingsValid) return { ok: false, issues: sortIssues(issues) };
 
@@ -266,7 +150,7 @@ export async function tryLoadConfig(
     );
   }
   applyOverlay(settings, overlay, origins);
-  const effectiveRules = overlayRules(overlay, routingRules, regions);
+  const effectiveRules = overlayRules(overlay, rules.routingRules, rules.regions);
   const config: LoadedConfig = {
     environment,
     configDir,
@@ -287,14 +171,14 @@ function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): Config
     const before = stages[index - 1]!;
     const stage = stages[index]!;
     if (stage.percentage <= before.percentage) {
-      const pointer = `/rollout_plan/stages/${index}/percentage`;
-      issues.push({
-        code: 'SCHEMA',
-        file: file.displayPath,
-        ...positionAt(file, pointer),
-        pointer,
-        message: `stage percentages must increase: ${stage.percentage} follows ${before.percentage}`,
-      });
+      issues.push(
+        issueAt(
+          file,
+          `/rollout_plan/stages/${index}/percentage`,
+          'SCHEMA',
+          `stage percentages must increase: ${stage.percentage} follows ${before.percentage}`,
+        ),
+      );
     }
   }
   return issues;
@@ -363,111 +247,4 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
-}
-
-/** Lists the YAML files directly inside `dir` (sorted), or none when it does not exist. */
-export async function listYamlFiles(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries
-      .filter((entry) => !entry.name.startsWith('.') && /\.ya?ml$/.test(entry.name))
-      .map((entry) => join(dir, entry.name))
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-/** Result of validating a whole config directory. */
-export interface ValidationReport {
-  /** Files read. */
-  files: string[];
-  /** Every problem, files in name order. */
-  issues: ConfigIssue[];
-}
-
-/**
- * Validates every environment file and every rule file under `configDir` (and the
- * `LIGHTRAG_*` variables in `env`), collecting every problem rather than stopping at the first.
- */
-export async function validateConfigDir(options: {
-  configDir: string;
-  env?: Readonly<Record<string, string | undefined>>;
-  cwd?: string;
-}): Promise<ValidationReport> {
-  const cwd = options.cwd ?? process.cwd();
-  const configDir = resolve(cwd, options.configDir);
-  const cache = new Map<string, Promise<RuleFileResult>>();
-  const issues: ConfigIssue[] = [];
-  const files: string[] = [];
-  const envFiles = await listYamlFiles(join(configDir, 'environments'));
-  if (envFiles.length === 0) {
-    const expected = join(configDir, 'environments', `${DEFAULT_ENVIRONMENT}.yaml`);
-    issues.push({
-      code: 'FILE_NOT_FOUND',
-      file: displayPath(expected, cwd),
-      line: 1,
-      column: 1,
-      pointer: '',
-      message: `no environment files in ${displayPath(join(configDir, 'environments'), cwd)}`,
-    });
-  }
-  for (const envPath of envFiles) {
-    files.push(displayPath(envPath, cwd));
-    const environment = envPath.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/, '');
-    if (envPath.endsWith('.yml')) {
-      issues.push({
-        code: 'INVALID_ENVIRONMENT',
-        file: displayPath(envPath, cwd),
-        line: 1,
-        column: 1,
-        pointer: '',
-        message: 'environment files must end in .yaml',
-      });
-      continue;
-    }
-    const result = await tryLoadConfig({
-      configDir,
-      environment,
-      env: {},
-      cwd,
-      ruleFileCache: cache,
-    });
-    if (!result.ok) issues.push(...result.issues);
-  }
-  for (const rulePath of await listYamlFiles(join(configDir, 'rules'))) {
-    files.push(displayPath(rulePath, cwd));
-    if (!cache.has(rulePath))
-      cache.set(rulePath, readRuleFile(rulePath, displayPath(rulePath, cwd)));
-  }
-  for (const pending of cache.values()) {
-    const result = await pending;
-    if (!result.ok && !result.issues.some((issue) => issue.code === 'FILE_NOT_FOUND')) {
-      issues.push(...result.issues);
-    }
-  }
-  issues.push(...readEnvironmentOverlay(options.env ?? {}).issues);
-  return { files, issues: sortIssues(dedupe(issues)) };
-}
-
-/** Orders issues by file, then position; variable issues last. Sorting is stable. */
-export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => {
-    if (a.file !== b.file) {
-      if (a.file === null) return 1;
-      if (b.file === null) return -1;
-      return a.file < b.file ? -1 : 1;
-    }
-    return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
-  });
-}
-
-function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((issue) => {
-    const key = stringify(issue) ?? '';
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

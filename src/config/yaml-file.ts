@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import {
   type Document,
   isAlias,
@@ -204,4 +205,27 @@ export function positionOf(
     return { line, column: col };
   }
   return { line: 1, column: 1 };
+}
+
+/** How a path is shown to users: relative to `cwd` when inside it. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** An issue at the value (or key) that `pointer` names in `file`. */
+export function issueAt(
+  file: YamlFile,
+  pointer: string,
+  code: ConfigIssue['code'],
+  message: string,
+  at: 'value' | 'key' = 'value',
+): ConfigIssue {
+  const { line, column } = positionOf(file, pointer, at);
+  return { code, file: file.displayPath, line, column, pointer, message };
+}
+
+/** Where a key was written, as `file:line`. */
+export function originOf(file: YamlFile, pointer: string): string {
+  return `${file.displayPath}:${positionOf(file, pointer, 'key').line}`;
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../src/config/issues.js';
-import { loadConfig, validateConfigDir } from '../../src/config/load-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { validateConfigDir } from '../../src/config/validate-config-dir.js';
 import { MAX_CONFIG_FILE_BYTES } from '../../src/config/yaml-file.js';
 import { REPO_DIR, type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 

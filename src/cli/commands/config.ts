@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../config/issues.js';
-import { loadConfig } from '../../config/load-config.js';
 import { maskSecret } from '../../logging.js';
-import { type EnvironmentOptions, EXIT, printIssues, withEnvironmentOptions } from '../shared.js';
+import { type EnvironmentOptions, loadForCommand, withEnvironmentOptions } from '../shared.js';
 
 /** `flagroute config`: the effective configuration and where each value came from. */
 export function configCommand(program: Command): void {
@@ -15,19 +13,8 @@ export function configCommand(program: Command): void {
   )
     .option('--json', 'print JSON')
     .action(async (options: EnvironmentOptions & { json?: boolean }) => {
-      let config: Awaited<ReturnType<typeof loadConfig>>;
-      try {
-        config = await loadConfig({
-          configDir: options.configDir,
-          environment: options.env,
-          env: process.env,
-        });
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        printIssues(error.issues);
-        process.exitCode = EXIT.failure;
-        return;
-      }
+      const config = await loadForCommand(options, process.env);
+      if (!config) return;
       const rows = [...config.origins.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([path, origin]) => {

@@ -2,12 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { inlineNoteOf, setEnvironmentValue } from '../../config/edit-environment.js';
-import { ConfigError } from '../../config/issues.js';
-import { displayPath, loadConfig } from '../../config/load-config.js';
+import { displayPath } from '../../config/yaml-file.js';
 import {
   type EnvironmentOptions,
-  EXIT,
-  printIssues,
+  loadForCommand,
   UsageError,
   withEnvironmentOptions,
 } from '../shared.js';
@@ -26,16 +24,9 @@ async function setRollout(
   fallbackReason: string,
 ): Promise<void> {
   // Load first: a broken configuration is reported, not edited further.
-  let before: number;
-  try {
-    before = (await loadConfig({ configDir: options.configDir, environment: options.env, env: {} }))
-      .settings.rollout_percentage;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    printIssues(error.issues);
-    process.exitCode = EXIT.failure;
-    return;
-  }
+  const config = await loadForCommand(options, {});
+  if (!config) return;
+  const before = config.settings.rollout_percentage;
   const file = join(options.configDir, 'environments', `${options.env}.yaml`);
   const reason = options.reason ?? fallbackReason;
   await setEnvironmentValue(
@@ -80,19 +71,8 @@ export function rolloutCommands(program: Command): void {
   )
     .option('--json', 'print JSON')
     .action(async (options: EnvironmentOptions & { json?: boolean }) => {
-      let config: Awaited<ReturnType<typeof loadConfig>>;
-      try {
-        config = await loadConfig({
-          configDir: options.configDir,
-          environment: options.env,
-          env: process.env,
-        });
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        printIssues(error.issues);
-        process.exitCode = EXIT.failure;
-        return;
-      }
+      const config = await loadForCommand(options, process.env);
+      if (!config) return;
       const file = config.environmentFile;
       const modified = (await stat(file.path)).mtime.toISOString();
       const note = inlineNoteOf(await readFile(file.path, 'utf8'), 'rollout_percentage') ?? null;
