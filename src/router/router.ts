@@ -67,6 +67,11 @@ export interface RouterInternals extends SnapshotSizes {
   ownsLogger: boolean;
 }
 
+/** What {@link Router.reload} found: the changed keys, or the problems that kept the old config. */
+export type ReloadOutcome =
+  | { ok: true; changedKeys: ChangedKey[] }
+  | { ok: false; errors: ConfigIssue[] };
+
 type Listener<K extends keyof RouterEvents> = (event: RouterEvents[K]) => void;
 
 /**
@@ -94,6 +99,7 @@ export class Router {
     REASONS.map((reason) => [reason, 0]),
   ) as Record<Reason, number>;
   private closed = false;
+  private reloading: Promise<unknown> = Promise.resolve();
   private watcher: ConfigWatcher | undefined;
 
   /** @internal Use `createRouter`. */
@@ -401,9 +407,14 @@ export class Router {
    * Re-reads every file, validates and builds a new snapshot, then swaps it in whole. On any
    * problem the current configuration keeps serving and the problems are returned.
    */
-  async reload(): Promise<
-    { ok: true; changedKeys: ChangedKey[] } | { ok: false; errors: ConfigIssue[] }
-  > {
+  reload(): Promise<ReloadOutcome> {
+    // One reload at a time, in call order: a slower, older load can never replace a newer one.
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
     const at = this.isoNow();
     const result = await loadSnapshot({
       configDir: this.loaded.configDir,

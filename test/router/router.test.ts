@@ -192,3 +192,20 @@ describe('Router.decideSync', () => {
     expect(decision.rules).toEqual([expect.objectContaining({ name: 'gold', matched: true })]);
   });
 });
+
+describe('Router.reload', () => {
+  it('runs reloads one at a time, in call order, so the newest file wins', async () => {
+    const r = await routerWith('rollout_percentage: 1\n');
+    const file = `${temp!.dir}/environments/development.yaml`;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, 'rollout_percentage: 2\n');
+    const first = r.reload();
+    const second = (async () => {
+      await writeFile(file, 'rollout_percentage: 3\n');
+      return r.reload();
+    })();
+    const outcomes = await Promise.all([first, second]);
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(r.settings.rollout_percentage).toBe(3);
+  });
+});
