@@ -49,7 +49,8 @@ describe('hot reload', () => {
   });
 
   it('never loads the first half of a file written in two chunks', async () => {
-    const { dir, router } = await start({ [ENV]: rollout(0) });
+    // A stability window well above the writer's pause, so a loaded CI machine cannot stretch it.
+    const { dir, router } = await start({ [ENV]: rollout(0) }, { stabilityMs: 150 });
     const seen: number[] = [];
     router.on('reload', () => seen.push(router.settings.rollout_percentage));
     const reloaded = nextEvent(router, 'reload');
@@ -185,7 +186,8 @@ describe('hot reload', () => {
       );
     const files: Record<string, string> = { [ENV]: envBody(1) };
     for (const name of ruleNames) files[`rules/${name}.yaml`] = ruleFile(1, name);
-    const { dir, router } = await start(files);
+    // The debounce is widened so that a loaded CI machine spreading the writes cannot split them.
+    const { dir, router } = await start(files, { debounceMs: 150 });
     const events: ReloadEvent[] = [];
     router.on('reload', (event) => events.push(event));
     const reloaded = nextEvent(router, 'reload');
