@@ -9,11 +9,15 @@ export const REDACTED_PATHS = [
   'salt',
 ];
 
-/** flagroute's default logger: JSON lines on stderr, so stdout stays the caller's. */
+/**
+ * flagroute's default logger: JSON lines on stderr, so stdout stays the caller's. Writes are
+ * synchronous so that nothing is lost when a command exits right after logging; flagroute logs
+ * rarely (reloads, transitions, rollbacks) unless detailed logging is on.
+ */
 export function createLogger(level: LogLevel = 'info'): Logger {
   return pino(
     { name: 'flagroute', level, redact: { paths: REDACTED_PATHS, censor: '[secret]' } },
-    pino.destination({ dest: 2, sync: false }),
+    pino.destination({ dest: 2, sync: true }),
   );
 }
 
