@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
@@ -10,6 +11,7 @@ import { watchCommand } from './commands/watch.js';
 export function buildProgram(): Command {
   const program = new Command('flagroute')
     .description('route queries between LightRAG (candidate) and Perplexity (fallback), safely')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -20,4 +22,9 @@ export function buildProgram(): Command {
   watchCommand(program);
   rolloutCommands(program);
   return program;
+}
+
+function packageVersion(): string {
+  const manifest = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }

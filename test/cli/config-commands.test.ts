@@ -101,18 +101,35 @@ describe('usage errors', () => {
     [['validate', '--bogus'], /unknown option '--bogus'/],
     [['decide'], /give --user or --session/],
     [['simulate', '--users', 'many'], /--users must be a whole number of at least 1, got "many"/],
+    [
+      ['decide', '--input', '/nonexistent/contexts.jsonl'],
+      /cannot read --input \/nonexistent\/contexts\.jsonl: ENOENT/,
+    ],
+    [['rollout', 'set'], /missing required argument 'percentage'/],
   ])('%j exits 2 with a message', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
   });
 
-  it.each([['validate'], ['config'], ['decide'], ['explain'], ['simulate']])(
-    '%s --help describes the command',
-    async (command) => {
-      const result = await runCli([command, '--help']);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(new RegExp(`^Usage: flagroute ${command} \\[options\\]`));
-    },
-  );
+  it('prints its version', async () => {
+    const result = await runCli(['--version']);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(result.code).toBe(0);
+  });
+
+  it.each([
+    ['validate'],
+    ['config'],
+    ['decide'],
+    ['explain'],
+    ['simulate'],
+    ['watch'],
+    ['rollback'],
+    ['status'],
+  ])('%s --help describes the command', async (command) => {
+    const result = await runCli([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage: flagroute ${command} \\[options\\]`));
+  });
 });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Router } from '../../router/router.js';
@@ -112,6 +113,15 @@ export function decideCommands(program: Command): void {
 }
 
 async function decideStream(router: Router, input: string): Promise<number> {
+  if (input !== '-') {
+    try {
+      await access(input, constants.R_OK);
+    } catch (error) {
+      throw new UsageError(
+        `cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+  }
   const stream = input === '-' ? process.stdin : createReadStream(input);
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
