@@ -3,6 +3,7 @@ import type { SeriesSummary } from '../metrics/performance-tracker.js';
 import type { Cohort, Reason } from '../routing/types.js';
 import type { BreakerSnapshot } from '../safety/circuit-breaker.js';
 import type { QualityGateSnapshot } from '../safety/quality-gate.js';
+import type { DecisionCounts } from './decision-counts.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { RouterStatus } from './router.js';
 
@@ -35,8 +36,7 @@ export interface PerformanceSummary {
 /** Assembles the summary from the router's state. */
 export function summarise(input: {
   outcomes: OutcomeRecorder;
-  cohortCounts: Record<Cohort | 'none', number>;
-  reasonCounts: Readonly<Record<Reason, number>>;
+  counts: DecisionCounts;
   status: RouterStatus;
 }): PerformanceSummary {
   const { backends, cohorts } = input.outcomes.tracker.summary();
@@ -45,10 +45,8 @@ export function summarise(input: {
     circuit_breaker: input.outcomes.breaker.snapshot(),
     performance: backends,
     cohorts,
-    cohort_distribution: { ...input.cohortCounts },
-    decisions_by_reason: Object.fromEntries(
-      Object.entries(input.reasonCounts).filter(([, count]) => count > 0),
-    ),
+    cohort_distribution: input.counts.cohortDistribution(),
+    decisions_by_reason: input.counts.byReason(),
     quality_gate: input.outcomes.gate.snapshot(),
     rollout: {
       percentage: status.rolloutPercentage,

@@ -10,17 +10,11 @@ import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import { assertValidContext, SyncDecisionUnavailableError } from '../routing/context.js';
 import { decide, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
-import {
-  type Cohort,
-  type Decision,
-  type ExplainStep,
-  REASONS,
-  type Reason,
-  type RoutingContext,
-} from '../routing/types.js';
+import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
+import { DecisionCounts } from './decision-counts.js';
 import type { ChangedKey, RollbackEvent, RouterEvents } from './events.js';
 import {
   checkBackend,
@@ -89,15 +83,7 @@ export class Router {
   private readonly emitter = new EventEmitter();
   private readonly outcomes: OutcomeRecorder;
   private readonly safety: SafetyView;
-  private readonly cohortCounts: Record<Cohort | 'none', number> = {
-    lightrag: 0,
-    perplexity: 0,
-    control: 0,
-    none: 0,
-  };
-  private readonly reasonCounts = Object.fromEntries(
-    REASONS.map((reason) => [reason, 0]),
-  ) as Record<Reason, number>;
+  private readonly counts = new DecisionCounts();
   private closed = false;
   private reloading: Promise<unknown> = Promise.resolve();
   private watcher: ConfigWatcher | undefined;
@@ -214,8 +200,7 @@ export class Router {
   }
 
   private count(snapshot: RoutingSnapshot, decision: Decision, context: RoutingContext): Decision {
-    this.cohortCounts[decision.cohort ?? 'none'] += 1;
-    this.reasonCounts[decision.reason] += 1;
+    this.counts.add(decision);
     if (snapshot.settings.enable_detailed_logging) {
       this.logger.debug({ decision, context: { ...context, queryText: undefined } }, 'decision');
     }
@@ -240,8 +225,7 @@ export class Router {
       configVersion: snapshot.config.version,
       elapsedMs: 0,
     };
-    this.cohortCounts.none += 1;
-    this.reasonCounts.evaluation_error += 1;
+    this.counts.add(decision);
     return decision;
   }
 
@@ -384,8 +368,7 @@ export class Router {
   getPerformanceSummary(): PerformanceSummary {
     return summarise({
       outcomes: this.outcomes,
-      cohortCounts: this.cohortCounts,
-      reasonCounts: this.reasonCounts,
+      counts: this.counts,
       status: this.status(),
     });
   }
