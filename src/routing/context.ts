@@ -33,9 +33,12 @@ export class InvalidContextError extends Error {
 
 const FORBIDDEN_ATTRIBUTES = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** The identity the bucket hashes: userId, else sessionId, else `anonymous`. */
+/**
+ * The identity the bucket hashes: userId, else sessionId, else `anonymous`. An empty id counts
+ * as absent, as Python's `user_id or session_id or "anonymous"` has it.
+ */
 export function identifierOf(context: RoutingContext): string {
-  return context.userId ?? context.sessionId ?? 'anonymous';
+  return context.userId || context.sessionId || 'anonymous';
 }
 
 function checkString(field: string, value: unknown, hashed: boolean): void {

@@ -263,12 +263,11 @@ function assign(
   }
   const backend = cohort === 'lightrag' ? CANDIDATE : FALLBACK;
   if (trace) {
-    const who =
-      context.userId !== undefined
-        ? `userId "${identifier}"`
-        : context.sessionId !== undefined
-          ? `sessionId "${identifier}"`
-          : 'the anonymous identity';
+    const who = context.userId
+      ? `userId "${identifier}"`
+      : context.sessionId
+        ? `sessionId "${identifier}"`
+        : 'the anonymous identity';
     const against =
       percentage === settings.rollout_percentage
         ? `the environment's ${percentage} %`
