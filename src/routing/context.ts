@@ -35,7 +35,7 @@ const FORBIDDEN_ATTRIBUTES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * The identity the bucket hashes: userId, else sessionId, else `anonymous`. An empty id counts
- * as absent, as Python's `user_id or session_id or "anonymous"` has it.
+ * as absent, as a Python `user_id or session_id or "anonymous"` reads it.
  */
 export function identifierOf(context: RoutingContext): string {
   return context.userId || context.sessionId || 'anonymous';
