@@ -88,6 +88,12 @@ function combine(
   }
   if (parts.length === 0) return () => true;
   if (parts.length === 1) return parts[0]!;
+  if (parts.length === 2) {
+    const [first, second] = parts as [FactsPredicate, FactsPredicate];
+    return kind === 'all'
+      ? (facts) => first(facts) && second(facts)
+      : (facts) => first(facts) || second(facts);
+  }
   return kind === 'all'
     ? (facts) => parts.every((part) => part(facts))
     : (facts) => parts.some((part) => part(facts));
