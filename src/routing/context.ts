@@ -77,9 +77,17 @@ export function assertValidContext(context: unknown): asserts context is Routing
     if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
       throw new InvalidContextError('attributes', 'must be an object');
     }
-    for (const key of Object.keys(attributes)) {
+    // Descriptors, not values: checking must not run a caller's getters.
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(attributes))) {
       if (FORBIDDEN_ATTRIBUTES.has(key)) {
         throw new InvalidContextError(`attributes.${key}`, 'is not an allowed attribute name');
+      }
+      // json-rules-engine would call a function-valued fact: attributes are data, never code.
+      if (typeof descriptor.value === 'function') {
+        throw new InvalidContextError(
+          `attributes.${key}`,
+          'must be data (a function is not allowed)',
+        );
       }
     }
   }
@@ -99,6 +107,9 @@ export function factsOf(context: RoutingContext): RuleFacts {
   if (context.attributes === undefined) return named;
   // Attributes first, so that the named fields win; an absent named field leaves the attribute.
   const facts: RuleFacts = { ...context.attributes };
+  for (const [key, value] of Object.entries(facts)) {
+    if (typeof value === 'function') throw new TypeError(`attribute ${key} produced a function`);
+  }
   for (const [key, value] of Object.entries(named)) if (value !== undefined) facts[key] = value;
   return facts;
 }

@@ -64,6 +64,11 @@ describe('Router.decide', () => {
     await expect(r.decide({ attributes: JSON.parse('{"__proto__": 1}') })).rejects.toThrow(
       /attributes.__proto__/,
     );
+    await expect(
+      r.decide({ userId: 'a', attributes: { plan: () => 'enterprise' } }),
+    ).rejects.toThrow(
+      'invalid routing context: attributes.plan must be data (a function is not allowed)',
+    );
   });
 
   it('falls back with evaluation_error and logs when deciding fails inside', async () => {
