@@ -34,11 +34,11 @@ export type {
 } from './router/events.js';
 export type { OutcomeReport } from './router/outcome-checks.js';
 export type { PerformanceSummary } from './router/performance-summary.js';
+export type { RuntimeOverride } from './router/rollout-control.js';
 export {
   type Explanation,
   Router,
   type RouterStatus,
-  type RuntimeOverride,
 } from './router/router.js';
 export { userBucket } from './routing/bucket.js';
 export { InvalidContextError, SyncDecisionUnavailableError } from './routing/context.js';

@@ -1,8 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { setEnvironmentValue } from '../config/edit-environment.js';
 import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
@@ -11,7 +9,6 @@ import { assertValidContext, SyncDecisionUnavailableError } from '../routing/con
 import { decide, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
-import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
 import { DecisionCounts } from './decision-counts.js';
@@ -25,14 +22,8 @@ import {
 } from './outcome-checks.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
+import { RolloutControl, type RuntimeOverride } from './rollout-control.js';
 import { loadSnapshot, type SnapshotSizes } from './snapshot-loader.js';
-
-/** A runtime change to a setting, made through the API. */
-export interface RuntimeOverride {
-  value: number;
-  reason: string;
-  at: string;
-}
 
 /** What {@link Router.status} reports. */
 export interface RouterStatus {
@@ -78,8 +69,7 @@ export class Router {
   private loaded: LoadedConfig;
   private loadedAt: number;
   private lastReload: RouterStatus['lastReload'];
-  private rolloutOverride: RuntimeOverride | undefined;
-  private rollback: RollbackEvent | null = null;
+  private readonly rollout: RolloutControl;
   private readonly emitter = new EventEmitter();
   private readonly outcomes: OutcomeRecorder;
   private readonly safety: SafetyView;
@@ -99,6 +89,15 @@ export class Router {
     this.loaded = snapshot.config;
     this.loadedAt = internals.clock.now();
     this.lastReload = { ok: true, at: this.isoNow(), errors: [] };
+    this.rollout = new RolloutControl({
+      clock: internals.clock,
+      logger,
+      loaded: () => this.loaded,
+      settings: () => this.snapshot.settings,
+      apply: () => this.applySettings(),
+      rearmTriggers: () => this.outcomes.rollbacks.rearm(),
+      emit: (event, payload) => this.emit(event, payload),
+    });
     this.outcomes = new OutcomeRecorder(snapshot.settings, internals.clock, {
       breaker: (transition) => {
         this.logger.warn(
@@ -115,7 +114,7 @@ export class Router {
         this.emit('qualityGate', transition);
       },
       trigger: (firing) => {
-        void this.rollBack(firing);
+        void this.rollout.rollBack(firing);
       },
     });
     this.safety = {
@@ -239,91 +238,7 @@ export class Router {
     percentage: number,
     options: { persist?: boolean; reason?: string } = {},
   ): Promise<void> {
-    if (
-      typeof percentage !== 'number' ||
-      !Number.isFinite(percentage) ||
-      percentage < 0 ||
-      percentage > 100
-    ) {
-      throw new RangeError(
-        `rollout percentage must be a number from 0 to 100, got ${String(percentage)}`,
-      );
-    }
-    const from = this.snapshot.settings.rollout_percentage;
-    const reason =
-      options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
-    this.setOverride(percentage, reason);
-    if (percentage > 0) this.clearRollback();
-    this.logger.info(
-      { from, to: percentage, reason },
-      `rollout percentage ${from} -> ${percentage}: ${reason}`,
-    );
-    let persisted = false;
-    if (options.persist) {
-      await this.persistRollout(percentage, reason);
-      persisted = true;
-    }
-    this.emit('rolloutChange', { from, to: percentage, reason, persisted });
-    if (percentage === 0)
-      this.recordRollback({
-        trigger: 'manual',
-        reason,
-        previousPercentage: from,
-        persisted,
-        at: this.isoNow(),
-      });
-  }
-
-  private async rollBack(firing: TriggerFiring): Promise<void> {
-    const previousPercentage = this.snapshot.settings.rollout_percentage;
-    if (previousPercentage === 0) return;
-    const reason = `${firing.trigger}: ${firing.reason}`;
-    this.setOverride(0, `automatic rollback (${reason})`);
-    this.logger.warn(
-      { trigger: firing.trigger, previousPercentage },
-      `rollback to 0 %: ${firing.reason}`,
-    );
-    let persisted = false;
-    if (this.snapshot.settings.rollback_triggers.persist) {
-      try {
-        await this.persistRollout(0, `automatic rollback (${reason})`);
-        persisted = true;
-      } catch (error) {
-        this.logger.error({ err: error }, 'could not write the rollback to the environment file');
-      }
-    }
-    this.recordRollback({
-      trigger: firing.trigger,
-      reason: firing.reason,
-      previousPercentage,
-      persisted,
-      at: this.isoNow(),
-    });
-  }
-
-  private recordRollback(event: RollbackEvent): void {
-    this.rollback = event;
-    this.emit('rollback', event);
-  }
-
-  private clearRollback(): void {
-    this.rollback = null;
-    this.outcomes.rollbacks.rearm();
-  }
-
-  private async persistRollout(percentage: number, reason: string): Promise<void> {
-    const file = join(this.loaded.configDir, 'environments', `${this.loaded.environment}.yaml`);
-    await setEnvironmentValue(
-      file,
-      'rollout_percentage',
-      percentage,
-      `set by flagroute at ${this.isoNow()}: ${reason}`,
-    );
-  }
-
-  private setOverride(value: number, reason: string): void {
-    this.rolloutOverride = { value, reason, at: this.isoNow() };
-    this.applySettings();
+    await this.rollout.update(percentage, options);
   }
 
   /** Records a call to a backend (the guide's `record_success`); seconds, quality in [0, 1]. */
@@ -381,8 +296,8 @@ export class Router {
       loadedAt: new Date(this.loadedAt).toISOString(),
       lastReload: this.lastReload,
       rolloutPercentage: this.snapshot.settings.rollout_percentage,
-      runtimeOverrides: this.rolloutOverride ? { rollout_percentage: this.rolloutOverride } : {},
-      rollback: this.rollback,
+      runtimeOverrides: this.rollout.override ? { rollout_percentage: this.rollout.override } : {},
+      rollback: this.rollout.rollback,
     };
   }
 
@@ -422,14 +337,7 @@ export class Router {
     }
     const changedKeys = diffConfigs(previous, next.config);
     if (changedKeys.some((change) => change.key === 'rollout_percentage')) {
-      if (this.rolloutOverride) {
-        this.logger.info(
-          { override: this.rolloutOverride, file: next.config.settings.rollout_percentage },
-          'rollout_percentage changed in the file; the file value replaces the runtime change',
-        );
-        this.rolloutOverride = undefined;
-      }
-      if (next.config.settings.rollout_percentage > 0) this.clearRollback();
+      this.rollout.fileChanged(next.config.settings.rollout_percentage);
     }
     const asyncRules = next.evaluator.asyncRules;
     if (asyncRules.length > 0 && this.snapshot.evaluator.asyncRules.length === 0) {
@@ -460,9 +368,7 @@ export class Router {
 
   private applySettings(): void {
     const loaded = this.loaded.settings;
-    const settings = this.rolloutOverride
-      ? Object.freeze({ ...loaded, rollout_percentage: this.rolloutOverride.value })
-      : loaded;
+    const settings = this.rollout.settingsFrom(loaded);
     this.snapshot = withSettings(
       this.loaded,
       settings,
