@@ -5,7 +5,7 @@ import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
 import { createLogger } from '../logging.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
-import { loadSnapshot, type SnapshotSizes } from './snapshot-loader.js';
+import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
 
 /** Options of {@link createRouter}. */
 export interface RouterOptions extends SnapshotSizes {
@@ -35,10 +35,7 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
   const cwd = options.cwd ?? process.cwd();
   const environment = options.environment ?? env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
   const configDir = options.configDir ?? cwd;
-  const sizes: SnapshotSizes = {
-    ...(options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {}),
-    ...(options.bucketCacheSize !== undefined ? { bucketCacheSize: options.bucketCacheSize } : {}),
-  };
+  const sizes = snapshotSizes(options);
   const result = await loadSnapshot({ configDir, environment, env, cwd, ...sizes });
   if (!result.ok) throw new ConfigError(result.issues);
   const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);

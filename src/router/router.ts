@@ -23,7 +23,7 @@ import {
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
 import { RolloutControl, type RuntimeOverride } from './rollout-control.js';
-import { loadSnapshot, type SnapshotSizes } from './snapshot-loader.js';
+import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
 
 /** What {@link Router.status} reports. */
 export interface RouterStatus {
@@ -319,7 +319,7 @@ export class Router {
       environment: this.loaded.environment,
       env: this.internals.env,
       cwd: this.internals.cwd,
-      ...sizesOf(this.internals),
+      ...snapshotSizes(this.internals),
     });
     if (this.closed) return { ok: false, errors: [] };
     if (!result.ok) {
@@ -373,7 +373,7 @@ export class Router {
       this.loaded,
       settings,
       this.snapshot.evaluator,
-      sizesOf(this.internals),
+      snapshotSizes(this.internals),
     );
     this.outcomes.configure(settings);
     if (this.internals.ownsLogger) this.logger.level = settings.log_level;
@@ -418,13 +418,4 @@ export class Router {
     await this.watcher?.close();
     this.emitter.removeAllListeners();
   }
-}
-
-function sizesOf(internals: SnapshotSizes): SnapshotSizes {
-  return {
-    ...(internals.ruleMemoSize !== undefined ? { ruleMemoSize: internals.ruleMemoSize } : {}),
-    ...(internals.bucketCacheSize !== undefined
-      ? { bucketCacheSize: internals.bucketCacheSize }
-      : {}),
-  };
 }

@@ -10,6 +10,14 @@ export interface SnapshotSizes {
   bucketCacheSize?: number;
 }
 
+/** Just the cache sizes of `options`, leaving out those not given (exact optional types). */
+export function snapshotSizes(options: SnapshotSizes): SnapshotSizes {
+  return {
+    ...(options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {}),
+    ...(options.bucketCacheSize !== undefined ? { bucketCacheSize: options.bucketCacheSize } : {}),
+  };
+}
+
 /** Loads and compiles one environment into a snapshot, or returns every problem. */
 export async function loadSnapshot(
   options: {

@@ -51,8 +51,6 @@ const MISSING = '\u0000undefined';
 export class RuleEvaluator {
   private readonly eligibility: readonly PreparedRule[];
   private readonly regions: ReadonlyMap<string, PreparedRegion>;
-  /** The compiled rules, eligibility first, in file order. */
-  readonly compiledRules: readonly CompiledRule[];
   /** Rules that need `Engine.run` (none when every rule compiled to a synchronous predicate). */
   readonly asyncRules: readonly string[];
 
@@ -69,7 +67,6 @@ export class RuleEvaluator {
           !predicate && compiled.factsRead && memoSize > 0 ? new LRUCache({ max: memoSize }) : null,
       };
     });
-    this.compiledRules = rules;
     this.asyncRules = Object.freeze(
       prepared.filter((rule) => !rule.predicate).map((rule) => rule.compiled.name),
     );
@@ -152,8 +149,7 @@ class LazyOutcome implements RuleOutcome {
   }
 
   get facts(): Readonly<Record<string, unknown>> {
-    const read = this.#compiled.factsRead;
-    this.#facts ??= read ? pick(this.#source, read) : { ...this.#source };
+    this.#facts ??= factsReadBy(this.#compiled, this.#source);
     return this.#facts;
   }
 
@@ -178,21 +174,23 @@ function outcomeOf(
 ): RuleOutcome {
   if (!keep) return new LazyOutcome(compiled, facts, matched);
   // Outcomes that are kept and shared (memo, regions) are plain and frozen.
-  const read = compiled.factsRead;
   return Object.freeze({
     name: compiled.name,
     kind: compiled.kind,
     matched,
-    facts: Object.freeze(read ? pick(facts, read) : { ...facts }),
+    facts: Object.freeze(factsReadBy(compiled, facts)),
     ...(matched && compiled.rolloutPercentage !== undefined
       ? { rolloutPercentage: compiled.rolloutPercentage }
       : {}),
   });
 }
 
-function pick(facts: RuleFacts, names: readonly string[]): Record<string, unknown> {
+/** The facts a rule read, with their values; every fact when that cannot be known. */
+function factsReadBy(compiled: CompiledRule, facts: RuleFacts): Record<string, unknown> {
+  const read = compiled.factsRead;
+  if (!read) return { ...facts };
   const picked: Record<string, unknown> = {};
-  for (const name of names) picked[name] = facts[name];
+  for (const name of read) picked[name] = facts[name];
   return picked;
 }
 
