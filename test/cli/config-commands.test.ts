@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let temp: TempConfigDir | undefined;
-afterEach(async () => {
-  await temp?.remove();
-  temp = undefined;
-});
 
 describe('flagroute validate', () => {
   it('passes on the shipped configuration', async () => {

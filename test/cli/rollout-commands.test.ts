@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let temp: TempConfigDir | undefined;
-afterEach(async () => {
-  await temp?.remove();
-  temp = undefined;
-});
 
 const FILE = `# yaml-language-server: $schema=../schemas/environment.schema.json
 # Production

@@ -2,15 +2,11 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { CLI } from '../helpers/run-cli.js';
 
 let temp: TempConfigDir | undefined;
-afterEach(async () => {
-  await temp?.remove();
-  temp = undefined;
-});
 
 describe('flagroute watch', () => {
   it('prints one line per reload: ok with the changed keys, or the errors', async () => {

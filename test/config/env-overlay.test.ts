@@ -1,20 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../src/config/issues.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
-
-let temp: TempConfigDir | undefined;
-afterEach(async () => {
-  await temp?.remove();
-  temp = undefined;
-});
+import { tempConfigDir } from '../helpers/config-dir.js';
 
 const FILE = 'rollout_percentage: 10\nenable_ab_testing: true\nrule_files: [rules/r.yaml]\n';
 const RULES =
   'routing_rules:\n  long: { type: query_length, min_length: 100 }\ngeographic_routing:\n  eu: { rollout_percentage: 5 }\n';
 
 async function load(env: Record<string, string>) {
-  temp ??= await tempConfigDir({ 'environments/development.yaml': FILE, 'rules/r.yaml': RULES });
+  const temp = await tempConfigDir({
+    'environments/development.yaml': FILE,
+    'rules/r.yaml': RULES,
+  });
   return loadConfig({ configDir: temp.dir, env, cwd: temp.dir });
 }
 
@@ -136,7 +133,9 @@ describe('LIGHTRAG_* variables', () => {
   });
 
   it('report every bad variable together with the file problems', async () => {
-    temp = await tempConfigDir({ 'environments/development.yaml': 'rollout_percentage: 500\n' });
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 500\n',
+    });
     try {
       await loadConfig({
         configDir: temp.dir,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../../src/config/issues.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { validateConfigDir } from '../../src/config/validate-config-dir.js';
@@ -6,10 +6,6 @@ import { MAX_CONFIG_FILE_BYTES } from '../../src/config/yaml-file.js';
 import { REPO_DIR, type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 
 let temp: TempConfigDir | undefined;
-afterEach(async () => {
-  await temp?.remove();
-  temp = undefined;
-});
 
 async function problemsOf(files: Record<string, string>, environment = 'development') {
   temp = await tempConfigDir(files);

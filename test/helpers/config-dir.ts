@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { onTestEnd } from './cleanup.js';
 
 /** A temporary config directory with the given files (paths relative to it). */
 export interface TempConfigDir {
@@ -9,15 +10,17 @@ export interface TempConfigDir {
   remove(): Promise<void>;
 }
 
-/** Creates a config directory in the system's temp folder, filled with `files`. */
+/** Creates a config directory in the system's temp folder, filled with `files`; removed when the test ends. */
 export async function tempConfigDir(files: Record<string, string> = {}): Promise<TempConfigDir> {
   const dir = await mkdtemp(join(tmpdir(), 'flagroute-test-'));
   const write = async (path: string, content: string) => {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   };
+  const remove = () => rm(dir, { recursive: true, force: true });
+  onTestEnd(remove);
   for (const [path, content] of Object.entries(files)) await write(path, content);
-  return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, write, remove };
 }
 
 /** The repository's own config directory. */

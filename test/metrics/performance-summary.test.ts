@@ -1,25 +1,19 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   PerformanceTracker,
   SLICE_MS,
   WINDOW_SLICES,
 } from '../../src/metrics/performance-tracker.js';
-import { createRouter } from '../../src/router/create-router.js';
 import type { Router } from '../../src/router/router.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
 
 let temp: TempConfigDir | undefined;
 let router: Router | undefined;
-afterEach(async () => {
-  await router?.close();
-  await temp?.remove();
-  router = undefined;
-  temp = undefined;
-});
 
 // The guide's "Example Output" of get_performance_summary().
 const GUIDE_EXAMPLE = {
@@ -52,7 +46,7 @@ describe('getPerformanceSummary', () => {
       'environments/development.yaml':
         'rollout_percentage: 50\nenable_ab_testing: true\ncircuit_breaker_threshold: 100\nrollback_triggers: { enabled: false }\n',
     });
-    router = await createRouter({
+    router = await testRouter({
       configDir: temp.dir,
       env: {},
       logger: silentLogger(),
@@ -121,7 +115,7 @@ describe('getPerformanceSummary', () => {
 
   it('rejects bad outcome values and changes nothing', async () => {
     temp = await tempConfigDir({ 'environments/development.yaml': 'rollout_percentage: 100\n' });
-    router = await createRouter({
+    router = await testRouter({
       configDir: temp.dir,
       env: {},
       logger: silentLogger(),

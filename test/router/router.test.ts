@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/issues.js';
 import { createRouter } from '../../src/router/create-router.js';
 import type { Router } from '../../src/router/router.js';
@@ -6,19 +6,14 @@ import { InvalidContextError, SyncDecisionUnavailableError } from '../../src/rou
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
 
 let temp: TempConfigDir | undefined;
 let router: Router | undefined;
-afterEach(async () => {
-  await router?.close();
-  await temp?.remove();
-  router = undefined;
-  temp = undefined;
-});
 
 async function routerWith(body: string, logger = silentLogger()) {
   temp = await tempConfigDir({ 'environments/development.yaml': body });
-  router = await createRouter({ configDir: temp.dir, env: {}, logger, clock: new FakeClock() });
+  router = await testRouter({ configDir: temp.dir, env: {}, logger, clock: new FakeClock() });
   return router;
 }
 
@@ -41,7 +36,7 @@ describe('createRouter', () => {
 
   it('takes the environment from FLAGROUTE_ENV in the variables it is given', async () => {
     temp = await tempConfigDir({ 'environments/staging.yaml': 'rollout_percentage: 42\n' });
-    router = await createRouter({
+    router = await testRouter({
       configDir: temp.dir,
       env: { FLAGROUTE_ENV: 'staging' },
       logger: silentLogger(),
@@ -148,7 +143,7 @@ describe('Router.decideSync', () => {
       'rules/r.yaml':
         'routing_rules:\n  long: { type: query_length, min_length: 10 }\n  typed: { type: query_type, allowed_types: [clinical] }\ngeographic_routing:\n  europe: { rollout_percentage: 60 }\n',
     });
-    router = await createRouter({
+    router = await testRouter({
       configDir: temp.dir,
       env: {},
       logger: silentLogger(),
@@ -179,7 +174,7 @@ describe('Router.decideSync', () => {
       'rules/r.yaml':
         'routing_rules:\n  gold:\n    conditions:\n      all: [{ fact: account, path: $.tier, operator: equal, value: gold }]\n',
     });
-    router = await createRouter({
+    router = await testRouter({
       configDir: temp.dir,
       env: {},
       logger: silentLogger(),

@@ -1,23 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRouter } from '../../src/router/create-router.js';
+import { describe, expect, it } from 'vitest';
 import type { RollbackEvent } from '../../src/router/events.js';
 import type { Router } from '../../src/router/router.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
 
 const ENV = 'environments/development.yaml';
 let temp: TempConfigDir | undefined;
 let router: Router | undefined;
-afterEach(async () => {
-  await router?.close();
-  await temp?.remove();
-  router = undefined;
-  temp = undefined;
-});
 
 const TRIGGERS = `rollback_triggers:
   error_rate: 0.05
@@ -29,7 +23,7 @@ const TRIGGERS = `rollback_triggers:
 
 async function start(body: string, watch = false, logger = silentLogger()) {
   temp = await tempConfigDir({ [ENV]: body });
-  router = await createRouter({
+  router = await testRouter({
     configDir: temp.dir,
     env: {},
     cwd: temp.dir,
@@ -184,7 +178,7 @@ circuit_breaker_threshold: 2
 describe('persisted rollbacks', () => {
   it('write rollout_percentage: 0 in place, keeping comments and key order, and every watcher follows', async () => {
     const { router: r, rollbacks, dir } = await start(COMMENTED, true);
-    const other = await createRouter({ configDir: dir, env: {}, logger: silentLogger() });
+    const other = await testRouter({ configDir: dir, env: {}, logger: silentLogger() });
     try {
       const reloaded = nextEvent(other, 'reload');
       r.recordFailure('lightrag');

@@ -1,24 +1,18 @@
 import { mkdir, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/config/issues.js';
-import { createRouter } from '../../src/router/create-router.js';
 import type { ReloadEvent } from '../../src/router/events.js';
 import type { Router } from '../../src/router/router.js';
 import type { WatchOptions } from '../../src/watch/config-watcher.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
 
 const ENV = 'environments/development.yaml';
 let temp: TempConfigDir | undefined;
 let router: Router | undefined;
-afterEach(async () => {
-  await router?.close();
-  await temp?.remove();
-  router = undefined;
-  temp = undefined;
-});
 
 async function start(
   files: Record<string, string>,
@@ -26,7 +20,7 @@ async function start(
   logger = silentLogger(),
 ) {
   temp = await tempConfigDir(files);
-  router = await createRouter({ configDir: temp.dir, env: {}, cwd: temp.dir, logger, watch });
+  router = await testRouter({ configDir: temp.dir, env: {}, cwd: temp.dir, logger, watch });
   return { dir: temp.dir, router };
 }
 
@@ -108,7 +102,7 @@ describe('hot reload', () => {
     await symlink('..2026_01_01_00_00_00.000000001', join(dir, '..data'));
     await symlink('..data/environments', join(dir, 'environments'));
     await symlink('..data/rules', join(dir, 'rules'));
-    router = await createRouter({ configDir: dir, env: {}, logger: silentLogger() });
+    router = await testRouter({ configDir: dir, env: {}, logger: silentLogger() });
     expect(router.settings.rollout_percentage).toBe(10);
 
     const update = async (name: string, percentage: number, region: number) => {

@@ -1,0 +1,4 @@
+import { afterEach } from 'vitest';
+import { runTestCleanup } from './cleanup.js';
+
+afterEach(runTestCleanup);
