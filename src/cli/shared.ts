@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { ConfigError, type ConfigIssue, formatIssue } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT, type LoadedConfig, loadConfig } from '../config/load-config.js';
+import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { createRouter } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
@@ -58,8 +59,10 @@ export function positiveInteger(flag: string) {
 }
 
 /** A mistake in how a command was called. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends FlagrouteError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /**

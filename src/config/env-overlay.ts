@@ -1,7 +1,8 @@
 import type { ConfigIssue } from './issues.js';
-import { describeAllowed, schemaIssues } from './schema-errors.js';
+import { describeAllowed, describeSecret, schemaIssues } from './schema-errors.js';
 import { settingSchema, settingValidator, validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
+import { MAX_NESTING_DEPTH, parseConfigText } from './yaml-file.js';
 
 /** The `LIGHTRAG_*` variables and the environment-file key each one overrides. */
 export const SETTING_VARIABLES = {
@@ -32,6 +33,8 @@ export type SettingVariable = keyof typeof SETTING_VARIABLES | keyof typeof RULE
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 const NULL_WORDS = new Set(['', 'null', 'none']);
+/** A plain decimal number: no hex, octal or binary prefix, no `Infinity`, no digit separators. */
+const DECIMAL = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /** What the variables say, parsed and checked. */
 export interface EnvironmentOverlay {
@@ -64,7 +67,7 @@ function parseByType(raw: string, key: string): { ok: true; value: unknown } | {
     return { ok: false };
   }
   if (schema?.type === 'number' || schema?.type === 'integer') {
-    if (trimmed === '' || !Number.isFinite(Number(trimmed))) return { ok: false };
+    if (!DECIMAL.test(trimmed) || !Number.isFinite(Number(trimmed))) return { ok: false };
     return { ok: true, value: Number(trimmed) };
   }
   if (schema?.enum) {
@@ -92,10 +95,20 @@ export function readEnvironmentOverlay(
     const raw = env[variable];
     if (raw === undefined) continue;
     const parsed = parseByType(raw, key);
-    if (!parsed.ok || !settingValidator(key)(parsed.value)) {
-      overlay.issues.push(
-        variableIssue(variable, raw, `is not allowed for ${key}; it must be ${describeFor(key)}`),
-      );
+    if (!parsed.ok || !settingValidator(key)(parsed.value) || /\0/.test(raw)) {
+      const secret = settingSchema(key)?.['x-secret'] === true;
+      overlay.issues.push({
+        ...variableIssue(
+          variable,
+          raw,
+          `is not allowed for ${key}; it must be ${describeFor(key)}`,
+        ),
+        ...(secret
+          ? {
+              message: `${describeSecret(raw)} is not allowed for ${key}; it must be ${describeFor(key)}`,
+            }
+          : {}),
+      });
       continue;
     }
     overlay.settings.set(key, { value: parsed.value, variable });
@@ -103,19 +116,8 @@ export function readEnvironmentOverlay(
   for (const [variable, section] of Object.entries(RULE_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      overlay.issues.push(
-        variableIssue(
-          variable,
-          raw.length > 60 ? `${raw.slice(0, 60)}…` : raw,
-          `is not valid JSON (${(error as Error).message}); it must be a JSON object like the ${section} section of a rule file`,
-        ),
-      );
-      continue;
-    }
+    const value = parseJsonVariable(variable, raw, section, overlay.issues);
+    if (value === undefined) continue;
     const validate =
       section === 'routing_rules' ? validators.routingRules : validators.geographicRouting;
     if (!validate(value)) {
@@ -130,6 +132,72 @@ export function readEnvironmentOverlay(
     overlay.rules[section] = { value, variable };
   }
   return overlay;
+}
+
+/**
+ * The JSON object a rule variable holds, checked as strictly as a YAML file (duplicate keys,
+ * prototype keys, nesting depth, control characters); problems are added to `issues`.
+ */
+function parseJsonVariable(
+  variable: string,
+  raw: string,
+  section: string,
+  issues: ConfigIssue[],
+): unknown {
+  const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+  const expected = `it must be a JSON object like the ${section} section of a rule file`;
+  if (jsonDepth(raw) > MAX_NESTING_DEPTH) {
+    issues.push(
+      variableIssue(
+        variable,
+        shown,
+        `nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays; ${expected}`,
+      ),
+    );
+    return undefined;
+  }
+  try {
+    JSON.parse(raw);
+  } catch (error) {
+    issues.push(
+      variableIssue(
+        variable,
+        shown,
+        `is not valid JSON (${(error as Error).message}); ${expected}`,
+      ),
+    );
+    return undefined;
+  }
+  // JSON is YAML: the YAML checks find what JSON.parse lets through (duplicate keys above all).
+  const checked = parseConfigText(raw);
+  if (!checked.ok) {
+    for (const problem of checked.problems) {
+      const { line, col } = checked.lineCounter.linePos(problem.offset);
+      issues.push({
+        ...variableIssue(variable, shown, ''),
+        message: `at line ${line}, column ${col}: ${problem.message}`,
+      });
+    }
+    return undefined;
+  }
+  return checked.data;
+}
+
+/** The deepest nesting of objects and arrays in JSON text, counted outside strings. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') deepest = Math.max(deepest, ++depth);
+    else if (char === '}' || char === ']') depth -= 1;
+  }
+  return deepest;
 }
 
 function describeFor(key: string): string {

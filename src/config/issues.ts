@@ -1,3 +1,5 @@
+import { FlagrouteError } from '../errors.js';
+
 /** Stable codes of configuration problems, so that callers branch on codes, not message text. */
 export const CONFIG_ISSUE_CODES = [
   'YAML_SYNTAX',
@@ -14,6 +16,17 @@ export const CONFIG_ISSUE_CODES = [
   'DUPLICATE_NAME',
   'INVALID_ENV_VAR',
   'INVALID_ENVIRONMENT',
+  'UNKNOWN_ENVIRONMENT',
+  'CONFIG_DIR_NOT_FOUND',
+  'INVALID_ENCODING',
+  'CONTROL_CHARACTER',
+  'NOT_A_MAPPING',
+  'DEPTH_LIMIT',
+  'FORBIDDEN_TAG',
+  'NON_DECIMAL_NUMBER',
+  'PATH_OUTSIDE_CONFIG_DIR',
+  'FILE_UNSTABLE',
+  'LOAD_FAILED',
 ] as const;
 /** The code of a configuration problem. */
 export type ConfigIssueCode = (typeof CONFIG_ISSUE_CODES)[number];
@@ -46,18 +59,16 @@ export function formatIssue(issue: ConfigIssue): string {
 }
 
 /** Thrown when a configuration cannot be loaded; carries every problem found, not just the first. */
-export class ConfigError extends Error {
-  /** Stable code for callers. */
-  readonly code = 'INVALID_CONFIG';
+export class ConfigError extends FlagrouteError {
   /** Every problem found, in file order. */
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
     const lines = issues.map(formatIssue);
     super(
+      'INVALID_CONFIG',
       `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
     );
-    this.name = 'ConfigError';
     this.issues = issues;
   }
 }

@@ -1,52 +1,26 @@
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
-import { type EnvironmentOverlay, readEnvironmentOverlay } from './env-overlay.js';
-import { ConfigError, type ConfigIssue, sortIssues } from './issues.js';
-import { collectRules, type RuleFileCache } from './rule-files.js';
-import { schemaIssues } from './schema-errors.js';
-import { validators } from './schemas.js';
-import type { EnvironmentSettings, RegionRollout, RoutingRuleSpec } from './types.js';
-import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
+import { assembleConfig } from './assemble-config.js';
+import { ConfigError, type ConfigIssue } from './issues.js';
+import type { LoadedConfig, LoadedRegion, LoadedRule } from './loaded-config.js';
+import { DEFAULT_STABILITY_MS, ReadSession } from './read-session.js';
+import type { RuleFileCache } from './rule-files.js';
+import { scrubSecrets, secretsOf } from './secrets.js';
+import type { EnvironmentSettings } from './types.js';
+import { displayPath } from './yaml-file.js';
+
+export type {
+  LoadedConfig,
+  LoadedRegion,
+  LoadedRule,
+  Origin,
+  RolloutLayers,
+} from './loaded-config.js';
 
 /** The environment used when none is named. */
 export const DEFAULT_ENVIRONMENT = 'development';
-const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
-
-/** Where a value came from: `default`, `file:line`, a variable's name, or `runtime`. */
-export type Origin = string;
-
-/** An eligibility rule with where it was written. */
-export interface LoadedRule {
-  readonly name: string;
-  readonly spec: RoutingRuleSpec;
-  readonly origin: Origin;
-  /** Rule file the rule is in, for error positions; absent when it came from a variable. */
-  readonly file?: YamlFile;
-  readonly pointer: string;
-}
-
-/** A region's rollout percentage with where it was written. */
-export interface LoadedRegion {
-  readonly region: string;
-  readonly rolloutPercentage: number;
-  readonly origin: Origin;
-}
-
-/** One environment's configuration: validated, defaults filled in, variables applied. */
-export interface LoadedConfig {
-  readonly environment: string;
-  readonly configDir: string;
-  readonly settings: Readonly<EnvironmentSettings>;
-  readonly routingRules: readonly LoadedRule[];
-  readonly geographicRouting: readonly LoadedRegion[];
-  /** Setting path (`rollout_percentage`, `quality_gate.window_size`) -> origin. */
-  readonly origins: ReadonlyMap<string, Origin>;
-  /** The environment file. */
-  readonly environmentFile: YamlFile;
-  /** Content hash of the effective configuration. */
-  readonly version: string;
-}
+/** Loads are given up when files keep changing this long. */
+const UNSTABLE_AFTER_MS = 5_000;
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -59,28 +33,16 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Shares parsed rule files between environments of one validation run. */
   ruleFileCache?: RuleFileCache;
+  /**
+   * Every file read must have been unchanged this long (and unchanged while it was read) before
+   * its content is used; otherwise the load is done again. Default 40 ms; 0 checks only that
+   * nothing changed during the read.
+   */
+  stabilityMs?: number;
 }
 
-function hasPath(data: unknown, path: readonly string[]): boolean {
-  let node = data;
-  for (const segment of path) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return false;
-    node = (node as Record<string, unknown>)[segment];
-  }
-  return true;
-}
-
-function settingPaths(settings: EnvironmentSettings): string[][] {
-  const paths: string[][] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const inner of Object.keys(value)) paths.push([key, inner]);
-    } else {
-      paths.push([key]);
-    }
-  }
-  return paths;
-}
+/** What {@link tryLoadConfig} returns: the configuration, or every problem. */
+export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; issues: ConfigIssue[] };
 
 /**
  * Reads, validates and assembles one environment. Throws {@link ConfigError} with every problem
@@ -92,136 +54,63 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   return result.config;
 }
 
-/** Like {@link loadConfig}, but returns the problems instead of throwing. */
-export async function tryLoadConfig(
-  options: LoadConfigOptions,
-): Promise<{ ok: true; config: LoadedConfig } | { ok: false; issues: ConfigIssue[] }> {
-  const cwd = options.cwd ?? process.cwd();
-  const configDir = resolve(cwd, options.configDir);
-  const environment = options.environment ?? DEFAULT_ENVIRONMENT;
-  const cache: RuleFileCache = options.ruleFileCache ?? new Map();
-  if (!ENVIRONMENT_NAME.test(environment)) {
-    return {
-      ok: false,
-      issues: [
-        {
-          code: 'INVALID_ENVIRONMENT',
-          file: null,
-          line: null,
-          column: null,
-          pointer: '',
-          message: `environment name ${JSON.stringify(environment)} is not allowed; use letters, digits, _ and -`,
-        },
-      ],
-    };
-  }
-  const envPath = join(configDir, 'environments', `${environment}.yaml`);
-  const read = await readYamlFile(envPath, displayPath(envPath, cwd));
-  const overlay = readEnvironmentOverlay(options.env ?? {});
-  if (!read.ok) return { ok: false, issues: [...read.issues, ...overlay.issues] };
-  const envFile = read.file;
-
-  const settings = structuredClone(envFile.data) as EnvironmentSettings;
-  const settingsValid = validators.environment(settings);
-  const issues: ConfigIssue[] = settingsValid
-    ? checkRolloutPlan(settings, envFile)
-    : schemaIssues(validators.environment.errors ?? [], { kind: 'file', file: envFile });
-
-  // Rule files are checked even when the environment file has errors, to report everything.
-  const rules = await collectRules(
-    Array.isArray(settings.rule_files) ? settings.rule_files : [],
-    envFile,
-    {
-      configDir,
-      cwd,
-      cache,
-    },
-  );
-  issues.push(...rules.issues);
-  issues.push(...overlay.issues);
-  if (issues.length > 0 || !settingsValid) return { ok: false, issues: sortIssues(issues) };
-
-  const origins = new Map<Origin, Origin>();
-  for (const path of settingPaths(settings)) {
-    const pointer = `/${path.join('/')}`;
-    origins.set(
-      path.join('.'),
-      hasPath(envFile.data, path) ? originOf(envFile, pointer) : 'default',
-    );
-  }
-  applyOverlay(settings, overlay, origins);
-  const effectiveRules = overlayRules(overlay, rules.routingRules, rules.regions);
-  const config: LoadedConfig = {
-    environment,
-    configDir,
-    settings: deepFreeze(settings),
-    routingRules: effectiveRules.rules,
-    geographicRouting: effectiveRules.regions,
-    origins,
-    environmentFile: envFile,
-    version: configVersion(settings, effectiveRules.rules, effectiveRules.regions),
-  };
-  return { ok: true, config };
-}
-
-function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const stages = settings.rollout_plan.stages;
-  for (let index = 1; index < stages.length; index += 1) {
-    const before = stages[index - 1]!;
-    const stage = stages[index]!;
-    if (stage.percentage <= before.percentage) {
-      issues.push(
-        issueAt(
-          file,
-          `/rollout_plan/stages/${index}/percentage`,
-          'SCHEMA',
-          `stage percentages must increase: ${stage.percentage} follows ${before.percentage}`,
-        ),
-      );
-    }
-  }
-  return issues;
-}
-
-function applyOverlay(
-  settings: EnvironmentSettings,
-  overlay: EnvironmentOverlay,
-  origins: Map<string, Origin>,
-): void {
-  const target = settings as unknown as Record<string, unknown>;
-  for (const [key, { value, variable }] of overlay.settings) {
-    target[key] = value;
-    origins.set(key, variable);
+/**
+ * Like {@link loadConfig}, but returns the problems instead of throwing. The result is built
+ * only from files that were complete on disk: each file's size, mtime, inode and content hash
+ * are compared after the load, and the load is done again if any changed or if any was written
+ * within the stability window. No message carries the salt, valid or not.
+ */
+export async function tryLoadConfig(options: LoadConfigOptions): Promise<LoadResult> {
+  const stabilityMs = options.stabilityMs ?? DEFAULT_STABILITY_MS;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt += 1) {
+    const session = new ReadSession();
+    // A retry must not reuse rule files parsed while a file was changing.
+    const cache = (attempt === 1 ? options.ruleFileCache : undefined) ?? new Map();
+    const result = await loadGuarded({ ...options, ruleFileCache: cache }, session);
+    if (await session.settle(stabilityMs)) return result;
+    if (Date.now() - started > UNSTABLE_AFTER_MS) return unstable(session, options.cwd);
   }
 }
 
-function overlayRules(
-  overlay: EnvironmentOverlay,
-  rules: LoadedRule[],
-  regions: LoadedRegion[],
-): { rules: LoadedRule[]; regions: LoadedRegion[] } {
-  const routing = overlay.rules.routing_rules;
-  const geography = overlay.rules.geographic_routing;
+function unstable(session: ReadSession, cwd = process.cwd()): LoadResult {
+  const files = session.paths.map((path) => displayPath(path, cwd)).join(', ');
   return {
-    rules: routing
-      ? Object.entries(routing.value as Record<string, RoutingRuleSpec>).map(([name, spec]) => ({
-          name,
-          spec,
-          origin: routing.variable,
-          pointer: `/${name}`,
-        }))
-      : rules,
-    regions: geography
-      ? Object.entries(geography.value as Record<string, RegionRollout>).map(
-          ([region, rollout]) => ({
-            region,
-            rolloutPercentage: rollout.rollout_percentage,
-            origin: geography.variable,
-          }),
-        )
-      : regions,
+    ok: false,
+    issues: [
+      {
+        code: 'FILE_UNSTABLE',
+        file: null,
+        line: null,
+        column: null,
+        pointer: '',
+        message: `the configuration files kept changing for ${UNSTABLE_AFTER_MS / 1000} s while being read (${files}); nothing was loaded`,
+      },
+    ],
   };
+}
+
+async function loadGuarded(
+  options: LoadConfigOptions & { ruleFileCache: RuleFileCache },
+  session: ReadSession,
+): Promise<LoadResult> {
+  const secrets = secretsOf(options.env ?? {});
+  try {
+    const result = await assembleConfig(options, session, secrets);
+    return result.ok ? result : { ok: false, issues: scrubSecrets(result.issues, secrets) };
+  } catch (error) {
+    // A bug or an input no check foresaw: reported like any other problem, never a crash.
+    const message = error instanceof Error ? error.message : String(error);
+    const issue: ConfigIssue = {
+      code: 'LOAD_FAILED',
+      file: null,
+      line: null,
+      column: null,
+      pointer: '',
+      message: `could not load the configuration: ${message}`,
+    };
+    return { ok: false, issues: scrubSecrets([issue], secrets) };
+  }
 }
 
 /** Content hash of an effective configuration: equal configs share a version. */
@@ -239,12 +128,4 @@ export function configVersion(
     .update(content ?? '')
     .digest('hex')
     .slice(0, 12);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }

@@ -1,6 +1,8 @@
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { ConfigIssue } from './issues.js';
-import type { LoadedRegion, LoadedRule } from './load-config.js';
+import type { LoadedRegion, LoadedRule } from './loaded-config.js';
+import type { ReadSession } from './read-session.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
@@ -17,11 +19,24 @@ export type RuleFileCache = Map<string, Promise<RuleFileResult>>;
 /** How an environment may name a rule file. */
 export const RULE_FILE_REFERENCE = /^rules\/[A-Za-z0-9_.-]+\.ya?ml$/;
 
-/** Reads, parses and validates one rule file. */
-export async function readRuleFile(path: string, shown: string): Promise<RuleFileResult> {
-  const read = await readYamlFile(path, shown);
+/**
+ * Reads, parses and validates one rule file. A file with nothing but comments, or a section
+ * whose entries are all commented out (`routing_rules:` with no value), is an empty rule set.
+ */
+export async function readRuleFile(
+  path: string,
+  shown: string,
+  session?: ReadSession,
+): Promise<RuleFileResult> {
+  const read = await readYamlFile(path, shown, {
+    emptyIsMapping: true,
+    ...(session ? { session } : {}),
+  });
   if (!read.ok) return read;
   const content = structuredClone(read.file.data);
+  for (const section of ['routing_rules', 'geographic_routing']) {
+    if (Object.hasOwn(content, section) && content[section] === null) content[section] = {};
+  }
   if (!validators.ruleFile(content)) {
     return {
       ok: false,
@@ -53,6 +68,39 @@ function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIss
   return issues;
 }
 
+/** A rule file's problems; those of the file as a whole are reported at its reference. */
+function referenceIssues(
+  issues: readonly ConfigIssue[],
+  envFile: YamlFile,
+  index: number,
+  reference: string,
+): ConfigIssue[] {
+  const whole = issues.find(
+    (issue) => issue.code === 'FILE_NOT_FOUND' || issue.code === 'FILE_UNREADABLE',
+  );
+  if (!whole) return [...issues];
+  const message =
+    whole.code === 'FILE_NOT_FOUND'
+      ? `rule file "${reference}" does not exist (looked for ${whole.file})`
+      : `rule file "${reference}" ${whole.message}; name a YAML file`;
+  return [issueAt(envFile, `/rule_files/${index}`, whole.code, message)];
+}
+
+/** Where a rule file really is, when a link takes it outside the config directory. */
+async function escapesConfigDir(path: string, configDir: string): Promise<string | undefined> {
+  let target: string;
+  let root: string;
+  try {
+    [target, root] = await Promise.all([realpath(path), realpath(configDir)]);
+  } catch {
+    return undefined; // missing: reported as such when it is read
+  }
+  const inside = relative(root, target);
+  return inside === '..' || inside.startsWith(`..${sep}`) || inside.startsWith(sep)
+    ? target
+    : undefined;
+}
+
 /** The rules and regions of an environment's rule files, or the problems found in them. */
 export interface CollectedRules {
   routingRules: LoadedRule[];
@@ -68,7 +116,7 @@ export interface CollectedRules {
 export async function collectRules(
   references: readonly unknown[],
   envFile: YamlFile,
-  options: { configDir: string; cwd: string; cache: RuleFileCache },
+  options: { configDir: string; cwd: string; cache: RuleFileCache; session?: ReadSession },
 ): Promise<CollectedRules> {
   const collected: CollectedRules = { routingRules: [], regions: [], issues: [] };
   const seen = { rule: new Map<string, string>(), region: new Map<string, string>() };
@@ -93,26 +141,26 @@ export async function collectRules(
   for (const [index, reference] of references.entries()) {
     if (typeof reference !== 'string' || !RULE_FILE_REFERENCE.test(reference)) continue;
     const path = join(options.configDir, reference);
+    const outside = await escapesConfigDir(path, options.configDir);
+    if (outside !== undefined) {
+      collected.issues.push(
+        issueAt(
+          envFile,
+          `/rule_files/${index}`,
+          'PATH_OUTSIDE_CONFIG_DIR',
+          `rule file "${reference}" is a link to ${outside}, outside the config directory; rule files must lie inside it`,
+        ),
+      );
+      continue;
+    }
     let pending = options.cache.get(path);
     if (!pending) {
-      pending = readRuleFile(path, displayPath(path, options.cwd));
+      pending = readRuleFile(path, displayPath(path, options.cwd), options.session);
       options.cache.set(path, pending);
     }
     const ruleFile = await pending;
     if (!ruleFile.ok) {
-      const missing = ruleFile.issues.find((issue) => issue.code === 'FILE_NOT_FOUND');
-      collected.issues.push(
-        ...(missing
-          ? [
-              issueAt(
-                envFile,
-                `/rule_files/${index}`,
-                'FILE_NOT_FOUND',
-                `rule file "${reference}" does not exist (looked for ${missing.file})`,
-              ),
-            ]
-          : ruleFile.issues),
-      );
+      collected.issues.push(...referenceIssues(ruleFile.issues, envFile, index, reference));
       continue;
     }
     const { file, content } = ruleFile;

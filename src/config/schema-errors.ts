@@ -6,6 +6,15 @@ import { positionOf, type YamlFile } from './yaml-file.js';
 
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n']);
 
+/** How a secret's value is described: its kind and size, never its content. */
+export function describeSecret(value: unknown): string {
+  if (typeof value === 'string')
+    return `a string of ${[...value].length} characters (not shown: secret)`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list (not shown: secret)';
+  return `${typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown: secret)`;
+}
+
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null) return 'null';
@@ -181,7 +190,15 @@ function describeError(error: ErrorObject): DescribedError {
         message: `${name} ${error.message ?? 'is invalid'}${parent['x-allowed'] ? `; use ${parent['x-allowed']}` : ''}`,
       };
     default: {
-      const shown = show(error.data);
+      const shown = parent['x-secret'] ? describeSecret(error.data) : show(error.data);
+      const suggestion =
+        parent.enum && typeof error.data === 'string'
+          ? suggestKey(
+              error.data,
+              parent.enum.filter((option): option is string => typeof option === 'string'),
+            )
+          : undefined;
+      const didYouMean = suggestion ? ` (did you mean "${suggestion}"?)` : '';
       const yaml11 =
         parent.type === 'boolean' &&
         typeof error.data === 'string' &&
@@ -192,7 +209,7 @@ function describeError(error: ErrorObject): DescribedError {
         code: 'SCHEMA',
         pointer,
         at: 'value',
-        message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}`,
+        message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}${didYouMean}`,
       };
     }
   }

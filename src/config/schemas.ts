@@ -20,6 +20,8 @@ export interface SchemaNode {
   maxLength?: number;
   pattern?: string;
   'x-allowed'?: string;
+  /** A secret (the salt): its value is never shown in a message. */
+  'x-secret'?: boolean;
   properties?: Record<string, SchemaNode>;
   additionalProperties?: boolean | SchemaNode;
   items?: SchemaNode;
@@ -48,6 +50,7 @@ const ajv = new Ajv({
   strictTypes: false,
 });
 ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
+ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
 ajv.addSchema(environmentSchema);
 ajv.addSchema(rulesSchema);
 

@@ -48,10 +48,23 @@ export interface RolloutStage {
   monitor: string;
 }
 
+/**
+ * The kill switch as the environment file holds it: while present, the rollout is 0 % everywhere,
+ * above every other layer.
+ */
+export interface RollbackBlock {
+  at: string;
+  reason: string;
+  trigger?: 'manual' | 'error_rate' | 'quality' | 'circuit_breaker' | 'response_time';
+  previous_percentage?: number;
+}
+
 /** Every setting of one environment, defaults filled in. */
 export interface EnvironmentSettings {
   integration_enabled: boolean;
   rollout_percentage: number;
+  /** The kill switch, or null. */
+  rollback: RollbackBlock | null;
   enable_ab_testing: boolean;
   enable_circuit_breaker: boolean;
   circuit_breaker_threshold: number;

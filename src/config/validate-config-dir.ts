@@ -1,24 +1,11 @@
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { readEnvironmentOverlay } from './env-overlay.js';
+import { isDirectory, listYamlFiles } from './environment-files.js';
 import { type ConfigIssue, sortIssues } from './issues.js';
 import { DEFAULT_ENVIRONMENT, tryLoadConfig } from './load-config.js';
 import { type RuleFileCache, readRuleFile } from './rule-files.js';
 import { displayPath } from './yaml-file.js';
-
-/** Lists the YAML files directly inside `dir` (sorted), or none when it does not exist. */
-export async function listYamlFiles(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries
-      .filter((entry) => !entry.name.startsWith('.') && /\.ya?ml$/.test(entry.name))
-      .map((entry) => join(dir, entry.name))
-      .sort();
-  } catch {
-    return [];
-  }
-}
 
 /** Result of validating a whole config directory. */
 export interface ValidationReport {
@@ -42,6 +29,21 @@ export async function validateConfigDir(options: {
   const cache: RuleFileCache = new Map();
   const issues: ConfigIssue[] = [];
   const files: string[] = [];
+  if (!(await isDirectory(configDir))) {
+    return {
+      files,
+      issues: [
+        {
+          code: 'CONFIG_DIR_NOT_FOUND',
+          file: null,
+          line: null,
+          column: null,
+          pointer: '',
+          message: `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`,
+        },
+      ],
+    };
+  }
   const envFiles = await listYamlFiles(join(configDir, 'environments'));
   if (envFiles.length === 0) {
     const expected = join(configDir, 'environments', `${DEFAULT_ENVIRONMENT}.yaml`);

@@ -1,32 +1,28 @@
+import { FlagrouteError } from '../errors.js';
 import { codePointLength, type RuleFacts } from '../rules/facts.js';
 import type { RoutingContext } from './types.js';
 
 /** Thrown by `decideSync` when a loaded rule can only be evaluated by `Engine.run` (async). */
-export class SyncDecisionUnavailableError extends Error {
-  /** Stable code for callers. */
-  readonly code = 'ASYNC_RULE';
+export class SyncDecisionUnavailableError extends FlagrouteError {
   /** The rules that need the engine's asynchronous run. */
   readonly rules: readonly string[];
 
   constructor(rules: readonly string[]) {
     super(
+      'ASYNC_RULE',
       `decideSync is unavailable: rule${rules.length === 1 ? '' : 's'} ${rules.join(', ')} use${rules.length === 1 ? 's' : ''} shared conditions, path, params or fact references, which only json-rules-engine's async run evaluates; call decide() instead`,
     );
-    this.name = 'SyncDecisionUnavailableError';
     this.rules = rules;
   }
 }
 
 /** Thrown by `decide` when the context itself is malformed: a caller bug, not a routing outcome. */
-export class InvalidContextError extends Error {
-  /** Stable code for callers. */
-  readonly code = 'INVALID_CONTEXT';
+export class InvalidContextError extends FlagrouteError {
   /** The offending field of the context. */
   readonly field: string;
 
   constructor(field: string, message: string) {
-    super(`invalid routing context: ${field} ${message}`);
-    this.name = 'InvalidContextError';
+    super('INVALID_CONTEXT', `invalid routing context: ${field} ${message}`);
     this.field = field;
   }
 }

@@ -208,7 +208,9 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       { 'environments/staging.yaml': 'rollout_percentage: 1\n' },
       'production',
     );
-    expect(problems).toEqual(['environments/production.yaml:1:1: file not found']);
+    expect(problems).toEqual([
+      'environments/production.yaml:1:1: file not found: environment "production" does not exist; known environments: staging',
+    ]);
   });
 
   it('reports a reference to a rule file that does not exist', async () => {
@@ -246,7 +248,7 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       ].join('\n'),
     });
     expect(problems).toEqual([
-      'rules/bad.yaml:3:11: type must be one of "query_length", "query_type", got "query_size"',
+      'rules/bad.yaml:3:11: type must be one of "query_length", "query_type", got "query_size" (did you mean "query_type"?)',
       'rules/bad.yaml:9:5: "r3" is missing the required key "allowed_types"',
       'rules/bad.yaml:10:5: unknown key "allowed_typs" (did you mean "allowed_types"?)',
       'rules/bad.yaml:17:29: rollout_percentage must be a number from 0 to 100, got 101',

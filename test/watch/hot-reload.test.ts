@@ -79,7 +79,9 @@ describe('hot reload', () => {
     const failed = nextEvent(router, 'reloadError');
     await unlink(join(dir, ENV));
     const { errors } = await failed;
-    expect(errors.map(formatIssue)).toEqual([`${ENV}:1:1: file not found`]);
+    expect(errors.map(formatIssue)).toEqual([
+      `${ENV}:1:1: file not found: environment "development" does not exist; environments holds no environment files`,
+    ]);
     expect(router.status()).toMatchObject({ configVersion: version, lastReload: { ok: false } });
     expect((await router.decide({ userId: 'alice' })).backend).toBe('lightrag');
     const reloaded = nextEvent(router, 'reload');

@@ -1,0 +1,222 @@
+import { join, resolve } from 'node:path';
+import { type EnvironmentOverlay, readEnvironmentOverlay } from './env-overlay.js';
+import { missingEnvironment } from './environment-files.js';
+import { type ConfigIssue, sortIssues } from './issues.js';
+import {
+  configVersion,
+  DEFAULT_ENVIRONMENT,
+  type LoadConfigOptions,
+  type LoadResult,
+} from './load-config.js';
+import type {
+  LoadedConfig,
+  LoadedRegion,
+  LoadedRule,
+  Origin,
+  RolloutLayers,
+} from './loaded-config.js';
+import type { ReadSession } from './read-session.js';
+import { collectRules, type RuleFileCache } from './rule-files.js';
+import { schemaIssues } from './schema-errors.js';
+import { validators } from './schemas.js';
+import { secretsOf } from './secrets.js';
+import type { EnvironmentSettings, RegionRollout, RoutingRuleSpec } from './types.js';
+import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
+
+const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** What {@link assembleConfig} needs: the load options, with the rule-file cache to use. */
+type AssembleOptions = LoadConfigOptions & { ruleFileCache: RuleFileCache };
+
+function hasPath(data: unknown, path: readonly string[]): boolean {
+  let node = data;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return false;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return true;
+}
+
+function settingPaths(settings: EnvironmentSettings): string[][] {
+  const paths: string[][] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const inner of Object.keys(value)) paths.push([key, inner]);
+    } else {
+      paths.push([key]);
+    }
+  }
+  return paths;
+}
+
+/**
+ * Reads, validates and assembles one environment from files read through `session`; returns
+ * every problem found. The salts met along the way are added to `secrets`.
+ */
+export async function assembleConfig(
+  options: AssembleOptions,
+  session: ReadSession,
+  secrets: string[],
+): Promise<LoadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const configDir = resolve(cwd, options.configDir);
+  const environment = options.environment ?? DEFAULT_ENVIRONMENT;
+  const cache: RuleFileCache = options.ruleFileCache ?? new Map();
+  if (!ENVIRONMENT_NAME.test(environment)) {
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'INVALID_ENVIRONMENT',
+          file: null,
+          line: null,
+          column: null,
+          pointer: '',
+          message: `environment name ${JSON.stringify(environment)} is not allowed; use letters, digits, _ and -`,
+        },
+      ],
+    };
+  }
+  const envPath = join(configDir, 'environments', `${environment}.yaml`);
+  const read = await readYamlFile(envPath, displayPath(envPath, cwd), { session });
+  const overlay = readEnvironmentOverlay(options.env ?? {});
+  if (!read.ok) {
+    const missing = read.issues.some((issue) => issue.code === 'FILE_NOT_FOUND');
+    const issues = missing ? [await missingEnvironment(configDir, environment, cwd)] : read.issues;
+    return { ok: false, issues: [...issues, ...overlay.issues] };
+  }
+  const envFile = read.file;
+  secrets.push(...secretsOf(envFile));
+
+  const settings = structuredClone(envFile.data) as unknown as EnvironmentSettings;
+  const settingsValid = validators.environment(settings);
+  const issues: ConfigIssue[] = settingsValid
+    ? checkRolloutPlan(settings, envFile)
+    : schemaIssues(validators.environment.errors ?? [], { kind: 'file', file: envFile });
+
+  // Rule files are checked even when the environment file has errors, to report everything.
+  const rules = await collectRules(
+    Array.isArray(settings.rule_files) ? settings.rule_files : [],
+    envFile,
+    { configDir, cwd, cache, session },
+  );
+  issues.push(...rules.issues);
+  issues.push(...overlay.issues);
+  if (issues.length > 0 || !settingsValid) return { ok: false, issues: sortIssues(issues) };
+
+  const origins = new Map<Origin, Origin>();
+  for (const path of settingPaths(settings)) {
+    const pointer = `/${path.join('/')}`;
+    origins.set(
+      path.join('.'),
+      hasPath(envFile.data, path) ? originOf(envFile, pointer) : 'default',
+    );
+  }
+  const fileRollout = {
+    value: settings.rollout_percentage,
+    origin: origins.get('rollout_percentage') ?? 'default',
+  };
+  applyOverlay(settings, overlay, origins);
+  const rolloutLayers = applyKillSwitch(settings, envFile, origins, fileRollout, overlay);
+  const effectiveRules = overlayRules(overlay, rules.routingRules, rules.regions);
+  const config: LoadedConfig = {
+    environment,
+    configDir,
+    settings: deepFreeze(settings),
+    routingRules: effectiveRules.rules,
+    geographicRouting: effectiveRules.regions,
+    origins,
+    rolloutLayers,
+    environmentFile: envFile,
+    version: configVersion(settings, effectiveRules.rules, effectiveRules.regions),
+  };
+  return { ok: true, config };
+}
+
+function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const stages = settings.rollout_plan.stages;
+  for (let index = 1; index < stages.length; index += 1) {
+    const before = stages[index - 1]!;
+    const stage = stages[index]!;
+    if (stage.percentage <= before.percentage) {
+      issues.push(
+        issueAt(
+          file,
+          `/rollout_plan/stages/${index}/percentage`,
+          'SCHEMA',
+          `stage percentages must increase: ${stage.percentage} follows ${before.percentage}`,
+        ),
+      );
+    }
+  }
+  return issues;
+}
+
+/** The kill switch is the top layer of the file: while set, the rollout is 0 whatever else says. */
+function applyKillSwitch(
+  settings: EnvironmentSettings,
+  envFile: YamlFile,
+  origins: Map<string, Origin>,
+  file: RolloutLayers['file'],
+  overlay: EnvironmentOverlay,
+): RolloutLayers {
+  const variable = overlay.settings.get('rollout_percentage');
+  const layers: { -readonly [K in keyof RolloutLayers]: RolloutLayers[K] } = { file };
+  if (variable) layers.variable = { value: variable.value as number, variable: variable.variable };
+  if (settings.rollback !== null) {
+    const origin = `kill switch (${originOf(envFile, '/rollback')})`;
+    layers.killSwitch = { block: settings.rollback, origin };
+    settings.rollout_percentage = 0;
+    origins.set('rollout_percentage', origin);
+  }
+  return layers;
+}
+
+function applyOverlay(
+  settings: EnvironmentSettings,
+  overlay: EnvironmentOverlay,
+  origins: Map<string, Origin>,
+): void {
+  const target = settings as unknown as Record<string, unknown>;
+  for (const [key, { value, variable }] of overlay.settings) {
+    target[key] = value;
+    origins.set(key, variable);
+  }
+}
+
+function overlayRules(
+  overlay: EnvironmentOverlay,
+  rules: LoadedRule[],
+  regions: LoadedRegion[],
+): { rules: LoadedRule[]; regions: LoadedRegion[] } {
+  const routing = overlay.rules.routing_rules;
+  const geography = overlay.rules.geographic_routing;
+  return {
+    rules: routing
+      ? Object.entries(routing.value as Record<string, RoutingRuleSpec>).map(([name, spec]) => ({
+          name,
+          spec,
+          origin: routing.variable,
+          pointer: `/${name}`,
+        }))
+      : rules,
+    regions: geography
+      ? Object.entries(geography.value as Record<string, RegionRollout>).map(
+          ([region, rollout]) => ({
+            region,
+            rolloutPercentage: rollout.rollout_percentage,
+            origin: geography.variable,
+          }),
+        )
+      : regions,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}

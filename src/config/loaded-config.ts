@@ -1,0 +1,52 @@
+import type { EnvironmentSettings, RollbackBlock, RoutingRuleSpec } from './types.js';
+import type { YamlFile } from './yaml-file.js';
+
+/** Where a value came from: `default`, `file:line`, a variable's name, or `runtime`. */
+export type Origin = string;
+
+/** An eligibility rule with where it was written. */
+export interface LoadedRule {
+  readonly name: string;
+  readonly spec: RoutingRuleSpec;
+  readonly origin: Origin;
+  /** Rule file the rule is in, for error positions; absent when it came from a variable. */
+  readonly file?: YamlFile;
+  readonly pointer: string;
+}
+
+/** A region's rollout percentage with where it was written. */
+export interface LoadedRegion {
+  readonly region: string;
+  readonly rolloutPercentage: number;
+  readonly origin: Origin;
+}
+
+/**
+ * Every layer that has a say in the rollout percentage, lowest first; the highest present wins
+ * (runtime changes and an in-process kill switch sit above these, in the router).
+ */
+export interface RolloutLayers {
+  /** The environment file's value, or the schema default. */
+  readonly file: { readonly value: number; readonly origin: Origin };
+  /** A `LIGHTRAG_ROLLOUT_PERCENTAGE` variable. */
+  readonly variable?: { readonly value: number; readonly variable: string };
+  /** The file's `rollback:` block: 0 % everywhere while it is there. */
+  readonly killSwitch?: { readonly block: Readonly<RollbackBlock>; readonly origin: Origin };
+}
+
+/** One environment's configuration: validated, defaults filled in, variables applied. */
+export interface LoadedConfig {
+  readonly environment: string;
+  readonly configDir: string;
+  readonly settings: Readonly<EnvironmentSettings>;
+  readonly routingRules: readonly LoadedRule[];
+  readonly geographicRouting: readonly LoadedRegion[];
+  /** Setting path (`rollout_percentage`, `quality_gate.window_size`) -> origin. */
+  readonly origins: ReadonlyMap<string, Origin>;
+  /** Where the rollout percentage comes from, layer by layer. */
+  readonly rolloutLayers: RolloutLayers;
+  /** The environment file. */
+  readonly environmentFile: YamlFile;
+  /** Content hash of the effective configuration. */
+  readonly version: string;
+}

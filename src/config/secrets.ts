@@ -1,0 +1,44 @@
+import { isScalar } from 'yaml';
+import type { ConfigIssue } from './issues.js';
+import type { YamlFile } from './yaml-file.js';
+
+/** The variable that carries the salt. */
+const SALT_VARIABLE = 'LIGHTRAG_USER_HASH_SALT';
+/** Shorter values are not scrubbed from text: they would match ordinary words. */
+const MIN_SCRUBBED_LENGTH = 4;
+const MASK = '[secret]';
+
+/**
+ * The salt values present in an environment file (its value and its source text, valid or not)
+ * or in the variables, so that they can be scrubbed from every message.
+ */
+export function secretsOf(
+  source: YamlFile | Readonly<Record<string, string | undefined>>,
+): string[] {
+  const found: string[] = [];
+  if ('document' in source && 'lineCounter' in source) {
+    const node = (source as YamlFile).document.get('user_hash_salt', true);
+    if (isScalar(node)) {
+      found.push(String(node.value));
+      if (typeof node.source === 'string') found.push(node.source);
+    }
+    const raw = (source as YamlFile).data.user_hash_salt;
+    if (raw !== undefined && raw !== null)
+      found.push(typeof raw === 'string' ? raw : JSON.stringify(raw));
+  } else {
+    const value = (source as Record<string, string | undefined>)[SALT_VARIABLE];
+    if (value !== undefined) found.push(value, value.trim());
+  }
+  return found.filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
+}
+
+/** Replaces every secret in the issues' messages (defence in depth: messages never show them). */
+export function scrubSecrets(issues: ConfigIssue[], secrets: readonly string[]): ConfigIssue[] {
+  if (secrets.length === 0) return issues;
+  const longestFirst = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+  return issues.map((issue) => {
+    let message = issue.message;
+    for (const secret of longestFirst) message = message.replaceAll(secret, MASK);
+    return message === issue.message ? issue : { ...issue, message };
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * flagroute's one error vocabulary: every error a public function throws is a
+ * {@link FlagrouteError} carrying a stable `code`, so that callers (and the CLI's exit codes)
+ * branch on codes, never on message text.
+ */
+
+/** The stable codes of flagroute's errors. */
+export const ERROR_CODES = [
+  /** The configuration could not be loaded; `issues` lists every problem. */
+  'INVALID_CONFIG',
+  /** A routing context is malformed (a caller bug, not a routing outcome). */
+  'INVALID_CONTEXT',
+  /** An outcome report (or the decision it is tied to) is malformed; nothing was recorded. */
+  'INVALID_OUTCOME',
+  /** An argument of an API call is out of range or of the wrong type. */
+  'INVALID_ARGUMENT',
+  /** `decideSync` cannot decide: a loaded rule needs json-rules-engine's async run. */
+  'ASYNC_RULE',
+  /** A configuration file cannot be edited (read-only, or not a regular file). */
+  'CONFIG_NOT_WRITABLE',
+  /** A change to the file would not take effect: a `LIGHTRAG_*` variable overrides that key. */
+  'SHADOWED_BY_VARIABLE',
+  /** A command was called wrongly. */
+  'USAGE',
+] as const;
+/** A stable code of a flagroute error. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The base of every error flagroute throws. */
+export class FlagrouteError extends Error {
+  /** Stable code for callers. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An outcome report that was refused whole: nothing of it was recorded. */
+export class InvalidOutcomeError extends FlagrouteError {
+  /** The offending field (`outcome.latencyMs`, `decision.cohort`, `backend`, ...). */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('INVALID_OUTCOME', `invalid outcome: ${field} ${message}`);
+    this.field = field;
+  }
+}
+
+/** An argument of an API call that is out of range or of the wrong type. */
+export class InvalidArgumentError extends FlagrouteError {
+  /** The offending argument. */
+  readonly argument: string;
+
+  constructor(argument: string, message: string) {
+    super('INVALID_ARGUMENT', `${argument} ${message}`);
+    this.argument = argument;
+  }
+}
