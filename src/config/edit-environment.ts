@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseDocument, Scalar } from 'yaml';
+import { type Document, parseDocument, Scalar } from 'yaml';
+import { FlagrouteError } from '../errors.js';
 import { ConfigError } from './issues.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
+import type { RollbackBlock } from './types.js';
 import { parseYamlText } from './yaml-file.js';
 
 /**
  * Sets one top-level key of an environment file in place, keeping every comment and the key
- * order (yaml's Document API), with `note` as the value's inline comment. The result is
- * validated before anything is written, and written atomically (temp file + rename), so a
- * watcher never sees half a file.
+ * order (yaml's Document API), with `note` as the value's inline comment. See
+ * {@link editEnvironmentFile} for how the file is checked and written.
  */
 export async function setEnvironmentValue(
   path: string,
@@ -19,16 +20,61 @@ export async function setEnvironmentValue(
   value: number | boolean | string | null,
   note?: string,
 ): Promise<void> {
+  await editEnvironmentFile(path, (document) => {
+    const node = new Scalar(value);
+    if (note !== undefined) node.comment = ` ${note.replaceAll('\n', ' ')}`;
+    document.set(key, node);
+  });
+}
+
+/**
+ * Engages the kill switch (writes the `rollback:` block) or, with `null`, lifts it (removes the
+ * block); with `rollout`, also sets `rollout_percentage` in the same write.
+ */
+export async function setKillSwitch(
+  path: string,
+  block: RollbackBlock | null,
+  rollout?: { percentage: number; note: string },
+): Promise<void> {
+  await editEnvironmentFile(path, (document) => {
+    if (block === null) document.delete('rollback');
+    else document.set('rollback', document.createNode(block, { flow: false }));
+    if (rollout) {
+      const node = new Scalar(rollout.percentage);
+      node.comment = ` ${rollout.note.replaceAll('\n', ' ')}`;
+      document.set('rollout_percentage', node);
+    }
+  });
+}
+
+/**
+ * Edits an environment file through yaml's Document API. The result is validated before
+ * anything is written, and written atomically (temp file + rename, so a watcher never sees half
+ * a file) with the original file's mode and owner. A read-only file (no write bit for anyone) is
+ * refused with a `CONFIG_NOT_WRITABLE` error, even for root, and left as it is.
+ */
+export async function editEnvironmentFile(
+  path: string,
+  edit: (document: Document) => void,
+): Promise<void> {
   const target = await realpath(path);
+  const info = await stat(target);
+  if (!info.isFile()) {
+    throw new FlagrouteError('CONFIG_NOT_WRITABLE', `${path} is not a regular file; not edited`);
+  }
+  if ((info.mode & 0o222) === 0) {
+    throw new FlagrouteError(
+      'CONFIG_NOT_WRITABLE',
+      `${path} is read-only (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}); not edited. Make it writable (chmod u+w) or change it where it is managed (git, a ConfigMap)`,
+    );
+  }
   const text = await readFile(target, 'utf8');
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
     const parsed = parseYamlText(text, target, path);
     throw new ConfigError(parsed.ok ? [] : parsed.issues);
   }
-  const node = new Scalar(value);
-  if (note !== undefined) node.comment = ` ${note.replaceAll('\n', ' ')}`;
-  document.set(key, node);
+  edit(document);
   const updated = document.toString();
   const check = parseYamlText(updated, target, path);
   if (!check.ok) throw new ConfigError(check.issues);
@@ -43,7 +89,12 @@ export async function setEnvironmentValue(
     `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
   try {
-    await writeFile(temp, updated, { flag: 'wx' });
+    await writeFile(temp, updated, { flag: 'wx', mode: info.mode & 0o7777 });
+    // The umask may have narrowed the mode, and only the owner's own files are chown-able.
+    await chmod(temp, info.mode & 0o7777);
+    await chown(temp, info.uid, info.gid).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM') throw error;
+    });
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });

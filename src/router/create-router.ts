@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
+import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
 import { createLogger } from '../logging.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
@@ -36,7 +37,10 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
   const environment = options.environment ?? env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
   const configDir = options.configDir ?? cwd;
   const sizes = snapshotSizes(options);
-  const result = await loadSnapshot({ configDir, environment, env, cwd, ...sizes });
+  const watch = options.watch ?? true;
+  const stabilityMs =
+    (typeof watch === 'object' ? watch.stabilityMs : undefined) ?? DEFAULT_STABILITY_MS;
+  const result = await loadSnapshot({ configDir, environment, env, cwd, stabilityMs, ...sizes });
   if (!result.ok) throw new ConfigError(result.issues);
   const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);
   const router = new Router(
@@ -46,11 +50,11 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
       cwd,
       env,
       ownsLogger: options.logger === undefined,
+      stabilityMs,
       ...sizes,
     },
     logger,
   );
-  const watch = options.watch ?? true;
   if (watch !== false) await router.watch(watch === true ? {} : watch);
   return router;
 }

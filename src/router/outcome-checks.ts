@@ -1,5 +1,7 @@
-import type { Backend } from '../config/types.js';
+import { BACKENDS, type Backend } from '../config/types.js';
+import { InvalidOutcomeError } from '../errors.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
+import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
 
 /** What a service reports about a call it made after a decision. */
 export interface OutcomeReport {
@@ -13,11 +15,14 @@ export interface OutcomeReport {
   satisfaction?: number;
 }
 
+const OUTCOME_KEYS = new Set(['success', 'latencyMs', 'quality', 'costUsd', 'satisfaction']);
+
 /** Throws unless `backend` is a known backend. */
-export function checkBackend(backend: unknown): asserts backend is Backend {
-  if (backend !== 'lightrag' && backend !== 'perplexity') {
-    throw new TypeError(
-      `backend must be "lightrag" or "perplexity", got ${JSON.stringify(backend)}`,
+export function checkBackend(backend: unknown, field = 'backend'): asserts backend is Backend {
+  if (!(BACKENDS as readonly unknown[]).includes(backend)) {
+    throw new InvalidOutcomeError(
+      field,
+      `must be "lightrag" or "perplexity", got ${JSON.stringify(backend) ?? String(backend)}`,
     );
   }
 }
@@ -25,35 +30,80 @@ export function checkBackend(backend: unknown): asserts backend is Backend {
 /** Throws unless `value` is a finite number of at least 0. */
 export function checkNonNegative(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number of at least 0, got ${String(value)}`);
+    throw new InvalidOutcomeError(
+      name,
+      `must be a finite number of at least 0, got ${String(value)}`,
+    );
   }
 }
 
 /** Throws unless `value` is a number in [0, 1]. */
 export function checkUnit(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new RangeError(`${name} must be a number from 0 to 1, got ${String(value)}`);
+    throw new InvalidOutcomeError(name, `must be a number from 0 to 1, got ${String(value)}`);
   }
 }
 
-/** Checks an outcome report and converts it to a sample (latency in seconds). */
-export function sampleOf(report: OutcomeReport): OutcomeSample {
-  if (report === null || typeof report !== 'object')
-    throw new TypeError('outcome must be an object');
-  if (typeof report.success !== 'boolean') {
-    throw new TypeError(
-      `outcome.success must be true or false, got ${JSON.stringify(report.success)}`,
+/**
+ * Checks the decision an outcome is tied to: a known backend, and a cohort that is one of
+ * {@link COHORTS} or absent/null. Returns the two, read once.
+ */
+export function tiedDecision(decision: unknown): {
+  backend: Backend;
+  cohort: Cohort | null;
+  trial: number | null;
+} {
+  if (decision === null || typeof decision !== 'object') {
+    throw new InvalidOutcomeError('decision', 'must be the decision object the outcome is for');
+  }
+  const { backend, cohort, breakerTrial } = decision as Partial<Decision>;
+  checkBackend(backend, 'decision.backend');
+  if (
+    cohort !== undefined &&
+    cohort !== null &&
+    !(COHORTS as readonly unknown[]).includes(cohort)
+  ) {
+    throw new InvalidOutcomeError(
+      'decision.cohort',
+      `must be one of ${COHORTS.map((name) => `"${name}"`).join(', ')} or null, got ${JSON.stringify(cohort) ?? String(cohort)}`,
     );
   }
-  if (report.latencyMs !== undefined) checkNonNegative('outcome.latencyMs', report.latencyMs);
-  if (report.quality !== undefined) checkUnit('outcome.quality', report.quality);
-  if (report.costUsd !== undefined) checkNonNegative('outcome.costUsd', report.costUsd);
-  if (report.satisfaction !== undefined) checkUnit('outcome.satisfaction', report.satisfaction);
   return {
-    success: report.success,
-    latencySeconds: report.latencyMs === undefined ? undefined : report.latencyMs / 1000,
-    quality: report.quality,
-    costUsd: report.costUsd,
-    satisfaction: report.satisfaction,
+    backend,
+    cohort: cohort ?? null,
+    trial: typeof breakerTrial === 'number' ? breakerTrial : null,
+  };
+}
+
+/** Checks a whole outcome report (nothing is recorded unless all of it is valid). */
+export function sampleOf(report: OutcomeReport): OutcomeSample {
+  if (report === null || typeof report !== 'object' || Array.isArray(report)) {
+    throw new InvalidOutcomeError('outcome', 'must be an object');
+  }
+  for (const key of Object.keys(report)) {
+    if (!OUTCOME_KEYS.has(key)) {
+      throw new InvalidOutcomeError(
+        `outcome.${key}`,
+        `is not a field of an outcome; use ${[...OUTCOME_KEYS].join(', ')}`,
+      );
+    }
+  }
+  const { success, latencyMs, quality, costUsd, satisfaction } = report;
+  if (typeof success !== 'boolean') {
+    throw new InvalidOutcomeError(
+      'outcome.success',
+      `must be true or false, got ${JSON.stringify(success) ?? String(success)}`,
+    );
+  }
+  if (latencyMs !== undefined) checkNonNegative('outcome.latencyMs', latencyMs);
+  if (quality !== undefined) checkUnit('outcome.quality', quality);
+  if (costUsd !== undefined) checkNonNegative('outcome.costUsd', costUsd);
+  if (satisfaction !== undefined) checkUnit('outcome.satisfaction', satisfaction);
+  return {
+    success,
+    latencySeconds: latencyMs === undefined ? undefined : latencyMs / 1000,
+    quality,
+    costUsd,
+    satisfaction,
   };
 }

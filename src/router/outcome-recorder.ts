@@ -3,7 +3,11 @@ import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import { PerformanceTracker } from '../metrics/performance-tracker.js';
 import type { Cohort } from '../routing/types.js';
-import { type BreakerTransition, CircuitBreaker } from '../safety/circuit-breaker.js';
+import {
+  type BreakerTransition,
+  CircuitBreaker,
+  type OutcomeTie,
+} from '../safety/circuit-breaker.js';
 import { type GateTransition, QualityGate } from '../safety/quality-gate.js';
 import { RollbackMonitor, type TriggerFiring } from '../safety/rollback-monitor.js';
 
@@ -55,11 +59,12 @@ export class OutcomeRecorder {
     cohort: Cohort | null,
     sample: OutcomeSample,
     settings: Readonly<EnvironmentSettings>,
+    tie: OutcomeTie,
   ): void {
     this.tracker.record(backend, cohort, sample);
     if (backend !== 'lightrag') return;
-    if (sample.success) this.breaker.recordSuccess(sample.latencySeconds);
-    else this.breaker.recordFailure();
+    if (sample.success) this.breaker.recordSuccess(sample.latencySeconds, tie);
+    else this.breaker.recordFailure('candidate failure', tie);
     if (sample.quality !== undefined && settings.enable_quality_metrics)
       this.gate.record(sample.quality);
     if (settings.rollout_percentage > 0) {

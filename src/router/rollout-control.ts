@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { setEnvironmentValue } from '../config/edit-environment.js';
+import { setKillSwitch } from '../config/edit-environment.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { EnvironmentSettings } from '../config/types.js';
+import type { EnvironmentSettings, RollbackBlock } from '../config/types.js';
+import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import type { RollbackEvent, RouterEvents } from './events.js';
 
@@ -22,20 +23,34 @@ export interface RolloutHost {
   loaded(): LoadedConfig;
   /** The settings in force now. */
   settings(): Readonly<EnvironmentSettings>;
-  /** Rebuilds the snapshot after the override changed. */
+  /** Rebuilds the snapshot after the override or the kill switch changed. */
   apply(): void;
   /** Arms the rollback triggers again with empty windows. */
   rearmTriggers(): void;
+  /** Re-reads the configuration after a persisted change, so this process follows at once. */
+  reload(): Promise<unknown>;
   emit<K extends keyof RouterEvents>(event: K, payload: RouterEvents[K]): void;
 }
 
+/** Options of a runtime rollout change. */
+export interface RolloutChangeOptions {
+  /** Also write the change to the environment file, so that every instance follows. */
+  persist?: boolean;
+  /** Why; recorded in the event, the log and the file. */
+  reason?: string;
+}
+
 /**
- * Runtime changes of the rollout percentage and rollbacks: the override in force, the rollback
- * in force, and writing either to the environment file (comments and key order kept).
+ * Runtime changes of the rollout percentage and the kill switch. The effective percentage is
+ * the highest layer present: schema default < file < `LIGHTRAG_*` variable < runtime override
+ * < kill switch (the file's `rollback:` block, or one engaged in this process by an emergency
+ * rollback or a trigger). A rollback wins over everything; it is lifted only by an explicit
+ * action: `update` to a value above 0, `resume`, or the file's `rollback:` block being removed
+ * (or, for a rollback kept in this process only, the file's `rollout_percentage` changing).
  */
 export class RolloutControl {
   private current: RuntimeOverride | undefined;
-  private rolledBack: RollbackEvent | null = null;
+  private engaged: RollbackEvent | null = null;
 
   constructor(private readonly host: RolloutHost) {}
 
@@ -44,54 +59,89 @@ export class RolloutControl {
     return this.current;
   }
 
-  /** The rollback in force, if the rollout was rolled back and not raised since. */
+  /** The rollback in force (engaged here, or the file's kill switch), if any. */
   get rollback(): RollbackEvent | null {
-    return this.rolledBack;
+    if (this.engaged) return this.engaged;
+    const block = this.host.loaded().rolloutLayers.killSwitch?.block;
+    return block ? eventOf(block, this.host.loaded().rolloutLayers.file.value) : null;
   }
 
-  /** The loaded settings with the override applied. */
+  /** Where the effective rollout percentage comes from: the top layer present. */
+  origin(): string {
+    const loaded = this.host.loaded();
+    if (loaded.rolloutLayers.killSwitch) return loaded.rolloutLayers.killSwitch.origin;
+    if (this.engaged) return `kill switch (engaged in this process: ${this.engaged.reason})`;
+    if (this.current) return `runtime (${this.current.reason})`;
+    return loaded.origins.get('rollout_percentage') ?? 'default';
+  }
+
+  /** The loaded settings with the runtime layers applied. */
   settingsFrom(loaded: Readonly<EnvironmentSettings>): Readonly<EnvironmentSettings> {
+    if (loaded.rollback !== null) return loaded; // the file's kill switch: already 0
+    if (this.engaged) return Object.freeze({ ...loaded, rollout_percentage: 0 });
     return this.current
       ? Object.freeze({ ...loaded, rollout_percentage: this.current.value })
       : loaded;
   }
 
   /** See `Router.updateRolloutPercentage`. */
-  async update(percentage: number, options: { persist?: boolean; reason?: string }): Promise<void> {
+  async update(percentage: number, options: RolloutChangeOptions): Promise<void> {
     if (
       typeof percentage !== 'number' ||
       !Number.isFinite(percentage) ||
       percentage < 0 ||
       percentage > 100
     ) {
-      throw new RangeError(
-        `rollout percentage must be a number from 0 to 100, got ${String(percentage)}`,
+      throw new InvalidArgumentError(
+        'rollout percentage',
+        `must be a number from 0 to 100, got ${String(percentage)}`,
       );
     }
+    if (percentage > 0) this.refuseIneffective(options.persist === true);
     const from = this.host.settings().rollout_percentage;
     const reason =
       options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
-    this.set(percentage, reason);
-    if (percentage > 0) this.clearRollback();
+    const at = this.now();
+    this.current = { value: percentage, reason, at };
+    if (percentage > 0) this.lift();
+    else
+      this.engaged = { trigger: 'manual', reason, previousPercentage: from, persisted: false, at };
+    this.host.apply();
     this.host.logger.info(
       { from, to: percentage, reason },
       `rollout percentage ${from} -> ${percentage}: ${reason}`,
     );
     let persisted = false;
     if (options.persist) {
-      await this.persist(percentage, reason);
+      await this.write(
+        percentage === 0
+          ? { block: blockOf(this.engaged!) }
+          : { block: null, rollout: { percentage, note: this.note(reason) } },
+      );
       persisted = true;
     }
     this.host.emit('rolloutChange', { from, to: percentage, reason, persisted });
-    if (percentage === 0) {
-      this.record({
-        trigger: 'manual',
-        reason,
-        previousPercentage: from,
-        persisted,
-        at: this.now(),
-      });
+    if (percentage === 0 && this.engaged) {
+      this.engaged = { ...this.engaged, persisted };
+      this.host.emit('rollback', this.engaged);
     }
+  }
+
+  /**
+   * Lifts the kill switch (the one engaged here and the file's `rollback:` block), returning to
+   * the percentage the layers below give. Writes the file only when it holds a block.
+   */
+  async resume(options: { reason?: string } = {}): Promise<void> {
+    const reason = options.reason ?? 'rollout resumed';
+    const fileBlock = this.host.loaded().rolloutLayers.killSwitch !== undefined;
+    const from = this.host.settings().rollout_percentage;
+    this.current = undefined;
+    this.lift();
+    this.host.apply();
+    if (fileBlock) await this.write({ block: null });
+    const to = this.host.settings().rollout_percentage;
+    this.host.logger.info({ from, to, reason }, `rollout resumed: ${reason}`);
+    this.host.emit('rolloutChange', { from, to, reason, persisted: fileBlock });
   }
 
   /** A trigger fired: roll back to 0 at once, then persist if the environment says so. */
@@ -99,16 +149,22 @@ export class RolloutControl {
     const previousPercentage = this.host.settings().rollout_percentage;
     if (previousPercentage === 0) return;
     const reason = `automatic rollback (${firing.trigger}: ${firing.reason})`;
-    this.set(0, reason);
+    this.engaged = {
+      trigger: firing.trigger,
+      reason: firing.reason,
+      previousPercentage,
+      persisted: false,
+      at: this.now(),
+    };
+    this.host.apply();
     this.host.logger.warn(
       { trigger: firing.trigger, previousPercentage },
       `rollback to 0 %: ${firing.reason}`,
     );
-    let persisted = false;
     if (this.host.settings().rollback_triggers.persist) {
       try {
-        await this.persist(0, reason);
-        persisted = true;
+        await this.write({ block: { ...blockOf(this.engaged), reason } });
+        this.engaged = { ...this.engaged, persisted: true };
       } catch (error) {
         this.host.logger.error(
           { err: error },
@@ -116,57 +172,92 @@ export class RolloutControl {
         );
       }
     }
-    this.record({
-      trigger: firing.trigger,
-      reason: firing.reason,
-      previousPercentage,
-      persisted,
-      at: this.now(),
-    });
+    this.host.emit('rollback', this.engaged);
   }
 
   /**
-   * A reload changed the file's `rollout_percentage`: the file wins over a runtime change, and a
-   * raised rollout ends a rollback.
+   * A reload swapped in `next`: the file's own value wins over a runtime change; a kill switch
+   * kept only in this process ends when the file's `rollout_percentage` changes, and one the
+   * file held ends when its block is removed.
    */
-  fileChanged(filePercentage: number): void {
-    if (this.current) {
+  reloaded(previous: LoadedConfig, next: LoadedConfig): void {
+    const fileValueChanged =
+      previous.rolloutLayers.file.value !== next.rolloutLayers.file.value ||
+      previous.settings.rollout_percentage !== next.settings.rollout_percentage;
+    const blockRemoved =
+      previous.rolloutLayers.killSwitch !== undefined &&
+      next.rolloutLayers.killSwitch === undefined;
+    if (this.current && fileValueChanged) {
       this.host.logger.info(
-        { override: this.current, file: filePercentage },
+        { override: this.current, file: next.settings.rollout_percentage },
         'rollout_percentage changed in the file; the file value replaces the runtime change',
       );
       this.current = undefined;
     }
-    if (filePercentage > 0) this.clearRollback();
+    if (blockRemoved || (fileValueChanged && next.rolloutLayers.killSwitch === undefined)) {
+      this.lift();
+    }
   }
 
-  private set(value: number, reason: string): void {
-    this.current = { value, reason, at: this.now() };
-    this.host.apply();
-  }
-
-  private record(event: RollbackEvent): void {
-    this.rolledBack = event;
-    this.host.emit('rollback', event);
-  }
-
-  private clearRollback(): void {
-    this.rolledBack = null;
+  private lift(): void {
+    this.engaged = null;
     this.host.rearmTriggers();
   }
 
-  private async persist(percentage: number, reason: string): Promise<void> {
+  /** Refuses a raise that would not take effect, rather than report a change that is not made. */
+  private refuseIneffective(persist: boolean): void {
+    const layers = this.host.loaded().rolloutLayers;
+    if (layers.killSwitch && !persist) {
+      throw new FlagrouteError(
+        'KILL_SWITCH_ENGAGED',
+        `the kill switch of the environment file (${layers.killSwitch.origin}) holds the rollout at 0 %; lift it with resumeRollout(), or raise with { persist: true }, which removes it`,
+      );
+    }
+    const variable = layers.variable;
+    if (variable && persist) {
+      throw new FlagrouteError(
+        'SHADOWED_BY_VARIABLE',
+        `${variable.variable}=${variable.value} overrides rollout_percentage in the environment file, so writing the file would not take effect; unset ${variable.variable}, or change it where it is set`,
+      );
+    }
+  }
+
+  private async write(change: {
+    block: RollbackBlock | null;
+    rollout?: { percentage: number; note: string };
+  }): Promise<void> {
     const loaded = this.host.loaded();
     const file = join(loaded.configDir, 'environments', `${loaded.environment}.yaml`);
-    await setEnvironmentValue(
-      file,
-      'rollout_percentage',
-      percentage,
-      `set by flagroute at ${this.now()}: ${reason}`,
-    );
+    await setKillSwitch(file, change.block, change.rollout);
+    await this.host.reload();
+  }
+
+  private note(reason: string): string {
+    return `set by flagroute at ${this.now()}: ${reason}`;
   }
 
   private now(): string {
     return new Date(this.host.clock.now()).toISOString();
   }
+}
+
+/** The file's block for a rollback engaged here. */
+function blockOf(event: RollbackEvent): RollbackBlock {
+  return {
+    at: event.at,
+    reason: event.reason,
+    trigger: event.trigger,
+    previous_percentage: event.previousPercentage,
+  };
+}
+
+/** The rollback event a file's block stands for. */
+function eventOf(block: Readonly<RollbackBlock>, filePercentage: number): RollbackEvent {
+  return {
+    trigger: block.trigger ?? 'manual',
+    reason: block.reason,
+    previousPercentage: block.previous_percentage ?? filePercentage,
+    persisted: true,
+    at: block.at,
+  };
 }

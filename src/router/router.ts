@@ -9,6 +9,7 @@ import { assertValidContext, SyncDecisionUnavailableError } from '../routing/con
 import { decide, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
+import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
 import { DecisionCounts } from './decision-counts.js';
@@ -19,6 +20,7 @@ import {
   checkUnit,
   type OutcomeReport,
   sampleOf,
+  tiedDecision,
 } from './outcome-checks.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
@@ -32,8 +34,19 @@ export interface RouterStatus {
   loadedAt: string;
   lastReload: { ok: boolean; at: string; errors: ConfigIssue[] };
   rolloutPercentage: number;
+  /** Where the effective rollout percentage comes from: the top layer present. */
+  rolloutOrigin: string;
+  /** Every layer with a say in the rollout, lowest first (see docs/configuration.md). */
+  rolloutLayers: {
+    file: { value: number; origin: string };
+    variable: { value: number; variable: string } | null;
+    runtime: RuntimeOverride | null;
+    killSwitch: { engaged: boolean; origin: string | null; reason: string | null };
+  };
+  /** Each region's effective percentage (0 while the rollout is 0), with where it was set. */
+  regions: Record<string, { rolloutPercentage: number; configured: number; origin: string }>;
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
-  /** The rollback in force, if the rollout was rolled back and not raised since. */
+  /** The rollback in force (the kill switch), if any. */
   rollback: RollbackEvent | null;
 }
 
@@ -50,6 +63,8 @@ export interface RouterInternals extends SnapshotSizes {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether the router created its logger (and so follows `log_level` on reload). */
   ownsLogger: boolean;
+  /** How long every file must be still before a reload uses it. */
+  stabilityMs: number;
 }
 
 /** What {@link Router.reload} found: the changed keys, or the problems that kept the old config. */
@@ -58,6 +73,8 @@ export type ReloadOutcome =
   | { ok: false; errors: ConfigIssue[] };
 
 type Listener<K extends keyof RouterEvents> = (event: RouterEvents[K]) => void;
+
+const UNTIED: OutcomeTie = { kind: 'untied' };
 
 /**
  * Routes queries between the candidate and the fallback on one immutable configuration
@@ -96,6 +113,7 @@ export class Router {
       settings: () => this.snapshot.settings,
       apply: () => this.applySettings(),
       rearmTriggers: () => this.outcomes.rollbacks.rearm(),
+      reload: () => this.reload(),
       emit: (event, payload) => this.emit(event, payload),
     });
     this.outcomes = new OutcomeRecorder(snapshot.settings, internals.clock, {
@@ -119,7 +137,7 @@ export class Router {
     });
     this.safety = {
       breakerAllowsCandidate: () => this.outcomes.breaker.allowsCandidate(),
-      acquireCandidate: () => this.outcomes.breaker.acquire(),
+      acquireCandidate: () => this.outcomes.breaker.admit(),
       qualityGateOpen: () => this.outcomes.gate.isOpen(),
     };
   }
@@ -232,7 +250,11 @@ export class Router {
    * Sets the rollout percentage (0..100), in this process at once (the returned promise is
    * for `persist`). With `persist`, also writes it to the environment file, keeping comments
    * and key order, so that every instance watching the file follows. 0 is an emergency
-   * rollback and is recorded as one. A later change of the file's `rollout_percentage` wins.
+   * rollback: it engages the kill switch, which beats every layer (a `LIGHTRAG_*` variable
+   * too), and with `persist` writes the file's `rollback:` block. A raise that would not take
+   * effect is refused: under the file's kill switch without `persist` (`KILL_SWITCH_ENGAGED`),
+   * or with `persist` while a variable overrides the file (`SHADOWED_BY_VARIABLE`). A later
+   * change of the file's `rollout_percentage` wins over a runtime change.
    */
   async updateRolloutPercentage(
     percentage: number,
@@ -241,33 +263,61 @@ export class Router {
     await this.rollout.update(percentage, options);
   }
 
-  /** Records a call to a backend (the guide's `record_success`); seconds, quality in [0, 1]. */
+  /**
+   * Lifts the kill switch: the one an emergency rollback or a trigger engaged in this process,
+   * and the environment file's `rollback:` block (removed from the file, so every instance
+   * follows). The rollout returns to what the layers below say.
+   */
+  async resumeRollout(options: { reason?: string } = {}): Promise<void> {
+    await this.rollout.resume(options);
+  }
+
+  /**
+   * Records a call to a backend (the guide's `record_success`); seconds, quality in [0, 1].
+   * Not tied to a decision: when the breaker is half-open it counts as a trial's outcome only
+   * while a trial's outcome is outstanding (see docs/safety.md); prefer `recordOutcome`.
+   */
   recordSuccess(backend: Backend, responseTimeSeconds: number, qualityScore?: number): void {
     checkBackend(backend);
     checkNonNegative('responseTimeSeconds', responseTimeSeconds);
     if (qualityScore !== undefined) checkUnit('qualityScore', qualityScore);
-    this.record(backend, null, {
-      success: true,
-      latencySeconds: responseTimeSeconds,
-      quality: qualityScore,
-    });
+    this.record(
+      backend,
+      null,
+      { success: true, latencySeconds: responseTimeSeconds, quality: qualityScore },
+      UNTIED,
+    );
   }
 
   /** Records a failed call to a backend (the guide's `record_failure`). */
   recordFailure(backend: Backend, error?: unknown): void {
     checkBackend(backend);
     if (error !== undefined) this.logger.debug({ err: error, backend }, 'backend failure recorded');
-    this.record(backend, null, { success: false });
+    this.record(backend, null, { success: false }, UNTIED);
   }
 
-  /** Records the outcome of the call a decision led to, counted for its backend and cohort. */
-  recordOutcome(decision: Pick<Decision, 'backend' | 'cohort'>, outcome: OutcomeReport): void {
-    checkBackend(decision?.backend);
-    this.record(decision.backend, decision.cohort ?? null, sampleOf(outcome));
+  /**
+   * Records the outcome of the call a decision led to, counted for its backend and cohort. The
+   * decision and the outcome are checked whole first: on any problem an `InvalidOutcomeError`
+   * (code `INVALID_OUTCOME`) names the field, and nothing is recorded. When the breaker is
+   * half-open, only the outcome of a decision that took a trial slot closes or re-opens it.
+   */
+  recordOutcome(
+    decision: Pick<Decision, 'backend' | 'cohort'> & Partial<Pick<Decision, 'breakerTrial'>>,
+    outcome: OutcomeReport,
+  ): void {
+    const { backend, cohort, trial } = tiedDecision(decision);
+    const sample = sampleOf(outcome);
+    this.record(backend, cohort, sample, { kind: 'decision', trial });
   }
 
-  private record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample): void {
-    this.outcomes.record(backend, cohort, sample, this.snapshot.settings);
+  private record(
+    backend: Backend,
+    cohort: Cohort | null,
+    sample: OutcomeSample,
+    tie: OutcomeTie,
+  ): void {
+    this.outcomes.record(backend, cohort, sample, this.snapshot.settings, tie);
   }
 
   /** Closes the circuit breaker and clears its counts. */
@@ -288,16 +338,44 @@ export class Router {
     });
   }
 
-  /** Configuration version, load time, last reload outcome and runtime changes. */
+  /**
+   * Configuration version, load time, last reload outcome, the effective rollout with every
+   * layer behind it (file, variable, runtime, kill switch) and each region's effective share.
+   */
   status(): RouterStatus {
+    const effective = this.snapshot.settings.rollout_percentage;
+    const layers = this.loaded.rolloutLayers;
+    const rollback = this.rollout.rollback;
+    const origin = this.rollout.origin();
     return {
       environment: this.loaded.environment,
       configVersion: this.loaded.version,
       loadedAt: new Date(this.loadedAt).toISOString(),
       lastReload: this.lastReload,
-      rolloutPercentage: this.snapshot.settings.rollout_percentage,
+      rolloutPercentage: effective,
+      rolloutOrigin: origin,
+      rolloutLayers: {
+        file: { ...layers.file },
+        variable: layers.variable ? { ...layers.variable } : null,
+        runtime: this.rollout.override ?? null,
+        killSwitch: {
+          engaged: rollback !== null,
+          origin: rollback ? origin : null,
+          reason: rollback?.reason ?? null,
+        },
+      },
+      regions: Object.fromEntries(
+        this.loaded.geographicRouting.map((region) => [
+          region.region,
+          {
+            rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
+            configured: region.rolloutPercentage,
+            origin: region.origin,
+          },
+        ]),
+      ),
       runtimeOverrides: this.rollout.override ? { rollout_percentage: this.rollout.override } : {},
-      rollback: this.rollout.rollback,
+      rollback,
     };
   }
 
@@ -319,6 +397,7 @@ export class Router {
       environment: this.loaded.environment,
       env: this.internals.env,
       cwd: this.internals.cwd,
+      stabilityMs: this.internals.stabilityMs,
       ...snapshotSizes(this.internals),
     });
     if (this.closed) return { ok: false, errors: [] };
@@ -336,9 +415,7 @@ export class Router {
       return { ok: true, changedKeys: [] };
     }
     const changedKeys = diffConfigs(previous, next.config);
-    if (changedKeys.some((change) => change.key === 'rollout_percentage')) {
-      this.rollout.fileChanged(next.config.settings.rollout_percentage);
-    }
+    this.rollout.reloaded(previous, next.config);
     const asyncRules = next.evaluator.asyncRules;
     if (asyncRules.length > 0 && this.snapshot.evaluator.asyncRules.length === 0) {
       this.logger.warn(
@@ -412,10 +489,13 @@ export class Router {
     await this.watcher.start();
   }
 
-  /** Releases watchers and timers. Decisions keep working on the last snapshot. */
+  /**
+   * Releases watchers, timers and caches. Decisions keep working on the last snapshot (uncached).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.watcher?.close();
     this.emitter.removeAllListeners();
+    this.snapshot.release();
   }
 }

@@ -25,9 +25,27 @@ export async function loadSnapshot(
     environment: string;
     env: Readonly<Record<string, string | undefined>>;
     cwd: string;
+    stabilityMs: number;
   } & SnapshotSizes,
 ): Promise<{ ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] }> {
   const loaded = await tryLoadConfig(options);
   if (!loaded.ok) return loaded;
-  return buildSnapshot(loaded.config, options);
+  try {
+    return buildSnapshot(loaded.config, options);
+  } catch (error) {
+    // Never let an unforeseen failure escape a reload: it is a problem like any other.
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'LOAD_FAILED',
+          file: null,
+          line: null,
+          column: null,
+          pointer: '',
+          message: `could not compile the rules: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+    };
+  }
 }

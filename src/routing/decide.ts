@@ -8,8 +8,11 @@ import type { Cohort, Decision, ExplainStep, Reason, RoutingContext } from './ty
 export interface SafetyView {
   /** Whether the breaker lets a request through to the candidate, without taking a trial slot. */
   breakerAllowsCandidate(): boolean;
-  /** Takes the permission to send one request to the candidate (a trial slot when half-open). */
-  acquireCandidate(): boolean;
+  /**
+   * Takes the permission to send one request to the candidate: false when refused, true when
+   * the breaker is closed, the trial period's number when a half-open trial slot was taken.
+   */
+  acquireCandidate(): boolean | number;
   qualityGateOpen(): boolean;
 }
 
@@ -279,7 +282,9 @@ function assign(
       detail: `bucket ${bucket.toFixed(4)} of ${who} against ${against}${arms}: cohort ${cohort}, backend ${backend}`,
     });
   }
-  if (backend === CANDIDATE && settings.enable_circuit_breaker && !safety.acquireCandidate()) {
+  const admission =
+    backend === CANDIDATE && settings.enable_circuit_breaker ? safety.acquireCandidate() : true;
+  if (admission === false) {
     trace?.push({
       step: '3. circuit breaker',
       outcome: 'taken',
@@ -296,5 +301,7 @@ function assign(
       rules,
     );
   }
-  return decision(snapshot, started, backend, reason, cohort, bucket, percentage, rules);
+  const result = decision(snapshot, started, backend, reason, cohort, bucket, percentage, rules);
+  if (typeof admission === 'number') (result as { breakerTrial?: number }).breakerTrial = admission;
+  return result;
 }

@@ -8,6 +8,11 @@ import { userBucket } from './bucket.js';
 
 /** Buckets kept per snapshot: the hash is the dearest step of a decision. */
 export const BUCKET_CACHE_SIZE = 100_000;
+/** Bytes the bucket cache may hold (keys counted at two bytes a UTF-16 unit, plus overhead). */
+export const BUCKET_CACHE_BYTES = 16 * 1024 * 1024;
+/** Identifiers longer than this are hashed every time, never cached: they would crowd it out. */
+export const MAX_CACHED_IDENTIFIER_LENGTH = 256;
+const ENTRY_OVERHEAD_BYTES = 96;
 
 /**
  * Everything one decision reads, built once per load and replaced whole on reload or runtime
@@ -20,6 +25,8 @@ export interface RoutingSnapshot {
   readonly evaluator: RuleEvaluator;
   /** Bucket of an identifier under this snapshot's salt. */
   bucketOf(identifier: string): number;
+  /** Empties the caches (the router's `close`); decisions still work, uncached. */
+  release(): void;
 }
 
 /** Builds a snapshot from a loaded config, or reports the rules json-rules-engine rejects. */
@@ -42,18 +49,32 @@ export function withSettings(
 ): RoutingSnapshot {
   const salt = settings.user_hash_salt;
   const size = options.bucketCacheSize ?? BUCKET_CACHE_SIZE;
-  const buckets = size > 0 ? new LRUCache<string, number>({ max: size }) : null;
+  const buckets =
+    size > 0
+      ? new LRUCache<string, number>({
+          max: size,
+          maxSize: BUCKET_CACHE_BYTES,
+          sizeCalculation: (_, key) => key.length * 2 + ENTRY_OVERHEAD_BYTES,
+        })
+      : null;
   return {
     config,
     settings,
     evaluator,
     bucketOf(identifier) {
-      let bucket = buckets?.get(identifier);
+      if (buckets === null || identifier.length > MAX_CACHED_IDENTIFIER_LENGTH) {
+        return userBucket(identifier, salt);
+      }
+      let bucket = buckets.get(identifier);
       if (bucket === undefined) {
         bucket = userBucket(identifier, salt);
-        buckets?.set(identifier, bucket);
+        buckets.set(identifier, bucket);
       }
       return bucket;
+    },
+    release() {
+      buckets?.clear();
+      evaluator.release();
     },
   };
 }

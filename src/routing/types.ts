@@ -52,6 +52,11 @@ export interface Decision {
   /** Content hash of the configuration the decision was made on. */
   readonly configVersion: string;
   readonly elapsedMs: number;
+  /**
+   * Present when the decision took a trial slot of a half-open breaker: the trial period's
+   * number. Its outcome (`recordOutcome(decision, ...)`) decides whether the breaker closes.
+   */
+  readonly breakerTrial?: number;
 }
 
 /** One step of the decision tree, for `explain`. */

@@ -7,6 +7,11 @@ import type { RuleFacts } from './facts.js';
 
 /** Entries kept per rule in the outcome memo of rules run by `Engine.run`. */
 export const DEFAULT_RULE_MEMO_SIZE = 10_000;
+/** Bytes the memo of one rule may hold. */
+export const RULE_MEMO_BYTES = 4 * 1024 * 1024;
+/** Fact values whose key is longer than this are evaluated every time, never memoised. */
+export const MAX_MEMO_KEY_LENGTH = 1024;
+const MEMO_ENTRY_OVERHEAD_BYTES = 160;
 
 /** Whether one rule matched, and the facts it read. */
 export interface RuleOutcome {
@@ -64,7 +69,15 @@ export class RuleEvaluator {
         predicate,
         engine,
         memo:
-          !predicate && compiled.factsRead && memoSize > 0 ? new LRUCache({ max: memoSize }) : null,
+          !predicate && compiled.factsRead && memoSize > 0
+            ? new LRUCache({
+                max: memoSize,
+                maxSize: RULE_MEMO_BYTES,
+                // The key and the facts kept in the outcome hold the same values: count both.
+                sizeCalculation: (_, key) =>
+                  (typeof key === 'string' ? key.length * 4 : 16) + MEMO_ENTRY_OVERHEAD_BYTES,
+              })
+            : null,
       };
     });
     this.asyncRules = Object.freeze(
@@ -86,6 +99,12 @@ export class RuleEvaluator {
           return [region, entry];
         }),
     );
+  }
+
+  /** Empties every rule's memo. */
+  release(): void {
+    for (const rule of this.eligibility) rule.memo?.clear();
+    for (const region of this.regions.values()) region.rule.memo?.clear();
   }
 
   /** Evaluates every eligibility rule on the facts. */
@@ -114,7 +133,8 @@ export class RuleEvaluator {
 function evaluateOne(rule: PreparedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {
   if (rule.predicate) return outcomeOf(rule.compiled, facts, rule.predicate(facts));
   const read = rule.compiled.factsRead;
-  const key = rule.memo && read ? memoKey(read, facts) : undefined;
+  const built = rule.memo && read ? memoKey(read, facts) : undefined;
+  const key = typeof built === 'string' && built.length > MAX_MEMO_KEY_LENGTH ? undefined : built;
   // The outcome is a function of the facts the rule reads, so the memo keeps it whole.
   const cached = key === undefined ? undefined : rule.memo?.get(key);
   if (cached !== undefined) return cached;

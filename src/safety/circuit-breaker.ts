@@ -15,6 +15,15 @@ export interface BreakerTransition {
   at: number;
 }
 
+/**
+ * How an outcome relates to the breaker's trials: `untied` (the guide's `record_success`, no
+ * decision given), or tied to a decision that took trial slot `trial` of a half-open period
+ * (null when it took none).
+ */
+export type OutcomeTie = { kind: 'untied' } | { kind: 'decision'; trial: number | null };
+
+const UNTIED: OutcomeTie = { kind: 'untied' };
+
 /** The breaker's counters, in the guide's names. */
 export interface BreakerSnapshot {
   state: BreakerState;
@@ -53,6 +62,10 @@ export class CircuitBreaker {
   private openedAt = 0;
   private halfOpenedAt = 0;
   private trialsAdmitted = 0;
+  /** Trials admitted whose outcome has not come back. */
+  private trialsOutstanding = 0;
+  /** Numbers the half-open periods, so that an outcome of an older trial is recognised. */
+  private generation = 0;
   private totalRequests = 0;
   private successes = 0;
   private window: RingBuffer;
@@ -89,6 +102,8 @@ export class CircuitBreaker {
       if (now - this.halfOpenedAt >= this.settings.circuit_breaker_recovery_timeout * 1000) {
         this.halfOpenedAt = now;
         this.trialsAdmitted = 0;
+        this.trialsOutstanding = 0;
+        this.generation += 1;
       }
     }
     return this.current;
@@ -104,37 +119,54 @@ export class CircuitBreaker {
 
   /** Takes the permission to send one request to the candidate (a trial slot when half-open). */
   acquire(): boolean {
-    if (!this.allowsCandidate()) return false;
-    if (this.current === 'half_open') this.trialsAdmitted += 1;
-    return true;
+    return this.admit() !== false;
   }
 
-  /** Records a candidate success. */
-  recordSuccess(responseTimeSeconds?: number): void {
+  /**
+   * Like {@link acquire}: `false` when refused, `true` when closed, or, when half-open, the
+   * number of the trial period whose slot was taken (the decision carries it, so that its
+   * outcome is known as a trial's).
+   */
+  admit(): boolean | number {
+    if (!this.allowsCandidate()) return false;
+    if (this.current !== 'half_open') return true;
+    this.trialsAdmitted += 1;
+    this.trialsOutstanding += 1;
+    return this.generation;
+  }
+
+  /**
+   * Records a candidate success. When half-open, only a trial's outcome closes the breaker: one
+   * tied to a decision that took a slot of this period, or an untied one while a trial's
+   * outcome is still outstanding. A stale success of an older request changes nothing.
+   */
+  recordSuccess(responseTimeSeconds?: number, tie: OutcomeTie = UNTIED): void {
     if (
       this.settings.circuit_breaker_rate.slow_call_is_failure &&
       responseTimeSeconds !== undefined &&
       responseTimeSeconds > this.settings.slow_call_seconds
     ) {
-      this.recordFailure(`slow call (${responseTimeSeconds}s)`);
+      this.recordFailure(`slow call (${responseTimeSeconds}s)`, tie);
       return;
     }
     this.totalRequests += 1;
     this.successes += 1;
     this.consecutiveFailures = 0;
     this.pushWindow(false);
-    if (this.state() === 'half_open') this.transition('closed', 'trial request succeeded');
+    if (this.state() === 'half_open' && this.isTrialOutcome(tie)) {
+      this.transition('closed', 'trial request succeeded');
+    }
   }
 
-  /** Records a candidate failure. */
-  recordFailure(cause = 'candidate failure'): void {
+  /** Records a candidate failure; when half-open, only a trial's failure re-opens the breaker. */
+  recordFailure(cause = 'candidate failure', tie: OutcomeTie = UNTIED): void {
     this.totalRequests += 1;
     this.consecutiveFailures += 1;
     this.pushWindow(true);
     if (!this.settings.enable_circuit_breaker) return;
     const state = this.state();
     if (state === 'half_open') {
-      this.transition('open', `trial request failed (${cause})`);
+      if (this.isTrialOutcome(tie)) this.transition('open', `trial request failed (${cause})`);
       return;
     }
     if (state !== 'closed') return;
@@ -156,6 +188,17 @@ export class CircuitBreaker {
         `failure rate ${failureRate.toFixed(3)} over ${calls} calls exceeds ${rate.failure_rate}`,
       );
     }
+  }
+
+  /** Whether an outcome arriving while half-open is a trial's, consuming that trial. */
+  private isTrialOutcome(tie: OutcomeTie): boolean {
+    if (tie.kind === 'decision') {
+      if (tie.trial !== this.generation) return false;
+    } else if (this.trialsOutstanding === 0) {
+      return false;
+    }
+    this.trialsOutstanding = Math.max(0, this.trialsOutstanding - 1);
+    return true;
   }
 
   /** Closes the breaker and clears its failure counts, by hand. */
@@ -198,6 +241,8 @@ export class CircuitBreaker {
     if (to === 'half_open') {
       this.halfOpenedAt = at;
       this.trialsAdmitted = 0;
+      this.trialsOutstanding = 0;
+      this.generation += 1;
     }
     if (to === 'closed') this.consecutiveFailures = 0;
     this.onTransition({ from, to, reason, at });

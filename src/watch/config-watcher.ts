@@ -2,6 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
+import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
 
 /** How the config directory is watched. */
 export interface WatchOptions {
@@ -44,7 +45,7 @@ export class ConfigWatcher {
   }
 
   private async open(): Promise<void> {
-    const stability = this.options.stabilityMs ?? 40;
+    const stability = this.options.stabilityMs ?? DEFAULT_STABILITY_MS;
     const watcher = watch(this.configDir, {
       ignoreInitial: true,
       followSymlinks: true,

@@ -40,7 +40,7 @@ describe('flagroute rollout set / rollback / status', () => {
 
     const rollback = await runCli(['rollback', '--env', 'production'], { cwd: temp.dir });
     expect(rollback.stdout).toBe(
-      'environments/production.yaml: rollout_percentage 25 -> 0 (manual rollback); watching routers reload it\n',
+      'environments/production.yaml: rollout_percentage 25 -> 0 (manual rollback); kill switch set (0 % everywhere, above every variable); watching routers reload it\n',
     );
     const json = JSON.parse(
       (await runCli(['status', '--env', 'production', '--json'], { cwd: temp.dir })).stdout,

@@ -176,27 +176,37 @@ circuit_breaker_threshold: 2
 `;
 
 describe('persisted rollbacks', () => {
-  it('write rollout_percentage: 0 in place, keeping comments and key order, and every watcher follows', async () => {
+  it('write the kill switch into the file, keeping comments and key order, and every watcher follows', async () => {
     const { router: r, rollbacks, dir } = await start(COMMENTED, true);
     const other = await testRouter({ configDir: dir, env: {}, logger: silentLogger() });
     try {
       const reloaded = nextEvent(other, 'reload');
       r.recordFailure('lightrag');
       r.recordFailure('lightrag');
+      const reason = 'automatic rollback (circuit_breaker: the circuit breaker opened)';
       expect((await reloaded).changedKeys).toEqual([
         { key: 'rollout_percentage', from: 40, to: 0 },
+        {
+          key: 'rollback',
+          from: null,
+          to: {
+            at: '2026-01-01T00:00:00.000Z',
+            reason,
+            trigger: 'circuit_breaker',
+            previous_percentage: 40,
+          },
+        },
       ]);
       expect(other.settings.rollout_percentage).toBe(0);
+      expect(other.status().rolloutOrigin).toMatch(
+        /^kill switch \(.*environments\/development\.yaml:12\)$/,
+      );
       expect(rollbacks.map((event) => [event.trigger, event.persisted])).toEqual([
         ['circuit_breaker', true],
       ]);
       const text = await readFile(join(dir, ENV), 'utf8');
-      const lines = text.split('\n');
-      expect(lines[3]).toMatch(
-        /^rollout_percentage: 0 # set by flagroute at 2026-01-01T00:00:00\.000Z: automatic rollback \(circuit_breaker: the circuit breaker opened\)$/,
-      );
-      expect(lines.filter((_, index) => index !== 3)).toEqual(
-        COMMENTED.split('\n').filter((_, index) => index !== 3),
+      expect(text).toBe(
+        `${COMMENTED}rollback:\n  at: 2026-01-01T00:00:00.000Z\n  reason: "${reason}"\n  trigger: circuit_breaker\n  previous_percentage: 40\n`,
       );
     } finally {
       await other.close();

@@ -1,7 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { inlineNoteOf, setEnvironmentValue } from '../../config/edit-environment.js';
+import { inlineNoteOf } from '../../config/edit-environment.js';
+import type { LoadedConfig } from '../../config/load-config.js';
+import {
+  engageKillSwitch,
+  liftKillSwitch,
+  type RolloutEdit,
+  setFileRollout,
+} from '../../config/rollout-edits.js';
 import { displayPath } from '../../config/yaml-file.js';
 import {
   type EnvironmentOptions,
@@ -10,37 +16,42 @@ import {
   withEnvironmentOptions,
 } from '../shared.js';
 
+const DECIMAL = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 function parsePercentage(value: string): number {
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > 100) {
+  if (!DECIMAL.test(value)) {
+    throw new UsageError(
+      `percentage must be a number from 0 to 100, written in decimal (no hex, octal or binary), got ${JSON.stringify(value)}`,
+    );
+  }
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 100) {
     throw new UsageError(`percentage must be a number from 0 to 100, got ${JSON.stringify(value)}`);
   }
   return parsed;
 }
 
-async function setRollout(
-  options: EnvironmentOptions & { reason?: string },
-  percentage: number,
-  fallbackReason: string,
-): Promise<void> {
-  // Load first: a broken configuration is reported, not edited further.
-  const config = await loadForCommand(options, {});
-  if (!config) return;
-  const before = config.settings.rollout_percentage;
-  const file = join(options.configDir, 'environments', `${options.env}.yaml`);
-  const reason = options.reason ?? fallbackReason;
-  await setEnvironmentValue(
-    file,
-    'rollout_percentage',
-    percentage,
-    `set by flagroute at ${new Date().toISOString()}: ${reason}`,
-  );
+type ReasonOptions = EnvironmentOptions & { reason?: string };
+
+/** Loads with the variables of this shell, so that a variable shadowing the file is seen. */
+async function load(options: EnvironmentOptions): Promise<LoadedConfig | undefined> {
+  return loadForCommand(options, process.env);
+}
+
+function report(edit: RolloutEdit, reason: string): void {
+  const file = displayPath(edit.file, process.cwd());
+  const switched =
+    edit.killSwitch === 'engaged'
+      ? '; kill switch set (0 % everywhere, above every variable)'
+      : edit.killSwitch === 'lifted'
+        ? '; kill switch lifted'
+        : '';
   process.stdout.write(
-    `${displayPath(file, process.cwd())}: rollout_percentage ${before} -> ${percentage} (${reason}); watching routers reload it\n`,
+    `${file}: rollout_percentage ${edit.before} -> ${edit.after} (${reason})${switched}; watching routers reload it\n`,
   );
 }
 
-/** `flagroute rollout set`, `flagroute rollback` and `flagroute status`. */
+/** `flagroute rollout set|resume`, `flagroute rollback` and `flagroute status`. */
 export function rolloutCommands(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -48,64 +59,146 @@ export function rolloutCommands(program: Command): void {
   withEnvironmentOptions(
     rollout
       .command('set')
-      .description('set rollout_percentage in the environment file (comments and key order kept)'),
+      .description(
+        'set rollout_percentage in the environment file, lifting the kill switch (0 engages it); refused when a LIGHTRAG_ROLLOUT_PERCENTAGE variable would override it',
+      ),
   )
-    .argument('<percentage>', 'new rollout percentage, 0 to 100', parsePercentage)
+    .argument(
+      '<percentage>',
+      'new rollout percentage, a decimal number from 0 to 100',
+      parsePercentage,
+    )
     .option('--reason <text>', 'why, recorded beside the value in the file')
-    .action(async (percentage: number, options: EnvironmentOptions & { reason?: string }) => {
-      await setRollout(options, percentage, 'set from the command line');
+    .action(async (percentage: number, options: ReasonOptions) => {
+      const config = await load(options);
+      if (!config) return;
+      const reason =
+        options.reason ?? (percentage === 0 ? 'manual rollback' : 'set from the command line');
+      report(await setFileRollout(config, percentage, reason, new Date()), reason);
     });
 
   withEnvironmentOptions(
-    program.command('rollback').description('set rollout_percentage to 0 in the environment file'),
+    rollout
+      .command('resume')
+      .description('lift the kill switch: the rollout returns to the file or variable value'),
   )
-    .option('--reason <text>', 'why, recorded beside the value in the file')
-    .action(async (options: EnvironmentOptions & { reason?: string }) => {
-      await setRollout(options, 0, 'manual rollback');
+    .option('--reason <text>', 'why, for the log')
+    .action(async (options: ReasonOptions) => {
+      const config = await load(options);
+      if (!config) return;
+      const reason = options.reason ?? 'rollout resumed';
+      const edit = await liftKillSwitch(config);
+      if (edit.killSwitch === 'unchanged') {
+        process.stdout.write(
+          `${config.environmentFile.displayPath}: no kill switch is set; rollout stays at ${edit.before} %\n`,
+        );
+        return;
+      }
+      report(edit, reason);
+    });
+
+  withEnvironmentOptions(
+    program
+      .command('rollback')
+      .description(
+        'engage the kill switch: 0 % in every region, above every variable and runtime change, until "rollout resume" or "rollout set"',
+      ),
+  )
+    .option('--reason <text>', 'why, recorded in the file')
+    .action(async (options: ReasonOptions) => {
+      const config = await load(options);
+      if (!config) return;
+      const reason = options.reason ?? 'manual rollback';
+      const edit = await engageKillSwitch(config, reason, new Date());
+      if (edit.killSwitch === 'unchanged') {
+        const block = config.rolloutLayers.killSwitch?.block;
+        process.stdout.write(
+          `${config.environmentFile.displayPath}: already rolled back at ${block?.at} (${block?.reason}); nothing changed\n`,
+        );
+        return;
+      }
+      report(edit, reason);
     });
 
   withEnvironmentOptions(
     program
       .command('status')
-      .description("print the effective rollout, where it comes from and the file's last change"),
+      .description(
+        'print the effective rollout, every layer behind it (file, variable, kill switch), the regions and the last change',
+      ),
   )
     .option('--json', 'print JSON')
     .action(async (options: EnvironmentOptions & { json?: boolean }) => {
-      const config = await loadForCommand(options, process.env);
+      const config = await load(options);
       if (!config) return;
-      const file = config.environmentFile;
-      const modified = (await stat(file.path)).mtime.toISOString();
-      const note = inlineNoteOf(await readFile(file.path, 'utf8'), 'rollout_percentage') ?? null;
-      const status = {
-        environment: config.environment,
-        configVersion: config.version,
-        rolloutPercentage: config.settings.rollout_percentage,
-        origin: config.origins.get('rollout_percentage'),
-        file: file.displayPath,
-        fileModifiedAt: modified,
-        lastChange: note,
-        regions: Object.fromEntries(
-          config.geographicRouting.map((region) => [region.region, region.rolloutPercentage]),
-        ),
-      };
+      const status = await rolloutStatus(config);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
         return;
       }
-      const lines = [
-        `environment ${status.environment} (config ${status.configVersion})`,
-        `rollout: ${status.rolloutPercentage} % [${status.origin}]`,
-        `file: ${status.file}, last modified ${modified}`,
-        `last change: ${note ?? '(not recorded in the file)'}`,
-      ];
-      if (config.geographicRouting.length > 0) {
-        const regional = config.geographicRouting
-          .map((region) => `${region.region} ${region.rolloutPercentage} %`)
-          .join(', ');
-        lines.push(
-          `regions: ${regional}${status.rolloutPercentage === 0 ? ' (held at 0 while the rollout is 0)' : ''}`,
-        );
-      }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(`${describeStatus(status).join('\n')}\n`);
     });
+}
+
+/** What `flagroute status` reports about one environment. */
+async function rolloutStatus(config: LoadedConfig) {
+  const file = config.environmentFile;
+  const layers = config.rolloutLayers;
+  const killSwitch = layers.killSwitch;
+  const note = inlineNoteOf(await readFile(file.path, 'utf8'), 'rollout_percentage') ?? null;
+  const effective = config.settings.rollout_percentage;
+  return {
+    environment: config.environment,
+    configVersion: config.version,
+    rolloutPercentage: effective,
+    origin: config.origins.get('rollout_percentage'),
+    layers: {
+      file: layers.file,
+      variable: layers.variable ?? null,
+      killSwitch: killSwitch
+        ? { engaged: true, origin: killSwitch.origin, ...killSwitch.block }
+        : { engaged: false, origin: null },
+    },
+    file: file.displayPath,
+    fileModifiedAt: (await stat(file.path)).mtime.toISOString(),
+    lastChange: killSwitch
+      ? `kill switch engaged at ${killSwitch.block.at}: ${killSwitch.block.reason}`
+      : note,
+    regions: Object.fromEntries(
+      config.geographicRouting.map((region) => [
+        region.region,
+        {
+          rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
+          configured: region.rolloutPercentage,
+          origin: region.origin,
+        },
+      ]),
+    ),
+  };
+}
+
+function describeStatus(status: Awaited<ReturnType<typeof rolloutStatus>>): string[] {
+  const { layers } = status;
+  const lines = [
+    `environment ${status.environment} (config ${status.configVersion})`,
+    `rollout: ${status.rolloutPercentage} % [${status.origin}]`,
+    `  file: ${layers.file.value} % [${layers.file.origin}]`,
+    `  variable: ${layers.variable ? `${layers.variable.value} % [${layers.variable.variable}]` : 'none'}`,
+    `  kill switch: ${layers.killSwitch.engaged ? `ENGAGED [${layers.killSwitch.origin}]` : 'off'}`,
+    `file: ${status.file}, last modified ${status.fileModifiedAt}`,
+    `last change: ${status.lastChange ?? '(not recorded in the file)'}`,
+  ];
+  const regions = Object.entries(status.regions);
+  if (regions.length > 0) {
+    const held = status.rolloutPercentage === 0;
+    lines.push(
+      `regions: ${regions
+        .map(
+          ([name, region]) =>
+            `${name} ${region.rolloutPercentage} %${held ? ` (configured ${region.configured} %)` : ''}`,
+        )
+        .join(', ')}${held ? ' (held at 0 while the rollout is 0)' : ''}`,
+    );
+  }
+  return lines;
 }
