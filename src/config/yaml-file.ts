@@ -210,6 +210,7 @@ export function parseConfigText(text: string, options: ParseOptions = {}): Check
   const control = CONTROL_CHARACTER.exec(text);
   if (control) {
     // The line counter is filled by the parser; count this one by hand.
+    lineCounter.addNewLine(0);
     for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
       lineCounter.addNewLine(index + 1);
     }
@@ -252,13 +253,23 @@ export function parseConfigText(text: string, options: ParseOptions = {}): Check
   }
   const deep = tooDeep(document.contents);
   if (deep) return fail([depthProblem(deep.range?.[0] ?? 0)]);
-  const problems = nodeProblems(document);
+  const problems = nodeProblems(document, text);
   if (problems.problems.length > 0) return fail(problems.problems);
 
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (/unresolved alias/i.test(reason)) {
+      return fail([
+        {
+          code: 'YAML_SYNTAX',
+          message: `YAML syntax error: ${reason} (define the anchor, &name, before using *name)`,
+          offset: problems.firstAlias?.range?.[0] ?? 0,
+        },
+      ]);
+    }
     return fail([
       {
         code: 'ALIAS_LIMIT',
@@ -306,17 +317,23 @@ function tooDeep(root: unknown): Node | undefined {
   return undefined;
 }
 
-function nodeProblems(document: Document): { problems: TextProblem[]; firstAlias?: Node } {
+function nodeProblems(
+  document: Document,
+  text: string,
+): { problems: TextProblem[]; firstAlias?: Node } {
   const problems: TextProblem[] = [];
   let firstAlias: Node | undefined;
   const at = (node: Node | null | undefined) => node?.range?.[0] ?? 0;
   const checkTag = (node: Node) => {
     if (node.tag !== undefined && !ALLOWED_TAGS.has(node.tag)) {
       const shown = node.tag.replace('tag:yaml.org,2002:', '!!');
+      // The node's range starts after its properties: the tag is the last "!" before it.
+      let tagAt = text.lastIndexOf('!', at(node));
+      while (tagAt > 0 && !/[\s:[\]{},]/.test(text.charAt(tagAt - 1))) tagAt -= 1;
       problems.push({
         code: 'FORBIDDEN_TAG',
         message: `the tag ${shown} is not allowed; write plain values (only !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are accepted)`,
-        offset: at(node),
+        offset: tagAt === -1 ? at(node) : tagAt,
       });
     }
   };

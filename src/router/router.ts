@@ -5,7 +5,7 @@ import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import { assertValidContext, SyncDecisionUnavailableError } from '../routing/context.js';
+import { normalizeContext, SyncDecisionUnavailableError } from '../routing/context.js';
 import { decide, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
@@ -163,12 +163,13 @@ export class Router {
    * the context itself is malformed.
    */
   decide(context: RoutingContext): Promise<Decision> {
+    let valid: RoutingContext;
     try {
-      assertValidContext(context);
+      valid = normalizeContext(context);
     } catch (error) {
       return Promise.reject(error);
     }
-    const decision = this.decideValid(context);
+    const decision = this.decideValid(valid);
     return decision instanceof Promise ? decision : Promise.resolve(decision);
   }
 
@@ -179,10 +180,10 @@ export class Router {
    * `ASYNC_RULE`) without deciding. Throws `InvalidContextError` for a malformed context.
    */
   decideSync(context: RoutingContext): Decision {
-    assertValidContext(context);
+    const valid = normalizeContext(context);
     const asyncRules = this.snapshot.evaluator.asyncRules;
     if (asyncRules.length > 0) throw new SyncDecisionUnavailableError(asyncRules);
-    return this.decideValid(context) as Decision;
+    return this.decideValid(valid) as Decision;
   }
 
   /** Whether {@link decideSync} can decide with the configuration loaded now. */
@@ -192,9 +193,9 @@ export class Router {
 
   /** Decides like {@link decide} and returns each step of the tree and why. */
   async explain(context: RoutingContext): Promise<Explanation> {
-    assertValidContext(context);
+    const valid = normalizeContext(context);
     const steps: ExplainStep[] = [];
-    const decision = await this.decideValid(context, steps);
+    const decision = await this.decideValid(valid, steps);
     return { decision, steps };
   }
 

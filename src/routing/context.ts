@@ -1,3 +1,4 @@
+import { suggestKey } from '../config/schema-errors.js';
 import { FlagrouteError } from '../errors.js';
 import { codePointLength, type RuleFacts } from '../rules/facts.js';
 import type { RoutingContext } from './types.js';
@@ -37,7 +38,11 @@ export function identifierOf(context: RoutingContext): string {
   return context.userId || context.sessionId || 'anonymous';
 }
 
-function checkString(field: string, value: unknown, hashed: boolean): void {
+function checkString(
+  field: string,
+  value: unknown,
+  hashed: boolean,
+): asserts value is string | undefined {
   if (value === undefined) return;
   if (typeof value !== 'string') {
     throw new InvalidContextError(field, `must be a string, got ${typeof value}`);
@@ -48,17 +53,77 @@ function checkString(field: string, value: unknown, hashed: boolean): void {
   }
 }
 
-/** Checks a context; throws {@link InvalidContextError} naming the first bad field. */
-export function assertValidContext(context: unknown): asserts context is RoutingContext {
+/** The fields a routing context may have; anything else belongs in `attributes`. */
+export const CONTEXT_FIELDS = [
+  'userId',
+  'sessionId',
+  'queryText',
+  'queryType',
+  'region',
+  'queryComplexity',
+  'attributes',
+] as const;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(CONTEXT_FIELDS);
+
+/** The known field a misspelt or snake_case key most likely meant. */
+function suggestField(key: string): string | undefined {
+  const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  if (KNOWN_FIELDS.has(camel)) return camel;
+  const capitalised = camel.charAt(0).toUpperCase() + camel.slice(1);
+  return (
+    CONTEXT_FIELDS.find((field) => field.endsWith(capitalised)) ??
+    suggestKey(camel, [...CONTEXT_FIELDS])
+  );
+}
+
+/**
+ * Checks a context and returns a plain copy of it, every field read exactly once (so a getter
+ * cannot answer differently later). Throws {@link InvalidContextError} naming the first bad
+ * field: a wrong type, an unknown top-level key (with a did-you-mean; free-form facts belong in
+ * `attributes`), or a context whose getters or Proxy traps throw.
+ */
+export function normalizeContext(context: unknown): RoutingContext {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new InvalidContextError('context', 'must be an object');
   }
-  const record = context as RoutingContext;
-  checkString('userId', record.userId, true);
-  checkString('sessionId', record.sessionId, true);
-  checkString('queryText', record.queryText, false);
-  checkString('queryType', record.queryType, false);
-  checkString('region', record.region, false);
+  try {
+    return copyContext(context as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof InvalidContextError) throw error;
+    // The caller's own exception (a throwing getter, a Proxy trap) is not passed through.
+    throw new InvalidContextError(
+      'context',
+      `could not be read (${error instanceof Error ? error.name : typeof error} while reading its fields); pass plain data`,
+    );
+  }
+}
+
+function copyContext(record: Record<string, unknown>): RoutingContext {
+  for (const key of Object.keys(record)) {
+    if (!KNOWN_FIELDS.has(key)) {
+      const suggestion = suggestField(key);
+      throw new InvalidContextError(
+        key,
+        `is not a field of a routing context${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; the fields are ${CONTEXT_FIELDS.join(', ')}, and free-form facts belong in attributes`,
+      );
+    }
+  }
+  const copy: RoutingContext = {};
+  const userId = record.userId;
+  checkString('userId', userId, true);
+  if (userId !== undefined) copy.userId = userId;
+  const sessionId = record.sessionId;
+  checkString('sessionId', sessionId, true);
+  if (sessionId !== undefined) copy.sessionId = sessionId;
+  const queryText = record.queryText;
+  checkString('queryText', queryText, false);
+  if (queryText !== undefined) copy.queryText = queryText;
+  const queryType = record.queryType;
+  checkString('queryType', queryType, false);
+  if (queryType !== undefined) copy.queryType = queryType;
+  const region = record.region;
+  checkString('region', region, false);
+  if (region !== undefined) copy.region = region;
   const complexity = record.queryComplexity;
   if (complexity !== undefined) {
     if (typeof complexity !== 'number' || !Number.isFinite(complexity) || complexity < 0) {
@@ -67,26 +132,39 @@ export function assertValidContext(context: unknown): asserts context is Routing
         `must be a finite number of at least 0, got ${String(complexity)}`,
       );
     }
+    copy.queryComplexity = complexity;
   }
   const attributes = record.attributes;
-  if (attributes !== undefined) {
-    if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
-      throw new InvalidContextError('attributes', 'must be an object');
+  if (attributes !== undefined) copy.attributes = copyAttributes(attributes);
+  return copy;
+}
+
+/**
+ * Checks the attributes without running their getters: they are read only when a rule reads
+ * facts, where a throwing getter gives the `evaluation_error` fallback, never the caller's error.
+ */
+function copyAttributes(attributes: unknown): Readonly<Record<string, unknown>> {
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
+    throw new InvalidContextError('attributes', 'must be an object');
+  }
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(attributes))) {
+    if (FORBIDDEN_ATTRIBUTES.has(key)) {
+      throw new InvalidContextError(`attributes.${key}`, 'is not an allowed attribute name');
     }
-    // Descriptors, not values: checking must not run a caller's getters.
-    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(attributes))) {
-      if (FORBIDDEN_ATTRIBUTES.has(key)) {
-        throw new InvalidContextError(`attributes.${key}`, 'is not an allowed attribute name');
-      }
-      // json-rules-engine would call a function-valued fact: attributes are data, never code.
-      if (typeof descriptor.value === 'function') {
-        throw new InvalidContextError(
-          `attributes.${key}`,
-          'must be data (a function is not allowed)',
-        );
-      }
+    // json-rules-engine would call a function-valued fact: attributes are data, never code.
+    if (typeof descriptor.value === 'function') {
+      throw new InvalidContextError(
+        `attributes.${key}`,
+        'must be data (a function is not allowed)',
+      );
     }
   }
+  return attributes as Readonly<Record<string, unknown>>;
+}
+
+/** Checks a context; throws {@link InvalidContextError} naming the first bad field. */
+export function assertValidContext(context: unknown): asserts context is RoutingContext {
+  normalizeContext(context);
 }
 
 /** The facts rules read, from a valid context. Named fields win over attributes. */

@@ -302,6 +302,8 @@ function assign(
     );
   }
   const result = decision(snapshot, started, backend, reason, cohort, bucket, percentage, rules);
-  if (typeof admission === 'number') (result as { breakerTrial?: number }).breakerTrial = admission;
+  const extra = result as { breakerTrial?: number; regionMatched?: boolean };
+  if (region !== undefined) extra.regionMatched = geography.some((outcome) => outcome.matched);
+  if (typeof admission === 'number') extra.breakerTrial = admission;
   return result;
 }

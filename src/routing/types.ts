@@ -57,6 +57,11 @@ export interface Decision {
    * number. Its outcome (`recordOutcome(decision, ...)`) decides whether the breaker closes.
    */
   readonly breakerTrial?: number;
+  /**
+   * Present when the context named a region and the tree reached assignment: whether a
+   * geography rule lists that region (false: the environment's percentage applied).
+   */
+  readonly regionMatched?: boolean;
 }
 
 /** One step of the decision tree, for `explain`. */

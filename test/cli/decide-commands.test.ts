@@ -57,15 +57,10 @@ describe('flagroute decide', () => {
 
 describe('flagroute explain', () => {
   it('walks the tree step by step', async () => {
-    const result = await runCli([
-      'explain',
-      '--env',
-      'staging',
-      '--user',
-      'bob',
-      '--region',
-      'europe',
-    ]);
+    const result = await runCli(
+      ['explain', '--env', 'staging', '--user', 'bob', '--region', 'europe'],
+      { env: { LIGHTRAG_ENABLE_CONDITIONAL_ROUTING: 'false' } },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')).toEqual([
       expect.stringMatching(/^environment staging \(config [0-9a-f]{12}\)$/),
@@ -99,7 +94,9 @@ describe('flagroute explain', () => {
 
 describe('flagroute simulate', () => {
   it('reports the split beside the expected one with a chi-square p-value', async () => {
-    const result = await runCli(['simulate', '--env', 'staging', '--users', '4000', '--json']);
+    const result = await runCli(['simulate', '--env', 'staging', '--users', '4000', '--json'], {
+      env: { LIGHTRAG_ENABLE_CONDITIONAL_ROUTING: 'false' },
+    });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.rolloutPercentage).toBe(50);

@@ -23,6 +23,25 @@ interface ContextOptions extends EnvironmentOptions {
   complexity?: string;
   json?: boolean;
   input?: string;
+  attr?: Record<string, unknown>;
+}
+
+const DECIMAL = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
+/** Collects `--attr key=value` into attributes: decimal numbers and true/false typed, else text. */
+function collectAttribute(
+  pair: string,
+  previous: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const separator = pair.indexOf('=');
+  if (separator <= 0) {
+    throw new UsageError(`--attr takes key=value, got ${JSON.stringify(pair)}`);
+  }
+  const key = pair.slice(0, separator);
+  const raw = pair.slice(separator + 1);
+  const value =
+    raw === 'true' ? true : raw === 'false' ? false : DECIMAL.test(raw) ? Number(raw) : raw;
+  return { ...previous, [key]: value };
 }
 
 function withContextOptions(command: Command): Command {
@@ -33,6 +52,11 @@ function withContextOptions(command: Command): Command {
     .option('--query-type <type>', 'query type, for query_type rules')
     .option('--region <region>', 'region, for geographic routing')
     .option('--complexity <n>', 'query complexity score')
+    .option(
+      '--attr <key=value>',
+      'a fact for json-rules-engine rules (repeatable; decimal numbers and true/false are typed)',
+      collectAttribute,
+    )
     .option('--json', 'print JSON');
 }
 
@@ -56,7 +80,17 @@ function contextFrom(options: ContextOptions): RoutingContext {
     queryType: options.queryType,
     region: options.region,
     queryComplexity,
+    attributes: options.attr,
   };
+}
+
+/** Warns on stderr when the context's region has no geography rule (it is still served). */
+function warnUnknownRegion(router: Router, decision: Decision, region: string | undefined): void {
+  if (region === undefined || decision.regionMatched !== false) return;
+  const known = router.config.geographicRouting.map((entry) => entry.region);
+  process.stderr.write(
+    `warning: region ${JSON.stringify(region)} has no geography rule, so the environment's ${decision.rolloutPercentage} % applies; known regions: ${known.length > 0 ? known.join(', ') : '(none)'}\n`,
+  );
 }
 
 /** One decision as a product owner reads it. */
@@ -87,6 +121,7 @@ export function decideCommands(program: Command): void {
       const context = contextFrom(options);
       const router = await routerFor(options);
       const decision = await router.decide(context);
+      warnUnknownRegion(router, decision, context.region);
       process.stdout.write(
         options.json ? `${JSON.stringify(decision)}\n` : `${describeDecision(decision)}\n`,
       );
@@ -99,6 +134,7 @@ export function decideCommands(program: Command): void {
     const context = contextFrom(options);
     const router = await routerFor(options);
     const { decision, steps } = await router.explain(context);
+    warnUnknownRegion(router, decision, context.region);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ decision, steps }, null, 2)}\n`);
     } else {

@@ -17,7 +17,7 @@ export function validateCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(report.issues, null, 2)}\n`);
       } else if (report.issues.length === 0) {
         process.stdout.write(
-          `ok: ${report.files.length} files valid (${report.files.join(', ')})\n`,
+          `ok: ${report.files.length} file${report.files.length === 1 ? '' : 's'} valid (${report.files.join(', ')})\n`,
         );
       } else {
         printIssues(report.issues);
