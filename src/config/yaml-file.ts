@@ -359,13 +359,14 @@ function nodeProblems(
       if (typeof node.value === 'number' && NON_DECIMAL_NUMBER.test(source)) {
         problems.push({
           code: 'NON_DECIMAL_NUMBER',
-          message: `${source} is not a decimal number; write numbers in decimal (${node.value})`,
+          // The value is not shown: it may be a secret (the salt).
+          message: 'this number is written in hex, octal or binary; write numbers in decimal',
           offset: at(node),
         });
       } else if (typeof node.value === 'number' && NON_FINITE_NUMBER.test(source)) {
         problems.push({
           code: 'NON_DECIMAL_NUMBER',
-          message: `${source} is not a finite number; write a decimal number`,
+          message: 'this is not a finite number (.inf or .nan); write a decimal number',
           offset: at(node),
         });
       } else if (typeof node.value === 'string' && CONTROL_CHARACTER.test(node.value)) {
