@@ -19,10 +19,10 @@ export interface EnvironmentOptions {
 export function withEnvironmentOptions(command: Command): Command {
   return command
     .addOption(
-      new Option(
-        '--env <name>',
-        'environment to load (default: $FLAGROUTE_ENV, else development)',
-      ).default(process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT, '$FLAGROUTE_ENV or development'),
+      new Option('--env <name>', 'environment to load').default(
+        process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT,
+        '$FLAGROUTE_ENV, else development',
+      ),
     )
     .option('--config-dir <dir>', 'directory holding environments/ and rules/', '.');
 }

@@ -1,22 +1,22 @@
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import stringify from 'safe-stable-stringify';
 import { type EnvironmentOverlay, readEnvironmentOverlay } from './env-overlay.js';
 import { missingEnvironment } from './environment-files.js';
 import { type ConfigIssue, sortIssues } from './issues.js';
 import {
-  configVersion,
   DEFAULT_ENVIRONMENT,
   type LoadConfigOptions,
+  type LoadedConfig,
+  type LoadedRegion,
+  type LoadedRule,
   type LoadResult,
-} from './load-config.js';
-import type {
-  LoadedConfig,
-  LoadedRegion,
-  LoadedRule,
-  Origin,
-  RolloutLayers,
+  type Origin,
+  type RolloutLayers,
+  type RuleFileCache,
 } from './loaded-config.js';
 import type { ReadSession } from './read-session.js';
-import { collectRules, type RuleFileCache } from './rule-files.js';
+import { collectRules } from './rule-files.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
 import { secretsOf } from './secrets.js';
@@ -219,4 +219,21 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
+}
+
+/** Content hash of an effective configuration: equal configs share a version. */
+export function configVersion(
+  settings: EnvironmentSettings,
+  rules: readonly LoadedRule[],
+  regions: readonly LoadedRegion[],
+): string {
+  const content = stringify({
+    settings,
+    rules: rules.map(({ name, spec }) => ({ name, spec })),
+    regions: regions.map(({ region, rolloutPercentage }) => ({ region, rolloutPercentage })),
+  });
+  return createHash('sha256')
+    .update(content ?? '')
+    .digest('hex')
+    .slice(0, 12);
 }

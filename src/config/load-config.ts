@@ -1,48 +1,29 @@
-import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
 import { assembleConfig } from './assemble-config.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
-import type { LoadedConfig, LoadedRegion, LoadedRule } from './loaded-config.js';
+import type {
+  LoadConfigOptions,
+  LoadedConfig,
+  LoadResult,
+  RuleFileCache,
+} from './loaded-config.js';
 import { DEFAULT_STABILITY_MS, ReadSession } from './read-session.js';
-import type { RuleFileCache } from './rule-files.js';
 import { scrubSecrets, secretsOf } from './secrets.js';
-import type { EnvironmentSettings } from './types.js';
 import { displayPath } from './yaml-file.js';
 
-export type {
-  LoadedConfig,
-  LoadedRegion,
-  LoadedRule,
-  Origin,
-  RolloutLayers,
+export { configVersion } from './assemble-config.js';
+export {
+  DEFAULT_ENVIRONMENT,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type LoadedRegion,
+  type LoadedRule,
+  type LoadResult,
+  type Origin,
+  type RolloutLayers,
 } from './loaded-config.js';
 
-/** The environment used when none is named. */
-export const DEFAULT_ENVIRONMENT = 'development';
 /** Loads are given up when files keep changing this long. */
 const UNSTABLE_AFTER_MS = 5_000;
-
-/** Options of {@link loadConfig}. */
-export interface LoadConfigOptions {
-  /** Directory holding `environments/` and `rules/`. */
-  configDir: string;
-  environment?: string;
-  /** Variables to read `LIGHTRAG_*` overrides from; pass `{}` to ignore them. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Base of the file paths shown in messages. */
-  cwd?: string;
-  /** Shares parsed rule files between environments of one validation run. */
-  ruleFileCache?: RuleFileCache;
-  /**
-   * Every file read must have been unchanged this long (and unchanged while it was read) before
-   * its content is used; otherwise the load is done again. Default 40 ms; 0 checks only that
-   * nothing changed during the read.
-   */
-  stabilityMs?: number;
-}
-
-/** What {@link tryLoadConfig} returns: the configuration, or every problem. */
-export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; issues: ConfigIssue[] };
 
 /**
  * Reads, validates and assembles one environment. Throws {@link ConfigError} with every problem
@@ -111,21 +92,4 @@ async function loadGuarded(
     };
     return { ok: false, issues: scrubSecrets([issue], secrets) };
   }
-}
-
-/** Content hash of an effective configuration: equal configs share a version. */
-export function configVersion(
-  settings: EnvironmentSettings,
-  rules: readonly LoadedRule[],
-  regions: readonly LoadedRegion[],
-): string {
-  const content = stringify({
-    settings,
-    rules: rules.map(({ name, spec }) => ({ name, spec })),
-    regions: regions.map(({ region, rolloutPercentage }) => ({ region, rolloutPercentage })),
-  });
-  return createHash('sha256')
-    .update(content ?? '')
-    .digest('hex')
-    .slice(0, 12);
 }

@@ -1,4 +1,10 @@
-import type { EnvironmentSettings, RollbackBlock, RoutingRuleSpec } from './types.js';
+import type { ConfigIssue } from './issues.js';
+import type {
+  EnvironmentSettings,
+  RollbackBlock,
+  RoutingRuleSpec,
+  RuleFileContent,
+} from './types.js';
 import type { YamlFile } from './yaml-file.js';
 
 /** Where a value came from: `default`, `file:line`, a variable's name, or `runtime`. */
@@ -50,3 +56,36 @@ export interface LoadedConfig {
   /** Content hash of the effective configuration. */
   readonly version: string;
 }
+
+/** The environment used when none is named. */
+export const DEFAULT_ENVIRONMENT = 'development';
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Directory holding `environments/` and `rules/`. */
+  configDir: string;
+  environment?: string;
+  /** Variables to read `LIGHTRAG_*` overrides from; pass `{}` to ignore them. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Base of the file paths shown in messages. */
+  cwd?: string;
+  /** Shares parsed rule files between environments of one validation run. */
+  ruleFileCache?: RuleFileCache;
+  /**
+   * Every file read must have been unchanged this long (and unchanged while it was read) before
+   * its content is used; otherwise the load is done again. Default 40 ms; 0 checks only that
+   * nothing changed during the read.
+   */
+  stabilityMs?: number;
+}
+
+/** What {@link tryLoadConfig} returns: the configuration, or every problem. */
+export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** A rule file, read and validated, or its problems. */
+export type RuleFileResult =
+  | { ok: true; file: YamlFile; content: RuleFileContent }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Parsed rule files by absolute path, shared by the environments of one validation run. */
+export type RuleFileCache = Map<string, Promise<RuleFileResult>>;

@@ -1,20 +1,15 @@
 import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ConfigIssue } from './issues.js';
-import type { LoadedRegion, LoadedRule } from './loaded-config.js';
+import type { LoadedRegion, LoadedRule, RuleFileCache, RuleFileResult } from './loaded-config.js';
+
+export type { RuleFileCache, RuleFileResult } from './loaded-config.js';
+
 import type { ReadSession } from './read-session.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
 import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
-
-/** A rule file, read and validated, or its problems. */
-export type RuleFileResult =
-  | { ok: true; file: YamlFile; content: RuleFileContent }
-  | { ok: false; issues: ConfigIssue[] };
-
-/** Parsed rule files by absolute path, shared by the environments of one validation run. */
-export type RuleFileCache = Map<string, Promise<RuleFileResult>>;
 
 /** How an environment may name a rule file. */
 export const RULE_FILE_REFERENCE = /^rules\/[A-Za-z0-9_.-]+\.ya?ml$/;
