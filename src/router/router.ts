@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import { normalizeContext, SyncDecisionUnavailableError } from '../routing/context.js';
-import { decide, type SafetyView } from '../routing/decide.js';
+import { decide, errorDecision, type SafetyView } from '../routing/decide.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
@@ -232,17 +232,7 @@ export class Router {
   ): Decision {
     this.logger.error({ err: error }, 'evaluation error; routing to the fallback');
     trace?.push({ step: 'error', outcome: 'taken', detail: String(error) });
-    const decision: Decision = {
-      backend: 'perplexity',
-      reason: 'evaluation_error',
-      cohort: null,
-      bucket: null,
-      rolloutPercentage: snapshot.settings.rollout_percentage,
-      rules: [],
-      environment: snapshot.config.environment,
-      configVersion: snapshot.config.version,
-      elapsedMs: 0,
-    };
+    const decision = errorDecision(snapshot);
     this.counts.add(decision);
     return decision;
   }

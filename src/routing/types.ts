@@ -58,10 +58,10 @@ export interface Decision {
    */
   readonly breakerTrial?: number;
   /**
-   * Present when the context named a region and the tree reached assignment: whether a
-   * geography rule lists that region (false: the environment's percentage applied).
+   * Whether a geography rule lists the context's region (false: the environment's percentage
+   * applied); null when the context named no region or the tree stopped before looking.
    */
-  readonly regionMatched?: boolean;
+  readonly regionMatched: boolean | null;
 }
 
 /** One step of the decision tree, for `explain`. */
