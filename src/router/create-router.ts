@@ -7,6 +7,7 @@ import { createLogger } from '../logging.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
 import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
+import { wireRouter } from './wire-router.js';
 
 /** Options of {@link createRouter}. */
 export interface RouterOptions extends SnapshotSizes {
@@ -43,18 +44,15 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
   const result = await loadSnapshot({ configDir, environment, env, cwd, stabilityMs, ...sizes });
   if (!result.ok) throw new ConfigError(result.issues);
   const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);
-  const router = new Router(
-    result.snapshot,
-    {
-      clock: options.clock ?? systemClock,
-      cwd,
-      env,
-      ownsLogger: options.logger === undefined,
-      stabilityMs,
-      ...sizes,
-    },
-    logger,
-  );
+  const internals = {
+    clock: options.clock ?? systemClock,
+    cwd,
+    env,
+    ownsLogger: options.logger === undefined,
+    stabilityMs,
+    ...sizes,
+  };
+  const router = new Router(wireRouter(result.snapshot, internals, logger));
   if (watch !== false) await router.watch(watch === true ? {} : watch);
   return router;
 }

@@ -5,7 +5,7 @@ import type { BreakerSnapshot } from '../safety/circuit-breaker.js';
 import type { QualityGateSnapshot } from '../safety/quality-gate.js';
 import type { DecisionCounts } from './decision-counts.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
-import type { RouterStatus } from './router.js';
+import type { RouterStatus } from './router-status.js';
 
 /**
  * `getPerformanceSummary()`: the guide's shape (`circuit_breaker`, `performance` per backend,

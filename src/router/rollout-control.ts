@@ -23,14 +23,24 @@ export interface RolloutHost {
   loaded(): LoadedConfig;
   /** The settings in force now. */
   settings(): Readonly<EnvironmentSettings>;
-  /** Rebuilds the snapshot after the override or the kill switch changed. */
-  apply(): void;
-  /** Arms the rollback triggers again with empty windows. */
-  rearmTriggers(): void;
-  /** Re-reads the configuration after a persisted change, so this process follows at once. */
-  reload(): Promise<unknown>;
   emit<K extends keyof RouterEvents>(event: K, payload: RouterEvents[K]): void;
 }
+
+/** Who follows the rollout control's changes (set once, by the router's wiring). */
+export interface RolloutFollowers {
+  /** The override or the kill switch changed: serve the settings anew. */
+  changed(): void;
+  /** The kill switch was lifted: arm the rollback triggers again with empty windows. */
+  lifted(): void;
+  /** The environment file was written: re-read it, so that this process follows at once. */
+  written(): Promise<unknown>;
+}
+
+const NOBODY: RolloutFollowers = {
+  changed: () => undefined,
+  lifted: () => undefined,
+  written: async () => undefined,
+};
 
 /** Options of a runtime rollout change. */
 export interface RolloutChangeOptions {
@@ -51,8 +61,14 @@ export interface RolloutChangeOptions {
 export class RolloutControl {
   private current: RuntimeOverride | undefined;
   private engaged: RollbackEvent | null = null;
+  private followers: RolloutFollowers = NOBODY;
 
   constructor(private readonly host: RolloutHost) {}
+
+  /** Who to tell about changes; the router's wiring sets this once. */
+  follow(followers: RolloutFollowers): void {
+    this.followers = followers;
+  }
 
   /** The runtime override of `rollout_percentage`, if any. */
   get override(): RuntimeOverride | undefined {
@@ -106,7 +122,7 @@ export class RolloutControl {
     if (percentage > 0) this.lift();
     else
       this.engaged = { trigger: 'manual', reason, previousPercentage: from, persisted: false, at };
-    this.host.apply();
+    this.followers.changed();
     this.host.logger.info(
       { from, to: percentage, reason },
       `rollout percentage ${from} -> ${percentage}: ${reason}`,
@@ -137,7 +153,7 @@ export class RolloutControl {
     const from = this.host.settings().rollout_percentage;
     this.current = undefined;
     this.lift();
-    this.host.apply();
+    this.followers.changed();
     if (fileBlock) await this.write({ block: null });
     const to = this.host.settings().rollout_percentage;
     this.host.logger.info({ from, to, reason }, `rollout resumed: ${reason}`);
@@ -156,7 +172,7 @@ export class RolloutControl {
       persisted: false,
       at: this.now(),
     };
-    this.host.apply();
+    this.followers.changed();
     this.host.logger.warn(
       { trigger: firing.trigger, previousPercentage },
       `rollback to 0 %: ${firing.reason}`,
@@ -201,7 +217,7 @@ export class RolloutControl {
 
   private lift(): void {
     this.engaged = null;
-    this.host.rearmTriggers();
+    this.followers.lifted();
   }
 
   /** Refuses a raise that would not take effect, rather than report a change that is not made. */
@@ -229,7 +245,7 @@ export class RolloutControl {
     const loaded = this.host.loaded();
     const file = join(loaded.configDir, 'environments', `${loaded.environment}.yaml`);
     await setKillSwitch(file, change.block, change.rollout);
-    await this.host.reload();
+    await this.followers.written();
   }
 
   private note(reason: string): string {

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SafetyView } from '../routing/decide.js';
+import type { RoutingSnapshot } from '../routing/snapshot.js';
+import { DecisionCounts } from './decision-counts.js';
+import { DecisionRunner } from './decision-runner.js';
+import { RouterEventHub } from './event-hub.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { Reloader } from './reload.js';
+import { RolloutControl } from './rollout-control.js';
+import { ServingState } from './serving-state.js';
+import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
+
+/** What a router is built from, besides its first snapshot and its logger. */
+export interface RouterInternals extends SnapshotSizes {
+  clock: Clock;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether the router created its logger (and so follows `log_level` on reload). */
+  ownsLogger: boolean;
+  /** How long every file must be still before a reload uses it. */
+  stabilityMs: number;
+}
+
+/** The parts of a router, made and connected in one place. */
+export interface RouterParts {
+  readonly state: ServingState;
+  readonly events: RouterEventHub;
+  readonly outcomes: OutcomeRecorder;
+  readonly rollout: RolloutControl;
+  readonly counts: DecisionCounts;
+  readonly runner: DecisionRunner;
+  readonly reloader: Reloader;
+  readonly logger: Logger;
+  readonly internals: RouterInternals;
+}
+
+/**
+ * Builds a router's parts and connects them, each from parts already made: the serving state
+ * and the events first, then the rollout control, then the outcome recorder (whose triggers
+ * roll back through the rollout control), then the reloader; last, the rollout control is told
+ * whom to follow.
+ */
+export function wireRouter(
+  snapshot: RoutingSnapshot,
+  internals: RouterInternals,
+  logger: Logger,
+): RouterParts {
+  const state = new ServingState(snapshot, internals.clock, snapshotSizes(internals));
+  const events = new RouterEventHub();
+  const rollout = new RolloutControl({
+    clock: internals.clock,
+    logger,
+    loaded: () => state.loaded,
+    settings: () => state.settings,
+    emit: events.emit,
+  });
+  const outcomes = new OutcomeRecorder(snapshot.settings, internals.clock, {
+    breaker: (transition) => {
+      logger.warn(
+        { breaker: transition },
+        `circuit breaker ${transition.from} -> ${transition.to}: ${transition.reason}`,
+      );
+      events.emit('breaker', transition);
+    },
+    qualityGate: (transition) => {
+      logger.warn(
+        { qualityGate: transition },
+        `quality gate ${transition.from} -> ${transition.to}: ${transition.reason}`,
+      );
+      events.emit('qualityGate', transition);
+    },
+    trigger: (firing) => void rollout.rollBack(firing),
+  });
+  const apply = () => {
+    const settings = rollout.settingsFrom(state.loaded.settings);
+    state.reapply(settings);
+    outcomes.configure(settings);
+    if (internals.ownsLogger) logger.level = settings.log_level;
+  };
+  const reloader = new Reloader({
+    state,
+    rollout,
+    events,
+    logger,
+    apply,
+    load: () =>
+      loadSnapshot({
+        configDir: state.loaded.configDir,
+        environment: state.loaded.environment,
+        env: internals.env,
+        cwd: internals.cwd,
+        stabilityMs: internals.stabilityMs,
+        ...snapshotSizes(internals),
+      }),
+  });
+  rollout.follow({
+    changed: apply,
+    lifted: () => outcomes.rollbacks.rearm(),
+    written: () => reloader.reload(),
+  });
+  const counts = new DecisionCounts();
+  const runner = new DecisionRunner(state, safetyViewOf(outcomes), counts, logger);
+  return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
+}
+
+/** What the decision tree may ask of the breaker and the quality gate. */
+function safetyViewOf(outcomes: OutcomeRecorder): SafetyView {
+  return {
+    breakerAllowsCandidate: () => outcomes.breaker.allowsCandidate(),
+    acquireCandidate: () => outcomes.breaker.admit(),
+    qualityGateOpen: () => outcomes.gate.isOpen(),
+  };
+}
