@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/built-package.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
 import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { decideStream } from '../../batch/decide-stream.js';
 import type { Router } from '../../router/router.js';
-import { InvalidContextError } from '../../routing/context.js';
 import type { Decision, RoutingContext } from '../../routing/types.js';
 import {
   type EnvironmentOptions,
@@ -114,7 +112,7 @@ export function decideCommands(program: Command): void {
     .action(async (options: ContextOptions) => {
       if (options.input !== undefined) {
         const router = await routerFor(options);
-        process.exitCode = await decideStream(router, options.input);
+        process.exitCode = await decideLines(router, options.input);
         await router.close();
         return;
       }
@@ -148,7 +146,7 @@ export function decideCommands(program: Command): void {
   });
 }
 
-async function decideStream(router: Router, input: string): Promise<number> {
+async function decideLines(router: Router, input: string): Promise<number> {
   if (input !== '-') {
     try {
       await access(input, constants.R_OK);
@@ -159,27 +157,6 @@ async function decideStream(router: Router, input: string): Promise<number> {
     }
   }
   const stream = input === '-' ? process.stdin : createReadStream(input);
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  let lineNumber = 0;
-  let failures = 0;
-  for await (const line of lines) {
-    lineNumber += 1;
-    if (line.trim() === '') continue;
-    let output: string;
-    try {
-      const context = JSON.parse(line) as RoutingContext;
-      output = JSON.stringify({ line: lineNumber, ...(await router.decide(context)) });
-    } catch (error) {
-      failures += 1;
-      const message =
-        error instanceof SyntaxError
-          ? `malformed JSON: ${error.message}`
-          : error instanceof InvalidContextError
-            ? error.message
-            : String(error);
-      output = JSON.stringify({ line: lineNumber, error: message });
-    }
-    if (!process.stdout.write(`${output}\n`)) await once(process.stdout, 'drain');
-  }
-  return failures === 0 ? EXIT.ok : EXIT.failure;
+  const report = await decideStream(router, stream, process.stdout);
+  return report.failures === 0 ? EXIT.ok : EXIT.failure;
 }
