@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/issues.js';
-import { InvalidContextError } from '../routing/context.js';
+import { FlagrouteError } from '../errors.js';
+import { EXIT, EXIT_CODES } from './exit-codes.js';
 import { buildProgram } from './program.js';
-import { EXIT, printIssues, UsageError } from './shared.js';
+import { printIssues } from './shared.js';
 
 const program = buildProgram();
 try {
@@ -11,12 +12,12 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (error instanceof UsageError || error instanceof InvalidContextError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = EXIT.usage;
   } else if (error instanceof ConfigError) {
     printIssues(error.issues);
-    process.exitCode = EXIT.failure;
+    process.exitCode = EXIT_CODES[error.code];
+  } else if (error instanceof FlagrouteError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = EXIT_CODES[error.code];
   } else {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = EXIT.failure;

@@ -5,9 +5,9 @@ import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { createRouter } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
+import { EXIT_CODES } from './exit-codes.js';
 
-/** Exit codes of every command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export { EXIT } from './exit-codes.js';
 
 /** Options shared by the commands that load one environment. */
 export interface EnvironmentOptions {
@@ -78,7 +78,7 @@ export async function loadForCommand(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     printIssues(error.issues);
-    process.exitCode = EXIT.failure;
+    process.exitCode = EXIT_CODES[error.code];
     return undefined;
   }
 }

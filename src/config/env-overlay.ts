@@ -1,3 +1,4 @@
+import type { Result } from '../result.js';
 import type { ConfigIssue } from './issues.js';
 import { describeAllowed, describeSecret, schemaIssues } from './schema-errors.js';
 import { settingSchema, settingValidator, validators } from './schemas.js';
@@ -57,7 +58,7 @@ function variableIssue(variable: string, raw: string, message: string): ConfigIs
   };
 }
 
-function parseByType(raw: string, key: string): { ok: true; value: unknown } | { ok: false } {
+function parseByType(raw: string, key: string): Result<{ value: unknown }, object> {
   const schema = settingSchema(key);
   const trimmed = raw.trim();
   const lower = trimmed.toLowerCase();

@@ -1,4 +1,5 @@
 import { FlagrouteError } from '../errors.js';
+import type { Result } from '../result.js';
 
 /** Stable codes of configuration problems, so that callers branch on codes, not message text. */
 export const CONFIG_ISSUE_CODES = [
@@ -84,3 +85,6 @@ export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
     return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
   });
 }
+
+/** A value of the configuration, or every problem that kept it from being built. */
+export type ConfigResult<Value extends object> = Result<Value, { issues: ConfigIssue[] }>;

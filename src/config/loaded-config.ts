@@ -1,4 +1,4 @@
-import type { ConfigIssue } from './issues.js';
+import type { ConfigResult } from './issues.js';
 import type {
   EnvironmentSettings,
   RollbackBlock,
@@ -80,12 +80,10 @@ export interface LoadConfigOptions {
 }
 
 /** What {@link tryLoadConfig} returns: the configuration, or every problem. */
-export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; issues: ConfigIssue[] };
+export type LoadResult = ConfigResult<{ config: LoadedConfig }>;
 
 /** A rule file, read and validated, or its problems. */
-export type RuleFileResult =
-  | { ok: true; file: YamlFile; content: RuleFileContent }
-  | { ok: false; issues: ConfigIssue[] };
+export type RuleFileResult = ConfigResult<{ file: YamlFile; content: RuleFileContent }>;
 
 /** Parsed rule files by absolute path, shared by the environments of one validation run. */
 export type RuleFileCache = Map<string, Promise<RuleFileResult>>;

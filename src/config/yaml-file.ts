@@ -13,7 +13,8 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
-import type { ConfigIssue, ConfigIssueCode } from './issues.js';
+import type { Result } from '../result.js';
+import type { ConfigIssue, ConfigIssueCode, ConfigResult } from './issues.js';
 import { ReadSession } from './read-session.js';
 
 /** Files larger than this are refused before they are parsed. */
@@ -61,7 +62,7 @@ export interface YamlFile {
 }
 
 /** The result of reading one file: the file, or every problem found in it. */
-export type YamlReadResult = { ok: true; file: YamlFile } | { ok: false; issues: ConfigIssue[] };
+export type YamlReadResult = ConfigResult<{ file: YamlFile }>;
 
 /** A problem found in YAML (or JSON) text, at a character offset. */
 export interface TextProblem {
@@ -71,9 +72,10 @@ export interface TextProblem {
 }
 
 /** Text parsed and checked: a mapping, or the problems that make it unusable as config. */
-export type CheckedText =
-  | { ok: true; document: Document; lineCounter: LineCounter; data: Record<string, unknown> }
-  | { ok: false; lineCounter: LineCounter; problems: TextProblem[] };
+export type CheckedText = Result<
+  { document: Document; lineCounter: LineCounter; data: Record<string, unknown> },
+  { lineCounter: LineCounter; problems: TextProblem[] }
+>;
 
 /** How {@link parseConfigText} treats a document with no content (only comments). */
 export interface ParseOptions {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { RoutingSnapshot } from '../routing/snapshot.js';
+import type { Result } from '../result.js';
+import type { RoutingSnapshot, SnapshotResult } from '../routing/snapshot.js';
 import { diffConfigs } from './config-diff.js';
 import type { RouterEventHub } from './event-hub.js';
 import type { ChangedKey, ReloadErrorEvent, ReloadEvent } from './events.js';
@@ -9,9 +10,7 @@ import type { RolloutControl } from './rollout-control.js';
 import type { ServingState } from './serving-state.js';
 
 /** What a reload found: the changed keys, or the problems that kept the old config. */
-export type ReloadOutcome =
-  | { ok: true; changedKeys: ChangedKey[] }
-  | { ok: false; errors: ConfigIssue[] };
+export type ReloadOutcome = Result<{ changedKeys: ChangedKey[] }, { errors: ConfigIssue[] }>;
 
 /** One log line: level, structured fields and message. */
 export interface LogLine {
@@ -39,7 +38,7 @@ export interface ReloadPlan {
  */
 export function planReload(
   current: { snapshot: RoutingSnapshot; lastReloadOk: boolean },
-  result: { ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] },
+  result: SnapshotResult,
 ): ReloadPlan {
   if (!result.ok) {
     return {
@@ -121,7 +120,7 @@ export interface ReloaderParts {
   events: RouterEventHub;
   logger: Logger;
   /** Loads and compiles the configuration from disk. */
-  load(): Promise<{ ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] }>;
+  load(): Promise<SnapshotResult>;
   /** Serves the loaded settings with the runtime layers applied. */
   apply(): void;
 }

@@ -1,6 +1,5 @@
-import type { ConfigIssue } from '../config/issues.js';
 import { tryLoadConfig } from '../config/load-config.js';
-import { buildSnapshot, type RoutingSnapshot } from '../routing/snapshot.js';
+import { buildSnapshot, type SnapshotResult } from '../routing/snapshot.js';
 
 /** Cache sizes of a snapshot. */
 export interface SnapshotSizes {
@@ -27,7 +26,7 @@ export async function loadSnapshot(
     cwd: string;
     stabilityMs: number;
   } & SnapshotSizes,
-): Promise<{ ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] }> {
+): Promise<SnapshotResult> {
   const loaded = await tryLoadConfig(options);
   if (!loaded.ok) return loaded;
   try {

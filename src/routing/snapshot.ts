@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ConfigIssue } from '../config/issues.js';
+import type { ConfigResult } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
 import { compileRules } from '../rules/compile-rules.js';
@@ -29,11 +29,14 @@ export interface RoutingSnapshot {
   release(): void;
 }
 
+/** A snapshot, or the problems that kept it from being built. */
+export type SnapshotResult = ConfigResult<{ snapshot: RoutingSnapshot }>;
+
 /** Builds a snapshot from a loaded config, or reports the rules json-rules-engine rejects. */
 export function buildSnapshot(
   config: LoadedConfig,
   options: { ruleMemoSize?: number; bucketCacheSize?: number } = {},
-): { ok: true; snapshot: RoutingSnapshot } | { ok: false; issues: ConfigIssue[] } {
+): SnapshotResult {
   const compiled = compileRules(config.routingRules, config.geographicRouting);
   if (!compiled.ok) return compiled;
   const evaluator = new RuleEvaluator(compiled.rules, options.ruleMemoSize);

@@ -1,5 +1,5 @@
 import { Rule } from 'json-rules-engine';
-import type { ConfigIssue } from '../config/issues.js';
+import type { ConfigIssue, ConfigResult } from '../config/issues.js';
 import type { LoadedRegion, LoadedRule } from '../config/load-config.js';
 import type { EngineConditionSpec, EngineRuleSpec, RoutingRuleSpec } from '../config/types.js';
 import { positionOf } from '../config/yaml-file.js';
@@ -87,7 +87,7 @@ function compileIssue(loaded: LoadedRule, error: unknown): ConfigIssue {
 export function compileRules(
   rules: readonly LoadedRule[],
   regions: readonly LoadedRegion[],
-): { ok: true; rules: CompiledRule[] } | { ok: false; issues: ConfigIssue[] } {
+): ConfigResult<{ rules: CompiledRule[] }> {
   const compiled: CompiledRule[] = [];
   const issues: ConfigIssue[] = [];
   for (const loaded of rules) {
