@@ -2,27 +2,68 @@
  * flagroute: routes each query to the candidate retrieval backend (LightRAG) or the incumbent
  * (Perplexity), and keeps that decision safe while the candidate is rolled out.
  *
+ * The public door, in the order a user meets it: make a router, decide, record outcomes,
+ * change the rollout; then the configuration, the errors, and the tools built on the router.
+ * Helpers for ports and benchmarks (the bucket hash, the code-point length) are in
+ * `flagroute/internals`.
+ *
  * @packageDocumentation
  */
+
+// Tools built on the router.
+export { type DecideStreamReport, decideStream } from './batch/decide-stream.js';
 export type { Clock } from './clock.js';
-export { RULE_VARIABLES, SETTING_VARIABLES } from './config/env-overlay.js';
+export { LIGHTRAG_RULE_VARIABLES, LIGHTRAG_SETTING_VARIABLES } from './config/env-overlay.js';
 export {
+  CONFIG_ISSUE_CODES,
   ConfigError,
   type ConfigIssue,
   type ConfigIssueCode,
+  type ConfigResult,
   formatIssue,
 } from './config/issues.js';
-export { type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load-config.js';
+// Configuration.
+export {
+  DEFAULT_ENVIRONMENT,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type LoadedRegion,
+  type LoadedRule,
+  type LoadResult,
+  loadConfig,
+  type Origin,
+  type RolloutLayers,
+  tryLoadConfig,
+} from './config/load-config.js';
+export {
+  engageKillSwitch,
+  liftKillSwitch,
+  type RolloutEdit,
+  setFileRollout,
+} from './config/rollout-edits.js';
 export {
   BACKENDS,
   type Backend,
+  CANDIDATE,
   type EnvironmentSettings,
+  FALLBACK,
+  type RollbackBlock,
   type RoutingRuleSpec,
   type RuleFileContent,
 } from './config/types.js';
 export { type ValidationReport, validateConfigDir } from './config/validate-config-dir.js';
+// Errors: one vocabulary with stable codes, and one result shape.
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  FlagrouteError,
+  InvalidArgumentError,
+  InvalidOutcomeError,
+} from './errors.js';
 export type { OutcomeSummary } from './metrics/outcome-stats.js';
 export type { SeriesSummary } from './metrics/performance-tracker.js';
+export type { Result } from './result.js';
+// The router: create, decide, record, change the rollout, watch.
 export { createRouter, type RouterOptions } from './router/create-router.js';
 export type {
   ChangedKey,
@@ -32,16 +73,24 @@ export type {
   RolloutChangeEvent,
   RouterEvents,
 } from './router/events.js';
+export { ROUTER_EVENTS } from './router/events.js';
 export type { OutcomeReport } from './router/outcome-checks.js';
+// Figures: the summary of everything, one series (since start and recent), one span of one series.
 export type { PerformanceSummary } from './router/performance-summary.js';
-export type { RuntimeOverride } from './router/rollout-control.js';
+export type { RolloutChangeOptions, RuntimeOverride } from './router/rollout-control.js';
 export {
   type Explanation,
+  type ReloadOutcome,
   Router,
   type RouterStatus,
 } from './router/router.js';
-export { userBucket } from './routing/bucket.js';
-export { InvalidContextError, SyncDecisionUnavailableError } from './routing/context.js';
+export {
+  CONTEXT_FIELDS,
+  InvalidContextError,
+  SyncDecisionUnavailableError,
+} from './routing/context.js';
+export { STEP_NAMES, type StepName } from './routing/steps.js';
+// Decisions.
 export {
   COHORTS,
   type Cohort,
@@ -51,9 +100,15 @@ export {
   type Reason,
   type RoutingContext,
 } from './routing/types.js';
-export { codePointLength } from './rules/facts.js';
 export type { RuleOutcome } from './rules/rule-evaluator.js';
 export type { BreakerSnapshot, BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
 export type { GateTransition, QualityGateSnapshot } from './safety/quality-gate.js';
 export type { RollbackTrigger } from './safety/rollback-monitor.js';
+export { type ChiSquareResult, chiSquare } from './simulation/chi-square.js';
+export {
+  type CohortFit,
+  type SimulateOptions,
+  type SimulationReport,
+  simulate,
+} from './simulation/simulate.js';
 export type { WatchOptions } from './watch/config-watcher.js';

@@ -6,7 +6,7 @@ import type { RuleFileContent } from './types.js';
 import { MAX_NESTING_DEPTH, parseConfigText } from './yaml-file.js';
 
 /** The `LIGHTRAG_*` variables and the environment-file key each one overrides. */
-export const SETTING_VARIABLES = {
+export const LIGHTRAG_SETTING_VARIABLES = {
   LIGHTRAG_INTEGRATION_ENABLED: 'integration_enabled',
   LIGHTRAG_ROLLOUT_PERCENTAGE: 'rollout_percentage',
   LIGHTRAG_ENABLE_AB_TESTING: 'enable_ab_testing',
@@ -23,13 +23,15 @@ export const SETTING_VARIABLES = {
 } as const;
 
 /** Variables holding JSON that replaces the rules of the rule files. */
-export const RULE_VARIABLES = {
+export const LIGHTRAG_RULE_VARIABLES = {
   LIGHTRAG_ROUTING_RULES: 'routing_rules',
   LIGHTRAG_GEOGRAPHIC_ROUTING: 'geographic_routing',
 } as const;
 
 /** A name of a `LIGHTRAG_*` variable flagroute reads. */
-export type SettingVariable = keyof typeof SETTING_VARIABLES | keyof typeof RULE_VARIABLES;
+export type SettingVariable =
+  | keyof typeof LIGHTRAG_SETTING_VARIABLES
+  | keyof typeof LIGHTRAG_RULE_VARIABLES;
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
@@ -92,7 +94,7 @@ export function readEnvironmentOverlay(
   env: Readonly<Record<string, string | undefined>>,
 ): EnvironmentOverlay {
   const overlay: EnvironmentOverlay = { settings: new Map(), rules: {}, issues: [] };
-  for (const [variable, key] of Object.entries(SETTING_VARIABLES)) {
+  for (const [variable, key] of Object.entries(LIGHTRAG_SETTING_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined) continue;
     const parsed = parseByType(raw, key);
@@ -114,7 +116,7 @@ export function readEnvironmentOverlay(
     }
     overlay.settings.set(key, { value: parsed.value, variable });
   }
-  for (const [variable, section] of Object.entries(RULE_VARIABLES)) {
+  for (const [variable, section] of Object.entries(LIGHTRAG_RULE_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
     const value = parseJsonVariable(variable, raw, section, overlay.issues);

@@ -8,6 +8,10 @@
 export const BACKENDS = ['lightrag', 'perplexity'] as const;
 /** A backend: `lightrag` is the candidate being rolled out, `perplexity` the fallback. */
 export type Backend = (typeof BACKENDS)[number];
+/** The backend being rolled out. */
+export const CANDIDATE = BACKENDS[0];
+/** The incumbent, where traffic goes whenever anything says no. */
+export const FALLBACK = BACKENDS[1];
 
 /** The pino levels `log_level` accepts. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

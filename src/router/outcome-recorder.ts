@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Backend, EnvironmentSettings } from '../config/types.js';
+import { type Backend, CANDIDATE, type EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import { PerformanceTracker } from '../metrics/performance-tracker.js';
 import type { Cohort } from '../routing/types.js';
@@ -62,7 +62,7 @@ export class OutcomeRecorder {
     tie: OutcomeTie,
   ): void {
     this.tracker.record(backend, cohort, sample);
-    if (backend !== 'lightrag') return;
+    if (backend !== CANDIDATE) return;
     if (sample.success) this.breaker.recordSuccess(sample.latencySeconds, tie);
     else this.breaker.recordFailure('candidate failure', tie);
     if (sample.quality !== undefined && settings.enable_quality_metrics)

@@ -189,7 +189,12 @@ export function factsOf(context: RoutingContext): RuleFacts {
   // Attributes first, so that the named fields win; an absent named field leaves the attribute.
   const facts: RuleFacts = { ...context.attributes };
   for (const [key, value] of Object.entries(facts)) {
-    if (typeof value === 'function') throw new TypeError(`attribute ${key} produced a function`);
+    if (typeof value === 'function') {
+      throw new InvalidContextError(
+        `attributes.${key}`,
+        'must be data (a getter produced a function)',
+      );
+    }
   }
   for (const [key, value] of Object.entries(named)) if (value !== undefined) facts[key] = value;
   return facts;

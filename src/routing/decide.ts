@@ -1,3 +1,4 @@
+import { FALLBACK } from '../config/types.js';
 import type { RuleOutcome } from '../rules/rule-evaluator.js';
 import { narrate } from './narration.js';
 import type { RoutingSnapshot } from './snapshot.js';
@@ -95,7 +96,7 @@ function decisionOf(run: Run): Decision {
 /** The fallback decision of a run that failed inside (reason `evaluation_error`). */
 export function errorDecision(snapshot: RoutingSnapshot): Decision {
   return {
-    backend: 'perplexity',
+    backend: FALLBACK,
     reason: 'evaluation_error',
     cohort: null,
     bucket: null,

@@ -1,6 +1,5 @@
-import type { Backend, EnvironmentSettings } from '../config/types.js';
+import { type Backend, CANDIDATE, type EnvironmentSettings, FALLBACK } from '../config/types.js';
 import type { RuleOutcome } from '../rules/rule-evaluator.js';
-import { CANDIDATE, FALLBACK } from './backends.js';
 import { factsOf, identifierOf } from './context.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { Cohort, ExplainStep, Reason, RoutingContext } from './types.js';
