@@ -1,9 +1,9 @@
 import type { Result } from '../result.js';
+import { MAX_NESTING_DEPTH, parseConfigText } from './config-text.js';
 import type { ConfigIssue } from './issues.js';
 import { describeAllowed, describeSecret, schemaIssues } from './schema-errors.js';
 import { settingSchema, settingValidator, validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
-import { MAX_NESTING_DEPTH, parseConfigText } from './yaml-file.js';
 
 /** The `LIGHTRAG_*` variables and the environment-file key each one overrides. */
 export const LIGHTRAG_SETTING_VARIABLES = {

@@ -16,7 +16,7 @@ import type { Decision, ExplainStep, RoutingContext } from './types.js';
 export type { SafetyView } from './steps.js';
 
 /**
- * The decision tree of SEMANTICS.md, first match wins: the steps of {@link STEP_NAMES} run in
+ * The decision tree of docs/semantics.md, first match wins: the steps of {@link STEP_NAMES} run in
  * order on one run state, and each either stops (the run then holds the result) or lets the
  * query through. `context` must already be valid. `trace`, when given, receives each step for
  * `explain`; without it no text is built. The decision comes back synchronously unless a rule

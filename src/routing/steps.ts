@@ -4,7 +4,7 @@ import { factsOf, identifierOf } from './context.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { Cohort, ExplainStep, Reason, RoutingContext } from './types.js';
 
-/** The steps of the decision tree, in order (SEMANTICS.md); the first that stops decides. */
+/** The steps of the decision tree, in order (docs/semantics.md); the first that stops decides. */
 export const STEP_NAMES = [
   'integration',
   'forced_cohort',
