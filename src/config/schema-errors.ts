@@ -133,84 +133,109 @@ interface DescribedError {
   message: string;
 }
 
+/** What one Ajv error is about: where it points, its field's name, the schema it broke. */
+interface ErrorSite {
+  error: ErrorObject;
+  pointer: string;
+  name: string;
+  parent: SchemaNode;
+}
+
 function describeError(error: ErrorObject): DescribedError {
   const pointer = error.instancePath;
   const name = pointer === '' ? 'the file' : lastSegment(pointer);
   const parent = (error.parentSchema ?? {}) as SchemaNode;
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const extra = String((error.params as { additionalProperty: string }).additionalProperty);
-      const known = Object.keys(parent.properties ?? {});
-      const suggestion = suggestKey(extra, known);
-      const hint = suggestion
-        ? ` (did you mean "${suggestion}"?)`
-        : known.length > 0
-          ? `; known keys: ${known.join(', ')}`
-          : '';
-      return {
-        code: 'UNKNOWN_KEY',
-        pointer: `${pointer}/${escapeSegment(extra)}`,
-        at: 'key',
-        message: `unknown key "${extra}"${hint}`,
-      };
-    }
-    case 'required': {
-      const missing = String((error.params as { missingProperty: string }).missingProperty);
-      return {
-        code: 'SCHEMA',
-        pointer,
-        at: 'value',
-        message: `${name === 'the file' ? 'the file' : `"${name}"`} is missing the required key "${missing}"`,
-      };
-    }
-    case 'propertyNames': {
-      const property = String((error.params as { propertyName: string }).propertyName);
-      const namesSchema = (parent as { propertyNames?: SchemaNode }).propertyNames ?? {};
-      return {
-        code: 'SCHEMA',
-        pointer: `${pointer}/${escapeSegment(property)}`,
-        at: 'key',
-        message: `name "${property}" is not allowed; use ${describeAllowed(namesSchema)}`,
-      };
-    }
-    case 'uniqueItems':
-      return {
-        code: 'SCHEMA',
-        pointer,
-        at: 'value',
-        message: `${name} lists the same item twice (items ${(error.params as { i: number; j: number }).j + 1} and ${(error.params as { i: number }).i + 1})`,
-      };
-    case 'minItems':
-    case 'maxProperties':
-    case 'minProperties':
-      return {
-        code: 'SCHEMA',
-        pointer,
-        at: 'value',
-        message: `${name} ${error.message ?? 'is invalid'}${parent['x-allowed'] ? `; use ${parent['x-allowed']}` : ''}`,
-      };
-    default: {
-      const shown = parent['x-secret'] ? describeSecret(error.data) : show(error.data);
-      const suggestion =
-        parent.enum && typeof error.data === 'string'
-          ? suggestKey(
-              error.data,
-              parent.enum.filter((option): option is string => typeof option === 'string'),
-            )
-          : undefined;
-      const didYouMean = suggestion ? ` (did you mean "${suggestion}"?)` : '';
-      const yaml11 =
-        parent.type === 'boolean' &&
-        typeof error.data === 'string' &&
-        YAML11_BOOLEANS.has(error.data.toLowerCase())
-          ? ` (YAML 1.2 reads ${shown} as text; write true or false)`
-          : '';
-      return {
-        code: 'SCHEMA',
-        pointer,
-        at: 'value',
-        message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}${didYouMean}`,
-      };
-    }
-  }
+  const describe = DESCRIBERS[error.keyword] ?? wrongValue;
+  return describe({ error, pointer, name, parent });
 }
+
+function unknownKey({ error, pointer, parent }: ErrorSite): DescribedError {
+  const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+  const known = Object.keys(parent.properties ?? {});
+  const suggestion = suggestKey(extra, known);
+  const hint = suggestion
+    ? ` (did you mean "${suggestion}"?)`
+    : known.length > 0
+      ? `; known keys: ${known.join(', ')}`
+      : '';
+  return {
+    code: 'UNKNOWN_KEY',
+    pointer: `${pointer}/${escapeSegment(extra)}`,
+    at: 'key',
+    message: `unknown key "${extra}"${hint}`,
+  };
+}
+
+function missingKey({ error, pointer, name }: ErrorSite): DescribedError {
+  const missing = String((error.params as { missingProperty: string }).missingProperty);
+  const owner = name === 'the file' ? 'the file' : `"${name}"`;
+  return {
+    code: 'SCHEMA',
+    pointer,
+    at: 'value',
+    message: `${owner} is missing the required key "${missing}"`,
+  };
+}
+
+function badName({ error, pointer, parent }: ErrorSite): DescribedError {
+  const property = String((error.params as { propertyName: string }).propertyName);
+  const namesSchema = (parent as { propertyNames?: SchemaNode }).propertyNames ?? {};
+  return {
+    code: 'SCHEMA',
+    pointer: `${pointer}/${escapeSegment(property)}`,
+    at: 'key',
+    message: `name "${property}" is not allowed; use ${describeAllowed(namesSchema)}`,
+  };
+}
+
+function repeatedItem({ error, pointer, name }: ErrorSite): DescribedError {
+  const { i, j } = error.params as { i: number; j: number };
+  return {
+    code: 'SCHEMA',
+    pointer,
+    at: 'value',
+    message: `${name} lists the same item twice (items ${j + 1} and ${i + 1})`,
+  };
+}
+
+function wrongCount({ error, pointer, name, parent }: ErrorSite): DescribedError {
+  const use = parent['x-allowed'] ? `; use ${parent['x-allowed']}` : '';
+  return {
+    code: 'SCHEMA',
+    pointer,
+    at: 'value',
+    message: `${name} ${error.message ?? 'is invalid'}${use}`,
+  };
+}
+
+/** A value of the wrong type or out of range: what is allowed, what was given (never a secret). */
+function wrongValue({ error, pointer, name, parent }: ErrorSite): DescribedError {
+  const shown = parent['x-secret'] ? describeSecret(error.data) : show(error.data);
+  const options = parent.enum?.filter((option): option is string => typeof option === 'string');
+  const suggestion =
+    options && typeof error.data === 'string' ? suggestKey(error.data, options) : undefined;
+  const didYouMean = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+  const yaml11 =
+    parent.type === 'boolean' &&
+    typeof error.data === 'string' &&
+    YAML11_BOOLEANS.has(error.data.toLowerCase())
+      ? ` (YAML 1.2 reads ${shown} as text; write true or false)`
+      : '';
+  return {
+    code: 'SCHEMA',
+    pointer,
+    at: 'value',
+    message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}${didYouMean}`,
+  };
+}
+
+/** How each Ajv keyword's error is put into words; any other keyword is a wrong value. */
+const DESCRIBERS: Readonly<Record<string, (site: ErrorSite) => DescribedError>> = {
+  additionalProperties: unknownKey,
+  required: missingKey,
+  propertyNames: badName,
+  uniqueItems: repeatedItem,
+  minItems: wrongCount,
+  maxProperties: wrongCount,
+  minProperties: wrongCount,
+};

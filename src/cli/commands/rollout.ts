@@ -56,6 +56,13 @@ export function rolloutCommands(program: Command): void {
   const rollout = program
     .command('rollout')
     .description('change the rollout percentage in the environment file');
+  setCommand(rollout);
+  resumeCommand(rollout);
+  rollbackCommand(program);
+  statusCommand(program);
+}
+
+function setCommand(rollout: Command): void {
   withEnvironmentOptions(
     rollout
       .command('set')
@@ -76,7 +83,9 @@ export function rolloutCommands(program: Command): void {
         options.reason ?? (percentage === 0 ? 'manual rollback' : 'set from the command line');
       report(await setFileRollout(config, percentage, reason, new Date()), reason);
     });
+}
 
+function resumeCommand(rollout: Command): void {
   withEnvironmentOptions(
     rollout
       .command('resume')
@@ -96,7 +105,9 @@ export function rolloutCommands(program: Command): void {
       }
       report(edit, reason);
     });
+}
 
+function rollbackCommand(program: Command): void {
   withEnvironmentOptions(
     program
       .command('rollback')
@@ -119,7 +130,9 @@ export function rolloutCommands(program: Command): void {
       }
       report(edit, reason);
     });
+}
 
+function statusCommand(program: Command): void {
   withEnvironmentOptions(
     program
       .command('status')
