@@ -61,22 +61,7 @@ export async function assembleConfig(
   const cwd = options.cwd ?? process.cwd();
   const configDir = resolve(cwd, options.configDir);
   const environment = options.environment ?? DEFAULT_ENVIRONMENT;
-  const cache: RuleFileCache = options.ruleFileCache ?? new Map();
-  if (!ENVIRONMENT_NAME.test(environment)) {
-    return {
-      ok: false,
-      issues: [
-        {
-          code: 'INVALID_ENVIRONMENT',
-          file: null,
-          line: null,
-          column: null,
-          pointer: '',
-          message: `environment name ${JSON.stringify(environment)} is not allowed; use letters, digits, _ and -`,
-        },
-      ],
-    };
-  }
+  if (!ENVIRONMENT_NAME.test(environment)) return badEnvironmentName(environment);
   const envPath = join(configDir, 'environments', `${environment}.yaml`);
   const read = await readYamlFile(envPath, displayPath(envPath, cwd), { session });
   const overlay = readEnvironmentOverlay(options.env ?? {});
@@ -87,50 +72,73 @@ export async function assembleConfig(
   }
   const envFile = read.file;
   secrets.push(...secretsOf(envFile));
-
   const settings = structuredClone(envFile.data) as unknown as EnvironmentSettings;
   const settingsValid = validators.environment(settings);
   const issues: ConfigIssue[] = settingsValid
     ? checkRolloutPlan(settings, envFile)
     : schemaIssues(validators.environment.errors ?? [], { kind: 'file', file: envFile });
-
   // Rule files are checked even when the environment file has errors, to report everything.
-  const rules = await collectRules(
-    Array.isArray(settings.rule_files) ? settings.rule_files : [],
-    envFile,
-    { configDir, cwd, cache, session },
-  );
-  issues.push(...rules.issues);
-  issues.push(...overlay.issues);
+  const references = Array.isArray(settings.rule_files) ? settings.rule_files : [];
+  const cache: RuleFileCache = options.ruleFileCache ?? new Map();
+  const rules = await collectRules(references, envFile, { configDir, cwd, cache, session });
+  issues.push(...rules.issues, ...overlay.issues);
   if (issues.length > 0 || !settingsValid) return { ok: false, issues: sortIssues(issues) };
+  return {
+    ok: true,
+    config: assemble({ environment, configDir, envFile, settings, overlay, rules }),
+  };
+}
 
-  const origins = new Map<Origin, Origin>();
-  for (const path of settingPaths(settings)) {
-    const pointer = `/${path.join('/')}`;
-    origins.set(
-      path.join('.'),
-      hasPath(envFile.data, path) ? originOf(envFile, pointer) : 'default',
-    );
-  }
+function badEnvironmentName(environment: string): LoadResult {
+  const message = `environment name ${JSON.stringify(environment)} is not allowed; use letters, digits, _ and -`;
+  return {
+    ok: false,
+    issues: [
+      { code: 'INVALID_ENVIRONMENT', file: null, line: null, column: null, pointer: '', message },
+    ],
+  };
+}
+
+/** Layers the valid parts into the configuration: file, variables, kill switch; origins; version. */
+function assemble(parts: {
+  environment: string;
+  configDir: string;
+  envFile: YamlFile;
+  settings: EnvironmentSettings;
+  overlay: EnvironmentOverlay;
+  rules: { routingRules: LoadedRule[]; regions: LoadedRegion[] };
+}): LoadedConfig {
+  const { envFile, settings, overlay, rules } = parts;
+  const origins = fileOrigins(settings, envFile);
   const fileRollout = {
     value: settings.rollout_percentage,
     origin: origins.get('rollout_percentage') ?? 'default',
   };
   applyOverlay(settings, overlay, origins);
   const rolloutLayers = applyKillSwitch(settings, envFile, origins, fileRollout, overlay);
-  const effectiveRules = overlayRules(overlay, rules.routingRules, rules.regions);
-  const config: LoadedConfig = {
-    environment,
-    configDir,
+  const effective = overlayRules(overlay, rules.routingRules, rules.regions);
+  return {
+    environment: parts.environment,
+    configDir: parts.configDir,
     settings: deepFreeze(settings),
-    routingRules: effectiveRules.rules,
-    geographicRouting: effectiveRules.regions,
+    routingRules: effective.rules,
+    geographicRouting: effective.regions,
     origins,
     rolloutLayers,
     environmentFile: envFile,
-    version: configVersion(settings, effectiveRules.rules, effectiveRules.regions),
+    version: configVersion(settings, effective.rules, effective.regions),
   };
-  return { ok: true, config };
+}
+
+/** Where each setting came from: its line in the file, or the schema default. */
+function fileOrigins(settings: EnvironmentSettings, envFile: YamlFile): Map<string, Origin> {
+  const origins = new Map<string, Origin>();
+  for (const path of settingPaths(settings)) {
+    const pointer = `/${path.join('/')}`;
+    const written = hasPath(envFile.data, path);
+    origins.set(path.join('.'), written ? originOf(envFile, pointer) : 'default');
+  }
+  return origins;
 }
 
 function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): ConfigIssue[] {

@@ -26,50 +26,51 @@ export async function validateConfigDir(options: {
 }): Promise<ValidationReport> {
   const cwd = options.cwd ?? process.cwd();
   const configDir = resolve(cwd, options.configDir);
-  const cache: RuleFileCache = new Map();
-  const issues: ConfigIssue[] = [];
-  const files: string[] = [];
   if (!(await isDirectory(configDir))) {
-    return {
-      files,
-      issues: [
-        {
-          code: 'CONFIG_DIR_NOT_FOUND',
-          file: null,
-          line: null,
-          column: null,
-          pointer: '',
-          message: `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`,
-        },
-      ],
-    };
+    const message = `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`;
+    return { files: [], issues: [issueAt(null, 'CONFIG_DIR_NOT_FOUND', message)] };
   }
-  const envFiles = await listYamlFiles(join(configDir, 'environments'));
+  const cache: RuleFileCache = new Map();
+  const environments = await validateEnvironments(configDir, cwd, cache);
+  const rules = await validateRuleFiles(configDir, cwd, cache);
+  const issues = [
+    ...environments.issues,
+    ...rules.issues,
+    ...readEnvironmentOverlay(options.env ?? {}).issues,
+  ];
+  return { files: [...environments.files, ...rules.files], issues: sortIssues(dedupe(issues)) };
+}
+
+function issueAt(file: string | null, code: ConfigIssue['code'], message: string): ConfigIssue {
+  return file === null
+    ? { code, file, line: null, column: null, pointer: '', message }
+    : { code, file, line: 1, column: 1, pointer: '', message };
+}
+
+/** Loads every environment (without variables), sharing parsed rule files through `cache`. */
+async function validateEnvironments(
+  configDir: string,
+  cwd: string,
+  cache: RuleFileCache,
+): Promise<ValidationReport> {
+  const report: ValidationReport = { files: [], issues: [] };
+  const directory = join(configDir, 'environments');
+  const envFiles = await listYamlFiles(directory);
   if (envFiles.length === 0) {
-    const expected = join(configDir, 'environments', `${DEFAULT_ENVIRONMENT}.yaml`);
-    issues.push({
-      code: 'FILE_NOT_FOUND',
-      file: displayPath(expected, cwd),
-      line: 1,
-      column: 1,
-      pointer: '',
-      message: `no environment files in ${displayPath(join(configDir, 'environments'), cwd)}`,
-    });
+    const expected = displayPath(join(directory, `${DEFAULT_ENVIRONMENT}.yaml`), cwd);
+    const message = `no environment files in ${displayPath(directory, cwd)}`;
+    report.issues.push(issueAt(expected, 'FILE_NOT_FOUND', message));
   }
   for (const envPath of envFiles) {
-    files.push(displayPath(envPath, cwd));
-    const environment = envPath.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/, '');
+    const shown = displayPath(envPath, cwd);
+    report.files.push(shown);
     if (envPath.endsWith('.yml')) {
-      issues.push({
-        code: 'INVALID_ENVIRONMENT',
-        file: displayPath(envPath, cwd),
-        line: 1,
-        column: 1,
-        pointer: '',
-        message: 'environment files must end in .yaml',
-      });
+      report.issues.push(
+        issueAt(shown, 'INVALID_ENVIRONMENT', 'environment files must end in .yaml'),
+      );
       continue;
     }
+    const environment = envPath.replace(/^.*[\\/]/, '').replace(/\.yaml$/, '');
     const result = await tryLoadConfig({
       configDir,
       environment,
@@ -77,21 +78,31 @@ export async function validateConfigDir(options: {
       cwd,
       ruleFileCache: cache,
     });
-    if (!result.ok) issues.push(...result.issues);
+    if (!result.ok) report.issues.push(...result.issues);
   }
+  return report;
+}
+
+/** Checks every rule file, referenced or not (those already read through `cache` are reused). */
+async function validateRuleFiles(
+  configDir: string,
+  cwd: string,
+  cache: RuleFileCache,
+): Promise<ValidationReport> {
+  const report: ValidationReport = { files: [], issues: [] };
   for (const rulePath of await listYamlFiles(join(configDir, 'rules'))) {
-    files.push(displayPath(rulePath, cwd));
+    report.files.push(displayPath(rulePath, cwd));
     if (!cache.has(rulePath))
       cache.set(rulePath, readRuleFile(rulePath, displayPath(rulePath, cwd)));
   }
   for (const pending of cache.values()) {
     const result = await pending;
+    // A missing rule file is reported at its reference, by the environment that names it.
     if (!result.ok && !result.issues.some((issue) => issue.code === 'FILE_NOT_FOUND')) {
-      issues.push(...result.issues);
+      report.issues.push(...result.issues);
     }
   }
-  issues.push(...readEnvironmentOverlay(options.env ?? {}).issues);
-  return { files, issues: sortIssues(dedupe(issues)) };
+  return report;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
