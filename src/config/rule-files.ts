@@ -114,62 +114,75 @@ export async function collectRules(
   options: { configDir: string; cwd: string; cache: RuleFileCache; session?: ReadSession },
 ): Promise<CollectedRules> {
   const collected: CollectedRules = { routingRules: [], regions: [], issues: [] };
-  const seen = { rule: new Map<string, string>(), region: new Map<string, string>() };
-  const claim = (kind: 'rule' | 'region', name: string, file: YamlFile, pointer: string) => {
-    const previous = seen[kind].get(name);
-    if (previous !== undefined) {
-      collected.issues.push(
-        issueAt(
-          file,
-          pointer,
-          'DUPLICATE_NAME',
-          `${kind} "${name}" is already defined at ${previous}`,
-          'key',
-        ),
-      );
-      return undefined;
-    }
-    const origin = originOf(file, pointer);
-    seen[kind].set(name, origin);
-    return origin;
-  };
+  const names = new NameRegistry(collected.issues);
   for (const [index, reference] of references.entries()) {
     if (typeof reference !== 'string' || !RULE_FILE_REFERENCE.test(reference)) continue;
-    const path = join(options.configDir, reference);
-    const outside = await escapesConfigDir(path, options.configDir);
-    if (outside !== undefined) {
-      collected.issues.push(
-        issueAt(
-          envFile,
-          `/rule_files/${index}`,
-          'PATH_OUTSIDE_CONFIG_DIR',
-          `rule file "${reference}" is a link to ${outside}, outside the config directory; rule files must lie inside it`,
-        ),
-      );
-      continue;
-    }
-    let pending = options.cache.get(path);
-    if (!pending) {
-      pending = readRuleFile(path, displayPath(path, options.cwd), options.session);
-      options.cache.set(path, pending);
-    }
-    const ruleFile = await pending;
+    const ruleFile = await readReferenced(reference, index, envFile, options);
     if (!ruleFile.ok) {
-      collected.issues.push(...referenceIssues(ruleFile.issues, envFile, index, reference));
+      collected.issues.push(...ruleFile.issues);
       continue;
     }
     const { file, content } = ruleFile;
     for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
       const pointer = `/routing_rules/${name}`;
-      const origin = claim('rule', name, file, pointer);
+      const origin = names.claim('rule', name, file, pointer);
       if (origin !== undefined) collected.routingRules.push({ name, spec, origin, file, pointer });
     }
     for (const [region, rollout] of Object.entries(content.geographic_routing ?? {})) {
-      const origin = claim('region', region, file, `/geographic_routing/${region}`);
+      const origin = names.claim('region', region, file, `/geographic_routing/${region}`);
       if (origin !== undefined) {
         collected.regions.push({ region, rolloutPercentage: rollout.rollout_percentage, origin });
       }
     }
   }
   return collected;
+}
+
+/** One rule file an environment names, read once per `cache`; its problems at the reference. */
+async function readReferenced(
+  reference: string,
+  index: number,
+  envFile: YamlFile,
+  options: { configDir: string; cwd: string; cache: RuleFileCache; session?: ReadSession },
+): Promise<RuleFileResult> {
+  const path = join(options.configDir, reference);
+  const outside = await escapesConfigDir(path, options.configDir);
+  if (outside !== undefined) {
+    const message = `rule file "${reference}" is a link to ${outside}, outside the config directory; rule files must lie inside it`;
+    const issue = issueAt(envFile, `/rule_files/${index}`, 'PATH_OUTSIDE_CONFIG_DIR', message);
+    return { ok: false, issues: [issue] };
+  }
+  let pending = options.cache.get(path);
+  if (!pending) {
+    pending = readRuleFile(path, displayPath(path, options.cwd), options.session);
+    options.cache.set(path, pending);
+  }
+  const ruleFile = await pending;
+  if (ruleFile.ok) return ruleFile;
+  return { ok: false, issues: referenceIssues(ruleFile.issues, envFile, index, reference) };
+}
+
+/** Rule and region names across an environment's rule files: each may be defined once. */
+class NameRegistry {
+  private readonly seen = { rule: new Map<string, string>(), region: new Map<string, string>() };
+
+  constructor(private readonly issues: ConfigIssue[]) {}
+
+  /** The origin of a new name, or undefined (and an issue) when it was defined before. */
+  claim(
+    kind: 'rule' | 'region',
+    name: string,
+    file: YamlFile,
+    pointer: string,
+  ): string | undefined {
+    const previous = this.seen[kind].get(name);
+    if (previous !== undefined) {
+      const message = `${kind} "${name}" is already defined at ${previous}`;
+      this.issues.push(issueAt(file, pointer, 'DUPLICATE_NAME', message, 'key'));
+      return undefined;
+    }
+    const origin = originOf(file, pointer);
+    this.seen[kind].set(name, origin);
+    return origin;
+  }
 }

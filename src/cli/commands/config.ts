@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { maskSecret } from '../../logging.js';
+import { type ConfigDescription, describeConfig } from '../../config/describe-config.js';
 import { type EnvironmentOptions, loadForCommand, withEnvironmentOptions } from '../shared.js';
 
 /** `flagroute config`: the effective configuration and where each value came from. */
@@ -15,54 +15,40 @@ export function configCommand(program: Command): void {
     .action(async (options: EnvironmentOptions & { json?: boolean }) => {
       const config = await loadForCommand(options, process.env);
       if (!config) return;
-      const rows = [...config.origins.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([path, origin]) => {
-          const value = path
-            .split('.')
-            .reduce<unknown>(
-              (node, key) => (node as Record<string, unknown>)[key],
-              config.settings,
-            );
-          return {
-            key: path,
-            value: path === 'user_hash_salt' ? maskSecret(String(value)) : value,
-            origin,
-          };
-        });
-      const rules = config.routingRules.map((rule) => ({
-        name: rule.name,
-        rule: rule.spec,
-        origin: rule.origin,
-      }));
-      const regions = config.geographicRouting.map((region) => ({
-        region: region.region,
-        rollout_percentage: region.rolloutPercentage,
-        origin: region.origin,
-      }));
-      if (options.json) {
-        const settings = Object.fromEntries(
-          rows.map((row) => [row.key, { value: row.value, origin: row.origin }]),
-        );
-        process.stdout.write(
-          `${JSON.stringify({ environment: config.environment, configVersion: config.version, settings, routing_rules: rules, geographic_routing: regions }, null, 2)}\n`,
-        );
-        return;
-      }
-      const width = Math.max(...rows.map((row) => row.key.length));
-      const lines = [`environment ${config.environment} (config ${config.version})`, ''];
-      for (const row of rows) {
-        lines.push(`${row.key.padEnd(width)}  ${JSON.stringify(row.value)}  [${row.origin}]`);
-      }
-      lines.push('', 'routing rules:');
-      for (const rule of rules)
-        lines.push(`  ${rule.name}: ${JSON.stringify(rule.rule)}  [${rule.origin}]`);
-      if (rules.length === 0) lines.push('  (none)');
-      lines.push('geographic routing:');
-      for (const region of regions) {
-        lines.push(`  ${region.region}: ${region.rollout_percentage} %  [${region.origin}]`);
-      }
-      if (regions.length === 0) lines.push('  (none)');
-      process.stdout.write(`${lines.join('\n')}\n`);
+      const description = describeConfig(config);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(asJson(description), null, 2)}\n`
+          : `${asText(description)}\n`,
+      );
     });
+}
+
+function asJson(description: ConfigDescription) {
+  const settings = Object.fromEntries(
+    description.settings.map((row) => [row.key, { value: row.value, origin: row.origin }]),
+  );
+  return { ...description, settings };
+}
+
+function asText(description: ConfigDescription): string {
+  const { settings, routing_rules: rules, geographic_routing: regions } = description;
+  const width = Math.max(...settings.map((row) => row.key.length));
+  const lines = [
+    `environment ${description.environment} (config ${description.configVersion})`,
+    '',
+  ];
+  for (const row of settings) {
+    lines.push(`${row.key.padEnd(width)}  ${JSON.stringify(row.value)}  [${row.origin}]`);
+  }
+  lines.push('', 'routing rules:');
+  for (const rule of rules)
+    lines.push(`  ${rule.name}: ${JSON.stringify(rule.rule)}  [${rule.origin}]`);
+  if (rules.length === 0) lines.push('  (none)');
+  lines.push('geographic routing:');
+  for (const region of regions) {
+    lines.push(`  ${region.region}: ${region.rollout_percentage} %  [${region.origin}]`);
+  }
+  if (regions.length === 0) lines.push('  (none)');
+  return lines.join('\n');
 }
