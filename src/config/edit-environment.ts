@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { chmod, chown, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Document, parseDocument, Scalar } from 'yaml';
@@ -58,16 +59,7 @@ export async function editEnvironmentFile(
   edit: (document: Document) => void,
 ): Promise<void> {
   const target = await realpath(path);
-  const info = await stat(target);
-  if (!info.isFile()) {
-    throw new FlagrouteError('CONFIG_NOT_WRITABLE', `${path} is not a regular file; not edited`);
-  }
-  if ((info.mode & 0o222) === 0) {
-    throw new FlagrouteError(
-      'CONFIG_NOT_WRITABLE',
-      `${path} is read-only (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}); not edited. Make it writable (chmod u+w) or change it where it is managed (git, a ConfigMap)`,
-    );
-  }
+  const info = await writableFile(target, path);
   const text = await readFile(target, 'utf8');
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
@@ -78,18 +70,37 @@ export async function editEnvironmentFile(
   const updated = document.toString();
   const check = parseYamlText(updated, target, path);
   if (!check.ok) throw new ConfigError(check.issues);
-  const data = structuredClone(check.file.data);
-  if (!validators.environment(data)) {
-    throw new ConfigError(
-      schemaIssues(validators.environment.errors ?? [], { kind: 'file', file: check.file }),
+  if (!validators.environment(structuredClone(check.file.data))) {
+    const errors = validators.environment.errors ?? [];
+    throw new ConfigError(schemaIssues(errors, { kind: 'file', file: check.file }));
+  }
+  await replaceAtomically(target, updated, info);
+}
+
+/** The file's mode and owner, if it is a regular file that someone may write. */
+async function writableFile(target: string, shown: string): Promise<Stats> {
+  const info = await stat(target);
+  if (!info.isFile()) {
+    throw new FlagrouteError('CONFIG_NOT_WRITABLE', `${shown} is not a regular file; not edited`);
+  }
+  if ((info.mode & 0o222) === 0) {
+    const mode = (info.mode & 0o7777).toString(8).padStart(4, '0');
+    throw new FlagrouteError(
+      'CONFIG_NOT_WRITABLE',
+      `${shown} is read-only (mode ${mode}); not edited. Make it writable (chmod u+w) or change it where it is managed (git, a ConfigMap)`,
     );
   }
+  return info;
+}
+
+/** Writes a temp file beside `target` with its mode and owner, then renames it over `target`. */
+async function replaceAtomically(target: string, text: string, info: Stats): Promise<void> {
   const temp = join(
     dirname(target),
     `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
   try {
-    await writeFile(temp, updated, { flag: 'wx', mode: info.mode & 0o7777 });
+    await writeFile(temp, text, { flag: 'wx', mode: info.mode & 0o7777 });
     // The umask may have narrowed the mode, and only the owner's own files are chown-able.
     await chmod(temp, info.mode & 0o7777);
     await chown(temp, info.uid, info.gid).catch((error: NodeJS.ErrnoException) => {

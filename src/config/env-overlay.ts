@@ -98,43 +98,45 @@ export function readEnvironmentOverlay(
     const raw = env[variable];
     if (raw === undefined) continue;
     const parsed = parseByType(raw, key);
-    if (!parsed.ok || !settingValidator(key)(parsed.value) || /\0/.test(raw)) {
-      const secret = settingSchema(key)?.['x-secret'] === true;
-      overlay.issues.push({
-        ...variableIssue(
-          variable,
-          raw,
-          `is not allowed for ${key}; it must be ${describeFor(key)}`,
-        ),
-        ...(secret
-          ? {
-              message: `${describeSecret(raw)} is not allowed for ${key}; it must be ${describeFor(key)}`,
-            }
-          : {}),
-      });
-      continue;
+    if (parsed.ok && settingValidator(key)(parsed.value) && !raw.includes('\0')) {
+      overlay.settings.set(key, { value: parsed.value, variable });
+    } else {
+      overlay.issues.push(settingIssue(variable, key, raw));
     }
-    overlay.settings.set(key, { value: parsed.value, variable });
   }
   for (const [variable, section] of Object.entries(LIGHTRAG_RULE_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
     const value = parseJsonVariable(variable, raw, section, overlay.issues);
-    if (value === undefined) continue;
-    const validate =
-      section === 'routing_rules' ? validators.routingRules : validators.geographicRouting;
-    if (!validate(value)) {
-      overlay.issues.push(
-        ...schemaIssues(validate.errors ?? [], { kind: 'variable', variable }).map((issue) => ({
-          ...issue,
-          code: 'INVALID_ENV_VAR' as const,
-        })),
-      );
-      continue;
+    if (value !== undefined && rulesValid(variable, section, value, overlay.issues)) {
+      overlay.rules[section] = { value, variable };
     }
-    overlay.rules[section] = { value, variable };
   }
   return overlay;
+}
+
+/** A setting variable's value that is not allowed; a secret is described, never shown. */
+function settingIssue(variable: string, key: string, raw: string): ConfigIssue {
+  const allowed = `is not allowed for ${key}; it must be ${describeFor(key)}`;
+  const issue = variableIssue(variable, raw, allowed);
+  if (settingSchema(key)?.['x-secret'] !== true) return issue;
+  return { ...issue, message: `${describeSecret(raw)} ${allowed}` };
+}
+
+/** Checks a rule variable's JSON against its rule-file section's schema. */
+function rulesValid(
+  variable: string,
+  section: string,
+  value: unknown,
+  issues: ConfigIssue[],
+): boolean {
+  const validate =
+    section === 'routing_rules' ? validators.routingRules : validators.geographicRouting;
+  if (validate(value)) return true;
+  for (const issue of schemaIssues(validate.errors ?? [], { kind: 'variable', variable })) {
+    issues.push({ ...issue, code: 'INVALID_ENV_VAR' });
+  }
+  return false;
 }
 
 /**
@@ -149,41 +151,29 @@ function parseJsonVariable(
 ): unknown {
   const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
   const expected = `it must be a JSON object like the ${section} section of a rule file`;
-  if (jsonDepth(raw) > MAX_NESTING_DEPTH) {
-    issues.push(
-      variableIssue(
-        variable,
-        shown,
-        `nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays; ${expected}`,
-      ),
-    );
+  const refuse = (message: string) => {
+    issues.push(variableIssue(variable, shown, message));
     return undefined;
+  };
+  if (jsonDepth(raw) > MAX_NESTING_DEPTH) {
+    return refuse(
+      `nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays; ${expected}`,
+    );
   }
   try {
     JSON.parse(raw);
   } catch (error) {
-    issues.push(
-      variableIssue(
-        variable,
-        shown,
-        `is not valid JSON (${(error as Error).message}); ${expected}`,
-      ),
-    );
-    return undefined;
+    return refuse(`is not valid JSON (${(error as Error).message}); ${expected}`);
   }
   // JSON is YAML: the YAML checks find what JSON.parse lets through (duplicate keys above all).
   const checked = parseConfigText(raw);
-  if (!checked.ok) {
-    for (const problem of checked.problems) {
-      const { line, col } = checked.lineCounter.linePos(problem.offset);
-      issues.push({
-        ...variableIssue(variable, shown, ''),
-        message: `at line ${line}, column ${col}: ${problem.message}`,
-      });
-    }
-    return undefined;
+  if (checked.ok) return checked.data;
+  for (const problem of checked.problems) {
+    const { line, col } = checked.lineCounter.linePos(problem.offset);
+    const message = `at line ${line}, column ${col}: ${problem.message}`;
+    issues.push({ ...variableIssue(variable, shown, ''), message });
   }
-  return checked.data;
+  return undefined;
 }
 
 /** The deepest nesting of objects and arrays in JSON text, counted outside strings. */

@@ -91,43 +91,53 @@ export function compileRules(
   const compiled: CompiledRule[] = [];
   const issues: ConfigIssue[] = [];
   for (const loaded of rules) {
-    const spec = toEngineRule(loaded.spec);
     try {
-      const rule = new Rule({
-        name: loaded.name,
-        conditions: structuredClone(spec.conditions) as never,
-        event: { type: ELIGIBLE_EVENT, params: { rule: loaded.name } },
-        ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
-      });
-      compiled.push({
-        name: loaded.name,
-        kind: 'eligibility',
-        rule,
-        conditions: spec.conditions,
-        factsRead: factsReadBy(spec.conditions),
-        origin: loaded.origin,
-      });
+      compiled.push(compileEligibility(loaded));
     } catch (error) {
       issues.push(compileIssue(loaded, error));
     }
   }
-  for (const region of regions) {
-    const conditions: EngineConditionSpec = {
-      all: [{ fact: 'region', operator: 'equal', value: region.region }],
-    };
-    compiled.push({
-      name: `geography:${region.region}`,
-      kind: 'geography',
-      conditions,
-      rule: new Rule({
-        name: `geography:${region.region}`,
-        conditions: structuredClone(conditions) as never,
-        event: { type: GEOGRAPHY_EVENT, params: { rollout_percentage: region.rolloutPercentage } },
-      }),
-      factsRead: ['region'],
-      rolloutPercentage: region.rolloutPercentage,
-      origin: region.origin,
-    });
-  }
+  for (const region of regions) compiled.push(compileRegion(region));
   return issues.length > 0 ? { ok: false, issues } : { ok: true, rules: compiled };
+}
+
+/** An eligibility rule on json-rules-engine; throws what json-rules-engine rejects. */
+function compileEligibility(loaded: LoadedRule): CompiledRule {
+  const spec = toEngineRule(loaded.spec);
+  const rule = new Rule({
+    name: loaded.name,
+    conditions: structuredClone(spec.conditions) as never,
+    event: { type: ELIGIBLE_EVENT, params: { rule: loaded.name } },
+    ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+  });
+  return {
+    name: loaded.name,
+    kind: 'eligibility',
+    rule,
+    conditions: spec.conditions,
+    factsRead: factsReadBy(spec.conditions),
+    origin: loaded.origin,
+  };
+}
+
+/** A region's geography rule: `region equal <name>`, carrying the region's percentage. */
+function compileRegion(region: LoadedRegion): CompiledRule {
+  const name = `geography:${region.region}`;
+  const conditions: EngineConditionSpec = {
+    all: [{ fact: 'region', operator: 'equal', value: region.region }],
+  };
+  const params = { rollout_percentage: region.rolloutPercentage };
+  return {
+    name,
+    kind: 'geography',
+    conditions,
+    rule: new Rule({
+      name,
+      conditions: structuredClone(conditions) as never,
+      event: { type: GEOGRAPHY_EVENT, params },
+    }),
+    factsRead: ['region'],
+    rolloutPercentage: region.rolloutPercentage,
+    origin: region.origin,
+  };
 }

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { decideStream } from '../../batch/decide-stream.js';
 import type { Router } from '../../router/router.js';
-import type { Decision, RoutingContext } from '../../routing/types.js';
+import type { Decision, ExplainStep, RoutingContext } from '../../routing/types.js';
 import {
   type EnvironmentOptions,
   EXIT,
@@ -100,8 +100,23 @@ export function describeDecision(decision: Decision): string {
   return `${decision.backend} (reason ${decision.reason}, cohort ${decision.cohort ?? 'none'}${bucket}, config ${decision.configVersion})`;
 }
 
+/** An explanation as a product owner reads it: one line a step, then the decision. */
+function describeExplanation(decision: Decision, steps: readonly ExplainStep[]): string {
+  const lines = [`environment ${decision.environment} (config ${decision.configVersion})`];
+  for (const step of steps) {
+    lines.push(`  ${step.outcome === 'taken' ? '->' : 'ok'} ${step.step}: ${step.detail}`);
+  }
+  lines.push(`decision: ${describeDecision(decision)}`);
+  return lines.join('\n');
+}
+
 /** `flagroute decide` and `flagroute explain`. */
 export function decideCommands(program: Command): void {
+  decideCommand(program);
+  explainCommand(program);
+}
+
+function decideCommand(program: Command): void {
   withContextOptions(
     program.command('decide').description('decide one query, or one per JSON line with --input'),
   )
@@ -125,7 +140,9 @@ export function decideCommands(program: Command): void {
       );
       await router.close();
     });
+}
 
+function explainCommand(program: Command): void {
   withContextOptions(
     program.command('explain').description('show the decision tree step by step for one query'),
   ).action(async (options: ContextOptions) => {
@@ -133,15 +150,11 @@ export function decideCommands(program: Command): void {
     const router = await routerFor(options);
     const { decision, steps } = await router.explain(context);
     warnUnknownRegion(router, decision, context.region);
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify({ decision, steps }, null, 2)}\n`);
-    } else {
-      const lines = [`environment ${decision.environment} (config ${decision.configVersion})`];
-      for (const step of steps)
-        lines.push(`  ${step.outcome === 'taken' ? '->' : 'ok'} ${step.step}: ${step.detail}`);
-      lines.push(`decision: ${describeDecision(decision)}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ decision, steps }, null, 2)}\n`
+        : `${describeExplanation(decision, steps)}\n`,
+    );
     await router.close();
   });
 }
