@@ -40,17 +40,7 @@ export function planReload(
   current: { snapshot: RoutingSnapshot; lastReloadOk: boolean },
   result: SnapshotResult,
 ): ReloadPlan {
-  if (!result.ok) {
-    return {
-      outcome: { ok: false, errors: result.issues },
-      log: result.issues.map((issue) => ({
-        level: 'error',
-        fields: { issue },
-        message: `reload rejected: ${formatIssue(issue)}`,
-      })),
-      event: { name: 'reloadError', payload: { errors: result.issues } },
-    };
-  }
+  if (!result.ok) return rejected(result.issues);
   const previous = current.snapshot.config;
   const next = result.snapshot;
   if (next.config.version === previous.version && current.lastReloadOk) {
@@ -78,6 +68,19 @@ export function planReload(
       },
     },
     serve: next,
+  };
+}
+
+/** The old configuration keeps serving; every problem is logged and emitted. */
+function rejected(issues: ConfigIssue[]): ReloadPlan {
+  return {
+    outcome: { ok: false, errors: issues },
+    log: issues.map((issue) => ({
+      level: 'error',
+      fields: { issue },
+      message: `reload rejected: ${formatIssue(issue)}`,
+    })),
+    event: { name: 'reloadError', payload: { errors: issues } },
   };
 }
 

@@ -4,9 +4,9 @@ import type { Clock } from '../clock.js';
 import { setKillSwitch } from '../config/edit-environment.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings, RollbackBlock } from '../config/types.js';
-import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import type { RollbackEvent, RouterEvents } from './events.js';
+import { blockOf, checkPercentage, eventOf, refuseIneffectiveRaise } from './kill-switch.js';
 
 /** A runtime change to a setting, made through the API. */
 export interface RuntimeOverride {
@@ -102,18 +102,9 @@ export class RolloutControl {
 
   /** See `Router.updateRolloutPercentage`. */
   async update(percentage: number, options: RolloutChangeOptions): Promise<void> {
-    if (
-      typeof percentage !== 'number' ||
-      !Number.isFinite(percentage) ||
-      percentage < 0 ||
-      percentage > 100
-    ) {
-      throw new InvalidArgumentError(
-        'rollout percentage',
-        `must be a number from 0 to 100, got ${String(percentage)}`,
-      );
-    }
-    if (percentage > 0) this.refuseIneffective(options.persist === true);
+    checkPercentage(percentage);
+    if (percentage > 0)
+      refuseIneffectiveRaise(this.host.loaded().rolloutLayers, options.persist === true);
     const from = this.host.settings().rollout_percentage;
     const reason =
       options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
@@ -220,24 +211,6 @@ export class RolloutControl {
     this.followers.lifted();
   }
 
-  /** Refuses a raise that would not take effect, rather than report a change that is not made. */
-  private refuseIneffective(persist: boolean): void {
-    const layers = this.host.loaded().rolloutLayers;
-    if (layers.killSwitch && !persist) {
-      throw new FlagrouteError(
-        'KILL_SWITCH_ENGAGED',
-        `the kill switch of the environment file (${layers.killSwitch.origin}) holds the rollout at 0 %; lift it with resumeRollout(), or raise with { persist: true }, which removes it`,
-      );
-    }
-    const variable = layers.variable;
-    if (variable && persist) {
-      throw new FlagrouteError(
-        'SHADOWED_BY_VARIABLE',
-        `${variable.variable}=${variable.value} overrides rollout_percentage in the environment file, so writing the file would not take effect; unset ${variable.variable}, or change it where it is set`,
-      );
-    }
-  }
-
   private async write(change: {
     block: RollbackBlock | null;
     rollout?: { percentage: number; note: string };
@@ -255,25 +228,4 @@ export class RolloutControl {
   private now(): string {
     return new Date(this.host.clock.now()).toISOString();
   }
-}
-
-/** The file's block for a rollback engaged here. */
-function blockOf(event: RollbackEvent): RollbackBlock {
-  return {
-    at: event.at,
-    reason: event.reason,
-    trigger: event.trigger,
-    previous_percentage: event.previousPercentage,
-  };
-}
-
-/** The rollback event a file's block stands for. */
-function eventOf(block: Readonly<RollbackBlock>, filePercentage: number): RollbackEvent {
-  return {
-    trigger: block.trigger ?? 'manual',
-    reason: block.reason,
-    previousPercentage: block.previous_percentage ?? filePercentage,
-    persisted: true,
-    at: block.at,
-  };
 }

@@ -5,7 +5,7 @@ import type { RoutingSnapshot } from '../routing/snapshot.js';
 import { DecisionCounts } from './decision-counts.js';
 import { DecisionRunner } from './decision-runner.js';
 import { RouterEventHub } from './event-hub.js';
-import { OutcomeRecorder } from './outcome-recorder.js';
+import { type OutcomeHooks, OutcomeRecorder } from './outcome-recorder.js';
 import { Reloader } from './reload.js';
 import { RolloutControl } from './rollout-control.js';
 import { ServingState } from './serving-state.js';
@@ -55,45 +55,27 @@ export function wireRouter(
     settings: () => state.settings,
     emit: events.emit,
   });
-  const outcomes = new OutcomeRecorder(snapshot.settings, internals.clock, {
-    breaker: (transition) => {
-      logger.warn(
-        { breaker: transition },
-        `circuit breaker ${transition.from} -> ${transition.to}: ${transition.reason}`,
-      );
-      events.emit('breaker', transition);
-    },
-    qualityGate: (transition) => {
-      logger.warn(
-        { qualityGate: transition },
-        `quality gate ${transition.from} -> ${transition.to}: ${transition.reason}`,
-      );
-      events.emit('qualityGate', transition);
-    },
-    trigger: (firing) => void rollout.rollBack(firing),
-  });
+  const outcomes = new OutcomeRecorder(
+    snapshot.settings,
+    internals.clock,
+    outcomeHooks(logger, events, rollout),
+  );
   const apply = () => {
     const settings = rollout.settingsFrom(state.loaded.settings);
     state.reapply(settings);
     outcomes.configure(settings);
     if (internals.ownsLogger) logger.level = settings.log_level;
   };
-  const reloader = new Reloader({
-    state,
-    rollout,
-    events,
-    logger,
-    apply,
-    load: () =>
-      loadSnapshot({
-        configDir: state.loaded.configDir,
-        environment: state.loaded.environment,
-        env: internals.env,
-        cwd: internals.cwd,
-        stabilityMs: internals.stabilityMs,
-        ...snapshotSizes(internals),
-      }),
-  });
+  const load = () =>
+    loadSnapshot({
+      configDir: state.loaded.configDir,
+      environment: state.loaded.environment,
+      env: internals.env,
+      cwd: internals.cwd,
+      stabilityMs: internals.stabilityMs,
+      ...snapshotSizes(internals),
+    });
+  const reloader = new Reloader({ state, rollout, events, logger, apply, load });
   rollout.follow({
     changed: apply,
     lifted: () => outcomes.rollbacks.rearm(),
@@ -102,6 +84,27 @@ export function wireRouter(
   const counts = new DecisionCounts();
   const runner = new DecisionRunner(state, safetyViewOf(outcomes), counts, logger);
   return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
+}
+
+/** Safety transitions are logged and emitted; a firing trigger rolls back. */
+function outcomeHooks(
+  logger: Logger,
+  events: RouterEventHub,
+  rollout: RolloutControl,
+): OutcomeHooks {
+  return {
+    breaker: (transition) => {
+      const { from, to, reason } = transition;
+      logger.warn({ breaker: transition }, `circuit breaker ${from} -> ${to}: ${reason}`);
+      events.emit('breaker', transition);
+    },
+    qualityGate: (transition) => {
+      const { from, to, reason } = transition;
+      logger.warn({ qualityGate: transition }, `quality gate ${from} -> ${to}: ${reason}`);
+      events.emit('qualityGate', transition);
+    },
+    trigger: (firing) => void rollout.rollBack(firing),
+  };
 }
 
 /** What the decision tree may ask of the breaker and the quality gate. */

@@ -60,26 +60,7 @@ export class RuleEvaluator {
   readonly asyncRules: readonly string[];
 
   constructor(rules: readonly CompiledRule[], memoSize = DEFAULT_RULE_MEMO_SIZE) {
-    const prepared = rules.map((compiled): PreparedRule => {
-      const engine = new Engine([], { allowUndefinedFacts: true });
-      engine.addRule(compiled.rule);
-      const predicate = compilePredicate(compiled.conditions);
-      return {
-        compiled,
-        predicate,
-        engine,
-        memo:
-          !predicate && compiled.factsRead && memoSize > 0
-            ? new LRUCache({
-                max: memoSize,
-                maxSize: RULE_MEMO_BYTES,
-                // The key and the facts kept in the outcome hold the same values: count both.
-                sizeCalculation: (_, key) =>
-                  (typeof key === 'string' ? key.length * 4 : 16) + MEMO_ENTRY_OVERHEAD_BYTES,
-              })
-            : null,
-      };
-    });
+    const prepared = rules.map((compiled) => prepareRule(compiled, memoSize));
     this.asyncRules = Object.freeze(
       prepared.filter((rule) => !rule.predicate).map((rule) => rule.compiled.name),
     );
@@ -87,17 +68,7 @@ export class RuleEvaluator {
     this.regions = new Map(
       prepared
         .filter((rule) => rule.compiled.kind === 'geography')
-        .map((rule) => {
-          const region = rule.compiled.name.slice('geography:'.length);
-          const facts = { region };
-          const entry: PreparedRegion = {
-            rule,
-            facts,
-            matched: Object.freeze([outcomeOf(rule.compiled, facts, true, true)]),
-            unmatched: Object.freeze([outcomeOf(rule.compiled, facts, false, true)]),
-          };
-          return [region, entry];
-        }),
+        .map((rule) => [rule.compiled.name.slice('geography:'.length), prepareRegion(rule)]),
     );
   }
 
@@ -128,6 +99,35 @@ export class RuleEvaluator {
     const outcome = evaluateOne(entry.rule, entry.facts);
     return outcome instanceof Promise ? outcome.then((one) => [one]) : [outcome];
   }
+}
+
+/** A rule's engine, its synchronous predicate when it has one, and its memo when it needs one. */
+function prepareRule(compiled: CompiledRule, memoSize: number): PreparedRule {
+  const engine = new Engine([], { allowUndefinedFacts: true });
+  engine.addRule(compiled.rule);
+  const predicate = compilePredicate(compiled.conditions);
+  const memo =
+    !predicate && compiled.factsRead && memoSize > 0
+      ? new LRUCache<string | number, RuleOutcome>({
+          max: memoSize,
+          maxSize: RULE_MEMO_BYTES,
+          // The key and the facts kept in the outcome hold the same values: count both.
+          sizeCalculation: (_, key) =>
+            (typeof key === 'string' ? key.length * 4 : 16) + MEMO_ENTRY_OVERHEAD_BYTES,
+        })
+      : null;
+  return { compiled, predicate, engine, memo };
+}
+
+/** A region's rule with its two possible outcomes, built once. */
+function prepareRegion(rule: PreparedRule): PreparedRegion {
+  const facts = { region: rule.compiled.name.slice('geography:'.length) };
+  return {
+    rule,
+    facts,
+    matched: Object.freeze([outcomeOf(rule.compiled, facts, true, true)]),
+    unmatched: Object.freeze([outcomeOf(rule.compiled, facts, false, true)]),
+  };
 }
 
 function evaluateOne(rule: PreparedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {

@@ -43,6 +43,40 @@ export async function simulate(
   router: Router,
   options: SimulateOptions,
 ): Promise<SimulationReport> {
+  const tally = await route(router, options);
+  const abTesting = router.settings.enable_ab_testing;
+  const expected = expectedShares(tally.percentage, abTesting);
+  const cohortFit = (cohort: Cohort): CohortFit => ({
+    count: tally.counts[cohort],
+    share: tally.assigned ? tally.counts[cohort] / tally.assigned : 0,
+    expected: expected[cohort],
+  });
+  const observed = COHORTS.map((cohort) => tally.counts[cohort]);
+  return {
+    environment: router.environment,
+    configVersion: router.config.version,
+    users: options.users,
+    rolloutPercentage: tally.percentage,
+    abTesting,
+    backends: tally.backends,
+    reasons: tally.reasons,
+    cohorts: {
+      lightrag: cohortFit('lightrag'),
+      perplexity: cohortFit('perplexity'),
+      control: cohortFit('control'),
+    },
+    chiSquare:
+      tally.assigned > 0
+        ? chiSquare(
+            observed,
+            COHORTS.map((cohort) => expected[cohort]),
+          )
+        : null,
+  };
+}
+
+/** Decides for every synthetic user and counts backends, reasons and assigned cohorts. */
+async function route(router: Router, options: SimulateOptions) {
   const counts: Record<Cohort, number> = { lightrag: 0, perplexity: 0, control: 0 };
   const backends: Record<Backend, number> = { lightrag: 0, perplexity: 0 };
   const reasons: Partial<Record<Reason, number>> = {};
@@ -63,34 +97,7 @@ export async function simulate(
       if (decision.cohort) counts[decision.cohort] += 1;
     }
   }
-  const abTesting = router.settings.enable_ab_testing;
-  const expected = expectedShares(percentage, abTesting);
-  const cohortFit = (cohort: Cohort): CohortFit => ({
-    count: counts[cohort],
-    share: assigned ? counts[cohort] / assigned : 0,
-    expected: expected[cohort],
-  });
-  return {
-    environment: router.environment,
-    configVersion: router.config.version,
-    users: options.users,
-    rolloutPercentage: percentage,
-    abTesting,
-    backends,
-    reasons,
-    cohorts: {
-      lightrag: cohortFit('lightrag'),
-      perplexity: cohortFit('perplexity'),
-      control: cohortFit('control'),
-    },
-    chiSquare:
-      assigned > 0
-        ? chiSquare(
-            COHORTS.map((cohort) => counts[cohort]),
-            COHORTS.map((cohort) => expected[cohort]),
-          )
-        : null,
-  };
+  return { counts, backends, reasons, assigned, percentage };
 }
 
 /** The cohort shares a rollout percentage asks for. */
