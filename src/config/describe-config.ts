@@ -45,3 +45,25 @@ export function describeConfig(config: LoadedConfig): ConfigDescription {
     })),
   };
 }
+
+/** What one region serves now, and what it is configured to serve. */
+export interface RegionShare {
+  /** The region's effective percentage: 0 while the rollout is 0 (a rollback holds everywhere). */
+  rolloutPercentage: number;
+  configured: number;
+  origin: Origin;
+}
+
+/** Each region's effective share under an effective rollout percentage. */
+export function regionShares(config: LoadedConfig, effective: number): Record<string, RegionShare> {
+  return Object.fromEntries(
+    config.geographicRouting.map((region) => [
+      region.region,
+      {
+        rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
+        configured: region.rolloutPercentage,
+        origin: region.origin,
+      },
+    ]),
+  );
+}

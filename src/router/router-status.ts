@@ -1,3 +1,4 @@
+import { type RegionShare, regionShares } from '../config/describe-config.js';
 import type { ConfigIssue } from '../config/issues.js';
 import type { Decision, ExplainStep } from '../routing/types.js';
 import type { RollbackEvent } from './events.js';
@@ -21,7 +22,7 @@ export interface RouterStatus {
     killSwitch: { engaged: boolean; origin: string | null; reason: string | null };
   };
   /** Each region's effective percentage (0 while the rollout is 0), with where it was set. */
-  regions: Record<string, { rolloutPercentage: number; configured: number; origin: string }>;
+  regions: Record<string, RegionShare>;
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
   /** The rollback in force (the kill switch), if any. */
   rollback: RollbackEvent | null;
@@ -57,16 +58,7 @@ export function statusOf(state: ServingState, rollout: RolloutControl): RouterSt
         reason: rollback?.reason ?? null,
       },
     },
-    regions: Object.fromEntries(
-      loaded.geographicRouting.map((region) => [
-        region.region,
-        {
-          rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
-          configured: region.rolloutPercentage,
-          origin: region.origin,
-        },
-      ]),
-    ),
+    regions: regionShares(loaded, effective),
     runtimeOverrides: rollout.override ? { rollout_percentage: rollout.override } : {},
     rollback,
   };

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { regionShares } from '../../config/describe-config.js';
 import { inlineNoteOf } from '../../config/edit-environment.js';
 import type { LoadedConfig } from '../../config/load-config.js';
 import {
@@ -177,16 +178,7 @@ async function rolloutStatus(config: LoadedConfig) {
     lastChange: killSwitch
       ? `kill switch engaged at ${killSwitch.block.at}: ${killSwitch.block.reason}`
       : note,
-    regions: Object.fromEntries(
-      config.geographicRouting.map((region) => [
-        region.region,
-        {
-          rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
-          configured: region.rolloutPercentage,
-          origin: region.origin,
-        },
-      ]),
-    ),
+    regions: regionShares(config, effective),
   };
 }
 
