@@ -60,7 +60,11 @@ export function parseConfigText(text: string, options: ParseOptions = {}): Check
   if (document.errors.length > 0) return fail(document.errors.map(syntaxProblem));
   const contents = document.contents;
   if (contents === null) {
-    if (options.emptyIsMapping) return { ok: true, document, lineCounter, data: {} };
+    // Comments only: an empty rule set. Nothing at all is refused: it is what a writer leaves
+    // between truncating a file and writing it, and must never be served.
+    if (options.emptyIsMapping && text.trim() !== '') {
+      return { ok: true, document, lineCounter, data: {} };
+    }
     return fail([
       { code: 'EMPTY_FILE', message: 'file is empty; it must hold a mapping of keys', offset: 0 },
     ]);

@@ -345,6 +345,22 @@ export const HOSTILE_FILES: HostileFileCase[] = [
     code: null,
   },
   {
+    name: 'zero-byte rule file (a truncated write)',
+    file: 'rules',
+    content: '',
+    code: 'EMPTY_FILE',
+    line: 1,
+    column: 1,
+  },
+  {
+    name: 'whitespace-only rule file',
+    file: 'rules',
+    content: '\n  \n',
+    code: 'EMPTY_FILE',
+    line: 1,
+    column: 1,
+  },
+  {
     name: 'rule file of comments only',
     file: 'rules',
     content: '# rules come later\n',
