@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
 import { rolloutCommands } from './commands/rollout.js';
+import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 import { watchCommand } from './commands/watch.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   simulateCommand(program);
   watchCommand(program);
   rolloutCommands(program);
+  serveCommand(program);
   return program;
 }
 

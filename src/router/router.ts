@@ -2,7 +2,11 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import { normalizeContext, SyncDecisionUnavailableError } from '../routing/context.js';
+import {
+  identifierOf,
+  normalizeContext,
+  SyncDecisionUnavailableError,
+} from '../routing/context.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
@@ -86,6 +90,14 @@ export class Router {
     const asyncRules = this.parts.state.snapshot.evaluator.asyncRules;
     if (asyncRules.length > 0) throw new SyncDecisionUnavailableError(asyncRules);
     return this.parts.runner.run(valid) as Decision;
+  }
+
+  /**
+   * The user's bucket in [0, 100] under the salt in force: the number the rollout percentage is
+   * compared with, the same for every decision about this user. Throws `InvalidContextError`.
+   */
+  bucketOf(context: RoutingContext): number {
+    return this.parts.state.snapshot.bucketOf(identifierOf(normalizeContext(context)));
   }
 
   /** Whether {@link decideSync} can decide with the configuration loaded now. */

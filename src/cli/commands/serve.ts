@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { serve } from '../../server/serve.js';
+import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
+
+/** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
+const DRAIN_LIMIT_MS = 5_000;
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) {
+    throw new UsageError(
+      `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`,
+    );
+  }
+  return parsed;
+}
+
+/** `flagroute serve`: the HTTP service (OFREP, /v1, admin, health) over one router. */
+export function serveCommand(program: Command): void {
+  withEnvironmentOptions(
+    program
+      .command('serve')
+      .description(
+        'serve decisions and outcomes over HTTP: OFREP (/ofrep/v1), /v1, /healthz, /readyz; admin routes with FLAGROUTE_ADMIN_TOKEN',
+      ),
+  )
+    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8016)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: EnvironmentOptions & { port: number; host: string }) => {
+      const server = await serve({
+        configDir: options.configDir,
+        environment: options.env,
+        port: options.port,
+        host: options.host,
+        adminToken: process.env.FLAGROUTE_ADMIN_TOKEN,
+      });
+      server.router.logger.info(
+        { url: server.url },
+        `flagroute serving ${server.router.environment} at ${server.url}`,
+      );
+      process.stdout.write(`listening on ${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
+      forced.unref();
+      await server.close();
+    });
+}

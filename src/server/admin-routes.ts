@@ -1,0 +1,72 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Router } from '../router/router.js';
+import type { ErrorBody } from './http-errors.js';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Checks the bearer token in constant time (both sides hashed first, so their lengths do not
+ * leak either). Replies 403 when no token is configured, 401 without one, 403 when wrong.
+ */
+function authorised(
+  token: string | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): boolean {
+  const deny = (status: number, errorDetails: string) => {
+    const body: ErrorBody = {
+      errorCode: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+      errorDetails,
+    };
+    void reply.code(status).send(body);
+    return false;
+  };
+  if (token === undefined || token === '') {
+    return deny(403, 'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set');
+  }
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
+  if (!match) return deny(401, 'send the admin token as "Authorization: Bearer <token>"');
+  if (!timingSafeEqual(digest(match[1]!), digest(token))) return deny(403, 'wrong admin token');
+  return true;
+}
+
+function reasonOf(body: unknown): string | undefined {
+  const reason = (body as { reason?: unknown } | null)?.reason;
+  return typeof reason === 'string' && reason.trim() !== '' ? reason : undefined;
+}
+
+/**
+ * Admin routes: they change the rollout exactly as the CLI does (the environment file, written
+ * atomically, so every instance follows), and reset the breaker of this instance.
+ */
+export function adminRoutes(app: FastifyInstance, router: Router, token: string | undefined): void {
+  app.post('/v1/rollout', async (request, reply) => {
+    if (!authorised(token, request, reply)) return reply;
+    const percentage = (request.body as { percentage?: unknown } | null)?.percentage;
+    const reason = reasonOf(request.body) ?? 'set through the admin API';
+    await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
+    return router.status();
+  });
+  app.post('/v1/rollback', async (request, reply) => {
+    if (!authorised(token, request, reply)) return reply;
+    const reason = reasonOf(request.body) ?? 'rollback through the admin API';
+    await router.updateRolloutPercentage(0, { persist: true, reason });
+    return router.status();
+  });
+  app.post('/v1/rollout/resume', async (request, reply) => {
+    if (!authorised(token, request, reply)) return reply;
+    await router.resumeRollout({
+      reason: reasonOf(request.body) ?? 'resumed through the admin API',
+    });
+    return router.status();
+  });
+  app.post('/v1/breaker/reset', async (request, reply) => {
+    if (!authorised(token, request, reply)) return reply;
+    router.resetCircuitBreaker();
+    return router.getPerformanceSummary().circuit_breaker;
+  });
+}

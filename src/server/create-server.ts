@@ -1,0 +1,108 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { FlagrouteError } from '../errors.js';
+import type { Router } from '../router/router.js';
+import { adminRoutes } from './admin-routes.js';
+import { DecisionLedger } from './decision-ledger.js';
+import { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
+import { nativeRoutes } from './native-routes.js';
+import { ofrepRoutes } from './ofrep-routes.js';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Bearer token of the admin routes; without one they answer 403. */
+  adminToken?: string | undefined;
+  /** Largest request body in bytes; larger ones get 413. Default 64 KiB. */
+  bodyLimit?: number;
+  /** Time a request may take, in milliseconds. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Where the server logs (requests are not logged one by one). */
+  logger?: Logger;
+}
+
+/** Default of {@link ServerOptions.bodyLimit}. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The HTTP service over one router: OFREP (`/ofrep/v1`), the native API (`/v1`), admin routes,
+ * `/healthz` and `/readyz`. JSON only (415 otherwise), bodies up to 64 KiB (413), malformed
+ * JSON is 400 naming the problem, no stack trace ever in a response, no CORS headers.
+ */
+export function createServer(router: Router, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    logger: false,
+    return503OnClosing: true,
+  });
+  app.removeContentTypeParser('text/plain');
+  const ledger = new DecisionLedger();
+  app.addHook('onClose', async () => ledger.clear());
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_, reply) => {
+    const status = router.status();
+    return status.lastReload.ok
+      ? { status: 'ready', configVersion: status.configVersion }
+      : reply.code(503).send({
+          status: 'reload failing',
+          configVersion: status.configVersion,
+          errors: status.lastReload.errors,
+        });
+  });
+  ofrepRoutes(app, router, ledger);
+  nativeRoutes(app, router, ledger);
+  adminRoutes(app, router, options.adminToken);
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = {
+      errorCode: 'NOT_FOUND',
+      errorDetails: `no route ${request.method} ${request.url}`,
+    };
+    return reply.code(404).send(body);
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = errorResponse(error, request.url.startsWith('/ofrep/'));
+    // OFREP's single-flag failures name their flag.
+    const single = /^\/ofrep\/v1\/evaluate\/flags\/([^/?]+)/.exec(request.url);
+    if (single) (body as ErrorBody & { key?: string }).key = decodeURIComponent(single[1]!);
+    if (status >= 500) options.logger?.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  return app;
+}
+
+/** What an error becomes on the wire: flagroute's codes by table, fastify's by their status. */
+function errorResponse(error: FastifyError, ofrep: boolean): { status: number; body: ErrorBody } {
+  if (error instanceof FlagrouteError) {
+    return {
+      status: HTTP_STATUSES[error.code],
+      body: { errorCode: error.code, errorDetails: error.message },
+    };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    return {
+      status: 500,
+      body: { errorCode: 'GENERAL', errorDetails: 'internal error; see the server log' },
+    };
+  }
+  if (
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+  ) {
+    return {
+      status: 400,
+      body: { errorCode: 'PARSE_ERROR', errorDetails: `malformed JSON body: ${error.message}` },
+    };
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: 415,
+      body: {
+        errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+        errorDetails: 'send Content-Type: application/json',
+      },
+    };
+  }
+  const errorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : ofrep ? 'GENERAL' : 'BAD_REQUEST';
+  return { status, body: { errorCode, errorDetails: error.message } };
+}

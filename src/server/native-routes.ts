@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { FlagrouteError } from '../errors.js';
+import { sampleOf, tiedDecision } from '../router/outcome-checks.js';
+import type { Router } from '../router/router.js';
+import type { RoutingContext } from '../routing/types.js';
+import type { DecisionLedger, LedgerEntry } from './decision-ledger.js';
+import type { ErrorBody } from './http-errors.js';
+
+/** The most outcomes one request may carry. */
+export const MAX_OUTCOMES_PER_REQUEST = 1000;
+
+type Problem = NonNullable<ErrorBody['problems']>[number];
+
+/** One posted outcome, checked whole: what to record, or what is wrong with it. */
+function checkOutcome(
+  item: unknown,
+  index: number,
+  ledger: DecisionLedger,
+): { decision: LedgerEntry; outcome: Record<string, unknown> } | Problem {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    return { index, field: 'outcome', message: 'must be an object' };
+  }
+  const { decisionId, backend, cohort, ...rest } = item as Record<string, unknown>;
+  try {
+    let decision: LedgerEntry;
+    if (decisionId !== undefined) {
+      const found = typeof decisionId === 'string' ? ledger.find(decisionId) : undefined;
+      if (!found) {
+        return {
+          index,
+          field: 'decisionId',
+          message: `is not a decision this server made in the last 15 minutes: ${JSON.stringify(decisionId)}`,
+        };
+      }
+      if (backend !== undefined && backend !== found.backend) {
+        return {
+          index,
+          field: 'backend',
+          message: `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`,
+        };
+      }
+      decision = found;
+    } else {
+      decision = tiedDecision({ backend, cohort });
+    }
+    sampleOf(rest as never);
+    return { decision, outcome: rest };
+  } catch (error) {
+    if (!(error instanceof FlagrouteError)) throw error;
+    const field = (error as { field?: string }).field ?? 'outcome';
+    return { index, field, message: error.message };
+  }
+}
+
+/**
+ * flagroute's own API under `/v1`: decisions with an id, explanations, outcomes (one or a
+ * batch, tied to their decision by id), the performance summary and the status.
+ */
+export function nativeRoutes(app: FastifyInstance, router: Router, ledger: DecisionLedger): void {
+  app.post('/v1/decide', async (request) => {
+    const decision = await router.decide(request.body as RoutingContext);
+    return { ...decision, decisionId: ledger.remember(decision) };
+  });
+
+  app.post('/v1/explain', async (request) => router.explain(request.body as RoutingContext));
+
+  app.post('/v1/outcomes', async (request, reply) => {
+    const items = Array.isArray(request.body) ? request.body : [request.body];
+    if (items.length === 0 || items.length > MAX_OUTCOMES_PER_REQUEST) {
+      const body: ErrorBody = {
+        errorCode: 'INVALID_OUTCOME',
+        errorDetails: `send one outcome or a list of 1 to ${MAX_OUTCOMES_PER_REQUEST}`,
+      };
+      return reply.code(400).send(body);
+    }
+    const checked = items.map((item, index) => checkOutcome(item, index, ledger));
+    const problems = checked.filter((entry): entry is Problem => 'message' in entry);
+    if (problems.length > 0) {
+      const body: ErrorBody = {
+        errorCode: 'INVALID_OUTCOME',
+        errorDetails: `${problems.length} of ${items.length} outcomes are invalid; none was recorded`,
+        problems,
+      };
+      return reply.code(400).send(body);
+    }
+    for (const entry of checked as { decision: LedgerEntry; outcome: Record<string, unknown> }[]) {
+      router.recordOutcome(entry.decision, entry.outcome as never);
+    }
+    return { recorded: items.length };
+  });
+
+  app.get('/v1/summary', async () => router.getPerformanceSummary());
+  app.get('/v1/status', async () => router.status());
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { createRouter, type RouterOptions } from '../router/create-router.js';
+import type { Router } from '../router/router.js';
+import { createServer, type ServerOptions } from './create-server.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends ServerOptions {
+  configDir?: string;
+  environment?: string;
+  /** Default 8016; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1 (loopback); use 0.0.0.0 to listen on every interface. */
+  host?: string;
+  /** Variables for the `LIGHTRAG_*` overlay; default `process.env`. */
+  env?: RouterOptions['env'];
+  watch?: RouterOptions['watch'];
+  /** Time source of the router's breaker, gate and triggers; default the wall clock. */
+  clock?: RouterOptions['clock'];
+}
+
+/** A running service: where it listens, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  router: Router;
+  app: FastifyInstance;
+  /** Stops taking requests, lets those in flight finish, then releases the router. */
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP service over a new router watching the configuration (see `createServer`). */
+export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const router = await createRouter({
+    ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
+    ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.watch !== undefined ? { watch: options.watch } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  const logger = options.logger ?? router.logger;
+  const app = createServer(router, { ...options, logger });
+  try {
+    await app.listen({ port: options.port ?? 8016, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    await router.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await router.close();
+    })();
+    return closing;
+  };
+  return { url, router, app, close };
+}

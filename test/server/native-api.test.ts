@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createServer } from '../../src/server/create-server.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { CLI } from '../helpers/run-cli.js';
+import { silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
+import { post, testServer } from '../helpers/test-server.js';
+
+const ENV = 'environments/development.yaml';
+const BODY = `rollout_percentage: 100
+circuit_breaker_threshold: 1
+circuit_breaker_recovery_timeout: 1
+rollback_triggers: {enabled: false}
+`;
+
+async function setUp(adminToken?: string) {
+  const temp = await tempConfigDir({ [ENV]: BODY });
+  const clock = new FakeClock();
+  const server = await testServer({ configDir: temp.dir, watch: false, adminToken, clock });
+  return { server, dir: temp.dir, clock };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read as plain JSON in assertions
+type Json = any;
+
+const get = async (url: string): Promise<{ status: number; body: Json }> => {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json() };
+};
+
+describe('the native API', () => {
+  it('decides with an id that ties the outcome to its cohort', async () => {
+    const { server } = await setUp();
+    const decided = await post(`${server.url}/v1/decide`, { userId: 'alice' });
+    expect(decided.status).toBe(200);
+    const decision = decided.body as { decisionId: string; backend: string; cohort: string };
+    expect(decision).toMatchObject({
+      backend: 'lightrag',
+      cohort: 'lightrag',
+      decisionId: expect.any(String),
+    });
+    const recorded = await post(`${server.url}/v1/outcomes`, [
+      { decisionId: decision.decisionId, success: true, latencyMs: 1200, quality: 0.9 },
+      { backend: 'perplexity', success: true, latencyMs: 800 },
+    ]);
+    expect(recorded).toMatchObject({ status: 200, body: { recorded: 2 } });
+    const summary = (await get(`${server.url}/v1/summary`)).body;
+    expect(summary.cohorts.lightrag.success_count).toBe(1);
+    expect(summary.performance.perplexity.success_count).toBe(1);
+    const explained = await post(`${server.url}/v1/explain`, { userId: 'alice' });
+    expect((explained.body as { steps: unknown[] }).steps.length).toBeGreaterThan(3);
+  });
+
+  it('refuses a batch with any bad outcome, naming every problem, and records none', async () => {
+    const { server } = await setUp();
+    const response = await post(`${server.url}/v1/outcomes`, [
+      { backend: 'lightrag', success: true },
+      { backend: 'gpt', success: true },
+      { backend: 'lightrag', cohort: 'bogus', success: false },
+      { decisionId: 'no-such-id', success: true },
+      { backend: 'lightrag', success: 'yes', quality: 2 },
+      { backend: 'lightrag', success: true, latency: 3 },
+    ]);
+    expect(response.status).toBe(400);
+    const body = response.body as {
+      errorCode: string;
+      problems: { index: number; field: string }[];
+    };
+    expect(body.errorCode).toBe('INVALID_OUTCOME');
+    expect(body.problems.map((problem) => [problem.index, problem.field])).toEqual([
+      [1, 'decision.backend'],
+      [2, 'decision.cohort'],
+      [3, 'decisionId'],
+      [4, 'outcome.success'],
+      [5, 'outcome.latency'],
+    ]);
+    expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.total_requests).toBe(0);
+  });
+
+  it('a trial decision posted by id closes a half-open breaker; a stale one does not', async () => {
+    const { server, clock } = await setUp();
+    const stale = (await post(`${server.url}/v1/decide`, { userId: 'u1' })).body as {
+      decisionId: string;
+    };
+    await post(`${server.url}/v1/outcomes`, { backend: 'lightrag', success: false });
+    expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('open');
+    clock.advance(1_000);
+    await post(`${server.url}/v1/outcomes`, { decisionId: stale.decisionId, success: true });
+    expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('half_open');
+    const trial = (await post(`${server.url}/v1/decide`, { userId: 'u2' })).body as {
+      decisionId: string;
+      breakerTrial: number;
+    };
+    expect(trial.breakerTrial).toEqual(expect.any(Number));
+    await post(`${server.url}/v1/outcomes`, { decisionId: trial.decisionId, success: true });
+    expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('closed');
+  });
+
+  it('hardening: JSON only, body limit, malformed JSON, unknown routes, no stack traces', async () => {
+    const { server } = await setUp();
+    const text = await post(`${server.url}/v1/decide`, 'userId=a', {
+      'content-type': 'text/plain',
+    });
+    expect(text).toMatchObject({ status: 415, body: { errorCode: 'UNSUPPORTED_MEDIA_TYPE' } });
+    const big = await post(`${server.url}/v1/decide`, {
+      userId: 'a',
+      queryText: 'x'.repeat(70_000),
+    });
+    expect(big).toMatchObject({ status: 413, body: { errorCode: 'PAYLOAD_TOO_LARGE' } });
+    const broken = await post(`${server.url}/v1/decide`, '{"userId": ', {
+      'content-type': 'application/json',
+    });
+    expect(broken).toMatchObject({ status: 400, body: { errorCode: 'PARSE_ERROR' } });
+    const unknown = await post(`${server.url}/v2/nothing`, {});
+    expect(unknown).toMatchObject({ status: 404, body: { errorCode: 'NOT_FOUND' } });
+    const bad = await post(`${server.url}/v1/decide`, { userId: 'a', complexity: 2 });
+    expect(bad).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } });
+    expect(JSON.stringify(bad.body)).toContain('did you mean \\"queryComplexity\\"?');
+    for (const response of [text, big, broken, unknown, bad]) {
+      expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.(js|ts):\d+/);
+    }
+    const cors = await fetch(`${server.url}/healthz`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(cors.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('health and readiness: 503 with the reason while reloads fail', async () => {
+    const { server, dir } = await setUp();
+    expect(await get(`${server.url}/healthz`)).toEqual({ status: 200, body: { status: 'ok' } });
+    expect((await get(`${server.url}/readyz`)).status).toBe(200);
+    await writeFile(join(dir, ENV), 'rollout_percentage: 900\n');
+    expect((await server.router.reload()).ok).toBe(false);
+    const notReady = await get(`${server.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(JSON.stringify(notReady.body)).toContain(
+      'rollout_percentage must be a number from 0 to 100',
+    );
+  });
+
+  it('1,000 concurrent requests all succeed', async () => {
+    const { server } = await setUp();
+    const responses = await Promise.all(
+      Array.from({ length: 1000 }, (_, index) =>
+        post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+          context: { targetingKey: `u${index}` },
+        }),
+      ),
+    );
+    expect(responses.filter((response) => response.status !== 200)).toEqual([]);
+  });
+});
+
+describe('the admin API', () => {
+  it('is off without a token, 401 without a header, 403 when wrong, and persists like the CLI', async () => {
+    const off = await setUp();
+    expect((await post(`${off.server.url}/v1/rollback`, { reason: 'x' })).status).toBe(403);
+
+    const { server, dir } = await setUp('s3cret-admin-token');
+    const url = `${server.url}/v1/rollback`;
+    expect((await post(url, { reason: 'x' })).status).toBe(401);
+    expect((await post(url, { reason: 'x' }, { authorization: 'Bearer wrong' })).status).toBe(403);
+    const auth = { authorization: 'Bearer s3cret-admin-token' };
+    const done = await post(url, { reason: 'error spike' }, auth);
+    expect(done).toMatchObject({
+      status: 200,
+      body: { rolloutPercentage: 0, rollback: { reason: 'error spike' } },
+    });
+    expect(await readFile(join(dir, ENV), 'utf8')).toContain('reason: error spike');
+    const raised = await post(
+      `${server.url}/v1/rollout`,
+      { percentage: 30, reason: 'stage 2' },
+      auth,
+    );
+    expect(raised).toMatchObject({ status: 200, body: { rolloutPercentage: 30 } });
+    const invalid = await post(`${server.url}/v1/rollout`, { percentage: 300 }, auth);
+    expect(invalid).toMatchObject({ status: 400, body: { errorCode: 'INVALID_ARGUMENT' } });
+    const reset = await post(`${server.url}/v1/breaker/reset`, {}, auth);
+    expect(reset).toMatchObject({ status: 200, body: { state: 'closed' } });
+    for (const response of [done, raised, invalid, reset]) {
+      expect(JSON.stringify(response.body)).not.toContain('s3cret-admin-token');
+    }
+  });
+});
+
+describe('shutting down', () => {
+  it('closing lets a request already in flight finish, then stops', async () => {
+    const temp = await tempConfigDir({ [ENV]: BODY });
+    const router = await testRouter({
+      configDir: temp.dir,
+      env: {},
+      logger: silentLogger(),
+      watch: false,
+    });
+    const app = createServer(router);
+    let arrived: () => void = () => undefined;
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    app.addHook('onRequest', async () => arrived());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const body = JSON.stringify({ userId: 'late' });
+    const req = request(`http://127.0.0.1:${port}/v1/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': body.length },
+    });
+    const status = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5)); // under way: headers sent, the body not yet complete
+    await arrival;
+    const closed = app.close();
+    req.end(body.slice(5)); // the body completes only after closing began
+    expect(await status).toBe(200);
+    await closed;
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('flagroute serve logs its URL and exits 0 on SIGTERM within 5 s', async () => {
+    const temp = await tempConfigDir({ [ENV]: BODY });
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--config-dir', temp.dir], {
+      env: { ...process.env, LIGHTRAG_LOG_LEVEL: 'warn' },
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const match = /listening on (http:\/\/\S+)/.exec(chunk.toString());
+        if (match) resolve(match[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+    });
+    expect((await post(`${url}/v1/decide`, { userId: 'a' })).status).toBe(200);
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, at: Date.now() })),
+    );
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await exited;
+    expect(code).toBe(0);
+    expect(at - signalled).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,197 @@
+import { OFREPProvider } from '@openfeature/ofrep-provider';
+import { OpenFeature } from '@openfeature/server-sdk';
+import { describe, expect, it } from 'vitest';
+import type { Router } from '../../src/router/router.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { assertOfrep } from '../helpers/ofrep-schema.js';
+import { silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
+import { post, testServer } from '../helpers/test-server.js';
+
+const ENV = `rollout_percentage: 40
+enable_ab_testing: true
+enable_conditional_routing: true
+rule_files: [rules/r.yaml]
+rollback_triggers: {enabled: false}
+`;
+const RULES = `routing_rules:
+  clinical: {type: query_type, allowed_types: [clinical]}
+  pro_plan:
+    conditions: {all: [{fact: plan, operator: equal, value: pro}]}
+geographic_routing:
+  eu: {rollout_percentage: 70}
+`;
+
+async function setUp() {
+  const temp = await tempConfigDir({ 'environments/development.yaml': ENV, 'rules/r.yaml': RULES });
+  const server = await testServer({ configDir: temp.dir, watch: false });
+  const library: Router = await testRouter({
+    configDir: temp.dir,
+    env: {},
+    logger: silentLogger(),
+    watch: false,
+  });
+  return { server, library, dir: temp.dir };
+}
+
+const REGIONS = ['eu', 'us', undefined];
+const TYPES = ['clinical', 'general', undefined];
+
+describe('OFREP through the official OpenFeature client', () => {
+  it('decides 1,000 contexts exactly as the library does', async () => {
+    const { server, library } = await setUp();
+    const provider = new OFREPProvider({ baseUrl: server.url });
+    await OpenFeature.setProviderAndWait('flagroute-test', provider);
+    const client = OpenFeature.getClient('flagroute-test');
+    try {
+      for (let index = 0; index < 1000; index += 1) {
+        const context: Record<string, string> = { targetingKey: `user-${index}` };
+        const region = REGIONS[index % 3];
+        const queryType = TYPES[Math.floor(index / 3) % 3];
+        if (region) context.region = region;
+        if (queryType) context.queryType = queryType;
+        if (index % 5 === 0) context.plan = 'pro';
+        const backend = await client.getStringDetails('backend', 'perplexity', context);
+        const cohort = await client.getStringValue('cohort', 'none', context);
+        const bucket = await client.getNumberValue('bucket', -1, context);
+        const { targetingKey = '', plan, ...named } = context;
+        const expected = await library.decide({
+          userId: targetingKey,
+          ...named,
+          ...(plan ? { attributes: { plan } } : {}),
+        });
+        expect(backend.value, JSON.stringify(context)).toBe(expected.backend);
+        expect(backend.variant).toBe(expected.cohort ?? 'none');
+        expect(backend.reason).toBe(
+          expected.reason === 'conditional_rule' ? 'TARGETING_MATCH' : 'SPLIT',
+        );
+        expect(backend.flagMetadata).toMatchObject({
+          reason: expected.reason,
+          configVersion: expected.configVersion,
+          rolloutPercentage: expected.rolloutPercentage,
+        });
+        expect(cohort).toBe(expected.cohort ?? 'none');
+        expect(bucket).toBe(library.bucketOf({ userId: targetingKey }));
+      }
+    } finally {
+      await OpenFeature.clearProviders();
+    }
+  });
+
+  it('answers a flag it does not serve with FLAG_NOT_FOUND, as the SDK expects', async () => {
+    const { server } = await setUp();
+    await OpenFeature.setProviderAndWait(
+      'flagroute-missing',
+      new OFREPProvider({ baseUrl: server.url }),
+    );
+    try {
+      const details = await OpenFeature.getClient('flagroute-missing').getBooleanDetails(
+        'dark-mode',
+        false,
+        {
+          targetingKey: 'a',
+        },
+      );
+      expect(details).toMatchObject({ value: false, errorCode: 'FLAG_NOT_FOUND' });
+    } finally {
+      await OpenFeature.clearProviders();
+    }
+  });
+});
+
+describe('OFREP responses follow the spec', () => {
+  it('single evaluations, bulk evaluations and every failure validate against the schemas', async () => {
+    const { server } = await setUp();
+    const single = `${server.url}/ofrep/v1/evaluate/flags`;
+    const ok = await post(`${single}/backend`, {
+      context: { targetingKey: 'a', region: 'eu', queryType: 'clinical' },
+    });
+    expect(ok.status).toBe(200);
+    assertOfrep('serverEvaluationSuccess', ok.body);
+    expect(ok.body).toMatchObject({
+      key: 'backend',
+      reason: 'SPLIT',
+      metadata: { decisionId: expect.any(String) },
+    });
+
+    const bulk = await post(single, { context: { targetingKey: 'a' } });
+    expect(bulk.status).toBe(200);
+    assertOfrep('bulkEvaluationSuccess', bulk.body);
+    expect((bulk.body as { flags: { key: string }[] }).flags.map((flag) => flag.key)).toEqual([
+      'backend',
+      'cohort',
+      'bucket',
+    ]);
+
+    const cases: [
+      string,
+      unknown,
+      number,
+      string,
+      'evaluationFailure' | 'flagNotFound' | 'bulkEvaluationFailure',
+    ][] = [
+      [
+        `${single}/backend`,
+        { context: { region: 'eu' } },
+        400,
+        'TARGETING_KEY_MISSING',
+        'evaluationFailure',
+      ],
+      [`${single}/backend`, { context: 'alice' }, 400, 'INVALID_CONTEXT', 'evaluationFailure'],
+      [`${single}/backend`, { nothing: true }, 400, 'INVALID_CONTEXT', 'evaluationFailure'],
+      [
+        `${single}/backend`,
+        { context: { targetingKey: 'a', queryComplexity: -1 } },
+        400,
+        'INVALID_CONTEXT',
+        'evaluationFailure',
+      ],
+      [`${single}/nope`, { context: { targetingKey: 'a' } }, 404, 'FLAG_NOT_FOUND', 'flagNotFound'],
+      [
+        single,
+        { context: { region: 'eu' } },
+        400,
+        'TARGETING_KEY_MISSING',
+        'bulkEvaluationFailure',
+      ],
+      [single, [], 400, 'INVALID_CONTEXT', 'bulkEvaluationFailure'],
+    ];
+    for (const [url, body, status, errorCode, schema] of cases) {
+      const response = await post(url, body);
+      expect(
+        [response.status, (response.body as { errorCode: string }).errorCode],
+        JSON.stringify(body),
+      ).toEqual([status, errorCode]);
+      assertOfrep(schema, response.body);
+    }
+
+    const malformed = await post(`${single}/backend`, '{"context": ', {
+      'content-type': 'application/json',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ key: 'backend', errorCode: 'PARSE_ERROR' });
+    assertOfrep('evaluationFailure', malformed.body);
+  });
+
+  it('bulk ETags change with the context and the configuration, and If-None-Match gives 304', async () => {
+    const { server, dir } = await setUp();
+    const url = `${server.url}/ofrep/v1/evaluate/flags`;
+    const first = await post(url, { context: { targetingKey: 'a' } });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const again = await post(url, { context: { targetingKey: 'a' } }, { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    const other = await post(url, { context: { targetingKey: 'b' } }, { 'if-none-match': etag });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('etag')).not.toBe(etag);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      `${dir}/environments/development.yaml`,
+      ENV.replace('rollout_percentage: 40', 'rollout_percentage: 41'),
+    );
+    expect((await server.router.reload()).ok).toBe(true);
+    const changed = await post(url, { context: { targetingKey: 'a' } }, { 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+});
