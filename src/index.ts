@@ -5,7 +5,8 @@
  * The public door, in the order a user meets it: make a router, decide, record outcomes,
  * change the rollout; then the configuration, the errors, and the tools built on the router.
  * Helpers for ports and benchmarks (the bucket hash, the code-point length) are in
- * `flagroute/internals`.
+ * `flagroute/internals`; the HTTP service in `flagroute/server`; the OpenFeature provider in
+ * `flagroute/openfeature` (each loaded only by those who import it).
  *
  * @packageDocumentation
  */
@@ -62,11 +63,20 @@ export {
 } from './errors.js';
 export type { OutcomeSummary } from './metrics/outcome-stats.js';
 export type { SeriesSummary } from './metrics/performance-tracker.js';
+export {
+  type Moments,
+  OUTCOME_METRICS,
+  type OutcomeMetric,
+} from './metrics/sufficient-stats.js';
+// Observability.
+export { LATENCY_BUCKETS, registerMetrics } from './observability/prometheus.js';
 export type { Result } from './result.js';
 // The router: create, decide, record, change the rollout, watch.
 export { createRouter, type RouterOptions } from './router/create-router.js';
+export type { LabelledCount } from './router/decision-counts.js';
 export type {
   ChangedKey,
+  OutcomeEvent,
   ReloadErrorEvent,
   ReloadEvent,
   RollbackEvent,
@@ -104,6 +114,11 @@ export type { RuleOutcome } from './rules/rule-evaluator.js';
 export type { BreakerSnapshot, BreakerState, BreakerTransition } from './safety/circuit-breaker.js';
 export type { GateTransition, QualityGateSnapshot } from './safety/quality-gate.js';
 export type { RollbackTrigger } from './safety/rollback-monitor.js';
+// The HTTP service.
+export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './server/create-server.js';
+export { HTTP_STATUSES } from './server/http-errors.js';
+export { OFREP_FLAGS, OFREP_REASONS } from './server/ofrep-mapping.js';
+export { type RunningServer, type ServeOptions, serve } from './server/serve.js';
 export { type ChiSquareResult, chiSquare } from './simulation/chi-square.js';
 export {
   type CohortFit,

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { BACKENDS, type Backend } from '../config/types.js';
 import { COHORTS, type Cohort } from '../routing/types.js';
 import { type OutcomeSample, OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
+import { type Moments, type OutcomeMetric, SufficientStats } from './sufficient-stats.js';
 
 /** The recent window: this many slices of {@link SLICE_MS} each. */
 export const WINDOW_SLICES = 5;
@@ -62,13 +63,27 @@ export class PerformanceTracker {
     COHORTS.map((cohort) => [cohort, new Series()]),
   );
 
+  private readonly moments = new Map<Cohort, SufficientStats>(
+    COHORTS.map((cohort) => [cohort, new SufficientStats()]),
+  );
+
   constructor(private readonly clock: Clock) {}
 
   /** Records one outcome of `backend`, and of `cohort` when the decision assigned one. */
   record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample): void {
     const now = this.clock.now();
     this.backends.get(backend)!.record(sample, now);
-    if (cohort !== null) this.cohorts.get(cohort)!.record(sample, now);
+    if (cohort !== null) {
+      this.cohorts.get(cohort)!.record(sample, now);
+      this.moments.get(cohort)!.record(sample);
+    }
+  }
+
+  /** Sufficient statistics (n, sum, sum of squares) of every outcome metric, per cohort. */
+  cohortMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
+    return Object.fromEntries(
+      [...this.moments].map(([cohort, stats]) => [cohort, stats.snapshot()]),
+    ) as Record<Cohort, Record<OutcomeMetric, Moments>>;
   }
 
   /** Figures per backend and per cohort. */

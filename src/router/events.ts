@@ -1,4 +1,7 @@
 import type { ConfigIssue } from '../config/issues.js';
+import type { Backend } from '../config/types.js';
+import type { OutcomeSample } from '../metrics/outcome-stats.js';
+import type { Cohort } from '../routing/types.js';
 import type { BreakerTransition } from '../safety/circuit-breaker.js';
 import type { GateTransition } from '../safety/quality-gate.js';
 
@@ -38,8 +41,16 @@ export interface RolloutChangeEvent {
   persisted: boolean;
 }
 
+/** Emitted after an outcome was recorded (for metrics and event logs; not for decisions). */
+export interface OutcomeEvent {
+  backend: Backend;
+  cohort: Cohort | null;
+  sample: OutcomeSample;
+}
+
 /** Every event a router emits, by name. */
 export interface RouterEvents {
+  outcome: OutcomeEvent;
   reload: ReloadEvent;
   reloadError: ReloadErrorEvent;
   breaker: BreakerTransition;
@@ -56,4 +67,5 @@ export const ROUTER_EVENTS = [
   'qualityGate',
   'rollback',
   'rolloutChange',
+  'outcome',
 ] as const satisfies readonly (keyof RouterEvents)[];

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
+import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
 import {
   identifierOf,
   normalizeContext,
@@ -10,6 +11,7 @@ import {
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
+import type { LabelledCount } from './decision-counts.js';
 import type { Listener } from './event-hub.js';
 import type { RouterEvents } from './events.js';
 import {
@@ -176,6 +178,20 @@ export class Router {
 
   private record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample, tie: OutcomeTie) {
     this.parts.outcomes.record(backend, cohort, sample, this.parts.state.settings, tie);
+    this.parts.events.emit('outcome', { backend, cohort, sample });
+  }
+
+  /**
+   * Sufficient statistics (n, sum, sum of squares) of every outcome metric per cohort since
+   * start: they add exactly across instances, which is what fleet-wide statistics need.
+   */
+  outcomeMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
+    return this.parts.outcomes.tracker.cohortMoments();
+  }
+
+  /** Decisions made since start, by backend, cohort and reason. */
+  decisionCounts(): LabelledCount[] {
+    return this.parts.counts.byLabels();
   }
 
   /** Closes the circuit breaker and clears its counts. */

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { FlagrouteError } from '../errors.js';
+import { registerMetrics } from '../observability/prometheus.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
 import { DecisionLedger } from './decision-ledger.js';
@@ -25,7 +27,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 /**
  * The HTTP service over one router: OFREP (`/ofrep/v1`), the native API (`/v1`), admin routes,
- * `/healthz` and `/readyz`. JSON only (415 otherwise), bodies up to 64 KiB (413), malformed
+ * `/healthz`, `/readyz` and Prometheus `/metrics`. JSON only (415 otherwise), bodies up to 64 KiB (413), malformed
  * JSON is 400 naming the problem, no stack trace ever in a response, no CORS headers.
  */
 export function createServer(router: Router, options: ServerOptions = {}): FastifyInstance {
@@ -49,6 +51,12 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
           errors: status.lastReload.errors,
         });
   });
+  const registry = new Registry();
+  const unregister = registerMetrics(router, registry);
+  app.addHook('onClose', async () => unregister());
+  app.get('/metrics', async (_, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger);
   adminRoutes(app, router, options.adminToken);

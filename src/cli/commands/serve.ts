@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { serve } from '../../server/serve.js';
 import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
@@ -27,6 +26,8 @@ export function serveCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8016)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (options: EnvironmentOptions & { port: number; host: string }) => {
+      // Loaded on use: the other commands start without fastify.
+      const { serve } = await import('../../server/serve.js');
       const server = await serve({
         configDir: options.configDir,
         environment: options.env,

@@ -1,0 +1,140 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { OutcomeEvent } from '../router/events.js';
+import type { Router } from '../router/router.js';
+import { BREAKER_STATES } from '../safety/circuit-breaker.js';
+
+/** Latency buckets in seconds: the guide's backends answer in about 1 to 3 s, time out at 10+. */
+export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60];
+
+/**
+ * Registers flagroute's metrics for `router` on a prom-client registry (a library user passes
+ * their own; `flagroute serve` serves its own at `/metrics`). Counts and sums are read from the
+ * router at scrape time; latency histograms are fed by its `outcome` events from now on.
+ * Labels are low-cardinality: backend, cohort, reason, metric, state. Never a user id.
+ * Returns a function that unregisters the event listeners.
+ */
+export function registerMetrics(router: Router, registry: Registry): () => void {
+  const registers = [registry];
+  new Counter({
+    name: 'flagroute_decisions_total',
+    help: 'Decisions made, by backend, cohort (none: stopped before assignment) and reason.',
+    labelNames: ['backend', 'cohort', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { backend, cohort, reason, count } of router.decisionCounts()) {
+        this.inc({ backend, cohort, reason }, count);
+      }
+    },
+  });
+  sufficientStatistics(router, registers);
+  const latency = new Histogram({
+    name: 'flagroute_outcome_latency_seconds',
+    help: 'Response time of backend calls reported as outcomes, by backend and cohort.',
+    labelNames: ['backend', 'cohort', 'success'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const outcomes = new Counter({
+    name: 'flagroute_outcomes_total',
+    help: 'Outcomes recorded, by backend, cohort and success.',
+    labelNames: ['backend', 'cohort', 'success'],
+    registers,
+  });
+  const onOutcome = ({ backend, cohort, sample }: OutcomeEvent) => {
+    const labels = { backend, cohort: cohort ?? 'none', success: String(sample.success) };
+    outcomes.inc(labels);
+    if (sample.latencySeconds !== undefined) latency.observe(labels, sample.latencySeconds);
+  };
+  router.on('outcome', onOutcome);
+  const reloads = new Counter({
+    name: 'flagroute_reloads_total',
+    help: 'Configuration reloads, by result (ok or error).',
+    labelNames: ['result'],
+    registers,
+  });
+  reloads.inc({ result: 'ok' }, 0);
+  reloads.inc({ result: 'error' }, 0);
+  const onReload = () => reloads.inc({ result: 'ok' });
+  const onReloadError = () => reloads.inc({ result: 'error' });
+  router.on('reload', onReload).on('reloadError', onReloadError);
+  stateGauges(router, registers);
+  return () => {
+    router.off('outcome', onOutcome).off('reload', onReload).off('reloadError', onReloadError);
+  };
+}
+
+/**
+ * Per cohort and metric, n, sum and sum of squares: summed over instances (`sum by (cohort,
+ * metric)`), they give the fleet's exact mean and variance.
+ */
+function sufficientStatistics(router: Router, registers: Registry[]): void {
+  const moment = (
+    name: string,
+    help: string,
+    pick: (m: { n: number; sum: number; sum_of_squares: number }) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['cohort', 'metric'],
+      registers,
+      collect() {
+        for (const [cohort, metrics] of Object.entries(router.outcomeMoments())) {
+          for (const [metric, moments] of Object.entries(metrics))
+            this.set({ cohort, metric }, pick(moments));
+        }
+      },
+    });
+  moment('flagroute_outcome_metric_count', 'Outcomes carrying the metric, per cohort.', (m) => m.n);
+  moment(
+    'flagroute_outcome_metric_sum',
+    'Sum of the metric over outcomes, per cohort (seconds, 0/1, USD or score).',
+    (m) => m.sum,
+  );
+  moment(
+    'flagroute_outcome_metric_sum_of_squares',
+    'Sum of squares of the metric over outcomes, per cohort.',
+    (m) => m.sum_of_squares,
+  );
+}
+
+function stateGauges(router: Router, registers: Registry[]): void {
+  new Gauge({
+    name: 'flagroute_circuit_breaker_state',
+    help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const state = router.getPerformanceSummary().circuit_breaker.state;
+      for (const each of BREAKER_STATES) this.set({ state: each }, each === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'flagroute_quality_gate_open',
+    help: '1 while the quality gate lets traffic reach the candidate.',
+    registers,
+    collect() {
+      this.set(router.getPerformanceSummary().quality_gate.state === 'open' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'flagroute_rollout_percentage',
+    help: 'Effective rollout percentage (0 while the kill switch is engaged).',
+    registers,
+    collect() {
+      this.set(router.settings.rollout_percentage);
+    },
+  });
+  new Gauge({
+    name: 'flagroute_config_info',
+    help: 'The configuration served: 1, labelled with its version and environment.',
+    labelNames: ['version', 'environment'],
+    registers,
+    collect() {
+      this.reset();
+      const status = router.status();
+      this.set({ version: status.configVersion, environment: status.environment }, 1);
+    },
+  });
+}
