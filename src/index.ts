@@ -87,13 +87,10 @@ export { ROUTER_EVENTS } from './router/events.js';
 export type { OutcomeReport } from './router/outcome-checks.js';
 // Figures: the summary of everything, one series (since start and recent), one span of one series.
 export type { PerformanceSummary } from './router/performance-summary.js';
+export type { ReloadOutcome } from './router/reload.js';
 export type { RolloutChangeOptions, RuntimeOverride } from './router/rollout-control.js';
-export {
-  type Explanation,
-  type ReloadOutcome,
-  Router,
-  type RouterStatus,
-} from './router/router.js';
+export { Router } from './router/router.js';
+export type { Explanation, RouterStatus } from './router/router-status.js';
 export {
   CONTEXT_FIELDS,
   InvalidContextError,

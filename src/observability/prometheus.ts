@@ -28,6 +28,17 @@ export function registerMetrics(router: Router, registry: Registry): () => void 
     },
   });
   sufficientStatistics(router, registers);
+  const stopOutcomes = outcomeMetrics(router, registers);
+  const stopReloads = reloadMetrics(router, registers);
+  stateGauges(router, registers);
+  return () => {
+    stopOutcomes();
+    stopReloads();
+  };
+}
+
+/** Outcome counts and latency histograms, fed by the router's `outcome` events. */
+function outcomeMetrics(router: Router, registers: Registry[]): () => void {
   const latency = new Histogram({
     name: 'flagroute_outcome_latency_seconds',
     help: 'Response time of backend calls reported as outcomes, by backend and cohort.',
@@ -47,6 +58,11 @@ export function registerMetrics(router: Router, registry: Registry): () => void 
     if (sample.latencySeconds !== undefined) latency.observe(labels, sample.latencySeconds);
   };
   router.on('outcome', onOutcome);
+  return () => router.off('outcome', onOutcome);
+}
+
+/** Reloads by result, fed by the router's reload events. */
+function reloadMetrics(router: Router, registers: Registry[]): () => void {
   const reloads = new Counter({
     name: 'flagroute_reloads_total',
     help: 'Configuration reloads, by result (ok or error).',
@@ -58,10 +74,7 @@ export function registerMetrics(router: Router, registry: Registry): () => void 
   const onReload = () => reloads.inc({ result: 'ok' });
   const onReloadError = () => reloads.inc({ result: 'error' });
   router.on('reload', onReload).on('reloadError', onReloadError);
-  stateGauges(router, registers);
-  return () => {
-    router.off('outcome', onOutcome).off('reload', onReload).off('reloadError', onReloadError);
-  };
+  return () => router.off('reload', onReload).off('reloadError', onReloadError);
 }
 
 /**

@@ -28,10 +28,6 @@ import type { RolloutChangeOptions } from './rollout-control.js';
 import { type Explanation, type RouterStatus, statusOf } from './router-status.js';
 import type { RouterParts } from './wire-router.js';
 
-export type { ReloadOutcome } from './reload.js';
-export type { Explanation, RouterStatus } from './router-status.js';
-export type { RouterInternals } from './wire-router.js';
-
 const UNTIED: OutcomeTie = { kind: 'untied' };
 
 /**

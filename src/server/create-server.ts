@@ -40,23 +40,8 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   app.removeContentTypeParser('text/plain');
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_, reply) => {
-    const status = router.status();
-    return status.lastReload.ok
-      ? { status: 'ready', configVersion: status.configVersion }
-      : reply.code(503).send({
-          status: 'reload failing',
-          configVersion: status.configVersion,
-          errors: status.lastReload.errors,
-        });
-  });
-  const registry = new Registry();
-  const unregister = registerMetrics(router, registry);
-  app.addHook('onClose', async () => unregister());
-  app.get('/metrics', async (_, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  healthRoutes(app, router);
+  metricsRoute(app, router);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger);
   adminRoutes(app, router, options.adminToken);
@@ -76,6 +61,28 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return reply.code(status).send(body);
   });
   return app;
+}
+
+/** `/healthz` (the process runs) and `/readyz` (503 with the errors while reloads fail). */
+function healthRoutes(app: FastifyInstance, router: Router): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_, reply) => {
+    const { lastReload, configVersion } = router.status();
+    if (lastReload.ok) return { status: 'ready', configVersion };
+    return reply
+      .code(503)
+      .send({ status: 'reload failing', configVersion, errors: lastReload.errors });
+  });
+}
+
+/** `/metrics`: flagroute's metrics on a registry of this server's own. */
+function metricsRoute(app: FastifyInstance, router: Router): void {
+  const registry = new Registry();
+  const unregister = registerMetrics(router, registry);
+  app.addHook('onClose', async () => unregister());
+  app.get('/metrics', async (_, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
 }
 
 /** What an error becomes on the wire: flagroute's codes by table, fastify's by their status. */

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { FULL_RUN, runBenchmark } from './harness.js';
+import { benchmarkHttp, renderHttp } from './http.js';
 import { renderMarkdown, targetLines } from './report.js';
 
 const docs = join(process.cwd(), 'docs');
@@ -20,9 +21,14 @@ const result = await runBenchmark(
     date: new Date().toISOString().slice(0, 10),
   },
 );
-await writeFile(join(docs, 'benchmarks.json'), `${JSON.stringify(result, null, 2)}\n`);
-await writeFile(join(docs, 'benchmarks.md'), renderMarkdown(result));
-process.stdout.write(`${renderMarkdown(result)}\n`);
+process.stderr.write(
+  `[${((Date.now() - started) / 1000).toFixed(0)} s] measuring the HTTP service\n`,
+);
+const http = await benchmarkHttp(process.cwd());
+const markdown = `${renderMarkdown(result)}\n${renderHttp(http).join('\n')}`;
+await writeFile(join(docs, 'benchmarks.json'), `${JSON.stringify({ ...result, http }, null, 2)}\n`);
+await writeFile(join(docs, 'benchmarks.md'), markdown);
+process.stdout.write(`${markdown}\n`);
 process.stderr.write(
   `${targetLines(result).join('\n')}\nwrote docs/benchmarks.md and docs/benchmarks.json in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
 );

@@ -1,0 +1,141 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { serve } from 'flagroute/server';
+import { pino } from 'pino';
+
+/** One load run against one HTTP target. */
+export interface HttpRun {
+  target: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** The HTTP figures: max throughput per round for each target, and latency at half the max. */
+export interface HttpResult {
+  rounds: HttpRun[][];
+  /** flagroute's median throughput / the bare route's. */
+  throughputRatio: number;
+  halfRate: HttpRun;
+}
+
+const BODY = JSON.stringify({ context: { targetingKey: 'user-42', region: 'us_east' } });
+
+const AUTOCANNON = join(import.meta.dirname, '..', 'node_modules', 'autocannon', 'autocannon.js');
+
+/** One autocannon run, in a process of its own so that the load does not share the servers' event loop. */
+function run(url: string, target: string, seconds: number, overallRate?: number): Promise<HttpRun> {
+  const args = [
+    AUTOCANNON,
+    '--json',
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    BODY,
+    '-c',
+    '32',
+    '-d',
+    String(seconds),
+    ...(overallRate ? ['-R', String(overallRate)] : []),
+    url,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) return reject(error);
+      const result = JSON.parse(stdout) as {
+        requests: { average: number };
+        latency: { p50: number; p99: number };
+        errors: number;
+        non2xx: number;
+      };
+      resolve({
+        target,
+        requestsPerSecond: result.requests.average,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        errors: result.errors + result.non2xx,
+      });
+    });
+  });
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * OFREP single evaluations on loopback against a bare fastify route that returns a fixed JSON
+ * body, in alternating rounds in one run; then flagroute at half its maximum rate for p99.
+ */
+export async function benchmarkHttp(
+  configDir: string,
+  rounds = 3,
+  seconds = 4,
+): Promise<HttpResult> {
+  const server = await serve({
+    configDir,
+    environment: 'production',
+    port: 0,
+    env: {},
+    watch: false,
+    logger: pino({ level: 'silent' }),
+  });
+  const bare = Fastify();
+  bare.post('/ofrep/v1/evaluate/flags/backend', async () => ({
+    key: 'backend',
+    value: 'perplexity',
+    variant: 'control',
+    reason: 'SPLIT',
+  }));
+  await bare.listen({ port: 0, host: '127.0.0.1' });
+  const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/ofrep/v1/evaluate/flags/backend`;
+  const ourUrl = `${server.url}/ofrep/v1/evaluate/flags/backend`;
+  try {
+    const results: HttpRun[][] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const ours = await run(ourUrl, 'flagroute OFREP', seconds);
+      const theirs = await run(bareUrl, 'bare fastify route', seconds);
+      results.push([ours, theirs]);
+    }
+    const ourMedian = median(results.map(([ours]) => ours!.requestsPerSecond));
+    const bareMedian = median(results.map(([, theirs]) => theirs!.requestsPerSecond));
+    const halfRate = await run(
+      ourUrl,
+      'flagroute OFREP at half its max rate',
+      seconds,
+      Math.round(ourMedian / 2),
+    );
+    return { rounds: results, throughputRatio: ourMedian / bareMedian, halfRate };
+  } finally {
+    await server.close();
+    await bare.close();
+  }
+}
+
+/** The HTTP section of docs/benchmarks.md. */
+export function renderHttp(result: HttpResult): string[] {
+  const lines = [
+    '## HTTP service (OFREP on loopback)',
+    '',
+    'autocannon (its own process), 32 connections, one POST `/ofrep/v1/evaluate/flags/backend` body, against `flagroute serve` (production config) and a bare fastify route returning a fixed JSON body, alternating, in one run.',
+    '',
+    '| round | flagroute req/s | bare route req/s | flagroute p50 / p99 ms | bare p50 / p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [index, [ours, theirs]] of result.rounds.entries()) {
+    lines.push(
+      `| ${index + 1} | ${ours!.requestsPerSecond.toFixed(0)} | ${theirs!.requestsPerSecond.toFixed(0)} | ${ours!.p50Ms} / ${ours!.p99Ms} | ${theirs!.p50Ms} / ${theirs!.p99Ms} |`,
+    );
+  }
+  const half = result.halfRate;
+  lines.push(
+    '',
+    `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
+    `- at half flagroute's max rate (${half.requestsPerSecond.toFixed(0)} req/s): p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms (target p99 < 2 ms): ${half.p99Ms < 2 ? 'met' : 'NOT met'}; errors ${half.errors}`,
+    '',
+  );
+  return lines;
+}
