@@ -38,6 +38,14 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return503OnClosing: true,
   });
   app.removeContentTypeParser('text/plain');
+  // Once closing, answers end their connection, so a drain does not wait out keep-alives.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
   healthRoutes(app, router);

@@ -94,6 +94,9 @@ export async function benchmarkHttp(
   const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/ofrep/v1/evaluate/flags/backend`;
   const ourUrl = `${server.url}/ofrep/v1/evaluate/flags/backend`;
   try {
+    // Warm both up (JIT, connections) before anything is measured.
+    await run(ourUrl, 'warm-up', 2);
+    await run(bareUrl, 'warm-up', 2);
     const results: HttpRun[][] = [];
     for (let round = 0; round < rounds; round += 1) {
       const ours = await run(ourUrl, 'flagroute OFREP', seconds);

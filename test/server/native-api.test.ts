@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server/create-server.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { assertOfrep } from '../helpers/ofrep-schema.js';
 import { CLI } from '../helpers/run-cli.js';
 import { silentLogger } from '../helpers/silent-logger.js';
 import { testRouter } from '../helpers/test-router.js';
@@ -153,6 +154,7 @@ describe('the native API', () => {
       ),
     );
     expect(responses.filter((response) => response.status !== 200)).toEqual([]);
+    for (const response of responses) assertOfrep('serverEvaluationSuccess', response.body);
   });
 });
 

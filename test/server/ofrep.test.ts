@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { describe, expect, it } from 'vitest';
 import type { Router } from '../../src/router/router.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { nextEvent } from '../helpers/events.js';
 import { assertOfrep } from '../helpers/ofrep-schema.js';
 import { silentLogger } from '../helpers/silent-logger.js';
 import { testRouter } from '../helpers/test-router.js';
@@ -99,6 +102,25 @@ describe('OFREP through the official OpenFeature client', () => {
   });
 });
 
+describe('hot reload through the server', () => {
+  it('a saved file changes what OFREP answers, with no restart', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 0\n',
+    });
+    const server = await testServer({ configDir: temp.dir });
+    const url = `${server.url}/ofrep/v1/evaluate/flags/backend`;
+    const before = await post(url, { context: { targetingKey: 'alice' } });
+    assertOfrep('serverEvaluationSuccess', before.body);
+    expect(before.body).toMatchObject({ value: 'perplexity', metadata: { rolloutPercentage: 0 } });
+    const reloaded = nextEvent(server.router, 'reload');
+    await writeFile(join(temp.dir, 'environments/development.yaml'), 'rollout_percentage: 100\n');
+    await reloaded;
+    const after = await post(url, { context: { targetingKey: 'alice' } });
+    assertOfrep('serverEvaluationSuccess', after.body);
+    expect(after.body).toMatchObject({ value: 'lightrag', metadata: { rolloutPercentage: 100 } });
+  });
+});
+
 describe('OFREP responses follow the spec', () => {
   it('single evaluations, bulk evaluations and every failure validate against the schemas', async () => {
     const { server } = await setUp();
@@ -177,14 +199,15 @@ describe('OFREP responses follow the spec', () => {
     const { server, dir } = await setUp();
     const url = `${server.url}/ofrep/v1/evaluate/flags`;
     const first = await post(url, { context: { targetingKey: 'a' } });
+    assertOfrep('bulkEvaluationSuccess', first.body);
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
     const again = await post(url, { context: { targetingKey: 'a' } }, { 'if-none-match': etag });
     expect(again.status).toBe(304);
     const other = await post(url, { context: { targetingKey: 'b' } }, { 'if-none-match': etag });
     expect(other.status).toBe(200);
+    assertOfrep('bulkEvaluationSuccess', other.body);
     expect(other.headers.get('etag')).not.toBe(etag);
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(
       `${dir}/environments/development.yaml`,
       ENV.replace('rollout_percentage: 40', 'rollout_percentage: 41'),
