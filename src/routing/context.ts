@@ -169,11 +169,6 @@ function checkAttributes(attributes: unknown): void {
   }
 }
 
-/** Checks a context; throws {@link InvalidContextError} naming the first bad field. */
-export function assertValidContext(context: unknown): asserts context is RoutingContext {
-  normalizeContext(context);
-}
-
 /** The facts rules read, from a valid context. Named fields win over attributes. */
 export function factsOf(context: RoutingContext): RuleFacts {
   const text = context.queryText;

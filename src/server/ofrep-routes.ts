@@ -102,8 +102,10 @@ export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: Decisi
     const read = contextOf(request.body);
     if (!read.ok) return refuse(reply, read.failure);
     const context = read.context;
+    // One read of the version: the ETag and the metadata name the same configuration.
+    const configVersion = router.config.version;
     const etag = `"${createHash('sha256')
-      .update(`${router.status().configVersion}\n${stringify(context)}`)
+      .update(`${configVersion}\n${stringify(context)}`)
       .digest('hex')
       .slice(0, 32)}"`;
     if (request.headers['if-none-match'] === etag)
@@ -113,7 +115,7 @@ export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: Decisi
       reply.header('etag', etag);
       return {
         flags: OFREP_FLAGS.map(flag),
-        metadata: { configVersion: router.status().configVersion },
+        metadata: { configVersion },
       };
     } catch (error) {
       return refuse(reply, contextFailure(error));
