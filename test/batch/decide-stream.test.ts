@@ -1,21 +1,12 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decideStream } from '../../src/batch/decide-stream.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
-import { silentLogger } from '../helpers/silent-logger.js';
-import { testRouter } from '../helpers/test-router.js';
+import { routerIn } from '../helpers/test-router.js';
 
 describe('decideStream', () => {
   it('writes one decision or error per context line, numbered, and counts failures', async () => {
-    const temp = await tempConfigDir({
+    const { router } = await routerIn({
       'environments/development.yaml': 'rollout_percentage: 100\n',
-    });
-    const router = await testRouter({
-      configDir: temp.dir,
-      env: {},
-      cwd: temp.dir,
-      logger: silentLogger(),
-      watch: false,
     });
     const input = Readable.from([
       '{"userId":"a"}\n',

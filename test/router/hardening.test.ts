@@ -10,7 +10,7 @@ import { nextEvent } from '../helpers/events.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runCli } from '../helpers/run-cli.js';
 import { silentLogger } from '../helpers/silent-logger.js';
-import { testRouter } from '../helpers/test-router.js';
+import { routerIn, testRouter } from '../helpers/test-router.js';
 
 const ENV = 'environments/production.yaml';
 
@@ -18,17 +18,16 @@ async function routerOn(
   body: string,
   options: { env?: Record<string, string>; watch?: boolean; clock?: FakeClock } = {},
 ) {
-  const temp = await tempConfigDir({ [ENV]: body });
-  const router = await testRouter({
-    configDir: temp.dir,
-    environment: 'production',
-    env: options.env ?? {},
-    cwd: temp.dir,
-    logger: silentLogger(),
-    watch: options.watch ?? false,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  return { router, dir: temp.dir };
+  const { router, dir } = await routerIn(
+    { [ENV]: body },
+    {
+      environment: 'production',
+      env: options.env ?? {},
+      watch: options.watch ?? false,
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
+  );
+  return { router, dir };
 }
 
 describe('the kill switch beats a LIGHTRAG_ROLLOUT_PERCENTAGE variable', () => {
@@ -218,20 +217,15 @@ describe('caches are bounded in bytes', () => {
   });
 
   it('a memoised rule over distinct 1 MiB fact values retains under 32 MB', async () => {
-    const temp = await tempConfigDir({
-      [ENV]:
-        'rollout_percentage: 50\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\n',
-      'rules/r.yaml':
-        'routing_rules:\n  same:\n    conditions: {all: [{fact: queryType, operator: equal, value: {fact: region}}]}\n',
-    });
-    const router = await testRouter({
-      configDir: temp.dir,
-      environment: 'production',
-      env: {},
-      cwd: temp.dir,
-      logger: silentLogger(),
-      watch: false,
-    });
+    const { router } = await routerIn(
+      {
+        [ENV]:
+          'rollout_percentage: 50\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\n',
+        'rules/r.yaml':
+          'routing_rules:\n  same:\n    conditions: {all: [{fact: queryType, operator: equal, value: {fact: region}}]}\n',
+      },
+      { environment: 'production' },
+    );
     const grown = await retained(async () => {
       for (let index = 0; index < 200; index += 1) {
         await router.decide({

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { registerMetrics } from '../../src/observability/prometheus.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
-import { silentLogger } from '../helpers/silent-logger.js';
-import { testRouter } from '../helpers/test-router.js';
+import { routerIn } from '../helpers/test-router.js';
 import { post, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
@@ -92,13 +91,7 @@ describe('Prometheus metrics', () => {
   });
 
   it('a library user registers the same metrics on their own registry', async () => {
-    const temp = await tempConfigDir({ [ENV]: BODY });
-    const router = await testRouter({
-      configDir: temp.dir,
-      env: {},
-      logger: silentLogger(),
-      watch: false,
-    });
+    const { router } = await routerIn({ [ENV]: BODY });
     const registry = new Registry();
     const unregister = registerMetrics(router, registry);
     const decision = await router.decide({ userId: 'a' });

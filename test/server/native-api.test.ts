@@ -8,8 +8,7 @@ import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { assertOfrep } from '../helpers/ofrep-schema.js';
 import { CLI } from '../helpers/run-cli.js';
-import { silentLogger } from '../helpers/silent-logger.js';
-import { testRouter } from '../helpers/test-router.js';
+import { routerIn } from '../helpers/test-router.js';
 import { post, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
@@ -192,13 +191,7 @@ describe('the admin API', () => {
 
 describe('shutting down', () => {
   it('closing lets a request already in flight finish, then stops', async () => {
-    const temp = await tempConfigDir({ [ENV]: BODY });
-    const router = await testRouter({
-      configDir: temp.dir,
-      env: {},
-      logger: silentLogger(),
-      watch: false,
-    });
+    const { router } = await routerIn({ [ENV]: BODY });
     const app = createServer(router);
     let arrived: () => void = () => undefined;
     const arrival = new Promise<void>((resolve) => {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { chiSquare } from '../../src/simulation/chi-square.js';
 import { expectedShares, simulate } from '../../src/simulation/simulate.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
-import { silentLogger } from '../helpers/silent-logger.js';
-import { testRouter } from '../helpers/test-router.js';
+import { routerIn } from '../helpers/test-router.js';
 
 async function routerWith(body: string) {
-  const temp = await tempConfigDir({ 'environments/development.yaml': body });
-  return testRouter({
-    configDir: temp.dir,
-    env: {},
-    cwd: temp.dir,
-    logger: silentLogger(),
-    watch: false,
-  });
+  return (await routerIn({ 'environments/development.yaml': body })).router;
 }
 
 describe('simulate', () => {
