@@ -13,7 +13,7 @@ import {
 } from '@openfeature/server-sdk';
 import { FlagrouteError } from '../errors.js';
 import type { Router } from '../router/router.js';
-import { DecisionLedger } from '../server/decision-ledger.js';
+import { DecisionLedger, ledgerMissMessage } from '../server/decision-ledger.js';
 import {
   flagMetadata,
   flagValue,
@@ -92,11 +92,17 @@ export class FlagrouteProvider implements Provider {
   ): void {
     if (trackingEventName !== OUTCOME_EVENT) return;
     const { decisionId, ...outcome } = details as TrackingEventDetails & { decisionId?: unknown };
-    const decision = typeof decisionId === 'string' ? this.ledger.find(decisionId) : undefined;
-    if (!decision) {
-      throw new InvalidContextError(`unknown or expired decisionId ${JSON.stringify(decisionId)}`);
+    if (typeof decisionId !== 'string') {
+      throw new InvalidContextError('track("outcome") needs the decisionId of the decision');
+    }
+    const decision = this.ledger.find(decisionId);
+    if (typeof decision === 'string') {
+      throw new InvalidContextError(
+        `decisionId ${JSON.stringify(decisionId)} ${ledgerMissMessage(decision)}`,
+      );
     }
     this.router.recordOutcome(decision, outcome as never);
+    this.ledger.settle(decisionId);
   }
 
   /** Stops following the router's reloads (the router itself is the caller's to close). */

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import type { Decision } from '../routing/types.js';
+import { randomBytes } from 'node:crypto';
+import type { Backend } from '../config/types.js';
+import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'>;
@@ -10,40 +10,126 @@ export const LEDGER_SIZE = 100_000;
 /** How long a decision id stays valid for its outcome. */
 export const LEDGER_TTL_MS = 15 * 60 * 1000;
 
+/** Options of {@link DecisionLedger}; the defaults suit a server. */
+export interface LedgerOptions {
+  /** How many recent decisions are remembered. Default {@link LEDGER_SIZE}. */
+  size?: number;
+  /** How long an id stays valid, in milliseconds. Default {@link LEDGER_TTL_MS}. */
+  ttlMs?: number;
+  /** A monotonic clock in milliseconds. Default `performance.now`. */
+  now?: () => number;
+}
+
+/** Why an id names no decision that may take an outcome. */
+export type LedgerMiss = 'unknown' | 'expired' | 'settled';
+
+const BACKENDS: readonly Backend[] = ['lightrag', 'perplexity'];
+const COHORT_CODES: readonly (Cohort | null)[] = [null, ...COHORTS];
+/** Marks a slot whose decision already has its outcome. */
+const SETTLED = 0x80;
+const SEQUENCE = /^[0-9a-z]{1,11}$/;
+
 /**
- * Remembers the backend, cohort and breaker trial of recent decisions under a random id, so
- * that an outcome posted later (`POST /v1/outcomes {decisionId}`) is counted for the right
- * cohort and, when the decision took a half-open trial slot, decides the breaker. Bounded in
- * entries and age; an id that has expired is reported as unknown, never guessed.
+ * Remembers the backend, cohort and breaker trial of recent decisions under an id, so that an
+ * outcome posted later (`POST /v1/outcomes {decisionId}`) is counted for the right cohort and,
+ * when the decision took a half-open trial slot, decides the breaker.
+ *
+ * A ring of the last {@link LEDGER_SIZE} decisions in typed arrays, not a map of objects: a
+ * server remembers every decision it makes, and a map of 100,000 live objects cost a fifth of
+ * the OFREP route's throughput in garbage collection. An id is this ledger's random prefix and
+ * the decision's sequence number, so an id from another instance or an earlier process is
+ * unknown here, never mistaken for one of this ledger's decisions. An id takes one outcome:
+ * a second is refused, so a retried post cannot count an outcome twice.
  */
 export class DecisionLedger {
-  private readonly entries = new LRUCache<string, LedgerEntry>({
-    max: LEDGER_SIZE,
-    ttl: LEDGER_TTL_MS,
-  });
+  private readonly prefix = `${randomBytes(6).toString('hex')}-`;
+  private readonly size: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  /** backend index (bit 3), cohort code (bits 0-2) plus one, {@link SETTLED}; 0 = empty. */
+  private readonly codes: Uint8Array;
+  private readonly times: Float64Array;
+  /** Breaker trial numbers by slot: few decisions take a trial slot. */
+  private readonly trials = new Map<number, number>();
+  private next = 0;
+
+  constructor(options: LedgerOptions = {}) {
+    this.size = options.size ?? LEDGER_SIZE;
+    this.ttlMs = options.ttlMs ?? LEDGER_TTL_MS;
+    this.now = options.now ?? (() => performance.now());
+    this.codes = new Uint8Array(this.size);
+    this.times = new Float64Array(this.size);
+  }
 
   /** Remembers a decision; returns its id. */
   remember(decision: Decision): string {
-    const id = randomUUID();
-    const entry: LedgerEntry =
-      decision.breakerTrial === undefined
-        ? { backend: decision.backend, cohort: decision.cohort }
-        : {
-            backend: decision.backend,
-            cohort: decision.cohort,
-            breakerTrial: decision.breakerTrial,
-          };
-    this.entries.set(id, entry);
-    return id;
+    const sequence = this.next;
+    this.next += 1;
+    const slot = sequence % this.size;
+    const cohort = COHORT_CODES.indexOf(decision.cohort);
+    this.codes[slot] = ((decision.backend === 'lightrag' ? 0 : 1) << 3) | (cohort + 1);
+    this.times[slot] = this.now();
+    if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);
+    else if (this.trials.size > 0) this.trials.delete(slot);
+    return this.prefix + sequence.toString(36);
   }
 
-  /** The decision an id names, if it is still remembered. */
-  find(id: string): LedgerEntry | undefined {
-    return this.entries.get(id);
+  /** The decision an id names, if it is remembered, recent and has no outcome yet; or why not. */
+  find(id: string): LedgerEntry | LedgerMiss {
+    const slot = this.slotOf(id);
+    return typeof slot === 'number' ? this.entryAt(slot) : slot;
+  }
+
+  /**
+   * The decision an id names, marked as having its outcome; or why there is none to take one.
+   */
+  settle(id: string): LedgerEntry | LedgerMiss {
+    const slot = this.slotOf(id);
+    if (typeof slot !== 'number') return slot;
+    const entry = this.entryAt(slot);
+    this.codes[slot]! |= SETTLED;
+    return entry;
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.entries.clear();
+    this.codes.fill(0);
+    this.trials.clear();
+  }
+
+  private slotOf(id: string): number | LedgerMiss {
+    if (!id.startsWith(this.prefix)) return 'unknown';
+    const digits = id.slice(this.prefix.length);
+    if (!SEQUENCE.test(digits)) return 'unknown';
+    const sequence = Number.parseInt(digits, 36);
+    if (sequence >= this.next) return 'unknown';
+    if (sequence < this.next - this.size) return 'expired';
+    const slot = sequence % this.size;
+    const code = this.codes[slot]!;
+    if (code === 0) return 'unknown';
+    if (this.now() - this.times[slot]! > this.ttlMs) return 'expired';
+    if (code & SETTLED) return 'settled';
+    return slot;
+  }
+
+  private entryAt(slot: number): LedgerEntry {
+    const code = this.codes[slot]! & ~SETTLED;
+    const backend = BACKENDS[code >> 3]!;
+    const cohort = COHORT_CODES[(code & 0b111) - 1]!;
+    const trial = this.trials.get(slot);
+    return trial === undefined ? { backend, cohort } : { backend, cohort, breakerTrial: trial };
+  }
+}
+
+/** What an outcome's author is told when its decision id takes no outcome. */
+export function ledgerMissMessage(miss: LedgerMiss, ttlMs = LEDGER_TTL_MS): string {
+  const minutes = Math.round(ttlMs / 60_000);
+  switch (miss) {
+    case 'unknown':
+      return 'is not a decision this server made (ids are per server process)';
+    case 'expired':
+      return `is more than ${minutes} minutes old or beyond the last ${LEDGER_SIZE} decisions`;
+    case 'settled':
+      return 'already has its outcome; a decision takes one';
   }
 }

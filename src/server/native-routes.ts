@@ -3,20 +3,26 @@ import { FlagrouteError } from '../errors.js';
 import { sampleOf, tiedDecision } from '../router/outcome-checks.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
-import type { DecisionLedger, LedgerEntry } from './decision-ledger.js';
+import { type DecisionLedger, type LedgerEntry, ledgerMissMessage } from './decision-ledger.js';
 import type { ErrorBody } from './http-errors.js';
 
 /** The most outcomes one request may carry. */
 export const MAX_OUTCOMES_PER_REQUEST = 1000;
 
 type Problem = NonNullable<ErrorBody['problems']>[number];
+type Checked = {
+  decision: LedgerEntry;
+  outcome: Record<string, unknown>;
+  decisionId: string | undefined;
+};
 
 /** One posted outcome, checked whole: what to record, or what is wrong with it. */
 function checkOutcome(
   item: unknown,
   index: number,
   ledger: DecisionLedger,
-): { decision: LedgerEntry; outcome: Record<string, unknown> } | Problem {
+  earlier: Set<unknown>,
+): Checked | Problem {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     return { index, field: 'outcome', message: 'must be an object' };
   }
@@ -24,12 +30,19 @@ function checkOutcome(
   try {
     let decision: LedgerEntry;
     if (decisionId !== undefined) {
-      const found = typeof decisionId === 'string' ? ledger.find(decisionId) : undefined;
-      if (!found) {
+      if (typeof decisionId !== 'string') {
+        return { index, field: 'decisionId', message: 'must be a string' };
+      }
+      if (earlier.has(decisionId)) {
+        return { index, field: 'decisionId', message: 'appears twice in this batch' };
+      }
+      earlier.add(decisionId);
+      const found = ledger.find(decisionId);
+      if (typeof found === 'string') {
         return {
           index,
           field: 'decisionId',
-          message: `is not a decision this server made in the last 15 minutes: ${JSON.stringify(decisionId)}`,
+          message: `${ledgerMissMessage(found)}: ${JSON.stringify(decisionId)}`,
         };
       }
       if (backend !== undefined && backend !== found.backend) {
@@ -44,7 +57,7 @@ function checkOutcome(
       decision = tiedDecision({ backend, cohort });
     }
     sampleOf(rest as never);
-    return { decision, outcome: rest };
+    return { decision, outcome: rest, decisionId: decisionId as string | undefined };
   } catch (error) {
     if (!(error instanceof FlagrouteError)) throw error;
     const field = (error as { field?: string }).field ?? 'outcome';
@@ -73,7 +86,8 @@ export function nativeRoutes(app: FastifyInstance, router: Router, ledger: Decis
       };
       return reply.code(400).send(body);
     }
-    const checked = items.map((item, index) => checkOutcome(item, index, ledger));
+    const ids = new Set<unknown>();
+    const checked = items.map((item, index) => checkOutcome(item, index, ledger, ids));
     const problems = checked.filter((entry): entry is Problem => 'message' in entry);
     if (problems.length > 0) {
       const body: ErrorBody = {
@@ -83,7 +97,8 @@ export function nativeRoutes(app: FastifyInstance, router: Router, ledger: Decis
       };
       return reply.code(400).send(body);
     }
-    for (const entry of checked as { decision: LedgerEntry; outcome: Record<string, unknown> }[]) {
+    for (const entry of checked as Checked[]) {
+      if (entry.decisionId !== undefined) ledger.settle(entry.decisionId);
       router.recordOutcome(entry.decision, entry.outcome as never);
     }
     return { recorded: items.length };

@@ -77,26 +77,57 @@ function contextFailure(error: unknown): Failure {
 }
 
 /**
+ * The success body of one flag, for fastify's compiled serializer (fast-json-stringify), which
+ * writes it several times faster than `JSON.stringify`; the spec's schema of it is checked by
+ * the tests on every body.
+ */
+const FLAG_SUCCESS = {
+  type: 'object',
+  required: ['key', 'value', 'variant', 'reason', 'metadata'],
+  properties: {
+    key: { type: 'string' },
+    value: { type: ['string', 'number'] },
+    variant: { type: 'string' },
+    reason: { type: 'string' },
+    metadata: {
+      type: 'object',
+      required: ['decisionId', 'reason', 'configVersion', 'rolloutPercentage', 'environment'],
+      properties: {
+        decisionId: { type: 'string' },
+        reason: { type: 'string' },
+        configVersion: { type: 'string' },
+        rolloutPercentage: { type: 'number' },
+        environment: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+/**
  * The OpenFeature Remote Evaluation Protocol (v0.3.0): `backend`, `cohort` and `bucket`,
  * singly or in bulk. A bulk response carries an ETag of the configuration version and the
  * context together, so a 304 is returned only when neither changed.
  */
 export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: DecisionLedger): void {
-  app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', async (request, reply) => {
-    const key = request.params.key;
-    if (!(OFREP_FLAGS as readonly string[]).includes(key)) {
-      const errorDetails = `flag "${key}" is not served here; the flags are ${OFREP_FLAGS.join(', ')}`;
-      return refuse(reply, { status: 404, errorCode: 'FLAG_NOT_FOUND', errorDetails }, key);
-    }
-    const read = contextOf(request.body);
-    if (!read.ok) return refuse(reply, read.failure, key);
-    try {
-      const flag = await evaluate(router, ledger, read.context);
-      return flag(key as OfrepFlag);
-    } catch (error) {
-      return refuse(reply, contextFailure(error), key);
-    }
-  });
+  app.post<{ Params: { key: string } }>(
+    '/ofrep/v1/evaluate/flags/:key',
+    { schema: { response: { 200: FLAG_SUCCESS } } },
+    async (request, reply) => {
+      const key = request.params.key;
+      if (!(OFREP_FLAGS as readonly string[]).includes(key)) {
+        const errorDetails = `flag "${key}" is not served here; the flags are ${OFREP_FLAGS.join(', ')}`;
+        return refuse(reply, { status: 404, errorCode: 'FLAG_NOT_FOUND', errorDetails }, key);
+      }
+      const read = contextOf(request.body);
+      if (!read.ok) return refuse(reply, read.failure, key);
+      try {
+        const flag = await evaluate(router, ledger, read.context);
+        return flag(key as OfrepFlag);
+      } catch (error) {
+        return refuse(reply, contextFailure(error), key);
+      }
+    },
+  );
 
   app.post('/ofrep/v1/evaluate/flags', async (request, reply) => {
     const read = contextOf(request.body);

@@ -56,6 +56,26 @@ describe('the native API', () => {
     expect((explained.body as { steps: unknown[] }).steps.length).toBeGreaterThan(3);
   });
 
+  it('takes one outcome per decision id: a repeat, in a later post or the same batch, is refused', async () => {
+    const { server } = await setUp();
+    const { decisionId } = (await post(`${server.url}/v1/decide`, { userId: 'alice' })).body as {
+      decisionId: string;
+    };
+    const twice = await post(`${server.url}/v1/outcomes`, [
+      { decisionId, success: true },
+      { decisionId, success: true },
+    ]);
+    expect(twice.status).toBe(400);
+    expect(JSON.stringify(twice.body)).toMatch(/appears twice in this batch/);
+    expect(await post(`${server.url}/v1/outcomes`, { decisionId, success: true })).toMatchObject({
+      status: 200,
+    });
+    const again = await post(`${server.url}/v1/outcomes`, { decisionId, success: true });
+    expect(again.status).toBe(400);
+    expect(JSON.stringify(again.body)).toMatch(/already has its outcome/);
+    expect((await get(`${server.url}/v1/summary`)).body.cohorts.lightrag.success_count).toBe(1);
+  });
+
   it('refuses a batch with any bad outcome, naming every problem, and records none', async () => {
     const { server } = await setUp();
     const response = await post(`${server.url}/v1/outcomes`, [

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/routing/types.js';
+import { DecisionLedger, ledgerMissMessage } from '../../src/server/decision-ledger.js';
+
+const decision = (overrides: Partial<Decision> = {}): Decision =>
+  ({ backend: 'lightrag', cohort: 'lightrag', ...overrides }) as Decision;
+
+describe('DecisionLedger', () => {
+  it('gives back each decision under its id, for every backend, cohort and trial', () => {
+    const ledger = new DecisionLedger();
+    const kinds = [
+      decision(),
+      decision({ backend: 'perplexity', cohort: 'perplexity' }),
+      decision({ backend: 'perplexity', cohort: 'control' }),
+      decision({ backend: 'perplexity', cohort: null }),
+      decision({ breakerTrial: 7 }),
+    ];
+    const ids = kinds.map((kind) => ledger.remember(kind));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.map((id) => ledger.find(id))).toEqual([
+      { backend: 'lightrag', cohort: 'lightrag' },
+      { backend: 'perplexity', cohort: 'perplexity' },
+      { backend: 'perplexity', cohort: 'control' },
+      { backend: 'perplexity', cohort: null },
+      { backend: 'lightrag', cohort: 'lightrag', breakerTrial: 7 },
+    ]);
+  });
+
+  it('takes one outcome per id', () => {
+    const ledger = new DecisionLedger();
+    const id = ledger.remember(decision());
+    expect(ledger.settle(id)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    expect(ledger.settle(id)).toBe('settled');
+    expect(ledger.find(id)).toBe('settled');
+  });
+
+  it('expires ids by age (injected clock) and by being pushed out of the ring', () => {
+    let now = 0;
+    const ledger = new DecisionLedger({ size: 3, ttlMs: 1000, now: () => now });
+    const old = ledger.remember(decision());
+    now = 1000;
+    expect(ledger.find(old)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    now = 1001;
+    expect(ledger.find(old)).toBe('expired');
+    const first = ledger.remember(decision({ breakerTrial: 1 }));
+    for (let i = 0; i < 3; i += 1) ledger.remember(decision({ cohort: 'control' }));
+    expect(ledger.find(first)).toBe('expired');
+  });
+
+  it("does not take another ledger's ids, forged ids or ids not yet issued", () => {
+    const ledger = new DecisionLedger();
+    const other = new DecisionLedger();
+    const theirs = other.remember(decision());
+    const mine = ledger.remember(decision());
+    const prefix = mine.slice(0, mine.lastIndexOf('-') + 1);
+    expect(ledger.find(theirs)).toBe('unknown');
+    for (const forged of [`${prefix}zz`, `${prefix}`, `${prefix}-1`, `${prefix}0x`, 'x', '']) {
+      expect(ledger.find(forged)).toBe('unknown');
+    }
+    ledger.clear();
+    expect(ledger.find(mine)).toBe('unknown');
+  });
+
+  it('says why an id takes no outcome', () => {
+    expect(ledgerMissMessage('unknown')).toMatch(/not a decision this server made/);
+    expect(ledgerMissMessage('expired')).toMatch(/15 minutes/);
+    expect(ledgerMissMessage('settled')).toMatch(/already has its outcome/);
+  });
+});
