@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'KILL_SWITCH_ENGAGED',
   /** A command was called wrongly. */
   'USAGE',
+  /** Input data (events, statistics, a metrics source) cannot be read or used. */
+  'INVALID_DATA',
 ] as const;
 /** A stable code of a flagroute error. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

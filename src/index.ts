@@ -61,6 +61,44 @@ export {
   InvalidArgumentError,
   InvalidOutcomeError,
 } from './errors.js';
+// Experiments: A/B statistics, the outcome event log, power planning.
+export {
+  analyzeExperiment,
+  type ExperimentOptions,
+  type ExperimentReport,
+  METRIC_DIRECTIONS,
+  type MetricReport,
+  type NoWinnerReason,
+} from './experiment/analyze-experiment.js';
+export type { ArmMoments } from './experiment/arm-moments.js';
+export { EventAccumulator } from './experiment/event-accumulator.js';
+export {
+  type AnalysisUnit,
+  type Arm,
+  checkEvent,
+  checkStats,
+  type ExperimentStats,
+  type OutcomeEvent,
+} from './experiment/experiment-data.js';
+export {
+  logOutcomes,
+  OutcomeEventLog,
+  type OutcomeEventLogOptions,
+  type OutcomeSink,
+  outcomeEventOf,
+} from './experiment/outcome-event-log.js';
+export {
+  type ExperimentPlan,
+  type PlanInput,
+  planExperiment,
+} from './experiment/plan-experiment.js';
+export {
+  type PrometheusSourceOptions,
+  statsFromPrometheus,
+} from './experiment/prometheus-source.js';
+export { type MalformedLine, type ReadEvents, readEventFiles } from './experiment/read-events.js';
+export { renderReportHtml, renderReportText } from './experiment/render-report.js';
+export { unitKey } from './experiment/unit-key.js';
 export type { OutcomeSummary } from './metrics/outcome-stats.js';
 export type { SeriesSummary } from './metrics/performance-tracker.js';
 export {
@@ -76,7 +114,7 @@ export { createRouter, type RouterOptions } from './router/create-router.js';
 export type { LabelledCount } from './router/decision-counts.js';
 export type {
   ChangedKey,
-  OutcomeEvent,
+  OutcomeRecordedEvent,
   ReloadErrorEvent,
   ReloadEvent,
   RollbackEvent,

@@ -14,4 +14,5 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   SHADOWED_BY_VARIABLE: EXIT.failure,
   KILL_SWITCH_ENGAGED: EXIT.failure,
   USAGE: EXIT.usage,
+  INVALID_DATA: EXIT.failure,
 };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
+import { experimentCommands } from './commands/experiment.js';
 import { rolloutCommands } from './commands/rollout.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   watchCommand(program);
   rolloutCommands(program);
   serveCommand(program);
+  experimentCommands(program);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { OutcomeEvent } from '../router/events.js';
+import type { OutcomeRecordedEvent } from '../router/events.js';
 import type { Router } from '../router/router.js';
 import { BREAKER_STATES } from '../safety/circuit-breaker.js';
 
@@ -52,7 +52,7 @@ function outcomeMetrics(router: Router, registers: Registry[]): () => void {
     labelNames: ['backend', 'cohort', 'success'],
     registers,
   });
-  const onOutcome = ({ backend, cohort, sample }: OutcomeEvent) => {
+  const onOutcome = ({ backend, cohort, sample }: OutcomeRecordedEvent) => {
     const labels = { backend, cohort: cohort ?? 'none', success: String(sample.success) };
     outcomes.inc(labels);
     if (sample.latencySeconds !== undefined) latency.observe(labels, sample.latencySeconds);

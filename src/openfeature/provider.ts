@@ -87,7 +87,7 @@ export class FlagrouteProvider implements Provider {
   /** Records an outcome (`trackingEventName` `outcome`) of the decision named by `decisionId`. */
   track(
     trackingEventName: string,
-    _context: EvaluationContext,
+    context: EvaluationContext,
     details: TrackingEventDetails,
   ): void {
     if (trackingEventName !== OUTCOME_EVENT) return;
@@ -101,7 +101,10 @@ export class FlagrouteProvider implements Provider {
         `decisionId ${JSON.stringify(decisionId)} ${ledgerMissMessage(decision)}`,
       );
     }
-    this.router.recordOutcome(decision, outcome as never);
+    // The evaluation context's targetingKey names the user for the outcome event log.
+    const userId = (outcome as { userId?: unknown }).userId ?? context.targetingKey;
+    const report = userId === undefined ? outcome : { ...outcome, userId };
+    this.router.recordOutcome({ ...decision, decisionId }, report as never);
     this.ledger.settle(decisionId);
   }
 

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
 import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
+import { logOutcomes, type OutcomeSink } from '../experiment/outcome-event-log.js';
 import { createLogger } from '../logging.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
@@ -25,6 +26,12 @@ export interface RouterOptions extends SnapshotSizes {
   cwd?: string;
   /** Hot reload: watch the config directory (default `true`), or how to watch it; `false` turns it off. */
   watch?: boolean | WatchOptions;
+  /**
+   * Where every outcome with a cohort goes as an event (schemas/outcome-event.schema.json), for
+   * user-level experiment analysis: an `OutcomeEventLog` (daily JSON-lines files) or any sink.
+   * The sink is the caller's to close.
+   */
+  outcomeLog?: OutcomeSink;
 }
 
 /**
@@ -53,6 +60,7 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
     ...sizes,
   };
   const router = new Router(wireRouter(result.snapshot, internals, logger));
+  if (options.outcomeLog) logOutcomes(router, options.outcomeLog);
   if (watch !== false) await router.watch(watch === true ? {} : watch);
   return router;
 }

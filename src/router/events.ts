@@ -42,15 +42,22 @@ export interface RolloutChangeEvent {
 }
 
 /** Emitted after an outcome was recorded (for metrics and event logs; not for decisions). */
-export interface OutcomeEvent {
+export interface OutcomeRecordedEvent {
   backend: Backend;
   cohort: Cohort | null;
   sample: OutcomeSample;
+  /** When it was recorded (the router's clock, ms since the epoch). */
+  time: number;
+  /** The user's pseudonymous unit key, when the outcome named its user. */
+  unit?: string;
+  /** The decision's id, when the outcome named its decision by id. */
+  decisionId?: string;
+  configVersion: string;
 }
 
 /** Every event a router emits, by name. */
 export interface RouterEvents {
-  outcome: OutcomeEvent;
+  outcome: OutcomeRecordedEvent;
   reload: ReloadEvent;
   reloadError: ReloadErrorEvent;
   breaker: BreakerTransition;

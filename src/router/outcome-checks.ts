@@ -13,9 +13,32 @@ export interface OutcomeReport {
   costUsd?: number;
   /** User satisfaction in [0, 1]. */
   satisfaction?: number;
+  /**
+   * The user the query was for: only turned into the outcome event log's pseudonymous unit
+   * (never stored or logged as given), so that experiments can be analysed per user.
+   */
+  userId?: string;
 }
 
-const OUTCOME_KEYS = new Set(['success', 'latencyMs', 'quality', 'costUsd', 'satisfaction']);
+const OUTCOME_KEYS = new Set([
+  'success',
+  'latencyMs',
+  'quality',
+  'costUsd',
+  'satisfaction',
+  'userId',
+]);
+
+/** Throws unless `userId` is absent or a non-empty string of at most 1024 characters. */
+export function checkUserId(userId: unknown): asserts userId is string | undefined {
+  if (userId === undefined) return;
+  if (typeof userId !== 'string' || userId === '' || userId.length > 1024) {
+    throw new InvalidOutcomeError(
+      'outcome.userId',
+      'must be a non-empty string of at most 1024 characters',
+    );
+  }
+}
 
 /** Throws unless `backend` is a known backend. */
 export function checkBackend(backend: unknown, field = 'backend'): asserts backend is Backend {
@@ -99,6 +122,7 @@ export function sampleOf(report: OutcomeReport): OutcomeSample {
   if (quality !== undefined) checkUnit('outcome.quality', quality);
   if (costUsd !== undefined) checkNonNegative('outcome.costUsd', costUsd);
   if (satisfaction !== undefined) checkUnit('outcome.satisfaction', satisfaction);
+  checkUserId(report.userId);
   return {
     success,
     latencySeconds: latencyMs === undefined ? undefined : latencyMs / 1000,

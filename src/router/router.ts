@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
+import { FlagrouteError } from '../errors.js';
+import {
+  analyzeExperiment,
+  type ExperimentOptions,
+  type ExperimentReport,
+} from '../experiment/analyze-experiment.js';
+import { unitKey } from '../experiment/unit-key.js';
 import type { OutcomeSample } from '../metrics/outcome-stats.js';
 import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
 import {
@@ -29,6 +36,9 @@ import { type Explanation, type RouterStatus, statusOf } from './router-status.j
 import type { RouterParts } from './wire-router.js';
 
 const UNTIED: OutcomeTie = { kind: 'untied' };
+
+/** What ties an outcome to its user and decision in the event log. */
+type Tied = { unit?: string; decisionId?: string };
 
 /**
  * Routes queries between the candidate and the fallback on one immutable configuration
@@ -162,19 +172,35 @@ export class Router {
    * decision and the outcome are checked whole first: on any problem an `InvalidOutcomeError`
    * (code `INVALID_OUTCOME`) names the field, and nothing is recorded. When the breaker is
    * half-open, only the outcome of a decision that took a trial slot closes or re-opens it.
+   * An outcome that names its `userId` reaches the outcome event log under the user's
+   * pseudonymous unit (see `unitKey`), never under the id itself.
    */
   recordOutcome(
-    decision: Pick<Decision, 'backend' | 'cohort'> & Partial<Pick<Decision, 'breakerTrial'>>,
+    decision: Pick<Decision, 'backend' | 'cohort'> &
+      Partial<Pick<Decision, 'breakerTrial'>> & { decisionId?: string },
     outcome: OutcomeReport,
   ): void {
     const { backend, cohort, trial } = tiedDecision(decision);
     const sample = sampleOf(outcome);
-    this.record(backend, cohort, sample, { kind: 'decision', trial });
+    const tied: Tied = {};
+    if (outcome.userId !== undefined) {
+      tied.unit = unitKey(outcome.userId, this.parts.state.settings.user_hash_salt);
+    }
+    if (typeof decision.decisionId === 'string') tied.decisionId = decision.decisionId;
+    this.record(backend, cohort, sample, { kind: 'decision', trial }, tied);
   }
 
-  private record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample, tie: OutcomeTie) {
+  private record(
+    backend: Backend,
+    cohort: Cohort | null,
+    sample: OutcomeSample,
+    tie: OutcomeTie,
+    tied: Tied = {},
+  ) {
     this.parts.outcomes.record(backend, cohort, sample, this.parts.state.settings, tie);
-    this.parts.events.emit('outcome', { backend, cohort, sample });
+    const time = this.parts.internals.clock.now();
+    const configVersion = this.parts.state.loaded.version;
+    this.parts.events.emit('outcome', { backend, cohort, sample, time, configVersion, ...tied });
   }
 
   /**
@@ -183,6 +209,26 @@ export class Router {
    */
   outcomeMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
     return this.parts.outcomes.tracker.cohortMoments();
+  }
+
+  /**
+   * The A/B report (LightRAG against Perplexity) from this router's outcomes since start, per
+   * request: the in-process data has no users. For user-level analysis, or a whole fleet, use
+   * the outcome event log or Prometheus with `analyzeExperiment`.
+   */
+  getExperimentReport(options: Omit<ExperimentOptions, 'unit'> = {}): ExperimentReport {
+    if ((options as ExperimentOptions).unit === 'user') {
+      throw new FlagrouteError(
+        'INVALID_ARGUMENT',
+        "a router's live outcomes are per request; analyse the outcome event log for the user unit",
+      );
+    }
+    const moments = this.outcomeMoments();
+    const stats = {
+      unit: 'request' as const,
+      arms: { lightrag: moments.lightrag, perplexity: moments.perplexity },
+    };
+    return analyzeExperiment(stats, options);
   }
 
   /** Decisions made since start, by backend, cohort and reason. */

@@ -11,6 +11,7 @@ export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
   SHADOWED_BY_VARIABLE: 409,
   KILL_SWITCH_ENGAGED: 409,
   USAGE: 400,
+  INVALID_DATA: 502,
 };
 
 /** The body of every error the native API returns. */

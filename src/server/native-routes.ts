@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { FlagrouteError } from '../errors.js';
+import { FlagrouteError, InvalidArgumentError } from '../errors.js';
+import type { ExperimentOptions } from '../experiment/analyze-experiment.js';
+import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
 import { sampleOf, tiedDecision } from '../router/outcome-checks.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
@@ -66,6 +68,52 @@ function checkOutcome(
 }
 
 /**
+ * The report options of `GET /v1/experiment`'s query: `alpha`, `primary`, `guardrails`
+ * (comma-separated), `guardrail_tolerance`, `sequential_tuning`, `srm_threshold`.
+ */
+function experimentOptionsOf(query: Record<string, string>): ExperimentOptions {
+  const known = [
+    'alpha',
+    'primary',
+    'guardrails',
+    'guardrail_tolerance',
+    'sequential_tuning',
+    'srm_threshold',
+  ];
+  for (const key of Object.keys(query)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(
+        key,
+        `is not an option of /v1/experiment; use ${known.join(', ')}`,
+      );
+    }
+  }
+  const numberOf = (key: string): number | undefined => {
+    const text = query[key];
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) {
+      throw new InvalidArgumentError(key, `must be a number, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  const options: ExperimentOptions = {};
+  const alpha = numberOf('alpha');
+  if (alpha !== undefined) options.alpha = alpha;
+  const tolerance = numberOf('guardrail_tolerance');
+  if (tolerance !== undefined) options.guardrailTolerance = tolerance;
+  const tuning = numberOf('sequential_tuning');
+  if (tuning !== undefined) options.sequentialTuning = tuning;
+  const srm = numberOf('srm_threshold');
+  if (srm !== undefined) options.srmThreshold = srm;
+  if (query.primary !== undefined) options.primary = query.primary as OutcomeMetric;
+  if (query.guardrails !== undefined) {
+    options.guardrails = query.guardrails.split(',').filter(Boolean) as OutcomeMetric[];
+  }
+  return options;
+}
+
+/**
  * flagroute's own API under `/v1`: decisions with an id, explanations, outcomes (one or a
  * batch, tied to their decision by id), the performance summary and the status.
  */
@@ -98,12 +146,22 @@ export function nativeRoutes(app: FastifyInstance, router: Router, ledger: Decis
       return reply.code(400).send(body);
     }
     for (const entry of checked as Checked[]) {
-      if (entry.decisionId !== undefined) ledger.settle(entry.decisionId);
-      router.recordOutcome(entry.decision, entry.outcome as never);
+      if (entry.decisionId === undefined) {
+        router.recordOutcome(entry.decision, entry.outcome as never);
+      } else {
+        ledger.settle(entry.decisionId);
+        router.recordOutcome(
+          { ...entry.decision, decisionId: entry.decisionId },
+          entry.outcome as never,
+        );
+      }
     }
     return { recorded: items.length };
   });
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());
+  app.get<{ Querystring: Record<string, string> }>('/v1/experiment', async (request) =>
+    router.getExperimentReport(experimentOptionsOf(request.query)),
+  );
   app.get('/v1/status', async () => router.status());
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { OutcomeEventLog } from '../experiment/outcome-event-log.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { createServer, type ServerOptions } from './create-server.js';
@@ -16,6 +17,8 @@ export interface ServeOptions extends ServerOptions {
   watch?: RouterOptions['watch'];
   /** Time source of the router's breaker, gate and triggers; default the wall clock. */
   clock?: RouterOptions['clock'];
+  /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
+  eventsDir?: string;
 }
 
 /** A running service: where it listens, and how to stop it. */
@@ -29,7 +32,15 @@ export interface RunningServer {
 
 /** Starts the HTTP service over a new router watching the configuration (see `createServer`). */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const eventLog =
+    options.eventsDir === undefined
+      ? undefined
+      : new OutcomeEventLog({
+          dir: options.eventsDir,
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+        });
   const router = await createRouter({
+    ...(eventLog ? { outcomeLog: eventLog } : {}),
     ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
@@ -43,6 +54,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     await app.listen({ port: options.port ?? 8016, host: options.host ?? '127.0.0.1' });
   } catch (error) {
     await router.close();
+    await eventLog?.close();
     throw error;
   }
   const address = app.server.address();
@@ -53,6 +65,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     closing ??= (async () => {
       await app.close();
       await router.close();
+      await eventLog?.close();
     })();
     return closing;
   };

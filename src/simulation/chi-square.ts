@@ -1,4 +1,4 @@
-import jstatModule from 'jstat';
+import { chiSquareSurvival } from '../statistics/distributions.js';
 
 /** A chi-square goodness-of-fit test. */
 export interface ChiSquareResult {
@@ -23,6 +23,6 @@ export function chiSquare(
     statistic += (observed[index]! - expected) ** 2 / expected;
   }
   const dof = Math.max(0, categories - 1);
-  const pValue = dof === 0 ? 1 : 1 - jstatModule.jStat.chisquare.cdf(statistic, dof);
+  const pValue = dof === 0 ? 1 : chiSquareSurvival(statistic, dof);
   return { statistic, dof, pValue };
 }

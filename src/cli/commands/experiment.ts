@@ -1,0 +1,346 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { FlagrouteError } from '../../errors.js';
+import {
+  analyzeExperiment,
+  type ExperimentOptions,
+  type ExperimentReport,
+  reportFromEvents,
+} from '../../experiment/analyze-experiment.js';
+import { summarize } from '../../experiment/arm-moments.js';
+import {
+  type AnalysisUnit,
+  checkStats,
+  type ExperimentStats,
+} from '../../experiment/experiment-data.js';
+import { planExperiment } from '../../experiment/plan-experiment.js';
+import { statsFromPrometheus } from '../../experiment/prometheus-source.js';
+import { type ReadEvents, readEventFiles } from '../../experiment/read-events.js';
+import { renderReportHtml, renderReportText } from '../../experiment/render-report.js';
+import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/sufficient-stats.js';
+import { UsageError } from '../shared.js';
+
+interface SourceFlags {
+  events?: string[];
+  stats?: string;
+  prometheus?: string;
+  range?: string;
+  unit?: AnalysisUnit;
+}
+
+interface ReportFlags extends SourceFlags {
+  alpha?: number;
+  primary?: OutcomeMetric;
+  guardrails?: OutcomeMetric[];
+  guardrailTolerance?: number;
+  sequentialTuning?: number;
+  srmThreshold?: number;
+  json?: boolean;
+  html?: string;
+}
+
+interface PlanFlags extends SourceFlags {
+  metric: OutcomeMetric;
+  mde: number;
+  baselineMean?: number;
+  baselineSd?: number;
+  alpha?: number;
+  power?: number;
+  unitsPerDay?: number;
+  json?: boolean;
+}
+
+function number(flag: string, check: (value: number) => boolean, allowed: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || !check(value)) {
+      throw new UsageError(`${flag} must be ${allowed}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+}
+
+function metricName(flag: string) {
+  return (text: string): OutcomeMetric => {
+    if (!(OUTCOME_METRICS as readonly string[]).includes(text)) {
+      throw new UsageError(
+        `${flag} must be one of ${OUTCOME_METRICS.join(', ')}, got ${JSON.stringify(text)}`,
+      );
+    }
+    return text as OutcomeMetric;
+  };
+}
+
+function unitName(text: string): AnalysisUnit {
+  if (text !== 'request' && text !== 'user') {
+    throw new UsageError(`--unit must be request or user, got ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+function withSources(command: Command): Command {
+  return command
+    .option('--events <files...>', 'outcome event logs (JSON lines; .gz accepted)')
+    .option(
+      '--stats <file>',
+      'per-arm sufficient statistics (schemas/experiment-stats.schema.json)',
+    )
+    .option('--prometheus <url>', 'sum the sufficient statistics of every instance from Prometheus')
+    .option('--range <window>', 'with --prometheus: only the increase over this window (24h, 30m)')
+    .option(
+      '--unit <unit>',
+      'request or user (default: user when every event names its user)',
+      unitName,
+    );
+}
+
+/** The data a report reads, from exactly one source. */
+async function readSource(
+  flags: SourceFlags,
+): Promise<{ stats?: ExperimentStats; events?: ReadEvents }> {
+  const given = [flags.events, flags.stats, flags.prometheus].filter(
+    (source) => source !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new UsageError(
+      'name exactly one source: --events FILE..., --stats FILE or --prometheus URL',
+    );
+  }
+  if (flags.range !== undefined && flags.prometheus === undefined) {
+    throw new UsageError('--range applies to --prometheus only');
+  }
+  if (flags.prometheus !== undefined) {
+    if (flags.unit === 'user')
+      throw new UsageError('Prometheus holds request-level statistics only; drop --unit user');
+    return {
+      stats: await statsFromPrometheus(
+        flags.prometheus,
+        flags.range === undefined ? {} : { range: flags.range },
+      ),
+    };
+  }
+  if (flags.stats !== undefined) return { stats: readStatsFile(flags.stats) };
+  return { events: await readEvents(flags.events!) };
+}
+
+function readStatsFile(file: string): ExperimentStats {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new FlagrouteError('INVALID_DATA', `${file}: ${(error as Error).message}`);
+  }
+  const checked = checkStats(value);
+  if (!checked.ok)
+    throw new FlagrouteError(
+      'INVALID_DATA',
+      `${file}: ${checked.problem} (see schemas/experiment-stats.schema.json)`,
+    );
+  return checked.stats;
+}
+
+/** Reads event files, with a progress line on a terminal for inputs over 64 MiB. */
+async function readEvents(files: string[]): Promise<ReadEvents> {
+  let total = 0;
+  for (const file of files) {
+    try {
+      total += statSync(file).size;
+    } catch (error) {
+      throw new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  const tty = process.stderr.isTTY === true && total > 64 * 1024 * 1024;
+  let done = 0;
+  let shown = -1;
+  const progress = tty
+    ? (bytes: number) => {
+        done += bytes;
+        const percent = Math.floor((done / total) * 100);
+        if (percent === shown) return;
+        shown = percent;
+        const bar = '#'.repeat(Math.floor(percent / 4)).padEnd(25, '.');
+        process.stderr.write(`\rreading events [${bar}] ${percent} %`);
+      }
+    : undefined;
+  const read = await readEventFiles(files, progress);
+  if (tty) process.stderr.write('\n');
+  for (const example of read.examples) {
+    process.stderr.write(`${example.file}:${example.line}: skipped: ${example.problem}\n`);
+  }
+  if (read.malformed > read.examples.length) {
+    process.stderr.write(`... and ${read.malformed - read.examples.length} more malformed lines\n`);
+  }
+  return read;
+}
+
+function reportOptions(flags: ReportFlags): ExperimentOptions {
+  const options: ExperimentOptions = {};
+  if (flags.alpha !== undefined) options.alpha = flags.alpha;
+  if (flags.primary !== undefined) options.primary = flags.primary;
+  if (flags.guardrails !== undefined) options.guardrails = flags.guardrails;
+  if (flags.guardrailTolerance !== undefined) options.guardrailTolerance = flags.guardrailTolerance;
+  if (flags.sequentialTuning !== undefined) options.sequentialTuning = flags.sequentialTuning;
+  if (flags.srmThreshold !== undefined) options.srmThreshold = flags.srmThreshold;
+  if (flags.unit !== undefined) options.unit = flags.unit;
+  return options;
+}
+
+/** `flagroute experiment report` and `flagroute experiment plan`. */
+export function experimentCommands(program: Command): void {
+  const experiment = program
+    .command('experiment')
+    .description('A/B statistics: LightRAG against Perplexity');
+  withSources(
+    experiment.command('report').description('compare the arms on every metric and name a winner'),
+  )
+    .option(
+      '--alpha <a>',
+      'significance level (default 0.05)',
+      number('--alpha', (a) => a > 0 && a < 0.5, 'above 0 and below 0.5'),
+    )
+    .option(
+      '--primary <metric>',
+      'the metric that decides the winner (default quality_score)',
+      metricName('--primary'),
+    )
+    .option(
+      '--guardrails <metrics...>',
+      'metrics the winner must not be worse on (default: the other four)',
+      (text: string, previous: OutcomeMetric[] = []) => [
+        ...previous,
+        metricName('--guardrails')(text),
+      ],
+    )
+    .option(
+      '--guardrail-tolerance <t>',
+      'relative worsening a guardrail tolerates (default 0.05)',
+      number('--guardrail-tolerance', (t) => t >= 0, 'a number of 0 or more'),
+    )
+    .option(
+      '--sequential-tuning <n>',
+      'N* of the sequential interval (default 5000)',
+      number('--sequential-tuning', (n) => n > 0, 'above 0'),
+    )
+    .option(
+      '--srm-threshold <p>',
+      'sample-ratio p-value below which the split is a mismatch (default 0.001)',
+      number('--srm-threshold', (p) => p > 0 && p < 1, 'between 0 and 1'),
+    )
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'also write the report as one self-contained HTML file')
+    .action(async (flags: ReportFlags) => {
+      const source = await readSource(flags);
+      const options = reportOptions(flags);
+      const report: ExperimentReport = source.stats
+        ? analyzeExperiment(source.stats, options)
+        : reportFromEvents(
+            source.events!.accumulator,
+            options,
+            undefined,
+            source.events!.malformed,
+          );
+      if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReportText(report)}\n`,
+      );
+    });
+
+  withSources(
+    experiment
+      .command('plan')
+      .description('units per arm for 80 % power, and the days it takes at current traffic'),
+  )
+    .requiredOption('--metric <metric>', 'the metric to power the test for', metricName('--metric'))
+    .requiredOption(
+      '--mde <relative>',
+      'smallest relative change to detect (0.05 = 5 %)',
+      number('--mde', (m) => m > 0, 'above 0'),
+    )
+    .option(
+      '--baseline-mean <x>',
+      "the baseline's per-unit mean (default: from the data)",
+      number('--baseline-mean', (x) => x !== 0, 'a non-zero number'),
+    )
+    .option(
+      '--baseline-sd <x>',
+      "the baseline's per-unit standard deviation (default: from the data)",
+      number('--baseline-sd', (x) => x > 0, 'above 0'),
+    )
+    .option(
+      '--alpha <a>',
+      'significance level (default 0.05)',
+      number('--alpha', (a) => a > 0 && a < 0.5, 'above 0 and below 0.5'),
+    )
+    .option(
+      '--power <p>',
+      'power (default 0.8)',
+      number('--power', (p) => p > 0.5 && p < 1, 'above 0.5 and below 1'),
+    )
+    .option(
+      '--units-per-day <n>',
+      'traffic entering the experiment per day, both arms (default: from the events)',
+      number('--units-per-day', (n) => n > 0, 'above 0'),
+    )
+    .option('--json', 'print JSON')
+    .action(async (flags: PlanFlags) => {
+      const plan = await planFor(flags);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        return;
+      }
+      const days =
+        plan.days === null
+          ? 'traffic unknown (give --units-per-day or --events)'
+          : `about ${plan.days.toFixed(1)} days at ${Math.round(plan.units_per_day!)} units a day`;
+      process.stdout.write(
+        `${flags.metric}: ${plan.units_per_arm} units per arm (${plan.units_total} in all) to detect a ${(plan.mde * 100).toFixed(1)} % change (${plan.absolute_mde.toPrecision(3)} on a baseline mean of ${plan.baseline_mean.toPrecision(4)}, sd ${plan.baseline_sd.toPrecision(4)}) with ${(plan.power * 100).toFixed(0)} % power at alpha ${plan.alpha}; ${days}\n`,
+      );
+    });
+}
+
+async function planFor(flags: PlanFlags) {
+  let mean = flags.baselineMean;
+  let sd = flags.baselineSd;
+  let unitsPerDay = flags.unitsPerDay;
+  const sourced =
+    flags.events !== undefined || flags.stats !== undefined || flags.prometheus !== undefined;
+  if (sourced) {
+    const source = await readSource(flags);
+    const unit = flags.unit ?? (source.events?.accumulator.everyEventHasUnit ? 'user' : 'request');
+    const stats = source.stats ?? source.events!.accumulator.stats(unit);
+    const baseline = stats.arms.perplexity[flags.metric];
+    const summary = baseline ? summarize(baseline) : null;
+    if (summary) {
+      mean ??= summary.mean;
+      sd ??= Math.sqrt(summary.variance);
+    }
+    const accumulator = source.events?.accumulator;
+    if (unitsPerDay === undefined && accumulator && accumulator.lastTime > accumulator.firstTime) {
+      const days = (accumulator.lastTime - accumulator.firstTime) / 86_400_000;
+      const units = stats.units
+        ? stats.units.lightrag + stats.units.perplexity
+        : accumulator.counts.analyzed;
+      unitsPerDay = units / days;
+    }
+  }
+  if (mean === undefined || sd === undefined) {
+    throw new UsageError(
+      `give --baseline-mean and --baseline-sd, or data with at least 2 baseline units carrying ${flags.metric}`,
+    );
+  }
+  const plan = planExperiment({
+    mde: flags.mde,
+    baselineMean: mean,
+    baselineSd: sd,
+    ...(flags.alpha === undefined ? {} : { alpha: flags.alpha }),
+    ...(flags.power === undefined ? {} : { power: flags.power }),
+    ...(unitsPerDay === undefined ? {} : { unitsPerDay }),
+  });
+  return {
+    metric: flags.metric,
+    ...plan,
+    baseline_mean: mean,
+    baseline_sd: sd,
+    units_per_day: unitsPerDay ?? null,
+  };
+}

@@ -1,0 +1,73 @@
+import type { Moments } from '../metrics/sufficient-stats.js';
+
+/**
+ * Sufficient statistics of one metric in one arm, at either unit of analysis. At the request
+ * unit every observation is its own unit (`n`, `sum`, `sum_of_squares` of the values). At the
+ * user unit, for each user i with at least one observation, m_i is the sum of the user's
+ * values and d_i their count; `n` counts those users, `sum`/`sum_of_squares` are over m_i, and
+ * the `denominator_*` and `cross_sum` fields are sum(d_i), sum(d_i^2) and sum(m_i d_i).
+ * Every field adds across instances and time (over disjoint users at the user unit).
+ */
+export interface ArmMoments extends Moments {
+  denominator_sum?: number;
+  denominator_sum_of_squares?: number;
+  cross_sum?: number;
+}
+
+/** An arm's mean, per-unit variance and unit count for one metric. */
+export interface ArmSummary {
+  n: number;
+  mean: number;
+  /** Per-unit variance: the sample variance, or the delta-method variance of a ratio. */
+  variance: number;
+}
+
+/** Adds two sets of moments (for merging instances, files or time slices). */
+export function addMoments(a: ArmMoments, b: ArmMoments): ArmMoments {
+  const sum: ArmMoments = {
+    n: a.n + b.n,
+    sum: a.sum + b.sum,
+    sum_of_squares: a.sum_of_squares + b.sum_of_squares,
+  };
+  if (a.denominator_sum !== undefined || b.denominator_sum !== undefined) {
+    sum.denominator_sum = denominator(a).sum + denominator(b).sum;
+    sum.denominator_sum_of_squares = denominator(a).squares + denominator(b).squares;
+    sum.cross_sum = denominator(a).cross + denominator(b).cross;
+  }
+  return sum;
+}
+
+/** The denominator sums of moments; request-level moments have d_i = 1 throughout. */
+function denominator(moments: ArmMoments): { sum: number; squares: number; cross: number } {
+  return {
+    sum: moments.denominator_sum ?? moments.n,
+    squares: moments.denominator_sum_of_squares ?? moments.n,
+    cross: moments.cross_sum ?? moments.sum,
+  };
+}
+
+/**
+ * The arm's mean and per-unit variance; null with fewer than two units (no variance exists).
+ * At the user unit the mean is sum(m)/sum(d) and the variance is gbstats' `variance_of_ratios`
+ * (delta method): var_m/mu_d^2 + var_d*mu_m^2/mu_d^4 - 2*cov_md*mu_m/mu_d^3, with sample
+ * (n-1) variances and covariance. That is what keeps a user's repeat queries from counting as
+ * independent evidence.
+ */
+export function summarize(moments: ArmMoments): ArmSummary | null {
+  const { n } = moments;
+  if (n < 2) return null;
+  const meanM = moments.sum / n;
+  const varianceM = Math.max(0, (moments.sum_of_squares - n * meanM * meanM) / (n - 1));
+  if (moments.denominator_sum === undefined) {
+    return { n, mean: meanM, variance: varianceM };
+  }
+  const { sum: sumD, squares, cross } = denominator(moments);
+  const meanD = sumD / n;
+  const varianceD = Math.max(0, (squares - n * meanD * meanD) / (n - 1));
+  const covariance = (cross - n * meanM * meanD) / (n - 1);
+  const variance =
+    varianceM / meanD ** 2 +
+    (varianceD * meanM ** 2) / meanD ** 4 -
+    (2 * covariance * meanM) / meanD ** 3;
+  return { n, mean: moments.sum / sumD, variance: Math.max(0, variance) };
+}

@@ -1,0 +1,170 @@
+import type { OutcomeSample } from '../metrics/outcome-stats.js';
+import { metricValue, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/sufficient-stats.js';
+import type { ArmMoments } from './arm-moments.js';
+import type { AnalysisUnit, Arm, ExperimentStats, OutcomeEvent } from './experiment-data.js';
+
+const METRIC_COUNT = OUTCOME_METRICS.length;
+/** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
+const BOTH_ARMS = -1;
+
+/** One user's running sums: per metric, m (sum of values) and d (count of values). */
+interface UserTally {
+  arm: 0 | 1 | typeof BOTH_ARMS;
+  sums: Float64Array;
+}
+
+/** What the accumulator could not use, by reason. */
+export interface EventCounts {
+  /** Events of either arm. */
+  analyzed: number;
+  /** Cohort `control`: outside the experiment. */
+  outsideExperiment: number;
+  /** Events with neither `unit` nor `userId` (usable at the request unit only). */
+  withoutUnit: number;
+}
+
+function sampleOf(event: OutcomeEvent): OutcomeSample {
+  return {
+    success: event.success,
+    latencySeconds: event.latencyMs === undefined ? undefined : event.latencyMs / 1000,
+    quality: event.quality,
+    costUsd: event.costUsd,
+    satisfaction: event.satisfaction,
+  };
+}
+
+/**
+ * Folds outcome events into the sufficient statistics of both units of analysis in one pass:
+ * constant memory for the request unit, one small record per user for the user unit. Event
+ * order does not matter.
+ */
+export class EventAccumulator {
+  private readonly requests = [
+    new Float64Array(METRIC_COUNT * 3),
+    new Float64Array(METRIC_COUNT * 3),
+  ];
+  private readonly users = new Map<string, UserTally>();
+  readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
+  /** Earliest and latest event time (ms since the epoch), for rates. */
+  firstTime = Number.POSITIVE_INFINITY;
+  lastTime = Number.NEGATIVE_INFINITY;
+
+  /** Adds one event. */
+  add(event: OutcomeEvent): void {
+    if (event.cohort === 'control') {
+      this.counts.outsideExperiment += 1;
+      return;
+    }
+    this.counts.analyzed += 1;
+    const time = Date.parse(event.time);
+    if (time < this.firstTime) this.firstTime = time;
+    if (time > this.lastTime) this.lastTime = time;
+    const arm = event.cohort === 'lightrag' ? 0 : 1;
+    const key = event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
+    let tally: UserTally | undefined;
+    if (key === undefined) this.counts.withoutUnit += 1;
+    else tally = this.tallyOf(key, arm);
+    const sample = sampleOf(event);
+    const moments = this.requests[arm]!;
+    for (let index = 0; index < METRIC_COUNT; index += 1) {
+      const value = metricValue(OUTCOME_METRICS[index]!, sample);
+      if (value === undefined) continue;
+      moments[index * 3]! += 1;
+      moments[index * 3 + 1]! += value;
+      moments[index * 3 + 2]! += value * value;
+      if (tally) {
+        tally.sums[index * 2]! += value;
+        tally.sums[index * 2 + 1]! += 1;
+      }
+    }
+  }
+
+  private tallyOf(key: string, arm: 0 | 1): UserTally {
+    let tally = this.users.get(key);
+    if (!tally) {
+      tally = { arm, sums: new Float64Array(METRIC_COUNT * 2) };
+      this.users.set(key, tally);
+    } else if (tally.arm !== arm) {
+      tally.arm = BOTH_ARMS;
+    }
+    return tally;
+  }
+
+  /** Whether every event of either arm carried a unit (so the user unit is possible). */
+  get everyEventHasUnit(): boolean {
+    return this.counts.analyzed > 0 && this.counts.withoutUnit === 0;
+  }
+
+  /** Users seen in both arms (left out of the user unit and of the sample-ratio test). */
+  get usersInBothArms(): number {
+    let count = 0;
+    for (const tally of this.users.values()) if (tally.arm === BOTH_ARMS) count += 1;
+    return count;
+  }
+
+  /** The sufficient statistics at a unit of analysis. */
+  stats(unit: AnalysisUnit): ExperimentStats {
+    const stats: ExperimentStats = {
+      unit,
+      arms: unit === 'request' ? this.requestMoments() : this.userMoments(),
+    };
+    if (this.users.size > 0) stats.units = this.unitsPerArm();
+    return stats;
+  }
+
+  private unitsPerArm(): Record<Arm, number> {
+    const units = { lightrag: 0, perplexity: 0 };
+    for (const tally of this.users.values()) {
+      if (tally.arm === 0) units.lightrag += 1;
+      else if (tally.arm === 1) units.perplexity += 1;
+    }
+    return units;
+  }
+
+  private requestMoments(): ExperimentStats['arms'] {
+    const arm = (moments: Float64Array) => {
+      const result: Partial<Record<OutcomeMetric, ArmMoments>> = {};
+      for (const [index, metric] of OUTCOME_METRICS.entries()) {
+        result[metric] = {
+          n: moments[index * 3]!,
+          sum: moments[index * 3 + 1]!,
+          sum_of_squares: moments[index * 3 + 2]!,
+        };
+      }
+      return result;
+    };
+    return { lightrag: arm(this.requests[0]!), perplexity: arm(this.requests[1]!) };
+  }
+
+  private userMoments(): ExperimentStats['arms'] {
+    const empty = () =>
+      OUTCOME_METRICS.map(() => ({
+        n: 0,
+        sum: 0,
+        sum_of_squares: 0,
+        denominator_sum: 0,
+        denominator_sum_of_squares: 0,
+        cross_sum: 0,
+      }));
+    const arms = [empty(), empty()];
+    for (const tally of this.users.values()) {
+      if (tally.arm === BOTH_ARMS) continue;
+      const arm = arms[tally.arm]!;
+      for (let index = 0; index < METRIC_COUNT; index += 1) {
+        const d = tally.sums[index * 2 + 1]!;
+        if (d === 0) continue;
+        const m = tally.sums[index * 2]!;
+        const moments = arm[index]!;
+        moments.n += 1;
+        moments.sum += m;
+        moments.sum_of_squares += m * m;
+        moments.denominator_sum += d;
+        moments.denominator_sum_of_squares += d * d;
+        moments.cross_sum += m * d;
+      }
+    }
+    const named = (list: ArmMoments[]) =>
+      Object.fromEntries(OUTCOME_METRICS.map((metric, index) => [metric, list[index]!]));
+    return { lightrag: named(arms[0]!), perplexity: named(arms[1]!) };
+  }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { SCHEMA_DIR } from '../config/schemas.js';
+import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
+import type { Result } from '../result.js';
+import type { ArmMoments } from './arm-moments.js';
+
+/** The two arms of the experiment: treatment first. */
+export const ARMS = ['lightrag', 'perplexity'] as const;
+/** An arm: `lightrag` is the treatment, `perplexity` the baseline. */
+export type Arm = (typeof ARMS)[number];
+
+/** The unit of analysis. */
+export type AnalysisUnit = 'request' | 'user';
+
+/** One line of an outcome event log (schemas/outcome-event.schema.json). */
+export interface OutcomeEvent {
+  time: string;
+  unit?: string;
+  userId?: string;
+  cohort: 'lightrag' | 'perplexity' | 'control';
+  backend: 'lightrag' | 'perplexity';
+  success: boolean;
+  latencyMs?: number;
+  quality?: number;
+  costUsd?: number;
+  satisfaction?: number;
+  decisionId?: string;
+  configVersion?: string;
+}
+
+/**
+ * Per-arm sufficient statistics of every metric (schemas/experiment-stats.schema.json): what
+ * `analyzeExperiment` reads, whether it came from events, Prometheus or a warehouse.
+ */
+export interface ExperimentStats {
+  unit: AnalysisUnit;
+  /** Distinct units per arm for the sample-ratio test; absent: events are counted instead. */
+  units?: Record<Arm, number>;
+  arms: Record<Arm, Partial<Record<OutcomeMetric, ArmMoments>>>;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const eventValidator = ajv.compile<OutcomeEvent>(
+  JSON.parse(readFileSync(join(SCHEMA_DIR, 'outcome-event.schema.json'), 'utf8')) as object,
+);
+const statsValidator = ajv.compile<ExperimentStats>(
+  JSON.parse(readFileSync(join(SCHEMA_DIR, 'experiment-stats.schema.json'), 'utf8')) as object,
+);
+
+function describeError(error: ErrorObject | undefined): string {
+  if (!error) return 'is not valid';
+  const where = error.instancePath === '' ? 'the event' : error.instancePath.slice(1);
+  if (error.keyword === 'additionalProperties') {
+    const key = (error.params as { additionalProperty: string }).additionalProperty;
+    return `unknown field "${key}"`;
+  }
+  if (error.keyword === 'required') {
+    return `missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
+  }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    return `${where} must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
+  }
+  return `${where} ${error.message ?? 'is not valid'}`;
+}
+
+/** One parsed JSON value as an outcome event, or what is wrong with it. */
+export function checkEvent(value: unknown): Result<{ event: OutcomeEvent }, { problem: string }> {
+  if (eventValidator(value)) return { ok: true, event: value };
+  return { ok: false, problem: describeError(eventValidator.errors?.[0]) };
+}
+
+/** A parsed JSON value as experiment statistics, or what is wrong with it. */
+export function checkStats(
+  value: unknown,
+): Result<{ stats: ExperimentStats }, { problem: string }> {
+  if (statsValidator(value)) return { ok: true, stats: value };
+  return { ok: false, problem: describeError(statsValidator.errors?.[0]) };
+}
