@@ -49,19 +49,32 @@ const statsValidator = ajv.compile<ExperimentStats>(
   JSON.parse(readFileSync(join(SCHEMA_DIR, 'experiment-stats.schema.json'), 'utf8')) as object,
 );
 
-function describeError(error: ErrorObject | undefined): string {
+function describeError(error: ErrorObject | undefined, subject: string): string {
   if (!error) return 'is not valid';
-  const where = error.instancePath === '' ? 'the event' : error.instancePath.slice(1);
+  const path = error.instancePath.slice(1).replaceAll('/', '.');
+  const where = path === '' ? subject : path;
+  const within = path === '' ? '' : `${path}: `;
   if (error.keyword === 'additionalProperties') {
     const key = (error.params as { additionalProperty: string }).additionalProperty;
-    return `unknown field "${key}"`;
+    return `${within}unknown field "${key}"`;
   }
   if (error.keyword === 'required') {
-    return `missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
+    return `${within}missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
   }
   if (error.keyword === 'enum') {
     const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
     return `${where} must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
+  }
+  if (error.keyword === 'type') {
+    const type = (error.params as { type: string }).type;
+    const kinds: Record<string, string> = {
+      object: 'an object',
+      string: 'a string',
+      number: 'a number',
+      integer: 'a whole number',
+      boolean: 'true or false',
+    };
+    return `${where} must be ${kinds[type] ?? type}`;
   }
   return `${where} ${error.message ?? 'is not valid'}`;
 }
@@ -69,7 +82,7 @@ function describeError(error: ErrorObject | undefined): string {
 /** One parsed JSON value as an outcome event, or what is wrong with it. */
 export function checkEvent(value: unknown): Result<{ event: OutcomeEvent }, { problem: string }> {
   if (eventValidator(value)) return { ok: true, event: value };
-  return { ok: false, problem: describeError(eventValidator.errors?.[0]) };
+  return { ok: false, problem: describeError(eventValidator.errors?.[0], 'the event') };
 }
 
 /** A parsed JSON value as experiment statistics, or what is wrong with it. */
@@ -77,5 +90,5 @@ export function checkStats(
   value: unknown,
 ): Result<{ stats: ExperimentStats }, { problem: string }> {
   if (statsValidator(value)) return { ok: true, stats: value };
-  return { ok: false, problem: describeError(statsValidator.errors?.[0]) };
+  return { ok: false, problem: describeError(statsValidator.errors?.[0], 'the statistics') };
 }

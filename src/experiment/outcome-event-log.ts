@@ -103,7 +103,7 @@ export class OutcomeEventLog {
       this.failed = true;
     });
     this.stream = stream;
-    void this.prune();
+    this.closing.push(this.prune());
     return stream;
   }
 

@@ -76,6 +76,31 @@ describe('the native API', () => {
     expect((await get(`${server.url}/v1/summary`)).body.cohorts.lightrag.success_count).toBe(1);
   });
 
+  it('GET /v1/experiment: the live report with options; bad options are 400 naming them', async () => {
+    const { server } = await setUp();
+    const report = await get(`${server.url}/v1/experiment?alpha=0.01&primary=success_rate`);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({
+      unit: 'request',
+      alpha: 0.01,
+      primary: 'success_rate',
+      winner: null,
+      reason: 'insufficient_data',
+    });
+    expect(report.body.guardrails).not.toContain('success_rate');
+    for (const [query, message] of [
+      ['alpha=abc', 'alpha must be a number, got "abc"'],
+      ['alpha=0.9', 'alpha must be above 0 and below 0.5, got 0.9'],
+      ['primary=speed', 'the primary metric must be one of'],
+      ['unit=user', 'unit is not an option of /v1/experiment'],
+    ]) {
+      const refused = await get(`${server.url}/v1/experiment?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.errorCode).toBe('INVALID_ARGUMENT');
+      expect(refused.body.errorDetails).toContain(message);
+    }
+  });
+
   it('refuses a batch with any bad outcome, naming every problem, and records none', async () => {
     const { server } = await setUp();
     const response = await post(`${server.url}/v1/outcomes`, [

@@ -4,8 +4,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
+import { addMoments } from '../../src/experiment/arm-moments.js';
+import { statsFromPrometheus } from '../../src/experiment/prometheus-source.js';
+import { OUTCOME_METRICS } from '../../src/metrics/sufficient-stats.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { runCli } from '../helpers/run-cli.js';
 import { post, testServer } from '../helpers/test-server.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -130,6 +135,33 @@ describe('a real Prometheus scraping two instances', () => {
           expect(Number(row.value[1]), `${suffix} ${row.metric.cohort}`).toBeCloseTo(want, 9);
         }
       }
+      // The experiment report of the whole fleet, from Prometheus, by the library and the CLI.
+      const fleet = await statsFromPrometheus(base);
+      const [a, b] = [first.router.outcomeMoments(), second.router.outcomeMoments()];
+      for (const arm of ['lightrag', 'perplexity'] as const) {
+        for (const metric of OUTCOME_METRICS) {
+          const want = addMoments(a[arm][metric], b[arm][metric]);
+          const got = fleet.arms[arm][metric]!;
+          expect(got.n, `${arm} ${metric} n`).toBe(want.n);
+          expect(got.sum).toBeCloseTo(want.sum, 9);
+          expect(got.sum_of_squares).toBeCloseTo(want.sum_of_squares, 9);
+        }
+      }
+      const cli = await runCli(['experiment', 'report', '--prometheus', base, '--json']);
+      expect(cli.stderr).toBe('');
+      const report = JSON.parse(cli.stdout);
+      expect(report.unit).toBe('request');
+      expect(report.units).toEqual({
+        lightrag: a.lightrag.success_rate.n + b.lightrag.success_rate.n,
+        perplexity: a.perplexity.success_rate.n + b.perplexity.success_rate.n,
+      });
+      expect(report.metrics.quality_score.p_value).toBeCloseTo(
+        analyzeExperiment(fleet).metrics.quality_score.p_value!,
+        12,
+      );
+      const down = await runCli(['experiment', 'report', '--prometheus', 'http://127.0.0.1:9']);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:9 cannot be reached/);
     },
     120_000,
   );

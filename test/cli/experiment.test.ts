@@ -1,0 +1,182 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
+import { EventAccumulator } from '../../src/experiment/event-accumulator.js';
+import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'experiment');
+const CLEAR = join(FIXTURES, 'clear-winner.jsonl');
+const events = () =>
+  readFileSync(CLEAR, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as OutcomeEvent);
+
+describe('flagroute experiment', () => {
+  it('report --json prints the documented shape, equal to the library; .gz and several files read as one', async () => {
+    const { dir } = await tempConfigDir();
+    const text = readFileSync(CLEAR, 'utf8');
+    const lines = text.trim().split('\n');
+    const half = Math.floor(lines.length / 2);
+    writeFileSync(join(dir, 'a.jsonl'), `${lines.slice(0, half).join('\n')}\n`);
+    writeFileSync(join(dir, 'b.jsonl.gz'), gzipSync(`${lines.slice(half).join('\n')}\n`));
+    const result = await runCli([
+      'experiment',
+      'report',
+      '--events',
+      join(dir, 'a.jsonl'),
+      join(dir, 'b.jsonl.gz'),
+      '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(Object.keys(report)).toEqual(
+      expect.arrayContaining([
+        'unit',
+        'alpha',
+        'arms',
+        'units',
+        'srm',
+        'metrics',
+        'winner',
+        'confidence_level',
+        'verdict',
+      ]),
+    );
+    expect(report.arms).toEqual({ treatment: 'lightrag', baseline: 'perplexity' });
+    expect(Object.keys(report.srm)).toEqual(
+      expect.arrayContaining(['chi_square', 'p_value', 'mismatch']),
+    );
+    for (const metric of Object.values(report.metrics) as Record<string, unknown>[]) {
+      expect(Object.keys(metric)).toEqual(
+        expect.arrayContaining([
+          'n',
+          'mean',
+          'estimate',
+          'ci',
+          'p_value',
+          'p_value_holm',
+          'df',
+          'relative',
+          'relative_ci',
+          'cohens_d',
+          'mde',
+          'chance_to_win',
+          'sequential_ci',
+          'significant',
+          'better',
+        ]),
+      );
+    }
+    const library = JSON.parse(JSON.stringify(analyzeExperiment(events())));
+    expect(report.metrics).toEqual(library.metrics);
+    expect(report.winner).toBe(library.winner);
+  });
+
+  it('report prints a table a product owner can read, and writes a self-contained HTML file', async () => {
+    const { dir } = await tempConfigDir();
+    const html = join(dir, 'report.html');
+    const result = await runCli([
+      'experiment',
+      'report',
+      '--events',
+      CLEAR,
+      '--guardrails',
+      'success_rate',
+      'satisfaction',
+      '--html',
+      html,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /quality score \(primary\)\s+0\.849 \(n 287\)\s+0\.778 \(n 289\)\s+\+9\.2 % \[\+8\.2 %, \+10\.3 %\]\s+< 0\.0001\s+LightRAG better/,
+    );
+    expect(result.stdout).toMatch(/sample ratio: 300 vs 300 users .* ok/);
+    expect(result.stdout).toMatch(/LightRAG wins on quality_score \(\+9\.2 %\)/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/(src|href)=["']?https?:/);
+    expect(page.match(/<svg /g)).toHaveLength(5);
+    expect(page).toContain('LightRAG wins on quality_score');
+  });
+
+  it('report --stats reads warehouse statistics; bad files and flags are named', async () => {
+    const { dir } = await tempConfigDir();
+    const accumulator = new EventAccumulator();
+    for (const event of events()) accumulator.add(event);
+    const stats = join(dir, 'stats.json');
+    writeFileSync(stats, JSON.stringify(accumulator.stats('user')));
+    const fromStats = await runCli(['experiment', 'report', '--stats', stats, '--json']);
+    expect(fromStats.code).toBe(0);
+    expect(JSON.parse(fromStats.stdout).metrics).toEqual(
+      JSON.parse(JSON.stringify(analyzeExperiment(events()).metrics)),
+    );
+    writeFileSync(stats, JSON.stringify({ unit: 'user', arms: { lightrag: {} } }));
+    const bad = await runCli(['experiment', 'report', '--stats', stats]);
+    expect(bad).toMatchObject({ code: 1 });
+    expect(bad.stderr).toContain(`${stats}: arms: missing field "perplexity"`);
+    const none = await runCli(['experiment', 'report']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/name exactly one source/);
+    const alpha = await runCli(['experiment', 'report', '--events', CLEAR, '--alpha', '2']);
+    expect(alpha.code).toBe(2);
+    expect(alpha.stderr).toMatch(/--alpha must be above 0 and below 0.5, got "2"/);
+    const metric = await runCli(['experiment', 'report', '--events', CLEAR, '--primary', 'speed']);
+    expect(metric.stderr).toMatch(/--primary must be one of response_time, success_rate/);
+    const missing = await runCli(['experiment', 'report', '--events', join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl/);
+  });
+
+  it('report names malformed lines by file:line on stderr and still reports', async () => {
+    const { dir } = await tempConfigDir();
+    const file = join(dir, 'events.jsonl');
+    const lines = readFileSync(CLEAR, 'utf8').trim().split('\n');
+    lines.splice(2, 0, '{oops', '{"time":"x"}');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await runCli(['experiment', 'report', '--events', file, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`${file}:3: skipped: not JSON`);
+    expect(result.stderr).toContain(`${file}:4: skipped: missing field "cohort"`);
+    expect(JSON.parse(result.stdout).events.malformed).toBe(2);
+  });
+
+  it('plan gives units per arm and the days at the traffic in the events', async () => {
+    const given = await runCli([
+      'experiment',
+      'plan',
+      '--metric',
+      'quality_score',
+      '--mde',
+      '0.05',
+      '--baseline-mean',
+      '0.78',
+      '--baseline-sd',
+      '0.12',
+      '--json',
+    ]);
+    expect(given.code).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ units_per_arm: 149, days: null });
+    const fromData = await runCli([
+      'experiment',
+      'plan',
+      '--metric',
+      'quality_score',
+      '--mde',
+      '0.02',
+      '--events',
+      CLEAR,
+    ]);
+    expect(fromData.code).toBe(0);
+    expect(fromData.stdout).toMatch(
+      /quality_score: \d+ units per arm .* about [\d.]+ days at \d+ units a day/,
+    );
+    const bad = await runCli(['experiment', 'plan', '--metric', 'quality_score', '--mde', '0']);
+    expect(bad.stderr).toMatch(/--mde must be above 0/);
+  });
+});

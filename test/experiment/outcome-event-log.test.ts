@@ -1,0 +1,141 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  analyzeExperiment,
+  type ExperimentReport,
+} from '../../src/experiment/analyze-experiment.js';
+import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
+import { OutcomeEventLog } from '../../src/experiment/outcome-event-log.js';
+import { readEventFiles } from '../../src/experiment/read-events.js';
+import { unitKey } from '../../src/experiment/unit-key.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { post, testServer } from '../helpers/test-server.js';
+
+const SALT = 'event-log-salt-7f3a9c';
+const ENV = 'environments/development.yaml';
+const BODY = `rollout_percentage: 100
+enable_ab_testing: true
+user_hash_salt: ${SALT}
+rollback_triggers: {enabled: false}
+enable_circuit_breaker: false
+enable_quality_metrics: false
+`;
+
+const event = (time: string, extra: Partial<OutcomeEvent> = {}): OutcomeEvent => ({
+  time,
+  unit: 'u1',
+  cohort: 'lightrag',
+  backend: 'lightrag',
+  success: true,
+  latencyMs: 1830,
+  ...extra,
+});
+
+describe('the outcome event log', () => {
+  it('writes daily files, rotates past the size limit, prunes the oldest, and resumes after a restart', async () => {
+    const { dir } = await tempConfigDir();
+    const log = new OutcomeEventLog({ dir, maxFileBytes: 1000, maxTotalBytes: 2500 });
+    for (let i = 0; i < 12; i += 1) log.write(event('2026-11-25T23:59:00.000Z', { unit: `u${i}` }));
+    for (let i = 0; i < 3; i += 1) log.write(event('2026-11-26T00:01:00.000Z'));
+    await log.close();
+    const files = readdirSync(dir).sort();
+    // 12 lines of ~150 bytes: two files on the 25th (the oldest pruned beyond 2,500 bytes).
+    expect(files).toContain('outcomes-2026-11-26.jsonl');
+    expect(files.some((name) => name.startsWith('outcomes-2026-11-25'))).toBe(true);
+    const total = files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+    expect(total).toBeLessThanOrEqual(2500 + 1000);
+    for (const name of files) expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(1000);
+    expect(log.written).toBe(15);
+    const again = new OutcomeEventLog({ dir, maxFileBytes: 1000 });
+    again.write(event('2026-11-26T08:00:00.000Z', { unit: 'later' }));
+    await again.close();
+    const today = readFileSync(join(dir, 'outcomes-2026-11-26.jsonl'), 'utf8').trim().split('\n');
+    expect(today).toHaveLength(4);
+    expect(JSON.parse(today[3]!)).toMatchObject({ unit: 'later' });
+  });
+
+  it('drops (and counts) events instead of queueing without bound when the disk is behind', async () => {
+    const { dir } = await tempConfigDir();
+    const log = new OutcomeEventLog({ dir, maxPendingBytes: 2000 });
+    for (let i = 0; i < 1000; i += 1) log.write(event('2026-11-26T10:00:00.000Z'));
+    expect(log.dropped).toBeGreaterThan(0);
+    expect(log.written + log.dropped).toBe(1000);
+    await log.close();
+    const lines = readFileSync(join(dir, 'outcomes-2026-11-26.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(log.written);
+  });
+
+  it('through the server: pseudonymous units, never the user id or the salt; user-level analysis of what was served', async () => {
+    const temp = await tempConfigDir({ [ENV]: BODY });
+    const eventsDir = join(temp.dir, 'events');
+    const clock = new FakeClock(Date.parse('2026-11-26T12:00:00Z'));
+    const server = await testServer({ configDir: temp.dir, watch: false, eventsDir, clock });
+    const users = Array.from({ length: 60 }, (_, i) => `person-${i}@example.com`);
+    const outcomes: Record<string, unknown>[] = [];
+    for (const [index, userId] of users.entries()) {
+      for (let query = 0; query < 1 + (index % 3); query += 1) {
+        const decision = (await post(`${server.url}/v1/decide`, { userId })).body as {
+          decisionId: string;
+          cohort: string;
+        };
+        const quality =
+          (decision.cohort === 'lightrag' ? 0.85 : 0.78) + ((index * 7 + query) % 10) / 100;
+        outcomes.push({
+          decisionId: decision.decisionId,
+          userId,
+          success: true,
+          latencyMs: 1000 + index,
+          quality,
+        });
+      }
+    }
+    expect((await post(`${server.url}/v1/outcomes`, outcomes)).status).toBe(200);
+    const live = (await fetch(`${server.url}/v1/experiment`).then((response) =>
+      response.json(),
+    )) as ExperimentReport;
+    await server.close();
+
+    const [file] = readdirSync(eventsDir);
+    expect(file).toBe('outcomes-2026-11-26.jsonl');
+    const text = readFileSync(join(eventsDir, file!), 'utf8');
+    expect(text).not.toContain('example.com');
+    expect(text).not.toContain(SALT);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as OutcomeEvent);
+    expect(lines).toHaveLength(outcomes.length);
+    expect(new Set(lines.map((line) => line.unit))).toEqual(
+      new Set(users.map((user) => unitKey(user, SALT))),
+    );
+    expect(lines[0]).toMatchObject({
+      time: '2026-11-26T12:00:00.000Z',
+      latencyMs: 1000,
+      success: true,
+    });
+    expect(
+      lines.every(
+        (line) => typeof line.decisionId === 'string' && typeof line.configVersion === 'string',
+      ),
+    ).toBe(true);
+
+    const read = await readEventFiles([join(eventsDir, file!)]);
+    expect(read.malformed).toBe(0);
+    const perUser = analyzeExperiment(lines);
+    expect(perUser.unit).toBe('user');
+    expect(perUser.units.lightrag + perUser.units.perplexity).toBe(users.length);
+    // The live report (per request) equals the request-level analysis of the same outcomes.
+    const perRequest = analyzeExperiment(lines, { unit: 'request' });
+    expect(live.metrics.quality_score.mean[0]).toBeCloseTo(
+      perRequest.metrics.quality_score.mean[0]!,
+      12,
+    );
+    expect(live.metrics.quality_score.p_value).toBeCloseTo(
+      perRequest.metrics.quality_score.p_value!,
+      12,
+    );
+    expect(live.units).toEqual(perRequest.units);
+  });
+});
