@@ -26,7 +26,7 @@ const at = (
 function expectNoNaN(value: unknown, path = 'report'): void {
   if (typeof value === 'number') expect(Number.isFinite(value), path).toBe(true);
   else if (Array.isArray(value))
-    value.forEach((item, index) => expectNoNaN(item, `${path}[${index}]`));
+    for (const [index, item] of value.entries()) expectNoNaN(item, `${path}[${index}]`);
   else if (value && typeof value === 'object')
     for (const [key, item] of Object.entries(value)) expectNoNaN(item, `${path}.${key}`);
 }

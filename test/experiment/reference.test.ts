@@ -19,7 +19,7 @@ interface ReferenceReport {
   metrics: Record<string, Record<string, number | number[] | string>>;
 }
 
-export function eventsOf(name: string): OutcomeEvent[] {
+function eventsOf(name: string): OutcomeEvent[] {
   return readFileSync(join(FIXTURES, `${name}.jsonl`), 'utf8')
     .trim()
     .split('\n')
@@ -71,13 +71,10 @@ describe('experiment statistics against scipy/numpy references', () => {
           for (const statistic of STATISTICS) {
             const value = values[statistic];
             if (Array.isArray(value)) {
-              value.forEach((item, index) =>
-                expectClose(
-                  (actual[statistic] as number[])[index],
-                  item,
-                  `${metric}.${statistic}[${index}]`,
-                ),
-              );
+              for (const [index, item] of value.entries()) {
+                const got = (actual[statistic] as number[])[index];
+                expectClose(got, item, `${metric}.${statistic}[${index}]`);
+              }
             } else {
               expectClose(actual[statistic], value as number, `${metric}.${statistic}`);
             }
