@@ -69,6 +69,7 @@ export {
   METRIC_DIRECTIONS,
   type MetricReport,
   type NoWinnerReason,
+  reportFromEvents,
 } from './experiment/analyze-experiment.js';
 export type { ArmMoments } from './experiment/arm-moments.js';
 export { EventAccumulator } from './experiment/event-accumulator.js';

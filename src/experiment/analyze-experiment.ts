@@ -258,18 +258,29 @@ export function analyzeExperiment(
   if (isStats(input)) return reportOf(input, settings, []);
   const accumulator = new EventAccumulator();
   for (const event of input) accumulator.add(event);
-  return reportFromEvents(accumulator, options, settings);
+  return eventsReport(accumulator, options, settings);
 }
 
 function isStats(input: unknown): input is ExperimentStats {
   return typeof input === 'object' && input !== null && 'arms' in input && 'unit' in input;
 }
 
-/** The report from accumulated events (used by the streaming reader as well). */
+/**
+ * The report from events already folded (by `readEventFiles`, or an {@link EventAccumulator} fed
+ * by hand), with the count of malformed lines the reader skipped.
+ */
 export function reportFromEvents(
   accumulator: EventAccumulator,
+  options: ExperimentOptions = {},
+  malformed?: number,
+): ExperimentReport {
+  return eventsReport(accumulator, options, settingsOf(options), malformed);
+}
+
+function eventsReport(
+  accumulator: EventAccumulator,
   options: ExperimentOptions,
-  settings: Settings = settingsOf(options),
+  settings: Settings,
   malformed?: number,
 ): ExperimentReport {
   const notes: string[] = [];

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { EventAccumulator } from './event-accumulator.js';
 import { checkEvent } from './experiment-data.js';
@@ -38,31 +38,54 @@ export async function readEventFiles(
     malformed: 0,
     examples: [],
   };
-  for (const file of files) {
-    const raw = createReadStream(file);
-    if (onProgress) raw.on('data', (chunk) => onProgress(chunk.length));
-    const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-    const failed = new Promise<never>((_, reject) => {
-      raw.on('error', reject);
-      input.on('error', reject);
-    });
-    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    let number = 0;
-    const consume = (async () => {
-      for await (const line of lines) {
-        number += 1;
-        if (line.trim() === '') continue;
-        result.lines += 1;
-        const problem = addLine(result.accumulator, line);
-        if (problem === undefined) continue;
-        result.malformed += 1;
-        if (result.examples.length < MALFORMED_KEPT)
-          result.examples.push({ file, line: number, problem });
-      }
-    })();
-    await Promise.race([consume, failed]);
-  }
+  for (const file of files) await readFile(file, result, onProgress);
   return result;
+}
+
+/**
+ * One file, split into lines by hand rather than by `readline`: its per-line async iteration
+ * was a fifth of the time on a million events.
+ */
+async function readFile(
+  file: string,
+  result: ReadEvents,
+  onProgress: ((bytes: number) => void) | undefined,
+): Promise<void> {
+  const raw = createReadStream(file);
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const decoder = new StringDecoder('utf8');
+  let number = 0;
+  let rest = '';
+  const take = (line: string) => {
+    number += 1;
+    if (line.trim() === '') return;
+    result.lines += 1;
+    const problem = addLine(result.accumulator, line.endsWith('\r') ? line.slice(0, -1) : line);
+    if (problem === undefined) return;
+    result.malformed += 1;
+    if (result.examples.length < MALFORMED_KEPT) {
+      result.examples.push({ file, line: number, problem });
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    raw.on('error', reject);
+    input.on('error', reject);
+    if (onProgress) raw.on('data', (chunk) => onProgress(chunk.length));
+    input.on('data', (chunk: Buffer) => {
+      const text = rest + decoder.write(chunk);
+      let from = 0;
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', from)) {
+        take(text.slice(from, at));
+        from = at + 1;
+      }
+      rest = text.slice(from);
+    });
+    input.on('end', () => {
+      const last = rest + decoder.end();
+      if (last !== '') take(last);
+      resolve();
+    });
+  });
 }
 
 function addLine(accumulator: EventAccumulator, line: string): string | undefined {

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
+import { benchmarkExperiment, renderExperiment } from './experiment.js';
 import { FULL_RUN, runBenchmark } from './harness.js';
 import { benchmarkHttp, renderHttp } from './http.js';
 import { renderMarkdown, targetLines } from './report.js';
@@ -25,8 +26,17 @@ process.stderr.write(
   `[${((Date.now() - started) / 1000).toFixed(0)} s] measuring the HTTP service\n`,
 );
 const http = await benchmarkHttp(process.cwd());
-const markdown = `${renderMarkdown(result)}\n${renderHttp(http).join('\n')}`;
-await writeFile(join(docs, 'benchmarks.json'), `${JSON.stringify({ ...result, http }, null, 2)}\n`);
+process.stderr.write(
+  `[${((Date.now() - started) / 1000).toFixed(0)} s] measuring experiment reports against DuckDB\n`,
+);
+const experiment = await benchmarkExperiment(
+  Number(process.env.FLAGROUTE_BENCH_EVENTS ?? 10_000_000),
+);
+const markdown = `${renderMarkdown(result)}\n${renderHttp(http).join('\n')}\n${renderExperiment(experiment).join('\n')}`;
+await writeFile(
+  join(docs, 'benchmarks.json'),
+  `${JSON.stringify({ ...result, http, experiment }, null, 2)}\n`,
+);
 await writeFile(join(docs, 'benchmarks.md'), markdown);
 process.stdout.write(`${markdown}\n`);
 process.stderr.write(

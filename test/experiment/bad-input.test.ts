@@ -135,7 +135,7 @@ describe('experiment statistics: bad and thin input', () => {
       '13: missing field "time"',
     ]);
     expect(read.examples[0]!.file).toBe(file);
-    const report = reportFromEvents(read.accumulator, {}, undefined, read.malformed);
+    const report = reportFromEvents(read.accumulator, {}, read.malformed);
     expectNoNaN(report);
     expect(report.events).toMatchObject({ analyzed: 80, malformed: 8 });
     expect(report.units).toEqual({ lightrag: 40, perplexity: 40 });
