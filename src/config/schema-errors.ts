@@ -66,12 +66,15 @@ export function suggestKey(unknown: string, known: readonly string[]): string | 
   return distance(unknown, candidate) <= limit ? candidate : undefined;
 }
 
+/** The key a pointer ends in; a list item is named with its list: `stages[0]`, not `0`. */
 function lastSegment(pointer: string): string {
-  const index = pointer.lastIndexOf('/');
-  return pointer
-    .slice(index + 1)
-    .replaceAll('~1', '/')
-    .replaceAll('~0', '~');
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const last = segments.at(-1) ?? '';
+  if (/^\d+$/.test(last) && segments.length > 1) return `${segments.at(-2)}[${last}]`;
+  return last;
 }
 
 function escapeSegment(segment: string): string {

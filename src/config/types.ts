@@ -1,3 +1,4 @@
+import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
 /**
  * Types of the configuration as product owners write it. Keys mirror the YAML files
  * (snake_case, as in the guide's `config/environments.yaml`), so that a key in a file, in the
@@ -48,8 +49,30 @@ export interface RollbackTriggerSettings {
 /** One stage of a gradual rollout. */
 export interface RolloutStage {
   percentage: number;
-  /** A duration such as `30m`, `1h`, `2d`. */
-  monitor: string;
+  /** The least time at the stage before it may advance: a duration such as `30m`, `1h`, `2d`. */
+  hold: string;
+  /** Outcomes each arm must have at this stage before it is judged. */
+  min_units: number;
+  /** Whether a person must approve before the plan enters this stage. */
+  approval: boolean;
+  /** How long the stage may wait for data before the plan pauses (default: factor x hold). */
+  max_hold?: string;
+}
+
+/** The rollout plan's guardrails beyond `rollback_triggers`. */
+export interface PlanGuardrails {
+  metrics: OutcomeMetric[];
+  tolerance: number;
+  alpha: number;
+  sequential_tuning: number;
+}
+
+/** A gradual rollout the controller drives. */
+export interface RolloutPlanSpec {
+  stages: RolloutStage[];
+  max_hold_factor: number;
+  guardrails: PlanGuardrails;
+  webhooks: string[];
 }
 
 /**
@@ -86,7 +109,7 @@ export interface EnvironmentSettings {
   enable_detailed_logging: boolean;
   rule_files: string[];
   rollback_triggers: RollbackTriggerSettings;
-  rollout_plan: { stages: RolloutStage[] };
+  rollout_plan: RolloutPlanSpec;
 }
 
 /** The guide's shorthand: a query whose length in code points lies in [min, max]. */

@@ -90,13 +90,13 @@ describe("the guide's config/environments.yaml blocks", () => {
       response_time_seconds: 10,
     });
     expect(
-      config.settings.rollout_plan.stages.map((stage) => [stage.percentage, stage.monitor]),
+      config.settings.rollout_plan.stages.map((stage) => [stage.percentage, stage.hold]),
     ).toEqual([
       [5, '1h'],
       [15, '2h'],
       [30, '4h'],
       [50, '8h'],
-      [100, '0s'],
+      [100, '1h'],
     ]);
     expect(config.origins.get('rollout_percentage')).toBe(`environments/${name}.yaml:1`);
     expect(config.origins.get('log_level')).toBe('default');
@@ -179,13 +179,31 @@ describe('bad input is reported with file, line, column and what is allowed', ()
     ],
     [
       'stages out of order',
-      'rollout_plan:\n  stages:\n    - { percentage: 20, monitor: 1h }\n    - { percentage: 10, monitor: 1h }\n',
+      'rollout_plan:\n  stages:\n    - { percentage: 20, hold: 1h }\n    - { percentage: 10, hold: 1h }\n',
       [`${env}:4:21: stage percentages must increase: 10 follows 20`],
     ],
     [
       'bad duration',
-      'rollout_plan:\n  stages:\n    - { percentage: 20, monitor: soon }\n',
-      [`${env}:3:34: monitor must be a duration like 30s, 15m, 1h or 2d, got "soon"`],
+      'rollout_plan:\n  stages:\n    - { percentage: 20, hold: soon }\n',
+      [`${env}:3:31: hold must be a positive duration like 30s, 15m, 1h or 2d, got "soon"`],
+    ],
+    [
+      'hold 0',
+      'rollout_plan:\n  stages:\n    - { percentage: 20, hold: 0h }\n',
+      [`${env}:3:31: hold must be a positive duration like 30s, 15m, 1h or 2d, got "0h"`],
+    ],
+    [
+      'unknown guardrail metric',
+      'rollout_plan:\n  guardrails:\n    metrics: [quality_score, speed]\n',
+      [/^environments\/development\.yaml:3:30: .*speed.*/],
+    ],
+    [
+      'the old name of hold',
+      'rollout_plan:\n  stages:\n    - { percentage: 20, monitor: 1h }\n',
+      [
+        `${env}:3:7: "stages[0]" is missing the required key "hold"`,
+        /^environments\/development\.yaml:3:25: unknown key "monitor"; known keys: percentage, hold,/,
+      ],
     ],
   ])('%s', async (_name, body, expected) => {
     const problems = await problemsOf({ [env]: body });
