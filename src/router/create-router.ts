@@ -32,6 +32,11 @@ export interface RouterOptions extends SnapshotSizes {
    * The sink is the caller's to close.
    */
   outcomeLog?: OutcomeSink;
+  /**
+   * How long every file must be still before a load uses it (default 40 ms; see `loadConfig`).
+   * The watch options' own `stabilityMs` wins when given.
+   */
+  stabilityMs?: number;
 }
 
 /**
@@ -47,7 +52,9 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
   const sizes = snapshotSizes(options);
   const watch = options.watch ?? true;
   const stabilityMs =
-    (typeof watch === 'object' ? watch.stabilityMs : undefined) ?? DEFAULT_STABILITY_MS;
+    (typeof watch === 'object' ? watch.stabilityMs : undefined) ??
+    options.stabilityMs ??
+    DEFAULT_STABILITY_MS;
   const result = await loadSnapshot({ configDir, environment, env, cwd, stabilityMs, ...sizes });
   if (!result.ok) throw new ConfigError(result.issues);
   const logger = options.logger ?? createLogger(result.snapshot.settings.log_level);

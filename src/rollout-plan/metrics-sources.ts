@@ -1,0 +1,64 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { statsFromPrometheus } from '../experiment/prometheus-source.js';
+import { readEventFiles } from '../experiment/read-events.js';
+import type { Router } from '../router/router.js';
+import type { PlanMetrics } from './guardrails.js';
+
+/** Where a controller reads the plan's metrics from. */
+export interface PlanMetricsSource {
+  /** A short description for logs and status (`router`, `prometheus=URL`, `events=DIR`). */
+  readonly name: string;
+  read(): Promise<PlanMetrics>;
+}
+
+/** The in-process router's outcomes (the controller inside `flagroute serve --controller`). */
+export function routerMetrics(router: Router): PlanMetricsSource {
+  return {
+    name: 'router',
+    async read() {
+      const moments = router.outcomeMoments();
+      const summary = router.getPerformanceSummary();
+      return {
+        arms: { treatment: moments.lightrag, baseline: moments.perplexity },
+        breakerOpen: summary.circuit_breaker.is_open,
+        p95Seconds: summary.cohorts.lightrag.recent.p95_response_time,
+        rollback: router.status().rollback?.reason ?? null,
+      };
+    },
+  };
+}
+
+/** A fleet's outcomes summed in Prometheus (request-level sufficient statistics). */
+export function prometheusMetrics(url: string, fetcher?: typeof fetch): PlanMetricsSource {
+  return {
+    name: `prometheus=${url}`,
+    async read() {
+      const stats = await statsFromPrometheus(url, fetcher ? { fetch: fetcher } : {});
+      return {
+        arms: { treatment: stats.arms.lightrag, baseline: stats.arms.perplexity },
+        breakerOpen: null,
+        p95Seconds: null,
+        rollback: null,
+      };
+    },
+  };
+}
+
+/** The outcome event log's files in a directory, read whole at each look. */
+export function eventsMetrics(dir: string): PlanMetricsSource {
+  return {
+    name: `events=${dir}`,
+    async read() {
+      const files = (await readdir(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
+      const read = await readEventFiles(files.sort().map((name) => join(dir, name)));
+      const stats = read.accumulator.stats('request');
+      return {
+        arms: { treatment: stats.arms.lightrag, baseline: stats.arms.perplexity },
+        breakerOpen: null,
+        p95Seconds: null,
+        rollback: null,
+      };
+    },
+  };
+}

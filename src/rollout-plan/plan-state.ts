@@ -1,0 +1,89 @@
+import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
+
+/** Where a rollout plan is. */
+export const PLAN_PHASES = [
+  'pending',
+  'running',
+  'holding',
+  'awaiting_approval',
+  'paused',
+  'completed',
+  'rolled_back',
+] as const;
+/**
+ * `pending`: not started. `running`: a stage is serving and its hold has not passed.
+ * `holding`: the hold has passed but an arm lacks `min_units` (an explicit state, never a
+ * failure). `awaiting_approval`: the next stage needs a person. `paused`: by a person, or a
+ * stage waited too long. `completed`, `rolled_back`: the plan is over.
+ */
+export type PlanPhase = (typeof PLAN_PHASES)[number];
+
+/** What happened in a transition. */
+export type TransitionEvent =
+  | 'start'
+  | 'advance'
+  | 'hold'
+  | 'pause'
+  | 'resume'
+  | 'approval'
+  | 'promote'
+  | 'rollback'
+  | 'complete'
+  | 'abort';
+
+/** One transition of the plan, as kept in its history and sent to webhooks. */
+export interface Transition {
+  /** ISO 8601 time of the transition. */
+  at: string;
+  event: TransitionEvent;
+  from: PlanPhase;
+  to: PlanPhase;
+  /** Index of the stage serving after the transition (-1 before the first). */
+  stage: number;
+  /** The rollout percentage serving after it. */
+  percentage: number;
+  reason: string;
+}
+
+/** Per-arm cumulative moments, the baseline a stage's data is measured from. */
+export type ArmSnapshot = Record<'treatment' | 'baseline', Partial<Record<OutcomeMetric, Moments>>>;
+
+/** A plan's state, as the state file holds it (written atomically after every change). */
+export interface PlanState {
+  version: 1;
+  environment: string;
+  phase: PlanPhase;
+  /** Index of the stage serving (-1 before the first). */
+  stage: number;
+  /** When the current stage started (ms since the epoch), or null. */
+  stageStartedAt: number | null;
+  /** The cumulative moments when the stage started: its data is the difference since. */
+  stageBaseline: ArmSnapshot | null;
+  /** A person's approval to enter this stage index (approval stages). */
+  approvedStage: number | null;
+  /** A person's promotion: skip the current stage's hold (never a failed guardrail). */
+  promoteStage: number | null;
+  reason: string;
+  history: Transition[];
+}
+
+/** The state of a plan that has not started. */
+export function pendingState(environment: string): PlanState {
+  return {
+    version: 1,
+    environment,
+    phase: 'pending',
+    stage: -1,
+    stageStartedAt: null,
+    stageBaseline: null,
+    approvedStage: null,
+    promoteStage: null,
+    reason: 'not started',
+    history: [],
+  };
+}
+
+/** Whether the plan has ended. */
+export function isFinished(phase: PlanPhase): boolean {
+  return phase === 'completed' || phase === 'rolled_back';
+}

@@ -1,0 +1,230 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Clock } from '../clock.js';
+import { FlagrouteError } from '../errors.js';
+import { createRouter } from '../router/create-router.js';
+import { RolloutController } from './controller.js';
+import { routerMetrics } from './metrics-sources.js';
+import type { PlanPhase, TransitionEvent } from './plan-state.js';
+
+/** The scenarios of the guide's `rollout_scenarios.py`, and two more. */
+export const SCENARIOS = [
+  'healthy',
+  'latency-regression',
+  'quality-drop',
+  'error-spike',
+  'low-traffic',
+  'flapping',
+] as const;
+/** A rollout scenario. */
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** Options of {@link simulateRollout}. */
+export interface RolloutSimulationOptions {
+  /** The configuration to copy (it is never edited). */
+  configDir: string;
+  environment: string;
+  scenario: Scenario;
+  /** Seed of the synthetic users and backends. Default 1. */
+  seed?: number;
+  /** Queries per simulated minute. Default 150 (low-traffic: 1 every 30 minutes). */
+  queriesPerMinute?: number;
+  /** Simulated time limit. Default 3 days. */
+  limitMs?: number;
+}
+
+/** One line of the simulated timeline. */
+export interface TimelineEntry {
+  /** ISO 8601 on the simulation's clock (which starts at 2026-01-01T00:00Z). */
+  at: string;
+  /** Simulated time since the start, like `5h 12m`. */
+  elapsed: string;
+  stage: number;
+  percentage: number;
+  event: TransitionEvent;
+  reason: string;
+}
+
+/** What `flagroute rollout simulate --json` prints. */
+export interface RolloutSimulation {
+  scenario: Scenario;
+  final: { phase: PlanPhase; percentage: number };
+  timeline: TimelineEntry[];
+  queries: number;
+}
+
+const START = Date.UTC(2026, 0, 1);
+const MINUTE = 60_000;
+/** How often the simulated controller looks (a real one looks every minute). */
+const LOOK_EVERY_MINUTES = 5;
+
+/** A small seeded generator (xorshift32): reproducible synthetic traffic, not cryptography. */
+function generator(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+}
+
+interface Profile {
+  latencyMs: number;
+  quality: number;
+  errorRate: number;
+}
+
+/** The guide's figures: LightRAG about 2.3 s and 0.85, Perplexity 1.8 s and 0.78. */
+function profileOf(
+  scenario: Scenario,
+  backend: string,
+  percentage: number,
+  minute: number,
+): Profile {
+  if (backend === 'perplexity') return { latencyMs: 1800, quality: 0.78, errorRate: 0.002 };
+  const healthy = { latencyMs: 2300, quality: 0.85, errorRate: 0.002 };
+  switch (scenario) {
+    case 'latency-regression':
+      return percentage >= 30 ? { ...healthy, latencyMs: 14_000 } : healthy;
+    case 'quality-drop':
+      return percentage >= 15 ? { ...healthy, quality: 0.5 } : healthy;
+    case 'error-spike':
+      return percentage >= 15 ? { ...healthy, errorRate: 0.6 } : healthy;
+    case 'flapping': {
+      // Half-hour swings that stay inside every threshold: the plan must not thrash.
+      const high = Math.floor(minute / 30) % 2 === 0;
+      return {
+        latencyMs: high ? 3200 : 1800,
+        quality: high ? 0.8 : 0.9,
+        errorRate: high ? 0.004 : 0,
+      };
+    }
+    default:
+      return healthy;
+  }
+}
+
+/**
+ * Runs an environment's rollout plan against two synthetic backends on a simulated clock: the
+ * real router decides every query, the real recorder takes every outcome, the real controller
+ * judges and edits a temporary copy of the configuration. A stage needing approval is approved
+ * by a simulated person 30 minutes after it asks.
+ */
+export async function simulateRollout(
+  options: RolloutSimulationOptions,
+): Promise<RolloutSimulation> {
+  if (!(SCENARIOS as readonly string[]).includes(options.scenario)) {
+    throw new FlagrouteError(
+      'INVALID_ARGUMENT',
+      `--scenario must be one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(options.scenario)}`,
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'flagroute-rollout-sim-'));
+  try {
+    await cp(join(options.configDir, 'environments'), join(dir, 'environments'), {
+      recursive: true,
+    });
+    await cp(join(options.configDir, 'rules'), join(dir, 'rules'), { recursive: true });
+    return await run(dir, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function run(dir: string, options: RolloutSimulationOptions): Promise<RolloutSimulation> {
+  let now = START;
+  const clock: Clock = { now: () => now };
+  const logger = pino({ level: 'silent' });
+  const common = {
+    configDir: dir,
+    environment: options.environment,
+    env: {},
+    clock,
+    logger,
+    stabilityMs: 0,
+  };
+  const router = await createRouter({ ...common, watch: false, cwd: dir });
+  const timeline: TimelineEntry[] = [];
+  const controller = await RolloutController.open({
+    ...common,
+    source: routerMetrics(router),
+    afterEdit: async () => {
+      await router.reload();
+    },
+  });
+  controller.onTransition((notice) =>
+    timeline.push({
+      at: notice.at,
+      elapsed: elapsedOf(Date.parse(notice.at) - START),
+      stage: notice.stage + 1,
+      percentage: notice.percentage,
+      event: notice.event,
+      reason: notice.reason,
+    }),
+  );
+  const random = generator(options.seed ?? 1);
+  const perMinute = options.queriesPerMinute ?? (options.scenario === 'low-traffic' ? 1 / 30 : 150);
+  const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
+  let queries = 0;
+  let owed = 0;
+  let askedAt: number | null = null;
+  try {
+    await controller.command({ action: 'start', reason: `simulation of ${options.scenario}` });
+    while (now < limit) {
+      now += MINUTE;
+      owed += perMinute;
+      for (; owed >= 1; owed -= 1) {
+        queries += 1;
+        const userId = `user-${Math.floor(random() * 1_000_000)}`;
+        const decision = router.decideSync({ userId });
+        const profile = profileOf(
+          options.scenario,
+          decision.backend,
+          router.settings.rollout_percentage,
+          (now - START) / MINUTE,
+        );
+        const success = random() >= profile.errorRate;
+        const latencyMs = profile.latencyMs * (0.8 + 0.4 * random());
+        const quality = Math.min(1, Math.max(0, profile.quality + (random() - 0.5) * 0.1));
+        router.recordOutcome(
+          decision,
+          success ? { success, latencyMs, quality } : { success, latencyMs },
+        );
+      }
+      if (((now - START) / MINUTE) % LOOK_EVERY_MINUTES !== 0) continue;
+      const state = await controller.tick();
+      // A pause waits for a person, who is not simulated: the run ends there.
+      if (state.phase === 'completed' || state.phase === 'rolled_back' || state.phase === 'paused')
+        break;
+      if (state.phase === 'awaiting_approval') {
+        askedAt ??= now;
+        if (now - askedAt >= 30 * MINUTE) {
+          await controller.command({
+            action: 'promote',
+            reason: 'approved by the simulated product owner',
+          });
+          askedAt = null;
+        }
+      }
+    }
+  } finally {
+    await controller.close();
+    await router.close();
+  }
+  const config = router.settings;
+  return {
+    scenario: options.scenario,
+    final: { phase: controller.state.phase, percentage: config.rollout_percentage },
+    timeline,
+    queries,
+  };
+}
+
+function elapsedOf(ms: number): string {
+  const minutes = Math.round(ms / MINUTE);
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours}h ${String(minutes % 60).padStart(2, '0')}m` : `${minutes}m`;
+}
