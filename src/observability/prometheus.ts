@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RolloutController } from '../rollout-plan/controller.js';
+import { PLAN_PHASES } from '../rollout-plan/plan-state.js';
 import type { OutcomeRecordedEvent } from '../router/events.js';
 import type { Router } from '../router/router.js';
 import { BREAKER_STATES } from '../safety/circuit-breaker.js';
@@ -150,4 +152,37 @@ function stateGauges(router: Router, registers: Registry[]): void {
       this.set({ version: status.configVersion, environment: status.environment }, 1);
     },
   });
+}
+
+/**
+ * The rollout controller's metrics: the current stage and phase (gauges) and transitions by
+ * event (a counter), on the same registry as the router's.
+ */
+export function registerControllerMetrics(controller: RolloutController, registry: Registry): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'flagroute_rollout_plan_stage',
+    help: 'The rollout plan stage serving, counted from 1 (0 before the plan starts).',
+    registers,
+    collect() {
+      this.set(controller.state.stage + 1);
+    },
+  });
+  new Gauge({
+    name: 'flagroute_rollout_plan_phase',
+    help: 'The rollout plan phase: 1 for the current one.',
+    labelNames: ['phase'],
+    registers,
+    collect() {
+      for (const phase of PLAN_PHASES)
+        this.set({ phase }, controller.state.phase === phase ? 1 : 0);
+    },
+  });
+  const transitions = new Counter({
+    name: 'flagroute_rollout_plan_transitions_total',
+    help: 'Rollout plan transitions made by this controller, by event.',
+    labelNames: ['event'],
+    registers,
+  });
+  controller.onTransition((notice) => transitions.inc({ event: notice.event }));
 }

@@ -17,6 +17,7 @@ import {
 } from './guardrails.js';
 import type { PlanMetricsSource } from './metrics-sources.js';
 import {
+  type ArmSnapshot,
   isFinished,
   type PlanPhase,
   type PlanState,
@@ -203,7 +204,6 @@ export class RolloutController {
 
   private async judge(config: LoadedConfig, stage: RolloutStage, now: number): Promise<void> {
     const metrics = await this.options.source.read();
-    const data = sinceStageStart(metrics.arms, this.current.stageBaseline);
     if (metrics.rollback !== null) {
       await engageKillSwitch(config, `the router rolled back: ${metrics.rollback}`, new Date(now));
       await this.options.afterEdit?.();
@@ -214,9 +214,19 @@ export class RolloutController {
       );
       return;
     }
+    if (this.current.stageBaseline === null) {
+      // Started without a metrics source (by the CLI): the stage's data begins now.
+      this.current = { ...this.current, stageBaseline: metrics.arms };
+    }
+    const data = sinceStageStart(metrics.arms, this.current.stageBaseline);
     const readings = readGuardrails(config.settings, data, metrics);
     this.lastReadings = readings;
     this.lastUnits = unitsOf(data);
+    this.current = {
+      ...this.current,
+      lastLook: { at: new Date(now).toISOString(), units: this.lastUnits, guardrails: readings },
+    };
+    await writePlanState(this.stateDir, this.current);
     const failed = readings.find((reading) => !reading.ok);
     if (failed) {
       await engageKillSwitch(
@@ -321,7 +331,7 @@ export class RolloutController {
             `${config.rolloutLayers.variable.variable} overrides the rollout percentage, so the plan could not change it`,
           );
         const first = stages[0]!;
-        const metrics = await this.options.source.read();
+        const baseline = await this.baselineNow();
         this.current = { ...pendingState(this.options.environment), history: this.current.history };
         if (first.approval) {
           this.current = { ...this.current, approvedStage: 0 };
@@ -337,7 +347,7 @@ export class RolloutController {
           ...this.current,
           stage: 0,
           stageStartedAt: now,
-          stageBaseline: metrics.arms,
+          stageBaseline: baseline,
         };
         await this.transition(
           'start',
@@ -397,13 +407,22 @@ export class RolloutController {
       );
       await this.options.afterEdit?.();
     }
-    const metrics = await this.options.source.read();
-    this.current = { ...this.current, stageStartedAt: now, stageBaseline: metrics.arms };
+    this.current = {
+      ...this.current,
+      stageStartedAt: now,
+      stageBaseline: await this.baselineNow(),
+    };
     await this.transition(
       'resume',
       'running',
       `${reason}; stage ${this.current.stage + 1} starts its hold again`,
     );
+  }
+
+  /** The cumulative moments now; null without a metrics source (the next look takes them). */
+  private async baselineNow(): Promise<ArmSnapshot | null> {
+    if (this.options.source.name === 'none') return null;
+    return (await this.options.source.read()).arms;
   }
 
   private async transition(event: TransitionEvent, to: PlanPhase, reason: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FlagrouteError } from '../errors.js';
 import { statsFromPrometheus } from '../experiment/prometheus-source.js';
 import { readEventFiles } from '../experiment/read-events.js';
 import type { Router } from '../router/router.js';
@@ -61,4 +62,29 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
       };
     },
   };
+}
+
+/** No metrics: for a person's command from the CLI; the controller's first look sets the stage's baseline. */
+export const NO_METRICS: PlanMetricsSource = {
+  name: 'none',
+  async read() {
+    return {
+      arms: { treatment: {}, baseline: {} },
+      breakerOpen: null,
+      p95Seconds: null,
+      rollback: null,
+    };
+  },
+};
+
+/** A `--metrics` value: `prometheus=URL` or `events=DIR` (or `router` where one is in process). */
+export function metricsSourceOf(spec: string, router?: Router): PlanMetricsSource {
+  if (spec === 'router' && router) return routerMetrics(router);
+  const [kind, value] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
+  if (kind === 'prometheus' && value) return prometheusMetrics(value);
+  if (kind === 'events' && value) return eventsMetrics(value);
+  throw new FlagrouteError(
+    'USAGE',
+    `--metrics must be ${router ? 'router, ' : ''}prometheus=URL or events=DIR, got ${JSON.stringify(spec)}`,
+  );
 }

@@ -65,6 +65,18 @@ export interface PlanState {
   promoteStage: number | null;
   reason: string;
   history: Transition[];
+  /** The controller's last look: when, the stage's outcomes per arm, and every guardrail. */
+  lastLook?: {
+    at: string;
+    units: { treatment: number; baseline: number };
+    guardrails: {
+      name: string;
+      value: number | null;
+      threshold: number | string;
+      ok: boolean;
+      note?: string;
+    }[];
+  };
 }
 
 /** The state of a plan that has not started. */

@@ -2,7 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FlagrouteError } from '../errors.js';
-import { registerMetrics } from '../observability/prometheus.js';
+import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
+import type { RolloutController } from '../rollout-plan/controller.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
 import { DecisionLedger } from './decision-ledger.js';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Where the server logs (requests are not logged one by one). */
   logger?: Logger;
+  /** A rollout controller whose metrics `/metrics` serves too. */
+  rolloutController?: RolloutController;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -52,7 +55,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
   healthRoutes(app, router);
-  metricsRoute(app, router);
+  metricsRoute(app, router, options.rolloutController);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger);
   adminRoutes(app, router, options.adminToken);
@@ -87,9 +90,10 @@ function healthRoutes(app: FastifyInstance, router: Router): void {
 }
 
 /** `/metrics`: flagroute's metrics on a registry of this server's own. */
-function metricsRoute(app: FastifyInstance, router: Router): void {
+function metricsRoute(app: FastifyInstance, router: Router, controller?: RolloutController): void {
   const registry = new Registry();
   const unregister = registerMetrics(router, registry);
+  if (controller) registerControllerMetrics(controller, registry);
   app.addHook('onClose', async () => unregister());
   app.get('/metrics', async (_, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { OutcomeEventLog } from '../experiment/outcome-event-log.js';
+import { RolloutController } from '../rollout-plan/controller.js';
+import { metricsSourceOf } from '../rollout-plan/metrics-sources.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { createServer, type ServerOptions } from './create-server.js';
@@ -19,6 +22,12 @@ export interface ServeOptions extends ServerOptions {
   clock?: RouterOptions['clock'];
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
+  /**
+   * Run the environment's rollout controller in this process: one look every `intervalMs`
+   * (default a minute), its metrics from this router unless `metrics` names `prometheus=URL` or
+   * `events=DIR`.
+   */
+  controller?: { metrics?: string; intervalMs?: number; stateDir?: string };
 }
 
 /** A running service: where it listens, and how to stop it. */
@@ -26,6 +35,8 @@ export interface RunningServer {
   url: string;
   router: Router;
   app: FastifyInstance;
+  /** The rollout controller, when `controller` was asked for. */
+  controller?: RolloutController;
   /** Stops taking requests, lets those in flight finish, then releases the router. */
   close(): Promise<void>;
 }
@@ -49,7 +60,31 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   const logger = options.logger ?? router.logger;
-  const app = createServer(router, { ...options, logger });
+  let controller: RolloutController | undefined;
+  if (options.controller) {
+    try {
+      controller = await RolloutController.open({
+        configDir: options.configDir ?? process.cwd(),
+        environment: router.environment,
+        source: metricsSourceOf(options.controller.metrics ?? 'router', router),
+        logger,
+        ...(options.env !== undefined ? { env: options.env } : {}),
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+        ...(options.controller.stateDir !== undefined
+          ? { stateDir: options.controller.stateDir }
+          : {}),
+      });
+    } catch (error) {
+      await router.close();
+      await eventLog?.close();
+      throw error;
+    }
+  }
+  const app = createServer(router, {
+    ...options,
+    logger,
+    ...(controller ? { rolloutController: controller } : {}),
+  });
   try {
     await app.listen({ port: options.port ?? 8016, host: options.host ?? '127.0.0.1' });
   } catch (error) {
@@ -60,14 +95,38 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const looks = controller
+    ? controllerLoop(controller, options.controller?.intervalMs ?? 60_000, logger)
+    : undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await looks?.stop();
+      await controller?.close();
       await app.close();
       await router.close();
       await eventLog?.close();
     })();
     return closing;
   };
-  return { url, router, app, close };
+  return { url, router, app, close, ...(controller ? { controller } : {}) };
+}
+
+/** Looks every `intervalMs`; a failed look is logged and the next one tries again. */
+function controllerLoop(controller: RolloutController, intervalMs: number, logger: Logger) {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      controller
+        .tick()
+        .catch((error: unknown) => logger.error({ err: error }, 'rollout controller look failed')),
+    );
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -16,6 +16,7 @@ import {
   UsageError,
   withEnvironmentOptions,
 } from '../shared.js';
+import { rolloutPlanCommands } from './rollout-plan.js';
 
 const DECIMAL = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
@@ -59,6 +60,7 @@ export function rolloutCommands(program: Command): void {
     .description('change the rollout percentage in the environment file');
   setCommand(rollout);
   resumeCommand(rollout);
+  rolloutPlanCommands(rollout, program);
   rollbackCommand(program);
   statusCommand(program);
 }
