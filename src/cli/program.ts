@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
+import { demoCommand } from './commands/demo.js';
 import { experimentCommands } from './commands/experiment.js';
 import { rolloutCommands } from './commands/rollout.js';
 import { serveCommand } from './commands/serve.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   rolloutCommands(program);
   serveCommand(program);
   experimentCommands(program);
+  demoCommand(program);
   return program;
 }
 

@@ -8,18 +8,15 @@ import { createRouter } from '../router/create-router.js';
 import { RolloutController } from './controller.js';
 import { routerMetrics } from './metrics-sources.js';
 import type { PlanPhase, TransitionEvent } from './plan-state.js';
+import {
+  profileOf,
+  SCENARIOS,
+  type Scenario,
+  seededRandom,
+  syntheticOutcome,
+} from './synthetic-backends.js';
 
-/** The scenarios of the guide's `rollout_scenarios.py`, and two more. */
-export const SCENARIOS = [
-  'healthy',
-  'latency-regression',
-  'quality-drop',
-  'error-spike',
-  'low-traffic',
-  'flapping',
-] as const;
-/** A rollout scenario. */
-export type Scenario = (typeof SCENARIOS)[number];
+export { SCENARIOS, type Scenario } from './synthetic-backends.js';
 
 /** Options of {@link simulateRollout}. */
 export interface RolloutSimulationOptions {
@@ -59,53 +56,6 @@ const START = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 /** How often the simulated controller looks (a real one looks every minute). */
 const LOOK_EVERY_MINUTES = 5;
-
-/** A small seeded generator (xorshift32): reproducible synthetic traffic, not cryptography. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
-
-interface Profile {
-  latencyMs: number;
-  quality: number;
-  errorRate: number;
-}
-
-/** The guide's figures: LightRAG about 2.3 s and 0.85, Perplexity 1.8 s and 0.78. */
-function profileOf(
-  scenario: Scenario,
-  backend: string,
-  percentage: number,
-  minute: number,
-): Profile {
-  if (backend === 'perplexity') return { latencyMs: 1800, quality: 0.78, errorRate: 0.002 };
-  const healthy = { latencyMs: 2300, quality: 0.85, errorRate: 0.002 };
-  switch (scenario) {
-    case 'latency-regression':
-      return percentage >= 30 ? { ...healthy, latencyMs: 14_000 } : healthy;
-    case 'quality-drop':
-      return percentage >= 15 ? { ...healthy, quality: 0.5 } : healthy;
-    case 'error-spike':
-      return percentage >= 15 ? { ...healthy, errorRate: 0.6 } : healthy;
-    case 'flapping': {
-      // Half-hour swings that stay inside every threshold: the plan must not thrash.
-      const high = Math.floor(minute / 30) % 2 === 0;
-      return {
-        latencyMs: high ? 3200 : 1800,
-        quality: high ? 0.8 : 0.9,
-        errorRate: high ? 0.004 : 0,
-      };
-    }
-    default:
-      return healthy;
-  }
-}
 
 /**
  * Runs an environment's rollout plan against two synthetic backends on a simulated clock: the
@@ -165,7 +115,7 @@ async function run(dir: string, options: RolloutSimulationOptions): Promise<Roll
       reason: notice.reason,
     }),
   );
-  const random = generator(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const perMinute = options.queriesPerMinute ?? (options.scenario === 'low-traffic' ? 1 / 30 : 150);
   const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
   let queries = 0;
@@ -186,13 +136,7 @@ async function run(dir: string, options: RolloutSimulationOptions): Promise<Roll
           router.settings.rollout_percentage,
           (now - START) / MINUTE,
         );
-        const success = random() >= profile.errorRate;
-        const latencyMs = profile.latencyMs * (0.8 + 0.4 * random());
-        const quality = Math.min(1, Math.max(0, profile.quality + (random() - 0.5) * 0.1));
-        router.recordOutcome(
-          decision,
-          success ? { success, latencyMs, quality } : { success, latencyMs },
-        );
+        router.recordOutcome(decision, syntheticOutcome(profile, random));
       }
       if (((now - START) / MINUTE) % LOOK_EVERY_MINUTES !== 0) continue;
       const state = await controller.tick();

@@ -1,5 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidArgumentError } from '../errors.js';
+import {
+  commandPlan,
+  PLAN_ACTIONS,
+  type PlanAction,
+  type RolloutController,
+} from '../rollout-plan/controller.js';
+import { NO_METRICS } from '../rollout-plan/metrics-sources.js';
 import type { Router } from '../router/router.js';
 import type { ErrorBody } from './http-errors.js';
 
@@ -43,7 +51,38 @@ function reasonOf(body: unknown): string | undefined {
  * Admin routes: they change the rollout exactly as the CLI does (the environment file, written
  * atomically, so every instance follows), and reset the breaker of this instance.
  */
-export function adminRoutes(app: FastifyInstance, router: Router, token: string | undefined): void {
+export function adminRoutes(
+  app: FastifyInstance,
+  router: Router,
+  token: string | undefined,
+  controller?: RolloutController,
+): void {
+  app.post<{ Params: { action: string } }>('/v1/rollout/plan/:action', async (request, reply) => {
+    if (!authorised(token, request, reply)) return reply;
+    const action = request.params.action;
+    if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
+      const body: ErrorBody = {
+        errorCode: 'NOT_FOUND',
+        errorDetails: `no plan action ${action}; the actions are ${PLAN_ACTIONS.join(', ')}`,
+      };
+      return reply.code(404).send(body);
+    }
+    const reason = reasonOf(request.body);
+    if (reason === undefined) {
+      throw new InvalidArgumentError('reason', 'is required: every plan action says why');
+    }
+    const command = { action: action as PlanAction, reason };
+    if (controller) return { applied: true, state: await controller.command(command) };
+    return commandPlan(
+      {
+        configDir: router.config.configDir,
+        environment: router.environment,
+        source: NO_METRICS,
+        logger: router.logger,
+      },
+      command,
+    );
+  });
   app.post('/v1/rollout', async (request, reply) => {
     if (!authorised(token, request, reply)) return reply;
     const percentage = (request.body as { percentage?: unknown } | null)?.percentage;

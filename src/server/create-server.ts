@@ -1,6 +1,9 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { type Clock, systemClock } from '../clock.js';
+import { DashboardFeed } from '../dashboard/dashboard-feed.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { FlagrouteError } from '../errors.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import type { RolloutController } from '../rollout-plan/controller.js';
@@ -21,8 +24,10 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Where the server logs (requests are not logged one by one). */
   logger?: Logger;
-  /** A rollout controller whose metrics `/metrics` serves too. */
+  /** A rollout controller whose metrics `/metrics` serves too, and that the admin API and the dashboard drive. */
   rolloutController?: RolloutController;
+  /** Time source (the router's, the controller's and the dashboard's); default the wall clock. */
+  clock?: Clock;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -58,7 +63,14 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   metricsRoute(app, router, options.rolloutController);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger);
-  adminRoutes(app, router, options.adminToken);
+  adminRoutes(app, router, options.adminToken, options.rolloutController);
+  const feed = new DashboardFeed(router, {
+    admin: Boolean(options.adminToken),
+    clock: options.clock ?? systemClock,
+    ...(options.rolloutController ? { controller: options.rolloutController } : {}),
+  });
+  app.addHook('onClose', async () => feed.close());
+  dashboardRoutes(app, feed);
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = {
       errorCode: 'NOT_FOUND',

@@ -18,8 +18,6 @@ export interface ServeOptions extends ServerOptions {
   /** Variables for the `LIGHTRAG_*` overlay; default `process.env`. */
   env?: RouterOptions['env'];
   watch?: RouterOptions['watch'];
-  /** Time source of the router's breaker, gate and triggers; default the wall clock. */
-  clock?: RouterOptions['clock'];
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
@@ -84,6 +82,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...options,
     logger,
     ...(controller ? { rolloutController: controller } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   try {
     await app.listen({ port: options.port ?? 8016, host: options.host ?? '127.0.0.1' });

@@ -1,0 +1,149 @@
+import type { Clock } from '../clock.js';
+import { formatIssue } from '../config/issues.js';
+import type { ExperimentReport } from '../experiment/analyze-experiment.js';
+import { type PlanStatus, type RolloutController, statusOf } from '../rollout-plan/controller.js';
+import { defaultStateDir, readPlanState } from '../rollout-plan/state-store.js';
+import type { Listener } from '../router/event-hub.js';
+import type { RouterEvents } from '../router/events.js';
+import type { PerformanceSummary } from '../router/performance-summary.js';
+import type { Router } from '../router/router.js';
+import type { RouterStatus } from '../router/router-status.js';
+
+/** How many past events of each kind the dashboard keeps. */
+export const HISTORY_LENGTH = 30;
+
+/** One line of a history the dashboard shows. */
+export interface HistoryEntry {
+  at: string;
+  text: string;
+  /** For reload failures: each problem as `file:line:col: message`. */
+  errors?: string[];
+}
+
+/** Everything the dashboard shows, at one moment. */
+export interface DashboardSnapshot {
+  at: string;
+  status: RouterStatus;
+  summary: PerformanceSummary;
+  experiment: ExperimentReport;
+  plan: PlanStatus | null;
+  /** Decisions since start by backend and by reason (the page derives rates). */
+  decisions: { byBackend: Record<string, number>; byReason: Record<string, number> };
+  history: { reloads: HistoryEntry[]; safety: HistoryEntry[]; plan: HistoryEntry[] };
+  /** Whether the admin actions are on (a token is configured); never the token. */
+  admin: boolean;
+}
+
+function push(list: HistoryEntry[], entry: HistoryEntry): void {
+  list.unshift(entry);
+  list.length = Math.min(list.length, HISTORY_LENGTH);
+}
+
+/**
+ * Collects what the dashboard shows from a router (and a rollout controller, when one runs in
+ * the server): the state on demand, and the histories of reloads, breaker and gate transitions
+ * and plan transitions as they happen. `onChange` listeners hear of every event at once.
+ */
+export class DashboardFeed {
+  private readonly reloads: HistoryEntry[] = [];
+  private readonly safety: HistoryEntry[] = [];
+  private readonly planHistory: HistoryEntry[] = [];
+  private readonly listeners = new Set<() => void>();
+  private readonly detach: (() => void)[] = [];
+
+  constructor(
+    private readonly router: Router,
+    private readonly options: { controller?: RolloutController; admin: boolean; clock: Clock },
+  ) {
+    const at = () => new Date(this.options.clock.now()).toISOString();
+    const on = <K extends keyof RouterEvents>(event: K, listener: Listener<K>) => {
+      router.on(event, listener);
+      this.detach.push(() => router.off(event, listener));
+    };
+    on('reload', ({ configVersion, changedKeys }) => {
+      const keys = changedKeys.map((change) => change.key).join(', ');
+      push(this.reloads, { at: at(), text: `loaded ${configVersion}${keys ? `: ${keys}` : ''}` });
+      this.changed();
+    });
+    on('reloadError', ({ errors }) => {
+      push(this.reloads, {
+        at: at(),
+        text: 'reload failed; the previous configuration keeps serving',
+        errors: errors.map(formatIssue),
+      });
+      this.changed();
+    });
+    on('breaker', ({ from, to, reason }) => {
+      push(this.safety, { at: at(), text: `circuit breaker ${from} -> ${to}: ${reason}` });
+      this.changed();
+    });
+    on('qualityGate', ({ from, to, reason }) => {
+      push(this.safety, { at: at(), text: `quality gate ${from} -> ${to}: ${reason}` });
+      this.changed();
+    });
+    on('rollback', ({ reason }) => {
+      push(this.safety, { at: at(), text: `rollback: ${reason}` });
+      this.changed();
+    });
+    options.controller?.onTransition((notice) => {
+      push(this.planHistory, { at: notice.at, text: `${notice.event}: ${notice.reason}` });
+      this.changed();
+    });
+  }
+
+  /** Calls `listener` whenever something the dashboard shows happened; returns the unsubscriber. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The dashboard's data now. */
+  async snapshot(): Promise<DashboardSnapshot> {
+    const status = this.router.status();
+    const byBackend: Record<string, number> = {};
+    const byReason: Record<string, number> = {};
+    for (const { backend, reason, count } of this.router.decisionCounts()) {
+      byBackend[backend] = (byBackend[backend] ?? 0) + count;
+      byReason[reason] = (byReason[reason] ?? 0) + count;
+    }
+    return {
+      at: new Date(this.options.clock.now()).toISOString(),
+      status,
+      summary: this.router.getPerformanceSummary(),
+      experiment: this.router.getExperimentReport(),
+      plan: await this.plan(),
+      decisions: { byBackend, byReason },
+      history: { reloads: this.reloads, safety: this.safety, plan: this.planHistory },
+      admin: this.options.admin,
+    };
+  }
+
+  private async plan(): Promise<PlanStatus | null> {
+    if (this.options.controller) return this.options.controller.status();
+    const config = this.router.config;
+    if (config.settings.rollout_plan.stages.length === 0) return null;
+    const state = await readPlanState(defaultStateDir(config.configDir), config.environment).catch(
+      () => null,
+    );
+    if (!state) return null;
+    const look = state.lastLook;
+    return statusOf(
+      config,
+      state,
+      look?.guardrails ?? [],
+      look?.units ?? null,
+      this.options.clock.now(),
+      'state file',
+    );
+  }
+
+  /** Stops listening to the router. */
+  close(): void {
+    for (const detach of this.detach) detach();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { DashboardFeed } from './dashboard-feed.js';
+
+/** The page's own files, copied beside this module by the build (`src/dashboard/static`). */
+const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+
+/** Every file the page loads, all served from the package: the page needs no network. */
+const ASSETS: Readonly<Record<string, { path: string; type: string }>> = {
+  'dashboard.js': {
+    path: join(STATIC_DIR, 'dashboard.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  'dashboard.css': { path: join(STATIC_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  'uPlot.iife.min.js': {
+    path: join(UPLOT_DIR, 'uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  'uPlot.min.css': { path: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+};
+
+/** How often the stream sends a snapshot when nothing happened. */
+export const STREAM_INTERVAL_MS = 1000;
+
+/**
+ * The dashboard: `/dashboard` (one page, no build step, no network), its assets, the data as
+ * JSON (`/v1/dashboard/snapshot`, for polling) and as server-sent events
+ * (`/v1/dashboard/stream`: a snapshot every second and at once on every event).
+ */
+export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void {
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end();
+  });
+  app.get('/dashboard', async (_, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header(
+        'content-security-policy',
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+      )
+      .send(await readFile(join(STATIC_DIR, 'index.html'))),
+  );
+  app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => {
+    const asset = ASSETS[request.params.file];
+    if (!asset) {
+      return reply
+        .code(404)
+        .send({ errorCode: 'NOT_FOUND', errorDetails: `no dashboard file ${request.params.file}` });
+    }
+    return reply
+      .type(asset.type)
+      .header('cache-control', 'no-cache')
+      .send(await readFile(asset.path));
+  });
+  app.get('/v1/dashboard/snapshot', async () => feed.snapshot());
+  app.get('/v1/dashboard/stream', (request, reply) => {
+    reply.hijack();
+    const stream = reply.raw;
+    stream.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    streams.add(stream);
+    let busy = false;
+    let again = false;
+    const send = async (): Promise<void> => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        const snapshot = await feed.snapshot();
+        if (!stream.writableEnded)
+          stream.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+      } catch (error) {
+        request.log.error({ err: error }, 'dashboard snapshot failed');
+      } finally {
+        busy = false;
+      }
+      if (again) {
+        again = false;
+        await send();
+      }
+    };
+    void send();
+    const timer = setInterval(() => void send(), STREAM_INTERVAL_MS);
+    const stop = feed.onChange(() => void send());
+    request.raw.on('close', () => {
+      clearInterval(timer);
+      stop();
+      streams.delete(stream);
+    });
+  });
+}
