@@ -114,6 +114,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const clock: Clock = { now: () => planStart + (Date.now() - started) * speed };
     server = await serve({
       configDir: dir,
+      cwd: dir,
       environment: 'demo',
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',

@@ -110,6 +110,7 @@ export class RolloutController {
   private current: PlanState;
   private lastReadings: GuardrailReading[] = [];
   private lastUnits: { treatment: number; baseline: number } | null = null;
+  private lastConfig: LoadedConfig | undefined;
 
   private constructor(
     private readonly options: ControllerOptions,
@@ -462,7 +463,11 @@ export class RolloutController {
 
   /** The plan's status, with the readings of the last look. */
   async status(): Promise<PlanStatus> {
-    const config = await this.config();
+    // While the files are broken, the status shows the plan as last loaded.
+    const config = await this.config().catch((error: unknown) => {
+      if (this.lastConfig) return this.lastConfig;
+      throw error;
+    });
     return statusOf(
       config,
       this.current,
@@ -473,13 +478,15 @@ export class RolloutController {
     );
   }
 
-  private config(): Promise<LoadedConfig> {
-    return loadConfig({
+  /** The configuration now; a look refuses to act on a broken one (the error says why). */
+  private async config(): Promise<LoadedConfig> {
+    this.lastConfig = await loadConfig({
       configDir: this.options.configDir,
       environment: this.options.environment,
       env: this.options.env ?? process.env,
       ...(this.options.stabilityMs === undefined ? {} : { stabilityMs: this.options.stabilityMs }),
     });
+    return this.lastConfig;
   }
 
   private async takeQueued(): Promise<PlanCommand[]> {

@@ -18,6 +18,8 @@ export interface ServeOptions extends ServerOptions {
   /** Variables for the `LIGHTRAG_*` overlay; default `process.env`. */
   env?: RouterOptions['env'];
   watch?: RouterOptions['watch'];
+  /** Base of file paths shown in messages; default the working directory. */
+  cwd?: string;
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
@@ -52,6 +54,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(eventLog ? { outcomeLog: eventLog } : {}),
     ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.watch !== undefined ? { watch: options.watch } : {}),

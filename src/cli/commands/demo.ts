@@ -64,7 +64,7 @@ export function demoCommand(program: Command): void {
             ? { adminToken: process.env.FLAGROUTE_ADMIN_TOKEN }
             : {}),
         });
-          say(
+        say(
           process.env.FLAGROUTE_ADMIN_TOKEN
             ? 'admin actions: use your FLAGROUTE_ADMIN_TOKEN'
             : `admin actions: the token is in ${demo.adminTokenFile} (removed when the demo stops)`,
