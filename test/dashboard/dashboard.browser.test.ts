@@ -56,7 +56,7 @@ describe('the dashboard in a real browser, against the demo', () => {
       }
       const demo = await startDemo({
         configDir: dir,
-        speed: 1800,
+        speed: 360,
         queriesPerSecond: 120,
         adminToken: TOKEN,
       });
@@ -70,7 +70,7 @@ describe('the dashboard in a real browser, against the demo', () => {
       );
       await page.waitForSelector(
         '#plan-stages li[data-stage="2"].current, #plan-stages li[data-stage="3"].current',
-        { timeout: 30_000 },
+        { timeout: 45_000 },
       );
       expect(await page.locator('#plan-stages li[data-stage="1"]').getAttribute('class')).toBe(
         'done',

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_DIR } from '../helpers/config-dir.js';
+import { CLI } from '../helpers/run-cli.js';
+
+describe('flagroute demo', () => {
+  it('prints the dashboard URL, narrates the plan, and on Ctrl-C stops leaving nothing behind', async () => {
+    const environment = readFileSync(join(REPO_DIR, 'environments', 'production.yaml'), 'utf8');
+    const child = spawn(process.execPath, [CLI, 'demo', '--qps', '80'], {
+      cwd: REPO_DIR,
+      env: { ...process.env, FLAGROUTE_ADMIN_TOKEN: '' },
+    });
+    let output = '';
+    const waiters = new Set<() => void>();
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const waiter of waiters) waiter();
+    });
+    const seen = (pattern: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (!match) return;
+          waiters.delete(check);
+          resolve(match);
+        };
+        waiters.add(check);
+        child.once('exit', () =>
+          reject(new Error(`the demo exited before printing ${pattern}:\n${output}`)),
+        );
+        check();
+      });
+    const url = (await seen(/the dashboard is at (http:\/\/127\.0\.0\.1:\d+\/dashboard)/))[1]!;
+    const tokenFile = (await seen(/the token is in (\S+) \(removed/))[1]!;
+    expect(readFileSync(tokenFile, 'utf8').trim()).toMatch(/^[\w-]{20,}$/);
+    expect(output).not.toContain(readFileSync(tokenFile, 'utf8').trim());
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>flagroute dashboard</title>');
+    await seen(/\[plan\] start: demo \(healthy\)/);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/\[demo\] stopping/);
+    expect(existsSync(dirname(tokenFile))).toBe(false);
+    expect(readFileSync(join(REPO_DIR, 'environments', 'production.yaml'), 'utf8')).toBe(
+      environment,
+    );
+    expect(existsSync(join(REPO_DIR, 'environments', 'demo.yaml'))).toBe(false);
+  });
+});
