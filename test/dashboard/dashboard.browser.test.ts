@@ -42,7 +42,7 @@ async function nextSnapshot(page: Page): Promise<void> {
   await page.locator(`body:not([data-snapshot-at="${before}"])`).waitFor({ timeout: 5000 });
 }
 
-const valueOf = async (page: Page, selector: string) =>
+const shownNumber = async (page: Page, selector: string) =>
   Number(await page.locator(selector).getAttribute('data-value'));
 
 describe('the dashboard in a real browser, against the demo', () => {
@@ -107,7 +107,7 @@ describe('the dashboard in a real browser, against the demo', () => {
           'avg_quality_score',
           'avg_cost_usd',
         ]) {
-          const shown = await valueOf(
+          const shown = await shownNumber(
             page,
             `tr[data-backend="${backend}"] td[data-field="${field}"]`,
           );
@@ -121,12 +121,12 @@ describe('the dashboard in a real browser, against the demo', () => {
         const mean = values.mean[0];
         if (mean !== null && mean !== undefined) {
           expect(
-            await valueOf(page, `tr[data-metric="${metric}"] td[data-field="mean-lightrag"]`),
+            await shownNumber(page, `tr[data-metric="${metric}"] td[data-field="mean-lightrag"]`),
           ).toBeCloseTo(mean, 12);
         }
         if (values.p_value_holm !== null) {
           expect(
-            await valueOf(page, `tr[data-metric="${metric}"] td[data-field="p_value_holm"]`),
+            await shownNumber(page, `tr[data-metric="${metric}"] td[data-field="p_value_holm"]`),
           ).toBeCloseTo(values.p_value_holm, 12);
         }
       }
