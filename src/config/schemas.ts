@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 import type { EnvironmentSettings, RuleFileContent } from './types.js';
 
 /** Directory of the JSON Schemas shipped with the package (`schemas/`). */
@@ -40,7 +41,8 @@ export const environmentSchema = loadSchema('environment.schema.json');
 /** The rule file schema, as parsed JSON. */
 export const rulesSchema = loadSchema('rules.schema.json');
 
-const ajv = new Ajv({
+/** The options every flagroute validator is compiled with (at build time and at run time alike). */
+export const AJV_OPTIONS = {
   allErrors: true,
   verbose: true,
   useDefaults: true,
@@ -48,35 +50,73 @@ const ajv = new Ajv({
   // The rule schema's if/then branches name keys defined in the branch they select.
   strictRequired: false,
   strictTypes: false,
-});
-ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
-ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-ajv.addSchema(environmentSchema);
-ajv.addSchema(rulesSchema);
+} as const;
 
-/** Validators, compiled once at module load. Validating fills in schema defaults. */
-export const validators = {
-  environment: ajv.getSchema(
-    environmentSchema.$id as string,
-  ) as ValidateFunction<EnvironmentSettings>,
-  ruleFile: ajv.getSchema(rulesSchema.$id as string) as ValidateFunction<RuleFileContent>,
-  routingRules: ajv.compile<RuleFileContent['routing_rules']>({
-    $ref: `${rulesSchema.$id as string}#/properties/routing_rules`,
-  }),
-  geographicRouting: ajv.compile<RuleFileContent['geographic_routing']>({
-    $ref: `${rulesSchema.$id as string}#/properties/geographic_routing`,
-  }),
+/** Schema ids of the validators: the two files, the two rule sections and each setting. */
+export const VALIDATOR_IDS = {
+  environment: environmentSchema.$id as string,
+  ruleFile: rulesSchema.$id as string,
+  routingRules: `${rulesSchema.$id as string}#/properties/routing_rules`,
+  geographicRouting: `${rulesSchema.$id as string}#/properties/geographic_routing`,
+};
+
+/** The export name of one setting's validator in the generated module. */
+export function settingExport(key: string): string {
+  return `setting_${key}`;
+}
+
+/** An Ajv with flagroute's schemas and keywords, to compile from or to generate code with. */
+export function flagrouteAjv(options: { code?: { source: true; esm: true } } = {}): AjvInstance {
+  // Loaded on first use: with the generated validators a command never loads Ajv at all.
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...options });
+  ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addSchema(environmentSchema);
+  ajv.addSchema(rulesSchema);
+  return ajv;
+}
+
+type Validators = {
+  environment: ValidateFunction<EnvironmentSettings>;
+  ruleFile: ValidateFunction<RuleFileContent>;
+  routingRules: ValidateFunction<RuleFileContent['routing_rules']>;
+  geographicRouting: ValidateFunction<RuleFileContent['geographic_routing']>;
+};
+
+/**
+ * The validators generated at build time (`dist/config/validators.generated.js`, see
+ * generate-validators.ts): compiling the schemas took a third of a command's start-up. When
+ * running from source (the tests) there is no generated module and Ajv compiles them here.
+ */
+const generated = (await import(
+  // A variable, so that TypeScript does not look for a module that only the build writes.
+  ['.', 'validators.generated.js'].join('/')
+).catch(() => undefined)) as (Validators & Record<string, ValidateFunction>) | undefined;
+
+let compiler: AjvInstance | undefined;
+function compiled(): AjvInstance {
+  compiler ??= flagrouteAjv();
+  return compiler;
+}
+
+/** Validators, compiled once (or generated at build time). Validating fills in schema defaults. */
+export const validators: Validators = generated ?? {
+  environment: compiled().getSchema(VALIDATOR_IDS.environment) as Validators['environment'],
+  ruleFile: compiled().getSchema(VALIDATOR_IDS.ruleFile) as Validators['ruleFile'],
+  routingRules: compiled().compile({ $ref: VALIDATOR_IDS.routingRules }),
+  geographicRouting: compiled().compile({ $ref: VALIDATOR_IDS.geographicRouting }),
 };
 
 const settingValidators = new Map<string, ValidateFunction>();
 
-/** A compiled validator for one top-level environment setting (used for variables). */
+/** A validator for one top-level environment setting (used for variables). */
 export function settingValidator(key: string): ValidateFunction {
-  let validate = settingValidators.get(key);
+  let validate = settingValidators.get(key) ?? generated?.[settingExport(key)];
   if (!validate) {
-    validate = ajv.compile({ $ref: `${environmentSchema.$id as string}#/properties/${key}` });
-    settingValidators.set(key, validate);
+    validate = compiled().compile({ $ref: `${VALIDATOR_IDS.environment}#/properties/${key}` });
   }
+  settingValidators.set(key, validate);
   return validate;
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { SCHEMA_DIR } from '../config/schemas.js';
 import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
 import type { Result } from '../result.js';
@@ -41,13 +42,24 @@ export interface ExperimentStats {
   arms: Record<Arm, Partial<Record<OutcomeMetric, ArmMoments>>>;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const eventValidator = ajv.compile<OutcomeEvent>(
-  JSON.parse(readFileSync(join(SCHEMA_DIR, 'outcome-event.schema.json'), 'utf8')) as object,
-);
-const statsValidator = ajv.compile<ExperimentStats>(
-  JSON.parse(readFileSync(join(SCHEMA_DIR, 'experiment-stats.schema.json'), 'utf8')) as object,
-);
+let compiled:
+  | { event: ValidateFunction<OutcomeEvent>; stats: ValidateFunction<ExperimentStats> }
+  | undefined;
+
+/** The two validators, compiled on first use (commands that read no events never pay for it). */
+function validatorsOf() {
+  if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const ajv = new Ajv({ allErrors: false, strict: true });
+    const schema = (name: string) =>
+      JSON.parse(readFileSync(join(SCHEMA_DIR, name), 'utf8')) as object;
+    compiled = {
+      event: ajv.compile<OutcomeEvent>(schema('outcome-event.schema.json')),
+      stats: ajv.compile<ExperimentStats>(schema('experiment-stats.schema.json')),
+    };
+  }
+  return compiled;
+}
 
 function describeError(error: ErrorObject | undefined, subject: string): string {
   if (!error) return 'is not valid';
@@ -81,14 +93,16 @@ function describeError(error: ErrorObject | undefined, subject: string): string 
 
 /** One parsed JSON value as an outcome event, or what is wrong with it. */
 export function checkEvent(value: unknown): Result<{ event: OutcomeEvent }, { problem: string }> {
-  if (eventValidator(value)) return { ok: true, event: value };
-  return { ok: false, problem: describeError(eventValidator.errors?.[0], 'the event') };
+  const validate = validatorsOf().event;
+  if (validate(value)) return { ok: true, event: value };
+  return { ok: false, problem: describeError(validate.errors?.[0], 'the event') };
 }
 
 /** A parsed JSON value as experiment statistics, or what is wrong with it. */
 export function checkStats(
   value: unknown,
 ): Result<{ stats: ExperimentStats }, { problem: string }> {
-  if (statsValidator(value)) return { ok: true, stats: value };
-  return { ok: false, problem: describeError(statsValidator.errors?.[0], 'the statistics') };
+  const validate = validatorsOf().stats;
+  if (validate(value)) return { ok: true, stats: value };
+  return { ok: false, problem: describeError(validate.errors?.[0], 'the statistics') };
 }

@@ -1,4 +1,5 @@
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as hdr from 'hdr-histogram-js';
 
 /** Latencies are kept in microseconds, from 1 µs to one hour, to 2 significant digits. */
 const HIGHEST_LATENCY_US = 3_600_000_000;
@@ -29,8 +30,15 @@ export interface OutcomeSummary {
   avg_satisfaction: number | null;
 }
 
+let library: typeof hdr | undefined;
+
+/**
+ * A latency histogram; hdr-histogram-js is loaded with the first one, so that a command that
+ * records no outcome (`flagroute decide`) starts without it.
+ */
 function newHistogram(): hdr.Histogram {
-  return hdr.build({
+  library ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof hdr;
+  return library.build({
     bitBucketSize: 32,
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_LATENCY_US,
@@ -45,7 +53,13 @@ function newHistogram(): hdr.Histogram {
 export class OutcomeStats {
   private successes = 0;
   private errors = 0;
-  private readonly latency = newHistogram();
+  /** Built on the first latency recorded. */
+  private histogram: hdr.Histogram | null = null;
+
+  private get latency(): hdr.Histogram {
+    this.histogram ??= newHistogram();
+    return this.histogram;
+  }
   private qualitySum = 0;
   private qualityCount = 0;
   private costSum = 0;
@@ -78,7 +92,7 @@ export class OutcomeStats {
   add(other: OutcomeStats): void {
     this.successes += other.successes;
     this.errors += other.errors;
-    this.latency.add(other.latency);
+    if (other.histogram) this.latency.add(other.histogram);
     this.qualitySum += other.qualitySum;
     this.qualityCount += other.qualityCount;
     this.costSum += other.costSum;
@@ -90,7 +104,7 @@ export class OutcomeStats {
   reset(): void {
     this.successes = 0;
     this.errors = 0;
-    this.latency.reset();
+    this.histogram?.reset();
     this.qualitySum = 0;
     this.qualityCount = 0;
     this.costSum = 0;
@@ -110,14 +124,15 @@ export class OutcomeStats {
 
   summary(): OutcomeSummary {
     const total = this.total;
-    const hasLatency = this.latency.totalCount > 0;
+    const histogram = this.histogram;
+    const hasLatency = histogram !== null && histogram.totalCount > 0;
     const seconds = (percentile: number) =>
-      hasLatency ? this.latency.getValueAtPercentile(percentile) / 1e6 : null;
+      hasLatency ? histogram.getValueAtPercentile(percentile) / 1e6 : null;
     return {
       success_count: this.successes,
       error_count: this.errors,
       success_rate: total === 0 ? null : this.successes / total,
-      avg_response_time: hasLatency ? this.latency.mean / 1e6 : null,
+      avg_response_time: hasLatency ? histogram.mean / 1e6 : null,
       median_response_time: seconds(50),
       p95_response_time: seconds(95),
       p99_response_time: seconds(99),

@@ -36,7 +36,12 @@ describe('benchmark harness', () => {
       1,
     );
     expect(result.reloadLatencyMs.saves).toBe(2);
+    expect(result.comparisons.realistic).toHaveLength(3);
+    expect(result.comparisons.adversarial).toHaveLength(3);
     const markdown = renderMarkdown(result);
+    expect(markdown).toMatch(
+      /realistic, flagroute \/ @openfeature\/flagd-core: [\d.]+ \([\d.]+–[\d.]+\), [\d.]+ .*, [\d.]+ .*; median of the three/,
+    );
     expect(markdown).toContain('| flagroute |');
     expect(markdown).toContain('## Targets');
   });

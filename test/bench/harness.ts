@@ -69,6 +69,8 @@ export interface BenchResult {
   options: Omit<BenchOptions, 'log'>;
   verification: Verification[];
   workloads: Record<'realistic' | 'adversarial', Timing[]>;
+  /** The whole comparison, three times in this run (the first is `workloads`). */
+  comparisons: Record<'realistic' | 'adversarial', Timing[][]>;
   decisionsPerSecond: number;
   memory: {
     decisions: number;
@@ -82,6 +84,8 @@ export interface BenchResult {
 }
 
 const SHARE_TOLERANCE_POINTS = 2.5;
+/** How many times one bench run repeats the whole timing comparison. */
+const COMPARISONS = 3;
 /** Systems that use flagroute's hash, and so must agree with it decision for decision. */
 const SAME_HASH = new Set(['json-rules-engine (naive)', 'flagroute (decideSync)']);
 
@@ -283,18 +287,17 @@ export async function runBenchmark(
       if (!check.ok)
         throw new Error(`${check.system} does not route like flagroute: ${JSON.stringify(check)}`);
     }
-    log('timing the realistic workload');
-    const realistic = await timeWorkload(
-      peers,
-      realisticWorkload(options.contexts),
-      options.rounds,
-    );
-    log('timing the adversarial workload');
-    const adversarial = await timeWorkload(
-      peers,
-      adversarialWorkload(options.contexts),
-      options.rounds,
-    );
+    const comparisons: BenchResult['comparisons'] = { realistic: [], adversarial: [] };
+    const realisticContexts = realisticWorkload(options.contexts);
+    const adversarialContexts = adversarialWorkload(options.contexts);
+    for (let run = 1; run <= COMPARISONS; run += 1) {
+      log(`timing the realistic workload (comparison ${run} of ${COMPARISONS})`);
+      comparisons.realistic.push(await timeWorkload(peers, realisticContexts, options.rounds));
+      log(`timing the adversarial workload (comparison ${run} of ${COMPARISONS})`);
+      comparisons.adversarial.push(await timeWorkload(peers, adversarialContexts, options.rounds));
+    }
+    const realistic = comparisons.realistic[0]!;
+    const adversarial = comparisons.adversarial[0]!;
     log('measuring memory');
     const memory = await measureMemory(options);
     log('measuring reload latency');
@@ -306,6 +309,7 @@ export async function runBenchmark(
       options: recorded,
       verification,
       workloads: { realistic, adversarial },
+      comparisons,
       decisionsPerSecond: Math.round(1e9 / ours.medianNs),
       memory,
       reloadLatencyMs,

@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
+
+const CHILD = `
+import { createRouter } from ${JSON.stringify(join(REPO_DIR, 'dist', 'index.js'))};
+const router = await createRouter({ configDir: process.argv[1], environment: 'development', env: {}, watch: false });
+const count = Number(process.argv[2]);
+for (let i = 0; i < count; i += 1) await router.decide({ userId: 'user-' + i, region: 'us_east' });
+// No close, no wait: the batched lines must still all be out.
+process.exit(0);
+`;
+
+describe('detailed logging', () => {
+  it('writes every decision line, in order, when the process exits right after deciding', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_percentage: 50\nenable_detailed_logging: true\nlog_level: debug\n',
+    });
+    const count = 5000;
+    const child = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      CHILD,
+      temp.dir,
+      String(count),
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // 'close' comes after the process exited and its output streams ended.
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; userId?: string; queryText?: string });
+    const decisions = lines.filter((line) => line.msg === 'decision');
+    expect(decisions).toHaveLength(count);
+    expect(decisions.every((line) => line.queryText === undefined)).toBe(true);
+    expect(decisions.map((line) => line.userId)).toEqual(
+      Array.from({ length: count }, (_, i) => `user-${i}`),
+    );
+  });
+});
