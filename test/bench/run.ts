@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { benchmarkExperiment, renderExperiment } from './experiment.js';
 import { FULL_RUN, runBenchmark } from './harness.js';
 import { benchmarkHttp, renderHttp } from './http.js';
+import { benchmarkLogging, renderLogging } from './logging.js';
 import { renderMarkdown, targetLines } from './report.js';
+import { benchmarkColdStart, benchmarkHugeIds, renderStartup } from './startup.js';
 
 const docs = join(process.cwd(), 'docs');
 const started = Date.now();
@@ -32,10 +34,23 @@ process.stderr.write(
 const experiment = await benchmarkExperiment(
   Number(process.env.FLAGROUTE_BENCH_EVENTS ?? 10_000_000),
 );
-const markdown = `${renderMarkdown(result)}\n${renderHttp(http).join('\n')}\n${renderExperiment(experiment).join('\n')}`;
+const step = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
+step('measuring detailed logging');
+const logging = await benchmarkLogging(process.cwd());
+step('measuring the CLI cold start and 10,000 distinct 1 MiB user ids');
+const coldStart = await benchmarkColdStart(process.cwd());
+const hugeIds = await benchmarkHugeIds(process.cwd());
+const markdown = [
+  renderMarkdown(result),
+  ...renderLogging(logging),
+  ...renderStartup(coldStart, hugeIds),
+  ...renderHttp(http),
+  ...renderExperiment(experiment),
+].join('\n');
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ ...result, http, experiment }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds }, null, 2)}\n`,
 );
 await writeFile(join(docs, 'benchmarks.md'), markdown);
 process.stdout.write(`${markdown}\n`);
