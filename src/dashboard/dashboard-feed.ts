@@ -8,6 +8,7 @@ import type { RouterEvents } from '../router/events.js';
 import type { PerformanceSummary } from '../router/performance-summary.js';
 import type { Router } from '../router/router.js';
 import type { RouterStatus } from '../router/router-status.js';
+import { REASONS, type Reason } from '../routing/types.js';
 
 /** How many past events of each kind the dashboard keeps. */
 export const HISTORY_LENGTH = 30;
@@ -32,6 +33,8 @@ export interface DashboardSnapshot {
   history: { reloads: HistoryEntry[]; safety: HistoryEntry[]; plan: HistoryEntry[] };
   /** Whether the admin actions are on (a token is configured); never the token. */
   admin: boolean;
+  /** Every decision reason, in the decision tree's order (the page's series). */
+  reasons: readonly Reason[];
 }
 
 function push(list: HistoryEntry[], entry: HistoryEntry): void {
@@ -119,6 +122,7 @@ export class DashboardFeed {
       decisions: { byBackend, byReason },
       history: { reloads: this.reloads, safety: this.safety, plan: this.planHistory },
       admin: this.options.admin,
+      reasons: REASONS,
     };
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -15,6 +15,15 @@ const runIt = installed || process.env.CI === 'true' ? it : it.skip;
 /** Set to a directory (docs/images) to keep screenshots of the main views. */
 const SCREENSHOTS = process.env.FLAGROUTE_SCREENSHOTS;
 const TOKEN = 'browser-test-admin-token';
+
+/** A temporary copy of the repository's configuration (the demo copies it again). */
+async function configCopy(): Promise<string> {
+  const { dir } = await tempConfigDir();
+  for (const folder of ['environments', 'rules']) {
+    cpSync(join(REPO_DIR, folder), join(dir, folder), { recursive: true });
+  }
+  return dir;
+}
 
 async function openDashboard(demo: RunningDemo): Promise<{ page: Page; problems: string[] }> {
   if (!installed) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
@@ -49,11 +58,7 @@ describe('the dashboard in a real browser, against the demo', () => {
   runIt(
     'loads clean, follows the plan, shows the numbers of the API, a reload error and a rollback from the page',
     async () => {
-      const { dir } = await tempConfigDir();
-      for (const folder of ['environments', 'rules']) {
-        const { cpSync } = await import('node:fs');
-        cpSync(join(REPO_DIR, folder), join(dir, folder), { recursive: true });
-      }
+      const dir = await configCopy();
       const demo = await startDemo({
         configDir: dir,
         speed: 360,
@@ -183,10 +188,7 @@ describe('the dashboard in a real browser, against the demo', () => {
       expect(await page.locator('#admin').isHidden()).toBe(true);
       expect(problems).toEqual([]);
 
-      const { dir } = await tempConfigDir();
-      const { cpSync } = await import('node:fs');
-      for (const folder of ['environments', 'rules'])
-        cpSync(join(REPO_DIR, folder), join(dir, folder), { recursive: true });
+      const dir = await configCopy();
       const demo = await startDemo({
         configDir: dir,
         speed: 360,

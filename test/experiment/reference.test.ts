@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
 import { EventAccumulator } from '../../src/experiment/event-accumulator.js';
-import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
 import { planExperiment } from '../../src/experiment/plan-experiment.js';
+import {
+  EXPERIMENT_FIXTURES,
+  fixtureEvents,
+  METRIC_STATISTICS,
+} from '../helpers/experiment-fixtures.js';
 
 /** Reference values computed once with scipy/numpy by test/fixtures/experiment/generate.py. */
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'experiment');
+const FIXTURES = EXPERIMENT_FIXTURES;
 const reference = JSON.parse(readFileSync(join(FIXTURES, 'reference.json'), 'utf8')) as {
   datasets: Record<string, Record<'request' | 'user', ReferenceReport>>;
   plans: { baseline_mean: number; baseline_sd: number; mde: number; units_per_arm: number }[];
@@ -19,12 +23,7 @@ interface ReferenceReport {
   metrics: Record<string, Record<string, number | number[] | string>>;
 }
 
-function eventsOf(name: string): OutcomeEvent[] {
-  return readFileSync(join(FIXTURES, `${name}.jsonl`), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as OutcomeEvent);
-}
+const eventsOf = fixtureEvents;
 
 /** Equal to 1e-6 relative (1e-300 absolute, for values that underflow to 0 in both). */
 function expectClose(actual: unknown, expected: number, path: string): void {
@@ -36,21 +35,7 @@ function expectClose(actual: unknown, expected: number, path: string): void {
   ).toBeLessThan(1e-6);
 }
 
-const STATISTICS = [
-  'n',
-  'mean',
-  'estimate',
-  'ci',
-  'p_value',
-  'p_value_holm',
-  'df',
-  'relative',
-  'relative_ci',
-  'cohens_d',
-  'mde',
-  'chance_to_win',
-  'sequential_ci',
-] as const;
+const STATISTICS = METRIC_STATISTICS;
 
 describe('experiment statistics against scipy/numpy references', () => {
   for (const [name, units] of Object.entries(reference.datasets)) {

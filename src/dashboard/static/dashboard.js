@@ -90,19 +90,10 @@
       plot.setData([series.t, ...names.map((name) => series[`${id}:${name}`])]);
     }
   }
-  const REASONS = [
-    'feature_disabled',
-    'forced_cohort',
-    'circuit_breaker_open',
-    'quality_threshold',
-    'conditional_rule',
-    'rollout_percentage',
-    'user_cohort_assignment',
-    'evaluation_error',
-  ];
+  // The decision reasons come with the first snapshot (flagroute's REASONS), not from a copy here.
+  let reasons = [];
   function setUpCharts() {
     chart('chart-decisions', BACKENDS);
-    chart('chart-reasons', REASONS);
     chart(
       'chart-latency',
       BACKENDS.flatMap((backend) => [`${backend} p50`, `${backend} p95`, `${backend} p99`]),
@@ -123,7 +114,7 @@
         rates[backend] =
           ((snapshot.decisions.byBackend[backend] ?? 0) - (previous.byBackend[backend] ?? 0)) / dt;
       }
-      for (const reason of REASONS) {
+      for (const reason of reasons) {
         reasonRates[reason] =
           ((snapshot.decisions.byReason[reason] ?? 0) - (previous.byReason[reason] ?? 0)) / dt;
       }
@@ -394,6 +385,10 @@
 
   function render(snapshot) {
     document.body.dataset.snapshotAt = snapshot.at;
+    if (!charts['chart-reasons']) {
+      reasons = snapshot.reasons;
+      chart('chart-reasons', reasons);
+    }
     renderRollout(snapshot.status);
     renderPlan(snapshot.plan);
     renderSafety(snapshot.summary);
