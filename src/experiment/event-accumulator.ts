@@ -13,6 +13,17 @@ interface UserTally {
   sums: Float64Array;
 }
 
+/** An accumulator's state as plain data (typed arrays and strings), for worker threads. */
+export interface AccumulatorState {
+  requests: Float64Array[];
+  counts: EventCounts;
+  firstTime: number;
+  lastTime: number;
+  keys: string[];
+  arms: Int8Array;
+  sums: Float64Array;
+}
+
 /** What the accumulator could not use, by reason. */
 export interface EventCounts {
   /** Events of either arm. */
@@ -88,6 +99,55 @@ export class EventAccumulator {
       tally.arm = BOTH_ARMS;
     }
     return tally;
+  }
+
+  /** Everything folded so far, as plain data a worker thread can send back (see {@link merge}). */
+  exportState(): AccumulatorState {
+    const keys = [...this.users.keys()];
+    const arms = new Int8Array(keys.length);
+    const sums = new Float64Array(keys.length * METRIC_COUNT * 2);
+    for (const [index, key] of keys.entries()) {
+      const tally = this.users.get(key)!;
+      arms[index] = tally.arm;
+      sums.set(tally.sums, index * METRIC_COUNT * 2);
+    }
+    return {
+      requests: [this.requests[0]!.slice(), this.requests[1]!.slice()],
+      counts: { ...this.counts },
+      firstTime: this.firstTime,
+      lastTime: this.lastTime,
+      keys,
+      arms,
+      sums,
+    };
+  }
+
+  /**
+   * Adds what another accumulator folded (another part of the data). A user seen in both parts
+   * sums its tallies; one seen in different arms is in both arms, as if folded here.
+   */
+  merge(state: AccumulatorState): void {
+    for (const [arm, moments] of state.requests.entries()) {
+      const target = this.requests[arm]!;
+      for (let index = 0; index < moments.length; index += 1) target[index]! += moments[index]!;
+    }
+    this.counts.analyzed += state.counts.analyzed;
+    this.counts.outsideExperiment += state.counts.outsideExperiment;
+    this.counts.withoutUnit += state.counts.withoutUnit;
+    this.firstTime = Math.min(this.firstTime, state.firstTime);
+    this.lastTime = Math.max(this.lastTime, state.lastTime);
+    const width = METRIC_COUNT * 2;
+    for (const [index, key] of state.keys.entries()) {
+      const arm = state.arms[index] as UserTally['arm'];
+      const sums = state.sums.subarray(index * width, (index + 1) * width);
+      const tally = this.users.get(key);
+      if (!tally) {
+        this.users.set(key, { arm, sums: sums.slice() });
+        continue;
+      }
+      if (tally.arm !== arm) tally.arm = BOTH_ARMS;
+      for (let at = 0; at < width; at += 1) tally.sums[at]! += sums[at]!;
+    }
   }
 
   /** Whether every event of either arm carried a unit (so the user unit is possible). */
