@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,12 +101,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const speed = options.speed ?? 360;
   const narrate = options.narrate ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), 'flagroute-demo-'));
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
   let server: RunningServer | undefined;
   try {
     const source = options.configDir ?? process.cwd();
     await cp(join(source, 'environments'), join(dir, 'environments'), { recursive: true });
     await cp(join(source, 'rules'), join(dir, 'rules'), { recursive: true });
     await writeFile(join(dir, 'environments', 'demo.yaml'), DEMO_ENVIRONMENT);
+    // Whatever ends the process (a crash, a closed pipe), the temporary copy goes with it.
+    process.once('exit', removeOnExit);
     const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
     const adminTokenFile = join(dir, 'admin-token');
     await writeFile(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
@@ -160,6 +164,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
           await traffic.pause();
           await running.close();
           await rm(dir, { recursive: true, force: true });
+          process.off('exit', removeOnExit);
         })();
         return stopping;
       },
@@ -167,6 +172,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   } catch (error) {
     await server?.close();
     await rm(dir, { recursive: true, force: true });
+    process.off('exit', removeOnExit);
     throw error;
   }
 }

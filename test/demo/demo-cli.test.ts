@@ -50,4 +50,22 @@ describe('flagroute demo', () => {
     );
     expect(existsSync(join(REPO_DIR, 'environments', 'demo.yaml'))).toBe(false);
   });
+
+  it('cleans up too when its reader went away first (flagroute demo | head)', async () => {
+    const child = spawn(process.execPath, [CLI, 'demo', '--qps', '40'], { cwd: REPO_DIR });
+    let output = '';
+    const tokenFile = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /the token is in (\S+) \(removed/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', () => reject(new Error(`the demo exited early:\n${output}`)));
+    });
+    child.stdout.destroy();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(existsSync(dirname(tokenFile))).toBe(false);
+  });
 });

@@ -51,8 +51,17 @@ export function demoCommand(program: Command): void {
         qps: number;
         configDir: string;
       }) => {
+        // Listen for Ctrl-C before starting anything, so that none comes too early to clean up.
+        const stopped = new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
         const { startDemo } = await import('../../demo/demo.js');
-        const say = (line: string) => process.stdout.write(`${line}\n`);
+        // Narration is best effort: a reader that went away (| head) must not crash the demo.
+        process.stdout.on('error', () => {});
+        const say = (line: string) => {
+          if (process.stdout.writable) process.stdout.write(`${line}\n`);
+        };
         const demo = await startDemo({
           configDir: flags.configDir,
           scenario: flags.scenario as never,
@@ -75,10 +84,7 @@ export function demoCommand(program: Command): void {
         void demo.finished.then((phase) =>
           say(`[demo] the plan is ${phase}; the dashboard stays up until Ctrl-C`),
         );
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await stopped;
         say('[demo] stopping: traffic, server, temporary files');
         await demo.stop();
       },
