@@ -58,6 +58,31 @@ export function positiveInteger(flag: string) {
   };
 }
 
+/**
+ * Parses a number option that must pass `check`, or throws a usage error naming the flag and
+ * what is allowed.
+ */
+export function checkedNumber(flag: string, check: (value: number) => boolean, allowed: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || !check(value)) {
+      throw new UsageError(`${flag} must be ${allowed}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+}
+
+/** Parses `--port`: a whole number from 0 (a free port) to 65535. */
+export function port(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) {
+    throw new UsageError(
+      `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`,
+    );
+  }
+  return parsed;
+}
+
 /** A mistake in how a command was called. */
 export class UsageError extends FlagrouteError {
   constructor(message: string) {

@@ -1,8 +1,12 @@
 import type { Clock } from '../clock.js';
 import { formatIssue } from '../config/issues.js';
 import type { ExperimentReport } from '../experiment/analyze-experiment.js';
-import { type PlanStatus, type RolloutController, statusOf } from '../rollout-plan/controller.js';
-import { defaultStateDir, readPlanState } from '../rollout-plan/state-store.js';
+import {
+  type PlanStatus,
+  type RolloutController,
+  statusFromStateFile,
+} from '../rollout-plan/controller.js';
+import { defaultStateDir } from '../rollout-plan/state-store.js';
 import type { Listener } from '../router/event-hub.js';
 import type { RouterEvents } from '../router/events.js';
 import type { PerformanceSummary } from '../router/performance-summary.js';
@@ -129,20 +133,9 @@ export class DashboardFeed {
   private async plan(): Promise<PlanStatus | null> {
     if (this.options.controller) return this.options.controller.status();
     const config = this.router.config;
-    if (config.settings.rollout_plan.stages.length === 0) return null;
-    const state = await readPlanState(defaultStateDir(config.configDir), config.environment).catch(
-      () => null,
-    );
-    if (!state) return null;
-    const look = state.lastLook;
-    return statusOf(
-      config,
-      state,
-      look?.guardrails ?? [],
-      look?.units ?? null,
-      this.options.clock.now(),
-      'state file',
-    );
+    const stateDir = defaultStateDir(config.configDir);
+    // An unreadable state file shows as no plan here; the CLI's status names the problem.
+    return statusFromStateFile(config, stateDir, this.options.clock.now()).catch(() => null);
   }
 
   /** Stops listening to the router. */

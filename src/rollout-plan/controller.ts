@@ -562,6 +562,20 @@ export function statusOf(
 }
 
 /**
+ * The plan's status as its state file holds it, with the guardrails of the last look: for those
+ * who read a plan without driving it (the CLI's `status`, a dashboard without a controller).
+ */
+export async function statusFromStateFile(
+  config: LoadedConfig,
+  stateDir: string,
+  now: number,
+): Promise<PlanStatus> {
+  const state = await readPlanState(stateDir, config.environment);
+  const look = state.lastLook;
+  return statusOf(config, state, look?.guardrails ?? [], look?.units ?? null, now, 'state file');
+}
+
+/**
  * A person's command when no controller may be running here: applied at once when no live
  * lease is held (this process takes the lease for the moment), else queued in the state
  * directory for the controller's next look. Returns what happened.

@@ -1,15 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../shared.js';
-
-function positiveNumber(flag: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!(parsed > 0) || !Number.isFinite(parsed)) {
-      throw new UsageError(`${flag} must be a number above 0, got ${JSON.stringify(value)}`);
-    }
-    return parsed;
-  };
-}
+import { checkedNumber, port } from '../shared.js';
 
 /** `flagroute demo`: the whole loop on this machine, with the dashboard. */
 export function demoCommand(program: Command): void {
@@ -23,21 +13,19 @@ export function demoCommand(program: Command): void {
       'healthy or latency-regression (the plan rolls back by itself)',
       'healthy',
     )
-    .option('--port <n>', 'port of the server (default: a free one)', (value: string) => {
-      if (!/^\d+$/.test(value) || Number(value) > 65_535) {
-        throw new UsageError(
-          `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`,
-        );
-      }
-      return Number(value);
-    })
+    .option('--port <n>', 'port of the server (default: a free one)', port)
     .option(
       '--speed <x>',
       'plan time per wall time (360: an hour in 10 s)',
-      positiveNumber('--speed'),
+      checkedNumber('--speed', (x) => x > 0, 'a number above 0'),
       360,
     )
-    .option('--qps <n>', 'simulated queries per second', positiveNumber('--qps'), 60)
+    .option(
+      '--qps <n>',
+      'simulated queries per second',
+      checkedNumber('--qps', (x) => x > 0, 'a number above 0'),
+      60,
+    )
     .option(
       '--config-dir <dir>',
       'directory whose environments/ and rules/ are copied (never edited)',

@@ -18,7 +18,7 @@ import { statsFromPrometheus } from '../../experiment/prometheus-source.js';
 import { type ReadEvents, readEventFiles } from '../../experiment/read-events.js';
 import { renderReportHtml, renderReportText } from '../../experiment/render-report.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/sufficient-stats.js';
-import { UsageError } from '../shared.js';
+import { checkedNumber, UsageError } from '../shared.js';
 
 interface SourceFlags {
   events?: string[];
@@ -50,15 +50,8 @@ interface PlanFlags extends SourceFlags {
   json?: boolean;
 }
 
-function number(flag: string, check: (value: number) => boolean, allowed: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || !check(value)) {
-      throw new UsageError(`${flag} must be ${allowed}, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
-}
+/** `--alpha` of both subcommands. */
+const alpha = checkedNumber('--alpha', (a) => a > 0 && a < 0.5, 'above 0 and below 0.5');
 
 function metricName(flag: string) {
   return (text: string): OutcomeMetric => {
@@ -193,11 +186,7 @@ export function experimentCommands(program: Command): void {
   withSources(
     experiment.command('report').description('compare the arms on every metric and name a winner'),
   )
-    .option(
-      '--alpha <a>',
-      'significance level (default 0.05)',
-      number('--alpha', (a) => a > 0 && a < 0.5, 'above 0 and below 0.5'),
-    )
+    .option('--alpha <a>', 'significance level (default 0.05)', alpha)
     .option(
       '--primary <metric>',
       'the metric that decides the winner (default quality_score)',
@@ -214,17 +203,17 @@ export function experimentCommands(program: Command): void {
     .option(
       '--guardrail-tolerance <t>',
       'relative worsening a guardrail tolerates (default 0.05)',
-      number('--guardrail-tolerance', (t) => t >= 0, 'a number of 0 or more'),
+      checkedNumber('--guardrail-tolerance', (t) => t >= 0, 'a number of 0 or more'),
     )
     .option(
       '--sequential-tuning <n>',
       'N* of the sequential interval (default 5000)',
-      number('--sequential-tuning', (n) => n > 0, 'above 0'),
+      checkedNumber('--sequential-tuning', (n) => n > 0, 'above 0'),
     )
     .option(
       '--srm-threshold <p>',
       'sample-ratio p-value below which the split is a mismatch (default 0.001)',
-      number('--srm-threshold', (p) => p > 0 && p < 1, 'between 0 and 1'),
+      checkedNumber('--srm-threshold', (p) => p > 0 && p < 1, 'between 0 and 1'),
     )
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write the report as one self-contained HTML file')
@@ -249,32 +238,28 @@ export function experimentCommands(program: Command): void {
     .requiredOption(
       '--mde <relative>',
       'smallest relative change to detect (0.05 = 5 %)',
-      number('--mde', (m) => m > 0, 'above 0'),
+      checkedNumber('--mde', (m) => m > 0, 'above 0'),
     )
     .option(
       '--baseline-mean <x>',
       "the baseline's per-unit mean (default: from the data)",
-      number('--baseline-mean', (x) => x !== 0, 'a non-zero number'),
+      checkedNumber('--baseline-mean', (x) => x !== 0, 'a non-zero number'),
     )
     .option(
       '--baseline-sd <x>',
       "the baseline's per-unit standard deviation (default: from the data)",
-      number('--baseline-sd', (x) => x > 0, 'above 0'),
+      checkedNumber('--baseline-sd', (x) => x > 0, 'above 0'),
     )
-    .option(
-      '--alpha <a>',
-      'significance level (default 0.05)',
-      number('--alpha', (a) => a > 0 && a < 0.5, 'above 0 and below 0.5'),
-    )
+    .option('--alpha <a>', 'significance level (default 0.05)', alpha)
     .option(
       '--power <p>',
       'power (default 0.8)',
-      number('--power', (p) => p > 0.5 && p < 1, 'above 0.5 and below 1'),
+      checkedNumber('--power', (p) => p > 0.5 && p < 1, 'above 0.5 and below 1'),
     )
     .option(
       '--units-per-day <n>',
       'traffic entering the experiment per day, both arms (default: from the events)',
-      number('--units-per-day', (n) => n > 0, 'above 0'),
+      checkedNumber('--units-per-day', (n) => n > 0, 'above 0'),
     )
     .option('--json', 'print JSON')
     .action(async (flags: PlanFlags) => {

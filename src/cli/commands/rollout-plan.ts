@@ -5,18 +5,18 @@ import {
   commandPlan,
   PLAN_ACTIONS,
   type PlanAction,
+  type PlanStatus,
   RolloutController,
-  statusOf,
+  statusFromStateFile,
 } from '../../rollout-plan/controller.js';
 import { formatDuration, parseDuration } from '../../rollout-plan/duration.js';
 import { metricsSourceOf, NO_METRICS } from '../../rollout-plan/metrics-sources.js';
-import type { PlanState } from '../../rollout-plan/plan-state.js';
 import {
   SCENARIOS,
   type Scenario,
   simulateRollout,
 } from '../../rollout-plan/rollout-simulation.js';
-import { defaultStateDir, liveLease, readPlanState } from '../../rollout-plan/state-store.js';
+import { defaultStateDir, liveLease } from '../../rollout-plan/state-store.js';
 import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
 
 interface PlanFlags extends EnvironmentOptions {
@@ -26,7 +26,7 @@ interface PlanFlags extends EnvironmentOptions {
 }
 
 /** The plan's status as a person reads it: the timeline, the stage's progress, the guardrails. */
-function describeStatus(status: ReturnType<typeof statusOf>, lease: string | null): string {
+function describeStatus(status: PlanStatus, lease: string | null): string {
   const { state } = status;
   const lines = [
     `rollout plan of ${state.environment}: ${state.phase}${state.reason ? ` (${state.reason})` : ''}`,
@@ -81,17 +81,9 @@ async function printStatus(flags: PlanFlags): Promise<void> {
     environment: flags.env,
     env: process.env,
   });
-  const state: PlanState = await readPlanState(stateDirOf(flags), flags.env);
   const now = Date.now();
   const lease = await liveLease(stateDirOf(flags), flags.env, now);
-  const status = statusOf(
-    config,
-    state,
-    state.lastLook?.guardrails ?? [],
-    state.lastLook?.units ?? null,
-    now,
-    'state file',
-  );
+  const status = await statusFromStateFile(config, stateDirOf(flags), now);
   process.stdout.write(
     flags.json
       ? `${JSON.stringify({ ...status, controller: lease?.holder ?? null }, null, 2)}\n`

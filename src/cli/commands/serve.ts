@@ -1,18 +1,8 @@
 import type { Command } from 'commander';
-import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
+import { type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
-
-function port(value: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value) || parsed > 65_535) {
-    throw new UsageError(
-      `--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`,
-    );
-  }
-  return parsed;
-}
 
 /** `flagroute serve`: the HTTP service (OFREP, /v1, admin, health) over one router. */
 export function serveCommand(program: Command): void {
