@@ -60,6 +60,7 @@ export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void
       .send(await readFile(asset.path));
   });
   app.get('/v1/dashboard/snapshot', async () => feed.snapshot());
+  const broadcast = snapshotBroadcast(feed, streams, app);
   app.get('/v1/dashboard/stream', (request, reply) => {
     reply.hijack();
     const stream = reply.raw;
@@ -68,36 +69,58 @@ export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    streams.add(stream);
-    let busy = false;
-    let again = false;
-    const send = async (): Promise<void> => {
-      if (busy) {
-        again = true;
-        return;
-      }
-      busy = true;
-      try {
-        const snapshot = await feed.snapshot();
-        if (!stream.writableEnded)
-          stream.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
-      } catch (error) {
-        request.log.error({ err: error }, 'dashboard snapshot failed');
-      } finally {
-        busy = false;
-      }
-      if (again) {
-        again = false;
-        await send();
-      }
-    };
-    void send();
-    const timer = setInterval(() => void send(), STREAM_INTERVAL_MS);
-    const stop = feed.onChange(() => void send());
-    request.raw.on('close', () => {
-      clearInterval(timer);
-      stop();
-      streams.delete(stream);
-    });
+    broadcast.add(stream);
+    request.raw.on('close', () => broadcast.remove(stream));
   });
+}
+
+/**
+ * One snapshot for every open stream: every second while any is open, and at once on every
+ * event (and for a newcomer). A snapshot asked for while one is being made is made once more
+ * after it, never twice at the same time.
+ */
+function snapshotBroadcast(
+  feed: DashboardFeed,
+  streams: Set<ServerResponse>,
+  app: FastifyInstance,
+) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopListening: (() => void) | undefined;
+  let busy = false;
+  let again = false;
+  const send = async (): Promise<void> => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      const message = `event: snapshot\ndata: ${JSON.stringify(await feed.snapshot())}\n\n`;
+      for (const stream of streams) if (!stream.writableEnded) stream.write(message);
+    } catch (error) {
+      app.log.error({ err: error }, 'dashboard snapshot failed');
+    } finally {
+      busy = false;
+    }
+    if (again) {
+      again = false;
+      await send();
+    }
+  };
+  return {
+    add(stream: ServerResponse): void {
+      streams.add(stream);
+      timer ??= setInterval(() => void send(), STREAM_INTERVAL_MS);
+      stopListening ??= feed.onChange(() => void send());
+      void send();
+    },
+    remove(stream: ServerResponse): void {
+      streams.delete(stream);
+      if (streams.size > 0) return;
+      clearInterval(timer);
+      timer = undefined;
+      stopListening?.();
+      stopListening = undefined;
+    },
+  };
 }

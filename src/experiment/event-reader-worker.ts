@@ -3,11 +3,13 @@
  * what it folded, as plain data (typed arrays are transferred, not copied).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Range, readPart } from './read-events.js';
+import { EventAccumulator } from './event-accumulator.js';
+import { type PartResult, type Range, readPart } from './read-events.js';
 
 const { file, range } = workerData as { file: string; range: Range };
 let unreported = 0;
-const part = await readPart(file, range, (bytes) => {
+const accumulator = new EventAccumulator();
+const lines = await readPart(file, range, accumulator, (bytes) => {
   unreported += bytes;
   if (unreported >= 8 * 1024 * 1024) {
     parentPort!.postMessage({ progress: unreported });
@@ -15,7 +17,8 @@ const part = await readPart(file, range, (bytes) => {
   }
 });
 if (unreported > 0) parentPort!.postMessage({ progress: unreported });
-const { state } = part;
+const state = accumulator.exportState();
+const part: PartResult = { ...lines, state };
 parentPort!.postMessage({ part }, [
   ...state.requests.map((moments) => moments.buffer as ArrayBuffer),
   state.arms.buffer as ArrayBuffer,
