@@ -8,7 +8,8 @@ import type { ServingState } from './serving-state.js';
 /**
  * Runs the decision tree on the snapshot served now, counts every decision and turns any
  * internal failure into the fallback (reason `evaluation_error`), logged: deciding never
- * throws into the caller's request path. `context` must already be valid.
+ * throws into the caller's request path. `context` must already be valid. Decisions are timed
+ * (`elapsedMs`) when `timeDecisions` is set, when traced, and while detailed logging is on.
  */
 export class DecisionRunner {
   constructor(
@@ -16,13 +17,16 @@ export class DecisionRunner {
     private readonly safety: SafetyView,
     private readonly counts: DecisionCounts,
     private readonly logger: Logger,
+    private readonly timeDecisions: boolean,
   ) {}
 
   /** One decision, synchronous unless a rule needs json-rules-engine's async run. */
   run(context: RoutingContext, trace?: ExplainStep[]): Decision | Promise<Decision> {
     const snapshot = this.state.snapshot;
+    const timed =
+      this.timeDecisions || trace !== undefined || snapshot.settings.enable_detailed_logging;
     try {
-      const decision = decide(snapshot, this.safety, context, trace);
+      const decision = decide(snapshot, this.safety, context, trace, timed);
       return decision instanceof Promise
         ? decision.then(
             (settled) => this.count(snapshot, settled, context),

@@ -20,6 +20,8 @@ export interface RouterInternals extends SnapshotSizes {
   ownsLogger: boolean;
   /** How long every file must be still before a reload uses it. */
   stabilityMs: number;
+  /** Whether every decision is timed (`elapsedMs`). */
+  timeDecisions: boolean;
 }
 
 /** The parts of a router, made and connected in one place. */
@@ -82,7 +84,13 @@ export function wireRouter(
     written: () => reloader.reload(),
   });
   const counts = new DecisionCounts();
-  const runner = new DecisionRunner(state, safetyViewOf(outcomes), counts, logger);
+  const runner = new DecisionRunner(
+    state,
+    safetyViewOf(outcomes),
+    counts,
+    logger,
+    internals.timeDecisions,
+  );
   return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
 }
 

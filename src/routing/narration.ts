@@ -45,10 +45,11 @@ const NARRATORS: Readonly<Record<StepName, Narrator>> = {
   },
   eligibility: (run, taken) => {
     if (!run.settings.enable_conditional_routing) return 'conditional routing is off';
-    if (!taken) return `eligible (rules combine with OR): ${describeRules(run.eligibility)}`;
-    return run.eligibility.length === 0
+    const outcomes = run.eligibility ?? [];
+    if (!taken) return `eligible (rules combine with OR): ${describeRules(outcomes)}`;
+    return outcomes.length === 0
       ? 'conditional routing is on but no eligibility rule is loaded'
-      : `no rule matched: ${describeRules(run.eligibility)}`;
+      : `no rule matched: ${describeRules(outcomes)}`;
   },
   geography: narrateGeography,
   assignment: narrateAssignment,

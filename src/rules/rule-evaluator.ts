@@ -40,9 +40,14 @@ interface PreparedRule {
 interface PreparedRegion {
   readonly rule: PreparedRule;
   readonly facts: RuleFacts;
-  readonly matched: readonly RuleOutcome[];
-  readonly unmatched: readonly RuleOutcome[];
+  /**
+   * The outcome when the rule has a synchronous predicate: the rule reads only the region, whose
+   * value is fixed for this entry, so the predicate is run once, here.
+   */
+  readonly settled: readonly RuleOutcome[] | null;
 }
+
+const NO_OUTCOMES: readonly RuleOutcome[] = Object.freeze([]);
 
 const MISSING = '\u0000undefined';
 
@@ -78,8 +83,8 @@ export class RuleEvaluator {
     for (const region of this.regions.values()) region.rule.memo?.clear();
   }
 
-  /** Evaluates every eligibility rule on the facts. */
-  evaluateEligibility(facts: RuleFacts): Outcomes {
+  /** Evaluates every eligibility rule on the facts; the array is new, the caller's to keep. */
+  evaluateEligibility(facts: RuleFacts): RuleOutcome[] | Promise<RuleOutcome[]> {
     const outcomes: (RuleOutcome | Promise<RuleOutcome>)[] = [];
     let pending = false;
     for (const rule of this.eligibility) {
@@ -90,12 +95,11 @@ export class RuleEvaluator {
     return pending ? Promise.all(outcomes) : (outcomes as RuleOutcome[]);
   }
 
-  /** Evaluates the geography rule of `region`, if there is one. */
+  /** Evaluates the geography rule of `region`, if there is one; the array may be shared. */
   evaluateGeography(region: string): Outcomes {
     const entry = this.regions.get(region);
-    if (!entry) return [];
-    if (entry.rule.predicate)
-      return entry.rule.predicate(entry.facts) ? entry.matched : entry.unmatched;
+    if (!entry) return NO_OUTCOMES;
+    if (entry.settled) return entry.settled;
     const outcome = evaluateOne(entry.rule, entry.facts);
     return outcome instanceof Promise ? outcome.then((one) => [one]) : [outcome];
   }
@@ -119,15 +123,13 @@ function prepareRule(compiled: CompiledRule, memoSize: number): PreparedRule {
   return { compiled, predicate, engine, memo };
 }
 
-/** A region's rule with its two possible outcomes, built once. */
+/** A region's rule, with its outcome when a synchronous predicate can settle it now. */
 function prepareRegion(rule: PreparedRule): PreparedRegion {
   const facts = { region: rule.compiled.name.slice('geography:'.length) };
-  return {
-    rule,
-    facts,
-    matched: Object.freeze([outcomeOf(rule.compiled, facts, true, true)]),
-    unmatched: Object.freeze([outcomeOf(rule.compiled, facts, false, true)]),
-  };
+  const settled = rule.predicate
+    ? Object.freeze([outcomeOf(rule.compiled, facts, rule.predicate(facts), true)])
+    : null;
+  return { rule, facts, settled };
 }
 
 function evaluateOne(rule: PreparedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {

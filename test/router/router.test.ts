@@ -88,12 +88,38 @@ describe('Router.decide', () => {
     ).toBe(true);
   });
 
-  it('reports the config version and the time taken', async () => {
+  it('reports the config version, and the time taken only when timing was asked', async () => {
     const r = await routerWith('rollout_percentage: 100\n');
     const decision = await r.decide({ userId: 'a' });
     expect(decision.configVersion).toMatch(/^[0-9a-f]{12}$/);
     expect(decision.configVersion).toBe(r.status().configVersion);
+    expect(decision.elapsedMs).toBeUndefined();
+    expect(JSON.stringify(decision)).not.toContain('elapsedMs');
+    expect((await r.explain({ userId: 'a' })).decision.elapsedMs).toBeGreaterThanOrEqual(0);
+    await r.close();
+    const timed = await testRouter({
+      configDir: temp!.dir,
+      env: {},
+      logger: silentLogger(),
+      clock: new FakeClock(),
+      timeDecisions: true,
+    });
+    expect(timed.decideSync({ userId: 'a' }).elapsedMs).toBeGreaterThanOrEqual(0);
+    expect((await timed.decide({ userId: 'a' })).elapsedMs).toBeGreaterThanOrEqual(0);
+    await timed.close();
+  });
+
+  it('times every decision while detailed logging is on, and logs the time', async () => {
+    const { logger, lines } = capturingLogger();
+    logger.level = 'debug';
+    const r = await routerWith(
+      'rollout_percentage: 100\nenable_detailed_logging: true\nlog_level: debug\n',
+      logger,
+    );
+    const decision = await r.decide({ userId: 'a' });
     expect(decision.elapsedMs).toBeGreaterThanOrEqual(0);
+    const logged = lines.find((line) => line.msg === 'decision');
+    expect(logged?.elapsedMs).toBe(decision.elapsedMs);
   });
 });
 
