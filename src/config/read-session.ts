@@ -106,7 +106,11 @@ export class ReadSession {
   async settle(stabilityMs: number, now: () => number = Date.now): Promise<boolean> {
     let youngest = Number.POSITIVE_INFINITY;
     for (const file of this.files.values()) {
-      if (file.moving) return false;
+      if (file.moving) {
+        // Caught mid-write: try again once the writer may be done, not at once in a loop.
+        await new Promise((resolve) => setTimeout(resolve, stabilityMs));
+        return false;
+      }
       if (file.exists) youngest = Math.min(youngest, now() - file.mtimeMs);
     }
     if (stabilityMs > 0 && youngest < stabilityMs) {

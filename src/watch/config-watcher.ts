@@ -10,11 +10,24 @@ export interface WatchOptions {
   usePolling?: boolean;
   /** Polling interval in milliseconds. Default 100. */
   pollIntervalMs?: number;
-  /** Quiet time after the last change before reloading, so a burst is one reload. Default 25. */
+  /** Quiet time after the last change before reloading, so a burst is one reload. Default 10. */
   debounceMs?: number;
-  /** A file's size must stay the same this long before it counts as written. Default 40. */
+  /**
+   * Every file a load reads must be unchanged this long (by mtime and content) before the load
+   * is served; default 40, 0 turns it off. See `ReadSession`.
+   */
   stabilityMs?: number;
 }
+
+/**
+ * How long chokidar waits for a file's size to stop changing before it reports the event. Short
+ * on purpose: the guarantee that no half-written file is served is the load's `ReadSession`
+ * (every file still for the whole stability window and unchanged after the read). Waiting the
+ * full window here as well only stacked a second 40 ms onto every reload. Not 0: without
+ * chokidar's write wait a rename-over save was sometimes never reported.
+ */
+const EVENT_SETTLE_MS = 10;
+const DEFAULT_DEBOUNCE_MS = 10;
 
 const WATCHED_DIRS = new Set(['environments', 'rules']);
 
@@ -52,7 +65,10 @@ export class ConfigWatcher {
       usePolling: this.options.usePolling ?? false,
       interval: this.options.pollIntervalMs ?? 100,
       binaryInterval: this.options.pollIntervalMs ?? 100,
-      awaitWriteFinish: stability > 0 ? { stabilityThreshold: stability, pollInterval: 10 } : false,
+      awaitWriteFinish:
+        stability > 0
+          ? { stabilityThreshold: Math.min(stability, EVENT_SETTLE_MS), pollInterval: 5 }
+          : false,
       ignored: (path) => {
         const rel = relative(this.configDir, path);
         if (rel === '') return false;
@@ -72,7 +88,7 @@ export class ConfigWatcher {
   private schedule(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), this.options.debounceMs ?? 25);
+    this.timer = setTimeout(() => void this.run(), this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
   }
 
   private async run(): Promise<void> {
