@@ -12,13 +12,24 @@ import type { ServingState } from './serving-state.js';
  * (`elapsedMs`) when `timeDecisions` is set, when traced, and while detailed logging is on.
  */
 export class DecisionRunner {
+  /**
+   * Writes the detailed decision lines: the router's logger without redaction, and at every
+   * level (the router's logger's level is checked per line, so a reload's `log_level` holds).
+   * Redaction is by key, and a decision line's keys are fixed, none of them a secret's, so it
+   * could only ever be a no-op there; it was most of a line's cost (the salt's wildcard path
+   * has pino clone and serialise every field separately).
+   */
+  private readonly decisionLogger: Logger;
+
   constructor(
     private readonly state: ServingState,
     private readonly safety: SafetyView,
     private readonly counts: DecisionCounts,
     private readonly logger: Logger,
     private readonly timeDecisions: boolean,
-  ) {}
+  ) {
+    this.decisionLogger = logger.child({}, { level: 'trace', redact: [] });
+  }
 
   /** One decision, synchronous unless a rule needs json-rules-engine's async run. */
   run(context: RoutingContext, trace?: ExplainStep[]): Decision | Promise<Decision> {
@@ -45,27 +56,31 @@ export class DecisionRunner {
   }
 
   /**
-   * The detailed log line: flat scalars and the names of the rules that matched, never the
-   * query text. Flat because pino serialises (and redacts) nested objects field by field: the
-   * whole decision with its rule objects cost several microseconds a line.
+   * The detailed log line: `{"msg":"decision","decision":{...}}`, flat scalars and the names of
+   * the rules that matched, never the query text. One nested object because pino hands a nested
+   * value to the native `JSON.stringify` whole, where it serialises top-level keys one by one
+   * in JavaScript: twelve top-level fields cost about 1.5 us a line, one object about 0.4.
    */
   private logDecision(decision: Decision, context: RoutingContext): void {
+    if (!this.logger.isLevelEnabled('debug')) return;
     const matched: string[] = [];
     for (const rule of decision.rules) if (rule.matched) matched.push(rule.name);
-    this.logger.debug(
+    this.decisionLogger.debug(
       {
-        userId: context.userId,
-        sessionId: context.sessionId,
-        region: context.region,
-        queryType: context.queryType,
-        backend: decision.backend,
-        reason: decision.reason,
-        cohort: decision.cohort,
-        bucket: decision.bucket,
-        rolloutPercentage: decision.rolloutPercentage,
-        matchedRules: matched,
-        configVersion: decision.configVersion,
-        elapsedMs: decision.elapsedMs,
+        decision: {
+          userId: context.userId,
+          sessionId: context.sessionId,
+          region: context.region,
+          queryType: context.queryType,
+          backend: decision.backend,
+          reason: decision.reason,
+          cohort: decision.cohort,
+          bucket: decision.bucket,
+          rolloutPercentage: decision.rolloutPercentage,
+          matchedRules: matched,
+          configVersion: decision.configVersion,
+          elapsedMs: decision.elapsedMs,
+        },
       },
       'decision',
     );

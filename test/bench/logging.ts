@@ -12,6 +12,8 @@ export interface LoggingResult {
   linesReceived: number;
 }
 
+const DECISION_MARK = Buffer.from('"msg":"decision"');
+
 /** Runs logging-child.js with its stderr a pipe this process reads (and discards) line by line. */
 export function benchmarkLogging(configDir: string): Promise<LoggingResult> {
   return new Promise((resolve, reject) => {
@@ -21,15 +23,25 @@ export function benchmarkLogging(configDir: string): Promise<LoggingResult> {
     ]);
     let stdout = '';
     let linesReceived = 0;
-    let partial = '';
+    // Counted on the bytes, as a log shipper would read them: no string per line, so the reader
+    // keeps up and the child's figure is its own cost, not this process's.
+    let tail: Buffer = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      const text = partial + chunk.toString();
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.includes('"msg":"decision"')) linesReceived += 1;
+      const bytes = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
+      let from = 0;
+      for (
+        let at = bytes.indexOf(DECISION_MARK);
+        at !== -1;
+        at = bytes.indexOf(DECISION_MARK, from)
+      ) {
+        linesReceived += 1;
+        from = at + DECISION_MARK.length;
+      }
+      // A marker split across two chunks is found once the next chunk arrives.
+      tail = bytes.subarray(Math.max(from, bytes.length - DECISION_MARK.length + 1));
     });
     child.once('error', reject);
     child.once('close', (code) => {

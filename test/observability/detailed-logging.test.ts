@@ -7,7 +7,7 @@ const CHILD = `
 import { createRouter } from ${JSON.stringify(join(REPO_DIR, 'dist', 'index.js'))};
 const router = await createRouter({ configDir: process.argv[1], environment: 'development', env: {}, watch: false });
 const count = Number(process.argv[2]);
-for (let i = 0; i < count; i += 1) await router.decide({ userId: 'user-' + i, region: 'us_east' });
+for (let i = 0; i < count; i += 1) await router.decide({ userId: 'user-' + i, region: 'us_east', queryText: 'private question ' + i });
 // No close, no wait: the batched lines must still all be out.
 process.exit(0);
 `;
@@ -16,7 +16,7 @@ describe('detailed logging', () => {
   it('writes every decision line, in order, when the process exits right after deciding', async () => {
     const temp = await tempConfigDir({
       'environments/development.yaml':
-        'rollout_percentage: 50\nenable_detailed_logging: true\nlog_level: debug\n',
+        'rollout_percentage: 50\nenable_detailed_logging: true\nlog_level: debug\nuser_hash_salt: salt-that-must-not-leak\n',
     });
     const count = 5000;
     const child = spawn(process.execPath, [
@@ -36,11 +36,19 @@ describe('detailed logging', () => {
     const lines = stderr
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { msg: string; userId?: string; queryText?: string });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            msg: string;
+            decision?: Record<string, unknown>;
+            queryText?: string;
+          },
+      );
     const decisions = lines.filter((line) => line.msg === 'decision');
     expect(decisions).toHaveLength(count);
-    expect(decisions.every((line) => line.queryText === undefined)).toBe(true);
-    expect(decisions.map((line) => line.userId)).toEqual(
+    expect(stderr).not.toContain('private question');
+    expect(stderr).not.toContain('salt-that-must-not-leak');
+    expect(decisions.map((line) => line.decision?.userId)).toEqual(
       Array.from({ length: count }, (_, i) => `user-${i}`),
     );
   });

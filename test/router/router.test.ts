@@ -118,8 +118,16 @@ describe('Router.decide', () => {
     );
     const decision = await r.decide({ userId: 'a' });
     expect(decision.elapsedMs).toBeGreaterThanOrEqual(0);
-    const logged = lines.find((line) => line.msg === 'decision');
-    expect(logged?.elapsedMs).toBe(decision.elapsedMs);
+    const logged = lines.find((line) => line.msg === 'decision') as
+      | { decision: Record<string, unknown> }
+      | undefined;
+    expect(logged?.decision).toMatchObject({
+      userId: 'a',
+      backend: decision.backend,
+      reason: decision.reason,
+      bucket: decision.bucket,
+      elapsedMs: decision.elapsedMs,
+    });
   });
 });
 
