@@ -181,6 +181,8 @@ describe('persisted rollbacks', () => {
     const other = await testRouter({ configDir: dir, env: {}, logger: silentLogger() });
     try {
       const reloaded = nextEvent(other, 'reload');
+      // The writer's own rollback event and the watcher's reload are independent: wait for both.
+      const rolledBack = nextEvent(r, 'rollback');
       r.recordFailure('lightrag');
       r.recordFailure('lightrag');
       const reason = 'automatic rollback (circuit_breaker: the circuit breaker opened)';
@@ -201,6 +203,7 @@ describe('persisted rollbacks', () => {
       expect(other.status().rolloutOrigin).toMatch(
         /^kill switch \(.*environments\/development\.yaml:12\)$/,
       );
+      await rolledBack;
       expect(rollbacks.map((event) => [event.trigger, event.persisted])).toEqual([
         ['circuit_breaker', true],
       ]);
