@@ -115,30 +115,20 @@ function isContextField(key: string): boolean {
 }
 
 function checkContext(record: Record<string, unknown>): RoutingContext {
-  // One pass over the keys present: for-in over a small object allocates nothing, and only the
-  // fields given are read (a read per known field and a second pass measured about 10 ns).
+  // for-in over a small object allocates nothing; an unknown key is a caller's mistake.
   for (const key in record) {
-    const value = record[key];
-    switch (key) {
-      case 'userId':
-      case 'sessionId':
-        checkString(key, value, true);
-        break;
-      case 'queryText':
-      case 'queryType':
-      case 'region':
-        checkString(key, value, false);
-        break;
-      case 'queryComplexity':
-        if (value !== undefined) checkComplexity(value);
-        break;
-      case 'attributes':
-        if (value !== undefined) checkAttributes(value);
-        break;
-      default:
-        unknownField(key);
-    }
+    if (!isContextField(key)) unknownField(key);
   }
+  // Every field is read by name, not only the keys for-in listed: a getter on a prototype is
+  // not enumerable, and the tree would read it unchecked.
+  const { userId, sessionId, queryText, queryType, region, queryComplexity, attributes } = record;
+  checkString('userId', userId, true);
+  checkString('sessionId', sessionId, true);
+  checkString('queryText', queryText, false);
+  checkString('queryType', queryType, false);
+  checkString('region', region, false);
+  if (queryComplexity !== undefined) checkComplexity(queryComplexity);
+  if (attributes !== undefined) checkAttributes(attributes);
   return record as RoutingContext;
 }
 

@@ -295,6 +295,26 @@ describe('hostile contexts', () => {
     }
   });
 
+  it('a field behind a getter on the prototype is checked like any other', async () => {
+    const { router } = await routerOn('rollout_percentage: 50\n');
+    // Not enumerable, so for-in does not list it; the decision would still read it.
+    class NumericUser {
+      get userId(): unknown {
+        return 42;
+      }
+    }
+    class HalfSurrogate {
+      get userId(): unknown {
+        return 'user-\ud800';
+      }
+    }
+    for (const context of [new NumericUser(), new HalfSurrogate()]) {
+      expect(() => router.decideSync(context as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONTEXT', field: 'userId' }),
+      );
+    }
+  });
+
   it.each([
     ['complexity', 'queryComplexity'],
     ['query_type', 'queryType'],
