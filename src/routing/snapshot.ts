@@ -1,4 +1,4 @@
-import { Fifo } from 'toad-cache';
+import { LRUCache } from 'lru-cache';
 import type { ConfigResult } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
@@ -53,9 +53,12 @@ export function withSettings(
   const salt = settings.user_hash_salt;
   const size = options.bucketCacheSize ?? BUCKET_CACHE_SIZE;
   // Bounded in bytes by entries times the longest identifier cached (no per-entry size
-  // accounting). First in, first out: a hit is one property read, about 60 ns cheaper than
-  // lru-cache's recency bookkeeping; a hot user evicted costs one hash and comes back.
-  const buckets = size > 0 ? new Fifo<number>(size) : null;
+  // accounting). lru-cache keeps its entries in typed arrays and one Map, so churn leaves
+  // little for the garbage collector: toad-cache's first-in-first-out cache, with an object
+  // per entry, hit about 50 ns faster but its evictions made collector pauses of 25 ms (5 ms
+  // here) over 3 million distinct users. Hits use `peek`: no recency bookkeeping (about 40 ns),
+  // so the order of eviction is first in, first out; a hot user evicted costs one hash.
+  const buckets = size > 0 ? new LRUCache<string, number>({ max: size }) : null;
   return {
     config,
     settings,
@@ -64,7 +67,7 @@ export function withSettings(
       if (buckets === null || identifier.length > MAX_CACHED_IDENTIFIER_LENGTH) {
         return userBucket(identifier, salt);
       }
-      let bucket = buckets.get(identifier);
+      let bucket = buckets.peek(identifier);
       if (bucket === undefined) {
         bucket = userBucket(identifier, salt);
         buckets.set(identifier, bucket);

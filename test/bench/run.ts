@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
+import { benchmarkChurn, renderChurn } from './churn.js';
 import { benchmarkExperiment, renderExperiment } from './experiment.js';
 import { FULL_RUN, runBenchmark } from './harness.js';
 import { benchmarkHttp, renderHttp } from './http.js';
@@ -41,16 +42,19 @@ const logging = await benchmarkLogging(process.cwd());
 step('measuring the CLI cold start and 10,000 distinct 1 MiB user ids');
 const coldStart = await benchmarkColdStart(process.cwd());
 const hugeIds = await benchmarkHugeIds(process.cwd());
+step('measuring decisions for 3,000,000 users never seen before');
+const churn = await benchmarkChurn();
 const markdown = [
   renderMarkdown(result),
   ...renderLogging(logging),
   ...renderStartup(coldStart, hugeIds),
+  ...renderChurn(churn),
   ...renderHttp(http),
   ...renderExperiment(experiment),
 ].join('\n');
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds, churn }, null, 2)}\n`,
 );
 await writeFile(join(docs, 'benchmarks.md'), markdown);
 process.stdout.write(`${markdown}\n`);
