@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { statsFromPrometheus } from '../../src/experiment/prometheus-source.js';
 import { OUTCOME_METRICS } from '../../src/metrics/sufficient-stats.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { freePort } from '../helpers/free-port.js';
 import { runCli } from '../helpers/run-cli.js';
 import { post, testServer } from '../helpers/test-server.js';
 
@@ -17,17 +17,6 @@ const PROMETHEUS = '/usr/bin/prometheus';
 const installed = spawnSync(PROMETHEUS, ['--version']).status === 0;
 // In CI a missing Prometheus is a failure (.ci/run installs it), never a skip.
 const runIt = installed || process.env.CI === 'true' ? it : it.skip;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPrometheus(targets: string[]): Promise<string> {
   if (!installed) throw new Error(`${PROMETHEUS} is missing: .ci/run installs Debian's prometheus`);
