@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/issues.js';
+import { ConfigError } from '../config/index.js';
 import { FlagrouteError } from '../errors.js';
 import { EXIT, EXIT_CODES } from './exit-codes.js';
 import { buildProgram } from './program.js';

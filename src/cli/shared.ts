@@ -1,10 +1,15 @@
 import { type Command, Option } from 'commander';
-import { ConfigError, type ConfigIssue, formatIssue } from '../config/issues.js';
-import { DEFAULT_ENVIRONMENT, type LoadedConfig, loadConfig } from '../config/load-config.js';
+import {
+  ConfigError,
+  type ConfigIssue,
+  DEFAULT_ENVIRONMENT,
+  formatIssue,
+  type LoadedConfig,
+  loadConfig,
+} from '../config/index.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { createRouter } from '../router/create-router.js';
-import type { Router } from '../router/router.js';
+import { createRouter, type Router } from '../router/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 export { EXIT } from './exit-codes.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ConfigDescription, describeConfig } from '../../config/describe-config.js';
+import { type ConfigDescription, describeConfig } from '../../config/index.js';
 import { type EnvironmentOptions, loadForCommand, withEnvironmentOptions } from '../shared.js';
 
 /** `flagroute config`: the effective configuration and where each value came from. */

@@ -1,9 +1,9 @@
 import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { decideStream } from '../../batch/decide-stream.js';
-import type { Router } from '../../router/router.js';
-import type { Decision, ExplainStep, RoutingContext } from '../../routing/types.js';
+import { decideStream } from '../../batch/index.js';
+import type { Router } from '../../router/index.js';
+import type { Decision, ExplainStep, RoutingContext } from '../../routing/index.js';
 import {
   type EnvironmentOptions,
   EXIT,

@@ -44,7 +44,7 @@ export function demoCommand(program: Command): void {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
-        const { startDemo } = await import('../../demo/demo.js');
+        const { startDemo } = await import('../../demo/index.js');
         // Narration is best effort: a reader that went away (| head) must not crash the demo.
         process.stdout.on('error', () => {});
         const say = (line: string) => {

@@ -2,22 +2,22 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FlagrouteError } from '../../errors.js';
 import {
+  type AnalysisUnit,
   analyzeExperiment,
+  checkStats,
   type ExperimentOptions,
   type ExperimentReport,
-  reportFromEvents,
-} from '../../experiment/analyze-experiment.js';
-import { summarize } from '../../experiment/arm-moments.js';
-import {
-  type AnalysisUnit,
-  checkStats,
   type ExperimentStats,
-} from '../../experiment/experiment-data.js';
-import { planExperiment } from '../../experiment/plan-experiment.js';
-import { statsFromPrometheus } from '../../experiment/prometheus-source.js';
-import { type ReadEvents, readEventFiles } from '../../experiment/read-events.js';
-import { renderReportHtml, renderReportText } from '../../experiment/render-report.js';
-import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/sufficient-stats.js';
+  planExperiment,
+  type ReadEvents,
+  readEventFiles,
+  renderReportHtml,
+  renderReportText,
+  reportFromEvents,
+  statsFromPrometheus,
+  summarize,
+} from '../../experiment/index.js';
+import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
 
 interface SourceFlags {

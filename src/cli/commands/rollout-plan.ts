@@ -1,22 +1,23 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../logging.js';
 import {
   commandPlan,
+  defaultStateDir,
+  formatDuration,
+  liveLease,
+  metricsSourceOf,
+  NO_METRICS,
   PLAN_ACTIONS,
   type PlanAction,
   type PlanStatus,
+  parseDuration,
   RolloutController,
-  statusFromStateFile,
-} from '../../rollout-plan/controller.js';
-import { formatDuration, parseDuration } from '../../rollout-plan/duration.js';
-import { metricsSourceOf, NO_METRICS } from '../../rollout-plan/metrics-sources.js';
-import {
   SCENARIOS,
   type Scenario,
   simulateRollout,
-} from '../../rollout-plan/rollout-simulation.js';
-import { defaultStateDir, liveLease } from '../../rollout-plan/state-store.js';
+  statusFromStateFile,
+} from '../../rollout-plan/index.js';
 import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
 
 interface PlanFlags extends EnvironmentOptions {

@@ -1,15 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { regionShares } from '../../config/describe-config.js';
-import { inlineNoteOf } from '../../config/edit-environment.js';
-import type { LoadedConfig } from '../../config/load-config.js';
 import {
+  displayPath,
   engageKillSwitch,
+  inlineNoteOf,
+  type LoadedConfig,
   liftKillSwitch,
   type RolloutEdit,
+  regionShares,
   setFileRollout,
-} from '../../config/rollout-edits.js';
-import { displayPath } from '../../config/yaml-file.js';
+} from '../../config/index.js';
 import {
   type EnvironmentOptions,
   loadForCommand,

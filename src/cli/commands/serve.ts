@@ -22,7 +22,7 @@ export function serveCommand(program: Command): void {
     .action(
       async (options: EnvironmentOptions & { port: number; host: string; eventsDir?: string }) => {
         // Loaded on use: the other commands start without fastify.
-        const { serve } = await import('../../server/serve.js');
+        const { serve } = await import('../../server/index.js');
         const server = await serve({
           configDir: options.configDir,
           environment: options.env,

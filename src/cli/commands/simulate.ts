@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { COHORTS } from '../../routing/types.js';
-import { type SimulationReport, simulate } from '../../simulation/simulate.js';
+import { COHORTS } from '../../routing/index.js';
+import { type SimulationReport, simulate } from '../../simulation/index.js';
 import {
   type EnvironmentOptions,
   positiveInteger,

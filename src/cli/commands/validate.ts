@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { validateConfigDir } from '../../config/validate-config-dir.js';
+import { validateConfigDir } from '../../config/index.js';
 import { EXIT, printIssues } from '../shared.js';
 
 /** `flagroute validate`: checks every environment and rule file. */

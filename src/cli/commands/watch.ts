@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { formatIssue } from '../../config/issues.js';
+import { formatIssue } from '../../config/index.js';
 import { createLogger } from '../../logging.js';
-import { createRouter } from '../../router/create-router.js';
-import type { ChangedKey } from '../../router/events.js';
+import { type ChangedKey, createRouter } from '../../router/index.js';
 import { type EnvironmentOptions, withEnvironmentOptions } from '../shared.js';
 
 function describeChanges(changes: readonly ChangedKey[]): string {

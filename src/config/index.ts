@@ -1,0 +1,53 @@
+/**
+ * Configuration: read the environment and rule files whole, validate them against the schemas,
+ * overlay `LIGHTRAG_*` variables, and edit the rollout layers the files hold.
+ *
+ * @packageDocumentation
+ */
+export {
+  type ConfigDescription,
+  describeConfig,
+  type RegionShare,
+  regionShares,
+  type SettingRow,
+} from './describe-config.js';
+export { inlineNoteOf } from './edit-environment.js';
+export { LIGHTRAG_RULE_VARIABLES, LIGHTRAG_SETTING_VARIABLES } from './env-overlay.js';
+export {
+  CONFIG_ISSUE_CODES,
+  ConfigError,
+  type ConfigIssue,
+  type ConfigIssueCode,
+  type ConfigResult,
+  formatIssue,
+} from './issues.js';
+export {
+  DEFAULT_ENVIRONMENT,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type LoadedRegion,
+  type LoadedRule,
+  type LoadResult,
+  loadConfig,
+  type Origin,
+  type RolloutLayers,
+  tryLoadConfig,
+} from './load-config.js';
+export {
+  engageKillSwitch,
+  liftKillSwitch,
+  type RolloutEdit,
+  setFileRollout,
+} from './rollout-edits.js';
+export {
+  BACKENDS,
+  type Backend,
+  CANDIDATE,
+  type EnvironmentSettings,
+  FALLBACK,
+  type RollbackBlock,
+  type RoutingRuleSpec,
+  type RuleFileContent,
+} from './types.js';
+export { type ValidationReport, validateConfigDir } from './validate-config-dir.js';
+export { displayPath } from './yaml-file.js';

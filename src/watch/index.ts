@@ -1,0 +1,6 @@
+/**
+ * Hot reload: chokidar watching the configuration directory, debounced, reloads serialised.
+ *
+ * @packageDocumentation
+ */
+export { ConfigWatcher, type WatchOptions } from './config-watcher.js';
