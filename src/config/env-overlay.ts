@@ -1,7 +1,7 @@
 import type { Result } from '../result.js';
 import { MAX_NESTING_DEPTH, parseConfigText } from './config-text.js';
 import type { ConfigIssue } from './issues.js';
-import { describeAllowed, describeSecret, schemaIssues } from './schema-errors.js';
+import { describeAllowed, describeSecret, schemaIssues, suggestKey } from './schema-errors.js';
 import { settingSchema, settingValidator, validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
 
@@ -113,6 +113,44 @@ export function readEnvironmentOverlay(
     }
   }
   return overlay;
+}
+
+/** The names of every `LIGHTRAG_*` variable flagroute reads. */
+export const LIGHTRAG_VARIABLES: readonly SettingVariable[] = [
+  ...(Object.keys(LIGHTRAG_SETTING_VARIABLES) as SettingVariable[]),
+  ...(Object.keys(LIGHTRAG_RULE_VARIABLES) as SettingVariable[]),
+];
+
+/** A `LIGHTRAG_*` variable flagroute does not read (most likely a misspelt one). */
+export interface UnknownVariable {
+  variable: string;
+  /** The variable it most likely meant, if one is close. */
+  suggestion?: SettingVariable;
+  /** `LIGHTRAG_ROLLOUT_PERCENT is not a variable flagroute reads (did you mean ...?); ...` */
+  message: string;
+}
+
+/**
+ * The `LIGHTRAG_*` variables in `env` that flagroute does not read, each with a did-you-mean.
+ * They are ignored, so a misspelt one would silently leave the file's value in force: a
+ * warning, not an error (other tools of the old Python service may share the prefix).
+ */
+export function unknownVariables(
+  env: Readonly<Record<string, string | undefined>>,
+): UnknownVariable[] {
+  const known = new Set<string>(LIGHTRAG_VARIABLES);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('LIGHTRAG_') && !known.has(name))
+    .sort()
+    .map((variable) => {
+      const suggestion = suggestKey(variable, LIGHTRAG_VARIABLES) as SettingVariable | undefined;
+      const hint = suggestion ? ` (did you mean ${suggestion}?)` : '';
+      return {
+        variable,
+        ...(suggestion ? { suggestion } : {}),
+        message: `${variable} is not a variable flagroute reads${hint}; it is ignored (the variables are listed in docs/configuration.md)`,
+      };
+    });
 }
 
 /** A setting variable's value that is not allowed; a secret is described, never shown. */

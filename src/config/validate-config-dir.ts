@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
-import { readEnvironmentOverlay } from './env-overlay.js';
+import { readEnvironmentOverlay, type UnknownVariable, unknownVariables } from './env-overlay.js';
 import { isDirectory, listYamlFiles } from './environment-files.js';
 import { type ConfigIssue, sortIssues } from './issues.js';
 import { DEFAULT_ENVIRONMENT, tryLoadConfig } from './load-config.js';
@@ -13,7 +13,12 @@ export interface ValidationReport {
   files: string[];
   /** Every problem, files in name order. */
   issues: ConfigIssue[];
+  /** `LIGHTRAG_*` variables flagroute does not read: ignored, so worth a warning. */
+  warnings: UnknownVariable[];
 }
+
+/** The files one pass read and the problems it found. */
+type FileReport = Pick<ValidationReport, 'files' | 'issues'>;
 
 /**
  * Validates every environment file and every rule file under `configDir` (and the
@@ -28,7 +33,11 @@ export async function validateConfigDir(options: {
   const configDir = resolve(cwd, options.configDir);
   if (!(await isDirectory(configDir))) {
     const message = `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`;
-    return { files: [], issues: [issueAt(null, 'CONFIG_DIR_NOT_FOUND', message)] };
+    return {
+      files: [],
+      issues: [issueAt(null, 'CONFIG_DIR_NOT_FOUND', message)],
+      warnings: unknownVariables(options.env ?? {}),
+    };
   }
   const cache: RuleFileCache = new Map();
   const environments = await validateEnvironments(configDir, cwd, cache);
@@ -38,7 +47,11 @@ export async function validateConfigDir(options: {
     ...rules.issues,
     ...readEnvironmentOverlay(options.env ?? {}).issues,
   ];
-  return { files: [...environments.files, ...rules.files], issues: sortIssues(dedupe(issues)) };
+  return {
+    files: [...environments.files, ...rules.files],
+    issues: sortIssues(dedupe(issues)),
+    warnings: unknownVariables(options.env ?? {}),
+  };
 }
 
 function issueAt(file: string | null, code: ConfigIssue['code'], message: string): ConfigIssue {
@@ -52,8 +65,8 @@ async function validateEnvironments(
   configDir: string,
   cwd: string,
   cache: RuleFileCache,
-): Promise<ValidationReport> {
-  const report: ValidationReport = { files: [], issues: [] };
+): Promise<FileReport> {
+  const report: FileReport = { files: [], issues: [] };
   const directory = join(configDir, 'environments');
   const envFiles = await listYamlFiles(directory);
   if (envFiles.length === 0) {
@@ -88,8 +101,8 @@ async function validateRuleFiles(
   configDir: string,
   cwd: string,
   cache: RuleFileCache,
-): Promise<ValidationReport> {
-  const report: ValidationReport = { files: [], issues: [] };
+): Promise<FileReport> {
+  const report: FileReport = { files: [], issues: [] };
   for (const rulePath of await listYamlFiles(join(configDir, 'rules'))) {
     report.files.push(displayPath(rulePath, cwd));
     if (!cache.has(rulePath))

@@ -50,6 +50,20 @@ describe('flagroute validate', () => {
       'LIGHTRAG_ROLLOUT_PERCENTAGE: "150" is not allowed for rollout_percentage; it must be a number from 0 to 100',
     );
   });
+
+  it('warns about a LIGHTRAG_* variable it does not read, with a did-you-mean', async () => {
+    const result = await runCli(['validate'], {
+      env: { LIGHTRAG_ROLLOUT_PERCENT: '50', LIGHTRAG_SOMETHING_ELSE: 'x' },
+    });
+    // A warning: the files are still valid, and the variable is ignored.
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok: 6 files valid/);
+    expect(result.stderr.split('\n')).toEqual([
+      'warning: LIGHTRAG_ROLLOUT_PERCENT is not a variable flagroute reads (did you mean LIGHTRAG_ROLLOUT_PERCENTAGE?); it is ignored (the variables are listed in docs/configuration.md)',
+      'warning: LIGHTRAG_SOMETHING_ELSE is not a variable flagroute reads; it is ignored (the variables are listed in docs/configuration.md)',
+      '',
+    ]);
+  });
 });
 
 describe('flagroute config', () => {

@@ -13,6 +13,8 @@ export function validateCommand(program: Command): void {
     .option('--json', 'print a JSON list of {file, line, column, message, pointer, code}')
     .action(async (options: { configDir: string; json?: boolean }) => {
       const report = await validateConfigDir({ configDir: options.configDir, env: process.env });
+      // Warnings go to stderr even with --json, whose stdout stays the list of problems.
+      for (const warning of report.warnings) process.stderr.write(`warning: ${warning.message}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(report.issues, null, 2)}\n`);
       } else if (report.issues.length === 0) {
