@@ -1,5 +1,6 @@
 import { isScalar } from 'yaml';
 import type { ConfigIssue } from './issues.js';
+import { settingSchema } from './schemas.js';
 import type { YamlFile } from './yaml-file.js';
 
 /** The variable that carries the salt. */
@@ -41,4 +42,17 @@ export function scrubSecrets(issues: ConfigIssue[], secrets: readonly string[]):
     for (const secret of longestFirst) message = message.replaceAll(secret, MASK);
     return message === issue.message ? issue : { ...issue, message };
   });
+}
+
+/** The salt the schema gives when neither the file nor `LIGHTRAG_USER_HASH_SALT` sets one. */
+export const DEFAULT_SALT = String(settingSchema('user_hash_salt')?.default);
+
+/**
+ * Why an environment must not run on its salt, or undefined when it may: production on the
+ * schema's default salt (public, so anyone can compute every user's bucket, and a different
+ * salt than the Python service's reshuffles users between the two). The salt is never shown.
+ */
+export function defaultSaltWarning(environment: string, salt: string): string | undefined {
+  if (environment !== 'production' || salt !== DEFAULT_SALT) return undefined;
+  return `environment production runs on the default user_hash_salt: anyone can compute every user's bucket; set ${SALT_VARIABLE} (the same secret on every instance and in the Python service)`;
 }

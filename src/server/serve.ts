@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { defaultSaltWarning } from '../config/secrets.js';
 import { OutcomeEventLog } from '../experiment/outcome-event-log.js';
 import { RolloutController } from '../rollout-plan/controller.js';
 import { metricsSourceOf } from '../rollout-plan/metrics-sources.js';
@@ -61,6 +62,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   const logger = options.logger ?? router.logger;
+  const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
+  if (saltWarning !== undefined) logger.warn(saltWarning);
   let controller: RolloutController | undefined;
   if (options.controller) {
     try {
