@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { breakerCommands } from './commands/breaker.js';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
 import { demoCommand } from './commands/demo.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   watchCommand(program);
   rolloutCommands(program);
   serveCommand(program);
+  breakerCommands(program);
   experimentCommands(program);
   demoCommand(program);
   return program;

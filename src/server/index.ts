@@ -3,6 +3,11 @@
  *
  * @packageDocumentation
  */
+export {
+  type AdminClientOptions,
+  adminPost,
+  resetRemoteBreaker,
+} from './admin-client.js';
 export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './create-server.js';
 export { DecisionLedger, type LedgerEntry } from './decision-ledger.js';
 export { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
