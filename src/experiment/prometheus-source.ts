@@ -21,14 +21,20 @@ const SERIES = {
 
 const RANGE = /^[1-9]\d*[smhdw]$/;
 
-interface VectorResponse {
+/** One series of an instant (vector) or range (matrix) query. */
+interface Row {
+  metric: Record<string, string>;
+  value?: [number, string];
+  values?: [number, string][];
+}
+
+interface QueryResponse {
   status: string;
   error?: string;
-  data?: {
-    resultType: string;
-    result: { metric: Record<string, string>; value: [number, string] }[];
-  };
+  data?: { resultType: string; result: Row[] };
 }
+
+const SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
 function failure(message: string, cause?: unknown): FlagrouteError {
   return new FlagrouteError('INVALID_DATA', message, { cause });
@@ -37,8 +43,9 @@ function failure(message: string, cause?: unknown): FlagrouteError {
 /**
  * Request-level sufficient statistics of a whole fleet from Prometheus: the per-cohort series of
  * every `flagroute serve` instance summed (`sum by (cohort, metric)`). The sums are exact since
- * each instance started; over a `range`, `increase()` is used, which survives restarts but
- * extrapolates at the window's edges (so n may be fractional).
+ * each instance started. Over a `range`, each instance's growth within the window is added up
+ * from the raw samples (see {@link windowedMoments}): never extrapolated, so counts are whole
+ * numbers and a rate never exceeds 100 %.
  */
 export async function statsFromPrometheus(
   baseUrl: string,
@@ -60,24 +67,116 @@ export async function statsFromPrometheus(
     );
   }
   const arms: ExperimentStats['arms'] = { lightrag: {}, perplexity: {} };
-  for (const [field, series] of Object.entries(SERIES) as [keyof typeof SERIES, string][]) {
-    const selector = options.range ? `increase(${series}[${options.range}])` : series;
-    const rows = await query(base, `sum by (cohort, metric) (${selector})`, options);
-    for (const row of rows) {
-      const arm = row.metric.cohort as Arm;
-      const metric = row.metric.metric as OutcomeMetric;
-      if (!ARMS.includes(arm) || !OUTCOME_METRICS.includes(metric)) continue;
-      const moments: ArmMoments = arms[arm][metric] ?? { n: 0, sum: 0, sum_of_squares: 0 };
-      moments[field] = Number(row.value[1]);
-      arms[arm][metric] = moments;
-    }
+  const totals =
+    options.range === undefined
+      ? await totalMoments(base, options)
+      : await windowedMoments(base, options.range, options);
+  for (const [key, moments] of totals) {
+    const [arm, metric] = key.split('\n') as [Arm, OutcomeMetric];
+    if (!ARMS.includes(arm) || !OUTCOME_METRICS.includes(metric)) continue;
+    arms[arm][metric] = moments;
   }
   return { unit: 'request', arms };
 }
 
-async function query(base: URL, promql: string, options: PrometheusSourceOptions) {
+/** Moments by `cohort\nmetric`: the fleet's sums since each instance started. */
+async function totalMoments(
+  base: URL,
+  options: PrometheusSourceOptions,
+): Promise<Map<string, ArmMoments>> {
+  const totals = new Map<string, ArmMoments>();
+  for (const [field, series] of Object.entries(SERIES) as [keyof typeof SERIES, string][]) {
+    const rows = await query(base, `sum by (cohort, metric) (${series})`, 'vector', options);
+    for (const row of rows) {
+      const key = `${row.metric.cohort}\n${row.metric.metric}`;
+      const moments = totals.get(key) ?? { n: 0, sum: 0, sum_of_squares: 0 };
+      moments[field] = Number(row.value?.[1]);
+      totals.set(key, moments);
+    }
+  }
+  return totals;
+}
+
+/**
+ * Moments by `cohort\nmetric` of the outcomes recorded within the last `range`. Per series (one
+ * instance's cohort and metric), the growth is added up from its raw samples in the window,
+ * starting from its value at the window's start (0 when it had none: it began inside the
+ * window); a count that drops marks a restart, after which the series counts from 0 again.
+ * Unlike `increase()`, nothing is extrapolated to the window's edges, and the three numbers of
+ * a series are taken from the same scrapes, so `sum <= n` holds for the success rate.
+ * Outcomes a restarted instance recorded after its last scrape before the restart are lost, as
+ * with any Prometheus counter.
+ */
+async function windowedMoments(
+  base: URL,
+  range: string,
+  options: PrometheusSourceOptions,
+): Promise<Map<string, ArmMoments>> {
+  const end = Date.now() / 1000;
+  const start = end - Number(range.slice(0, -1)) * (SECONDS[range.slice(-1)] ?? 0);
+  const starting = new Map<string, number[]>();
+  const samples = new Map<string, Map<number, number[]>>();
+  const fields = Object.values(SERIES);
+  for (const [index, series] of fields.entries()) {
+    for (const row of await query(base, series, 'vector', options, start)) {
+      const values = starting.get(seriesKey(row)) ?? [0, 0, 0];
+      values[index] = Number(row.value?.[1]);
+      starting.set(seriesKey(row), values);
+    }
+    for (const row of await query(base, `${series}[${range}]`, 'matrix', options, end)) {
+      const byTime = samples.get(seriesKey(row)) ?? new Map<number, number[]>();
+      for (const [time, value] of row.values ?? []) {
+        const values = byTime.get(time) ?? [Number.NaN, Number.NaN, Number.NaN];
+        values[index] = Number(value);
+        byTime.set(time, values);
+      }
+      samples.set(seriesKey(row), byTime);
+    }
+  }
+  const totals = new Map<string, ArmMoments>();
+  for (const [key, byTime] of samples) {
+    let previous = starting.get(key) ?? [0, 0, 0];
+    const grown = [0, 0, 0];
+    for (const time of [...byTime.keys()].sort((a, b) => a - b)) {
+      const values = byTime.get(time)!;
+      // A scrape that lacks one of the three numbers cannot be used for any of them.
+      if (values.some(Number.isNaN)) continue;
+      const restarted = values[0]! < previous[0]!;
+      for (let field = 0; field < 3; field += 1) {
+        grown[field]! += restarted ? values[field]! : values[field]! - previous[field]!;
+      }
+      previous = values;
+    }
+    const [cohort, metric] = key.split('\n');
+    const total = `${cohort}\n${metric}`;
+    const moments = totals.get(total) ?? { n: 0, sum: 0, sum_of_squares: 0 };
+    moments.n += grown[0]!;
+    moments.sum += grown[1]!;
+    moments.sum_of_squares += grown[2]!;
+    totals.set(total, moments);
+  }
+  return totals;
+}
+
+/** `cohort\nmetric\n` followed by the series' other labels: one instance's series. */
+function seriesKey(row: Row): string {
+  const { __name__: _name, cohort, metric, ...others } = row.metric;
+  const rest = Object.keys(others)
+    .sort()
+    .map((label) => `${label}=${others[label]}`);
+  return [cohort, metric, ...rest].join('\n');
+}
+
+async function query(
+  base: URL,
+  promql: string,
+  resultType: 'vector' | 'matrix',
+  options: PrometheusSourceOptions,
+  time?: number,
+): Promise<Row[]> {
   const url = new URL('/api/v1/query', base);
   url.searchParams.set('query', promql);
+  if (time !== undefined) url.searchParams.set('time', time.toFixed(3));
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
@@ -89,16 +188,16 @@ async function query(base: URL, promql: string, options: PrometheusSourceOptions
       error,
     );
   }
-  let body: VectorResponse;
+  let body: QueryResponse;
   try {
-    body = (await response.json()) as VectorResponse;
+    body = (await response.json()) as QueryResponse;
   } catch (error) {
     throw failure(
       `Prometheus at ${base.origin} answered ${response.status} with a body that is not JSON`,
       error,
     );
   }
-  if (body.status !== 'success' || body.data?.resultType !== 'vector') {
+  if (body.status !== 'success' || body.data?.resultType !== resultType) {
     throw failure(
       `Prometheus at ${base.origin} refused the query ${promql}: ${body.error ?? `status ${response.status}`}`,
     );

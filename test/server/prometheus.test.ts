@@ -148,6 +148,66 @@ describe('a real Prometheus scraping two instances', () => {
         analyzeExperiment(fleet).metrics.quality_score.p_value!,
         12,
       );
+      // Over a window: each instance's growth from the raw samples, never extrapolated. Every
+      // outcome so far was recorded within the last hour, before the first scrape.
+      const expectWindow = async (want: ReturnType<typeof first.router.outcomeMoments>[]) => {
+        const windowed = await statsFromPrometheus(base, { range: '1h' });
+        for (const arm of ['lightrag', 'perplexity'] as const) {
+          for (const metric of OUTCOME_METRICS) {
+            const sum = want.reduce((total, moments) => addMoments(total, moments[arm][metric]), {
+              n: 0,
+              sum: 0,
+              sum_of_squares: 0,
+            });
+            const got = windowed.arms[arm][metric] ?? { n: 0, sum: 0, sum_of_squares: 0 };
+            expect(got.n, `${arm} ${metric} n over 1h`).toBe(sum.n);
+            expect(got.sum).toBeCloseTo(sum.sum, 9);
+            expect(got.sum_of_squares).toBeCloseTo(sum.sum_of_squares, 9);
+          }
+        }
+      };
+      await expectWindow([a, b]);
+      // Outcomes after Prometheus began scraping count too, half of them failures.
+      for (let index = 0; index < 20; index += 1) {
+        const decided = (await post(`${first.url}/v1/decide`, { userId: `late-${index}` }))
+          .body as { decisionId: string };
+        await post(`${first.url}/v1/outcomes`, {
+          decisionId: decided.decisionId,
+          success: index % 2 === 0,
+          latencyMs: 100 + index,
+        });
+      }
+      const later = first.router.outcomeMoments();
+      const outcomes = [later, b].reduce(
+        (total, moments) =>
+          total + moments.lightrag.success_rate.n + moments.perplexity.success_rate.n,
+        0,
+      );
+      await queryUntil(
+        base,
+        'sum(flagroute_outcome_metric_count{metric="success_rate"})',
+        (rows) => rows[0]?.value[1] === String(outcomes),
+      );
+      await expectWindow([later, b]);
+      const ranged = await runCli([
+        'experiment',
+        'report',
+        '--prometheus',
+        base,
+        '--range',
+        '1h',
+        '--json',
+      ]);
+      expect(ranged.stderr).toBe('');
+      const windowReport = JSON.parse(ranged.stdout);
+      expect(windowReport.units).toEqual({
+        lightrag: later.lightrag.success_rate.n + b.lightrag.success_rate.n,
+        perplexity: later.perplexity.success_rate.n + b.perplexity.success_rate.n,
+      });
+      for (const mean of windowReport.metrics.success_rate.mean) {
+        expect(mean).toBeGreaterThanOrEqual(0);
+        expect(mean).toBeLessThanOrEqual(1);
+      }
       const down = await runCli(['experiment', 'report', '--prometheus', 'http://127.0.0.1:9']);
       expect(down.code).toBe(1);
       expect(down.stderr).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:9 cannot be reached/);
