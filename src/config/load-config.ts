@@ -49,7 +49,7 @@ export async function tryLoadConfig(options: LoadConfigOptions): Promise<LoadRes
     // A retry must not reuse rule files parsed while a file was changing.
     const cache = (attempt === 1 ? options.ruleFileCache : undefined) ?? new Map();
     const result = await loadGuarded({ ...options, ruleFileCache: cache }, session);
-    if (await session.settle(stabilityMs)) return result;
+    if (await session.settle({ stabilityMs })) return result;
     if (Date.now() - started > UNSTABLE_AFTER_MS) return unstable(session, options.cwd);
   }
 }

@@ -10,6 +10,8 @@ interface Fingerprint {
   readonly hash: string;
   /** The file's size or mtime moved while it was being read. */
   readonly moving: boolean;
+  /** The content ends in a line break (an empty file does not). */
+  readonly endsLine: boolean;
 }
 
 /** How long a read session waits for files to settle, and how often it tries again. */
@@ -21,6 +23,31 @@ export interface StableReadOptions {
 /** Default of {@link StableReadOptions.stabilityMs}. */
 export const DEFAULT_STABILITY_MS = 40;
 
+/**
+ * How long a file that does not end in a line break must be unchanged before it is served.
+ * Such a file is most likely one a writer is still writing (every editor ends a YAML file with
+ * a line break), so it is re-checked until it ends in one, or until it has been still this
+ * long (a file saved without a final line break is then served as it is).
+ */
+export const INCOMPLETE_LINE_MS = 1_000;
+
+/** The shortest wait between two checks of files that are not yet still long enough. */
+const MIN_RECHECK_MS = 20;
+
+/** What {@link ReadSession.settle} waits for, and with which clock. */
+export interface SettleOptions {
+  /** A file must be unchanged this long; 0 turns off every wait (both this and the next). */
+  stabilityMs: number;
+  /** A file not ending in a line break must be unchanged this long. Default 1 s. */
+  incompleteLineMs?: number;
+  /** The wall clock, for the files' ages (mtime). Default `Date.now`. */
+  now?: () => number;
+  /** Waits; default a timer. Tests pass one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const ABSENT: Fingerprint = {
   exists: false,
   size: -1,
@@ -28,12 +55,15 @@ const ABSENT: Fingerprint = {
   ino: -1,
   hash: '',
   moving: false,
+  endsLine: true,
 };
+
+type Seen = Omit<Fingerprint, 'moving' | 'endsLine'>;
 
 function fingerprintOf(
   info: { size: number; mtimeMs: number; ino: number },
   content: Buffer,
-): Omit<Fingerprint, 'moving'> {
+): Seen {
   return {
     exists: true,
     size: info.size,
@@ -43,7 +73,7 @@ function fingerprintOf(
   };
 }
 
-function same(a: Omit<Fingerprint, 'moving'>, b: Omit<Fingerprint, 'moving'>): boolean {
+function same(a: Seen, b: Seen): boolean {
   return (
     a.exists === b.exists &&
     a.size === b.size &&
@@ -53,7 +83,7 @@ function same(a: Omit<Fingerprint, 'moving'>, b: Omit<Fingerprint, 'moving'>): b
   );
 }
 
-async function look(path: string): Promise<Omit<Fingerprint, 'moving'>> {
+async function look(path: string): Promise<Seen> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return { ...ABSENT, exists: true, ino: info.ino, mtimeMs: info.mtimeMs };
@@ -89,7 +119,8 @@ export class ReadSession {
       after.mtimeMs !== before.mtimeMs ||
       after.ino !== before.ino ||
       content.length !== after.size;
-    this.files.set(path, { ...fingerprintOf(before, content), moving });
+    const endsLine = content.length > 0 && content[content.length - 1] === 0x0a;
+    this.files.set(path, { ...fingerprintOf(before, content), moving, endsLine });
     return content;
   }
 
@@ -99,28 +130,52 @@ export class ReadSession {
   }
 
   /**
-   * Waits until every file read has been still for `stabilityMs` (at most that long, so a file
-   * dated in the future cannot stall a load), then checks each against what was read. True when
-   * the load saw every file whole; false when it must be done again.
+   * Waits until every file read has been still long enough, then checks each against what was
+   * read. True when the load saw every file whole; false when it must be done again. Long
+   * enough is `stabilityMs` for a file ending in a line break, and `incompleteLineMs` for one
+   * that does not: a writer paused mid-line. The waits are bounded by those times whatever the
+   * files' dates, so a file dated in the future cannot stall a load.
    */
-  async settle(stabilityMs: number, now: () => number = Date.now): Promise<boolean> {
-    let youngest = Number.POSITIVE_INFINITY;
+  async settle(options: SettleOptions | number): Promise<boolean> {
+    const {
+      stabilityMs,
+      incompleteLineMs = INCOMPLETE_LINE_MS,
+      now = Date.now,
+      sleep = timer,
+    } = typeof options === 'number' ? { stabilityMs: options } : options;
     for (const file of this.files.values()) {
       if (file.moving) {
         // Caught mid-write: try again once the writer may be done, not at once in a loop.
-        await new Promise((resolve) => setTimeout(resolve, stabilityMs));
+        await sleep(stabilityMs);
         return false;
       }
-      if (file.exists) youngest = Math.min(youngest, now() - file.mtimeMs);
     }
-    if (stabilityMs > 0 && youngest < stabilityMs) {
-      const wait = Math.min(stabilityMs, stabilityMs - youngest);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+    const longest = stabilityMs > 0 ? Math.max(stabilityMs, incompleteLineMs) : 0;
+    const recheck = Math.max(stabilityMs, MIN_RECHECK_MS);
+    for (let waited = 0; ; ) {
+      const hold = Math.min(this.holdMs(stabilityMs, incompleteLineMs, now()), longest - waited);
+      if (hold > 0) {
+        const wait = Math.min(hold, recheck);
+        await sleep(wait);
+        waited += wait;
+      }
+      for (const [path, file] of this.files) {
+        if (!same(file, await look(path))) return false;
+      }
+      if (hold <= recheck) return true;
     }
-    for (const [path, file] of this.files) {
-      if (!same(file, await look(path))) return false;
+  }
+
+  /** How much longer the youngest file must stay still, by its age and whether it ends a line. */
+  private holdMs(stabilityMs: number, incompleteLineMs: number, at: number): number {
+    if (stabilityMs <= 0) return 0;
+    let hold = 0;
+    for (const file of this.files.values()) {
+      if (!file.exists || file.size < 0) continue;
+      const needed = file.endsLine ? stabilityMs : Math.max(stabilityMs, incompleteLineMs);
+      hold = Math.max(hold, Math.min(needed, needed - (at - file.mtimeMs)));
     }
-    return true;
+    return hold;
   }
 
   /** The files read, for messages. */

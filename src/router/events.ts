@@ -24,6 +24,16 @@ export interface ReloadErrorEvent {
   errors: ConfigIssue[];
 }
 
+/**
+ * Emitted once per file when a watched configuration file was changed in place (its inode
+ * kept) rather than replaced by a rename: a writer pausing at a line boundary could be read
+ * half-written, which no reader can detect.
+ */
+export interface WrittenInPlaceEvent {
+  /** The file, relative to the config directory. */
+  file: string;
+}
+
 /** Emitted when the rollout was set to 0 by a trigger or by hand. */
 export interface RollbackEvent {
   trigger: 'error_rate' | 'quality' | 'circuit_breaker' | 'response_time' | 'manual';
@@ -60,6 +70,7 @@ export interface RouterEvents {
   outcome: OutcomeRecordedEvent;
   reload: ReloadEvent;
   reloadError: ReloadErrorEvent;
+  writtenInPlace: WrittenInPlaceEvent;
   breaker: BreakerTransition;
   qualityGate: GateTransition;
   rollback: RollbackEvent;
@@ -70,6 +81,7 @@ export interface RouterEvents {
 export const ROUTER_EVENTS = [
   'reload',
   'reloadError',
+  'writtenInPlace',
   'breaker',
   'qualityGate',
   'rollback',

@@ -15,6 +15,7 @@ export {
   type RollbackEvent,
   type RolloutChangeEvent,
   type RouterEvents,
+  type WrittenInPlaceEvent,
 } from './events.js';
 export type { OutcomeReport } from './outcome-checks.js';
 export type { PerformanceSummary } from './performance-summary.js';

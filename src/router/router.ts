@@ -284,7 +284,9 @@ export class Router {
     const reload = async () => {
       await this.reload();
     };
-    this.watcher = new ConfigWatcher(this.config.configDir, reload, options, this.logger);
+    this.watcher = new ConfigWatcher(this.config.configDir, reload, options, this.logger, (file) =>
+      this.parts.events.emit('writtenInPlace', { file }),
+    );
     await this.watcher.start();
   }
 

@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
@@ -35,6 +35,10 @@ const WATCHED_DIRS = new Set(['environments', 'rules']);
  * Watches `environments/` and `rules/` under a config directory (and the `..data` symlink of
  * a Kubernetes ConfigMap volume) and calls `reload` once per burst of changes. Reloads never
  * overlap: changes during a reload cause one more reload after it.
+ *
+ * A file changed in place (its inode kept) rather than replaced by a rename is reported once
+ * per file to `onWrittenInPlace`: a writer that pauses at a line boundary can be read in
+ * between, which no reader can detect (docs/hot-reload.md).
  */
 export class ConfigWatcher {
   private watcher: FSWatcher | undefined;
@@ -43,18 +47,52 @@ export class ConfigWatcher {
   private again = false;
   private closed = false;
   private targets = '';
+  /** The inode each watched file had when last seen. */
+  private readonly inodes = new Map<string, number>();
+  private readonly warnedInPlace = new Set<string>();
 
   constructor(
     private readonly configDir: string,
     private readonly reload: () => Promise<void>,
     private readonly options: WatchOptions,
     private readonly logger: Logger,
+    private readonly onWrittenInPlace: (file: string) => void = () => {},
   ) {}
 
   /** Starts watching; resolves once the initial scan is done. */
   async start(): Promise<void> {
     this.targets = await this.resolveTargets();
     await this.open();
+  }
+
+  /** Remembers a file's inode; a change that kept it was a write in place. */
+  private async noteInode(event: string, path: string): Promise<void> {
+    if (event === 'unlink') {
+      this.inodes.delete(path);
+      return;
+    }
+    if (event !== 'add' && event !== 'change') return;
+    const inode = await stat(path).then(
+      (info) => (info.isFile() ? info.ino : undefined),
+      () => undefined,
+    );
+    if (inode === undefined) return;
+    const before = this.inodes.get(path);
+    this.inodes.set(path, inode);
+    if (event !== 'change' || before !== inode || this.warnedInPlace.has(path)) return;
+    this.warnedInPlace.add(path);
+    const file = relative(this.configDir, path);
+    this.logger.warn(
+      { file },
+      `${file} was written in place: a writer that pauses between lines can be read half-written; save atomically (write a temporary file, then rename it over ${file})`,
+    );
+    this.onWrittenInPlace(file);
+  }
+
+  private async noteInitialInodes(watcher: FSWatcher): Promise<void> {
+    for (const [dir, names] of Object.entries(watcher.getWatched())) {
+      for (const name of names) await this.noteInode('add', join(dir, name));
+    }
   }
 
   private async open(): Promise<void> {
@@ -78,10 +116,12 @@ export class ConfigWatcher {
     });
     watcher.on('all', (event, path) => {
       this.logger.debug({ event, path }, 'config file event');
+      void this.noteInode(event, path);
       this.schedule();
     });
     watcher.on('error', (error) => this.logger.error({ err: error }, 'config watcher error'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await this.noteInitialInodes(watcher);
     this.watcher = watcher;
   }
 

@@ -42,6 +42,29 @@ describe('hot reload', () => {
     });
   });
 
+  it('warns once per file written in place, never for an atomic save (renamed over)', async () => {
+    const { logger, lines } = capturingLogger();
+    const { dir, router } = await start({ [ENV]: rollout(0), 'rules/r.yaml': '{}\n' }, {}, logger);
+    const inPlace: string[] = [];
+    router.on('writtenInPlace', ({ file }) => inPlace.push(file));
+    let reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, `${ENV}.tmp`), rollout(10));
+    await rename(join(dir, `${ENV}.tmp`), join(dir, ENV));
+    await reloaded;
+    const warned = nextEvent(router, 'writtenInPlace');
+    reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(20));
+    expect(await warned).toEqual({ file: ENV });
+    await reloaded;
+    reloaded = nextEvent(router, 'reload');
+    await writeFile(join(dir, ENV), rollout(30)); // the same file again: no second warning
+    await reloaded;
+    expect(inPlace).toEqual([ENV]);
+    expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+      `${ENV} was written in place: a writer that pauses between lines can be read half-written; save atomically (write a temporary file, then rename it over ${ENV})`,
+    ]);
+  });
+
   it('never loads the first half of a file written in two chunks', async () => {
     // A stability window well above the writer's pause, so a loaded CI machine cannot stretch it.
     const { dir, router } = await start({ [ENV]: rollout(0) }, { stabilityMs: 150 });

@@ -1,7 +1,7 @@
-import { open, rename, writeFile } from 'node:fs/promises';
+import { open, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReadSession } from '../../src/config/read-session.js';
+import { INCOMPLETE_LINE_MS, ReadSession } from '../../src/config/read-session.js';
 import type { Router } from '../../src/router/router.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { silentLogger } from '../helpers/silent-logger.js';
@@ -63,6 +63,59 @@ describe('reloads serve only files that are complete on disk', () => {
     await waitFor(router, () => router.settings.rollout_percentage === 67.5);
     expect(seen).not.toContain(6);
     expect(seen.every((value) => value === 10.25 || value === 67.5)).toBe(true);
+  });
+});
+
+describe('a writer that pauses mid-line', () => {
+  /** A session that read `text` (no final line break) and a clock 120 ms past its mtime. */
+  async function readHalfWritten(text: string) {
+    const temp = await tempConfigDir({});
+    const path = join(temp.dir, 'production.yaml');
+    const handle = await open(path, 'w');
+    await handle.write(text);
+    const session = new ReadSession();
+    await session.read(path);
+    const { mtimeMs } = await stat(path);
+    const clock = { now: mtimeMs + 120, slept: 0 };
+    return { handle, session, clock, mtimeMs };
+  }
+
+  it('is re-checked, not served, while it pauses 120 ms (past the 40 ms window), by an injected clock', async () => {
+    const { handle, session, clock, mtimeMs } = await readHalfWritten('rollout_percentage: 6');
+    let resumed = false;
+    const sleep = async (ms: number) => {
+      clock.now += ms;
+      // The writer resumes 300 ms after its first chunk and finishes the line: 67.5.
+      if (!resumed && clock.now >= mtimeMs + 300) {
+        await handle.write('7.5\n');
+        resumed = true;
+      }
+    };
+    const settled = await session.settle({ stabilityMs: 40, now: () => clock.now, sleep });
+    await handle.close();
+    expect(resumed).toBe(true);
+    expect(settled).toBe(false); // the load is done again, and reads 67.5
+  });
+
+  it('is served as it is once still for the stated second: a file saved without a final line break', async () => {
+    const { handle, session, clock } = await readHalfWritten('rollout_percentage: 6');
+    await handle.close();
+    const sleep = async (ms: number) => {
+      clock.now += ms;
+      clock.slept += ms;
+    };
+    expect(await session.settle({ stabilityMs: 40, now: () => clock.now, sleep })).toBe(true);
+    expect(clock.slept).toBe(INCOMPLETE_LINE_MS - 120);
+  });
+
+  it('a router never serves a file whose writer paused 120 ms mid-line', async () => {
+    const { dir, router } = await start();
+    const seen: number[] = [];
+    router.on('reload', () => seen.push(router.settings.rollout_percentage));
+    // In place, in two chunks: `rollout_percentage: 6`, a 120 ms pause, then `7.5` and the rest.
+    await writeSlowly(join(dir, ENV), envFile('67.5'), '7.5', 120);
+    await waitFor(router, () => router.settings.rollout_percentage === 67.5);
+    expect(seen).toEqual([67.5]);
   });
 });
 

@@ -34,6 +34,11 @@ export function watchCommand(program: Command): void {
         `${now()} ok ${event.previousVersion} -> ${event.configVersion}: ${describeChanges(event.changedKeys)}`,
       );
     });
+    router.on('writtenInPlace', ({ file }) => {
+      print(
+        `${now()} warning: ${file} was written in place, not renamed: a writer that pauses between lines can be read half-written; save atomically (a temporary file renamed over it)`,
+      );
+    });
     router.on('reloadError', (event) => {
       print(`${now()} rejected (still serving ${router.status().configVersion}):`);
       for (const issue of event.errors) print(`  ${formatIssue(issue)}`);
