@@ -15,6 +15,7 @@ import { FlagrouteError } from '../errors.js';
 import type { Router } from '../router/router.js';
 import { DecisionLedger, ledgerMissMessage } from '../server/decision-ledger.js';
 import {
+  attributesReadBy,
   flagMetadata,
   flagValue,
   OFREP_FLAGS,
@@ -123,8 +124,11 @@ export class FlagrouteProvider implements Provider {
     if (typeof context.targetingKey !== 'string' || context.targetingKey === '') {
       throw new TargetingKeyMissingError('targetingKey (the user id) is required');
     }
-    const routing = routingContextOf(context as Record<string, unknown>);
     try {
+      const routing = routingContextOf(
+        context as Record<string, unknown>,
+        attributesReadBy(this.router.config),
+      );
       const decision = await this.router.decide(routing);
       const bucket = decision.bucket ?? this.router.bucketOf(routing);
       const { value, variant } = flagValue(flagKey as OfrepFlag, decision, bucket);

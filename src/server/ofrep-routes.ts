@@ -6,6 +6,7 @@ import type { Result } from '../result.js';
 import type { Router } from '../router/router.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import {
+  attributesReadBy,
   flagMetadata,
   flagValue,
   OFREP_FLAGS,
@@ -48,7 +49,7 @@ function contextOf(
 
 /** Evaluates every flag on one decision, or says why the context was refused. */
 async function evaluate(router: Router, ledger: DecisionLedger, context: Record<string, unknown>) {
-  const routing = routingContextOf(context);
+  const routing = routingContextOf(context, attributesReadBy(router.config));
   const decision = await router.decide(routing);
   const bucket = decision.bucket ?? router.bucketOf(routing);
   const decisionId = ledger.remember(decision);

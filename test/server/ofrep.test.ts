@@ -195,6 +195,57 @@ describe('OFREP responses follow the spec', () => {
     assertOfrep('evaluationFailure', malformed.body);
   });
 
+  it('refuses a null field and a misspelt key with a message that says what to change', async () => {
+    const { server } = await setUp();
+    const evaluate = (context: Record<string, unknown>) =>
+      post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+        context: { targetingKey: 'a', ...context },
+      });
+    const refused: [Record<string, unknown>, string][] = [
+      [
+        { region: null },
+        'context.region is null (a Python None): leave out a key that has no value',
+      ],
+      [{ queryText: null }, 'context.queryText is null (a Python None)'],
+      [{ regoin: 'eu' }, 'context.regoin is not a field flagroute reads (did you mean "region"?)'],
+      [{ query_text: 'x' }, 'did you mean "queryText"?'],
+      [{ QueryType: 'clinical' }, 'did you mean "queryType"?'],
+      [{ sesionId: 's' }, 'did you mean "sessionId"?'],
+      [{ userId: 'a' }, 'did you mean "targetingKey"?'],
+    ];
+    for (const [context, message] of refused) {
+      const response = await evaluate(context);
+      expect(response.status, JSON.stringify(context)).toBe(400);
+      expect(response.body).toMatchObject({ key: 'backend', errorCode: 'INVALID_CONTEXT' });
+      expect((response.body as { errorDetails: string }).errorDetails).toContain(message);
+      assertOfrep('evaluationFailure', response.body);
+    }
+    // Attributes of any other name reach the rules: two slips from a field (reason, session),
+    // a free attribute that is null, and one close to a field that a loaded rule reads (plan).
+    for (const context of [{ reason: 'x' }, { session: 's' }, { tier: null }, { plan: 'pro' }]) {
+      expect((await evaluate(context)).status, JSON.stringify(context)).toBe(200);
+    }
+    const bulk = await post(`${server.url}/ofrep/v1/evaluate/flags`, {
+      context: { targetingKey: 'a', regoin: 'eu' },
+    });
+    expect(bulk.status).toBe(400);
+    assertOfrep('bulkEvaluationFailure', bulk.body);
+  });
+
+  it('never refuses a key that a loaded rule reads, even one slip from a field', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': `${ENV.replace('rules/r.yaml', 'rules/regions.yaml')}`,
+      'rules/regions.yaml':
+        'routing_rules:\n  multi:\n    conditions: {all: [{fact: regions, operator: contains, value: eu}]}\n',
+    });
+    const server = await testServer({ configDir: temp.dir, watch: false });
+    const response = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+      context: { targetingKey: 'a', regions: ['eu'] },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ reason: 'SPLIT' });
+  });
+
   it('bulk ETags change with the context and the configuration, and If-None-Match gives 304', async () => {
     const { server, dir } = await setUp();
     const url = `${server.url}/ofrep/v1/evaluate/flags`;
