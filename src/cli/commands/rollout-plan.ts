@@ -230,7 +230,14 @@ export function rolloutPlanCommands(rollout: Command, program: Command): void {
         } catch (error) {
           logger.error({ err: error }, 'rollout controller look failed; trying again at the next');
         }
-        await Promise.race([stop, new Promise((resolve) => setTimeout(resolve, interval).unref())]);
+        // A timer that holds the process between looks (an unref'd one let Node exit at once,
+        // code 13, with the top-level await unsettled), cleared when a signal stops the loop.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          stop,
+          new Promise((resolve) => (timer = setTimeout(resolve, interval))),
+        ]);
+        clearTimeout(timer);
       }
       await controller.close();
     });
