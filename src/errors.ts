@@ -26,6 +26,14 @@ export const ERROR_CODES = [
   'USAGE',
   /** Input data (events, statistics, a metrics source) cannot be read or used. */
   'INVALID_DATA',
+  /** A store URL (`--store`, `FLAGROUTE_STORE`) is malformed or of a kind flagroute lacks. */
+  'INVALID_STORE_URL',
+  /** The store cannot be reached or used now (refused, timed out, shutting down): try again. */
+  'STORE_UNAVAILABLE',
+  /** The store refused the login or an operation (password, role, privileges, database name). */
+  'STORE_ACCESS_DENIED',
+  /** The store's schema is newer than this flagroute knows, or differs from its migrations. */
+  'STORE_SCHEMA_MISMATCH',
 ] as const;
 /** A stable code of a flagroute error. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -61,5 +69,31 @@ export class InvalidArgumentError extends FlagrouteError {
   constructor(argument: string, message: string) {
     super('INVALID_ARGUMENT', `${argument} ${message}`);
     this.argument = argument;
+  }
+}
+
+/** What a store answered when it could not be used. */
+export type StoreErrorCode =
+  | 'INVALID_STORE_URL'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_ACCESS_DENIED'
+  | 'STORE_SCHEMA_MISMATCH';
+
+/**
+ * A store (PostgreSQL) that cannot be used. The message says where (database, host, port,
+ * user) and why, and never holds a password or a file-system path.
+ */
+export class StoreError extends FlagrouteError {
+  declare readonly code: StoreErrorCode;
+
+  /**
+   * What the store or the system reported, as a code: a PostgreSQL SQLSTATE (`28P01`), a
+   * system error (`ECONNREFUSED`), or `undefined`.
+   */
+  readonly reason: string | undefined;
+
+  constructor(code: StoreErrorCode, message: string, reason?: string) {
+    super(code, message);
+    this.reason = reason;
   }
 }

@@ -1,7 +1,17 @@
 import type { ErrorCode } from '../errors.js';
 
-/** Exit codes of every command: 0 ok, 1 a problem with the configuration or an input, 2 usage. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/**
+ * Exit codes of every command: 0 ok, 1 a problem with the configuration or an input, 2 usage,
+ * 4 the store is unavailable (try again later), 5 the store's schema does not match this
+ * flagroute (upgrade it, or migrate the store).
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  storeUnavailable: 4,
+  schemaMismatch: 5,
+} as const;
 
 /** The exit code of each error code: the one table the CLI consults. */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
@@ -15,4 +25,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   KILL_SWITCH_ENGAGED: EXIT.failure,
   USAGE: EXIT.usage,
   INVALID_DATA: EXIT.failure,
+  INVALID_STORE_URL: EXIT.usage,
+  STORE_UNAVAILABLE: EXIT.storeUnavailable,
+  STORE_ACCESS_DENIED: EXIT.failure,
+  STORE_SCHEMA_MISMATCH: EXIT.schemaMismatch,
 };

@@ -12,6 +12,10 @@ export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
   KILL_SWITCH_ENGAGED: 409,
   USAGE: 400,
   INVALID_DATA: 502,
+  INVALID_STORE_URL: 500,
+  STORE_UNAVAILABLE: 503,
+  STORE_ACCESS_DENIED: 503,
+  STORE_SCHEMA_MISMATCH: 503,
 };
 
 /** The body of every error the native API returns. */

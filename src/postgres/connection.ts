@@ -1,0 +1,64 @@
+import type { Client, ClientConfig } from 'pg';
+import { storeErrorOf } from './store-errors.js';
+import type { PostgresTarget } from './store-url.js';
+
+type NodePostgres = typeof import('pg').default;
+
+let loading: Promise<NodePostgres> | undefined;
+
+/** node-postgres, loaded on first use: importing flagroute never loads it. */
+export function loadNodePostgres(): Promise<NodePostgres> {
+  loading ??= import('pg').then((module) => module.default);
+  return loading;
+}
+
+/** How long a connection attempt may take before it counts as unreachable, by default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Options of {@link connectPostgres}. */
+export interface ConnectOptions {
+  /** Give up connecting after this long. Default {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
+  connectTimeoutMs?: number;
+  /** What the server shows in `pg_stat_activity` (unless the URL's `application_name` says). */
+  applicationName?: string;
+}
+
+/**
+ * The client settings for a target: a connect timeout (an unreachable host fails instead of
+ * hanging), TCP keepalive (a dead peer is noticed on an idle connection), and an application
+ * name that the URL may override.
+ */
+export function clientConfig(target: PostgresTarget, options: ConnectOptions = {}): ClientConfig {
+  return {
+    connectionString: target.url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    fallback_application_name: options.applicationName ?? 'flagroute',
+  };
+}
+
+/**
+ * One connected client of `target`. Failures are {@link StoreError}s (unreachable, refused
+ * login, bad URL), never node-postgres's own errors, whose messages may name paths. The client
+ * ignores errors that arrive while idle (a server going away): the next query fails with them.
+ */
+export async function connectPostgres(
+  target: PostgresTarget,
+  options: ConnectOptions = {},
+): Promise<Client> {
+  const pg = await loadNodePostgres();
+  let client: Client;
+  try {
+    client = new pg.Client(clientConfig(target, options));
+  } catch (error) {
+    throw storeErrorOf(error, target);
+  }
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw storeErrorOf(error, target);
+  }
+  return client;
+}
