@@ -4,7 +4,8 @@
  *
  * The public door: one line per concept, each a folder with a door of its own, in the order a
  * user meets them: the router, decisions, outcome figures, configuration, errors, safety, the
- * rollout controller, experiments, observability and the tools built on the router. Helpers for
+ * rollout controller, experiments, observability, the fleet's PostgreSQL store (node-postgres
+ * loads on first use) and the tools built on the router. Helpers for
  * ports and benchmarks are in `flagroute/internals`; the HTTP service in `flagroute/server`; the
  * OpenFeature provider in `flagroute/openfeature`. Importing this door loads neither the HTTP
  * server (fastify) nor a schema compiler (the validators are generated at build time).
@@ -19,6 +20,7 @@ export * from './errors.js';
 export * from './experiment/index.js';
 export * from './metrics/index.js';
 export * from './observability/index.js';
+export * from './postgres/index.js';
 export type { Result } from './result.js';
 export * from './rollout-plan/index.js';
 export * from './router/index.js';

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { packageVersion } from '../package-version.js';
 import { breakerCommands } from './commands/breaker.js';
 import { configCommand } from './commands/config.js';
 import { decideCommands } from './commands/decide.js';
@@ -8,6 +8,7 @@ import { experimentCommands } from './commands/experiment.js';
 import { rolloutCommands } from './commands/rollout.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
+import { storeCommands } from './commands/store.js';
 import { validateCommand } from './commands/validate.js';
 import { watchCommand } from './commands/watch.js';
 
@@ -28,11 +29,7 @@ export function buildProgram(): Command {
   serveCommand(program);
   breakerCommands(program);
   experimentCommands(program);
+  storeCommands(program);
   demoCommand(program);
   return program;
-}
-
-function packageVersion(): string {
-  const manifest = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }

@@ -1,13 +1,18 @@
 /**
- * The PostgreSQL store's foundations: its URL, its connection and its errors. node-postgres is
- * loaded on first connection, never by importing this.
+ * The fleet's store on PostgreSQL: its URL, its schema and the migrations that make it. The
+ * connection (node-postgres, loaded on first use) stays inside this folder, so that neither
+ * flagroute's code nor its public types load or name node-postgres.
  */
 export {
-  type ConnectOptions,
-  clientConfig,
-  connectPostgres,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  loadNodePostgres,
-} from './connection.js';
-export { storeErrorOf } from './store-errors.js';
+  ADVISORY_LOCK_CLASS,
+  ADVISORY_LOCKS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type MigrateSchemaOptions,
+  type MigrateStoreOptions,
+  type MigrationReport,
+  migrateSchema,
+  migrateStore,
+  type Queryable,
+} from './migrate-schema.js';
+export { MIGRATIONS_DIR, type Migration, readMigrations, SCHEMA } from './migration-files.js';
 export { POSTGRES_SCHEMES, type PostgresTarget, parsePostgresUrl } from './store-url.js';

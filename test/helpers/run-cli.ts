@@ -14,7 +14,7 @@ export function runCli(
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     for (const key of Object.keys(env)) {
       if (
-        (key.startsWith('LIGHTRAG_') || key === 'FLAGROUTE_ENV') &&
+        (key.startsWith('LIGHTRAG_') || key === 'FLAGROUTE_ENV' || key === 'FLAGROUTE_STORE') &&
         !(options.env && key in options.env)
       )
         delete env[key];
