@@ -50,14 +50,31 @@ export class FlagrouteError extends Error {
   }
 }
 
-/** An outcome report that was refused whole: nothing of it was recorded. */
+/** One bad item of a batch of outcomes: its index, its field and what is wrong. */
+export interface OutcomeProblemAt {
+  index: number;
+  field: string;
+  message: string;
+}
+
+/** An outcome report (or a batch of them) that was refused whole: nothing of it was recorded. */
 export class InvalidOutcomeError extends FlagrouteError {
   /** The offending field (`outcome.latencyMs`, `decision.cohort`, `backend`, ...). */
   readonly field: string;
+  /** For a batch: every bad item (empty for a single outcome). */
+  readonly problems: readonly OutcomeProblemAt[];
 
-  constructor(field: string, message: string) {
+  constructor(field: string, message: string, problems: readonly OutcomeProblemAt[] = []) {
     super('INVALID_OUTCOME', `invalid outcome: ${field} ${message}`);
     this.field = field;
+    this.problems = problems;
+  }
+
+  /** A batch with bad items: names every one; the field is the first item's. */
+  static batch(problems: readonly OutcomeProblemAt[], count: number): InvalidOutcomeError {
+    const error = new InvalidOutcomeError(problems[0]?.field ?? 'outcomes', '', problems);
+    error.message = `${problems.length} of ${count} outcomes are invalid; none was recorded`;
+    return error;
   }
 }
 

@@ -28,4 +28,5 @@ export * from './routing/index.js';
 export * from './rules/index.js';
 export * from './safety/index.js';
 export * from './simulation/index.js';
+export * from './statistics/index.js';
 export type { WatchOptions } from './watch/index.js';

@@ -70,8 +70,3 @@ export function createLogger(level: LogLevel = 'info'): Logger {
     batchedStderr(),
   );
 }
-
-/** Shows a secret as its length only. */
-export function maskSecret(secret: string): string {
-  return secret.length === 0 ? '(empty)' : `****** (${secret.length} characters)`;
-}

@@ -1,5 +1,5 @@
-import { maskSecret } from '../logging.js';
 import type { LoadedConfig, Origin } from './loaded-config.js';
+import { maskSecret } from './secrets.js';
 import type { RoutingRuleSpec } from './types.js';
 
 /** One effective setting with where it came from; the salt is masked. */

@@ -15,7 +15,8 @@ export function describeSecret(value: unknown): string {
   return `${typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown: secret)`;
 }
 
-function show(value: unknown): string {
+/** A value as a message shows it: strings quoted, lists and mappings by kind. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';

@@ -40,6 +40,10 @@ function loadSchema(name: string): SchemaNode & Record<string, unknown> {
 export const environmentSchema = loadSchema('environment.schema.json');
 /** The rule file schema, as parsed JSON. */
 export const rulesSchema = loadSchema('rules.schema.json');
+/** The outcome schema (an event log line, with the report and posted shapes), as parsed JSON. */
+export const outcomeSchema = loadSchema('outcome-event.schema.json');
+/** The experiment statistics schema, as parsed JSON. */
+export const statsSchema = loadSchema('experiment-stats.schema.json');
 
 /** The options every flagroute validator is compiled with (at build time and at run time alike). */
 export const AJV_OPTIONS = {
@@ -52,12 +56,20 @@ export const AJV_OPTIONS = {
   strictTypes: false,
 } as const;
 
-/** Schema ids of the validators: the two files, the two rule sections and each setting. */
+/**
+ * Schema ids of the validators: the two configuration files, the two rule sections, the four
+ * shapes of an outcome (and the decision it follows), the experiment statistics (and, generated apart, each setting).
+ */
 export const VALIDATOR_IDS = {
   environment: environmentSchema.$id as string,
   ruleFile: rulesSchema.$id as string,
   routingRules: `${rulesSchema.$id as string}#/properties/routing_rules`,
   geographicRouting: `${rulesSchema.$id as string}#/properties/geographic_routing`,
+  outcomeEvent: outcomeSchema.$id as string,
+  outcomeReport: `${outcomeSchema.$id as string}#/definitions/report`,
+  outcomePosted: `${outcomeSchema.$id as string}#/definitions/posted`,
+  outcomeDecision: `${outcomeSchema.$id as string}#/definitions/decision`,
+  experimentStats: statsSchema.$id as string,
 };
 
 /** The export name of one setting's validator in the generated module. */
@@ -72,16 +84,23 @@ export function flagrouteAjv(options: { code?: { source: true; esm: true } } = {
   const ajv = new Ajv({ ...AJV_OPTIONS, ...options });
   ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-  ajv.addSchema(environmentSchema);
-  ajv.addSchema(rulesSchema);
+  for (const schema of [environmentSchema, rulesSchema, outcomeSchema, statsSchema]) {
+    ajv.addSchema(schema);
+  }
   return ajv;
 }
 
+/** The validators; those of outcomes and statistics are typed where they are used. */
 type Validators = {
   environment: ValidateFunction<EnvironmentSettings>;
   ruleFile: ValidateFunction<RuleFileContent>;
   routingRules: ValidateFunction<RuleFileContent['routing_rules']>;
   geographicRouting: ValidateFunction<RuleFileContent['geographic_routing']>;
+  outcomeEvent: ValidateFunction;
+  outcomeReport: ValidateFunction;
+  outcomePosted: ValidateFunction;
+  outcomeDecision: ValidateFunction;
+  experimentStats: ValidateFunction;
 };
 
 /**
@@ -106,6 +125,11 @@ export const validators: Validators = generated ?? {
   ruleFile: compiled().getSchema(VALIDATOR_IDS.ruleFile) as Validators['ruleFile'],
   routingRules: compiled().compile({ $ref: VALIDATOR_IDS.routingRules }),
   geographicRouting: compiled().compile({ $ref: VALIDATOR_IDS.geographicRouting }),
+  outcomeEvent: compiled().getSchema(VALIDATOR_IDS.outcomeEvent)!,
+  outcomeReport: compiled().compile({ $ref: VALIDATOR_IDS.outcomeReport }),
+  outcomePosted: compiled().compile({ $ref: VALIDATOR_IDS.outcomePosted }),
+  outcomeDecision: compiled().compile({ $ref: VALIDATOR_IDS.outcomeDecision }),
+  experimentStats: compiled().getSchema(VALIDATOR_IDS.experimentStats)!,
 };
 
 const settingValidators = new Map<string, ValidateFunction>();

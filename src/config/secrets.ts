@@ -56,3 +56,8 @@ export function defaultSaltWarning(environment: string, salt: string): string | 
   if (environment !== 'production' || salt !== DEFAULT_SALT) return undefined;
   return `environment production runs on the default user_hash_salt: anyone can compute every user's bucket; set ${SALT_VARIABLE} (the same secret on every instance and in the Python service)`;
 }
+
+/** Shows a secret as its length only. */
+export function maskSecret(secret: string): string {
+  return secret.length === 0 ? '(empty)' : `****** (${secret.length} characters)`;
+}

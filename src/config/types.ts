@@ -1,4 +1,4 @@
-import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
+import type { OutcomeMetric } from '../metrics/index.js';
 /**
  * Types of the configuration as product owners write it. Keys mirror the YAML files
  * (snake_case, as in the guide's `config/environments.yaml`), so that a key in a file, in the

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { formatIssue } from '../config/issues.js';
 import type { ExperimentReport } from '../experiment/analyze-experiment.js';
+import { METRIC_TABLE, type MetricRow } from '../metrics/index.js';
 import {
   type PlanStatus,
   type RolloutController,
@@ -39,7 +40,18 @@ export interface DashboardSnapshot {
   admin: boolean;
   /** Every decision reason, in the decision tree's order (the page's series). */
   reasons: readonly Reason[];
+  /** The metric table: each outcome metric's name, label, unit, direction and format. */
+  metrics: readonly Pick<MetricRow, 'name' | 'label' | 'unit' | 'better' | 'format'>[];
 }
+
+/** The part of the metric table the page shows with. */
+const METRIC_VIEW = METRIC_TABLE.map(({ name, label, unit, better, format }) => ({
+  name,
+  label,
+  unit,
+  better,
+  format,
+}));
 
 function push(list: HistoryEntry[], entry: HistoryEntry): void {
   list.unshift(entry);
@@ -127,6 +139,7 @@ export class DashboardFeed {
       history: { reloads: this.reloads, safety: this.safety, plan: this.planHistory },
       admin: this.options.admin,
       reasons: REASONS,
+      metrics: METRIC_VIEW,
     };
   }
 

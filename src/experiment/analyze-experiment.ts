@@ -1,43 +1,18 @@
-import { FlagrouteError } from '../errors.js';
-import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/sufficient-stats.js';
-import { chiSquare } from '../simulation/chi-square.js';
+import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import type { OutcomeEvent } from '../outcomes/index.js';
+import { chiSquare } from '../statistics/chi-square.js';
 import { summarize } from './arm-moments.js';
 import { type Better, type Comparison, compareArms, holmAdjust } from './compare-arms.js';
 import { EventAccumulator } from './event-accumulator.js';
-import type { AnalysisUnit, Arm, ExperimentStats, OutcomeEvent } from './experiment-data.js';
+import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
+import {
+  type ExperimentOptions,
+  type ExperimentSettings,
+  settingsOf,
+} from './experiment-settings.js';
+import { judgeWinner } from './winner-rule.js';
 
-/** Which direction of each metric is better. */
-export const METRIC_DIRECTIONS: Readonly<Record<OutcomeMetric, Better>> = {
-  response_time: 'lower',
-  success_rate: 'higher',
-  quality_score: 'higher',
-  cost_per_query: 'lower',
-  satisfaction: 'higher',
-};
-
-/** Options of {@link analyzeExperiment}; every one has a default. */
-export interface ExperimentOptions {
-  /** Two-sided significance level, in (0, 0.5). Default 0.05. */
-  alpha?: number;
-  /** The metric that decides the winner. Default `quality_score`. */
-  primary?: OutcomeMetric;
-  /** Metrics the winner must not be significantly worse on. Default: the other four. */
-  guardrails?: readonly OutcomeMetric[];
-  /**
-   * How much worse than the loser, relative to the baseline's mean, a guardrail may be before it
-   * blocks a winner: blocked when the whole (1 - alpha) interval of the relative lift is worse
-   * than this. Default 0.05 (5 %).
-   */
-  guardrailTolerance?: number;
-  /** N* of the sequential interval. Default 5000. */
-  sequentialTuning?: number;
-  /** The sample-ratio test's p-value below which the split is a mismatch. Default 0.001. */
-  srmThreshold?: number;
-  /** Expected share of units in the treatment arm. Default 0.5. */
-  treatmentShare?: number;
-  /** Unit of analysis for events; default `user` when every event carries a unit or user id. */
-  unit?: AnalysisUnit;
-}
+export type { ExperimentOptions } from './experiment-settings.js';
 
 /** One metric's line of the report; statistics that cannot be computed are null, never NaN. */
 export interface MetricReport {
@@ -102,61 +77,6 @@ export interface ExperimentReport {
   };
 }
 
-interface Settings {
-  alpha: number;
-  primary: OutcomeMetric;
-  guardrails: OutcomeMetric[];
-  guardrailTolerance: number;
-  sequentialTuning: number;
-  srmThreshold: number;
-  treatmentShare: number;
-}
-
-function invalid(message: string): never {
-  throw new FlagrouteError('INVALID_ARGUMENT', message);
-}
-
-function settingsOf(options: ExperimentOptions): Settings {
-  const alpha = options.alpha ?? 0.05;
-  if (!(alpha > 0 && alpha < 0.5)) invalid(`alpha must be above 0 and below 0.5, got ${alpha}`);
-  const primary = options.primary ?? 'quality_score';
-  if (!OUTCOME_METRICS.includes(primary)) {
-    invalid(`the primary metric must be one of ${OUTCOME_METRICS.join(', ')}, got "${primary}"`);
-  }
-  const guardrails = [...(options.guardrails ?? OUTCOME_METRICS.filter((m) => m !== primary))];
-  for (const metric of guardrails) {
-    if (!OUTCOME_METRICS.includes(metric)) {
-      invalid(`a guardrail must be one of ${OUTCOME_METRICS.join(', ')}, got "${metric}"`);
-    }
-    if (metric === primary)
-      invalid(`${metric} is the primary metric; it cannot be a guardrail too`);
-  }
-  const guardrailTolerance = options.guardrailTolerance ?? 0.05;
-  if (!(guardrailTolerance >= 0)) {
-    invalid(`the guardrail tolerance must be 0 or more, got ${guardrailTolerance}`);
-  }
-  const sequentialTuning = options.sequentialTuning ?? 5000;
-  if (!(sequentialTuning > 0))
-    invalid(`the sequential tuning N* must be above 0, got ${sequentialTuning}`);
-  const srmThreshold = options.srmThreshold ?? 0.001;
-  if (!(srmThreshold > 0 && srmThreshold < 1)) {
-    invalid(`the sample-ratio threshold must be between 0 and 1, got ${srmThreshold}`);
-  }
-  const treatmentShare = options.treatmentShare ?? 0.5;
-  if (!(treatmentShare > 0 && treatmentShare < 1)) {
-    invalid(`the treatment's expected share must be between 0 and 1, got ${treatmentShare}`);
-  }
-  return {
-    alpha,
-    primary,
-    guardrails,
-    guardrailTolerance,
-    sequentialTuning,
-    srmThreshold,
-    treatmentShare,
-  };
-}
-
 const EMPTY_COMPARISON = {
   estimate: null,
   ci: null,
@@ -173,7 +93,7 @@ const EMPTY_COMPARISON = {
 function metricReport(
   stats: ExperimentStats,
   metric: OutcomeMetric,
-  settings: Settings,
+  settings: ExperimentSettings,
 ): MetricReport {
   const moments = [stats.arms.lightrag[metric], stats.arms.perplexity[metric]];
   const n: [number, number] = [moments[0]?.n ?? 0, moments[1]?.n ?? 0];
@@ -188,7 +108,7 @@ function metricReport(
   const meanOf = (index: number) => {
     const m = moments[index];
     if (!m || m.n === 0) return null;
-    return m.sum / (m.denominator_sum ?? m.n);
+    return (m.shift ?? 0) + m.sum / (m.denominator_sum ?? m.n);
   };
   const base = {
     n,
@@ -222,7 +142,10 @@ function metricReport(
 }
 
 /** Sample-ratio test of distinct units (events when the data has none) against the split. */
-function sampleRatio(stats: ExperimentStats, settings: Settings): ExperimentReport['srm'] {
+function sampleRatio(
+  stats: ExperimentStats,
+  settings: ExperimentSettings,
+): ExperimentReport['srm'] {
   const basis = stats.units ? 'users' : 'events';
   const counts = stats.units
     ? [stats.units.lightrag, stats.units.perplexity]
@@ -280,7 +203,7 @@ export function reportFromEvents(
 function eventsReport(
   accumulator: EventAccumulator,
   options: ExperimentOptions,
-  settings: Settings,
+  settings: ExperimentSettings,
   malformed?: number,
 ): ExperimentReport {
   const notes: string[] = [];
@@ -307,7 +230,11 @@ function eventsReport(
   return report;
 }
 
-function reportOf(stats: ExperimentStats, settings: Settings, notes: string[]): ExperimentReport {
+function reportOf(
+  stats: ExperimentStats,
+  settings: ExperimentSettings,
+  notes: string[],
+): ExperimentReport {
   const metrics = Object.fromEntries(
     OUTCOME_METRICS.map((metric) => [metric, metricReport(stats, metric, settings)]),
   ) as Record<OutcomeMetric, MetricReport>;
@@ -327,7 +254,7 @@ function reportOf(stats: ExperimentStats, settings: Settings, notes: string[]): 
     stats.unit === 'user' && stats.units
       ? { ...stats.units }
       : { lightrag: metrics.success_rate.n[0], perplexity: metrics.success_rate.n[1] };
-  const decided = decide(metrics, srm, settings);
+  const decided = judgeWinner(metrics, srm, settings);
   return {
     unit: stats.unit,
     alpha: settings.alpha,
@@ -340,72 +267,5 @@ function reportOf(stats: ExperimentStats, settings: Settings, notes: string[]): 
     guardrail_tolerance: settings.guardrailTolerance,
     ...decided,
     notes,
-  };
-}
-
-const NAMES: Record<Arm, string> = { lightrag: 'LightRAG', perplexity: 'Perplexity' };
-const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
-
-/** Whether `winner` is worse than the other arm on a guardrail by more than the tolerance. */
-function regresses(metric: MetricReport, winner: Arm, tolerance: number): boolean {
-  if (!metric.relative_ci) return false;
-  const [low, high] = metric.relative_ci;
-  // relative_ci is treatment against baseline; "worse for the winner" flips with the winner.
-  const treatmentWorse = metric.better === 'higher' ? high < -tolerance : low > tolerance;
-  const treatmentBetter = metric.better === 'higher' ? low > tolerance : high < -tolerance;
-  return winner === 'lightrag' ? treatmentWorse : treatmentBetter;
-}
-
-function decide(
-  metrics: Record<OutcomeMetric, MetricReport>,
-  srm: ExperimentReport['srm'],
-  settings: Settings,
-): Pick<ExperimentReport, 'winner' | 'confidence_level' | 'reason' | 'verdict'> {
-  const primary = metrics[settings.primary];
-  const confidence = primary.p_value_holm === null ? null : 1 - primary.p_value_holm;
-  const none = (reason: NoWinnerReason, verdict: string) => ({
-    winner: null,
-    confidence_level: confidence,
-    reason,
-    verdict,
-  });
-  if (srm.mismatch) {
-    return none(
-      'sample_ratio_mismatch',
-      `No winner: the split of ${srm.basis} between the arms is not the configured one (sample-ratio test p = ${srm.p_value!.toPrecision(3)} < ${srm.threshold}); the assignment or the outcome reporting is broken, so no comparison can be trusted.`,
-    );
-  }
-  if (primary.p_value === null || primary.estimate === null) {
-    return none(
-      'insufficient_data',
-      `No winner: ${settings.primary} cannot be compared yet (${primary.note}).`,
-    );
-  }
-  const lift = primary.relative === null ? '' : ` (${percent(primary.relative)})`;
-  if (!primary.significant) {
-    return none(
-      'inconclusive',
-      `No winner yet: ${settings.primary} differs by ${primary.estimate.toPrecision(3)}${lift}, which is not significant (Holm-adjusted p = ${primary.p_value_holm!.toPrecision(3)} >= ${settings.alpha}).`,
-    );
-  }
-  const treatmentBetter = primary.better === 'higher' ? primary.estimate > 0 : primary.estimate < 0;
-  const winner: Arm = treatmentBetter ? 'lightrag' : 'perplexity';
-  const blocked = settings.guardrails.filter((metric) =>
-    regresses(metrics[metric], winner, settings.guardrailTolerance),
-  );
-  if (blocked.length > 0) {
-    const worse = blocked
-      .map((metric) => `${metric} (${percent(metrics[metric].relative!)})`)
-      .join(', ');
-    return none(
-      'guardrail_regression',
-      `No winner: ${NAMES[winner]} is better on ${settings.primary}${lift}, but significantly worse beyond the ${(settings.guardrailTolerance * 100).toFixed(0)} % tolerance on ${worse}.`,
-    );
-  }
-  return {
-    winner,
-    confidence_level: confidence,
-    reason: null,
-    verdict: `${NAMES[winner]} wins on ${settings.primary}${lift}, Holm-adjusted p = ${primary.p_value_holm!.toPrecision(3)}; no guardrail is worse beyond ${(settings.guardrailTolerance * 100).toFixed(0)} %.`,
   };
 }

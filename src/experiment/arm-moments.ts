@@ -1,4 +1,4 @@
-import type { Moments } from '../metrics/sufficient-stats.js';
+import type { Moments } from '../metrics/index.js';
 
 /**
  * Sufficient statistics of one metric in one arm, at either unit of analysis. At the request
@@ -59,7 +59,8 @@ export function summarize(moments: ArmMoments): ArmSummary | null {
   const meanM = moments.sum / n;
   const varianceM = Math.max(0, (moments.sum_of_squares - n * meanM * meanM) / (n - 1));
   if (moments.denominator_sum === undefined) {
-    return { n, mean: meanM, variance: varianceM };
+    // Power sums around a shift c (x - c): the mean moves by c, the variance does not.
+    return { n, mean: (moments.shift ?? 0) + meanM, variance: varianceM };
   }
   const { sum: sumD, squares, cross } = denominator(moments);
   const meanD = sumD / n;

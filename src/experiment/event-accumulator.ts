@@ -1,9 +1,9 @@
-import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import { metricValue, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/sufficient-stats.js';
+import { METRIC_TABLE, MetricMoments, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
+import type { OutcomeEvent } from '../outcomes/index.js';
 import type { ArmMoments } from './arm-moments.js';
-import type { AnalysisUnit, Arm, ExperimentStats, OutcomeEvent } from './experiment-data.js';
+import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
 
-const METRIC_COUNT = OUTCOME_METRICS.length;
+const METRIC_COUNT = METRIC_TABLE.length;
 /** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
 const BOTH_ARMS = -1;
 
@@ -34,26 +34,14 @@ export interface EventCounts {
   withoutUnit: number;
 }
 
-function sampleOf(event: OutcomeEvent): OutcomeSample {
-  return {
-    success: event.success,
-    latencySeconds: event.latencyMs === undefined ? undefined : event.latencyMs / 1000,
-    quality: event.quality,
-    costUsd: event.costUsd,
-    satisfaction: event.satisfaction,
-  };
-}
-
 /**
  * Folds outcome events into the sufficient statistics of both units of analysis in one pass:
  * constant memory for the request unit, one small record per user for the user unit. Event
  * order does not matter.
  */
 export class EventAccumulator {
-  private readonly requests = [
-    new Float64Array(METRIC_COUNT * 3),
-    new Float64Array(METRIC_COUNT * 3),
-  ];
+  /** Request-level moments per arm (lightrag, perplexity). */
+  private readonly requests = [new MetricMoments(), new MetricMoments()];
   private readonly users = new Map<string, UserTally>();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
   /** Earliest and latest event time (ms since the epoch), for rates. */
@@ -75,14 +63,11 @@ export class EventAccumulator {
     let tally: UserTally | undefined;
     if (key === undefined) this.counts.withoutUnit += 1;
     else tally = this.tallyOf(key, arm);
-    const sample = sampleOf(event);
     const moments = this.requests[arm]!;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
-      const value = metricValue(OUTCOME_METRICS[index]!, sample);
+      const value = metricValue(METRIC_TABLE[index]!, event);
       if (value === undefined) continue;
-      moments[index * 3]! += 1;
-      moments[index * 3 + 1]! += value;
-      moments[index * 3 + 2]! += value * value;
+      moments.addAt(index, value);
       if (tally) {
         tally.sums[index * 2]! += value;
         tally.sums[index * 2 + 1]! += 1;
@@ -112,7 +97,7 @@ export class EventAccumulator {
       sums.set(tally.sums, index * METRIC_COUNT * 2);
     }
     return {
-      requests: [this.requests[0]!.slice(), this.requests[1]!.slice()],
+      requests: [this.requests[0]!.exportSums(), this.requests[1]!.exportSums()],
       counts: { ...this.counts },
       firstTime: this.firstTime,
       lastTime: this.lastTime,
@@ -127,10 +112,7 @@ export class EventAccumulator {
    * sums its tallies; one seen in different arms is in both arms, as if folded here.
    */
   merge(state: AccumulatorState): void {
-    for (const [arm, moments] of state.requests.entries()) {
-      const target = this.requests[arm]!;
-      for (let index = 0; index < moments.length; index += 1) target[index]! += moments[index]!;
-    }
+    for (const [arm, sums] of state.requests.entries()) this.requests[arm]!.addSums(sums);
     this.counts.analyzed += state.counts.analyzed;
     this.counts.outsideExperiment += state.counts.outsideExperiment;
     this.counts.withoutUnit += state.counts.withoutUnit;
@@ -182,18 +164,7 @@ export class EventAccumulator {
   }
 
   private requestMoments(): ExperimentStats['arms'] {
-    const arm = (moments: Float64Array) => {
-      const result: Partial<Record<OutcomeMetric, ArmMoments>> = {};
-      for (const [index, metric] of OUTCOME_METRICS.entries()) {
-        result[metric] = {
-          n: moments[index * 3]!,
-          sum: moments[index * 3 + 1]!,
-          sum_of_squares: moments[index * 3 + 2]!,
-        };
-      }
-      return result;
-    };
-    return { lightrag: arm(this.requests[0]!), perplexity: arm(this.requests[1]!) };
+    return { lightrag: this.requests[0]!.snapshot(), perplexity: this.requests[1]!.snapshot() };
   }
 
   private userMoments(): ExperimentStats['arms'] {

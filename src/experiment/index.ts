@@ -1,6 +1,6 @@
 /**
  * Experiment statistics: LightRAG against Perplexity on every outcome metric, from events,
- * per-arm sufficient statistics or Prometheus; the outcome event log; power planning.
+ * per-arm sufficient statistics or Prometheus; reading event files; power planning.
  *
  * @packageDocumentation
  */
@@ -8,7 +8,6 @@ export {
   analyzeExperiment,
   type ExperimentOptions,
   type ExperimentReport,
-  METRIC_DIRECTIONS,
   type MetricReport,
   type NoWinnerReason,
   reportFromEvents,
@@ -18,20 +17,10 @@ export { EventAccumulator } from './event-accumulator.js';
 export {
   type AnalysisUnit,
   type Arm,
-  checkEvent,
   checkStats,
   type ExperimentStats,
-  type OutcomeEvent,
 } from './experiment-data.js';
-export {
-  logOutcomes,
-  OutcomeEventLog,
-  type OutcomeEventLogOptions,
-  type OutcomeSink,
-  outcomeEventOf,
-} from './outcome-event-log.js';
 export { type ExperimentPlan, type PlanInput, planExperiment } from './plan-experiment.js';
 export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 export { type MalformedLine, type ReadEvents, readEventFiles } from './read-events.js';
 export { renderReportHtml, renderReportText } from './render-report.js';
-export { unitKey } from './unit-key.js';

@@ -1,5 +1,5 @@
 import { FlagrouteError } from '../errors.js';
-import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/sufficient-stats.js';
+import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import type { ArmMoments } from './arm-moments.js';
 import { ARMS, type Arm, type ExperimentStats } from './experiment-data.js';
 

@@ -5,8 +5,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
+import { parseOutcome } from '../outcomes/index.js';
 import { type AccumulatorState, EventAccumulator } from './event-accumulator.js';
-import { checkEvent } from './experiment-data.js';
 
 /** A line that is not an outcome event. */
 export interface MalformedLine {
@@ -212,8 +212,8 @@ function addLine(accumulator: EventAccumulator, line: string): string | undefine
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }
-  const checked = checkEvent(value);
-  if (!checked.ok) return checked.problem;
-  accumulator.add(checked.event);
+  const checked = parseOutcome(value, 'event');
+  if (!checked.ok) return checked.problem.text;
+  accumulator.add(checked.outcome);
   return undefined;
 }

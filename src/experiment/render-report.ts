@@ -1,14 +1,9 @@
-import type { OutcomeMetric } from '../metrics/sufficient-stats.js';
+import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
 import type { ExperimentReport, MetricReport } from './analyze-experiment.js';
 
-/** How each metric's means are shown. */
-const FORMATS: Record<OutcomeMetric, { label: string; value: (x: number) => string }> = {
-  response_time: { label: 'response time', value: (x) => `${x.toFixed(3)} s` },
-  success_rate: { label: 'success rate', value: (x) => `${(x * 100).toFixed(2)} %` },
-  quality_score: { label: 'quality score', value: (x) => x.toFixed(3) },
-  cost_per_query: { label: 'cost per query', value: (x) => `$${x.toFixed(5)}` },
-  satisfaction: { label: 'satisfaction', value: (x) => x.toFixed(3) },
-};
+/** A metric's mean as the metric table formats it; `-` when there is none. */
+const meanText = (metric: OutcomeMetric, x: number | null) =>
+  x === null ? '-' : formatMetric(metric, x);
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
@@ -36,13 +31,11 @@ function liftText(metric: MetricReport): string {
 export function renderReportText(report: ExperimentReport): string {
   const rows = [['metric', 'LightRAG', 'Perplexity', 'lift [CI]', 'p (Holm)', 'verdict']];
   for (const [name, metric] of Object.entries(report.metrics) as [OutcomeMetric, MetricReport][]) {
-    const format = FORMATS[name];
-    const mean = (x: number | null) => (x === null ? '-' : format.value(x));
     const role = metric.role === 'primary' ? ' (primary)' : '';
     rows.push([
-      `${format.label}${role}`,
-      `${mean(metric.mean[0])} (n ${metric.n[0]})`,
-      `${mean(metric.mean[1])} (n ${metric.n[1]})`,
+      `${METRIC_LABELS[name]}${role}`,
+      `${meanText(name, metric.mean[0])} (n ${metric.n[0]})`,
+      `${meanText(name, metric.mean[1])} (n ${metric.n[1]})`,
       liftText(metric),
       pText(metric.p_value_holm),
       metric.note && metric.p_value === null ? metric.note : metricVerdict(metric),
@@ -108,10 +101,8 @@ export function renderReportHtml(
 ): string {
   const rows = (Object.entries(report.metrics) as [OutcomeMetric, MetricReport][])
     .map(([name, metric]) => {
-      const format = FORMATS[name];
-      const mean = (x: number | null) => (x === null ? '-' : format.value(x));
-      return `<tr><th scope="row">${format.label}${metric.role === 'primary' ? ' <small>(primary)</small>' : ''}</th>
-<td>${mean(metric.mean[0])}<br><small>n ${metric.n[0]}</small></td><td>${mean(metric.mean[1])}<br><small>n ${metric.n[1]}</small></td>
+      return `<tr><th scope="row">${METRIC_LABELS[name]}${metric.role === 'primary' ? ' <small>(primary)</small>' : ''}</th>
+<td>${meanText(name, metric.mean[0])}<br><small>n ${metric.n[0]}</small></td><td>${meanText(name, metric.mean[1])}<br><small>n ${metric.n[1]}</small></td>
 <td>${escapeHtml(liftText(metric))}</td><td>${intervalBar(metric, report.guardrail_tolerance)}</td>
 <td>${pText(metric.p_value_holm)}</td><td>${metric.chance_to_win === null ? '-' : `${(metric.chance_to_win * 100).toFixed(1)} %`}</td>
 <td>${escapeHtml(metric.p_value === null ? (metric.note ?? '') : metricVerdict(metric))}</td></tr>`;

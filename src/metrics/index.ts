@@ -1,9 +1,28 @@
 /**
- * Outcome figures: per backend and cohort, since start and over the recent window, and the
- * sufficient statistics of every outcome metric.
+ * Metrics: the one table of outcome metrics (name, field, unit, direction, label, format), the
+ * outcome type it defines, and the accumulators over it (moments that merge, a latency
+ * histogram). It imports only the error vocabulary, so every other part can name a metric.
  *
  * @packageDocumentation
  */
-export type { OutcomeSummary } from './outcome-stats.js';
-export type { SeriesSummary } from './performance-tracker.js';
-export { type Moments, OUTCOME_METRICS, type OutcomeMetric } from './sufficient-stats.js';
+export { LatencyHistogram } from './latency-histogram.js';
+export {
+  formatMetric,
+  isOutcomeMetric,
+  METRIC_DIRECTIONS,
+  METRIC_LABELS,
+  METRIC_TABLE,
+  type MetricDirection,
+  type MetricField,
+  type MetricFormat,
+  type MetricRow,
+  type MetricSpec,
+  metricSpec,
+  metricValue,
+  millisecondsOf,
+  OUTCOME_METRICS,
+  type Outcome,
+  type OutcomeMetric,
+  responseSecondsOf,
+} from './metric-table.js';
+export { MetricMoments, type Moments, meanOf, varianceOf } from './moments.js';

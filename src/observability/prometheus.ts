@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { METRIC_TABLE, type Moments, responseSecondsOf } from '../metrics/index.js';
 import type { RolloutController } from '../rollout-plan/controller.js';
 import { PLAN_PHASES } from '../rollout-plan/plan-state.js';
 import type { OutcomeRecordedEvent } from '../router/events.js';
@@ -54,10 +55,11 @@ function outcomeMetrics(router: Router, registers: Registry[]): () => void {
     labelNames: ['backend', 'cohort', 'success'],
     registers,
   });
-  const onOutcome = ({ backend, cohort, sample }: OutcomeRecordedEvent) => {
-    const labels = { backend, cohort: cohort ?? 'none', success: String(sample.success) };
+  const onOutcome = ({ backend, cohort, outcome }: OutcomeRecordedEvent) => {
+    const labels = { backend, cohort: cohort ?? 'none', success: String(outcome.success) };
     outcomes.inc(labels);
-    if (sample.latencySeconds !== undefined) latency.observe(labels, sample.latencySeconds);
+    const seconds = responseSecondsOf(outcome);
+    if (seconds !== undefined) latency.observe(labels, seconds);
   };
   router.on('outcome', onOutcome);
   return () => router.off('outcome', onOutcome);
@@ -79,16 +81,15 @@ function reloadMetrics(router: Router, registers: Registry[]): () => void {
   return () => router.off('reload', onReload).off('reloadError', onReloadError);
 }
 
+/** The metric table's units, as the help of the sums says them. */
+const UNITS = METRIC_TABLE.map((row) => `${row.name} in ${row.unit}`).join(', ');
+
 /**
- * Per cohort and metric, n, sum and sum of squares: summed over instances (`sum by (cohort,
- * metric)`), they give the fleet's exact mean and variance.
+ * Per cohort and metric (every metric of the table), n, sum and sum of squares: summed over
+ * instances (`sum by (cohort, metric)`), they give the fleet's exact mean and variance.
  */
 function sufficientStatistics(router: Router, registers: Registry[]): void {
-  const moment = (
-    name: string,
-    help: string,
-    pick: (m: { n: number; sum: number; sum_of_squares: number }) => number,
-  ) =>
+  const moment = (name: string, help: string, pick: (m: Moments) => number) =>
     new Gauge({
       name,
       help,
@@ -104,7 +105,7 @@ function sufficientStatistics(router: Router, registers: Registry[]): void {
   moment('flagroute_outcome_metric_count', 'Outcomes carrying the metric, per cohort.', (m) => m.n);
   moment(
     'flagroute_outcome_metric_sum',
-    'Sum of the metric over outcomes, per cohort (seconds, 0/1, USD or score).',
+    `Sum of the metric over outcomes, per cohort (${UNITS}).`,
     (m) => m.sum,
   );
   moment(

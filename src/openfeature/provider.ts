@@ -11,9 +11,9 @@ import {
   type TrackingEventDetails,
   TypeMismatchError,
 } from '@openfeature/server-sdk';
-import { FlagrouteError } from '../errors.js';
+import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
+import { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
-import { DecisionLedger, ledgerMissMessage } from '../server/decision-ledger.js';
 import {
   attributesReadBy,
   flagMetadata,
@@ -92,21 +92,27 @@ export class FlagrouteProvider implements Provider {
     details: TrackingEventDetails,
   ): void {
     if (trackingEventName !== OUTCOME_EVENT) return;
-    const { decisionId, ...outcome } = details as TrackingEventDetails & { decisionId?: unknown };
+    const { decisionId, userId } = details as TrackingEventDetails & {
+      decisionId?: unknown;
+      userId?: unknown;
+    };
     if (typeof decisionId !== 'string') {
       throw new InvalidContextError('track("outcome") needs the decisionId of the decision');
     }
-    const decision = this.ledger.find(decisionId);
-    if (typeof decision === 'string') {
-      throw new InvalidContextError(
-        `decisionId ${JSON.stringify(decisionId)} ${ledgerMissMessage(decision)}`,
-      );
-    }
     // The evaluation context's targetingKey names the user for the outcome event log.
-    const userId = (outcome as { userId?: unknown }).userId ?? context.targetingKey;
-    const report = userId === undefined ? outcome : { ...outcome, userId };
-    this.router.recordOutcome({ ...decision, decisionId }, report as never);
-    this.ledger.settle(decisionId);
+    const user = userId ?? context.targetingKey;
+    try {
+      this.router.recordOutcomes(
+        user === undefined ? details : { ...details, userId: user },
+        this.ledger,
+      );
+    } catch (error) {
+      // An id this provider cannot take an outcome for is a problem of the caller's context.
+      if (error instanceof InvalidOutcomeError && error.field === 'decisionId') {
+        throw new InvalidContextError(error.problems[0]?.message ?? error.message);
+      }
+      throw error;
+    }
   }
 
   /** Stops following the router's reloads (the router itself is the caller's to close). */

@@ -1,8 +1,7 @@
 import type { EnvironmentSettings } from '../config/types.js';
-import { METRIC_DIRECTIONS } from '../experiment/analyze-experiment.js';
 import { summarize } from '../experiment/arm-moments.js';
 import { compareArms } from '../experiment/compare-arms.js';
-import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
+import { METRIC_DIRECTIONS, type Moments, type OutcomeMetric } from '../metrics/index.js';
 import type { ArmSnapshot } from './plan-state.js';
 
 /** What a metrics source reports for a plan, cumulative since its own start. */

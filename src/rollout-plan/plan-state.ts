@@ -1,4 +1,4 @@
-import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
+import type { Moments, OutcomeMetric } from '../metrics/index.js';
 
 /** Where a rollout plan is. */
 export const PLAN_PHASES = [

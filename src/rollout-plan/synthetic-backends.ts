@@ -1,4 +1,4 @@
-import type { OutcomeReport } from '../router/outcome-checks.js';
+import type { OutcomeReport } from '../outcomes/index.js';
 
 /** The scenarios of the guide's `rollout_scenarios.py`, and two more. */
 export const SCENARIOS = [

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load-config.js';
+import { maskSecret } from '../config/secrets.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { maskSecret } from '../logging.js';
 import type { ChangedKey } from './events.js';
 
 /** What differs between two configurations: settings (the salt masked), rules and regions. */

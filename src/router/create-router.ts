@@ -3,8 +3,8 @@ import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../config/issues.js';
 import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
 import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
-import { logOutcomes, type OutcomeSink } from '../experiment/outcome-event-log.js';
 import { createLogger } from '../logging.js';
+import type { OutcomeSink } from '../outcomes/index.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
 import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
@@ -73,7 +73,7 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
     ...sizes,
   };
   const router = new Router(wireRouter(result.snapshot, internals, logger));
-  if (options.outcomeLog) logOutcomes(router, options.outcomeLog);
+  if (options.outcomeLog) router.addOutcomeSink(options.outcomeLog);
   if (watch !== false) await router.watch(watch === true ? {} : watch);
   return router;
 }

@@ -1,7 +1,5 @@
 import type { ConfigIssue } from '../config/issues.js';
-import type { Backend } from '../config/types.js';
-import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import type { Cohort } from '../routing/types.js';
+import type { RecordedOutcome } from '../outcomes/index.js';
 import type { BreakerTransition } from '../safety/circuit-breaker.js';
 import type { GateTransition } from '../safety/quality-gate.js';
 
@@ -51,19 +49,8 @@ export interface RolloutChangeEvent {
   persisted: boolean;
 }
 
-/** Emitted after an outcome was recorded (for metrics and event logs; not for decisions). */
-export interface OutcomeRecordedEvent {
-  backend: Backend;
-  cohort: Cohort | null;
-  sample: OutcomeSample;
-  /** When it was recorded (the router's clock, ms since the epoch). */
-  time: number;
-  /** The user's pseudonymous unit key, when the outcome named its user. */
-  unit?: string;
-  /** The decision's id, when the outcome named its decision by id. */
-  decisionId?: string;
-  configVersion: string;
-}
+/** Emitted after an outcome was recorded (for metrics and listeners; not for decisions). */
+export type OutcomeRecordedEvent = RecordedOutcome;
 
 /** Every event a router emits, by name. */
 export interface RouterEvents {

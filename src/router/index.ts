@@ -17,7 +17,6 @@ export {
   type RouterEvents,
   type WrittenInPlaceEvent,
 } from './events.js';
-export type { OutcomeReport } from './outcome-checks.js';
 export type { PerformanceSummary } from './performance-summary.js';
 export type { ReloadOutcome } from './reload.js';
 export type { RolloutChangeOptions, RuntimeOverride } from './rollout-control.js';

@@ -1,13 +1,15 @@
 import type { Clock } from '../clock.js';
-import { type Backend, CANDIDATE, type EnvironmentSettings } from '../config/types.js';
-import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import { PerformanceTracker } from '../metrics/performance-tracker.js';
-import type { Cohort } from '../routing/types.js';
+import { CANDIDATE, type EnvironmentSettings } from '../config/types.js';
+import { responseSecondsOf } from '../metrics/index.js';
 import {
-  type BreakerTransition,
-  CircuitBreaker,
-  type OutcomeTie,
-} from '../safety/circuit-breaker.js';
+  type OutcomeRecording,
+  type OutcomeSink,
+  outcomeEventOf,
+  PerformanceTracker,
+  type RecordedOutcome,
+  type TiedOutcome,
+} from '../outcomes/index.js';
+import { type BreakerTransition, CircuitBreaker } from '../safety/circuit-breaker.js';
 import { type GateTransition, QualityGate } from '../safety/quality-gate.js';
 import { RollbackMonitor, type TriggerFiring } from '../safety/rollback-monitor.js';
 
@@ -16,19 +18,36 @@ export interface OutcomeHooks {
   breaker(transition: BreakerTransition): void;
   qualityGate(transition: GateTransition): void;
   trigger(firing: TriggerFiring): void;
+  /** Every outcome recorded, after the safety state, the figures and the sinks have it. */
+  recorded(outcome: RecordedOutcome): void;
+}
+
+/** What the recorder reads of the router at each outcome. */
+export interface RecorderHost {
+  /** The settings in force. */
+  settings(): Readonly<EnvironmentSettings>;
+  /** The version of the configuration serving. */
+  configVersion(): string;
 }
 
 /**
- * The safety state fed by outcomes: breaker, quality gate, rollback triggers and performance
- * figures. It outlives reloads; `configure` hands it each new configuration.
+ * Where every tied outcome is recorded: the figures per backend and cohort, the safety state it
+ * feeds (breaker, quality gate, rollback triggers) and the sinks (the outcome event log). It
+ * outlives reloads; `configure` hands it each new configuration.
  */
-export class OutcomeRecorder {
+export class OutcomeRecorder implements OutcomeRecording {
   readonly breaker: CircuitBreaker;
   readonly gate: QualityGate;
   readonly tracker: PerformanceTracker;
   readonly rollbacks: RollbackMonitor;
+  private readonly sinks = new Set<OutcomeSink>();
 
-  constructor(settings: Readonly<EnvironmentSettings>, clock: Clock, hooks: OutcomeHooks) {
+  constructor(
+    settings: Readonly<EnvironmentSettings>,
+    private readonly clock: Clock,
+    private readonly hooks: OutcomeHooks,
+    private readonly host: RecorderHost,
+  ) {
     this.tracker = new PerformanceTracker(clock);
     this.rollbacks = new RollbackMonitor(settings.rollback_triggers);
     this.breaker = new CircuitBreaker(breakerSettings(settings), clock, (transition) => {
@@ -39,10 +58,7 @@ export class OutcomeRecorder {
       }
     });
     this.gate = new QualityGate(settings, clock, hooks.qualityGate);
-    this.hooks = hooks;
   }
-
-  private readonly hooks: OutcomeHooks;
 
   configure(settings: Readonly<EnvironmentSettings>): void {
     this.breaker.configure(breakerSettings(settings));
@@ -50,25 +66,50 @@ export class OutcomeRecorder {
     this.rollbacks.configure(settings.rollback_triggers);
   }
 
+  /** The salt in force, which turns a user id into its pseudonymous unit. */
+  get unitSalt(): string {
+    return this.host.settings().user_hash_salt;
+  }
+
+  /** Writes every outcome with a cohort to `sink` from now on; returns the detach function. */
+  addSink(sink: OutcomeSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
   /**
-   * Records one checked outcome. Candidate outcomes also feed the breaker, the quality gate
-   * (when quality metrics are on) and the rollback triggers (when the rollout is above 0).
+   * Records one tied outcome: into the figures; a candidate's also into the breaker, the
+   * quality gate (when quality metrics are on) and the rollback triggers (when the rollout is
+   * above 0); then to every sink as an event line, and to the `recorded` hook.
    */
-  record(
-    backend: Backend,
-    cohort: Cohort | null,
-    sample: OutcomeSample,
-    settings: Readonly<EnvironmentSettings>,
-    tie: OutcomeTie,
-  ): void {
-    this.tracker.record(backend, cohort, sample);
-    if (backend !== CANDIDATE) return;
-    if (sample.success) this.breaker.recordSuccess(sample.latencySeconds, tie);
+  record(tied: TiedOutcome): void {
+    const settings = this.host.settings();
+    const { backend, cohort, outcome } = tied;
+    this.tracker.add(backend, cohort, outcome);
+    if (backend === CANDIDATE) this.feedSafety(tied, settings);
+    const recorded: RecordedOutcome = {
+      backend,
+      cohort,
+      outcome,
+      time: this.clock.now(),
+      configVersion: this.host.configVersion(),
+    };
+    if (tied.unit !== undefined) recorded.unit = tied.unit;
+    if (tied.decisionId !== undefined) recorded.decisionId = tied.decisionId;
+    if (this.sinks.size > 0) {
+      const line = outcomeEventOf(recorded);
+      if (line) for (const sink of this.sinks) sink.write(line);
+    }
+    this.hooks.recorded(recorded);
+  }
+
+  private feedSafety({ outcome, tie }: TiedOutcome, settings: Readonly<EnvironmentSettings>) {
+    if (outcome.success) this.breaker.recordSuccess(responseSecondsOf(outcome), tie);
     else this.breaker.recordFailure('candidate failure', tie);
-    if (sample.quality !== undefined && settings.enable_quality_metrics)
-      this.gate.record(sample.quality);
+    if (outcome.quality !== undefined && settings.enable_quality_metrics)
+      this.gate.record(outcome.quality);
     if (settings.rollout_percentage > 0) {
-      const firing = this.rollbacks.record(sample);
+      const firing = this.rollbacks.observe(outcome);
       if (firing) this.hooks.trigger(firing);
     }
   }

@@ -7,38 +7,30 @@ import {
   type ExperimentOptions,
   type ExperimentReport,
 } from '../experiment/analyze-experiment.js';
-import { unitKey } from '../experiment/unit-key.js';
-import type { OutcomeSample } from '../metrics/outcome-stats.js';
-import type { Moments, OutcomeMetric } from '../metrics/sufficient-stats.js';
+import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
+import {
+  type DecisionLedger,
+  type OutcomeReport,
+  type OutcomeSink,
+  recordOutcome,
+  recordOutcomes,
+  tieCall,
+} from '../outcomes/index.js';
 import {
   identifierOf,
   normalizeContext,
   SyncDecisionUnavailableError,
 } from '../routing/context.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
-import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import type { LabelledCount } from './decision-counts.js';
 import type { Listener } from './event-hub.js';
 import type { RouterEvents } from './events.js';
-import {
-  checkBackend,
-  checkNonNegative,
-  checkUnit,
-  type OutcomeReport,
-  sampleOf,
-  tiedDecision,
-} from './outcome-checks.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
 import type { ReloadOutcome } from './reload.js';
 import type { RolloutChangeOptions } from './rollout-control.js';
 import { type Explanation, type RouterStatus, statusOf } from './router-status.js';
 import type { RouterParts } from './wire-router.js';
-
-const UNTIED: OutcomeTie = { kind: 'untied' };
-
-/** What ties an outcome to its user and decision in the event log. */
-type Tied = { unit?: string; decisionId?: string };
 
 /**
  * Routes queries between the candidate and the fallback on one immutable configuration
@@ -153,18 +145,24 @@ export class Router {
    * while a trial's outcome is outstanding (see docs/safety.md); prefer `recordOutcome`.
    */
   recordSuccess(backend: Backend, responseTimeSeconds: number, qualityScore?: number): void {
-    checkBackend(backend);
-    checkNonNegative('responseTimeSeconds', responseTimeSeconds);
-    if (qualityScore !== undefined) checkUnit('qualityScore', qualityScore);
-    const sample = { success: true, latencySeconds: responseTimeSeconds, quality: qualityScore };
-    this.record(backend, null, sample, UNTIED);
+    const seconds = responseTimeSeconds;
+    // A value that is not a number is passed on as it is, for the check to name it.
+    const latencyMs = typeof seconds === 'number' ? millisecondsOf(seconds) : (seconds as never);
+    const report: OutcomeReport = { success: true, latencyMs };
+    if (qualityScore !== undefined) report.quality = qualityScore;
+    this.parts.outcomes.record(
+      tieCall(backend, report, {
+        latencyMs: { name: 'responseTimeSeconds', value: responseTimeSeconds },
+        quality: { name: 'qualityScore', value: qualityScore },
+      }),
+    );
   }
 
   /** Records a failed call to a backend (the guide's `record_failure`). */
   recordFailure(backend: Backend, error?: unknown): void {
-    checkBackend(backend);
+    const tied = tieCall(backend, { success: false }, {});
     if (error !== undefined) this.logger.debug({ err: error, backend }, 'backend failure recorded');
-    this.record(backend, null, { success: false }, UNTIED);
+    this.parts.outcomes.record(tied);
   }
 
   /**
@@ -180,27 +178,27 @@ export class Router {
       Partial<Pick<Decision, 'breakerTrial'>> & { decisionId?: string },
     outcome: OutcomeReport,
   ): void {
-    const { backend, cohort, trial } = tiedDecision(decision);
-    const sample = sampleOf(outcome);
-    const tied: Tied = {};
-    if (outcome.userId !== undefined) {
-      tied.unit = unitKey(outcome.userId, this.parts.state.settings.user_hash_salt);
-    }
-    if (typeof decision.decisionId === 'string') tied.decisionId = decision.decisionId;
-    this.record(backend, cohort, sample, { kind: 'decision', trial }, tied);
+    recordOutcome(decision, outcome, this.parts.outcomes);
   }
 
-  private record(
-    backend: Backend,
-    cohort: Cohort | null,
-    sample: OutcomeSample,
-    tie: OutcomeTie,
-    tied: Tied = {},
-  ) {
-    this.parts.outcomes.record(backend, cohort, sample, this.parts.state.settings, tie);
-    const time = this.parts.internals.clock.now();
-    const configVersion = this.parts.state.loaded.version;
-    this.parts.events.emit('outcome', { backend, cohort, sample, time, configVersion, ...tied });
+  /**
+   * Records a batch of outcomes as a service posts them (`POST /v1/outcomes`, the OpenFeature
+   * provider's `track`): one outcome or a list of up to 1,000, each tied to its decision by
+   * `decisionId` through `ledger` (where this process's servers and providers remember their
+   * decisions) or by `backend` and `cohort`. All or nothing: on any problem an
+   * `InvalidOutcomeError` lists every bad item and nothing is recorded. An id takes one outcome.
+   */
+  recordOutcomes(batch: unknown, ledger: DecisionLedger): { recorded: number } {
+    return recordOutcomes(batch, ledger, this.parts.outcomes);
+  }
+
+  /**
+   * Writes every outcome this router records with a cohort to `sink`, as an event line
+   * (schemas/outcome-event.schema.json); returns the detach function. The sink is the
+   * caller's to close.
+   */
+  addOutcomeSink(sink: OutcomeSink): () => void {
+    return this.parts.outcomes.addSink(sink);
   }
 
   /**

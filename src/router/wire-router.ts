@@ -61,6 +61,7 @@ export function wireRouter(
     snapshot.settings,
     internals.clock,
     outcomeHooks(logger, events, rollout),
+    { settings: () => state.settings, configVersion: () => state.loaded.version },
   );
   const apply = () => {
     const settings = rollout.settingsFrom(state.loaded.settings);
@@ -94,7 +95,7 @@ export function wireRouter(
   return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
 }
 
-/** Safety transitions are logged and emitted; a firing trigger rolls back. */
+/** Safety transitions are logged and emitted; a firing trigger rolls back; outcomes are emitted. */
 function outcomeHooks(
   logger: Logger,
   events: RouterEventHub,
@@ -112,6 +113,7 @@ function outcomeHooks(
       events.emit('qualityGate', transition);
     },
     trigger: (firing) => void rollout.rollBack(firing),
+    recorded: (outcome) => events.emit('outcome', outcome),
   };
 }
 

@@ -8,6 +8,7 @@ export {
   type BreakerSnapshot,
   type BreakerState,
   type BreakerTransition,
+  type OutcomeTie,
 } from './circuit-breaker.js';
 export type { GateTransition, QualityGateSnapshot } from './quality-gate.js';
 export { ROLLBACK_TRIGGERS, type RollbackTrigger } from './rollback-monitor.js';

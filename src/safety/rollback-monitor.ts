@@ -1,5 +1,5 @@
 import type { RollbackTriggerSettings } from '../config/types.js';
-import type { OutcomeSample } from '../metrics/outcome-stats.js';
+import { type Outcome, responseSecondsOf } from '../metrics/index.js';
 import { EPSILON, RingBuffer } from './ring-buffer.js';
 
 /** What can roll a rollout back. */
@@ -56,13 +56,14 @@ export class RollbackMonitor {
     return this.armed;
   }
 
-  /** Records a candidate outcome; returns the trigger that fires, if one does. */
-  record(sample: OutcomeSample): TriggerFiring | null {
-    this.failures.push(sample.success ? 0 : 1);
-    if (sample.latencySeconds !== undefined) {
-      this.slow.push(sample.latencySeconds > this.settings.response_time_seconds ? 1 : 0);
+  /** Takes a candidate outcome into the windows; returns the trigger that fires, if one does. */
+  observe(outcome: Outcome): TriggerFiring | null {
+    this.failures.push(outcome.success ? 0 : 1);
+    const seconds = responseSecondsOf(outcome);
+    if (seconds !== undefined) {
+      this.slow.push(seconds > this.settings.response_time_seconds ? 1 : 0);
     }
-    if (sample.quality !== undefined) this.qualities.push(sample.quality);
+    if (outcome.quality !== undefined) this.qualities.push(outcome.quality);
     return this.check();
   }
 

@@ -4,12 +4,12 @@ import { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock.js';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
-import { FlagrouteError } from '../errors.js';
+import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
+import { DecisionLedger } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/controller.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
-import { DecisionLedger } from './decision-ledger.js';
 import { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes } from './ofrep-routes.js';
@@ -115,10 +115,11 @@ function metricsRoute(app: FastifyInstance, router: Router, controller?: Rollout
 /** What an error becomes on the wire: flagroute's codes by table, fastify's by their status. */
 function errorResponse(error: FastifyError, ofrep: boolean): { status: number; body: ErrorBody } {
   if (error instanceof FlagrouteError) {
-    return {
-      status: HTTP_STATUSES[error.code],
-      body: { errorCode: error.code, errorDetails: error.message },
-    };
+    const body: ErrorBody = { errorCode: error.code, errorDetails: error.message };
+    if (error instanceof InvalidOutcomeError && error.problems.length > 0) {
+      body.problems = [...error.problems];
+    }
+    return { status: HTTP_STATUSES[error.code], body };
   }
   const status = error.statusCode ?? 500;
   if (status >= 500) {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import stringify from 'safe-stable-stringify';
 import { FlagrouteError } from '../errors.js';
+import type { DecisionLedger } from '../outcomes/index.js';
 import type { Result } from '../result.js';
 import type { Router } from '../router/router.js';
-import type { DecisionLedger } from './decision-ledger.js';
 import {
   attributesReadBy,
   flagMetadata,

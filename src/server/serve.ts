@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultSaltWarning } from '../config/secrets.js';
-import { OutcomeEventLog } from '../experiment/outcome-event-log.js';
+import { OutcomeEventLog } from '../outcomes/index.js';
 import { RolloutController } from '../rollout-plan/controller.js';
 import { metricsSourceOf } from '../rollout-plan/metrics-sources.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';

@@ -1,10 +1,9 @@
 /**
- * Simulation: many synthetic users through the real router, and the chi-square test of the
- * split against the configuration.
+ * Simulation: many synthetic users through the real router, the split tested against the
+ * configuration's with a chi-square test.
  *
  * @packageDocumentation
  */
-export { type ChiSquareResult, chiSquare } from './chi-square.js';
 export {
   type CohortFit,
   type SimulateOptions,

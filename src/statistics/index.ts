@@ -1,9 +1,10 @@
 /**
  * Statistics: the distributions (Student's t, normal, chi-square) from cephes, the one door to
- * them.
+ * them, and the chi-square goodness-of-fit test.
  *
  * @packageDocumentation
  */
+export { type ChiSquareResult, chiSquare } from './chi-square.js';
 export {
   chiSquareSurvival,
   normalCdf,

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment, reportFromEvents } from '../../src/experiment/analyze-experiment.js';
-import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
 import { readEventFiles } from '../../src/experiment/read-events.js';
-import { OUTCOME_METRICS } from '../../src/metrics/sufficient-stats.js';
+import { OUTCOME_METRICS } from '../../src/metrics/index.js';
+import type { OutcomeEvent } from '../../src/outcomes/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 
 const at = (

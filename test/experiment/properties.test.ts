@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
 import { type ArmMoments, addMoments } from '../../src/experiment/arm-moments.js';
 import { EventAccumulator } from '../../src/experiment/event-accumulator.js';
-import type { ExperimentStats, OutcomeEvent } from '../../src/experiment/experiment-data.js';
-import { OUTCOME_METRICS } from '../../src/metrics/sufficient-stats.js';
+import type { ExperimentStats } from '../../src/experiment/experiment-data.js';
+import { OUTCOME_METRICS } from '../../src/metrics/index.js';
+import type { OutcomeEvent } from '../../src/outcomes/index.js';
 
 const event = fc.record(
   {

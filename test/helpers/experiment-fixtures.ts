@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
+import type { OutcomeEvent } from '../../src/outcomes/index.js';
 
 /** The event logs and scipy references of test/fixtures/experiment (see generate.py there). */
 export const EXPERIMENT_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'experiment');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { engageKillSwitch } from '../../src/config/rollout-edits.js';
-import type { Moments, OutcomeMetric } from '../../src/metrics/sufficient-stats.js';
+import type { Moments, OutcomeMetric } from '../../src/metrics/index.js';
 import {
   type ControllerOptions,
   commandPlan,

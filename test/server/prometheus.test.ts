@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
 import { addMoments } from '../../src/experiment/arm-moments.js';
 import { statsFromPrometheus } from '../../src/experiment/prometheus-source.js';
-import { OUTCOME_METRICS } from '../../src/metrics/sufficient-stats.js';
+import { OUTCOME_METRICS } from '../../src/metrics/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { freePort } from '../helpers/free-port.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquare } from '../../src/simulation/chi-square.js';
 import { expectedShares, simulate } from '../../src/simulation/simulate.js';
+import { chiSquare } from '../../src/statistics/chi-square.js';
 import { routerIn } from '../helpers/test-router.js';
 
 async function routerWith(body: string) {

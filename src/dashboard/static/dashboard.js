@@ -4,12 +4,11 @@
 (() => {
   const HISTORY_POINTS = 600;
   const BACKENDS = ['lightrag', 'perplexity'];
-  const METRIC_LABELS = {
-    response_time: ['response time', (x) => `${x.toFixed(3)} s`],
-    success_rate: ['success rate', (x) => `${(x * 100).toFixed(2)} %`],
-    quality_score: ['quality score', (x) => x.toFixed(3)],
-    cost_per_query: ['cost per query', (x) => `$${x.toFixed(5)}`],
-    satisfaction: ['satisfaction', (x) => x.toFixed(3)],
+  // The metric table (labels and formats) comes with every snapshot, from the server's table.
+  let metricTable = {};
+  const formatted = (name, value) => {
+    const { scale, decimals, prefix, suffix } = metricTable[name].format;
+    return `${prefix}${(scale === 1 ? value : value * scale).toFixed(decimals)}${suffix}`;
   };
 
   const $ = (id) => document.getElementById(id);
@@ -348,8 +347,8 @@
     fill(
       'experiment',
       Object.entries(report.metrics).map(([name, metric]) => {
-        const [label, format] = METRIC_LABELS[name];
-        const mean = (value) => (value === null ? '–' : format(value));
+        const { label } = metricTable[name];
+        const mean = (value) => (value === null ? '–' : formatted(name, value));
         return el(
           'tr',
           { 'data-metric': name },
@@ -393,6 +392,7 @@
     renderPlan(snapshot.plan);
     renderSafety(snapshot.summary);
     renderBackends(snapshot.summary);
+    metricTable = Object.fromEntries(snapshot.metrics.map((metric) => [metric.name, metric]));
     renderExperiment(snapshot.experiment);
     history('plan-history', snapshot.history.plan);
     history('safety-history', snapshot.history.safety);

@@ -1,11 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import {
-  PerformanceTracker,
-  SLICE_MS,
-  WINDOW_SLICES,
-} from '../../src/metrics/performance-tracker.js';
+import { PerformanceTracker, SLICE_MS, WINDOW_SLICES } from '../../src/outcomes/index.js';
 import type { Router } from '../../src/router/router.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -153,12 +149,12 @@ describe('PerformanceTracker memory', () => {
     const record = (count: number) => {
       for (let index = 0; index < count; index += 1) {
         clock.advance(1);
-        tracker.record(
+        tracker.add(
           index % 3 === 0 ? 'lightrag' : 'perplexity',
           index % 2 === 0 ? 'control' : 'lightrag',
           {
             success: index % 17 !== 0,
-            latencySeconds: (index % 5000) / 1000 + 0.001,
+            latencyMs: (index % 5000) + 1,
             quality: (index % 100) / 100,
             costUsd: 0.001,
           },

@@ -2,9 +2,9 @@ import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream }
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { OutcomeRecordedEvent } from '../router/events.js';
-import type { Router } from '../router/router.js';
-import type { OutcomeEvent } from './experiment-data.js';
+import { METRIC_TABLE } from '../metrics/index.js';
+import type { OutcomeEvent } from './parse-outcome.js';
+import type { RecordedOutcome } from './record-outcomes.js';
 
 /** Options of {@link OutcomeEventLog}. */
 export interface OutcomeEventLogOptions {
@@ -162,39 +162,30 @@ export class OutcomeEventLog {
   }
 }
 
-/** Where a router sends outcome events: an {@link OutcomeEventLog} or any writer of events. */
+/**
+ * Where a router writes the outcomes it records, as event log lines: an {@link OutcomeEventLog},
+ * or any writer of events (a database table, a queue). `write` must not block or throw.
+ */
 export interface OutcomeSink {
   write(event: OutcomeEvent): void;
 }
 
 /** A recorded outcome as an event-log line; null when it has no cohort (not in any experiment). */
-export function outcomeEventOf(recorded: OutcomeRecordedEvent): OutcomeEvent | null {
+export function outcomeEventOf(recorded: RecordedOutcome): OutcomeEvent | null {
   if (recorded.cohort === null) return null;
-  const { sample } = recorded;
+  const { outcome } = recorded;
   const event: OutcomeEvent = {
     time: new Date(recorded.time).toISOString(),
     cohort: recorded.cohort,
     backend: recorded.backend,
-    success: sample.success,
+    success: outcome.success,
   };
   if (recorded.unit !== undefined) event.unit = recorded.unit;
-  // Seconds back to milliseconds, rounded to the nanosecond so 1830 stays 1830.
-  if (sample.latencySeconds !== undefined)
-    event.latencyMs = Math.round(sample.latencySeconds * 1e9) / 1e6;
-  if (sample.quality !== undefined) event.quality = sample.quality;
-  if (sample.costUsd !== undefined) event.costUsd = sample.costUsd;
-  if (sample.satisfaction !== undefined) event.satisfaction = sample.satisfaction;
+  const fields = event as Record<string, unknown>;
+  for (const { field } of METRIC_TABLE) {
+    if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
+  }
   if (recorded.decisionId !== undefined) event.decisionId = recorded.decisionId;
   event.configVersion = recorded.configVersion;
   return event;
-}
-
-/** Sends every outcome the router records with a cohort to `sink`; returns the detach function. */
-export function logOutcomes(router: Router, sink: OutcomeSink): () => void {
-  const listener = (recorded: OutcomeRecordedEvent) => {
-    const event = outcomeEventOf(recorded);
-    if (event) sink.write(event);
-  };
-  router.on('outcome', listener);
-  return () => router.off('outcome', listener);
 }

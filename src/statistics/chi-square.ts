@@ -1,4 +1,4 @@
-import { chiSquareSurvival } from '../statistics/distributions.js';
+import { chiSquareSurvival } from './distributions.js';
 
 /** A chi-square goodness-of-fit test. */
 export interface ChiSquareResult {

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js';
 import { BACKENDS, type Backend } from '../config/types.js';
+import type { Moments, Outcome, OutcomeMetric } from '../metrics/index.js';
 import { COHORTS, type Cohort } from '../routing/types.js';
-import { type OutcomeSample, OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
-import { type Moments, type OutcomeMetric, SufficientStats } from './sufficient-stats.js';
+import { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 
 /** The recent window: this many slices of {@link SLICE_MS} each. */
 export const WINDOW_SLICES = 5;
@@ -18,16 +18,16 @@ class Series {
   private readonly slices = Array.from({ length: WINDOW_SLICES }, () => new OutcomeStats());
   private readonly sliceStarts = new Array<number>(WINDOW_SLICES).fill(Number.NEGATIVE_INFINITY);
 
-  record(sample: OutcomeSample, now: number): void {
-    this.sinceStart.record(sample);
-    this.sliceFor(now).record(sample);
+  add(outcome: Outcome, now: number): void {
+    this.sinceStart.add(outcome);
+    this.sliceFor(now).add(outcome);
   }
 
   summary(now: number): SeriesSummary {
     const recent = new OutcomeStats();
     const oldest = now - WINDOW_SLICES * SLICE_MS;
     this.slices.forEach((slice, index) => {
-      if (this.sliceStarts[index]! > oldest) recent.add(slice);
+      if (this.sliceStarts[index]! > oldest) recent.merge(slice);
     });
     return { ...this.sinceStart.summary(), recent: recent.summary() };
   }
@@ -63,26 +63,19 @@ export class PerformanceTracker {
     COHORTS.map((cohort) => [cohort, new Series()]),
   );
 
-  private readonly moments = new Map<Cohort, SufficientStats>(
-    COHORTS.map((cohort) => [cohort, new SufficientStats()]),
-  );
-
   constructor(private readonly clock: Clock) {}
 
-  /** Records one outcome of `backend`, and of `cohort` when the decision assigned one. */
-  record(backend: Backend, cohort: Cohort | null, sample: OutcomeSample): void {
+  /** Adds one outcome of `backend`, and of `cohort` when the decision assigned one. */
+  add(backend: Backend, cohort: Cohort | null, outcome: Outcome): void {
     const now = this.clock.now();
-    this.backends.get(backend)!.record(sample, now);
-    if (cohort !== null) {
-      this.cohorts.get(cohort)!.record(sample, now);
-      this.moments.get(cohort)!.record(sample);
-    }
+    this.backends.get(backend)!.add(outcome, now);
+    if (cohort !== null) this.cohorts.get(cohort)!.add(outcome, now);
   }
 
-  /** Sufficient statistics (n, sum, sum of squares) of every outcome metric, per cohort. */
+  /** Sufficient statistics (n, sum, sum of squares) of every outcome metric per cohort, since start. */
   cohortMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
     return Object.fromEntries(
-      [...this.moments].map(([cohort, stats]) => [cohort, stats.snapshot()]),
+      [...this.cohorts].map(([cohort, series]) => [cohort, series.sinceStart.moments.snapshot()]),
     ) as Record<Cohort, Record<OutcomeMetric, Moments>>;
   }
 

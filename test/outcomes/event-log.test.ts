@@ -5,10 +5,9 @@ import {
   analyzeExperiment,
   type ExperimentReport,
 } from '../../src/experiment/analyze-experiment.js';
-import type { OutcomeEvent } from '../../src/experiment/experiment-data.js';
-import { OutcomeEventLog } from '../../src/experiment/outcome-event-log.js';
 import { readEventFiles } from '../../src/experiment/read-events.js';
-import { unitKey } from '../../src/experiment/unit-key.js';
+import type { OutcomeEvent } from '../../src/outcomes/index.js';
+import { OutcomeEventLog, unitKey } from '../../src/outcomes/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { post, testServer } from '../helpers/test-server.js';

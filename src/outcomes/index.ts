@@ -1,0 +1,55 @@
+/**
+ * The outcome path: an outcome is parsed (one parser, built from
+ * schemas/outcome-event.schema.json), tied to its decision (a ledger of decision ids, or the
+ * decision itself), recorded by the router, and accumulated per backend and cohort; the event
+ * log writes it as a line for user-level analysis.
+ *
+ * @packageDocumentation
+ */
+export {
+  DecisionLedger,
+  LEDGER_SIZE,
+  LEDGER_TTL_MS,
+  type LedgerEntry,
+  type LedgerMiss,
+  type LedgerOptions,
+  ledgerMissMessage,
+} from './decision-ledger.js';
+export {
+  OutcomeEventLog,
+  type OutcomeEventLogOptions,
+  type OutcomeSink,
+  outcomeEventOf,
+} from './event-log.js';
+export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
+export {
+  lineProblem,
+  type OutcomeDecision,
+  type OutcomeEvent,
+  type OutcomeProblem,
+  type OutcomeReport,
+  type OutcomeShape,
+  type OutcomeShapes,
+  type PostedOutcome,
+  parseOutcome,
+} from './parse-outcome.js';
+export {
+  PerformanceTracker,
+  type SeriesSummary,
+  SLICE_MS,
+  WINDOW_SLICES,
+} from './performance-tracker.js';
+export {
+  type OutcomeRecording,
+  type RecordedOutcome,
+  recordOutcome,
+  recordOutcomes,
+} from './record-outcomes.js';
+export {
+  MAX_OUTCOMES_PER_BATCH,
+  type TiedOutcome,
+  tieCall,
+  tieOutcome,
+  tieOutcomes,
+} from './tie-outcome.js';
+export { unitKey } from './unit-key.js';

@@ -1,0 +1,58 @@
+import type { Backend } from '../config/types.js';
+import type { Outcome } from '../metrics/index.js';
+import type { Cohort } from '../routing/types.js';
+import type { DecisionLedger } from './decision-ledger.js';
+import { type TiedOutcome, tieOutcome, tieOutcomes } from './tie-outcome.js';
+
+/**
+ * A recorded outcome: tied to its decision, with when it was recorded and on which
+ * configuration. The router's `outcome` event carries it; sinks receive it as an event line.
+ */
+export interface RecordedOutcome {
+  backend: Backend;
+  cohort: Cohort | null;
+  /** The measured values. */
+  outcome: Outcome;
+  /** When it was recorded (the router's clock, ms since the epoch). */
+  time: number;
+  /** The user's pseudonymous unit key, when the outcome named its user. */
+  unit?: string;
+  /** The decision's id, when the outcome named its decision by id. */
+  decisionId?: string;
+  configVersion: string;
+}
+
+/** What records tied outcomes: a router's outcome recorder (safety state, figures, sinks). */
+export interface OutcomeRecording {
+  /** The salt that turns a user id into its pseudonymous unit (see `unitKey`). */
+  readonly unitSalt: string;
+  record(tied: TiedOutcome): void;
+}
+
+/**
+ * Records the outcome of the call a decision led to: parsed, tied to the decision, recorded.
+ * On any problem an `InvalidOutcomeError` names the field and nothing is recorded.
+ */
+export function recordOutcome(
+  decision: unknown,
+  report: unknown,
+  recording: OutcomeRecording,
+): void {
+  recording.record(tieOutcome(decision, report, recording.unitSalt));
+}
+
+/**
+ * Records a batch of posted outcomes (what `POST /v1/outcomes` and the OpenFeature provider's
+ * `track` receive): every item parsed and tied to its decision (by id through `ledger`, or by
+ * backend and cohort) before any is recorded; on any problem an `InvalidOutcomeError` lists
+ * every bad item and nothing is recorded.
+ */
+export function recordOutcomes(
+  batch: unknown,
+  ledger: DecisionLedger,
+  recording: OutcomeRecording,
+): { recorded: number } {
+  const tied = tieOutcomes(batch, ledger, recording.unitSalt);
+  for (const each of tied) recording.record(each);
+  return { recorded: tied.length };
+}

@@ -1,0 +1,166 @@
+import type { Backend } from '../config/types.js';
+import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
+import { METRIC_TABLE, type Outcome } from '../metrics/index.js';
+import type { Cohort } from '../routing/types.js';
+import type { OutcomeTie } from '../safety/circuit-breaker.js';
+import { type DecisionLedger, ledgerMissMessage } from './decision-ledger.js';
+import {
+  type OutcomeDecision,
+  type OutcomeReport,
+  type PostedOutcome,
+  parseOutcome,
+  valueProblem,
+} from './parse-outcome.js';
+import { unitKey } from './unit-key.js';
+
+/** An outcome tied to its decision: what the router records. */
+export interface TiedOutcome {
+  backend: Backend;
+  cohort: Cohort | null;
+  /** The measured values only (never the user id). */
+  outcome: Outcome;
+  tie: OutcomeTie;
+  /** The user's pseudonymous unit key (see `unitKey`), when the outcome named its user. */
+  unit?: string;
+  /** The decision's id, when the outcome named its decision by id. */
+  decisionId?: string;
+}
+
+/** The most outcomes one batch may carry. */
+export const MAX_OUTCOMES_PER_BATCH = 1000;
+
+/** The measured values of an outcome, read through the metric table. */
+function measured(report: OutcomeReport): Outcome {
+  const outcome: Record<string, unknown> = {};
+  for (const { field } of METRIC_TABLE) {
+    const value = (report as Record<string, unknown>)[field];
+    if (value !== undefined) outcome[field] = value;
+  }
+  return outcome as Outcome;
+}
+
+function tied(
+  decision: { backend: Backend; cohort?: Cohort | null; breakerTrial?: number },
+  report: OutcomeReport,
+  salt: string,
+  decisionId: string | undefined,
+): TiedOutcome {
+  const result: TiedOutcome = {
+    backend: decision.backend,
+    cohort: decision.cohort ?? null,
+    outcome: measured(report),
+    tie: { kind: 'decision', trial: decision.breakerTrial ?? null },
+  };
+  if (report.userId !== undefined) result.unit = unitKey(report.userId, salt);
+  if (decisionId !== undefined) result.decisionId = decisionId;
+  return result;
+}
+
+/**
+ * Ties a report to the decision it follows (`router.recordOutcome`): both are checked whole
+ * first, and the first problem is thrown as an `InvalidOutcomeError` naming its field.
+ */
+export function tieOutcome(decision: unknown, report: unknown, salt: string): TiedOutcome {
+  const checkedDecision = parseOutcome(decision, 'decision');
+  if (!checkedDecision.ok) throw problemError(checkedDecision.problem);
+  const checkedReport = parseOutcome(report, 'report');
+  if (!checkedReport.ok) throw problemError(checkedReport.problem);
+  const given: OutcomeDecision = checkedDecision.outcome;
+  const trial = typeof given.breakerTrial === 'number' ? given.breakerTrial : undefined;
+  const id = typeof given.decisionId === 'string' ? given.decisionId : undefined;
+  return tied(
+    {
+      backend: given.backend,
+      cohort: given.cohort ?? null,
+      ...(trial === undefined ? {} : { breakerTrial: trial }),
+    },
+    checkedReport.outcome,
+    salt,
+    id,
+  );
+}
+
+/**
+ * Ties a call to a backend that names no decision (the guide's `recordSuccess` and
+ * `recordFailure`, whose arguments are positional): checked through the same schema, each
+ * problem named by the caller's argument and value (`responseTimeSeconds`, `qualityScore`).
+ */
+export function tieCall(
+  backend: unknown,
+  report: OutcomeReport,
+  argumentsByField: Readonly<Record<string, { name: string; value: unknown }>>,
+): TiedOutcome {
+  const checkedBackend = parseOutcome({ backend }, 'decision');
+  if (!checkedBackend.ok) {
+    throw new InvalidOutcomeError('backend', checkedBackend.problem.message);
+  }
+  const checked = parseOutcome(report, 'report');
+  if (!checked.ok) {
+    const key = checked.problem.field.replace(/^outcome\./, '');
+    const given = argumentsByField[key];
+    if (!given) throw problemError(checked.problem);
+    throw new InvalidOutcomeError(given.name, valueProblem(key, given.value));
+  }
+  return {
+    backend: checkedBackend.outcome.backend,
+    cohort: null,
+    outcome: measured(checked.outcome),
+    tie: { kind: 'untied' },
+  };
+}
+
+function problemError(problem: { field: string; message: string }): InvalidOutcomeError {
+  return new InvalidOutcomeError(problem.field, problem.message);
+}
+
+/**
+ * Ties a batch of posted outcomes (one, or a list of 1 to {@link MAX_OUTCOMES_PER_BATCH}) to
+ * their decisions: by `decisionId` through the ledger, else by `backend` and `cohort`. The batch
+ * is checked whole first; on any problem an `InvalidOutcomeError` lists every bad item and
+ * nothing is tied. Then every id is settled: an id takes one outcome.
+ */
+export function tieOutcomes(batch: unknown, ledger: DecisionLedger, salt: string): TiedOutcome[] {
+  const items = Array.isArray(batch) ? batch : [batch];
+  if (items.length === 0 || items.length > MAX_OUTCOMES_PER_BATCH) {
+    throw new InvalidOutcomeError(
+      'outcomes',
+      `must be one outcome or a list of 1 to ${MAX_OUTCOMES_PER_BATCH}`,
+    );
+  }
+  const ids = new Set<string>();
+  const results = items.map((item, index) => tieOne(item, index, ledger, ids, salt));
+  const problems = results.filter((each): each is OutcomeProblemAt => 'index' in each);
+  if (problems.length > 0) throw InvalidOutcomeError.batch(problems, items.length);
+  for (const id of ids) ledger.settle(id);
+  return results as TiedOutcome[];
+}
+
+function tieOne(
+  item: unknown,
+  index: number,
+  ledger: DecisionLedger,
+  earlier: Set<string>,
+  salt: string,
+): TiedOutcome | OutcomeProblemAt {
+  const checked = parseOutcome(item, 'posted');
+  if (!checked.ok) return { index, field: checked.problem.field, message: checked.problem.text };
+  const posted: PostedOutcome = checked.outcome;
+  const { decisionId, backend, cohort } = posted;
+  const at = (field: string, message: string) => ({ index, field, message: `${field} ${message}` });
+  if (decisionId === undefined) {
+    if (backend === undefined) {
+      return at('decision.backend', 'must be "lightrag" or "perplexity", got undefined');
+    }
+    return tied({ backend, cohort: cohort ?? null }, posted, salt, undefined);
+  }
+  if (earlier.has(decisionId)) return at('decisionId', 'appears twice in this batch');
+  earlier.add(decisionId);
+  const found = ledger.find(decisionId);
+  if (typeof found === 'string') {
+    return at('decisionId', `${ledgerMissMessage(found)}: ${JSON.stringify(decisionId)}`);
+  }
+  if (backend !== undefined && backend !== found.backend) {
+    return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
+  }
+  return tied(found, posted, salt, decisionId);
+}
