@@ -34,6 +34,11 @@ export const ERROR_CODES = [
   'STORE_ACCESS_DENIED',
   /** The store's schema is newer than this flagroute knows, or differs from its migrations. */
   'STORE_SCHEMA_MISMATCH',
+  /**
+   * A rollout plan refused a command or a controller its work: not from the plan's phase (pause
+   * a completed plan), or another controller holds the environment's lease.
+   */
+  'PLAN_CONFLICT',
 ] as const;
 /** A stable code of a flagroute error. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

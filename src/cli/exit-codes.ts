@@ -2,13 +2,15 @@ import type { ErrorCode } from '../errors.js';
 
 /**
  * Exit codes of every command: 0 ok, 1 a problem with the configuration or an input, 2 usage,
- * 4 the store is unavailable (try again later), 5 the store's schema does not match this
+ * 3 a conflict with the state of a rollout plan (a refused command, another controller's
+ * lease), 4 the store is unavailable (try again later), 5 the store's schema does not match this
  * flagroute (upgrade it, or migrate the store).
  */
 export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  conflict: 3,
   storeUnavailable: 4,
   schemaMismatch: 5,
 } as const;
@@ -29,4 +31,5 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: EXIT.storeUnavailable,
   STORE_ACCESS_DENIED: EXIT.failure,
   STORE_SCHEMA_MISMATCH: EXIT.schemaMismatch,
+  PLAN_CONFLICT: EXIT.conflict,
 };

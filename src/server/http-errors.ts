@@ -16,6 +16,7 @@ export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: 503,
   STORE_ACCESS_DENIED: 503,
   STORE_SCHEMA_MISMATCH: 503,
+  PLAN_CONFLICT: 409,
 };
 
 /** The body of every error the native API returns. */
