@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { packageVersion } from '../package-version.js';
 import { breakerCommands } from './commands/breaker.js';
 import { configCommand } from './commands/config.js';
+import { controllerCommand } from './commands/controller.js';
 import { decideCommands } from './commands/decide.js';
 import { demoCommand } from './commands/demo.js';
 import { experimentCommands } from './commands/experiment.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   rolloutCommands(program);
   serveCommand(program);
   breakerCommands(program);
+  controllerCommand(program);
   experimentCommands(program);
   storeCommands(program);
   demoCommand(program);

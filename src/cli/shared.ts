@@ -9,6 +9,7 @@ import {
 } from '../config/index.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
+import { parseDuration } from '../rollout-plan/index.js';
 import { createRouter, type Router } from '../router/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 
@@ -86,6 +87,19 @@ export function port(value: string): number {
     );
   }
   return parsed;
+}
+
+/** Parses a duration option (`30s`, `15m`, `1h`, `2d`) into milliseconds, or throws a usage error naming the flag. */
+export function duration(flag: string) {
+  return (value: string): number => {
+    try {
+      return parseDuration(value);
+    } catch {
+      throw new UsageError(
+        `${flag} must be a duration like 30s, 15m, 1h or 2d, got ${JSON.stringify(value)}`,
+      );
+    }
+  };
 }
 
 /** A mistake in how a command was called. */

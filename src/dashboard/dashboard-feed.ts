@@ -3,11 +3,12 @@ import { formatIssue } from '../config/issues.js';
 import type { ExperimentReport } from '../experiment/analyze-experiment.js';
 import { METRIC_TABLE, type MetricRow } from '../metrics/index.js';
 import {
+  defaultStateDir,
+  FilePlanStore,
   type PlanStatus,
   type RolloutController,
-  statusFromStateFile,
-} from '../rollout-plan/controller.js';
-import { defaultStateDir } from '../rollout-plan/state-store.js';
+  statusFromStore,
+} from '../rollout-plan/index.js';
 import type { Listener } from '../router/event-hub.js';
 import type { RouterEvents } from '../router/events.js';
 import type { PerformanceSummary } from '../router/performance-summary.js';
@@ -146,9 +147,11 @@ export class DashboardFeed {
   private async plan(): Promise<PlanStatus | null> {
     if (this.options.controller) return this.options.controller.status();
     const config = this.router.config;
-    const stateDir = defaultStateDir(config.configDir);
-    // An unreadable state file shows as no plan here; the CLI's status names the problem.
-    return statusFromStateFile(config, stateDir, this.options.clock.now()).catch(() => null);
+    const store = new FilePlanStore(defaultStateDir(config.configDir), config.environment);
+    // An unreadable store shows as no plan here; the CLI's status names the problem.
+    return statusFromStore(config, store, this.options.clock.now())
+      .then(({ lease: _lease, problems: _problems, ...status }) => status)
+      .catch(() => null);
   }
 
   /** Stops listening to the router. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Clock } from '../clock.js';
+import { type Clock, scaledClock } from '../clock.js';
 import { FlagrouteError } from '../errors.js';
 import type { PlanPhase } from '../rollout-plan/plan-state.js';
 import { profileOf, seededRandom, syntheticOutcome } from '../rollout-plan/synthetic-backends.js';
@@ -113,9 +113,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
     const adminTokenFile = join(dir, 'admin-token');
     await writeFile(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
-    const started = Date.now();
     const planStart = Date.UTC(2026, 0, 1, 9);
-    const clock: Clock = { now: () => planStart + (Date.now() - started) * speed };
+    // Plan time: the controller's holds, looks and waits all run `speed` times as fast.
+    const clock = scaledClock(speed, planStart);
     server = await serve({
       configDir: dir,
       cwd: dir,
@@ -127,7 +127,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       adminToken,
       logger: options.logger ?? pino({ level: 'silent' }),
       watch: { debounceMs: 20, stabilityMs: 20 },
-      controller: { intervalMs: 500 },
+      // A look every half second of wall time; commands come through this process, not a queue.
+      controller: { intervalMs: 500 * speed, pollMs: 500 * speed },
     });
     const running = server;
     const controller = running.controller!;

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRIC_TABLE, type Moments, responseSecondsOf } from '../metrics/index.js';
-import type { RolloutController } from '../rollout-plan/controller.js';
-import { PLAN_PHASES } from '../rollout-plan/plan-state.js';
+import { FAULT_REASONS, PLAN_PHASES, type RolloutController } from '../rollout-plan/index.js';
 import type { OutcomeRecordedEvent } from '../router/events.js';
 import type { Router } from '../router/router.js';
 import { BREAKER_STATES } from '../safety/circuit-breaker.js';
@@ -156,8 +155,8 @@ function stateGauges(router: Router, registers: Registry[]): void {
 }
 
 /**
- * The rollout controller's metrics: the current stage and phase (gauges) and transitions by
- * event (a counter), on the same registry as the router's.
+ * The rollout controller's metrics: the current stage and phase (gauges), transitions by event
+ * and faults by reason (counters), and whether it drives (a gauge), on the router's registry.
  */
 export function registerControllerMetrics(controller: RolloutController, registry: Registry): void {
   const registers = [registry];
@@ -186,4 +185,20 @@ export function registerControllerMetrics(controller: RolloutController, registr
     registers,
   });
   controller.onTransition((notice) => transitions.inc({ event: notice.event }));
+  const errors = new Counter({
+    name: 'flagroute_rollout_controller_errors_total',
+    help: 'Faults the rollout controller met (logged at error level, shown in /readyz), by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of FAULT_REASONS) errors.inc({ reason }, 0);
+  controller.onFault((fault) => errors.inc({ reason: fault.reason }));
+  new Gauge({
+    name: 'flagroute_rollout_controller_active',
+    help: '1 while this rollout controller holds the lease and drives the plan, 0 while it stands by.',
+    registers,
+    collect() {
+      this.set(controller.role === 'active' ? 1 : 0);
+    },
+  });
 }

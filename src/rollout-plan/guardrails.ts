@@ -1,4 +1,4 @@
-import type { EnvironmentSettings } from '../config/types.js';
+import type { PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
 import { summarize } from '../experiment/arm-moments.js';
 import { compareArms } from '../experiment/compare-arms.js';
 import { METRIC_DIRECTIONS, type Moments, type OutcomeMetric } from '../metrics/index.js';
@@ -68,12 +68,12 @@ function meanOf(moments: Moments | undefined): number | null {
  * sequential interval (valid however often it is looked at).
  */
 export function readGuardrails(
-  settings: EnvironmentSettings,
+  settings: { triggers: RollbackTriggerSettings; guardrails: PlanGuardrails },
   stage: ArmSnapshot,
   metrics: Pick<PlanMetrics, 'breakerOpen' | 'p95Seconds'>,
 ): GuardrailReading[] {
   const readings: GuardrailReading[] = [];
-  const triggers = settings.rollback_triggers;
+  const triggers = settings.triggers;
   if (triggers.enabled) {
     const enough = (moments: Moments | undefined) => (moments?.n ?? 0) >= triggers.min_samples;
     const success = stage.treatment.success_rate;
@@ -113,7 +113,7 @@ export function readGuardrails(
       });
     }
   }
-  const guard = settings.rollout_plan.guardrails;
+  const guard = settings.guardrails;
   for (const metric of guard.metrics) readings.push(regression(metric, stage, guard));
   return readings;
 }
@@ -121,7 +121,7 @@ export function readGuardrails(
 function regression(
   metric: OutcomeMetric,
   stage: ArmSnapshot,
-  guard: EnvironmentSettings['rollout_plan']['guardrails'],
+  guard: PlanGuardrails,
 ): GuardrailReading {
   const name = `regression:${metric}`;
   const better = METRIC_DIRECTIONS[metric];

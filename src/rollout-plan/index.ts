@@ -1,32 +1,69 @@
 /**
- * The rollout controller: a plan of stages driven by guardrails, its state file and lease, its
- * metrics sources and its simulation.
+ * The rollout plan: a pure state machine (`step` over `TRANSITIONS`), one effect executor, one
+ * controller per environment behind a plan store's lease with fencing, the one driver loop that
+ * the CLI, the server, the simulation and the demo share, its metrics sources and its simulation.
  *
  * @packageDocumentation
  */
+export { type CommandReceipt, commandPlan } from './command-plan.js';
+export { RolloutController } from './controller.js';
 export {
-  type ControllerOptions,
-  commandPlan,
-  PLAN_ACTIONS,
-  type PlanAction,
-  type PlanCommand,
-  type PlanStatus,
-  RolloutController,
-  statusFromStateFile,
-  type TransitionNotice,
-} from './controller.js';
+  FAULT_REASONS,
+  FAULT_SUMMARIES,
+  type Fault,
+  FaultError,
+  type FaultReason,
+  type HealthSnapshot,
+} from './controller-health.js';
+export type { ControllerOptions, ControllerRole } from './controller-options.js';
 export { formatDuration, parseDuration } from './duration.js';
+export type { TransitionNotice } from './effect-executor.js';
+export { CLOCK_SKEW_BOUND_MS } from './file-lease.js';
+export { defaultStateDir, FilePlanStore, statePaths } from './file-plan-store.js';
+export type { GuardrailReading, PlanMetrics } from './guardrails.js';
 export {
+  eventsMetrics,
   metricsSourceOf,
   NO_METRICS,
   type PlanMetricsSource,
+  prometheusMetrics,
+  routerMetrics,
 } from './metrics-sources.js';
-export { PLAN_PHASES, type PlanPhase, type PlanState, type Transition } from './plan-state.js';
+export { type LoopOptions, retryDelay, runController } from './plan-loop.js';
+export {
+  ACTIVE_PHASES,
+  type ArmSnapshot,
+  isFinished,
+  PLAN_ACTIONS,
+  PLAN_PHASES,
+  type PlanAction,
+  type PlanCommand,
+  type PlanPhase,
+  type PlanState,
+  pendingState,
+  TRANSITION_EVENTS,
+  type Transition,
+  type TransitionEvent,
+} from './plan-state.js';
+export { type PlanStatus, statusFromStore, statusOf } from './plan-status.js';
+export type {
+  CommandOutcome,
+  LeaseAcquired,
+  LeaseGrant,
+  LeaseReading,
+  PlanStore,
+  QueuedCommand,
+  StateReading,
+} from './plan-store.js';
+export { type PlanView, planViewOf } from './plan-view.js';
 export {
   type RolloutSimulation,
   type RolloutSimulationOptions,
   SCENARIOS,
   type Scenario,
   simulateRollout,
+  type TimelineEntry,
 } from './rollout-simulation.js';
-export { defaultStateDir, liveLease } from './state-store.js';
+export { step } from './step.js';
+export type { PlanEffect, PlanRefusalCode, StepInput, StepResult } from './step-types.js';
+export { invariantViolation, phaseAfter, TRANSITIONS } from './transitions.js';

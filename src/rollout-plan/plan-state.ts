@@ -18,18 +18,32 @@ export const PLAN_PHASES = [
  */
 export type PlanPhase = (typeof PLAN_PHASES)[number];
 
+/** What can happen to a plan: the events of the transition table. */
+export const TRANSITION_EVENTS = [
+  'start',
+  'advance',
+  'hold',
+  'pause',
+  'resume',
+  'approval',
+  'promote',
+  'rollback',
+  'complete',
+  'abort',
+] as const;
 /** What happened in a transition. */
-export type TransitionEvent =
-  | 'start'
-  | 'advance'
-  | 'hold'
-  | 'pause'
-  | 'resume'
-  | 'approval'
-  | 'promote'
-  | 'rollback'
-  | 'complete'
-  | 'abort';
+export type TransitionEvent = (typeof TRANSITION_EVENTS)[number];
+
+/** What a person can tell a plan (each is also a transition event). */
+export const PLAN_ACTIONS = ['start', 'pause', 'resume', 'promote', 'abort'] as const;
+/** A person's action on a plan. */
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
+
+/** A person's command, with the reason every change needs. */
+export interface PlanCommand {
+  action: PlanAction;
+  reason: string;
+}
 
 /** One transition of the plan, as kept in its history and sent to webhooks. */
 export interface Transition {
@@ -99,3 +113,11 @@ export function pendingState(environment: string): PlanState {
 export function isFinished(phase: PlanPhase): boolean {
   return phase === 'completed' || phase === 'rolled_back';
 }
+
+/** The phases in which a controller's looks judge the plan. */
+export const ACTIVE_PHASES: readonly PlanPhase[] = [
+  'running',
+  'holding',
+  'awaiting_approval',
+  'paused',
+];

@@ -5,9 +5,11 @@ import { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { FlagrouteError } from '../errors.js';
 import { createRouter } from '../router/create-router.js';
+import type { Router } from '../router/router.js';
 import { RolloutController } from './controller.js';
 import { routerMetrics } from './metrics-sources.js';
-import type { PlanPhase, TransitionEvent } from './plan-state.js';
+import { runController } from './plan-loop.js';
+import { isFinished, type PlanPhase, type TransitionEvent } from './plan-state.js';
 import {
   profileOf,
   SCENARIOS,
@@ -55,13 +57,16 @@ export interface RolloutSimulation {
 const START = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 /** How often the simulated controller looks (a real one looks every minute). */
-const LOOK_EVERY_MINUTES = 5;
+const LOOK_EVERY = 5 * MINUTE;
+/** How long the simulated person takes to approve a stage that asks. */
+const APPROVAL_AFTER = 30 * MINUTE;
 
 /**
  * Runs an environment's rollout plan against two synthetic backends on a simulated clock: the
  * real router decides every query, the real recorder takes every outcome, the real controller
- * judges and edits a temporary copy of the configuration. A stage needing approval is approved
- * by a simulated person 30 minutes after it asks.
+ * and driver loop (`runController`, as in `flagroute controller`) judge and edit a temporary
+ * copy of the configuration, looking every 5 simulated minutes. A stage needing approval is
+ * approved by a simulated person 30 minutes after it asks.
  */
 export async function simulateRollout(
   options: RolloutSimulationOptions,
@@ -86,26 +91,45 @@ export async function simulateRollout(
 
 async function run(dir: string, options: RolloutSimulationOptions): Promise<RolloutSimulation> {
   let now = START;
-  const clock: Clock = { now: () => now };
+  const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
+  const common = { configDir: dir, environment: options.environment, env: {}, stabilityMs: 0 };
   const logger = pino({ level: 'silent' });
-  const common = {
-    configDir: dir,
-    environment: options.environment,
-    env: {},
+  const router = await createRouter({
+    ...common,
+    logger,
+    clock: { now: () => now },
+    watch: false,
+    cwd: dir,
+  });
+  const traffic = simulatedTraffic(router, options, () => now);
+  let controller: RolloutController | undefined;
+  let askedAt: number | null = null;
+  // Simulated time passes a minute at a time: the users' queries, and the person who approves.
+  const clock: Clock = {
+    now: () => now,
+    async sleep(ms) {
+      for (let minutes = Math.round(ms / MINUTE); minutes > 0 && now < limit; minutes -= 1) {
+        now += MINUTE;
+        await traffic.minute();
+        if (controller?.state.phase !== 'awaiting_approval') continue;
+        askedAt ??= now;
+        if (now - askedAt < APPROVAL_AFTER) continue;
+        askedAt = null;
+        await controller.command({
+          action: 'promote',
+          reason: 'approved by the simulated product owner',
+        });
+      }
+    },
+  };
+  controller = await RolloutController.open({
+    ...common,
     clock,
     logger,
-    stabilityMs: 0,
-  };
-  const router = await createRouter({ ...common, watch: false, cwd: dir });
-  const timeline: TimelineEntry[] = [];
-  const controller = await RolloutController.open({
-    ...common,
     source: routerMetrics(router),
-    afterEdit: async () => {
-      await router.reload();
-    },
   });
-  controller.onTransition((notice) =>
+  const timeline: TimelineEntry[] = [];
+  controller.onTransition((notice) => {
     timeline.push({
       at: notice.at,
       elapsed: elapsedOf(Date.parse(notice.at) - START),
@@ -113,18 +137,47 @@ async function run(dir: string, options: RolloutSimulationOptions): Promise<Roll
       percentage: notice.percentage,
       event: notice.event,
       reason: notice.reason,
-    }),
-  );
-  const random = seededRandom(options.seed ?? 1);
-  const perMinute = options.queriesPerMinute ?? (options.scenario === 'low-traffic' ? 1 / 30 : 150);
-  const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
-  let queries = 0;
-  let owed = 0;
-  let askedAt: number | null = null;
+    });
+    // The router follows the file as a watching router would: before the next query.
+    if (notice.percentage !== router.settings.rollout_percentage) traffic.reloadBeforeNext();
+  });
   try {
     await controller.command({ action: 'start', reason: `simulation of ${options.scenario}` });
-    while (now < limit) {
-      now += MINUTE;
+    await runController(controller, {
+      intervalMs: LOOK_EVERY,
+      pollMs: LOOK_EVERY,
+      // A pause waits for a person, who is not simulated: the run ends there.
+      until: (state) => isFinished(state.phase) || state.phase === 'paused' || now >= limit,
+    });
+  } finally {
+    await controller.close();
+    await router.close();
+  }
+  return {
+    scenario: options.scenario,
+    final: { phase: controller.state.phase, percentage: router.settings.rollout_percentage },
+    timeline,
+    queries: traffic.queries(),
+  };
+}
+
+/** The simulated users: `queriesPerMinute` queries a minute, each decided and its outcome recorded. */
+function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now: () => number) {
+  const random = seededRandom(options.seed ?? 1);
+  const perMinute = options.queriesPerMinute ?? (options.scenario === 'low-traffic' ? 1 / 30 : 150);
+  let queries = 0;
+  let owed = 0;
+  let reload = false;
+  return {
+    queries: () => queries,
+    reloadBeforeNext() {
+      reload = true;
+    },
+    async minute() {
+      if (reload) {
+        reload = false;
+        await router.reload();
+      }
       owed += perMinute;
       for (; owed >= 1; owed -= 1) {
         queries += 1;
@@ -134,36 +187,11 @@ async function run(dir: string, options: RolloutSimulationOptions): Promise<Roll
           options.scenario,
           decision.backend,
           router.settings.rollout_percentage,
-          (now - START) / MINUTE,
+          (now() - START) / MINUTE,
         );
         router.recordOutcome(decision, syntheticOutcome(profile, random));
       }
-      if (((now - START) / MINUTE) % LOOK_EVERY_MINUTES !== 0) continue;
-      const state = await controller.tick();
-      // A pause waits for a person, who is not simulated: the run ends there.
-      if (state.phase === 'completed' || state.phase === 'rolled_back' || state.phase === 'paused')
-        break;
-      if (state.phase === 'awaiting_approval') {
-        askedAt ??= now;
-        if (now - askedAt >= 30 * MINUTE) {
-          await controller.command({
-            action: 'promote',
-            reason: 'approved by the simulated product owner',
-          });
-          askedAt = null;
-        }
-      }
-    }
-  } finally {
-    await controller.close();
-    await router.close();
-  }
-  const config = router.settings;
-  return {
-    scenario: options.scenario,
-    final: { phase: controller.state.phase, percentage: config.rollout_percentage },
-    timeline,
-    queries,
+    },
   };
 }
 

@@ -1,15 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidArgumentError } from '../errors.js';
+import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
 import {
   commandPlan,
+  NO_METRICS,
   PLAN_ACTIONS,
   type PlanAction,
   type RolloutController,
-} from '../rollout-plan/controller.js';
-import { NO_METRICS } from '../rollout-plan/metrics-sources.js';
+} from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
 import type { ErrorBody } from './http-errors.js';
+
+/** How long a plan command queued for the controller that drives waits for its outcome. */
+const QUEUED_COMMAND_WAIT_MS = 5_000;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -72,16 +75,28 @@ export function adminRoutes(
       throw new InvalidArgumentError('reason', 'is required: every plan action says why');
     }
     const command = { action: action as PlanAction, reason };
-    if (controller) return { applied: true, state: await controller.command(command) };
-    return commandPlan(
+    if (controller?.role === 'active') {
+      return { applied: true, state: await controller.command(command) };
+    }
+    // No controller here, or a standby: applied at once, or queued for the one that drives.
+    const receipt = await commandPlan(
       {
         configDir: router.config.configDir,
         environment: router.environment,
         source: NO_METRICS,
         logger: router.logger,
+        ...(controller ? { store: controller.keeper.store } : {}),
       },
       command,
+      QUEUED_COMMAND_WAIT_MS,
     );
+    if (!receipt.applied && receipt.outcome?.ok === false) {
+      throw new FlagrouteError(
+        receipt.outcome.code as ErrorCode,
+        `the controller ${receipt.holder} refused it: ${receipt.outcome.message}`,
+      );
+    }
+    return receipt;
   });
   app.post('/v1/rollout', async (request, reply) => {
     if (!authorised(token, request, reply)) return reply;

@@ -7,7 +7,7 @@ import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { DecisionLedger } from '../outcomes/index.js';
-import type { RolloutController } from '../rollout-plan/controller.js';
+import { FAULT_SUMMARIES, type RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
 import { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
@@ -59,7 +59,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   });
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
-  healthRoutes(app, router);
+  healthRoutes(app, router, options.rolloutController);
   metricsRoute(app, router, options.rolloutController);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger);
@@ -89,15 +89,31 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   return app;
 }
 
-/** `/healthz` (the process runs) and `/readyz` (503 with the errors while reloads fail). */
-function healthRoutes(app: FastifyInstance, router: Router): void {
+/**
+ * `/healthz` (the process runs) and `/readyz`: 503 with the errors while reloads fail; 200
+ * `degraded` while the rollout controller meets faults (the server still decides, so it stays
+ * in rotation), naming each fault's reason without a file path.
+ */
+function healthRoutes(app: FastifyInstance, router: Router, controller?: RolloutController): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
     const { lastReload, configVersion } = router.status();
-    if (lastReload.ok) return { status: 'ready', configVersion };
-    return reply
-      .code(503)
-      .send({ status: 'reload failing', configVersion, errors: lastReload.errors });
+    const health = controller?.health.snapshot();
+    const plan = health && {
+      controller: {
+        role: controller!.role,
+        status: health.status,
+        since: health.since,
+        faults: health.faults.map(({ reason }) => ({ reason, summary: FAULT_SUMMARIES[reason] })),
+        errors: health.errors,
+      },
+    };
+    if (!lastReload.ok) {
+      return reply
+        .code(503)
+        .send({ status: 'reload failing', configVersion, errors: lastReload.errors, ...plan });
+    }
+    return { status: health?.status === 'degraded' ? 'degraded' : 'ready', configVersion, ...plan };
   });
 }
 

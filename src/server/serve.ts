@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { defaultSaltWarning } from '../config/secrets.js';
 import { OutcomeEventLog } from '../outcomes/index.js';
-import { RolloutController } from '../rollout-plan/controller.js';
-import { metricsSourceOf } from '../rollout-plan/metrics-sources.js';
+import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { createServer, type ServerOptions } from './create-server.js';
@@ -24,11 +22,20 @@ export interface ServeOptions extends ServerOptions {
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
-   * Run the environment's rollout controller in this process: one look every `intervalMs`
-   * (default a minute), its metrics from this router unless `metrics` names `prometheus=URL` or
-   * `events=DIR`.
+   * Run the environment's rollout controller in this process: one look every `intervalMs` of
+   * `clock`'s time (default a minute), its metrics from this router unless `metrics` names
+   * `prometheus=URL` or `events=DIR`. While another controller holds the lease, this one stands
+   * by and takes over when that lease is released or expires.
    */
-  controller?: { metrics?: string; intervalMs?: number; stateDir?: string };
+  controller?: {
+    metrics?: string;
+    intervalMs?: number;
+    /** How often queued commands are taken between looks (see `runController`). */
+    pollMs?: number;
+    stateDir?: string;
+    /** The lease's time to live (wall time). Default 30 s. */
+    leaseTtlMs?: number;
+  };
 }
 
 /** A running service: where it listens, and how to stop it. */
@@ -67,16 +74,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let controller: RolloutController | undefined;
   if (options.controller) {
     try {
+      const { stateDir, leaseTtlMs } = options.controller;
       controller = await RolloutController.open({
         configDir: options.configDir ?? process.cwd(),
         environment: router.environment,
         source: metricsSourceOf(options.controller.metrics ?? 'router', router),
         logger,
+        standby: true,
         ...(options.env !== undefined ? { env: options.env } : {}),
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
-        ...(options.controller.stateDir !== undefined
-          ? { stateDir: options.controller.stateDir }
-          : {}),
+        ...(stateDir !== undefined ? { stateDir } : {}),
+        ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
       });
     } catch (error) {
       await router.close();
@@ -93,6 +101,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   try {
     await app.listen({ port: options.port ?? 8016, host: options.host ?? '127.0.0.1' });
   } catch (error) {
+    await controller?.close();
     await router.close();
     await eventLog?.close();
     throw error;
@@ -100,13 +109,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const stopLooks = new AbortController();
   const looks = controller
-    ? controllerLoop(controller, options.controller?.intervalMs ?? 60_000, logger)
+    ? runController(controller, {
+        intervalMs: options.controller?.intervalMs ?? 60_000,
+        signal: stopLooks.signal,
+        ...(options.controller?.pollMs !== undefined ? { pollMs: options.controller.pollMs } : {}),
+      })
     : undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await looks?.stop();
+      stopLooks.abort();
+      await looks;
       await controller?.close();
       await app.close();
       await router.close();
@@ -115,23 +130,4 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     return closing;
   };
   return { url, router, app, close, ...(controller ? { controller } : {}) };
-}
-
-/** Looks every `intervalMs`; a failed look is logged and the next one tries again. */
-function controllerLoop(controller: RolloutController, intervalMs: number, logger: Logger) {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() =>
-      controller
-        .tick()
-        .catch((error: unknown) => logger.error({ err: error }, 'rollout controller look failed')),
-    );
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

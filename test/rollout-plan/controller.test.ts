@@ -5,20 +5,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { engageKillSwitch } from '../../src/config/rollout-edits.js';
-import type { Moments, OutcomeMetric } from '../../src/metrics/index.js';
 import {
   type ControllerOptions,
   commandPlan,
+  FilePlanStore,
   RolloutController,
   type TransitionNotice,
-} from '../../src/rollout-plan/controller.js';
-import type { PlanMetrics } from '../../src/rollout-plan/guardrails.js';
-import type { PlanMetricsSource } from '../../src/rollout-plan/metrics-sources.js';
-import { statePaths } from '../../src/rollout-plan/state-store.js';
+} from '../../src/rollout-plan/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { HandSource } from '../helpers/hand-source.js';
 import { silentLogger } from '../helpers/silent-logger.js';
 import { testRouter } from '../helpers/test-router.js';
 
@@ -40,46 +38,6 @@ rollout_plan:
   guardrails: { metrics: [success_rate, quality_score] }
 ${extra}`;
 
-/** Moments of n values with this mean and standard deviation (exactly). */
-function moments(n: number, mean: number, sd: number): Moments {
-  return { n, sum: n * mean, sum_of_squares: (n - 1) * sd * sd + n * mean * mean };
-}
-
-/** A metrics source a test sets by hand: cumulative outcomes of each arm. */
-class HandSource implements PlanMetricsSource {
-  readonly name = 'hand';
-  private counts = { treatment: 0, baseline: 0 };
-  private quality = { treatment: 0.85, baseline: 0.78 };
-  private errors = { treatment: 0.01, baseline: 0.01 };
-  breakerOpen = false;
-
-  /** Adds n outcomes per arm at the current figures. */
-  add(n: number): void {
-    this.counts.treatment += n;
-    this.counts.baseline += n;
-  }
-  set(arm: 'treatment' | 'baseline', figures: { quality?: number; errors?: number }): void {
-    if (figures.quality !== undefined) this.quality[arm] = figures.quality;
-    if (figures.errors !== undefined) this.errors[arm] = figures.errors;
-  }
-  async read(): Promise<PlanMetrics> {
-    const arm = (which: 'treatment' | 'baseline'): Partial<Record<OutcomeMetric, Moments>> => {
-      const n = this.counts[which];
-      const p = 1 - this.errors[which];
-      return {
-        success_rate: moments(n, p, Math.sqrt(p * (1 - p))),
-        quality_score: moments(n, this.quality[which], 0.05),
-      };
-    };
-    return {
-      arms: { treatment: arm('treatment'), baseline: arm('baseline') },
-      breakerOpen: this.breakerOpen,
-      p95Seconds: null,
-      rollback: null,
-    };
-  }
-}
-
 async function setUp(extra = '', overrides: Partial<ControllerOptions> = {}) {
   const temp = await tempConfigDir({ [ENV_FILE]: PLAN(extra) });
   const clock = new FakeClock();
@@ -89,6 +47,7 @@ async function setUp(extra = '', overrides: Partial<ControllerOptions> = {}) {
     environment: 'development',
     source,
     clock,
+    leaseClock: clock,
     env: {},
     logger: silentLogger(),
     stabilityMs: 0,
@@ -113,35 +72,35 @@ describe('the rollout controller', () => {
     expect(controller.state).toMatchObject({ phase: 'running', stage: 0 });
     expect(await served()).toBe(10);
     clock.advance(30 * 60_000);
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('running'); // the hold has not passed
     clock.advance(31 * 60_000);
-    await controller.tick();
+    await controller.look();
     // Data from before the stage does not count: the stage has none yet.
     expect(controller.state).toMatchObject({ phase: 'holding' });
     expect(controller.state.reason).toMatch(/needs 100 outcomes per arm .* it has 0 and 0/);
     source.add(150);
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
     expect(await served()).toBe(30);
     clock.advance(2 * HOUR);
     source.add(150);
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ phase: 'awaiting_approval', stage: 1 });
     expect(await served()).toBe(30);
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('awaiting_approval'); // never skipped
     await controller.command({ action: 'promote', reason: 'numbers look good' });
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ phase: 'running', stage: 2 });
     expect(await served()).toBe(60);
     clock.advance(HOUR);
     source.add(150);
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ stage: 3 });
     expect(await served()).toBe(100);
     clock.advance(HOUR);
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('completed');
     expect(notices.map((notice) => notice.event)).toEqual([
       'start',
@@ -160,10 +119,10 @@ describe('the rollout controller', () => {
     const { clock, controller } = await setUp();
     await controller.command({ action: 'start', reason: 'launch' });
     clock.advance(HOUR);
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('holding');
     clock.advance(2 * HOUR + 1);
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('paused');
     expect(controller.state.reason).toMatch(/waited 3h .*more than 3h.* for 100 outcomes per arm/);
     await controller.command({ action: 'resume', reason: 'traffic is back' });
@@ -176,7 +135,7 @@ describe('the rollout controller', () => {
     await first.controller.command({ action: 'start', reason: 'launch' });
     first.source.set('treatment', { errors: 0.2 });
     first.source.add(50);
-    await first.controller.tick();
+    await first.controller.look();
     expect(first.controller.state.phase).toBe('rolled_back');
     expect(first.controller.state.reason).toMatch(
       /guardrail error_rate failed: 0.2000 against 0.05/,
@@ -191,7 +150,7 @@ describe('the rollout controller', () => {
     await second.controller.command({ action: 'start', reason: 'launch' });
     second.source.set('treatment', { quality: 0.7 });
     second.source.add(60);
-    await second.controller.tick();
+    await second.controller.look();
     expect(second.controller.state.reason).toMatch(/guardrail regression:quality_score failed/);
 
     const third = await setUp();
@@ -203,7 +162,7 @@ describe('the rollout controller', () => {
       stabilityMs: 0,
     });
     await engageKillSwitch(config, 'pager went off', new Date());
-    await third.controller.tick();
+    await third.controller.look();
     expect(third.controller.state).toMatchObject({ phase: 'rolled_back' });
     expect(third.controller.state.reason).toBe(
       'the kill switch was engaged (pager went off); the plan stops',
@@ -215,7 +174,7 @@ describe('the rollout controller', () => {
     await controller.command({ action: 'start', reason: 'launch' });
     source.add(10);
     clock.advance(20 * 60_000);
-    await controller.tick();
+    await controller.look();
     await expect(
       RolloutController.open({ ...options, holder: 'second-controller' }),
     ).rejects.toThrow(/another controller drives development: .*last heartbeat/);
@@ -224,12 +183,12 @@ describe('the rollout controller', () => {
     const second = await RolloutController.open({ ...options, holder: 'second-controller' });
     onTestEnd(() => second.close());
     expect(second.state).toMatchObject({ phase: 'running', stage: 0 });
-    await expect(controller.tick()).rejects.toThrow(
+    await expect(controller.look()).rejects.toThrow(
       /another controller drives development: second-controller/,
     );
     source.add(200);
     clock.advance(HOUR);
-    await second.tick();
+    await second.look();
     expect(second.state).toMatchObject({ phase: 'running', stage: 1 });
     expect(await served()).toBe(30);
   });
@@ -241,9 +200,13 @@ describe('the rollout controller', () => {
       { ...options, holder: 'cli' },
       { action: 'pause', reason: 'holiday freeze' },
     );
-    expect(queued).toEqual({ applied: false, holder: expect.stringContaining(':') });
+    expect(queued).toEqual({
+      applied: false,
+      holder: expect.stringContaining(':'),
+      id: expect.any(String),
+    });
     expect(controller.state.phase).toBe('running');
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ phase: 'paused', reason: 'holiday freeze' });
     await expect(controller.command({ action: 'pause', reason: 'again' })).rejects.toThrow(
       /cannot pause the plan of development: it is paused/,
@@ -256,14 +219,8 @@ describe('the rollout controller', () => {
     );
     await controller.command({ action: 'abort', reason: 'cancelled' });
     expect(controller.state.phase).toBe('rolled_back');
-    expect(
-      JSON.parse(
-        await readFile(
-          statePaths(options.stateDir ?? join(options.configDir, 'state'), 'development').state,
-          'utf8',
-        ),
-      ).phase,
-    ).toBe('rolled_back');
+    const store = new FilePlanStore(join(options.configDir, 'state'), 'development');
+    expect((await store.readState()).state.phase).toBe('rolled_back');
   });
 
   it('a change of the rollout by hand pauses the plan, saying so', async () => {
@@ -271,7 +228,7 @@ describe('the rollout controller', () => {
     await controller.command({ action: 'start', reason: 'launch' });
     const text = await readFile(join(temp.dir, ENV_FILE), 'utf8');
     await temp.write(ENV_FILE, text.replace(/rollout_percentage: 10\b/, 'rollout_percentage: 25'));
-    await controller.tick();
+    await controller.look();
     expect(controller.state.phase).toBe('paused');
     expect(controller.state.reason).toMatch(/the rollout is 25 % but stage 1 is 10 %/);
   });
@@ -292,7 +249,7 @@ describe('the rollout controller', () => {
     source.add(200);
     clock.advance(HOUR);
     const again = nextEvent(router, 'reload');
-    await controller.tick();
+    await controller.look();
     await again;
     expect(router.settings.rollout_percentage).toBe(30);
   });

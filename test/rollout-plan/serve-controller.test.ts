@@ -11,7 +11,7 @@ rollout_plan:
     - { percentage: 100, hold: 1h }
 `;
 
-describe('flagroute serve --controller', () => {
+describe('serve({ controller }): the library', () => {
   it('drives the plan from the in-process router, serves its metrics, and the CLI sees and queues', async () => {
     const temp = await tempConfigDir({ 'environments/development.yaml': ENV });
     // The wall clock: the CLI, another process, judges the lease by it.
@@ -56,7 +56,7 @@ describe('flagroute serve --controller', () => {
         quality: 0.9,
       });
     }
-    await controller.tick();
+    await controller.look();
     expect(controller.state).toMatchObject({ phase: 'paused', reason: 'freeze' });
     const text = await runCli(['rollout', 'plan', 'status', '--config-dir', temp.dir]);
     expect(text.stdout).toMatch(/rollout plan of development: paused \(freeze\)/);

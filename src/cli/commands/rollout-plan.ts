@@ -1,37 +1,73 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
+import { FlagrouteError } from '../../errors.js';
 import { createLogger } from '../../logging.js';
 import {
+  type CommandReceipt,
   commandPlan,
   defaultStateDir,
+  FilePlanStore,
   formatDuration,
-  liveLease,
-  metricsSourceOf,
+  type HealthSnapshot,
+  type LeaseReading,
   NO_METRICS,
   PLAN_ACTIONS,
   type PlanAction,
   type PlanStatus,
-  parseDuration,
-  RolloutController,
   SCENARIOS,
   type Scenario,
   simulateRollout,
-  statusFromStateFile,
+  statusFromStore,
 } from '../../rollout-plan/index.js';
-import { type EnvironmentOptions, UsageError, withEnvironmentOptions } from '../shared.js';
+import {
+  duration,
+  type EnvironmentOptions,
+  UsageError,
+  withEnvironmentOptions,
+} from '../shared.js';
 
 interface PlanFlags extends EnvironmentOptions {
   reason?: string;
   stateDir?: string;
   json?: boolean;
+  wait: number;
+}
+
+/** The controller as the lease shows it, for a person. */
+function describeLease(lease: LeaseReading): string {
+  const at = (ms: number) => new Date(ms).toISOString();
+  switch (lease.state) {
+    case 'free':
+      return 'none running';
+    case 'live':
+      return `${lease.holder} (lease generation ${lease.token}, last heartbeat ${at(lease.heartbeatAt)})`;
+    case 'expired':
+      return `none running (the lease of ${lease.holder} expired at ${at(lease.expiresAt)})`;
+    case 'invalid':
+      return `none running (the lease of ${lease.holder} is invalid: ${lease.why})`;
+  }
+}
+
+/** The controller's health lines: degraded and why, and its errors since it started. */
+function describeHealth(health: HealthSnapshot | null): string[] {
+  if (!health) return [];
+  const lines: string[] = [];
+  if (health.status === 'degraded') {
+    lines.push(`controller degraded since ${health.since}:`);
+    for (const fault of health.faults) lines.push(`  ${fault.reason}: ${fault.message}`);
+  }
+  const errors = Object.entries(health.errors).map(([reason, count]) => `${reason} ${count}`);
+  if (errors.length > 0) lines.push(`controller errors since it started: ${errors.join(', ')}`);
+  return lines;
 }
 
 /** The plan's status as a person reads it: the timeline, the stage's progress, the guardrails. */
-function describeStatus(status: PlanStatus, lease: string | null): string {
+function describeStatus(status: PlanStatus, lease: LeaseReading): string {
   const { state } = status;
   const lines = [
     `rollout plan of ${state.environment}: ${state.phase}${state.reason ? ` (${state.reason})` : ''}`,
-    `serving ${status.percentage} %; controller: ${lease ?? 'none running'}`,
+    `serving ${status.percentage} %; controller: ${describeLease(lease)}`,
+    ...describeHealth(status.health),
     '',
   ];
   for (const [index, stage] of status.stages.entries()) {
@@ -82,18 +118,38 @@ async function printStatus(flags: PlanFlags): Promise<void> {
     environment: flags.env,
     env: process.env,
   });
-  const now = Date.now();
-  const lease = await liveLease(stateDirOf(flags), flags.env, now);
-  const status = await statusFromStateFile(config, stateDirOf(flags), now);
+  const store = new FilePlanStore(stateDirOf(flags), flags.env);
+  const { lease, problems, ...status } = await statusFromStore(config, store, Date.now());
+  for (const problem of problems) process.stderr.write(`warning: ${problem.message}\n`);
+  const controller = lease.state === 'live' ? lease.holder : null;
   process.stdout.write(
     flags.json
-      ? `${JSON.stringify({ ...status, controller: lease?.holder ?? null }, null, 2)}\n`
-      : `${describeStatus(status, lease?.holder ?? null)}\n`,
+      ? `${JSON.stringify({ ...status, controller, lease }, null, 2)}\n`
+      : `${describeStatus(status, lease)}\n`,
   );
 }
 
-/** `flagroute rollout plan <action>`, `flagroute rollout simulate` and `flagroute controller`. */
-export function rolloutPlanCommands(rollout: Command, program: Command): void {
+/** What became of a command, for a person; a refusal by the running controller is thrown. */
+function describeReceipt(action: PlanAction, flags: PlanFlags, receipt: CommandReceipt): string {
+  if (receipt.applied) {
+    return `rollout plan of ${flags.env}: ${receipt.state.phase} (${receipt.state.reason})`;
+  }
+  const queued = `rollout plan of ${flags.env}: "${action}" queued for the running controller ${receipt.holder}`;
+  const { outcome } = receipt;
+  if (!outcome) {
+    return `${queued}; not applied within ${formatDuration(flags.wait)}: it applies queued commands at its next poll (see flagroute rollout plan status)`;
+  }
+  if (!outcome.ok) {
+    throw new FlagrouteError(
+      outcome.code as never,
+      `${queued}, which refused it: ${outcome.message}`,
+    );
+  }
+  return `${queued}, which applied it: ${outcome.phase} (${outcome.reason})`;
+}
+
+/** `flagroute rollout plan <action>` and `flagroute rollout simulate`. */
+export function rolloutPlanCommands(rollout: Command): void {
   withEnvironmentOptions(
     rollout
       .command('plan')
@@ -115,10 +171,16 @@ export function rolloutPlanCommands(rollout: Command, program: Command): void {
       'where the plan state and the controller lease live (default: state/ in the config directory)',
     )
     .option('--json', 'status as JSON')
+    .option(
+      '--wait <duration>',
+      'with a controller running, how long to wait for it to apply the command',
+      duration('--wait'),
+      10_000,
+    )
     .action(async (action: PlanAction | 'status', flags: PlanFlags) => {
       if (action === 'status') return printStatus(flags);
       if (!flags.reason?.trim()) throw new UsageError(`rollout plan ${action} needs --reason`);
-      const result = await commandPlan(
+      const receipt = await commandPlan(
         {
           configDir: flags.configDir,
           environment: flags.env,
@@ -127,16 +189,9 @@ export function rolloutPlanCommands(rollout: Command, program: Command): void {
           logger: createLogger('warn'),
         },
         { action, reason: flags.reason },
+        flags.wait,
       );
-      if (result.applied) {
-        process.stdout.write(
-          `rollout plan of ${flags.env}: ${result.state.phase} (${result.state.reason})\n`,
-        );
-      } else {
-        process.stdout.write(
-          `rollout plan of ${flags.env}: "${action}" queued for the running controller ${result.holder}; it applies it at its next look\n`,
-        );
-      }
+      process.stdout.write(`${describeReceipt(action, flags, receipt)}\n`);
     });
 
   withEnvironmentOptions(
@@ -183,62 +238,4 @@ export function rolloutPlanCommands(rollout: Command, program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     );
-
-  withEnvironmentOptions(
-    program
-      .command('controller')
-      .description(
-        'run the rollout controller of an environment: one look every --interval, until stopped',
-      ),
-  )
-    .requiredOption(
-      '--metrics <source>',
-      'prometheus=URL (the fleet) or events=DIR (an outcome event log)',
-    )
-    .option('--interval <duration>', 'time between looks', '1m')
-    .option(
-      '--state-dir <dir>',
-      'where the plan state and the lease live (default: state/ in the config directory)',
-    )
-    .action(async (flags: PlanFlags & { metrics: string; interval: string }) => {
-      const interval = parseDuration(flags.interval);
-      const source = metricsSourceOf(flags.metrics);
-      const logger = createLogger('info');
-      const controller = await RolloutController.open({
-        configDir: flags.configDir,
-        environment: flags.env,
-        stateDir: stateDirOf(flags),
-        source,
-        logger,
-      });
-      logger.info(
-        { environment: flags.env, metrics: source.name },
-        `rollout controller of ${flags.env} running; a look every ${flags.interval}`,
-      );
-      let stopped = false;
-      const stop = new Promise<void>((resolve) => {
-        const done = () => {
-          stopped = true;
-          resolve();
-        };
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
-      while (!stopped) {
-        try {
-          await controller.tick();
-        } catch (error) {
-          logger.error({ err: error }, 'rollout controller look failed; trying again at the next');
-        }
-        // A timer that holds the process between looks (an unref'd one let Node exit at once,
-        // code 13, with the top-level await unsettled), cleared when a signal stops the loop.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          stop,
-          new Promise((resolve) => (timer = setTimeout(resolve, interval))),
-        ]);
-        clearTimeout(timer);
-      }
-      await controller.close();
-    });
 }

@@ -60,7 +60,7 @@ export function rolloutCommands(program: Command): void {
     .description('change the rollout percentage in the environment file');
   setCommand(rollout);
   resumeCommand(rollout);
-  rolloutPlanCommands(rollout, program);
+  rolloutPlanCommands(rollout);
   rollbackCommand(program);
   statusCommand(program);
 }

@@ -1,48 +1,77 @@
 import type { Command } from 'commander';
-import { type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
+import { type EnvironmentOptions, port, UsageError, withEnvironmentOptions } from '../shared.js';
+import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
 
+type ServeFlags = EnvironmentOptions &
+  ControllerFlags & { port: number; host: string; eventsDir?: string; controller?: boolean };
+
+/** The controller's flags given without `--controller`: a mistake, not a silent no-op. */
+function strayControllerFlags(command: Command): string[] {
+  return ['metrics', 'interval', 'stateDir', 'leaseTtl']
+    .filter((key) => command.getOptionValueSource(key) === 'cli')
+    .map((key) => `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+}
+
 /** `flagroute serve`: the HTTP service (OFREP, /v1, admin, health) over one router. */
 export function serveCommand(program: Command): void {
-  withEnvironmentOptions(
-    program
-      .command('serve')
-      .description(
-        'serve decisions and outcomes over HTTP: OFREP (/ofrep/v1), /v1, /healthz, /readyz; admin routes with FLAGROUTE_ADMIN_TOKEN',
-      ),
-  )
-    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8016)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option(
-      '--events-dir <dir>',
-      'write every outcome to daily JSON-lines files (the outcome event log)',
+  withControllerOptions(
+    withEnvironmentOptions(
+      program
+        .command('serve')
+        .description(
+          'serve decisions and outcomes over HTTP: OFREP (/ofrep/v1), /v1, /healthz, /readyz; admin routes with FLAGROUTE_ADMIN_TOKEN; with --controller, the rollout controller too',
+        ),
     )
-    .action(
-      async (options: EnvironmentOptions & { port: number; host: string; eventsDir?: string }) => {
-        // Loaded on use: the other commands start without fastify.
-        const { serve } = await import('../../server/index.js');
-        const server = await serve({
-          configDir: options.configDir,
-          environment: options.env,
-          port: options.port,
-          host: options.host,
-          adminToken: process.env.FLAGROUTE_ADMIN_TOKEN,
-          ...(options.eventsDir === undefined ? {} : { eventsDir: options.eventsDir }),
-        });
-        server.router.logger.info(
-          { url: server.url },
-          `flagroute serving ${server.router.environment} at ${server.url}`,
-        );
-        process.stdout.write(`listening on ${server.url}\n`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
-        forced.unref();
-        await server.close();
-      },
+      .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8016)
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option(
+        '--events-dir <dir>',
+        'write every outcome to daily JSON-lines files (the outcome event log)',
+      )
+      .option(
+        '--controller',
+        "run the environment's rollout controller in this process (a standby while another holds the lease)",
+      )
+      .option(
+        '--metrics <source>',
+        "with --controller: the plan's metrics, router (this server's outcomes, the default), prometheus=URL or events=DIR",
+      ),
+  ).action(async (options: ServeFlags, command: Command) => {
+    const stray = options.controller ? [] : strayControllerFlags(command);
+    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} need --controller`);
+    // Listen for signals before starting, so that none comes too early to stop cleanly.
+    const stopped = stopOnSignals(new AbortController());
+    // Loaded on use: the other commands start without fastify.
+    const { serve } = await import('../../server/index.js');
+    const server = await serve({
+      configDir: options.configDir,
+      environment: options.env,
+      port: options.port,
+      host: options.host,
+      adminToken: process.env.FLAGROUTE_ADMIN_TOKEN,
+      ...(options.eventsDir === undefined ? {} : { eventsDir: options.eventsDir }),
+      ...(options.controller
+        ? {
+            controller: {
+              intervalMs: options.interval,
+              leaseTtlMs: options.leaseTtl,
+              ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+              ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+            },
+          }
+        : {}),
+    });
+    server.router.logger.info(
+      { url: server.url },
+      `flagroute serving ${server.router.environment} at ${server.url}${server.controller ? ` with its rollout controller (${server.controller.role})` : ''}`,
     );
+    process.stdout.write(`listening on ${server.url}\n`);
+    await stopped;
+    const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
+    forced.unref();
+    await server.close();
+  });
 }

@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../logging.js';
+import {
+  defaultStateDir,
+  metricsSourceOf,
+  RolloutController,
+  runController,
+} from '../../rollout-plan/index.js';
+import { duration, type EnvironmentOptions, withEnvironmentOptions } from '../shared.js';
+
+/** The flags that `flagroute controller` and `flagroute serve --controller` share. */
+export interface ControllerFlags {
+  metrics?: string;
+  interval: number;
+  stateDir?: string;
+  leaseTtl: number;
+}
+
+/** Adds the controller's flags (`--interval`, `--state-dir`, `--lease-ttl`) to a command. */
+export function withControllerOptions(command: Command): Command {
+  return command
+    .option(
+      '--interval <duration>',
+      'time between looks at the plan',
+      duration('--interval'),
+      60_000,
+    )
+    .option(
+      '--state-dir <dir>',
+      'where the plan state, the lease and queued commands live (default: state/ in the config directory)',
+    )
+    .option(
+      '--lease-ttl <duration>',
+      'how long the lease lasts without a heartbeat; a standby takes over after it',
+      duration('--lease-ttl'),
+      30_000,
+    );
+}
+
+/** Resolves once SIGTERM or SIGINT arrives, aborting `abort`. */
+export function stopOnSignals(abort: AbortController): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      abort.abort();
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** `flagroute controller`: one environment's rollout controller, until SIGTERM or SIGINT. */
+export function controllerCommand(program: Command): void {
+  withControllerOptions(
+    withEnvironmentOptions(
+      program
+        .command('controller')
+        .description(
+          "run the environment's rollout controller: a look every --interval until SIGTERM or SIGINT (then it releases its lease and exits 0); a second controller stands by and takes over",
+        ),
+    ),
+  )
+    .requiredOption(
+      '--metrics <source>',
+      'prometheus=URL (the fleet) or events=DIR (an outcome event log)',
+    )
+    .option('--once', 'make one look and exit (refused while another controller holds the lease)')
+    .action(
+      async (flags: EnvironmentOptions & ControllerFlags & { metrics: string; once?: boolean }) => {
+        const abort = new AbortController();
+        void stopOnSignals(abort);
+        const logger = createLogger('info');
+        const source = metricsSourceOf(flags.metrics);
+        const controller = await RolloutController.open({
+          configDir: flags.configDir,
+          environment: flags.env,
+          stateDir: flags.stateDir ?? defaultStateDir(flags.configDir),
+          source,
+          logger,
+          leaseTtlMs: flags.leaseTtl,
+          standby: !flags.once,
+        });
+        try {
+          if (flags.once) {
+            const state = await controller.look();
+            process.stdout.write(
+              `rollout plan of ${flags.env}: ${state.phase} (${state.reason})\n`,
+            );
+            return;
+          }
+          logger.info(
+            { environment: flags.env, metrics: source.name, holder: controller.holder },
+            `rollout controller of ${flags.env} running (${controller.role}); a look every ${flags.interval / 1000} s, lease ${flags.leaseTtl / 1000} s`,
+          );
+          await runController(controller, { intervalMs: flags.interval, signal: abort.signal });
+        } finally {
+          await controller.close();
+        }
+        logger.info(
+          { environment: flags.env },
+          `rollout controller of ${flags.env} stopped; its lease is released`,
+        );
+      },
+    );
+}

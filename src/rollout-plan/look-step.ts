@@ -1,0 +1,171 @@
+import { formatDuration, parseDuration } from './duration.js';
+import {
+  type GuardrailReading,
+  type PlanMetrics,
+  readGuardrails,
+  sinceStageStart,
+  unitsOf,
+} from './guardrails.js';
+import { ACTIVE_PHASES, type PlanState } from './plan-state.js';
+import type { StepInput, StepResult } from './step-types.js';
+import { transitionStep } from './transitions.js';
+
+type Look = Extract<StepInput, { kind: 'look' }>;
+
+/**
+ * One look at a plan: stop it if a kill switch is engaged; pause it if its stage is gone, a
+ * variable overrides the rollout or the rollout was changed outside the plan; then judge the
+ * stage's data (the metrics since the stage started): roll back on a failed guardrail, wait for
+ * the hold, hold for data (pausing a stage that waited too long), and advance, ask for approval
+ * or complete. Overdue stages after downtime are caught up one look at a time, each only if its
+ * checks pass on current data; approval stages always wait for a person.
+ */
+export function lookStep(state: PlanState, input: Look): StepResult {
+  const { plan, at, metrics } = input;
+  const nothing: StepResult = { ok: true, state, effects: [] };
+  if (!ACTIVE_PHASES.includes(state.phase)) return nothing;
+  if (plan.killSwitch !== null) {
+    return transitionStep(state, 'rollback', {
+      at,
+      reason: `the kill switch was engaged (${plan.killSwitch}); the plan stops`,
+      percentage: 0,
+    })!;
+  }
+  const stage = plan.stages[state.stage];
+  if (!stage) {
+    // The file lost stages: the plan waits at its last stage, inside the plan, for a person.
+    const within = Math.max(0, Math.min(state.stage, plan.stages.length - 1));
+    const reason = `the plan has no stage ${state.stage + 1} any more (the file changed); it waits at stage ${within + 1}: check rollout_plan, then resume`;
+    return (
+      transitionStep(state, 'pause', {
+        at,
+        reason,
+        percentage: plan.served,
+        changes: { stage: within },
+      }) ?? {
+        ok: true,
+        state: { ...state, stage: within, reason },
+        effects: [{ kind: 'write_state' }],
+      }
+    );
+  }
+  if (state.phase === 'paused') return nothing;
+  const pause = (reason: string) =>
+    transitionStep(state, 'pause', { at, reason, percentage: plan.served })!;
+  if (plan.variable !== null) {
+    return pause(
+      `${plan.variable} overrides the rollout percentage, so the plan cannot move it; unset it, then resume`,
+    );
+  }
+  if (plan.served !== stage.percentage) {
+    return pause(
+      `the rollout is ${plan.served} % but stage ${state.stage + 1} is ${stage.percentage} %: it was changed outside the plan; resume to go on`,
+    );
+  }
+  if (metrics === null) return nothing;
+  if (metrics.rollback !== null) {
+    return transitionStep(state, 'rollback', {
+      at,
+      reason: `the router rolled back by itself: ${metrics.rollback}`,
+      percentage: 0,
+      edit: { kind: 'engage_kill_switch', reason: `the router rolled back: ${metrics.rollback}` },
+    })!;
+  }
+  return judge(state, input, metrics);
+}
+
+/** The stage's data against its guardrails, its hold and its `min_units`. */
+function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult {
+  const { plan, at } = input;
+  const stage = plan.stages[state.stage]!;
+  // Started without a metrics source (by the CLI): the stage's data begins now.
+  const baseline = state.stageBaseline ?? metrics.arms;
+  const data = sinceStageStart(metrics.arms, baseline);
+  const readings = readGuardrails(plan, data, metrics);
+  const units = unitsOf(data);
+  const looked: PlanState = {
+    ...state,
+    stageBaseline: baseline,
+    lastLook: { at: new Date(at).toISOString(), units, guardrails: readings },
+  };
+  const failed = readings.find((reading) => !reading.ok);
+  if (failed) {
+    return transitionStep(looked, 'rollback', {
+      at,
+      reason: `guardrail ${failed.name} failed: ${describeReading(failed)}`,
+      percentage: 0,
+      edit: {
+        kind: 'engage_kill_switch',
+        reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
+      },
+    })!;
+  }
+  const written: StepResult = { ok: true, state: looked, effects: [{ kind: 'write_state' }] };
+  if (state.phase === 'awaiting_approval') return written;
+  const elapsed = at - (state.stageStartedAt ?? at);
+  const hold = parseDuration(stage.hold);
+  if (elapsed < hold && state.promoteStage !== state.stage) return written;
+  const short = Math.max(0, stage.min_units - Math.min(units.treatment, units.baseline));
+  if (short > 0) {
+    const maxHold = stage.max_hold ? parseDuration(stage.max_hold) : hold * plan.maxHoldFactor;
+    const counts = `it has ${units.treatment} and ${units.baseline}`;
+    if (elapsed > maxHold) {
+      return transitionStep(looked, 'pause', {
+        at,
+        reason: `stage ${state.stage + 1} waited ${formatDuration(elapsed)} (more than ${formatDuration(maxHold)}) for ${stage.min_units} outcomes per arm; ${counts}`,
+        percentage: plan.served,
+      })!;
+    }
+    return (
+      transitionStep(looked, 'hold', {
+        at,
+        reason: `stage ${state.stage + 1} needs ${stage.min_units} outcomes per arm before it is judged; ${counts}`,
+        percentage: plan.served,
+      }) ?? written
+    );
+  }
+  return moveOn(looked, input, metrics);
+}
+
+/** The stage passed: the next stage serves, or waits for approval, or the plan is complete. */
+function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult {
+  const { plan, at } = input;
+  const next = state.stage + 1;
+  const stage = plan.stages[next];
+  if (!stage) {
+    return transitionStep(state, 'complete', {
+      at,
+      reason: `every stage passed; the rollout stays at ${plan.stages.at(-1)!.percentage} %`,
+      percentage: plan.served,
+    })!;
+  }
+  if (stage.approval && state.approvedStage !== next) {
+    return transitionStep(state, 'approval', {
+      at,
+      reason: `stage ${next + 1} (${stage.percentage} %) needs a person's approval: flagroute rollout plan promote`,
+      percentage: plan.served,
+    })!;
+  }
+  return transitionStep(state, 'advance', {
+    at,
+    reason: `stage ${next} passed its checks; now ${stage.percentage} % for at least ${stage.hold}`,
+    percentage: stage.percentage,
+    edit: {
+      kind: 'set_rollout',
+      percentage: stage.percentage,
+      note: `rollout plan stage ${next + 1} of ${plan.stages.length}`,
+    },
+    changes: {
+      stage: next,
+      stageStartedAt: at,
+      stageBaseline: metrics.arms,
+      promoteStage: null,
+    },
+  })!;
+}
+
+/** A reading as the reason of a rollback: its value against its threshold. */
+export function describeReading(reading: GuardrailReading): string {
+  const value = reading.value === null ? 'no value' : reading.value.toPrecision(4);
+  return `${value} against ${reading.threshold}${reading.note ? ` (${reading.note})` : ''}`;
+}

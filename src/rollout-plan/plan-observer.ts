@@ -1,0 +1,69 @@
+import { formatIssue } from '../config/issues.js';
+import { tryLoadConfig } from '../config/load-config.js';
+import type { LoadedConfig } from '../config/loaded-config.js';
+import { type Fault, FaultError } from './controller-health.js';
+import type { PlanMetrics } from './guardrails.js';
+import type { PlanMetricsSource } from './metrics-sources.js';
+
+/** What a {@link PlanObserver} reads from. */
+export interface ObserverOptions {
+  configDir: string;
+  environment: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stabilityMs?: number;
+  source: PlanMetricsSource;
+}
+
+/**
+ * What a controller looks at: the configuration (read once per look or command, and again
+ * after an edit) and the metrics source. A configuration that cannot be loaded stops the look
+ * (a `config_invalid` fault naming every problem as file:line:col); a metrics source that
+ * cannot be read is a `metrics_unavailable` fault, and the look goes on without data.
+ */
+export class PlanObserver {
+  /** The last configuration that loaded. */
+  last: LoadedConfig | undefined;
+
+  constructor(
+    private readonly options: ObserverOptions,
+    private readonly report: (fault: Fault) => void,
+  ) {}
+
+  /** The configuration now; throws a `config_invalid` fault when it cannot be loaded. */
+  async config(): Promise<LoadedConfig> {
+    const { configDir, environment, env, stabilityMs } = this.options;
+    const result = await tryLoadConfig({
+      configDir,
+      environment,
+      env,
+      ...(stabilityMs === undefined ? {} : { stabilityMs }),
+    });
+    if (!result.ok) {
+      throw new FaultError({
+        reason: 'config_invalid',
+        message: `the configuration of ${environment} cannot be loaded, so the plan waits: ${result.issues.map(formatIssue).join('; ')}`,
+      });
+    }
+    this.last = result.config;
+    return result.config;
+  }
+
+  /** The metrics source's reading, or null (reported as a fault) when it cannot be read. */
+  async metrics(): Promise<PlanMetrics | null> {
+    try {
+      return await this.options.source.read();
+    } catch (error) {
+      this.report({
+        reason: 'metrics_unavailable',
+        message: `the metrics source ${this.options.source.name} of ${this.options.environment} cannot be read (${(error as Error).message}); nothing is judged until it can: check that it is up`,
+      });
+      return null;
+    }
+  }
+
+  /** The cumulative moments now, for a stage that starts; null without a source or a reading. */
+  async baseline(): Promise<PlanMetrics['arms'] | null> {
+    if (this.options.source.name === 'none') return null;
+    return (await this.metrics())?.arms ?? null;
+  }
+}

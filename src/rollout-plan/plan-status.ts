@@ -1,0 +1,67 @@
+import type { LoadedConfig } from '../config/loaded-config.js';
+import type { RolloutStage } from '../config/types.js';
+import type { Fault, HealthSnapshot } from './controller-health.js';
+import { parseDuration } from './duration.js';
+import type { GuardrailReading } from './guardrails.js';
+import type { PlanState } from './plan-state.js';
+import type { LeaseReading, PlanStore } from './plan-store.js';
+
+/** The plan's status: its state, the current stage's progress and every guardrail. */
+export interface PlanStatus {
+  state: PlanState;
+  stages: (RolloutStage & { state: 'done' | 'current' | 'next' })[];
+  percentage: number;
+  holdLeftMs: number | null;
+  units: { treatment: number; baseline: number; needed: number } | null;
+  guardrails: GuardrailReading[];
+  source: string;
+  /** The driving controller's health (its own, or as its last heartbeat reported it), or null. */
+  health: HealthSnapshot | null;
+}
+
+/** The status of a plan from its state and the readings of its last look. */
+export function statusOf(
+  config: LoadedConfig,
+  state: PlanState,
+  now: number,
+  source: string,
+  health: HealthSnapshot | null,
+): PlanStatus {
+  const stages = config.settings.rollout_plan.stages;
+  const stage = stages[state.stage];
+  const look = state.lastLook;
+  const holdLeftMs =
+    stage &&
+    state.stageStartedAt !== null &&
+    (state.phase === 'running' || state.phase === 'holding')
+      ? Math.max(0, parseDuration(stage.hold) - (now - state.stageStartedAt))
+      : null;
+  return {
+    state,
+    stages: stages.map((item, index) => ({
+      ...item,
+      state: index < state.stage ? 'done' : index === state.stage ? 'current' : 'next',
+    })),
+    percentage: config.settings.rollout_percentage,
+    holdLeftMs,
+    units: look && stage ? { ...look.units, needed: stage.min_units } : null,
+    guardrails: look?.guardrails ?? [],
+    source,
+    health,
+  };
+}
+
+/** A plan's status read from its store, and the lease: for those who read a plan without driving it. */
+export async function statusFromStore(
+  config: LoadedConfig,
+  store: PlanStore,
+  now: number,
+  leaseNow: number = Date.now(),
+): Promise<PlanStatus & { lease: LeaseReading; problems: Fault[] }> {
+  const [{ state, problems }, lease] = await Promise.all([
+    store.readState(),
+    store.readLease(leaseNow),
+  ]);
+  const health = lease.state === 'live' ? (lease.health ?? null) : null;
+  return { ...statusOf(config, state, now, 'state file', health), lease, problems };
+}

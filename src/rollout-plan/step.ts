@@ -1,0 +1,128 @@
+import { lookStep } from './look-step.js';
+import { type PlanAction, type PlanPhase, type PlanState, pendingState } from './plan-state.js';
+import type { PlanRefusalCode, StepInput, StepResult } from './step-types.js';
+import { phaseAfter, transitionStep } from './transitions.js';
+
+/**
+ * The rollout plan as a pure function: the state after a person's command or a look, and the
+ * effects that make it so (edits of the environment file, the state written, the notices), or
+ * a command's refusal as a code. Every move goes through {@link TRANSITIONS}: a command the
+ * table does not allow from the plan's phase is refused with `PLAN_CONFLICT`; a look that would
+ * make such a move does nothing.
+ */
+export function step(state: PlanState, input: StepInput): StepResult {
+  return input.kind === 'look' ? lookStep(state, input) : commandStep(state, input);
+}
+
+function refuse(code: PlanRefusalCode, message: string): StepResult {
+  return { ok: false, code, message };
+}
+
+/** What a refusal adds to "cannot <action> the plan: it is <phase>". */
+function hint(action: PlanAction, phase: PlanPhase): string {
+  if (action === 'start') return '; abort it first to start over';
+  if (action === 'resume') return ', not paused';
+  if (phase === 'paused' && action !== 'pause') return '; resume it first';
+  if (phase === 'pending') return '; start it first';
+  return '';
+}
+
+function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'command' }>): StepResult {
+  const { command, plan, at } = input;
+  const { action, reason } = command;
+  const cannot = `cannot ${action} the plan of ${state.environment}`;
+  if (reason.trim() === '') {
+    return refuse('INVALID_ARGUMENT', 'every plan action needs a reason (--reason)');
+  }
+  if (phaseAfter(action, state.phase) === undefined) {
+    return refuse('PLAN_CONFLICT', `${cannot}: it is ${state.phase}${hint(action, state.phase)}`);
+  }
+  const stage = plan.stages[state.stage];
+  switch (action) {
+    case 'start': {
+      if (plan.variable !== null) {
+        return refuse(
+          'SHADOWED_BY_VARIABLE',
+          `${cannot}: ${plan.variable} overrides the rollout percentage, so the plan could not change it; unset it first`,
+        );
+      }
+      const first = plan.stages[0]!;
+      const fresh: PlanState = {
+        ...pendingState(state.environment),
+        phase: state.phase,
+        history: state.history,
+      };
+      return transitionStep(fresh, 'start', {
+        at,
+        reason: `${reason}; stage 1: ${first.percentage} % for at least ${first.hold}`,
+        percentage: first.percentage,
+        edit: {
+          kind: 'set_rollout',
+          percentage: first.percentage,
+          note: `rollout plan stage 1 of ${plan.stages.length}: ${reason}`,
+        },
+        changes: {
+          stage: 0,
+          stageStartedAt: at,
+          stageBaseline: input.baseline,
+          // Starting a plan whose first stage needs approval is that approval.
+          approvedStage: first.approval ? 0 : null,
+        },
+      })!;
+    }
+    case 'pause':
+      return transitionStep(state, 'pause', { at, reason, percentage: plan.served })!;
+    case 'resume': {
+      if (!stage) {
+        return refuse(
+          'PLAN_CONFLICT',
+          `${cannot}: the plan has no stage ${state.stage + 1} any more; abort and start again`,
+        );
+      }
+      const edit = plan.served !== stage.percentage || plan.killSwitch !== null;
+      if (edit && plan.variable !== null) {
+        return refuse(
+          'SHADOWED_BY_VARIABLE',
+          `${cannot}: ${plan.variable} overrides the rollout percentage, so stage ${state.stage + 1}'s ${stage.percentage} % would not take effect; unset it first`,
+        );
+      }
+      return transitionStep(state, 'resume', {
+        at,
+        reason: `${reason}; stage ${state.stage + 1} starts its hold again`,
+        percentage: edit ? stage.percentage : plan.served,
+        ...(edit
+          ? {
+              edit: {
+                kind: 'set_rollout',
+                percentage: stage.percentage,
+                note: `rollout plan resumed at stage ${state.stage + 1}: ${reason}`,
+              },
+            }
+          : {}),
+        changes: { stageStartedAt: at, stageBaseline: input.baseline },
+      })!;
+    }
+    case 'promote':
+      if (state.phase === 'awaiting_approval') {
+        return transitionStep(state, 'promote', {
+          at,
+          reason: `approved: ${reason}`,
+          percentage: plan.served,
+          changes: { approvedStage: state.stage + 1 },
+        })!;
+      }
+      return transitionStep(state, 'promote', {
+        at,
+        reason: `the hold of stage ${state.stage + 1} is skipped (guardrails still apply): ${reason}`,
+        percentage: plan.served,
+        changes: { promoteStage: state.stage },
+      })!;
+    case 'abort':
+      return transitionStep(state, 'abort', {
+        at,
+        reason: `aborted by a person: ${reason}`,
+        percentage: 0,
+        edit: { kind: 'engage_kill_switch', reason: `rollout plan aborted: ${reason}` },
+      })!;
+  }
+}
