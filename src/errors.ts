@@ -1,10 +1,14 @@
 /**
  * flagroute's one error vocabulary: every error a public function throws is a
  * {@link FlagrouteError} carrying a stable `code`, so that callers (and the CLI's exit codes)
- * branch on codes, never on message text.
+ * branch on codes, never on message text. The same list is every code that reaches the wire:
+ * the HTTP service answers each with its status (`HTTP_STATUSES`), and nothing else.
  */
 
-/** The stable codes of flagroute's errors. */
+/**
+ * The stable codes of flagroute's errors, and the closed list of `errorCode`s an HTTP answer
+ * carries: the library's, OpenFeature's evaluation codes, and the HTTP service's own.
+ */
 export const ERROR_CODES = [
   /** The configuration could not be loaded; `issues` lists every problem. */
   'INVALID_CONFIG',
@@ -39,6 +43,30 @@ export const ERROR_CODES = [
    * a completed plan), or another controller holds the environment's lease.
    */
   'PLAN_CONFLICT',
+  // OpenFeature's evaluation codes (OFREP and the in-process provider).
+  /** No flag of that key is served (the flags are `backend`, `cohort`, `bucket`). */
+  'FLAG_NOT_FOUND',
+  /** An evaluation context has no `targetingKey` (the user id). */
+  'TARGETING_KEY_MISSING',
+  /** A flag was asked for as a type it is not (`bucket` as a string). */
+  'TYPE_MISMATCH',
+  // The HTTP service's own: the request itself, before flagroute reads it.
+  /** The body is not JSON. */
+  'PARSE_ERROR',
+  /** The body is not `application/json`. */
+  'UNSUPPORTED_MEDIA_TYPE',
+  /** The body is larger than the server's limit. */
+  'PAYLOAD_TOO_LARGE',
+  /** The request is malformed in a way no other code names. */
+  'BAD_REQUEST',
+  /** An admin route without a bearer token. */
+  'UNAUTHORIZED',
+  /** An admin route with a wrong token, or with the admin API off (no token configured). */
+  'FORBIDDEN',
+  /** No route, plan action or dashboard file of that name. */
+  'NOT_FOUND',
+  /** The server failed; the details are in its log, never in the answer. */
+  'GENERAL',
 ] as const;
 /** A stable code of a flagroute error. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

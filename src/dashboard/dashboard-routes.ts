@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { FlagrouteError } from '../errors.js';
 import type { DashboardFeed } from './dashboard-feed.js';
 
 /** The page's own files, copied beside this module by the build (`src/dashboard/static`). */
@@ -48,12 +49,9 @@ export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void
       .send(await readFile(join(STATIC_DIR, 'index.html'))),
   );
   app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => {
-    const asset = ASSETS[request.params.file];
-    if (!asset) {
-      return reply
-        .code(404)
-        .send({ errorCode: 'NOT_FOUND', errorDetails: `no dashboard file ${request.params.file}` });
-    }
+    const file = request.params.file;
+    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+    if (!asset) throw new FlagrouteError('NOT_FOUND', `no dashboard file ${file}`);
     return reply
       .type(asset.type)
       .header('cache-control', 'no-cache')

@@ -12,31 +12,31 @@ import {
   TypeMismatchError,
 } from '@openfeature/server-sdk';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
+import { evaluateFlag, trackOutcome } from '../ofrep/index.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
-import {
-  attributesReadBy,
-  flagMetadata,
-  flagValue,
-  OFREP_FLAGS,
-  OFREP_REASONS,
-  type OfrepFlag,
-  routingContextOf,
-} from '../server/ofrep-mapping.js';
 
 /** The tracking event that records an outcome: `client.track(OUTCOME_EVENT, context, details)`. */
 export const OUTCOME_EVENT = 'outcome';
 
-const TYPES: Readonly<Record<OfrepFlag, 'string' | 'number'>> = {
-  backend: 'string',
-  cohort: 'string',
-  bucket: 'number',
+/** The OpenFeature error a flagroute code becomes; any other is the context's problem. */
+const SDK_ERRORS: Readonly<Partial<Record<string, new (message: string) => Error>>> = {
+  FLAG_NOT_FOUND: FlagNotFoundError,
+  TYPE_MISMATCH: TypeMismatchError,
+  TARGETING_KEY_MISSING: TargetingKeyMissingError,
 };
+
+function sdkError(error: unknown): unknown {
+  if (!(error instanceof FlagrouteError)) return error;
+  const Kind = SDK_ERRORS[error.code] ?? InvalidContextError;
+  return new Kind(error.message);
+}
 
 /**
  * flagroute as an in-process OpenFeature provider for Node (`@openfeature/server-sdk`, a peer
- * dependency): the same flags as the HTTP service (`backend` and `cohort` as strings, `bucket`
- * as a number), `PROVIDER_CONFIGURATION_CHANGED` on every hot reload, `PROVIDER_ERROR` on a
+ * dependency), an adapter over the OFREP core (`src/ofrep`): the same flags as the HTTP
+ * service (`backend` and `cohort` as strings, `bucket` as a number), the same checks and the
+ * same decisions; `PROVIDER_CONFIGURATION_CHANGED` on every hot reload, `PROVIDER_ERROR` on a
  * failed one, and `track('outcome', context, {decisionId, success, latencyMs, ...})` recording
  * the outcome of the decision a flag evaluation returned in its metadata.
  */
@@ -66,7 +66,7 @@ export class FlagrouteProvider implements Provider {
     _default: string,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<string>> {
-    return this.resolve(flagKey, 'string', context) as Promise<ResolutionDetails<string>>;
+    return this.resolve(flagKey, 'string', context);
   }
 
   resolveNumberEvaluation(
@@ -74,15 +74,23 @@ export class FlagrouteProvider implements Provider {
     _default: number,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<number>> {
-    return this.resolve(flagKey, 'number', context) as Promise<ResolutionDetails<number>>;
+    return this.resolve(flagKey, 'number', context);
   }
 
-  resolveBooleanEvaluation(flagKey: string): Promise<ResolutionDetails<boolean>> {
-    return Promise.reject(this.mismatch(flagKey, 'boolean'));
+  resolveBooleanEvaluation(
+    flagKey: string,
+    _default: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
+    return this.resolve(flagKey, 'boolean', context);
   }
 
-  resolveObjectEvaluation<T extends JsonValue>(flagKey: string): Promise<ResolutionDetails<T>> {
-    return Promise.reject(this.mismatch(flagKey, 'object'));
+  resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    _default: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
+    return this.resolve(flagKey, 'object', context);
   }
 
   /** Records an outcome (`trackingEventName` `outcome`) of the decision named by `decisionId`. */
@@ -92,22 +100,10 @@ export class FlagrouteProvider implements Provider {
     details: TrackingEventDetails,
   ): void {
     if (trackingEventName !== OUTCOME_EVENT) return;
-    const { decisionId, userId } = details as TrackingEventDetails & {
-      decisionId?: unknown;
-      userId?: unknown;
-    };
-    if (typeof decisionId !== 'string') {
-      throw new InvalidContextError('track("outcome") needs the decisionId of the decision');
-    }
-    // The evaluation context's targetingKey names the user for the outcome event log.
-    const user = userId ?? context.targetingKey;
     try {
-      this.router.recordOutcomes(
-        user === undefined ? details : { ...details, userId: user },
-        this.ledger,
-      );
+      trackOutcome(this.router, this.ledger, details, context.targetingKey);
     } catch (error) {
-      // An id this provider cannot take an outcome for is a problem of the caller's context.
+      // A decision id this provider cannot take an outcome for is a problem of the context.
       if (error instanceof InvalidOutcomeError && error.field === 'decisionId') {
         throw new InvalidContextError(error.problems[0]?.message ?? error.message);
       }
@@ -121,43 +117,23 @@ export class FlagrouteProvider implements Provider {
     this.ledger.clear();
   }
 
-  private async resolve(
+  /** Any type but the flag's is `TYPE_MISMATCH` (so booleans and objects never resolve). */
+  private async resolve<Value>(
     flagKey: string,
-    type: 'string' | 'number',
+    type: string,
     context: EvaluationContext,
-  ): Promise<ResolutionDetails<string | number>> {
-    if (TYPES[flagKey as OfrepFlag] !== type) throw this.mismatch(flagKey, type);
-    if (typeof context.targetingKey !== 'string' || context.targetingKey === '') {
-      throw new TargetingKeyMissingError('targetingKey (the user id) is required');
-    }
+  ): Promise<ResolutionDetails<Value>> {
     try {
-      const routing = routingContextOf(
-        context as Record<string, unknown>,
-        attributesReadBy(this.router.config),
+      const { value, variant, reason, metadata } = await evaluateFlag(
+        this.router,
+        this.ledger,
+        flagKey,
+        context,
+        type,
       );
-      const decision = await this.router.decide(routing);
-      const bucket = decision.bucket ?? this.router.bucketOf(routing);
-      const { value, variant } = flagValue(flagKey as OfrepFlag, decision, bucket);
-      return {
-        value,
-        variant,
-        reason: OFREP_REASONS[decision.reason],
-        flagMetadata: flagMetadata(decision, this.ledger.remember(decision)),
-      };
+      return { value: value as Value, variant, reason, flagMetadata: metadata };
     } catch (error) {
-      if (error instanceof FlagrouteError) throw new InvalidContextError(error.message);
-      throw error;
+      throw sdkError(error);
     }
-  }
-
-  private mismatch(flagKey: string, type: string): Error {
-    if (!(OFREP_FLAGS as readonly string[]).includes(flagKey)) {
-      return new FlagNotFoundError(
-        `flag "${flagKey}" is not served; the flags are ${OFREP_FLAGS.join(', ')}`,
-      );
-    }
-    return new TypeMismatchError(
-      `flag "${flagKey}" is a ${TYPES[flagKey as OfrepFlag]}, not a ${type}`,
-    );
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
 import {
   commandPlan,
@@ -9,7 +9,6 @@ import {
   type RolloutController,
 } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
-import type { ErrorBody } from './http-errors.js';
 
 /** How long a plan command queued for the controller that drives waits for its outcome. */
 const QUEUED_COMMAND_WAIT_MS = 5_000;
@@ -20,29 +19,27 @@ function digest(text: string): Buffer {
 
 /**
  * Checks the bearer token in constant time (both sides hashed first, so their lengths do not
- * leak either). Replies 403 when no token is configured, 401 without one, 403 when wrong.
+ * leak either). Throws `FORBIDDEN` (403) when no token is configured, `UNAUTHORIZED` (401)
+ * without one, `FORBIDDEN` when wrong.
  */
-function authorised(
-  token: string | undefined,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): boolean {
-  const deny = (status: number, errorDetails: string) => {
-    const body: ErrorBody = {
-      errorCode: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
-      errorDetails,
-    };
-    void reply.code(status).send(body);
-    return false;
-  };
+function authorise(token: string | undefined, request: FastifyRequest): void {
   if (token === undefined || token === '') {
-    return deny(403, 'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set');
+    throw new FlagrouteError(
+      'FORBIDDEN',
+      'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set',
+    );
   }
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
-  if (!match) return deny(401, 'send the admin token as "Authorization: Bearer <token>"');
-  if (!timingSafeEqual(digest(match[1]!), digest(token))) return deny(403, 'wrong admin token');
-  return true;
+  if (!match) {
+    throw new FlagrouteError(
+      'UNAUTHORIZED',
+      'send the admin token as "Authorization: Bearer <token>"',
+    );
+  }
+  if (!timingSafeEqual(digest(match[1]!), digest(token))) {
+    throw new FlagrouteError('FORBIDDEN', 'wrong admin token');
+  }
 }
 
 function reasonOf(body: unknown): string | undefined {
@@ -60,15 +57,14 @@ export function adminRoutes(
   token: string | undefined,
   controller?: RolloutController,
 ): void {
-  app.post<{ Params: { action: string } }>('/v1/rollout/plan/:action', async (request, reply) => {
-    if (!authorised(token, request, reply)) return reply;
+  app.post<{ Params: { action: string } }>('/v1/rollout/plan/:action', async (request) => {
+    authorise(token, request);
     const action = request.params.action;
     if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
-      const body: ErrorBody = {
-        errorCode: 'NOT_FOUND',
-        errorDetails: `no plan action ${action}; the actions are ${PLAN_ACTIONS.join(', ')}`,
-      };
-      return reply.code(404).send(body);
+      throw new FlagrouteError(
+        'NOT_FOUND',
+        `no plan action ${action}; the actions are ${PLAN_ACTIONS.join(', ')}`,
+      );
     }
     const reason = reasonOf(request.body);
     if (reason === undefined) {
@@ -98,28 +94,28 @@ export function adminRoutes(
     }
     return receipt;
   });
-  app.post('/v1/rollout', async (request, reply) => {
-    if (!authorised(token, request, reply)) return reply;
+  app.post('/v1/rollout', async (request) => {
+    authorise(token, request);
     const percentage = (request.body as { percentage?: unknown } | null)?.percentage;
     const reason = reasonOf(request.body) ?? 'set through the admin API';
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
     return router.status();
   });
-  app.post('/v1/rollback', async (request, reply) => {
-    if (!authorised(token, request, reply)) return reply;
+  app.post('/v1/rollback', async (request) => {
+    authorise(token, request);
     const reason = reasonOf(request.body) ?? 'rollback through the admin API';
     await router.updateRolloutPercentage(0, { persist: true, reason });
     return router.status();
   });
-  app.post('/v1/rollout/resume', async (request, reply) => {
-    if (!authorised(token, request, reply)) return reply;
+  app.post('/v1/rollout/resume', async (request) => {
+    authorise(token, request);
     await router.resumeRollout({
       reason: reasonOf(request.body) ?? 'resumed through the admin API',
     });
     return router.status();
   });
-  app.post('/v1/breaker/reset', async (request, reply) => {
-    if (!authorised(token, request, reply)) return reply;
+  app.post('/v1/breaker/reset', async (request) => {
+    authorise(token, request);
     router.resetCircuitBreaker();
     return router.getPerformanceSummary().circuit_breaker;
   });

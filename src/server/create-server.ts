@@ -4,15 +4,15 @@ import { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock.js';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
-import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
+import { FlagrouteError } from '../errors.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import { FAULT_SUMMARIES, type RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
-import { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
+import { type ErrorBody, toWire } from './http-errors.js';
 import { nativeRoutes } from './native-routes.js';
-import { ofrepRoutes } from './ofrep-routes.js';
+import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -72,17 +72,20 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   app.addHook('onClose', async () => feed.close());
   dashboardRoutes(app, feed);
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = {
-      errorCode: 'NOT_FOUND',
-      errorDetails: `no route ${request.method} ${request.url}`,
-    };
-    return reply.code(404).send(body);
+    const { status, body } = toWire(
+      new FlagrouteError('NOT_FOUND', `no route ${request.method} ${request.url}`),
+      { ofrep: request.url.startsWith('/ofrep/') },
+    );
+    return reply.code(status).send(body);
   });
+  // Every route throws coded errors; this is the one place they become answers.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = errorResponse(error, request.url.startsWith('/ofrep/'));
-    // OFREP's single-flag failures name their flag.
-    const single = /^\/ofrep\/v1\/evaluate\/flags\/([^/?]+)/.exec(request.url);
-    if (single) (body as ErrorBody & { key?: string }).key = decodeURIComponent(single[1]!);
+    const { status, body } = toWire(error, { ofrep: request.url.startsWith('/ofrep/') });
+    // OFREP's single-flag failures name their flag (as fastify decoded it from the path).
+    const key = (request.params as { key?: unknown } | undefined)?.key;
+    if (request.routeOptions.url === SINGLE_FLAG && typeof key === 'string') {
+      (body as ErrorBody & { key?: string }).key = key;
+    }
     if (status >= 500) options.logger?.error({ err: error, url: request.url }, 'request failed');
     return reply.code(status).send(body);
   });
@@ -126,42 +129,4 @@ function metricsRoute(app: FastifyInstance, router: Router, controller?: Rollout
   app.get('/metrics', async (_, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
-}
-
-/** What an error becomes on the wire: flagroute's codes by table, fastify's by their status. */
-function errorResponse(error: FastifyError, ofrep: boolean): { status: number; body: ErrorBody } {
-  if (error instanceof FlagrouteError) {
-    const body: ErrorBody = { errorCode: error.code, errorDetails: error.message };
-    if (error instanceof InvalidOutcomeError && error.problems.length > 0) {
-      body.problems = [...error.problems];
-    }
-    return { status: HTTP_STATUSES[error.code], body };
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 500) {
-    return {
-      status: 500,
-      body: { errorCode: 'GENERAL', errorDetails: 'internal error; see the server log' },
-    };
-  }
-  if (
-    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-  ) {
-    return {
-      status: 400,
-      body: { errorCode: 'PARSE_ERROR', errorDetails: `malformed JSON body: ${error.message}` },
-    };
-  }
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return {
-      status: 415,
-      body: {
-        errorCode: 'UNSUPPORTED_MEDIA_TYPE',
-        errorDetails: 'send Content-Type: application/json',
-      },
-    };
-  }
-  const errorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : ofrep ? 'GENERAL' : 'BAD_REQUEST';
-  return { status, body: { errorCode, errorDetails: error.message } };
 }

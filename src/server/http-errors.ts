@@ -1,4 +1,5 @@
-import type { ErrorCode } from '../errors.js';
+import type { FastifyError } from 'fastify';
+import { type ErrorCode, FlagrouteError, InvalidOutcomeError } from '../errors.js';
 
 /** The HTTP status of each error code: the one table the server consults. */
 export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
@@ -17,12 +18,86 @@ export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
   STORE_ACCESS_DENIED: 503,
   STORE_SCHEMA_MISMATCH: 503,
   PLAN_CONFLICT: 409,
+  FLAG_NOT_FOUND: 404,
+  TARGETING_KEY_MISSING: 400,
+  TYPE_MISMATCH: 400,
+  PARSE_ERROR: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  GENERAL: 500,
 };
 
-/** The body of every error the native API returns. */
+/** The codes an OFREP error may carry (v0.3.0); any other is sent as `GENERAL`. */
+export const OFREP_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
+  'PARSE_ERROR',
+  'TARGETING_KEY_MISSING',
+  'INVALID_CONTEXT',
+  'GENERAL',
+  'FLAG_NOT_FOUND',
+]);
+
+/** The body of every error the service answers with. */
 export interface ErrorBody {
-  errorCode: string;
+  errorCode: ErrorCode;
   errorDetails: string;
   /** For a batch: every problem, each with its item's index. */
   problems?: { index: number; field: string; message: string }[];
+}
+
+/** fastify's own errors about the request, by their code. */
+const FASTIFY_CODES: Readonly<Record<string, { code: ErrorCode; details?: string }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'PARSE_ERROR' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'PARSE_ERROR' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    details: 'send Content-Type: application/json',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+};
+
+/**
+ * An error as flagroute's, with its status: a coded error as it is, at its code's status;
+ * fastify's request errors by their code, at the status fastify gave (408, 431, ...); anything
+ * else `GENERAL`, 500.
+ */
+function coded(error: unknown): { error: FlagrouteError; status: number } {
+  if (error instanceof FlagrouteError) return { error, status: HTTP_STATUSES[error.code] };
+  const fastify = error as Partial<FastifyError>;
+  const status = fastify.statusCode ?? 500;
+  if (status >= 500) {
+    return {
+      error: new FlagrouteError('GENERAL', 'internal error; see the server log'),
+      status: 500,
+    };
+  }
+  const known = FASTIFY_CODES[fastify.code ?? ''];
+  const message = String(fastify.message);
+  if (known?.code === 'PARSE_ERROR') {
+    return { error: new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${message}`), status };
+  }
+  const code = known?.code ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
+  return { error: new FlagrouteError(code, known?.details ?? message), status };
+}
+
+/**
+ * What an error becomes on the wire: its code (one of `ERROR_CODES`), the status of that code,
+ * and its message; a batch of outcomes lists every problem. An error that is not flagroute's
+ * or a request error of fastify's is `GENERAL`, 500, with no detail (the log has it). On an
+ * OFREP route, a code OFREP does not define is sent as `GENERAL` (with its status kept).
+ */
+export function toWire(
+  error: unknown,
+  options: { ofrep?: boolean } = {},
+): { status: number; body: ErrorBody } {
+  const { error: known, status } = coded(error);
+  const code = options.ofrep && !OFREP_ERROR_CODES.has(known.code) ? 'GENERAL' : known.code;
+  const body: ErrorBody = { errorCode: code, errorDetails: known.message };
+  if (known instanceof InvalidOutcomeError && known.problems.length > 0) {
+    body.problems = [...known.problems];
+  }
+  return { status, body };
 }

@@ -9,6 +9,5 @@ export {
   resetRemoteBreaker,
 } from './admin-client.js';
 export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './create-server.js';
-export { type ErrorBody, HTTP_STATUSES } from './http-errors.js';
-export { OFREP_FLAGS, OFREP_REASONS, type OfrepFlag, type OfrepReason } from './ofrep-mapping.js';
+export { type ErrorBody, HTTP_STATUSES, OFREP_ERROR_CODES, toWire } from './http-errors.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';

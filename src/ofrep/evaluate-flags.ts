@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
+import type { DecisionLedger } from '../outcomes/index.js';
+import type { Router } from '../router/router.js';
+import {
+  attributesReadBy,
+  flagMetadata,
+  flagValue,
+  OFREP_FLAGS,
+  OFREP_REASONS,
+  type OfrepFlag,
+  type OfrepReason,
+  routingContextOf,
+} from './mapping.js';
+
+/** The type of each flag's value, as OpenFeature asks for it. */
+export const FLAG_TYPES: Readonly<Record<OfrepFlag, 'string' | 'number'>> = {
+  backend: 'string',
+  cohort: 'string',
+  bucket: 'number',
+};
+
+/** One flag resolved: OFREP's success body, and what the provider hands the SDK. */
+export interface FlagResolution {
+  key: OfrepFlag;
+  value: string | number;
+  variant: string;
+  reason: OfrepReason;
+  /** The decision's id (for its outcome), reason, configuration version, rollout, environment. */
+  metadata: Record<string, string | number | boolean>;
+}
+
+/** Every flag of one decision, with the configuration version they were evaluated on. */
+export interface FlagsResolution {
+  flags: FlagResolution[];
+  metadata: { configVersion: string };
+}
+
+/**
+ * The flag a key names: `FLAG_NOT_FOUND` for a key flagroute does not serve, and, when the
+ * caller asks for a type, `TYPE_MISMATCH` for a flag of another type.
+ */
+export function flagOf(key: string, type?: string): OfrepFlag {
+  if (!(OFREP_FLAGS as readonly string[]).includes(key)) {
+    throw new FlagrouteError(
+      'FLAG_NOT_FOUND',
+      `flag "${key}" is not served here; the flags are ${OFREP_FLAGS.join(', ')}`,
+    );
+  }
+  const flag = key as OfrepFlag;
+  if (type !== undefined && FLAG_TYPES[flag] !== type) {
+    throw new FlagrouteError(
+      'TYPE_MISMATCH',
+      `flag "${key}" is a ${FLAG_TYPES[flag]}, not a ${type}`,
+    );
+  }
+  return flag;
+}
+
+/** An evaluation context: an object whose `targetingKey` (the user id) is a non-empty string. */
+export function checkedContext(context: unknown): Record<string, unknown> {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    throw new FlagrouteError('INVALID_CONTEXT', 'context must be an object');
+  }
+  const targetingKey = (context as { targetingKey?: unknown }).targetingKey;
+  if (typeof targetingKey !== 'string' || targetingKey === '') {
+    throw new FlagrouteError(
+      'TARGETING_KEY_MISSING',
+      'context.targetingKey (the user id) must be a non-empty string',
+    );
+  }
+  return context as Record<string, unknown>;
+}
+
+/**
+ * Decides once for a context and remembers the decision in `ledger` (its id goes out in every
+ * flag's metadata, for the outcome); returns the resolver of each flag on that decision.
+ */
+async function decided(
+  router: Router,
+  ledger: DecisionLedger,
+  context: Record<string, unknown>,
+): Promise<(flag: OfrepFlag) => FlagResolution> {
+  const routing = routingContextOf(context, attributesReadBy(router.config));
+  const decision = await router.decide(routing);
+  const bucket = decision.bucket ?? router.bucketOf(routing);
+  const decisionId = ledger.remember(decision);
+  return (flag) => ({
+    key: flag,
+    ...flagValue(flag, decision, bucket),
+    reason: OFREP_REASONS[decision.reason],
+    metadata: flagMetadata(decision, decisionId),
+  });
+}
+
+/**
+ * Evaluates one flag (OFREP's single evaluation, the provider's `resolve*Evaluation`): the key
+ * and type are checked first (`FLAG_NOT_FOUND`, `TYPE_MISMATCH`), then the context
+ * (`INVALID_CONTEXT`, `TARGETING_KEY_MISSING`); then the router decides.
+ */
+export async function evaluateFlag(
+  router: Router,
+  ledger: DecisionLedger,
+  key: string,
+  context: unknown,
+  type?: string,
+): Promise<FlagResolution> {
+  const flag = flagOf(key, type);
+  const resolve = await decided(router, ledger, checkedContext(context));
+  return resolve(flag);
+}
+
+/**
+ * Evaluates every flag on one decision (OFREP's bulk evaluation). `configVersion` is the
+ * version the caller read before (the one its ETag names); default: the one serving now.
+ */
+export async function evaluateFlags(
+  router: Router,
+  ledger: DecisionLedger,
+  context: unknown,
+  configVersion = router.config.version,
+): Promise<FlagsResolution> {
+  const resolve = await decided(router, ledger, checkedContext(context));
+  return { flags: OFREP_FLAGS.map(resolve), metadata: { configVersion } };
+}
+
+/**
+ * The ETag of a bulk evaluation: the configuration version and the context together, so that
+ * an answer is `304 Not Modified` only when neither changed.
+ */
+export function flagsEtag(configVersion: string, context: unknown): string {
+  const digest = createHash('sha256').update(`${configVersion}\n${stringify(context)}`);
+  return `"${digest.digest('hex').slice(0, 32)}"`;
+}
+
+/**
+ * Records the outcome of a decision this ledger's flags came from (the provider's
+ * `track('outcome', context, details)`): `details` names the decision by `decisionId`, and the
+ * user is the context's `targetingKey` unless the details name one.
+ */
+export function trackOutcome(
+  router: Router,
+  ledger: DecisionLedger,
+  details: Record<string, unknown>,
+  targetingKey?: unknown,
+): { recorded: number } {
+  if (typeof details.decisionId !== 'string') {
+    throw new InvalidOutcomeError(
+      'decisionId',
+      'is required: track("outcome") names the decision its flags came from',
+    );
+  }
+  const user = details.userId ?? targetingKey;
+  return router.recordOutcomes(user === undefined ? details : { ...details, userId: user }, ledger);
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, FlagrouteError, InvalidOutcomeError } from '../../src/errors.js';
+import { HTTP_STATUSES, toWire } from '../../src/server/http-errors.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { post, testServer } from '../helpers/test-server.js';
+
+/** A request error as fastify reports it. */
+const fastifyError = (code: string, statusCode: number, message = 'what fastify said') =>
+  Object.assign(new Error(message), { code, statusCode });
+
+describe('toWire: every error becomes one of ERROR_CODES with its status', () => {
+  it('a coded error keeps its code, message and the status of its code', () => {
+    for (const code of ERROR_CODES) {
+      const { status, body } = toWire(new FlagrouteError(code, `because ${code}`));
+      expect([status, body]).toEqual([
+        HTTP_STATUSES[code],
+        { errorCode: code, errorDetails: `because ${code}` },
+      ]);
+    }
+    const batch = InvalidOutcomeError.batch([{ index: 1, field: 'decisionId', message: 'm' }], 2);
+    expect(toWire(batch).body).toEqual({
+      errorCode: 'INVALID_OUTCOME',
+      errorDetails: '1 of 2 outcomes are invalid; none was recorded',
+      problems: [{ index: 1, field: 'decisionId', message: 'm' }],
+    });
+  });
+
+  it("fastify's request errors by their code; anything else is GENERAL with no detail", () => {
+    const cases: [Error, number, string][] = [
+      [fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400), 400, 'PARSE_ERROR'],
+      [fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400), 400, 'PARSE_ERROR'],
+      [fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413), 413, 'PAYLOAD_TOO_LARGE'],
+      [fastifyError('FST_ERR_SOMETHING', 408), 408, 'BAD_REQUEST'],
+      [fastifyError('FST_ERR_SOMETHING', 503), 500, 'GENERAL'],
+      [new TypeError('a bug with /etc/secret in it'), 500, 'GENERAL'],
+    ];
+    for (const [error, status, code] of cases) {
+      const wire = toWire(error);
+      expect([wire.status, wire.body.errorCode], code).toEqual([status, code]);
+      expect(ERROR_CODES).toContain(wire.body.errorCode);
+    }
+    expect(toWire(new TypeError('a bug with /etc/secret in it')).body.errorDetails).toBe(
+      'internal error; see the server log',
+    );
+  });
+
+  it('on an OFREP route, a code OFREP does not define is GENERAL, with its status kept', () => {
+    expect(toWire(new FlagrouteError('ASYNC_RULE', 'x'), { ofrep: true })).toMatchObject({
+      status: 500,
+      body: { errorCode: 'GENERAL' },
+    });
+    expect(toWire(fastifyError('FST_ERR_SOMETHING', 400), { ofrep: true }).body.errorCode).toBe(
+      'GENERAL',
+    );
+    for (const code of ['INVALID_CONTEXT', 'TARGETING_KEY_MISSING', 'FLAG_NOT_FOUND'] as const) {
+      expect(toWire(new FlagrouteError(code, 'x'), { ofrep: true }).body.errorCode).toBe(code);
+    }
+  });
+});
+
+describe('the server answers every mistake with a code of the list', () => {
+  it('routes throw coded errors; the one handler answers them', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 10\n',
+    });
+    const server = await testServer({ configDir: temp.dir, watch: false, adminToken: 'tok' });
+    const get = async (path: string) => {
+      const response = await fetch(`${server.url}${path}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const answers: [string, { status: number; body: unknown }, number, string][] = [
+      ['unknown route', await get('/v1/nothing'), 404, 'NOT_FOUND'],
+      ['dashboard file', await get('/dashboard/nope.js'), 404, 'NOT_FOUND'],
+      ['dashboard __proto__', await get('/dashboard/__proto__'), 404, 'NOT_FOUND'],
+      ['admin without token', await post(`${server.url}/v1/rollback`, {}), 401, 'UNAUTHORIZED'],
+      [
+        'admin wrong token',
+        await post(`${server.url}/v1/rollback`, {}, { authorization: 'Bearer nope' }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'plan action',
+        await post(`${server.url}/v1/rollout/plan/jump`, {}, { authorization: 'Bearer tok' }),
+        404,
+        'NOT_FOUND',
+      ],
+      [
+        'media type',
+        await post(`${server.url}/v1/decide`, 'x', { 'content-type': 'text/csv' }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'bad JSON',
+        await post(`${server.url}/v1/decide`, '{"userId":', { 'content-type': 'application/json' }),
+        400,
+        'PARSE_ERROR',
+      ],
+      [
+        'unknown flag',
+        await post(`${server.url}/ofrep/v1/evaluate/flags/dark-mode`, { context: {} }),
+        404,
+        'FLAG_NOT_FOUND',
+      ],
+      [
+        'no context',
+        await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, { targetingKey: 'a' }),
+        400,
+        'INVALID_CONTEXT',
+      ],
+      [
+        'no targeting key',
+        await post(`${server.url}/ofrep/v1/evaluate/flags`, { context: { region: 'eu' } }),
+        400,
+        'TARGETING_KEY_MISSING',
+      ],
+      [
+        'bad outcome',
+        await post(`${server.url}/v1/outcomes`, { backend: 'gpt', success: true }),
+        400,
+        'INVALID_OUTCOME',
+      ],
+    ];
+    for (const [what, answer, status, code] of answers) {
+      expect([answer.status, (answer.body as { errorCode: string }).errorCode], what).toEqual([
+        status,
+        code,
+      ]);
+      expect(typeof (answer.body as { errorDetails: unknown }).errorDetails, what).toBe('string');
+    }
+    // OFREP's single-flag failures name their flag.
+    expect(answers[8]![1].body).toMatchObject({ key: 'dark-mode' });
+    expect(answers[9]![1].body).toMatchObject({ key: 'backend' });
+  });
+});
