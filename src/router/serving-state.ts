@@ -3,7 +3,6 @@ import type { ConfigIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
 import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
-import type { SnapshotSizes } from './snapshot-loader.js';
 
 /** How the last reload went. */
 export interface LastReload {
@@ -24,7 +23,6 @@ export class ServingState {
   constructor(
     snapshot: RoutingSnapshot,
     private readonly clock: Clock,
-    private readonly sizes: SnapshotSizes,
   ) {
     this.snapshot = snapshot;
     this.loadedAt = clock.now();
@@ -50,7 +48,7 @@ export class ServingState {
   /** Serves the same configuration and engines with other settings (a runtime change). */
   reapply(settings: Readonly<EnvironmentSettings>): void {
     const { config, evaluator } = this.snapshot;
-    this.snapshot = withSettings(config, settings, evaluator, this.sizes);
+    this.snapshot = withSettings(config, settings, evaluator);
   }
 
   /** The clock's time as ISO 8601. */

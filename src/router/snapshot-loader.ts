@@ -5,16 +5,11 @@ import { buildSnapshot, type SnapshotResult } from '../routing/snapshot.js';
 export interface SnapshotSizes {
   /** Entries kept per rule in the outcome memo (0 turns memoising off). */
   ruleMemoSize?: number;
-  /** Identifiers whose bucket is kept (0 turns the cache off). */
-  bucketCacheSize?: number;
 }
 
 /** Just the cache sizes of `options`, leaving out those not given (exact optional types). */
 export function snapshotSizes(options: SnapshotSizes): SnapshotSizes {
-  return {
-    ...(options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {}),
-    ...(options.bucketCacheSize !== undefined ? { bucketCacheSize: options.bucketCacheSize } : {}),
-  };
+  return options.ruleMemoSize !== undefined ? { ruleMemoSize: options.ruleMemoSize } : {};
 }
 
 /** Loads and compiles one environment into a snapshot, or returns every problem. */

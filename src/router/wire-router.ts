@@ -48,7 +48,7 @@ export function wireRouter(
   internals: RouterInternals,
   logger: Logger,
 ): RouterParts {
-  const state = new ServingState(snapshot, internals.clock, snapshotSizes(internals));
+  const state = new ServingState(snapshot, internals.clock);
   const events = new RouterEventHub();
   const rollout = new RolloutControl({
     clock: internals.clock,

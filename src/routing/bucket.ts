@@ -7,7 +7,32 @@ const MAX_SUFFIX = 0xffffffff; // 16 ** 8 - 1
  * `int(sha256(f"{identifier}:{salt}".encode()).hexdigest()[-8:], 16) / (16**8 - 1) * 100`.
  */
 export function userBucket(identifier: string, salt: string): number {
-  // crypto.hash is the one-shot form: about three times cheaper than createHash for short input.
-  const hex = hash('sha256', `${identifier}:${salt}`, 'hex');
-  return (Number.parseInt(hex.slice(-8), 16) / MAX_SUFFIX) * 100;
+  return bucketOfSalted(`${identifier}:${salt}`);
+}
+
+/**
+ * The bucket of `identifier`, for one salt: `bucketHasher(salt)(id)` is `userBucket(id, salt)`,
+ * without building the salt's suffix on every call.
+ */
+export function bucketHasher(salt: string): (identifier: string) => number {
+  const suffix = `:${salt}`;
+  return (identifier) => bucketOfSalted(identifier + suffix);
+}
+
+/**
+ * The formula on `identifier:salt`. The one-shot `crypto.hash` with a latin1 digest: one
+ * 32-character string whose code units are the digest's bytes, so the last four are read as a
+ * number directly. The hex digest (64 characters, a slice, `parseInt`) measured about 100 to
+ * 150 ns more, a Buffer digest about 700 ns more (a new ArrayBuffer per call).
+ */
+function bucketOfSalted(salted: string): number {
+  // 'binary' is Node's name for latin1 (the one @types/node accepts here).
+  const digest = hash('sha256', salted, 'binary');
+  const suffix =
+    ((digest.charCodeAt(28) << 24) |
+      (digest.charCodeAt(29) << 16) |
+      (digest.charCodeAt(30) << 8) |
+      digest.charCodeAt(31)) >>>
+    0;
+  return (suffix / MAX_SUFFIX) * 100;
 }

@@ -1,7 +1,7 @@
 /**
  * The churn measurement, in a process of its own: `node churn-child.js` makes 3 million
  * synchronous decisions, each for a user never seen before, that all reach assignment (every
- * one misses the bucket cache and evicts an entry), and prints the slowest decision and the
+ * one hashes), and prints the slowest decision and the
  * garbage collector's longest pause as JSON on stdout.
  */
 import { PerformanceObserver } from 'node:perf_hooks';

@@ -24,7 +24,7 @@ export function renderChurn(result: ChurnResult): string[] {
   return [
     '## Churn: every user new',
     '',
-    `${result.decisions.toLocaleString('en')} synchronous decisions in a process of its own, each for a user never seen before and each reaching assignment, so every one hashes, misses the bucket cache and evicts an entry. No target; it watches the tail a cache's evictions leave to the garbage collector (toad-cache's cache, with an object per entry, gave 25 ms pauses here; lru-cache's typed arrays about 5 ms).`,
+    `${result.decisions.toLocaleString('en')} synchronous decisions in a process of its own, each for a user never seen before and each reaching assignment, so every one hashes. No target; it watches the tail that user churn leaves to the garbage collector (a bucket cache, when flagroute had one, left 5 ms pauses with lru-cache and 25 ms with toad-cache's object per entry).`,
     '',
     `- ${result.nsPerDecision.toFixed(0)} ns/decision; slowest decision ${result.worstDecisionMs.toFixed(1)} ms; ${result.gcPauses} collector pauses, the longest ${result.longestGcPauseMs.toFixed(1)} ms`,
     '',

@@ -15,7 +15,14 @@ import {
   type Peer,
   unleashPeer,
 } from './peers.js';
-import { adversarialWorkload, type BenchContext, realisticWorkload } from './workloads.js';
+import {
+  type BenchContext,
+  benchWorkloads,
+  realisticWorkload,
+  WORKLOAD_NAMES,
+  type Workload,
+  type WorkloadName,
+} from './workloads.js';
 
 /** How big a run is. */
 export interface BenchOptions {
@@ -23,6 +30,11 @@ export interface BenchOptions {
   contexts: number;
   /** Timed passes per system and workload (after one warm-up pass). */
   rounds: number;
+  /**
+   * How many times the comparison of flagroute and flagd-core is repeated on every workload;
+   * the slower peers run in the first only.
+   */
+  comparisons: number;
   /** Contexts checked when verifying that every peer routes like flagroute. */
   verifyContexts: number;
   memoryDecisions: number;
@@ -35,6 +47,7 @@ export interface BenchOptions {
 export const FULL_RUN: BenchOptions = {
   contexts: 100_000,
   rounds: 7,
+  comparisons: 3,
   verifyContexts: 40_000,
   memoryDecisions: 10_000_000,
   memoryOutcomes: 1_000_000,
@@ -47,8 +60,10 @@ export interface Timing {
   medianNs: number;
   minNs: number;
   maxNs: number;
-  /** median / flagroute's median. */
+  /** median / flagd-core's median in the same comparison. */
   ratio: number;
+  /** Each timed pass, round by round (the same index is the same round for every system). */
+  samples: number[];
 }
 
 /** A peer's agreement with flagroute on the verification sample. */
@@ -65,12 +80,30 @@ export interface Verification {
 
 /** Everything a run measured. */
 export interface BenchResult {
-  machine: { cpu: string; cores: number; node: string; platform: string; date: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    node: string;
+    platform: string;
+    date: string;
+    /** `os.loadavg()` when the run began: the machine is shared. */
+    loadAverage: number[];
+  };
   options: Omit<BenchOptions, 'log'>;
   verification: Verification[];
-  workloads: Record<'realistic' | 'adversarial', Timing[]>;
-  /** The whole comparison, three times in this run (the first is `workloads`). */
-  comparisons: Record<'realistic' | 'adversarial', Timing[][]>;
+  /**
+   * What each workload is, whether it is fresh, and the share of decisions reaching assignment
+   * that a bucket cache of {@link MODELLED_CACHE_SIZE} users (first in, first out) would have
+   * answered in the timed rounds of the first comparison.
+   */
+  workloadInfo: {
+    name: WorkloadName;
+    fresh: boolean;
+    description: string;
+    cacheHitRate: number;
+  }[];
+  /** Per workload, each comparison of the run (the first with every peer). */
+  comparisons: Record<WorkloadName, Timing[][]>;
   decisionsPerSecond: number;
   memory: {
     decisions: number;
@@ -84,10 +117,40 @@ export interface BenchResult {
 }
 
 const SHARE_TOLERANCE_POINTS = 2.5;
-/** How many times one bench run repeats the whole timing comparison. */
-const COMPARISONS = 3;
+/** The peer every ratio is taken to. */
+export const FLAGD = '@openfeature/flagd-core';
 /** Systems that use flagroute's hash, and so must agree with it decision for decision. */
 const SAME_HASH = new Set(['json-rules-engine (naive)', 'flagroute (decideSync)']);
+/** The size of the bucket cache flagroute had until this bench showed it did not pay. */
+export const MODELLED_CACHE_SIZE = 100_000;
+
+/**
+ * A first-in-first-out cache of users, as flagroute's bucket cache was: fed the users whose
+ * decisions reach assignment, it counts how often their bucket would have been cached.
+ */
+class CacheModel {
+  private readonly ring: (string | undefined)[] = new Array(MODELLED_CACHE_SIZE);
+  private readonly held = new Set<string>();
+  private next = 0;
+  lookups = 0;
+  hits = 0;
+
+  see(contexts: readonly BenchContext[], counted: boolean): void {
+    for (const context of contexts) {
+      if (!expectedRouting(context).eligible) continue;
+      if (counted) this.lookups += 1;
+      if (this.held.has(context.userId)) {
+        if (counted) this.hits += 1;
+        continue;
+      }
+      const evicted = this.ring[this.next];
+      if (evicted !== undefined) this.held.delete(evicted);
+      this.ring[this.next] = context.userId;
+      this.next = (this.next + 1) % MODELLED_CACHE_SIZE;
+      this.held.add(context.userId);
+    }
+  }
+}
 
 function gc(): void {
   setFlagsFromString('--expose-gc');
@@ -153,28 +216,47 @@ async function verify(
   return results;
 }
 
+/**
+ * One comparison on one workload: a warm-up round, then `rounds` timed rounds; each round is a
+ * new round of the workload, and every peer decides on its own parse of it, in alternating order.
+ */
 async function timeWorkload(
   peers: readonly Peer[],
-  contexts: readonly BenchContext[],
+  workload: Workload,
   rounds: number,
+  cache?: CacheModel,
 ): Promise<Timing[]> {
   const samples = new Map<string, number[]>(peers.map((peer) => [peer.name, []]));
-  for (const peer of peers) await pass(peer, contexts); // warm-up
+  const warmUp = workload.nextRound();
+  cache?.see(warmUp.contexts(), false);
+  for (const peer of peers) await pass(peer, warmUp.contexts());
   for (let round = 0; round < rounds; round += 1) {
+    const source = workload.nextRound();
+    cache?.see(source.contexts(), true);
     const order = round % 2 === 0 ? peers : [...peers].reverse();
-    for (const peer of order) samples.get(peer.name)!.push(await pass(peer, contexts));
+    for (const peer of order) {
+      const contexts = source.contexts();
+      // The parse's objects are promoted before the pass (a full collection promotes the young
+      // generation), so that no system's scavenges copy 100,000 contexts a server would not
+      // hold at once: each request's context is the only one it holds.
+      gc();
+      samples.get(peer.name)!.push(await pass(peer, contexts));
+    }
   }
-  const timings = peers.map((peer) => {
-    const sorted = [...samples.get(peer.name)!].sort((a, b) => a - b);
-    return {
+  const timings: Timing[] = peers.map((peer) => {
+    const taken = samples.get(peer.name)!;
+    const sorted = [...taken].sort((a, b) => a - b);
+    const timing: Timing = {
       system: peer.name,
       medianNs: quantileSorted(sorted, 0.5),
       minNs: sorted[0]!,
       maxNs: sorted.at(-1)!,
       ratio: 0,
+      samples: taken,
     };
+    return timing;
   });
-  const reference = timings.find((timing) => timing.system === 'flagroute')!.medianNs;
+  const reference = timings.find((timing) => timing.system === FLAGD)!.medianNs;
   for (const timing of timings) timing.ratio = timing.medianNs / reference;
   return timings;
 }
@@ -268,14 +350,9 @@ export async function runBenchmark(
 ): Promise<BenchResult> {
   const log = options.log ?? (() => undefined);
   const flagroute = await flagroutePeer();
-  const peers: Peer[] = [
-    flagroute,
-    await flagrouteSyncPeer(),
-    flagdPeer(),
-    growthbookPeer(),
-    unleashPeer(),
-    naivePeer(),
-  ];
+  const core: Peer[] = [flagroute, await flagrouteSyncPeer(), flagdPeer()];
+  const slower: Peer[] = [unleashPeer(), growthbookPeer(), naivePeer()];
+  const peers = [...core, ...slower];
   try {
     log('verifying that every peer routes like flagroute');
     const verification = await verify(
@@ -287,28 +364,34 @@ export async function runBenchmark(
       if (!check.ok)
         throw new Error(`${check.system} does not route like flagroute: ${JSON.stringify(check)}`);
     }
-    const comparisons: BenchResult['comparisons'] = { realistic: [], adversarial: [] };
-    const realisticContexts = realisticWorkload(options.contexts);
-    const adversarialContexts = adversarialWorkload(options.contexts);
-    for (let run = 1; run <= COMPARISONS; run += 1) {
-      log(`timing the realistic workload (comparison ${run} of ${COMPARISONS})`);
-      comparisons.realistic.push(await timeWorkload(peers, realisticContexts, options.rounds));
-      log(`timing the adversarial workload (comparison ${run} of ${COMPARISONS})`);
-      comparisons.adversarial.push(await timeWorkload(peers, adversarialContexts, options.rounds));
+    const workloads = benchWorkloads(options.contexts);
+    const comparisons = Object.fromEntries(
+      WORKLOAD_NAMES.map((name) => [name, [] as Timing[][]]),
+    ) as BenchResult['comparisons'];
+    const caches = new Map(workloads.map((workload) => [workload.name, new CacheModel()]));
+    for (let run = 1; run <= options.comparisons; run += 1) {
+      for (const workload of workloads) {
+        log(`timing the ${workload.name} workload (comparison ${run} of ${options.comparisons})`);
+        const timed = run === 1 ? peers : core;
+        const cache = run === 1 ? caches.get(workload.name) : undefined;
+        comparisons[workload.name].push(await timeWorkload(timed, workload, options.rounds, cache));
+      }
     }
-    const realistic = comparisons.realistic[0]!;
-    const adversarial = comparisons.adversarial[0]!;
     log('measuring memory');
     const memory = await measureMemory(options);
     log('measuring reload latency');
     const reloadLatencyMs = await measureReload(options.reloads);
-    const ours = realistic.find((timing) => timing.system === 'flagroute')!;
+    const ours = comparisons.fresh[0]!.find((timing) => timing.system === 'flagroute')!;
     const { log: _log, ...recorded } = options;
     return {
       machine,
       options: recorded,
       verification,
-      workloads: { realistic, adversarial },
+      workloadInfo: workloads.map(({ name, fresh, description }) => {
+        const cache = caches.get(name)!;
+        const cacheHitRate = cache.lookups === 0 ? 0 : cache.hits / cache.lookups;
+        return { name, fresh, description, cacheHitRate };
+      }),
       comparisons,
       decisionsPerSecond: Math.round(1e9 / ours.medianNs),
       memory,

@@ -57,7 +57,7 @@ export async function flagroutePeer(): Promise<Peer & { router: Router; dir: str
   };
 }
 
-/** flagroute's synchronous `decideSync`, on its own router (its own caches). */
+/** flagroute's synchronous `decideSync`, on its own router. */
 export async function flagrouteSyncPeer(): Promise<Peer> {
   const peer = await flagroutePeer();
   return {

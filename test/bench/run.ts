@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkChurn, renderChurn } from './churn.js';
 import { benchmarkExperiment, renderExperiment } from './experiment.js';
@@ -23,6 +23,7 @@ const result = await runBenchmark(
     node: process.versions.node,
     platform: `${platform()} ${release()}`,
     date: new Date().toISOString().slice(0, 10),
+    loadAverage: loadavg(),
   },
 );
 process.stderr.write(

@@ -43,22 +43,29 @@ const REGIONS = [
 
 const WORDS =
   'what is the role of metabolomics in clinical diagnosis of rare metabolic disorders and how ';
-function textSource(length: number): string {
-  return WORDS.repeat(Math.ceil(length / WORDS.length) + 1).slice(0, length);
-}
+const SOURCE = WORDS.repeat(Math.ceil(4000 / WORDS.length) + 1).slice(0, 4000);
+
+/** Users of the Zipf draws, and the exponent: the few heavy users and the long tail. */
+export const ZIPF_USERS = 1_000_000;
+const ZIPF_EXPONENT = 1.05;
+let zipfCdf: { cdf: Float64Array; total: number } | undefined;
 
 /** Ranks 1..n drawn with probability proportional to 1 / rank^s (inverse CDF, binary search). */
-function zipfSampler(n: number, s: number, random: () => number): () => number {
-  const cdf = new Float64Array(n);
-  let total = 0;
-  for (let rank = 1; rank <= n; rank += 1) {
-    total += 1 / rank ** s;
-    cdf[rank - 1] = total;
+function zipfSampler(random: () => number): () => number {
+  if (zipfCdf === undefined) {
+    const cdf = new Float64Array(ZIPF_USERS);
+    let total = 0;
+    for (let rank = 1; rank <= ZIPF_USERS; rank += 1) {
+      total += 1 / rank ** ZIPF_EXPONENT;
+      cdf[rank - 1] = total;
+    }
+    zipfCdf = { cdf, total };
   }
+  const { cdf, total } = zipfCdf;
   return () => {
     const target = random() * total;
     let low = 0;
-    let high = n - 1;
+    let high = ZIPF_USERS - 1;
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (cdf[middle]! < target) low = middle + 1;
@@ -69,44 +76,126 @@ function zipfSampler(n: number, s: number, random: () => number): () => number {
 }
 
 /**
- * Realistic traffic: user ids from a Zipf distribution over a million users, query lengths
- * log-normal (median about 90 characters, clipped to 1..4000), a handful of types and regions.
- * With `uniqueUsers`, every context has its own user (for checking split shares).
+ * The query side of realistic traffic: lengths log-normal (median about 90 characters, clipped
+ * to 1..4000), a handful of types and regions.
+ */
+function realisticQuery(random: () => number, userId: string): BenchContext {
+  const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const length = Math.min(4000, Math.max(1, Math.round(Math.exp(4.5 + 0.8 * normal))));
+  return {
+    userId,
+    queryText: SOURCE.slice(0, length),
+    queryType: weighted(random, QUERY_TYPES),
+    region: weighted(random, REGIONS),
+  };
+}
+
+/**
+ * Realistic traffic: user ids from a Zipf distribution (s = 1.05) over a million users, and
+ * {@link realisticQuery}'s queries. With `uniqueUsers`, every context has its own user (for
+ * checking split shares).
  */
 export function realisticWorkload(count: number, seed = 1, uniqueUsers = false): BenchContext[] {
   const random = seededRandom(seed);
-  const user = zipfSampler(1_000_000, 1.05, random);
-  const source = textSource(4000);
+  const user = zipfSampler(random);
   const contexts: BenchContext[] = [];
   for (let index = 0; index < count; index += 1) {
-    const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    const length = Math.min(4000, Math.max(1, Math.round(Math.exp(4.5 + 0.8 * normal))));
-    contexts.push({
-      userId: uniqueUsers ? `verify-${seed}-${index}` : `user-${user()}`,
-      queryText: source.slice(0, length),
-      queryType: weighted(random, QUERY_TYPES),
-      region: weighted(random, REGIONS),
-    });
+    const userId = uniqueUsers ? `verify-${seed}-${index}` : `user-${user()}`;
+    contexts.push(realisticQuery(random, userId));
   }
   return contexts;
 }
 
+/** The workloads every system is timed on (see {@link benchWorkloads}). */
+export const WORKLOAD_NAMES = ['replayed', 'reparsed', 'fresh', 'all-new'] as const;
+/** A workload's name. */
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** One round of a workload: every call of `contexts` gives the round's contexts. */
+export interface WorkloadRound {
+  /**
+   * The round's contexts. For a fresh workload each call parses them again from the round's
+   * JSON text, so every system's pass decides on objects and strings it has never seen; the
+   * replayed workload returns the same objects every time.
+   */
+  contexts(): BenchContext[];
+}
+
+/** Traffic a system is timed on. */
+export interface Workload {
+  readonly name: WorkloadName;
+  /** False only for the replayed workload, whose contexts every pass has seen before. */
+  readonly fresh: boolean;
+  /** What the workload is, for the report. */
+  readonly description: string;
+  /** The next round's contexts: each round's users differ, except where the workload says. */
+  nextRound(): WorkloadRound;
+}
+
+function parsedEachTime(contexts: readonly BenchContext[]): WorkloadRound {
+  const text = JSON.stringify(contexts);
+  return { contexts: () => JSON.parse(text) as BenchContext[] };
+}
+
 /**
- * Adversarial traffic: every user id unique, and query lengths cycling through 0..LENGTHS-1 so
- * that no bounded cache keyed on ids or lengths ever hits.
+ * The workloads of a run, `count` contexts a round:
+ * - `replayed`: one Zipf draw, the same objects every pass (what the bench measured before:
+ *   after the warm-up every id that reaches the hash is cached and V8 has hashed every string).
+ *   Kept for comparison only; it flatters any cache.
+ * - `reparsed`: the same draw, parsed from JSON text before each pass, as a server receives it:
+ *   fresh strings, same users.
+ * - `fresh`: a new Zipf draw each round (new contexts, parsed before each pass): the realistic
+ *   workload the targets are about.
+ * - `all-new`: every user never seen before (ids counted up across rounds and passes of the
+ *   run), realistic queries, parsed before each pass.
  */
-export const ADVERSARIAL_LENGTHS = 30_011;
-export function adversarialWorkload(count: number, seed = 2): BenchContext[] {
-  const random = seededRandom(seed);
-  const source = textSource(ADVERSARIAL_LENGTHS);
-  const contexts: BenchContext[] = [];
-  for (let index = 0; index < count; index += 1) {
-    contexts.push({
-      userId: `adversary-${seed}-${index}`,
-      queryText: source.slice(0, (index * 7919) % ADVERSARIAL_LENGTHS),
-      queryType: weighted(random, QUERY_TYPES),
-      region: weighted(random, REGIONS),
-    });
-  }
-  return contexts;
+export function benchWorkloads(count: number, seed = 1): Workload[] {
+  const replayed = realisticWorkload(count, seed);
+  const freshRandom = seededRandom(seed + 100);
+  const freshUser = zipfSampler(freshRandom);
+  const newRandom = seededRandom(seed + 200);
+  let newUsers = 0;
+  return [
+    {
+      name: 'replayed',
+      fresh: false,
+      description:
+        'One Zipf draw (s = 1.05 over 1,000,000 users), the same context objects every pass: replayed traffic, which flatters any cache (kept only to compare with earlier runs).',
+      nextRound: () => ({ contexts: () => replayed }),
+    },
+    {
+      name: 'reparsed',
+      fresh: true,
+      description:
+        'The same draw, parsed from JSON text before every pass, as a server receives it: the same users, strings never seen.',
+      nextRound: () => parsedEachTime(replayed),
+    },
+    {
+      name: 'fresh',
+      fresh: true,
+      description:
+        'A new Zipf draw (s = 1.05 over 1,000,000 users) every round, parsed from JSON text before every pass: realistic traffic.',
+      nextRound: () => {
+        const contexts: BenchContext[] = [];
+        for (let index = 0; index < count; index += 1) {
+          contexts.push(realisticQuery(freshRandom, `user-${freshUser()}`));
+        }
+        return parsedEachTime(contexts);
+      },
+    },
+    {
+      name: 'all-new',
+      fresh: true,
+      description:
+        'Every user never seen before in the run (realistic queries), parsed from JSON text before every pass: a cache keyed on users never hits.',
+      nextRound: () => {
+        const contexts: BenchContext[] = [];
+        for (let index = 0; index < count; index += 1) {
+          newUsers += 1;
+          contexts.push(realisticQuery(newRandom, `new-${newUsers}`));
+        }
+        return parsedEachTime(contexts);
+      },
+    },
+  ];
 }
