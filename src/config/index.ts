@@ -21,18 +21,9 @@ export {
   type ConfigResult,
   formatIssue,
 } from './issues.js';
-export {
-  DEFAULT_ENVIRONMENT,
-  type LoadConfigOptions,
-  type LoadedConfig,
-  type LoadedRegion,
-  type LoadedRule,
-  type LoadResult,
-  loadConfig,
-  type Origin,
-  type RolloutLayers,
-  tryLoadConfig,
-} from './load-config.js';
+export { loadConfig, tryLoadConfig } from './load-config.js';
+// What a load gives: the loaded configuration and its parts, the options, the result.
+export * from './loaded-config.js';
 export {
   engageKillSwitch,
   liftKillSwitch,

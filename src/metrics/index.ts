@@ -19,6 +19,7 @@ export {
   type MetricSpec,
   metricSpec,
   metricValue,
+  metricValues,
   millisecondsOf,
   OUTCOME_METRICS,
   type Outcome,

@@ -162,6 +162,21 @@ export function metricValue(row: MetricRow, outcome: Outcome): number | undefine
   return row.perUnit === 1 ? raw : raw / row.perUnit;
 }
 
+/**
+ * Every metric's value in an outcome, in table order, NaN where the outcome carries none
+ * (outcome values are finite, so NaN is free to mean "absent"); written into `into`, so that a
+ * caller adding one outcome to several accumulators reads it once.
+ */
+export function metricValues(
+  outcome: Outcome,
+  into: Float64Array = new Float64Array(METRIC_TABLE.length),
+): Float64Array {
+  for (let index = 0; index < METRIC_TABLE.length; index += 1) {
+    into[index] = metricValue(METRIC_TABLE[index]!, outcome) ?? Number.NaN;
+  }
+  return into;
+}
+
 const RESPONSE_TIME = METRIC_TABLE[0];
 
 /** The outcome's response time in seconds, whether the call succeeded or failed. */

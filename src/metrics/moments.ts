@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import {
   METRIC_TABLE,
-  metricValue,
+  metricValues,
   OUTCOME_METRICS,
   type Outcome,
   type OutcomeMetric,
@@ -53,9 +53,16 @@ export class MetricMoments {
 
   /** Adds one outcome: each metric it carries. */
   add(outcome: Outcome): void {
-    for (let index = 0; index < METRIC_TABLE.length; index += 1) {
-      const value = metricValue(METRIC_TABLE[index]!, outcome);
-      if (value !== undefined) this.addAt(index, value);
+    this.addValues(metricValues(outcome, this.scratch));
+  }
+
+  private readonly scratch = new Float64Array(METRIC_TABLE.length);
+
+  /** Adds one outcome's values as {@link metricValues} reads them (NaN: the metric is absent). */
+  addValues(values: Float64Array): void {
+    for (let index = 0; index < values.length; index += 1) {
+      const value = values[index]!;
+      if (!Number.isNaN(value)) this.addAt(index, value);
     }
   }
 

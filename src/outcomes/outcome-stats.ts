@@ -30,8 +30,9 @@ export class OutcomeStats {
   readonly moments = new MetricMoments();
   private readonly latency = new LatencyHistogram();
 
-  add(outcome: Outcome): void {
-    this.moments.add(outcome);
+  /** Adds one outcome, its metric values read already (see `metricValues`). */
+  add(outcome: Outcome, values: Float64Array): void {
+    this.moments.addValues(values);
     if (outcome.latencyMs !== undefined) this.latency.add(outcome.latencyMs);
   }
 

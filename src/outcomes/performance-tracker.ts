@@ -1,8 +1,16 @@
 import type { Clock } from '../clock.js';
 import { BACKENDS, type Backend } from '../config/types.js';
-import type { Moments, Outcome, OutcomeMetric } from '../metrics/index.js';
+import {
+  METRIC_TABLE,
+  type Moments,
+  metricValues,
+  type Outcome,
+  type OutcomeMetric,
+} from '../metrics/index.js';
 import { COHORTS, type Cohort } from '../routing/types.js';
 import { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
+
+const OUTCOME_METRIC_COUNT = METRIC_TABLE.length;
 
 /** The recent window: this many slices of {@link SLICE_MS} each. */
 export const WINDOW_SLICES = 5;
@@ -18,9 +26,9 @@ class Series {
   private readonly slices = Array.from({ length: WINDOW_SLICES }, () => new OutcomeStats());
   private readonly sliceStarts = new Array<number>(WINDOW_SLICES).fill(Number.NEGATIVE_INFINITY);
 
-  add(outcome: Outcome, now: number): void {
-    this.sinceStart.add(outcome);
-    this.sliceFor(now).add(outcome);
+  add(outcome: Outcome, values: Float64Array, now: number): void {
+    this.sinceStart.add(outcome, values);
+    this.sliceFor(now).add(outcome, values);
   }
 
   summary(now: number): SeriesSummary {
@@ -63,13 +71,17 @@ export class PerformanceTracker {
     COHORTS.map((cohort) => [cohort, new Series()]),
   );
 
+  private readonly values = new Float64Array(OUTCOME_METRIC_COUNT);
+
   constructor(private readonly clock: Clock) {}
 
   /** Adds one outcome of `backend`, and of `cohort` when the decision assigned one. */
   add(backend: Backend, cohort: Cohort | null, outcome: Outcome): void {
     const now = this.clock.now();
-    this.backends.get(backend)!.add(outcome, now);
-    if (cohort !== null) this.cohorts.get(cohort)!.add(outcome, now);
+    // Read once, added to four accumulators (the backend's and the cohort's, each twice).
+    const values = metricValues(outcome, this.values);
+    this.backends.get(backend)!.add(outcome, values, now);
+    if (cohort !== null) this.cohorts.get(cohort)!.add(outcome, values, now);
   }
 
   /** Sufficient statistics (n, sum, sum of squares) of every outcome metric per cohort, since start. */
