@@ -137,6 +137,15 @@ export class HealthTracker {
   }
 }
 
+/** Whether an error says only that another controller drives (standing by is no fault). */
+export function isStandingBy(error: unknown): boolean {
+  return (
+    error instanceof FlagrouteError &&
+    error.code === 'PLAN_CONFLICT' &&
+    !(error instanceof FaultError)
+  );
+}
+
 /** A thrown error as a fault: its own, a lost lease, or a store that failed. */
 export function faultOf(error: unknown, environment: string): Fault {
   if (error instanceof FaultError) return error.fault;

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
+import type { LoadedConfig } from '../config/index.js';
 import { FlagrouteError } from '../errors.js';
-import { type Fault, FaultError, faultOf, HealthTracker } from './controller-health.js';
+import { type Fault, faultOf, HealthTracker, isStandingBy } from './controller-health.js';
 import type { ControllerOptions, ControllerRole } from './controller-options.js';
 import { EffectExecutor, type TransitionNotice } from './effect-executor.js';
 import { defaultStateDir, FilePlanStore } from './file-plan-store.js';
@@ -32,6 +33,7 @@ export class RolloutController {
   private queue: Promise<unknown> = Promise.resolve();
   private current: PlanState;
   private closed = false;
+  private lastTakeOverFault: string | undefined;
 
   private constructor(private readonly options: ControllerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -74,7 +76,14 @@ export class RolloutController {
    */
   static async open(options: ControllerOptions): Promise<RolloutController> {
     const controller = new RolloutController(options);
-    await controller.serial(() => controller.takeOver());
+    // A standby waits out what stops it taking the lease (an unwritable state directory, an
+    // unreadable state), as a fault, and tries again; a controller that must act at once fails.
+    await controller.serial(() =>
+      controller.takeOver().catch((error: unknown) => {
+        if (!options.standby) throw error;
+        controller.takeOverFailed(error);
+      }),
+    );
     return controller;
   }
 
@@ -124,24 +133,23 @@ export class RolloutController {
    */
   look(): Promise<PlanState> {
     return this.serial(async () => {
+      // The heartbeat carries the health of the last look; this look's faults come after it.
+      const health = this.health.snapshot();
       this.health.beginLook();
       try {
         await this.ensureActive();
-        await this.keeper.keepLease(this.health.snapshot());
+        await this.keeper.keepLease(health);
         await this.keeper.keepState(this.current);
-        const { config } = await this.applyQueued();
+        const loaded = await this.observer.config();
+        const config = (await this.applyQueued(async () => loaded)) ?? loaded;
         const metrics = await this.observer.metrics();
         const at = this.clock.now();
         const input = { kind: 'look', at, plan: planViewOf(config), metrics } as const;
         this.current = (await this.mover.take(this.current, input, config)).state;
       } catch (error) {
-        // Standing by (another controller drives) is no fault; losing the lease is.
-        const standingBy =
-          error instanceof FlagrouteError &&
-          error.code === 'PLAN_CONFLICT' &&
-          !(error instanceof FaultError);
-        if (!standingBy)
+        if (!isStandingBy(error)) {
           this.health.report(faultOf(error, this.options.environment), this.clock.now());
+        }
         throw error;
       } finally {
         this.health.endLook();
@@ -150,10 +158,15 @@ export class RolloutController {
     });
   }
 
-  /** Applies the commands queued in the store now (the loop calls it between looks). */
-  applyQueuedNow(): Promise<void> {
+  /**
+   * Between looks (the loop calls it every poll): checks that the stored state is this
+   * controller's last write (repairing it if not) and applies the commands queued in the store.
+   */
+  tend(): Promise<void> {
     return this.serial(async () => {
-      if (this.keeper.grant) await this.applyQueued();
+      if (!this.keeper.grant) return;
+      await this.keeper.keepState(this.current);
+      await this.applyQueued(() => this.observer.config());
     });
   }
 
@@ -163,7 +176,9 @@ export class RolloutController {
       try {
         if (this.keeper.grant) {
           if (this.keeper.renewalDue) await this.keeper.keepLease(this.health.snapshot());
-        } else if (!this.closed) await this.takeOver();
+        } else if (!this.closed) {
+          await this.takeOver().catch((error: unknown) => this.takeOverFailed(error));
+        }
       } catch (error) {
         this.health.report(faultOf(error, this.options.environment), this.clock.now());
       }
@@ -196,8 +211,17 @@ export class RolloutController {
     await this.flush();
   }
 
+  /** A failed attempt to take the lease: a fault when it is a new one (not one a second). */
+  private takeOverFailed(error: unknown): void {
+    const fault = faultOf(error, this.options.environment);
+    if (fault.message !== this.lastTakeOverFault) this.health.report(fault, this.clock.now());
+    this.lastTakeOverFault = fault.message;
+    this.health.standby(true);
+  }
+
   private async takeOver(): Promise<void> {
     const state = await this.keeper.takeOver();
+    this.lastTakeOverFault = undefined;
     if (state) this.current = state;
     else this.current = (await this.keeper.store.readState()).state;
     this.health.standby(state === undefined);
@@ -211,25 +235,12 @@ export class RolloutController {
       );
     }
     if (!this.keeper.grant) await this.takeOver();
-    if (!this.keeper.grant) {
-      const lease = await this.keeper.store.readLease(
-        (this.options.leaseClock ?? systemClock).now(),
-      );
-      const holder = 'holder' in lease ? lease.holder : 'another controller';
-      throw new FlagrouteError(
-        'PLAN_CONFLICT',
-        `another controller drives ${this.options.environment}: ${holder}; this one stands by (flagroute rollout plan queues commands for it)`,
-      );
-    }
+    await this.keeper.requireGrant();
   }
 
-  private async applyQueued() {
-    const moved = await this.mover.applyQueued(
-      this.current,
-      await this.observer.config(),
-      this.holder,
-    );
+  private async applyQueued(config: () => Promise<LoadedConfig>) {
+    const moved = await this.mover.applyQueued(this.current, config, this.holder);
     this.current = moved.state;
-    return moved;
+    return moved.config;
   }
 }

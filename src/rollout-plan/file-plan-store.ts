@@ -127,24 +127,32 @@ export class FilePlanStore implements PlanStore {
 
   async readState(): Promise<StateReading> {
     const problems: Fault[] = [];
+    const unreadable: string[] = [];
     for (const name of await generationNames(this.paths.state, STATE_GENERATION)) {
       const file = join(this.paths.state, name);
       const read = await readJsonFile(file, isStoredState);
       if (read.kind === 'value' && read.value.state.environment === this.environment) {
-        return { state: read.value.state, generation: name, problems };
+        return { state: read.value.state, generation: name, problems, unreadable };
       }
       // Removed by the writer's pruning since the listing: only older ones are; read again.
       if (read.kind === 'missing') return this.readState();
       const why =
         read.kind === 'unreadable' ? read.why : `is the state of ${read.value.state.environment}`;
+      unreadable.push(name);
       problems.push({
         reason: 'state_unreadable',
-        message: `the plan state file ${file} ${why}; skipped for an older generation`,
+        message: `the plan state file ${file} ${why}; an older generation is read instead`,
       });
     }
     const legacy = await readJsonFile(this.paths.legacyState, isPlanState);
-    if (legacy.kind === 'value') return { state: legacy.value, generation: null, problems };
-    return { state: pendingState(this.environment), generation: null, problems };
+    const state = legacy.kind === 'value' ? legacy.value : pendingState(this.environment);
+    return { state, generation: null, problems, unreadable };
+  }
+
+  async setAsideState(generation: string): Promise<string> {
+    const file = join(this.paths.state, generation);
+    await rename(file, `${file}.unreadable`);
+    return `${file}.unreadable`;
   }
 
   async writeState(state: PlanState, grant: LeaseGrant): Promise<string> {

@@ -62,7 +62,7 @@ export async function runController(
       }
       if (options.until?.(controller.state)) return;
     } else {
-      await controller.applyQueuedNow().catch(() => {});
+      await controller.tend().catch(() => {});
     }
     await sleepOn(clock, Math.max(0, Math.min(pollMs, nextLook - clock.now())), signal);
   }

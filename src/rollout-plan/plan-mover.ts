@@ -60,36 +60,29 @@ export class PlanMover {
 
   /**
    * Applies the commands queued in the store, oldest first, each acknowledged for the person
-   * who queued it (a refusal too). Returns the state after them and the configuration to use
-   * next (read again after an edit).
+   * who queued it (a refusal too). The configuration is read only when there is a command, and
+   * again after an edit. Returns the state after them and the configuration last read, if any.
    */
   async applyQueued(
     start: PlanState,
-    config: LoadedConfig,
+    config: () => Promise<LoadedConfig>,
     holder: string,
-  ): Promise<{ state: PlanState; config: LoadedConfig }> {
+  ): Promise<{ state: PlanState; config: LoadedConfig | undefined }> {
     const { keeper, observer, health, now } = this.parts;
     const { commands, problems } = await keeper.store.takeCommands();
     for (const problem of problems) health.report(problem, now());
     let state = start;
-    let current = config;
+    let current = commands.length > 0 ? await config() : undefined;
     for (const { id, command } of commands) {
       try {
         const baseline = await observer.baseline();
-        const plan = planViewOf(current);
-        const moved = await this.take(
-          state,
-          { kind: 'command', command, at: now(), plan, baseline },
-          current,
-        );
+        const plan = planViewOf(current!);
+        const input = { kind: 'command', command, at: now(), plan, baseline } as const;
+        const moved = await this.take(state, input, current!);
         state = moved.state;
         if (moved.edited) current = await observer.config();
-        await keeper.store.acknowledgeCommand(id, {
-          ok: true,
-          phase: state.phase,
-          reason: state.reason,
-          holder,
-        });
+        const { phase, reason } = state;
+        await keeper.store.acknowledgeCommand(id, { ok: true, phase, reason, holder });
       } catch (error) {
         const code = error instanceof FlagrouteError ? error.code : 'INVALID_DATA';
         const message = (error as Error).message;

@@ -42,6 +42,8 @@ export interface StateReading {
   generation: string | null;
   /** Newer generations that could not be read, each naming its file. */
   problems: Fault[];
+  /** The names of those generations, for {@link PlanStore.setAsideState}. */
+  unreadable: string[];
 }
 
 /** A person's command queued for the controller that holds the lease. */
@@ -89,6 +91,8 @@ export interface PlanStore {
   readState(): Promise<StateReading>;
   /** Saves the state as a new generation under the grant's token; refused for a stale token. */
   writeState(state: PlanState, grant: LeaseGrant): Promise<string>;
+  /** Moves an unreadable generation out of the way (kept for a person to look at); returns where. */
+  setAsideState(generation: string): Promise<string>;
 
   /** Queues a command; returns its id. */
   enqueueCommand(command: PlanCommand, now: number): Promise<string>;

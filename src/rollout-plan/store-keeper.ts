@@ -110,6 +110,17 @@ export class StoreKeeper {
     }
   }
 
+  /** Refuses (`PLAN_CONFLICT`, naming who drives) unless this controller holds the lease. */
+  async requireGrant(): Promise<void> {
+    if (this.grant) return;
+    const lease = await this.store.readLease(this.options.leaseClock.now());
+    const holder = 'holder' in lease ? lease.holder : 'another controller';
+    throw new FlagrouteError(
+      'PLAN_CONFLICT',
+      `another controller drives ${this.options.environment}: ${holder}; this one stands by (flagroute rollout plan queues commands for it)`,
+    );
+  }
+
   /** Renews the lease; a lost lease makes this controller stand by (and is thrown). */
   async keepLease(health?: HealthSnapshot): Promise<void> {
     const grant = this.grant;
@@ -136,7 +147,17 @@ export class StoreKeeper {
     if (!this.unsaved) {
       const reading = await this.store.readState();
       if (reading.generation === this.lastGeneration && reading.problems.length === 0) return;
-      for (const problem of reading.problems) this.report(problem);
+      for (const [index, problem] of reading.problems.entries()) {
+        // Out of the way, so that it cannot shadow what is written next; kept for a person.
+        const aside = await this.store
+          .setAsideState(reading.unreadable[index]!)
+          .then((where) => `; set aside as ${where}`)
+          .catch(() => '');
+        this.report({
+          ...problem,
+          message: `${problem.message}${aside}; the controller writes the state again from memory`,
+        });
+      }
       if (reading.problems.length === 0) {
         this.report({
           reason: 'state_missing',
