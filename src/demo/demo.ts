@@ -125,6 +125,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       env: {},
       clock,
       adminToken,
+      // The demo's simulated users post their outcomes without a credential, in a sandbox.
+      anonymousOutcomes: true,
       logger: options.logger ?? pino({ level: 'silent' }),
       watch: { debounceMs: 20, stabilityMs: 20 },
       // A look every half second of wall time; commands come through this process, not a queue.

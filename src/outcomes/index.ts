@@ -40,6 +40,7 @@ export {
   WINDOW_SLICES,
 } from './performance-tracker.js';
 export {
+  type OutcomeOrigin,
   type OutcomeRecording,
   type RecordedOutcome,
   recordOutcome,

@@ -22,11 +22,19 @@ export interface RecordedOutcome {
   configVersion: string;
 }
 
+/**
+ * Who reported an outcome: `trusted` (the service's own code in this process, or a client that
+ * showed the ingest credential) or `anonymous` (a client without one, on a server started to
+ * accept that). Anonymous outcomes may act on this process only: no rollback they trigger is
+ * ever written to the environment file.
+ */
+export type OutcomeOrigin = 'trusted' | 'anonymous';
+
 /** What records tied outcomes: a router's outcome recorder (safety state, figures, sinks). */
 export interface OutcomeRecording {
   /** The salt that turns a user id into its pseudonymous unit (see `unitKey`). */
   readonly unitSalt: string;
-  record(tied: TiedOutcome): void;
+  record(tied: TiedOutcome, origin?: OutcomeOrigin): void;
 }
 
 /**
@@ -51,8 +59,9 @@ export function recordOutcomes(
   batch: unknown,
   ledger: DecisionLedger,
   recording: OutcomeRecording,
+  origin: OutcomeOrigin = 'trusted',
 ): { recorded: number } {
   const tied = tieOutcomes(batch, ledger, recording.unitSalt);
-  for (const each of tied) recording.record(each);
+  for (const each of tied) recording.record(each, origin);
   return { recorded: tied.length };
 }

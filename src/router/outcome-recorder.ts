@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { CANDIDATE, type EnvironmentSettings } from '../config/types.js';
 import { responseSecondsOf } from '../metrics/index.js';
 import {
+  type OutcomeOrigin,
   type OutcomeRecording,
   type OutcomeSink,
   outcomeEventOf,
@@ -17,7 +18,11 @@ import { RollbackMonitor, type TriggerFiring } from '../safety/rollback-monitor.
 export interface OutcomeHooks {
   breaker(transition: BreakerTransition): void;
   qualityGate(transition: GateTransition): void;
-  trigger(firing: TriggerFiring): void;
+  /**
+   * A rollback trigger fired. `persist` is false once anonymous outcomes have fed the safety
+   * state: a rollback they may have caused stays in this process.
+   */
+  trigger(firing: TriggerFiring, persist: boolean): void;
   /** Every outcome recorded, after the safety state, the figures and the sinks have it. */
   recorded(outcome: RecordedOutcome): void;
 }
@@ -41,6 +46,7 @@ export class OutcomeRecorder implements OutcomeRecording {
   readonly tracker: PerformanceTracker;
   readonly rollbacks: RollbackMonitor;
   private readonly sinks = new Set<OutcomeSink>();
+  private anonymousFed = false;
 
   constructor(
     settings: Readonly<EnvironmentSettings>,
@@ -54,7 +60,7 @@ export class OutcomeRecorder implements OutcomeRecording {
       hooks.breaker(transition);
       if (transition.to === 'open') {
         const firing = this.rollbacks.breakerOpened();
-        if (firing) hooks.trigger(firing);
+        if (firing) hooks.trigger(firing, !this.anonymousFed);
       }
     });
     this.gate = new QualityGate(settings, clock, hooks.qualityGate);
@@ -64,6 +70,16 @@ export class OutcomeRecorder implements OutcomeRecording {
     this.breaker.configure(breakerSettings(settings));
     this.gate.configure(settings);
     this.rollbacks.configure(settings.rollback_triggers);
+  }
+
+  /**
+   * Whether an anonymous outcome has been recorded since start. From then on the breaker and
+   * the triggers may hold what anyone reported, so no rollback they fire is written to the
+   * environment file (it engages in this process only): the process, not the fleet, pays for
+   * what an anonymous client sends.
+   */
+  get anonymousOutcomesSeen(): boolean {
+    return this.anonymousFed;
   }
 
   /** The salt in force, which turns a user id into its pseudonymous unit. */
@@ -80,9 +96,11 @@ export class OutcomeRecorder implements OutcomeRecording {
   /**
    * Records one tied outcome: into the figures; a candidate's also into the breaker, the
    * quality gate (when quality metrics are on) and the rollback triggers (when the rollout is
-   * above 0); then to every sink as an event line, and to the `recorded` hook.
+   * above 0); then to every sink as an event line, and to the `recorded` hook. An `anonymous`
+   * one marks this process's safety state as fed by anyone (see {@link anonymousOutcomesSeen}).
    */
-  record(tied: TiedOutcome): void {
+  record(tied: TiedOutcome, origin: OutcomeOrigin = 'trusted'): void {
+    if (origin === 'anonymous') this.anonymousFed = true;
     const settings = this.host.settings();
     const { backend, cohort, outcome } = tied;
     this.tracker.add(backend, cohort, outcome);
@@ -110,7 +128,7 @@ export class OutcomeRecorder implements OutcomeRecording {
       this.gate.record(outcome.quality);
     if (settings.rollout_percentage > 0) {
       const firing = this.rollbacks.observe(outcome);
-      if (firing) this.hooks.trigger(firing);
+      if (firing) this.hooks.trigger(firing, !this.anonymousFed);
     }
   }
 }

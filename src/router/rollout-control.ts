@@ -151,8 +151,12 @@ export class RolloutControl {
     this.host.emit('rolloutChange', { from, to, reason, persisted: fileBlock });
   }
 
-  /** A trigger fired: roll back to 0 at once, then persist if the environment says so. */
-  async rollBack(firing: TriggerFiring): Promise<void> {
+  /**
+   * A trigger fired: roll back to 0 at once, then persist if the environment says so and
+   * `persist` is not false (it is false when anonymous outcomes fed the triggers: anyone could
+   * have pulled them, so the kill switch stays in this process and is lost at restart).
+   */
+  async rollBack(firing: TriggerFiring, options: { persist?: boolean } = {}): Promise<void> {
     const previousPercentage = this.host.settings().rollout_percentage;
     if (previousPercentage === 0) return;
     const reason = `automatic rollback (${firing.trigger}: ${firing.reason})`;
@@ -168,7 +172,13 @@ export class RolloutControl {
       { trigger: firing.trigger, previousPercentage },
       `rollback to 0 %: ${firing.reason}`,
     );
-    if (this.host.settings().rollback_triggers.persist) {
+    const persist = this.host.settings().rollback_triggers.persist;
+    if (persist && options.persist === false) {
+      this.host.logger.warn(
+        { trigger: firing.trigger },
+        'the rollback is kept in this process only and not written to the environment file: anonymous outcomes fed the triggers (set FLAGROUTE_INGEST_TOKEN so that outcomes come from known clients)',
+      );
+    } else if (persist) {
       try {
         await this.write({ block: { ...blockOf(this.engaged), reason } });
         this.engaged = { ...this.engaged, persisted: true };

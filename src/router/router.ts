@@ -10,6 +10,7 @@ import {
 import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
 import {
   type DecisionLedger,
+  type OutcomeOrigin,
   type OutcomeReport,
   type OutcomeSink,
   recordOutcome,
@@ -182,14 +183,13 @@ export class Router {
   }
 
   /**
-   * Records a batch of outcomes as a service posts them (`POST /v1/outcomes`, the OpenFeature
-   * provider's `track`): one outcome or a list of up to 1,000, each tied to its decision by
-   * `decisionId` through `ledger` (where this process's servers and providers remember their
-   * decisions) or by `backend` and `cohort`. All or nothing: on any problem an
-   * `InvalidOutcomeError` lists every bad item and nothing is recorded. An id takes one outcome.
+   * Records a batch of outcomes as posted (`POST /v1/outcomes`, the provider's `track`): up to
+   * 1,000, each tied to its decision by `decisionId` through `ledger` or by `backend` and
+   * `cohort`; all or nothing (an `InvalidOutcomeError` lists every bad item); an id takes one
+   * outcome. After an `anonymous` one, no automatic rollback here is written to the file.
    */
-  recordOutcomes(batch: unknown, ledger: DecisionLedger): { recorded: number } {
-    return recordOutcomes(batch, ledger, this.parts.outcomes);
+  recordOutcomes(batch: unknown, ledger: DecisionLedger, origin?: OutcomeOrigin) {
+    return recordOutcomes(batch, ledger, this.parts.outcomes, origin);
   }
 
   /**

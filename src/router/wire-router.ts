@@ -95,7 +95,10 @@ export function wireRouter(
   return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
 }
 
-/** Safety transitions are logged and emitted; a firing trigger rolls back; outcomes are emitted. */
+/**
+ * Safety transitions are logged and emitted; a firing trigger rolls back (in this process only
+ * once anonymous outcomes fed the triggers); outcomes are emitted.
+ */
 function outcomeHooks(
   logger: Logger,
   events: RouterEventHub,
@@ -112,7 +115,7 @@ function outcomeHooks(
       logger.warn({ qualityGate: transition }, `quality gate ${from} -> ${to}: ${reason}`);
       events.emit('qualityGate', transition);
     },
-    trigger: (firing) => void rollout.rollBack(firing),
+    trigger: (firing, persist) => void rollout.rollBack(firing, { persist }),
     recorded: (outcome) => events.emit('outcome', outcome),
   };
 }

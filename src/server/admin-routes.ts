@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
 import {
@@ -9,38 +8,10 @@ import {
   type RolloutController,
 } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
+import { authorise as authoriseBearer } from './bearer-token.js';
 
 /** How long a plan command queued for the controller that drives waits for its outcome. */
 const QUEUED_COMMAND_WAIT_MS = 5_000;
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/**
- * Checks the bearer token in constant time (both sides hashed first, so their lengths do not
- * leak either). Throws `FORBIDDEN` (403) when no token is configured, `UNAUTHORIZED` (401)
- * without one, `FORBIDDEN` when wrong.
- */
-function authorise(token: string | undefined, request: FastifyRequest): void {
-  if (token === undefined || token === '') {
-    throw new FlagrouteError(
-      'FORBIDDEN',
-      'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set',
-    );
-  }
-  const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
-  if (!match) {
-    throw new FlagrouteError(
-      'UNAUTHORIZED',
-      'send the admin token as "Authorization: Bearer <token>"',
-    );
-  }
-  if (!timingSafeEqual(digest(match[1]!), digest(token))) {
-    throw new FlagrouteError('FORBIDDEN', 'wrong admin token');
-  }
-}
 
 function reasonOf(body: unknown): string | undefined {
   const reason = (body as { reason?: unknown } | null)?.reason;
@@ -57,8 +28,14 @@ export function adminRoutes(
   token: string | undefined,
   controller?: RolloutController,
 ): void {
+  const admin = {
+    token,
+    name: 'admin',
+    off: 'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set',
+  };
+  const authorise = (request: FastifyRequest) => authoriseBearer(admin, request);
   app.post<{ Params: { action: string } }>('/v1/rollout/plan/:action', async (request) => {
-    authorise(token, request);
+    authorise(request);
     const action = request.params.action;
     if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
       throw new FlagrouteError(
@@ -95,27 +72,27 @@ export function adminRoutes(
     return receipt;
   });
   app.post('/v1/rollout', async (request) => {
-    authorise(token, request);
+    authorise(request);
     const percentage = (request.body as { percentage?: unknown } | null)?.percentage;
     const reason = reasonOf(request.body) ?? 'set through the admin API';
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
     return router.status();
   });
   app.post('/v1/rollback', async (request) => {
-    authorise(token, request);
+    authorise(request);
     const reason = reasonOf(request.body) ?? 'rollback through the admin API';
     await router.updateRolloutPercentage(0, { persist: true, reason });
     return router.status();
   });
   app.post('/v1/rollout/resume', async (request) => {
-    authorise(token, request);
+    authorise(request);
     await router.resumeRollout({
       reason: reasonOf(request.body) ?? 'resumed through the admin API',
     });
     return router.status();
   });
   app.post('/v1/breaker/reset', async (request) => {
-    authorise(token, request);
+    authorise(request);
     router.resetCircuitBreaker();
     return router.getPerformanceSummary().circuit_breaker;
   });

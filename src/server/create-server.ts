@@ -13,11 +13,23 @@ import { adminRoutes } from './admin-routes.js';
 import { type ErrorBody, toWire } from './http-errors.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
+import { outcomeIngestMode } from './outcome-ingest.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** Bearer token of the admin routes; without one they answer 403. */
   adminToken?: string | undefined;
+  /**
+   * Bearer token that `POST /v1/outcomes` requires (`FLAGROUTE_INGEST_TOKEN`; not the admin
+   * token). Without one, outcomes over HTTP are refused (403) unless `anonymousOutcomes`.
+   */
+  ingestToken?: string | undefined;
+  /**
+   * Take outcomes over HTTP from anyone (no ingest token may be set then). They feed this
+   * process's breaker and triggers, but no rollback fired from then on is written to the
+   * environment file. For demos and trials, never for a server others can reach.
+   */
+  anonymousOutcomes?: boolean | undefined;
   /** Largest request body in bytes; larger ones get 413. Default 64 KiB. */
   bodyLimit?: number;
   /** Time a request may take, in milliseconds. Default 10 s. */
@@ -39,6 +51,8 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * JSON is 400 naming the problem, no stack trace ever in a response, no CORS headers.
  */
 export function createServer(router: Router, options: ServerOptions = {}): FastifyInstance {
+  const ingest = { token: options.ingestToken, anonymous: options.anonymousOutcomes };
+  outcomeIngestMode(ingest, options.adminToken);
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
@@ -62,7 +76,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   healthRoutes(app, router, options.rolloutController);
   metricsRoute(app, router, options.rolloutController);
   ofrepRoutes(app, router, ledger);
-  nativeRoutes(app, router, ledger);
+  nativeRoutes(app, router, ledger, ingest);
   adminRoutes(app, router, options.adminToken, options.rolloutController);
   const feed = new DashboardFeed(router, {
     admin: Boolean(options.adminToken),

@@ -10,4 +10,9 @@ export {
 } from './admin-client.js';
 export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './create-server.js';
 export { type ErrorBody, HTTP_STATUSES, OFREP_ERROR_CODES, toWire } from './http-errors.js';
+export {
+  INGEST_MODE_WARNINGS,
+  type OutcomeIngestMode,
+  outcomeIngestMode,
+} from './outcome-ingest.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';

@@ -5,6 +5,8 @@ import type { OutcomeMetric } from '../metrics/index.js';
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
+import { authorise } from './bearer-token.js';
+import type { OutcomeIngest } from './outcome-ingest.js';
 
 /**
  * The report options of `GET /v1/experiment`'s query: `alpha`, `primary`, `guardrails`
@@ -54,9 +56,20 @@ function experimentOptionsOf(query: Record<string, string>): ExperimentOptions {
 
 /**
  * flagroute's own API under `/v1`: decisions with an id, explanations, outcomes (one or a
- * batch, tied to their decision by id), the performance summary and the status.
+ * batch, tied to their decision by id; from holders of the ingest token, or anonymous ones
+ * when `ingest` allows them), the performance summary and the status.
  */
-export function nativeRoutes(app: FastifyInstance, router: Router, ledger: DecisionLedger): void {
+export function nativeRoutes(
+  app: FastifyInstance,
+  router: Router,
+  ledger: DecisionLedger,
+  ingest: OutcomeIngest = {},
+): void {
+  const credential = {
+    token: ingest.token,
+    name: 'ingest',
+    off: 'outcomes over HTTP are off: start the server with FLAGROUTE_INGEST_TOKEN set (or, for a trial, with --anonymous-outcomes)',
+  };
   app.post('/v1/decide', async (request) => {
     const decision = await router.decide(request.body as RoutingContext);
     return { ...decision, decisionId: ledger.remember(decision) };
@@ -64,7 +77,11 @@ export function nativeRoutes(app: FastifyInstance, router: Router, ledger: Decis
 
   app.post('/v1/explain', async (request) => router.explain(request.body as RoutingContext));
 
-  app.post('/v1/outcomes', async (request) => router.recordOutcomes(request.body, ledger));
+  app.post('/v1/outcomes', async (request) => {
+    const anonymous = ingest.anonymous === true && !ingest.token;
+    if (!anonymous) authorise(credential, request);
+    return router.recordOutcomes(request.body, ledger, anonymous ? 'anonymous' : 'trusted');
+  });
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());
   app.get<{ Querystring: Record<string, string> }>('/v1/experiment', async (request) =>

@@ -5,6 +5,7 @@ import { metricsSourceOf, RolloutController, runController } from '../rollout-pl
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { createServer, type ServerOptions } from './create-server.js';
+import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends ServerOptions {
@@ -51,6 +52,10 @@ export interface RunningServer {
 
 /** Starts the HTTP service over a new router watching the configuration (see `createServer`). */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const ingestMode = outcomeIngestMode(
+    { token: options.ingestToken, anonymous: options.anonymousOutcomes },
+    options.adminToken,
+  );
   const eventLog =
     options.eventsDir === undefined
       ? undefined
@@ -71,6 +76,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const logger = options.logger ?? router.logger;
   const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
   if (saltWarning !== undefined) logger.warn(saltWarning);
+  logger.warn({ outcomeIngest: ingestMode }, INGEST_MODE_WARNINGS[ingestMode]);
   let controller: RolloutController | undefined;
   if (options.controller) {
     try {

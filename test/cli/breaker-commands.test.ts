@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const TOKEN = 'admin-token-for-the-breaker-test';
 
@@ -11,9 +11,14 @@ async function serverWithOpenBreaker() {
     'environments/development.yaml':
       'rollout_percentage: 50\nenable_circuit_breaker: true\ncircuit_breaker_threshold: 3\nrollback_triggers: {enabled: false}\n',
   });
-  const server = await testServer({ configDir: temp.dir, watch: false, adminToken: TOKEN });
+  const server = await testServer({
+    configDir: temp.dir,
+    watch: false,
+    adminToken: TOKEN,
+    ingestToken: INGEST_TOKEN,
+  });
   const failures = [1, 2, 3].map(() => ({ backend: 'lightrag', success: false }));
-  expect((await post(`${server.url}/v1/outcomes`, failures)).status).toBe(200);
+  expect((await postOutcomes(`${server.url}/v1/outcomes`, failures)).status).toBe(200);
   expect(server.router.getPerformanceSummary().circuit_breaker.state).toBe('open');
   return server;
 }

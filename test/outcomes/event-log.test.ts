@@ -10,7 +10,7 @@ import type { OutcomeEvent } from '../../src/outcomes/index.js';
 import { OutcomeEventLog, unitKey } from '../../src/outcomes/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const SALT = 'event-log-salt-7f3a9c';
 const ENV = 'environments/development.yaml';
@@ -70,7 +70,13 @@ describe('the outcome event log', () => {
     const temp = await tempConfigDir({ [ENV]: BODY });
     const eventsDir = join(temp.dir, 'events');
     const clock = new FakeClock(Date.parse('2026-11-26T12:00:00Z'));
-    const server = await testServer({ configDir: temp.dir, watch: false, eventsDir, clock });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      eventsDir,
+      clock,
+      ingestToken: INGEST_TOKEN,
+    });
     const users = Array.from({ length: 60 }, (_, i) => `person-${i}@example.com`);
     const outcomes: Record<string, unknown>[] = [];
     for (const [index, userId] of users.entries()) {
@@ -90,7 +96,7 @@ describe('the outcome event log', () => {
         });
       }
     }
-    expect((await post(`${server.url}/v1/outcomes`, outcomes)).status).toBe(200);
+    expect((await postOutcomes(`${server.url}/v1/outcomes`, outcomes)).status).toBe(200);
     const live = (await fetch(`${server.url}/v1/experiment`).then((response) =>
       response.json(),
     )) as ExperimentReport;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const ENV = `rollout_percentage: 0
 enable_ab_testing: true
@@ -18,6 +18,7 @@ describe('serve({ controller }): the library', () => {
     const server = await testServer({
       configDir: temp.dir,
       watch: false,
+      ingestToken: INGEST_TOKEN,
       controller: { intervalMs: 3_600_000 },
     });
     const controller = server.controller!;
@@ -50,7 +51,7 @@ describe('serve({ controller }): the library', () => {
       const decision = (await post(`${server.url}/v1/decide`, { userId: `u${i}` })).body as {
         decisionId: string;
       };
-      await post(`${server.url}/v1/outcomes`, {
+      await postOutcomes(`${server.url}/v1/outcomes`, {
         decisionId: decision.decisionId,
         success: true,
         quality: 0.9,

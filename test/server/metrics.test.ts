@@ -6,7 +6,7 @@ import { registerMetrics } from '../../src/observability/prometheus.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { routerIn } from '../helpers/test-router.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
 const BODY =
@@ -15,7 +15,11 @@ const BODY =
 describe('Prometheus metrics', () => {
   it('GET /metrics: decisions by label, sufficient statistics per cohort, state, reloads', async () => {
     const temp = await tempConfigDir({ [ENV]: BODY });
-    const server = await testServer({ configDir: temp.dir, watch: false });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      ingestToken: INGEST_TOKEN,
+    });
     const cohorts: Record<string, number[]> = { lightrag: [], perplexity: [] };
     for (let index = 0; index < 400; index += 1) {
       const decided = (await post(`${server.url}/v1/decide`, { userId: `secret-user-${index}` }))
@@ -26,7 +30,7 @@ describe('Prometheus metrics', () => {
       if (decided.cohort === 'control') continue;
       const quality = (index % 10) / 10;
       cohorts[decided.cohort]!.push(quality);
-      await post(`${server.url}/v1/outcomes`, {
+      await postOutcomes(`${server.url}/v1/outcomes`, {
         decisionId: decided.decisionId,
         success: index % 7 !== 0,
         latencyMs: 1000 + index,

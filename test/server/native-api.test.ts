@@ -9,7 +9,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { assertOfrep } from '../helpers/ofrep-schema.js';
 import { CLI } from '../helpers/run-cli.js';
 import { routerIn } from '../helpers/test-router.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
 const BODY = `rollout_percentage: 100
@@ -21,7 +21,13 @@ rollback_triggers: {enabled: false}
 async function setUp(adminToken?: string) {
   const temp = await tempConfigDir({ [ENV]: BODY });
   const clock = new FakeClock();
-  const server = await testServer({ configDir: temp.dir, watch: false, adminToken, clock });
+  const server = await testServer({
+    configDir: temp.dir,
+    watch: false,
+    adminToken,
+    clock,
+    ingestToken: INGEST_TOKEN,
+  });
   return { server, dir: temp.dir, clock };
 }
 
@@ -44,7 +50,7 @@ describe('the native API', () => {
       cohort: 'lightrag',
       decisionId: expect.any(String),
     });
-    const recorded = await post(`${server.url}/v1/outcomes`, [
+    const recorded = await postOutcomes(`${server.url}/v1/outcomes`, [
       { decisionId: decision.decisionId, success: true, latencyMs: 1200, quality: 0.9 },
       { backend: 'perplexity', success: true, latencyMs: 800 },
     ]);
@@ -61,16 +67,18 @@ describe('the native API', () => {
     const { decisionId } = (await post(`${server.url}/v1/decide`, { userId: 'alice' })).body as {
       decisionId: string;
     };
-    const twice = await post(`${server.url}/v1/outcomes`, [
+    const twice = await postOutcomes(`${server.url}/v1/outcomes`, [
       { decisionId, success: true },
       { decisionId, success: true },
     ]);
     expect(twice.status).toBe(400);
     expect(JSON.stringify(twice.body)).toMatch(/appears twice in this batch/);
-    expect(await post(`${server.url}/v1/outcomes`, { decisionId, success: true })).toMatchObject({
+    expect(
+      await postOutcomes(`${server.url}/v1/outcomes`, { decisionId, success: true }),
+    ).toMatchObject({
       status: 200,
     });
-    const again = await post(`${server.url}/v1/outcomes`, { decisionId, success: true });
+    const again = await postOutcomes(`${server.url}/v1/outcomes`, { decisionId, success: true });
     expect(again.status).toBe(400);
     expect(JSON.stringify(again.body)).toMatch(/already has its outcome/);
     expect((await get(`${server.url}/v1/summary`)).body.cohorts.lightrag.success_count).toBe(1);
@@ -103,7 +111,7 @@ describe('the native API', () => {
 
   it('refuses a batch with any bad outcome, naming every problem, and records none', async () => {
     const { server } = await setUp();
-    const response = await post(`${server.url}/v1/outcomes`, [
+    const response = await postOutcomes(`${server.url}/v1/outcomes`, [
       { backend: 'lightrag', success: true },
       { backend: 'gpt', success: true },
       { backend: 'lightrag', cohort: 'bogus', success: false },
@@ -132,17 +140,23 @@ describe('the native API', () => {
     const stale = (await post(`${server.url}/v1/decide`, { userId: 'u1' })).body as {
       decisionId: string;
     };
-    await post(`${server.url}/v1/outcomes`, { backend: 'lightrag', success: false });
+    await postOutcomes(`${server.url}/v1/outcomes`, { backend: 'lightrag', success: false });
     expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('open');
     clock.advance(1_000);
-    await post(`${server.url}/v1/outcomes`, { decisionId: stale.decisionId, success: true });
+    await postOutcomes(`${server.url}/v1/outcomes`, {
+      decisionId: stale.decisionId,
+      success: true,
+    });
     expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('half_open');
     const trial = (await post(`${server.url}/v1/decide`, { userId: 'u2' })).body as {
       decisionId: string;
       breakerTrial: number;
     };
     expect(trial.breakerTrial).toEqual(expect.any(Number));
-    await post(`${server.url}/v1/outcomes`, { decisionId: trial.decisionId, success: true });
+    await postOutcomes(`${server.url}/v1/outcomes`, {
+      decisionId: trial.decisionId,
+      success: true,
+    });
     expect((await get(`${server.url}/v1/summary`)).body.circuit_breaker.state).toBe('closed');
   });
 

@@ -11,7 +11,7 @@ import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { freePort } from '../helpers/free-port.js';
 import { runCli } from '../helpers/run-cli.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const installed = spawnSync(PROMETHEUS, ['--version']).status === 0;
@@ -78,8 +78,16 @@ describe('a real Prometheus scraping two instances', () => {
         'environments/development.yaml':
           'rollout_percentage: 100\nenable_ab_testing: true\nenable_quality_metrics: false\nrollback_triggers: {enabled: false}\n',
       });
-      const first = await testServer({ configDir: temp.dir, watch: false });
-      const second = await testServer({ configDir: temp.dir, watch: false });
+      const first = await testServer({
+        configDir: temp.dir,
+        watch: false,
+        ingestToken: INGEST_TOKEN,
+      });
+      const second = await testServer({
+        configDir: temp.dir,
+        watch: false,
+        ingestToken: INGEST_TOKEN,
+      });
       const expected: Record<string, { n: number; sum: number; squares: number }> = {};
       for (const [server, count] of [
         [first, 60],
@@ -89,7 +97,7 @@ describe('a real Prometheus scraping two instances', () => {
           const decided = (await post(`${server.url}/v1/decide`, { userId: `${count}-${index}` }))
             .body as { decisionId: string; cohort: string };
           const quality = ((index * 7) % 11) / 10;
-          await post(`${server.url}/v1/outcomes`, {
+          await postOutcomes(`${server.url}/v1/outcomes`, {
             decisionId: decided.decisionId,
             success: true,
             quality,
@@ -171,7 +179,7 @@ describe('a real Prometheus scraping two instances', () => {
       for (let index = 0; index < 20; index += 1) {
         const decided = (await post(`${first.url}/v1/decide`, { userId: `late-${index}` }))
           .body as { decisionId: string };
-        await post(`${first.url}/v1/outcomes`, {
+        await postOutcomes(`${first.url}/v1/outcomes`, {
           decisionId: decided.decisionId,
           success: index % 2 === 0,
           latencyMs: 100 + index,

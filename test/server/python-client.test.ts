@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
-import { testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, testServer } from '../helpers/test-server.js';
 
 /**
  * The official OpenFeature Python SDK and its OFREP provider: installed (`import openfeature`
@@ -94,11 +94,19 @@ describe('the Python example of docs/http.md, with the official OpenFeature SDK'
         'environments/development.yaml':
           'rollout_percentage: 50\nenable_ab_testing: true\nrollback_triggers: {enabled: false}\n',
       });
-      const server = await testServer({ configDir: temp.dir, watch: false });
+      const server = await testServer({
+        configDir: temp.dir,
+        watch: false,
+        ingestToken: INGEST_TOKEN,
+      });
       const script = `${await httpDocExample(server.url)}\n${DRIVER}`;
       const child = spawn('python3', ['-'], {
         cwd: temp.dir,
-        env: { ...process.env, ...(setup.pythonPath ? { PYTHONPATH: setup.pythonPath } : {}) },
+        env: {
+          ...process.env,
+          FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN,
+          ...(setup.pythonPath ? { PYTHONPATH: setup.pythonPath } : {}),
+        },
       });
       let stdout = '';
       let stderr = '';

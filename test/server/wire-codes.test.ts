@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, FlagrouteError, InvalidOutcomeError } from '../../src/errors.js';
 import { HTTP_STATUSES, toWire } from '../../src/server/http-errors.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
-import { post, testServer } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 /** A request error as fastify reports it. */
 const fastifyError = (code: string, statusCode: number, message = 'what fastify said') =>
@@ -64,7 +64,12 @@ describe('the server answers every mistake with a code of the list', () => {
     const temp = await tempConfigDir({
       'environments/development.yaml': 'rollout_percentage: 10\n',
     });
-    const server = await testServer({ configDir: temp.dir, watch: false, adminToken: 'tok' });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      adminToken: 'tok',
+      ingestToken: INGEST_TOKEN,
+    });
     const get = async (path: string) => {
       const response = await fetch(`${server.url}${path}`);
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -117,8 +122,14 @@ describe('the server answers every mistake with a code of the list', () => {
         'TARGETING_KEY_MISSING',
       ],
       [
+        'outcome without the ingest token',
+        await post(`${server.url}/v1/outcomes`, { backend: 'lightrag', success: true }),
+        401,
+        'UNAUTHORIZED',
+      ],
+      [
         'bad outcome',
-        await post(`${server.url}/v1/outcomes`, { backend: 'gpt', success: true }),
+        await postOutcomes(`${server.url}/v1/outcomes`, { backend: 'gpt', success: true }),
         400,
         'INVALID_OUTCOME',
       ],

@@ -6,7 +6,13 @@ import { type ControllerFlags, stopOnSignals, withControllerOptions } from './co
 const DRAIN_LIMIT_MS = 5_000;
 
 type ServeFlags = EnvironmentOptions &
-  ControllerFlags & { port: number; host: string; eventsDir?: string; controller?: boolean };
+  ControllerFlags & {
+    port: number;
+    host: string;
+    eventsDir?: string;
+    controller?: boolean;
+    anonymousOutcomes?: boolean;
+  };
 
 /** The controller's flags given without `--controller`: a mistake, not a silent no-op. */
 function strayControllerFlags(command: Command): string[] {
@@ -22,7 +28,7 @@ export function serveCommand(program: Command): void {
       program
         .command('serve')
         .description(
-          'serve decisions and outcomes over HTTP: OFREP (/ofrep/v1), /v1, /healthz, /readyz; admin routes with FLAGROUTE_ADMIN_TOKEN; with --controller, the rollout controller too',
+          'serve decisions and outcomes over HTTP: OFREP (/ofrep/v1), /v1, /healthz, /readyz; outcomes with FLAGROUTE_INGEST_TOKEN; admin routes with FLAGROUTE_ADMIN_TOKEN; with --controller, the rollout controller too',
         ),
     )
       .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8016)
@@ -30,6 +36,10 @@ export function serveCommand(program: Command): void {
       .option(
         '--events-dir <dir>',
         'write every outcome to daily JSON-lines files (the outcome event log)',
+      )
+      .option(
+        '--anonymous-outcomes',
+        'take outcomes from clients without FLAGROUTE_INGEST_TOKEN (a trial only: they act on this process, never on the environment file; not with --events-dir or --controller)',
       )
       .option(
         '--controller',
@@ -42,6 +52,13 @@ export function serveCommand(program: Command): void {
   ).action(async (options: ServeFlags, command: Command) => {
     const stray = options.controller ? [] : strayControllerFlags(command);
     if (stray.length > 0) throw new UsageError(`${stray.join(', ')} need --controller`);
+    if (options.anonymousOutcomes && (options.eventsDir !== undefined || options.controller)) {
+      // The event log and the controller carry outcomes beyond this process: into reports, and
+      // into the rollout (a controller's rollback is written to the environment file).
+      throw new UsageError(
+        `--anonymous-outcomes cannot go with ${options.eventsDir !== undefined ? '--events-dir' : '--controller'}: anonymous outcomes must not leave this process; set FLAGROUTE_INGEST_TOKEN instead`,
+      );
+    }
     // Listen for signals before starting, so that none comes too early to stop cleanly.
     const stopped = stopOnSignals(new AbortController());
     // Loaded on use: the other commands start without fastify.
@@ -52,6 +69,9 @@ export function serveCommand(program: Command): void {
       port: options.port,
       host: options.host,
       adminToken: process.env.FLAGROUTE_ADMIN_TOKEN,
+      // Never from argv: a command line is visible to every user of the machine.
+      ingestToken: process.env.FLAGROUTE_INGEST_TOKEN,
+      anonymousOutcomes: options.anonymousOutcomes === true,
       ...(options.eventsDir === undefined ? {} : { eventsDir: options.eventsDir }),
       ...(options.controller
         ? {
