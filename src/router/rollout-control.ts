@@ -119,19 +119,28 @@ export class RolloutControl {
       `rollout percentage ${from} -> ${percentage}: ${reason}`,
     );
     let persisted = false;
+    let unwritten: unknown;
     if (options.persist) {
-      await this.write(
-        percentage === 0
-          ? { block: blockOf(this.engaged!) }
-          : { block: null, rollout: { percentage, note: this.note(reason) } },
-      );
-      persisted = true;
+      try {
+        await this.write(
+          percentage === 0
+            ? { block: blockOf(this.engaged!) }
+            : { block: null, rollout: { percentage, note: this.note(reason) } },
+        );
+        persisted = true;
+      } catch (error) {
+        // An emergency rollback is never turned away: it holds here even when the file
+        // cannot take it, and says so (persisted: false) before the error is passed on.
+        if (percentage !== 0) throw error;
+        unwritten = error;
+      }
     }
     this.host.emit('rolloutChange', { from, to: percentage, reason, persisted });
     if (percentage === 0 && this.engaged) {
       this.engaged = { ...this.engaged, persisted };
       this.host.emit('rollback', this.engaged);
     }
+    if (unwritten !== undefined) throw unwritten;
   }
 
   /**

@@ -10,6 +10,10 @@ import {
 import type { Router } from '../router/router.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
+/** What `POST /v1/rollback` answers when the environment file could not take the kill switch. */
+const NOT_PERSISTED =
+  'the kill switch is engaged in this process only and was not persisted: the environment file could not be written (it is read-only or not a regular file), so other instances do not follow and a restart lifts it. For a kill switch every instance follows without a writable file, use the fleet store (docs/fleet.md)';
+
 /** How long a plan command queued for the controller that drives waits for its outcome. */
 const QUEUED_COMMAND_WAIT_MS = 5_000;
 
@@ -81,8 +85,22 @@ export function adminRoutes(
   app.post('/v1/rollback', async (request) => {
     authorise(request);
     const reason = reasonOf(request.body) ?? 'rollback through the admin API';
-    await router.updateRolloutPercentage(0, { persist: true, reason });
-    return router.status();
+    try {
+      await router.updateRolloutPercentage(0, { persist: true, reason });
+    } catch (error) {
+      // The kill switch is engaged in this process whatever the file did (see
+      // RolloutControl.update); the answer says so, the log keeps the file's error (and path).
+      if (router.status().rollback?.persisted !== false) throw error;
+      router.logger.warn(
+        { err: error },
+        `emergency rollback kept in this process only: ${NOT_PERSISTED}`,
+      );
+      return {
+        ...router.status(),
+        killSwitch: { engaged: true, persisted: false, details: NOT_PERSISTED },
+      };
+    }
+    return { ...router.status(), killSwitch: { engaged: true, persisted: true } };
   });
   app.post('/v1/rollout/resume', async (request) => {
     authorise(request);
