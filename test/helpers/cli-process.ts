@@ -16,11 +16,15 @@ export interface CliProcess {
 }
 
 /** Starts the built `flagroute` with `args`; killed when the test ends if still running. */
-export function startCli(args: string[], options: { cwd?: string } = {}): CliProcess {
+export function startCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): CliProcess {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) {
     if (key.startsWith('LIGHTRAG_') || key.startsWith('FLAGROUTE_')) delete env[key];
   }
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_DIR, env });
   let output = '';
   let errors = '';

@@ -6,7 +6,7 @@ import { onTestEnd } from '../helpers/cleanup.js';
 import { startCli, waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
-import { post } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 const PLAN = (hold: string) => `rollout_percentage: 0
 enable_ab_testing: true
@@ -69,15 +69,10 @@ const transitions = (logs: Record<string, unknown>[]) =>
 describe('the rollout controller as real processes', () => {
   it('flagroute serve --events-dir and flagroute controller complete a plan of 2 s stages on synthetic outcomes; SIGTERM ends both with 0 and releases the lease', async () => {
     const { temp, events, store, cli, state } = await setUp('2s');
-    const server = startCli([
-      'serve',
-      '--config-dir',
-      temp.dir,
-      '--port',
-      '0',
-      '--events-dir',
-      events,
-    ]);
+    const server = startCli(
+      ['serve', '--config-dir', temp.dir, '--port', '0', '--events-dir', events],
+      { env: { FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN } },
+    );
     const url = await waitFor(
       'the server to listen',
       () => /listening on (\S+)/.exec(server.output())?.[1],
@@ -101,7 +96,7 @@ describe('the rollout controller as real processes', () => {
             const decided = await post(`${url}/v1/decide`, { userId });
             const { decisionId, backend } = decided.body as { decisionId: string; backend: string };
             const quality = (backend === 'lightrag' ? 0.84 : 0.78) + (index % 10) / 100;
-            await post(`${url}/v1/outcomes`, {
+            await postOutcomes(`${url}/v1/outcomes`, {
               decisionId,
               success: true,
               quality,
