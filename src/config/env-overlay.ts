@@ -107,12 +107,33 @@ export function readEnvironmentOverlay(
   for (const [variable, section] of Object.entries(LIGHTRAG_RULE_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
-    const value = parseJsonVariable(variable, raw, section, overlay.issues);
-    if (value !== undefined && rulesValid(variable, section, value, overlay.issues)) {
-      overlay.rules[section] = { value, variable };
-    }
+    const read = readRuleVariable(variable, raw, section);
+    overlay.issues.push(...read.issues);
+    if (read.value !== undefined) overlay.rules[section] = { value: read.value, variable };
   }
   return overlay;
+}
+
+/**
+ * The last value read from each rule variable: every reload reads the variables again, and a
+ * variable of 20,000 rules took seconds to parse and check, each time, for the same text.
+ */
+const lastRuleVariables = new Map<string, { raw: string; value: unknown; issues: ConfigIssue[] }>();
+
+/** A rule variable's value, checked (or its issues), read again only when its text changed. */
+function readRuleVariable(
+  variable: string,
+  raw: string,
+  section: string,
+): { value: unknown; issues: readonly ConfigIssue[] } {
+  const last = lastRuleVariables.get(variable);
+  if (last?.raw === raw) return last;
+  const issues: ConfigIssue[] = [];
+  let value = parseJsonVariable(variable, raw, section, issues);
+  if (value !== undefined && !rulesValid(variable, section, value, issues)) value = undefined;
+  const read = { raw, value, issues };
+  lastRuleVariables.set(variable, read);
+  return read;
 }
 
 /** The names of every `LIGHTRAG_*` variable flagroute reads. */

@@ -15,9 +15,17 @@ export interface LoadedRule {
   readonly name: string;
   readonly spec: RoutingRuleSpec;
   readonly origin: Origin;
-  /** Rule file the rule is in, for error positions; absent when it came from a variable. */
-  readonly file?: YamlFile;
+  /** Where the rule's value is written, for error positions; absent when from a variable. */
+  readonly at?: { readonly file: string; readonly line: number; readonly column: number };
   readonly pointer: string;
+}
+
+/** Where a rule or a region is written in its rule file: its key, and its value. */
+export interface NamePlace {
+  readonly keyLine: number;
+  readonly keyColumn: number;
+  readonly line: number;
+  readonly column: number;
 }
 
 /** A region's rollout percentage with where it was written. */
@@ -82,8 +90,18 @@ export interface LoadConfigOptions {
 /** What {@link tryLoadConfig} returns: the configuration, or every problem. */
 export type LoadResult = ConfigResult<{ config: LoadedConfig }>;
 
-/** A rule file, read and validated, or its problems. */
-export type RuleFileResult = ConfigResult<{ file: YamlFile; content: RuleFileContent }>;
+/**
+ * A rule file, read and validated, with where each rule and region is written; or its
+ * problems. Plain data, so that a worker thread can send it.
+ */
+export type RuleFileResult = ConfigResult<{
+  displayPath: string;
+  content: RuleFileContent;
+  places: {
+    readonly rules: ReadonlyMap<string, NamePlace>;
+    readonly regions: ReadonlyMap<string, NamePlace>;
+  };
+}>;
 
 /** Parsed rule files by absolute path, shared by the environments of one validation run. */
 export type RuleFileCache = Map<string, Promise<RuleFileResult>>;

@@ -1,66 +1,36 @@
 import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { TimeSlice } from '../time-slice.js';
 import type { ConfigIssue } from './issues.js';
-import type { LoadedRegion, LoadedRule, RuleFileCache, RuleFileResult } from './loaded-config.js';
+import type {
+  LoadedRegion,
+  LoadedRule,
+  NamePlace,
+  RuleFileCache,
+  RuleFileResult,
+} from './loaded-config.js';
 
 export type { RuleFileCache, RuleFileResult } from './loaded-config.js';
 
 import type { ReadSession } from './read-session.js';
-import { schemaIssues } from './schema-errors.js';
-import { validators } from './schemas.js';
-import type { RuleFileContent } from './types.js';
-import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
+import { checkRuleFile } from './rule-file-thread.js';
+import { displayPath, issueAt, readConfigText, type YamlFile } from './yaml-file.js';
 
 /** How an environment may name a rule file. */
 export const RULE_FILE_REFERENCE = /^rules\/[A-Za-z0-9_.-]+\.ya?ml$/;
 
 /**
- * Reads, parses and validates one rule file. A file with nothing but comments, or a section
- * whose entries are all commented out (`routing_rules:` with no value), is an empty rule set.
+ * Reads, parses and validates one rule file (see `checkRuleFileText`); a large one is parsed
+ * on a worker thread.
  */
 export async function readRuleFile(
   path: string,
   shown: string,
   session?: ReadSession,
 ): Promise<RuleFileResult> {
-  const read = await readYamlFile(path, shown, {
-    emptyIsMapping: true,
-    ...(session ? { session } : {}),
-  });
+  const read = await readConfigText(path, shown, session);
   if (!read.ok) return read;
-  const content = structuredClone(read.file.data);
-  for (const section of ['routing_rules', 'geographic_routing']) {
-    if (Object.hasOwn(content, section) && content[section] === null) content[section] = {};
-  }
-  if (!validators.ruleFile(content)) {
-    return {
-      ok: false,
-      issues: schemaIssues(validators.ruleFile.errors ?? [], { kind: 'file', file: read.file }),
-    };
-  }
-  const issues = checkRuleSemantics(content, read.file);
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, file: read.file, content };
-}
-
-function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
-    if ('type' in spec && spec.type === 'query_length' && spec.max_length !== undefined) {
-      const min = spec.min_length ?? 0;
-      if (min > spec.max_length) {
-        issues.push(
-          issueAt(
-            file,
-            `/routing_rules/${name}/max_length`,
-            'INVALID_RULE',
-            `max_length (${spec.max_length}) must be at least min_length (${min})`,
-          ),
-        );
-      }
-    }
-  }
-  return issues;
+  return checkRuleFile(read.text, path, shown);
 }
 
 /** A rule file's problems; those of the file as a whole are reported at its reference. */
@@ -115,6 +85,7 @@ export async function collectRules(
 ): Promise<CollectedRules> {
   const collected: CollectedRules = { routingRules: [], regions: [], issues: [] };
   const names = new NameRegistry(collected.issues);
+  const slice = new TimeSlice();
   for (const [index, reference] of references.entries()) {
     if (typeof reference !== 'string' || !RULE_FILE_REFERENCE.test(reference)) continue;
     const ruleFile = await readReferenced(reference, index, envFile, options);
@@ -122,17 +93,24 @@ export async function collectRules(
       collected.issues.push(...ruleFile.issues);
       continue;
     }
-    const { file, content } = ruleFile;
+    const { displayPath: file, content, places } = ruleFile;
     for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
       const pointer = `/routing_rules/${name}`;
-      const origin = names.claim('rule', name, file, pointer);
-      if (origin !== undefined) collected.routingRules.push({ name, spec, origin, file, pointer });
+      const place = places.rules.get(name)!;
+      const origin = names.claim('rule', name, file, pointer, place);
+      if (origin !== undefined) {
+        const at = { file, line: place.line, column: place.column };
+        collected.routingRules.push({ name, spec, origin, at, pointer });
+      }
+      if (slice.due()) await slice.next();
     }
     for (const [region, rollout] of Object.entries(content.geographic_routing ?? {})) {
-      const origin = names.claim('region', region, file, `/geographic_routing/${region}`);
+      const pointer = `/geographic_routing/${region}`;
+      const origin = names.claim('region', region, file, pointer, places.regions.get(region)!);
       if (origin !== undefined) {
         collected.regions.push({ region, rolloutPercentage: rollout.rollout_percentage, origin });
       }
+      if (slice.due()) await slice.next();
     }
   }
   return collected;
@@ -168,20 +146,25 @@ class NameRegistry {
 
   constructor(private readonly issues: ConfigIssue[]) {}
 
-  /** The origin of a new name, or undefined (and an issue) when it was defined before. */
+  /**
+   * The origin (`file:line`) of a new name, or undefined (and an issue at its key) when it was
+   * defined before.
+   */
   claim(
     kind: 'rule' | 'region',
     name: string,
-    file: YamlFile,
+    file: string,
     pointer: string,
+    place: NamePlace,
   ): string | undefined {
     const previous = this.seen[kind].get(name);
     if (previous !== undefined) {
       const message = `${kind} "${name}" is already defined at ${previous}`;
-      this.issues.push(issueAt(file, pointer, 'DUPLICATE_NAME', message, 'key'));
+      const { keyLine: line, keyColumn: column } = place;
+      this.issues.push({ code: 'DUPLICATE_NAME', file, line, column, pointer, message });
       return undefined;
     }
-    const origin = originOf(file, pointer);
+    const origin = `${file}:${place.keyLine}`;
     this.seen[kind].set(name, origin);
     return origin;
   }

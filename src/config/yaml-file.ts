@@ -9,6 +9,8 @@ import {
   isSeq,
   type LineCounter,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from 'yaml';
 import { type ParseOptions, parseConfigText } from './config-text.js';
 import type { ConfigIssue, ConfigResult } from './issues.js';
@@ -52,7 +54,7 @@ function issueIn(
   return { code, file: displayPath, line, column, pointer: '', message };
 }
 
-function fileIssue(...issue: Parameters<typeof issueIn>): YamlReadResult {
+function fileIssue(...issue: Parameters<typeof issueIn>): { ok: false; issues: ConfigIssue[] } {
   return { ok: false, issues: [issueIn(...issue)] };
 }
 
@@ -72,7 +74,20 @@ export async function readYamlFile(
   displayPath: string,
   options: ReadYamlOptions = {},
 ): Promise<YamlReadResult> {
-  const session = options.session ?? new ReadSession();
+  const read = await readConfigText(path, displayPath, options.session);
+  if (!read.ok) return read;
+  return parseYamlText(read.text, path, displayPath, options);
+}
+
+/**
+ * The text of a config file, read through `session`: refused when missing, a directory, more
+ * than {@link MAX_CONFIG_FILE_BYTES}, or not UTF-8.
+ */
+export async function readConfigText(
+  path: string,
+  displayPath: string,
+  session = new ReadSession(),
+): Promise<ConfigResult<{ text: string }>> {
   const bytes = await readBytes(path, displayPath, session);
   if (!Buffer.isBuffer(bytes)) return bytes;
   const text = decodeUtf8(bytes);
@@ -80,14 +95,14 @@ export async function readYamlFile(
     const message = 'is not valid UTF-8 here; save the file as UTF-8';
     return fileIssue(displayPath, 'INVALID_ENCODING', message, text.line, text.column);
   }
-  return parseYamlText(text, path, displayPath, options);
+  return { ok: true, text };
 }
 
 async function readBytes(
   path: string,
   displayPath: string,
   session: ReadSession,
-): Promise<Buffer | YamlReadResult> {
+): Promise<Buffer | { ok: false; issues: ConfigIssue[] }> {
   try {
     const info = await stat(path);
     if (!info.isFile()) {
@@ -158,9 +173,7 @@ export function positionOf(
   let keyNode: unknown;
   for (const segment of pointerSegments(pointer)) {
     if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment,
-      );
+      const pair = pairOf(node, segment);
       if (!pair) break;
       keyNode = pair.key;
       node = pair.value;
@@ -179,6 +192,31 @@ export function positionOf(
     return { line, column: col };
   }
   return { line: 1, column: 1 };
+}
+
+/** Mappings with this many pairs or more are indexed by key on first lookup. */
+const INDEXED_PAIRS = 16;
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/**
+ * The first pair of `map` whose scalar key reads as `segment`. A large mapping is indexed once:
+ * a scan per lookup made the origin of every rule of a 10,000-rule file quadratic.
+ */
+function pairOf(map: YAMLMap, segment: string): Pair | undefined {
+  const matches = (item: unknown): item is Pair =>
+    isPair(item) && isScalar(item.key) && String(item.key.value) === segment;
+  if (map.items.length < INDEXED_PAIRS) return map.items.find(matches);
+  let index = pairIndexes.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const item of map.items) {
+      if (!isPair(item) || !isScalar(item.key)) continue;
+      const key = String(item.key.value);
+      if (!index.has(key)) index.set(key, item);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(segment);
 }
 
 /** How a path is shown to users: relative to `cwd` when inside it. */

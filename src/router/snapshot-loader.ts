@@ -25,7 +25,7 @@ export async function loadSnapshot(
   const loaded = await tryLoadConfig(options);
   if (!loaded.ok) return loaded;
   try {
-    return buildSnapshot(loaded.config, options);
+    return await buildSnapshot(loaded.config, options);
   } catch (error) {
     // Never let an unforeseen failure escape a reload: it is a problem like any other.
     return {

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
 import { compileRules } from '../rules/compile-rules.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
+import { TimeSlice } from '../time-slice.js';
 import { bucketHasher } from './bucket.js';
 
 /**
@@ -23,14 +24,18 @@ export interface RoutingSnapshot {
 /** A snapshot, or the problems that kept it from being built. */
 export type SnapshotResult = ConfigResult<{ snapshot: RoutingSnapshot }>;
 
-/** Builds a snapshot from a loaded config, or reports the rules json-rules-engine rejects. */
-export function buildSnapshot(
+/**
+ * Builds a snapshot from a loaded config, or reports the rules json-rules-engine rejects; a
+ * config of thousands of rules is compiled in slices of a few milliseconds.
+ */
+export async function buildSnapshot(
   config: LoadedConfig,
   options: { ruleMemoSize?: number } = {},
-): SnapshotResult {
-  const compiled = compileRules(config.routingRules, config.geographicRouting);
+): Promise<SnapshotResult> {
+  const slice = new TimeSlice();
+  const compiled = await compileRules(config.routingRules, config.geographicRouting, slice);
   if (!compiled.ok) return compiled;
-  const evaluator = new RuleEvaluator(compiled.rules, options.ruleMemoSize);
+  const evaluator = await RuleEvaluator.build(compiled.rules, options.ruleMemoSize, slice);
   return { ok: true, snapshot: withSettings(config, config.settings, evaluator) };
 }
 

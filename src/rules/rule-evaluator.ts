@@ -1,8 +1,9 @@
 import { Engine } from 'json-rules-engine';
 import { LRUCache } from 'lru-cache';
 import stringify from 'safe-stable-stringify';
+import { TimeSlice } from '../time-slice.js';
 import type { CompiledRule } from './compile-rules.js';
-import { compilePredicate, type FactsPredicate } from './compiled-predicate.js';
+import type { FactsPredicate } from './compiled-predicate.js';
 import type { RuleFacts } from './facts.js';
 
 /** Entries kept per rule in the outcome memo of rules run by `Engine.run`. */
@@ -31,7 +32,8 @@ interface PreparedRule {
   readonly compiled: CompiledRule;
   /** The synchronous form on json-rules-engine's operators, when the rule allows one. */
   readonly predicate: FactsPredicate | null;
-  readonly engine: Engine;
+  /** The rule's own engine, when it has no predicate. */
+  readonly engine: Engine | null;
   /** Outcomes of `Engine.run`, by the values of the facts the rule reads. */
   readonly memo: LRUCache<string | number, RuleOutcome> | null;
 }
@@ -64,8 +66,24 @@ export class RuleEvaluator {
   /** Rules that need `Engine.run` (none when every rule compiled to a synchronous predicate). */
   readonly asyncRules: readonly string[];
 
-  constructor(rules: readonly CompiledRule[], memoSize = DEFAULT_RULE_MEMO_SIZE) {
-    const prepared = rules.map((compiled) => prepareRule(compiled, memoSize));
+  /**
+   * Prepares every rule (its engine, its predicate, its memo), giving the event loop back
+   * every time `slice` is due.
+   */
+  static async build(
+    rules: readonly CompiledRule[],
+    memoSize = DEFAULT_RULE_MEMO_SIZE,
+    slice = new TimeSlice(),
+  ): Promise<RuleEvaluator> {
+    const prepared: PreparedRule[] = [];
+    for (const compiled of rules) {
+      prepared.push(prepareRule(compiled, memoSize));
+      if (slice.due()) await slice.next();
+    }
+    return new RuleEvaluator(prepared);
+  }
+
+  private constructor(prepared: readonly PreparedRule[]) {
     this.asyncRules = Object.freeze(
       prepared.filter((rule) => !rule.predicate).map((rule) => rule.compiled.name),
     );
@@ -107,9 +125,12 @@ export class RuleEvaluator {
 
 /** A rule's engine, its synchronous predicate when it has one, and its memo when it needs one. */
 function prepareRule(compiled: CompiledRule, memoSize: number): PreparedRule {
-  const engine = new Engine([], { allowUndefinedFacts: true });
-  engine.addRule(compiled.rule);
-  const predicate = compilePredicate(compiled.conditions);
+  const predicate = compiled.predicate;
+  let engine: Engine | null = null;
+  if (compiled.rule) {
+    engine = new Engine([], { allowUndefinedFacts: true });
+    engine.addRule(compiled.rule);
+  }
   const memo =
     !predicate && compiled.factsRead && memoSize > 0
       ? new LRUCache<string | number, RuleOutcome>({
@@ -134,13 +155,14 @@ function prepareRegion(rule: PreparedRule): PreparedRegion {
 
 function evaluateOne(rule: PreparedRule, facts: RuleFacts): RuleOutcome | Promise<RuleOutcome> {
   if (rule.predicate) return outcomeOf(rule.compiled, facts, rule.predicate(facts));
+  const engine = rule.engine!;
   const read = rule.compiled.factsRead;
   const built = rule.memo && read ? memoKey(read, facts) : undefined;
   const key = typeof built === 'string' && built.length > MAX_MEMO_KEY_LENGTH ? undefined : built;
   // The outcome is a function of the facts the rule reads, so the memo keeps it whole.
   const cached = key === undefined ? undefined : rule.memo?.get(key);
   if (cached !== undefined) return cached;
-  return rule.engine.run({ ...facts }).then(({ results }) => {
+  return engine.run({ ...facts }).then(({ results }) => {
     const outcome = outcomeOf(rule.compiled, facts, results.length > 0, key !== undefined);
     if (key !== undefined) rule.memo?.set(key, outcome);
     return outcome;

@@ -2,6 +2,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { parseConfigText } from '../../src/config/config-text.js';
 import { formatIssue } from '../../src/config/issues.js';
 import { tryLoadConfig } from '../../src/config/load-config.js';
 import { HOSTILE_FILES, HOSTILE_VARIABLES } from '../cases/hostile-config.js';
@@ -112,6 +114,58 @@ describe('rule file references', () => {
     const result = await load(temp.dir);
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
       `${ENV}:1:14: rule file "rules/r.yaml" is a directory; name a YAML file`,
+    ]);
+  });
+});
+
+describe('duplicate keys', () => {
+  // flagroute finds duplicates itself (the parser's check was quadratic in a mapping's size);
+  // it must find exactly what the parser's own check found, at the same places.
+  const documents = [
+    'a: 1\na: 2\n',
+    'x:\n  a: 1\n  b: 2\n  a: 3\n',
+    '{a: 1, b: 2, a: 3}',
+    '!!str a: 1\n!!str a: 2\n',
+    '&x a: 1\n&y a: 2\n',
+    '"a": 1\na: 2\n',
+    '\'a\': 1\n"a": 2\n',
+    '1: a\n1.0: b\n',
+    '"1": a\n1: b\n',
+    '~: a\nnull: b\n',
+    'true: a\nTrue: b\n',
+    '? a\n: 1\n? a\n: 2\n',
+    '? [a]\n: 1\n? [a]\n: 2\n',
+    '[a: 1, a: 2]',
+    '{ a: 1,   a : 2 }',
+    'x: {a: 1, a: 2}\ny:\n - a: 1\n   a: 2\n   a: 3\n',
+    'a: &k 1\n*k : 2\n1: 3\n',
+    'a: 1\nb: [1, {a: 1, a: 2}]\na: 3\n',
+  ];
+
+  it.each(documents)('%j: as the parser reports them', (text) => {
+    const parser = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
+    const expected = parser.errors
+      .filter((error) => error.code === 'DUPLICATE_KEY')
+      .map((error) => error.pos[0])
+      .sort((a, b) => a - b);
+    const checked = parseConfigText(text);
+    const found = checked.ok
+      ? []
+      : checked.problems.filter((problem) => problem.code === 'DUPLICATE_KEY');
+    expect(found.map((problem) => problem.offset)).toEqual(expected);
+    for (const problem of found) {
+      expect(problem.message).toBe('duplicate key: Map keys must be unique');
+    }
+  });
+
+  it('are found in a mapping of 20,000 keys, once each', () => {
+    const keys = Array.from({ length: 20_000 }, (_, index) => `k${index}: ${index}`);
+    keys.push('k19999: again', 'k7: again');
+    const checked = parseConfigText(keys.join('\n'));
+    if (checked.ok) throw new Error('duplicates must be refused');
+    expect(checked.problems.map((problem) => problem.code)).toEqual([
+      'DUPLICATE_KEY',
+      'DUPLICATE_KEY',
     ]);
   });
 });

@@ -49,7 +49,7 @@ describe('userBucket', () => {
 describe('the bucket of a snapshot', () => {
   it('is userBucket under the salt in force, for every identifier', async () => {
     const config = await loadConfig({ configDir: REPO_DIR, environment: 'production', env: {} });
-    const built = buildSnapshot(config);
+    const built = await buildSnapshot(config);
     if (!built.ok) throw new Error('the shipped production config must build');
     const { snapshot } = built;
     const salt = config.settings.user_hash_salt;

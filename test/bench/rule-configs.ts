@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The rules of a large configuration: half query-length rules, half query-type rules. */
+export function ruleEntries(first: number, last: number): string[] {
+  const lines: string[] = [];
+  for (let index = first; index < last; index += 1) {
+    if (index % 2 === 0) {
+      lines.push(
+        `  rule_${index}:`,
+        '    type: query_length',
+        `    min_length: ${100 + (index % 50)}`,
+        `    max_length: ${1000 + index}`,
+      );
+    } else {
+      lines.push(
+        `  rule_${index}:`,
+        '    type: query_type',
+        '    allowed_types: [metabolomics, clinical]',
+      );
+    }
+  }
+  return lines;
+}
+
+/**
+ * A config directory (in a new temp dir) whose environment `bench` references `files` rule
+ * files holding `rules` rules between them, and ten regions; returns the directory and the
+ * environment file's path. Conditional routing is off: the rules are read, checked and compiled
+ * on every load, but a decision does not run ten thousand of them (about 1 ms), so that a loop
+ * of decisions measures what the reload holds up, not the rules' own cost.
+ */
+export async function writeRuleConfig(
+  rules: number,
+  files: number,
+): Promise<{ dir: string; environmentFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'flagroute-bench-rules-'));
+  await mkdir(join(dir, 'rules'));
+  await mkdir(join(dir, 'environments'));
+  const references: string[] = [];
+  const perFile = Math.ceil(rules / files);
+  for (let file = 0; file < files; file += 1) {
+    const lines = [
+      'routing_rules:',
+      ...ruleEntries(file * perFile, Math.min(rules, (file + 1) * perFile)),
+    ];
+    if (file === 0) {
+      lines.push('geographic_routing:');
+      for (let region = 0; region < 10; region += 1) {
+        lines.push(`  region_${region}:`, `    rollout_percentage: ${region * 10}`);
+      }
+    }
+    await writeFile(join(dir, 'rules', `rules-${file}.yaml`), `${lines.join('\n')}\n`);
+    references.push(`rules/rules-${file}.yaml`);
+  }
+  const environmentFile = join(dir, 'environments', 'bench.yaml');
+  await writeFile(
+    environmentFile,
+    `rollout_percentage: 10\nenable_conditional_routing: false\nlog_level: silent\nrule_files: [${references.join(', ')}]\n`,
+  );
+  return { dir, environmentFile };
+}
+
+/** The same rules as a `LIGHTRAG_ROUTING_RULES` value (JSON). */
+export function rulesAsJson(rules: number): string {
+  const entries: Record<string, unknown> = {};
+  for (let index = 0; index < rules; index += 1) {
+    entries[`rule_${index}`] =
+      index % 2 === 0
+        ? { type: 'query_length', min_length: 100 + (index % 50), max_length: 1000 + index }
+        : { type: 'query_type', allowed_types: ['metabolomics', 'clinical'] };
+  }
+  return JSON.stringify(entries);
+}
