@@ -19,6 +19,7 @@ export type { Clock } from './clock.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './experiment/index.js';
+export { droppedLogLines } from './logging.js';
 export * from './metrics/index.js';
 export * from './observability/index.js';
 export * from './ofrep/index.js';

@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import { type Logger, pino } from 'pino';
 import type { LogLevel } from './config/types.js';
+import { LogDestination } from './log-destination.js';
 
 /** Paths pino masks wherever they appear in a log line: the salt is a secret. */
 export const REDACTED_PATHS = [
@@ -9,64 +11,56 @@ export const REDACTED_PATHS = [
   'salt',
 ];
 
-/** Log text gathered before a write, in UTF-16 code units (at most 48 KiB of UTF-8). */
-const BATCH_CHARS = 16 * 1024;
-
-/** The pending text of every batched destination, written out at exit. */
-const flushes = new Set<() => void>();
+/** Every destination of a default logger, for the wait at exit and the count of drops. */
+const destinations = new Set<LogDestination>();
+/** The destination of each default logger, for lines framed by flagroute itself. */
+const destinationOf = new WeakMap<Logger, LogDestination>();
 
 function flushAll(): void {
-  for (const flush of flushes) flush();
+  for (const destination of destinations) destination.flushAtExit();
 }
 
 /**
- * A destination on stderr that gathers lines and writes them synchronously, in order, at the
- * next turn of the event loop or when 16 Ki characters have gathered, whichever comes first. A
- * write per line cost 10 to 150 us a decision with detailed logging on (a pipe's reader wakes
- * per write). The batch is gathered here, not by sonic-boom's `minLength`: sonic-boom measures
- * the UTF-8 length of its whole pending buffer on every write, which flattened and re-measured
- * about 8 KiB per line. Memory stays within the batch, a slow reader slows the writer rather
- * than losing lines, and every line is out when the process exits (also by `process.exit` or an
- * uncaught exception); only a kill (SIGKILL) loses the lines of the current turn.
+ * flagroute's default logger: JSON lines on stderr (stdout stays the caller's), written by a
+ * thread of their own (see `LogDestination`), so that a slow reader of the pipe never holds the
+ * event loop; past 4 Mi characters waiting, lines are dropped, counted and reported.
  */
-function batchedStderr(): { write(line: string): void; flush(): void } {
-  const destination = pino.destination({ dest: 2, sync: true });
-  // Lines in an array, joined once per write: `join` builds one flat string, where `+=` builds
-  // a rope that the write then has to flatten.
-  let batch: string[] = [];
-  let gathered = 0;
-  let scheduled = false;
-  const flush = () => {
-    if (batch.length === 0) return;
-    const text = batch.join('');
-    batch = [];
-    gathered = 0;
-    destination.write(text);
-  };
-  const flushSoon = () => {
-    scheduled = false;
-    flush();
-  };
-  if (flushes.size === 0) process.once('exit', flushAll);
-  flushes.add(flush);
-  return {
-    write(line) {
-      batch.push(line);
-      gathered += line.length;
-      if (gathered >= BATCH_CHARS) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flushSoon).unref();
-      }
-    },
-    flush,
-  };
+export function createLogger(level: LogLevel = 'info'): Logger {
+  const destination = new LogDestination(2);
+  if (destinations.size === 0) process.once('exit', flushAll);
+  destinations.add(destination);
+  const logger = pino(
+    { name: 'flagroute', level, redact: { paths: REDACTED_PATHS, censor: '[secret]' } },
+    destination,
+  );
+  destinationOf.set(logger, destination);
+  return logger;
 }
 
-/** flagroute's default logger: JSON lines on stderr (stdout stays the caller's), batched. */
-export function createLogger(level: LogLevel = 'info'): Logger {
-  return pino(
-    { name: 'flagroute', level, redact: { paths: REDACTED_PATHS, censor: '[secret]' } },
-    batchedStderr(),
-  );
+/** Log lines the default loggers of this process have dropped: their readers fell behind. */
+export function droppedLogLines(): number {
+  let dropped = 0;
+  for (const destination of destinations) dropped += destination.dropped;
+  return dropped;
+}
+
+/**
+ * A writer of ready-made lines for `logger` when it is a default logger of flagroute's (see
+ * {@link createLogger}), or undefined for any other logger. Each line must be framed exactly as
+ * that pino logger would frame it ({@link lineStart}); a caller's own logger, with its own
+ * levels, hooks and formatters, always gets the object through pino.
+ */
+export function lineWriter(logger: Logger): ((line: string) => void) | undefined {
+  const destination = destinationOf.get(logger);
+  return destination ? (line) => destination.write(line) : undefined;
+}
+
+const HOSTNAME = JSON.stringify(hostname());
+
+/**
+ * The start of a default logger's line up to its bindings, as pino writes it: level, time, pid,
+ * hostname and name; the caller adds its fields, `"msg"` and the line break.
+ */
+export function lineStart(level: number): string {
+  return `{"level":${level},"time":${Date.now()},"pid":${process.pid},"hostname":${HOSTNAME},"name":"flagroute"`;
 }

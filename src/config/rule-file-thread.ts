@@ -119,10 +119,11 @@ class RuleFileThread {
   private nextId = 1;
 
   private constructor(private readonly worker: Worker) {
-    worker.unref();
     worker.on('message', (reply: RuleFileReply) => this.answer(reply));
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => this.fail(new Error(`the rule-file worker exited (${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
   }
 
   private static current: RuleFileThread | undefined;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { droppedLogLines } from '../logging.js';
 import { METRIC_TABLE, type Moments, responseSecondsOf } from '../metrics/index.js';
 import { FAULT_REASONS, PLAN_PHASES, type RolloutController } from '../rollout-plan/index.js';
 import type { OutcomeRecordedEvent } from '../router/events.js';
@@ -27,6 +28,15 @@ export function registerMetrics(router: Router, registry: Registry): () => void 
       for (const { backend, cohort, reason, count } of router.decisionCounts()) {
         this.inc({ backend, cohort, reason }, count);
       }
+    },
+  });
+  new Counter({
+    name: 'flagroute_log_lines_dropped_total',
+    help: "Log lines flagroute's default logger dropped because the reader of stderr did not keep up (at most 8 Mi characters wait for it).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(droppedLogLines());
     },
   });
   sufficientStatistics(router, registers);

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import { lineWriter } from '../logging.js';
 import { decide, errorDecision, type SafetyView } from '../routing/decide.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
 import type { Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { DecisionCounts } from './decision-counts.js';
+import { decisionLine, loggedElapsedMs } from './decision-line.js';
 import type { ServingState } from './serving-state.js';
 
 /**
@@ -20,6 +22,8 @@ export class DecisionRunner {
    * has pino clone and serialise every field separately).
    */
   private readonly decisionLogger: Logger;
+  /** With flagroute's default logger: its destination, for lines framed here. */
+  private readonly writeLine: ((line: string) => void) | undefined;
 
   constructor(
     private readonly state: ServingState,
@@ -29,6 +33,7 @@ export class DecisionRunner {
     private readonly timeDecisions: boolean,
   ) {
     this.decisionLogger = logger.child({}, { level: 'trace', redact: [] });
+    this.writeLine = lineWriter(logger);
   }
 
   /** One decision, synchronous unless a rule needs json-rules-engine's async run. */
@@ -63,6 +68,10 @@ export class DecisionRunner {
    */
   private logDecision(decision: Decision, context: RoutingContext): void {
     if (!this.logger.isLevelEnabled('debug')) return;
+    if (this.writeLine) {
+      this.writeLine(decisionLine(decision, context));
+      return;
+    }
     const matched: string[] = [];
     for (const rule of decision.rules) if (rule.matched) matched.push(rule.name);
     this.decisionLogger.debug(
@@ -79,7 +88,7 @@ export class DecisionRunner {
           rolloutPercentage: decision.rolloutPercentage,
           matchedRules: matched,
           configVersion: decision.configVersion,
-          elapsedMs: decision.elapsedMs,
+          elapsedMs: loggedElapsedMs(decision.elapsedMs),
         },
       },
       'decision',

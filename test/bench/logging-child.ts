@@ -1,12 +1,13 @@
 /**
  * The detailed-logging measurement, in a process of its own whose stderr is a pipe read by the
  * bench: `node logging-child.js CONFIG_DIR` times decisions with detailed (debug) logging off and
- * on, alternating, and prints `{offNs, onNs, decisionsLogged}` (per-round medians) on stdout.
+ * on, alternating, and prints `{offNs, onNs, decisionsLogged, dropped}` (per-round medians, and
+ * the lines the logger dropped) on stdout.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRouter, type Router } from 'flagroute';
+import { createRouter, droppedLogLines, type Router } from 'flagroute';
 
 const [configDir = '.'] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'flagroute-bench-logging-'));
@@ -54,6 +55,8 @@ process.stdout.write(
     onNs: median(on),
     onMin: Math.min(...on),
     onMax: Math.max(...on),
+    addedRoundsNs: on.map((ns, round) => ns - off[round]!),
     decisionsLogged: DECISIONS * (ROUNDS + 1),
+    dropped: droppedLogLines(),
   }),
 );

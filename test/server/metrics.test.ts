@@ -89,6 +89,7 @@ describe('Prometheus metrics', () => {
       labels: { result: 'error' },
       value: '1',
     });
+    expect(metrics.get('flagroute_log_lines_dropped_total')!.metrics[0]!.value).toBe('0');
     expect(metrics.get('flagroute_config_info')!.metrics[0]!.labels).toMatchObject({
       environment: 'development',
     });
