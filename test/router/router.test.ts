@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/issues.js';
 import { createRouter } from '../../src/router/create-router.js';
+import { loggedElapsedMs } from '../../src/router/decision-line.js';
 import type { Router } from '../../src/router/router.js';
 import { InvalidContextError, SyncDecisionUnavailableError } from '../../src/routing/context.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
@@ -126,8 +127,9 @@ describe('Router.decide', () => {
       backend: decision.backend,
       reason: decision.reason,
       bucket: decision.bucket,
-      elapsedMs: decision.elapsedMs,
+      elapsedMs: loggedElapsedMs(decision.elapsedMs),
     });
+    expect(logged?.decision.elapsedMs).toBeCloseTo(decision.elapsedMs ?? Number.NaN, 3);
   });
 });
 
