@@ -1,40 +1,23 @@
-import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
-import type { OutcomeEvent } from '../outcomes/index.js';
-import { chiSquare } from '../statistics/chi-square.js';
-import { summarize } from './arm-moments.js';
-import { type Better, type Comparison, compareArms, holmAdjust } from './compare-arms.js';
+import { FlagrouteError } from '../errors.js';
+import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import { type OutcomeEvent, parseOutcome } from '../outcomes/index.js';
+import { chiSquare, holmAdjust } from '../statistics/index.js';
 import { EventAccumulator } from './event-accumulator.js';
-import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
+import {
+  type AnalysisUnit,
+  type Arm,
+  checkStatsValues,
+  type ExperimentStats,
+} from './experiment-data.js';
 import {
   type ExperimentOptions,
   type ExperimentSettings,
   settingsOf,
 } from './experiment-settings.js';
+import { type MetricReport, metricReport } from './metric-report.js';
 import { judgeWinner } from './winner-rule.js';
 
 export type { ExperimentOptions } from './experiment-settings.js';
-
-/** One metric's line of the report; statistics that cannot be computed are null, never NaN. */
-export interface MetricReport {
-  n: [number, number];
-  mean: [number | null, number | null];
-  estimate: number | null;
-  ci: [number, number] | null;
-  p_value: number | null;
-  p_value_holm: number | null;
-  df: number | null;
-  relative: number | null;
-  relative_ci: [number, number] | null;
-  cohens_d: number | null;
-  mde: number | null;
-  chance_to_win: number | null;
-  sequential_ci: [number, number] | null;
-  significant: boolean;
-  better: Better;
-  role: 'primary' | 'guardrail' | 'other';
-  /** Why a statistic is missing, when one is. */
-  note?: string;
-}
 
 /** Why there is no winner. */
 export type NoWinnerReason =
@@ -77,70 +60,6 @@ export interface ExperimentReport {
   };
 }
 
-const EMPTY_COMPARISON = {
-  estimate: null,
-  ci: null,
-  p_value: null,
-  df: null,
-  relative: null,
-  relative_ci: null,
-  cohens_d: null,
-  mde: null,
-  chance_to_win: null,
-  sequential_ci: null,
-};
-
-function metricReport(
-  stats: ExperimentStats,
-  metric: OutcomeMetric,
-  settings: ExperimentSettings,
-): MetricReport {
-  const moments = [stats.arms.lightrag[metric], stats.arms.perplexity[metric]];
-  const n: [number, number] = [moments[0]?.n ?? 0, moments[1]?.n ?? 0];
-  const summaries = moments.map((m) => (m ? summarize(m) : null));
-  const better = METRIC_DIRECTIONS[metric];
-  const role =
-    metric === settings.primary
-      ? 'primary'
-      : settings.guardrails.includes(metric)
-        ? 'guardrail'
-        : 'other';
-  const meanOf = (index: number) => {
-    const m = moments[index];
-    if (!m || m.n === 0) return null;
-    return (m.shift ?? 0) + m.sum / (m.denominator_sum ?? m.n);
-  };
-  const base = {
-    n,
-    mean: [meanOf(0), meanOf(1)] as [number | null, number | null],
-    better,
-    role,
-    p_value_holm: null,
-    significant: false,
-  } as const;
-  const [t, b] = summaries;
-  if (!t || !b) {
-    return {
-      ...base,
-      ...EMPTY_COMPARISON,
-      note: `needs at least 2 ${stats.unit === 'user' ? 'users' : 'observations'} in each arm (has ${n[0]} and ${n[1]})`,
-    };
-  }
-  const comparison: Comparison | null = compareArms(t, b, better, settings);
-  if (!comparison) {
-    return {
-      ...base,
-      ...EMPTY_COMPARISON,
-      note: 'no variation in either arm, so no test is defined',
-    };
-  }
-  const { se: _se, ...reported } = comparison;
-  const report: MetricReport = { ...base, ...reported };
-  if (comparison.relative === null)
-    report.note = "the baseline's mean is 0, so there is no relative lift";
-  return report;
-}
-
 /** Sample-ratio test of distinct units (events when the data has none) against the split. */
 function sampleRatio(
   stats: ExperimentStats,
@@ -178,10 +97,20 @@ export function analyzeExperiment(
   options: ExperimentOptions = {},
 ): ExperimentReport {
   const settings = settingsOf(options);
-  if (isStats(input)) return reportOf(input, settings, []);
+  if (isStats(input)) {
+    const checked = checkStatsValues(input);
+    if (!checked.ok) throw new FlagrouteError('INVALID_DATA', `the statistics: ${checked.problem}`);
+    return reportOf(input, settings, []);
+  }
   const accumulator = new EventAccumulator();
-  for (const event of input) accumulator.add(event);
-  return eventsReport(accumulator, options, settings);
+  let malformed = 0;
+  // The events pass the schema the event reader holds every line to (a NaN, a negative
+  // latency, an unknown cohort): one that does not is skipped and counted, as a line is.
+  for (const event of input) {
+    if (parseOutcome(event, 'event').ok) accumulator.add(event);
+    else malformed += 1;
+  }
+  return eventsReport(accumulator, options, settings, malformed);
 }
 
 function isStats(input: unknown): input is ExperimentStats {
@@ -227,6 +156,7 @@ function eventsReport(
     users_in_both_arms: both,
   };
   if (malformed !== undefined) report.events.malformed = malformed;
+  if (malformed) notes.push(`${malformed} events fail the event schema and are left out`);
   return report;
 }
 

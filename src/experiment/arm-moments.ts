@@ -1,4 +1,5 @@
 import type { Moments } from '../metrics/index.js';
+import { type SampleSummary, summarizePowerSums, summarizeRatio } from '../statistics/index.js';
 
 /**
  * Sufficient statistics of one metric in one arm, at either unit of analysis. At the request
@@ -15,12 +16,7 @@ export interface ArmMoments extends Moments {
 }
 
 /** An arm's mean, per-unit variance and unit count for one metric. */
-export interface ArmSummary {
-  n: number;
-  mean: number;
-  /** Per-unit variance: the sample variance, or the delta-method variance of a ratio. */
-  variance: number;
-}
+export type ArmSummary = SampleSummary;
 
 /** Adds two sets of moments (for merging instances, files or time slices). */
 export function addMoments(a: ArmMoments, b: ArmMoments): ArmMoments {
@@ -49,26 +45,24 @@ function denominator(moments: ArmMoments): { sum: number; squares: number; cross
 /**
  * The arm's mean and per-unit variance; null with fewer than two units (no variance exists).
  * At the user unit the mean is sum(m)/sum(d) and the variance is gbstats' `variance_of_ratios`
- * (delta method): var_m/mu_d^2 + var_d*mu_m^2/mu_d^4 - 2*cov_md*mu_m/mu_d^3, with sample
- * (n-1) variances and covariance. That is what keeps a user's repeat queries from counting as
- * independent evidence.
+ * (delta method), which is what keeps a user's repeat queries from counting as independent
+ * evidence. Both come from the statistics kernel, which guards against cancellation.
  */
 export function summarize(moments: ArmMoments): ArmSummary | null {
-  const { n } = moments;
-  if (n < 2) return null;
-  const meanM = moments.sum / n;
-  const varianceM = Math.max(0, (moments.sum_of_squares - n * meanM * meanM) / (n - 1));
   if (moments.denominator_sum === undefined) {
-    // Power sums around a shift c (x - c): the mean moves by c, the variance does not.
-    return { n, mean: (moments.shift ?? 0) + meanM, variance: varianceM };
+    return summarizePowerSums(moments.n, moments.sum, moments.sum_of_squares, moments.shift ?? 0);
   }
-  const { sum: sumD, squares, cross } = denominator(moments);
-  const meanD = sumD / n;
-  const varianceD = Math.max(0, (squares - n * meanD * meanD) / (n - 1));
-  const covariance = (cross - n * meanM * meanD) / (n - 1);
-  const variance =
-    varianceM / meanD ** 2 +
-    (varianceD * meanM ** 2) / meanD ** 4 -
-    (2 * covariance * meanM) / meanD ** 3;
-  return { n, mean: moments.sum / sumD, variance: Math.max(0, variance) };
+  const {
+    sum: denominatorSum,
+    squares: denominatorSquares,
+    cross: crossSum,
+  } = denominator(moments);
+  return summarizeRatio({
+    n: moments.n,
+    sum: moments.sum,
+    squares: moments.sum_of_squares,
+    denominatorSum,
+    denominatorSquares,
+    crossSum,
+  });
 }

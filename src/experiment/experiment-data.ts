@@ -32,6 +32,78 @@ export function checkStats(
   value: unknown,
 ): Result<{ stats: ExperimentStats }, { problem: string }> {
   const validate = validators.experimentStats as ValidateFunction<ExperimentStats>;
-  if (validate(value)) return { ok: true, stats: value };
+  if (validate(value)) {
+    const values = checkStatsValues(value);
+    return values.ok ? { ok: true, stats: value } : values;
+  }
   return { ok: false, problem: lineProblem(validate.errors?.[0], 'the statistics').text };
+}
+
+const RATIO_FIELDS = ['denominator_sum', 'denominator_sum_of_squares', 'cross_sum'] as const;
+/** Room for the rounding of sums a warehouse added in another order. */
+const SLACK = 1e-9;
+
+/** What is impossible about one metric's moments (a field and why), or null. */
+function momentsProblem(moments: ArmMoments, unit: AnalysisUnit): [string, string] | null {
+  for (const [field, value] of Object.entries(moments)) {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      return [field, `must be a finite number, got ${value}`];
+  }
+  const { n, sum, sum_of_squares: squares } = moments;
+  if (!Number.isInteger(n) || n < 0) return ['n', `must be a count (a whole number), got ${n}`];
+  if (squares < 0) return ['sum_of_squares', `cannot be negative, got ${squares}`];
+  if (sum * sum > n * squares * (1 + SLACK) + Number.MIN_VALUE) {
+    return [
+      'sum_of_squares',
+      `is too small for the sum: sum^2 (${sum * sum}) cannot exceed n * sum_of_squares (${n * squares})`,
+    ];
+  }
+  const given = RATIO_FIELDS.filter((field) => moments[field] !== undefined);
+  if (unit === 'request' && given.length > 0)
+    return [given[0]!, 'belongs to the user unit; the statistics say unit "request"'];
+  if (unit === 'user' && given.length !== RATIO_FIELDS.length) {
+    const missing = RATIO_FIELDS.find((field) => moments[field] === undefined)!;
+    return [missing, 'is required at the user unit (with denominator_sum and cross_sum)'];
+  }
+  if (unit === 'request') return null;
+  const d = moments.denominator_sum!;
+  const dSquares = moments.denominator_sum_of_squares!;
+  const cross = moments.cross_sum!;
+  if (d < n)
+    return ['denominator_sum', `counts values, at least one per user: at least n (${n}), got ${d}`];
+  if (dSquares < d * (1 - SLACK) || d * d > n * dSquares * (1 + SLACK) + Number.MIN_VALUE)
+    return [
+      'denominator_sum_of_squares',
+      `is impossible for n ${n} and denominator_sum ${d}, got ${dSquares}`,
+    ];
+  if (cross * cross > squares * dSquares * (1 + SLACK) + Number.MIN_VALUE)
+    return [
+      'cross_sum',
+      `cannot exceed sqrt(sum_of_squares * denominator_sum_of_squares) in size, got ${cross}`,
+    ];
+  return null;
+}
+
+/**
+ * Refuses statistics no data could give (`INVALID_DATA` naming the field): a count that is not
+ * whole, a sum of squares smaller than the sum allows, user-unit fields missing or at the request
+ * unit, fewer units than a metric's users. The schema checks the shape; this checks the numbers.
+ */
+export function checkStatsValues(stats: ExperimentStats): Result<object, { problem: string }> {
+  for (const arm of ARMS) {
+    for (const [metric, moments] of Object.entries(stats.arms[arm])) {
+      if (!moments) continue;
+      const problem = momentsProblem(moments, stats.unit);
+      if (problem)
+        return { ok: false, problem: `arms.${arm}.${metric}.${problem[0]} ${problem[1]}` };
+      const units = stats.units?.[arm];
+      if (stats.unit === 'user' && units !== undefined && moments.n > units) {
+        return {
+          ok: false,
+          problem: `units.${arm} (${units}) is below the users of ${metric} (${moments.n})`,
+        };
+      }
+    }
+  }
+  return { ok: true };
 }

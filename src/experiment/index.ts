@@ -8,7 +8,6 @@ export {
   analyzeExperiment,
   type ExperimentOptions,
   type ExperimentReport,
-  type MetricReport,
   type NoWinnerReason,
   reportFromEvents,
 } from './analyze-experiment.js';
@@ -20,6 +19,11 @@ export {
   checkStats,
   type ExperimentStats,
 } from './experiment-data.js';
+export {
+  type MetricReport,
+  MISSING_REASONS,
+  type MissingReason,
+} from './metric-report.js';
 export { type ExperimentPlan, type PlanInput, planExperiment } from './plan-experiment.js';
 export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 export { type MalformedLine, type ReadEvents, readEventFiles } from './read-events.js';

@@ -1,11 +1,18 @@
 import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
-import type { ExperimentReport, MetricReport } from './analyze-experiment.js';
+import { P_VALUE_FLOOR } from '../statistics/index.js';
+import type { ExperimentReport } from './analyze-experiment.js';
+import type { MetricReport } from './metric-report.js';
 
 /** A metric's mean as the metric table formats it; `-` when there is none. */
 const meanText = (metric: OutcomeMetric, x: number | null) =>
   x === null ? '-' : formatMetric(metric, x);
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+/** A p-value to three significant digits; one at the floor as "< 1e-300". */
+export function pValueText(p: number): string {
+  return p <= P_VALUE_FLOOR ? `< ${P_VALUE_FLOOR}` : p.toPrecision(3);
+}
 
 function pText(p: number | null): string {
   if (p === null) return '-';
@@ -53,7 +60,7 @@ export function renderReportText(report: ExperimentReport): string {
   const srmLine =
     srm.p_value === null
       ? 'sample ratio: no units yet'
-      : `sample ratio: ${report.units.lightrag} vs ${report.units.perplexity} ${report.unit === 'user' ? 'users' : 'requests'} (${srm.basis} tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${srm.p_value.toPrecision(3)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
+      : `sample ratio: ${report.units.lightrag} vs ${report.units.perplexity} ${report.unit === 'user' ? 'users' : 'requests'} (${srm.basis} tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${pValueText(srm.p_value)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
   return [
     `experiment: LightRAG (treatment) vs Perplexity (baseline), per ${report.unit}, alpha ${report.alpha}, ${((1 - report.alpha) * 100).toFixed(0)} % intervals`,
     '',
@@ -109,7 +116,7 @@ export function renderReportHtml(
     })
     .join('\n');
   const banner = report.srm.mismatch
-    ? `<p class="alert" role="alert">Sample-ratio mismatch: p = ${report.srm.p_value!.toPrecision(3)}. No comparison can be trusted.</p>`
+    ? `<p class="alert" role="alert">Sample-ratio mismatch: p = ${pValueText(report.srm.p_value!)}. No comparison can be trusted.</p>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -127,7 +134,7 @@ ${banner}
 <tbody>
 ${rows}
 </tbody></table>
-<p>Sample ratio: ${report.units.lightrag} vs ${report.units.perplexity}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value?.toPrecision(3) ?? '-'}.</p>
+<p>Sample ratio: ${report.units.lightrag} vs ${report.units.perplexity}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value === null ? '-' : pValueText(report.srm.p_value)}.</p>
 <ul>${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>
 <script type="application/json" id="report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>

@@ -1,7 +1,9 @@
 import type { OutcomeMetric } from '../metrics/index.js';
-import type { ExperimentReport, MetricReport, NoWinnerReason } from './analyze-experiment.js';
+import type { ExperimentReport, NoWinnerReason } from './analyze-experiment.js';
 import type { Arm } from './experiment-data.js';
 import type { ExperimentSettings } from './experiment-settings.js';
+import type { MetricReport } from './metric-report.js';
+import { pValueText } from './render-report.js';
 
 const NAMES: Record<Arm, string> = { lightrag: 'LightRAG', perplexity: 'Perplexity' };
 const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
@@ -36,7 +38,7 @@ export function judgeWinner(
   if (srm.mismatch) {
     return none(
       'sample_ratio_mismatch',
-      `No winner: the split of ${srm.basis} between the arms is not the configured one (sample-ratio test p = ${srm.p_value!.toPrecision(3)} < ${srm.threshold}); the assignment or the outcome reporting is broken, so no comparison can be trusted.`,
+      `No winner: the split of ${srm.basis} between the arms is not the configured one (sample-ratio test p = ${pValueText(srm.p_value!)} < ${srm.threshold}); the assignment or the outcome reporting is broken, so no comparison can be trusted.`,
     );
   }
   if (primary.p_value === null || primary.estimate === null) {
@@ -49,7 +51,7 @@ export function judgeWinner(
   if (!primary.significant) {
     return none(
       'inconclusive',
-      `No winner yet: ${settings.primary} differs by ${primary.estimate.toPrecision(3)}${lift}, which is not significant (Holm-adjusted p = ${primary.p_value_holm!.toPrecision(3)} >= ${settings.alpha}).`,
+      `No winner yet: ${settings.primary} differs by ${primary.estimate.toPrecision(3)}${lift}, which is not significant (Holm-adjusted p = ${pValueText(primary.p_value_holm!)} >= ${settings.alpha}).`,
     );
   }
   const treatmentBetter = primary.better === 'higher' ? primary.estimate > 0 : primary.estimate < 0;
@@ -70,6 +72,6 @@ export function judgeWinner(
     winner,
     confidence_level: confidence,
     reason: null,
-    verdict: `${NAMES[winner]} wins on ${settings.primary}${lift}, Holm-adjusted p = ${primary.p_value_holm!.toPrecision(3)}; no guardrail is worse beyond ${(settings.guardrailTolerance * 100).toFixed(0)} %.`,
+    verdict: `${NAMES[winner]} wins on ${settings.primary}${lift}, Holm-adjusted p = ${pValueText(primary.p_value_holm!)}; no guardrail is worse beyond ${(settings.guardrailTolerance * 100).toFixed(0)} %.`,
   };
 }

@@ -1,6 +1,9 @@
 /**
- * Statistics: the distributions (Student's t, normal, chi-square) from cephes, the one door to
- * them, and the chi-square goodness-of-fit test.
+ * The statistics kernel, with no product words: the distributions (Student's t, normal,
+ * chi-square from cephes, the one door to them, with an underflow floor), sample summaries
+ * from power sums and ratios (with a cancellation guard), Welch's test, the relative
+ * difference, the always-valid confidence sequence, Holm's correction and the chi-square
+ * goodness-of-fit test.
  *
  * @packageDocumentation
  */
@@ -9,6 +12,22 @@ export {
   chiSquareSurvival,
   normalCdf,
   normalQuantile,
+  P_VALUE_FLOOR,
   studentTwoSidedP,
   studentUpperQuantile,
 } from './distributions.js';
+export { holmAdjust } from './holm.js';
+export {
+  centredSquares,
+  type RatioSums,
+  type SampleSummary,
+  summarizePowerSums,
+  summarizeRatio,
+} from './sample-summary.js';
+export { confidenceSequenceHalfWidth } from './sequential.js';
+export {
+  probabilityAboveZero,
+  relativeDifference,
+  type WelchTest,
+  welchTest,
+} from './welch.js';
