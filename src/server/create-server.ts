@@ -7,9 +7,10 @@ import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { FlagrouteError } from '../errors.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { DecisionLedger } from '../outcomes/index.js';
-import { FAULT_SUMMARIES, type RolloutController } from '../rollout-plan/index.js';
+import type { RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
 import { adminRoutes } from './admin-routes.js';
+import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
@@ -115,22 +116,15 @@ function healthRoutes(app: FastifyInstance, router: Router, controller?: Rollout
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
     const { lastReload, configVersion } = router.status();
-    const health = controller?.health.snapshot();
-    const plan = health && {
-      controller: {
-        role: controller!.role,
-        status: health.status,
-        since: health.since,
-        faults: health.faults.map(({ reason }) => ({ reason, summary: FAULT_SUMMARIES[reason] })),
-        errors: health.errors,
-      },
-    };
+    const readiness = controller && controllerReadiness(controller);
+    const plan = readiness && { controller: readiness };
     if (!lastReload.ok) {
       return reply
         .code(503)
         .send({ status: 'reload failing', configVersion, errors: lastReload.errors, ...plan });
     }
-    return { status: health?.status === 'degraded' ? 'degraded' : 'ready', configVersion, ...plan };
+    const status = readiness?.status === 'degraded' ? 'degraded' : 'ready';
+    return { status, configVersion, ...plan };
   });
 }
 

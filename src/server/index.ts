@@ -8,6 +8,11 @@ export {
   adminPost,
   resetRemoteBreaker,
 } from './admin-client.js';
+export {
+  type ControllerEndpoint,
+  controllerReadiness,
+  serveControllerEndpoint,
+} from './controller-endpoint.js';
 export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './create-server.js';
 export { type ErrorBody, HTTP_STATUSES, OFREP_ERROR_CODES, toWire } from './http-errors.js';
 export {

@@ -29,7 +29,7 @@ async function setUp(hold: string) {
 }
 
 /** A controller process on `dir`, looking every second, with a 3 s lease. */
-function controller(dir: string, events: string) {
+function controller(dir: string, events: string, ...more: string[]) {
   return startCli([
     'controller',
     '--config-dir',
@@ -40,7 +40,24 @@ function controller(dir: string, events: string) {
     '1s',
     '--lease-ttl',
     '3s',
+    ...more,
   ]);
+}
+
+/** The readiness of a controller started with `--port 0`, once it says where it listens. */
+async function readinessOf(process: ReturnType<typeof controller>) {
+  const url = await waitFor(
+    'the controller endpoint',
+    () => /\/metrics at (http:\/\/\S+?)"/.exec(process.output())?.[1],
+  );
+  return {
+    url,
+    readyz: async () =>
+      (await fetch(`${url}/readyz`).then((response) => response.json())) as {
+        status: string;
+        controller: { role: string; faults: { reason: string }[] };
+      },
+  };
 }
 
 /** Outcome events as the event log writes them: n per arm, LightRAG a little better. */
@@ -147,7 +164,8 @@ describe('the rollout controller as real processes', () => {
   it('keeps running through a corrupted state file, a corrupted lease, a deleted state/ and a broken configuration; says so, counts it, recovers', async () => {
     const { temp, events, store, cli, state } = await setUp('1h');
     expect((await cli('rollout', 'plan', 'start', '--reason', 'faults')).code).toBe(0);
-    const driver = controller(temp.dir, events);
+    const driver = controller(temp.dir, events, '--port', '0');
+    const endpoint = await readinessOf(driver);
     const fault = (reason: string) => (line: Record<string, unknown>) =>
       line.reason === reason && line.level === 50;
     await waitFor('the first look', () =>
@@ -229,6 +247,19 @@ describe('the rollout controller as real processes', () => {
       driver.logs().find(fault('config_invalid')),
     );
     expect(broken.msg).toMatch(/development\.yaml:\d+:\d+/);
+    const degraded = await waitFor('/readyz to say degraded', async () => {
+      const body = await endpoint.readyz();
+      return body.status === 'degraded' ? body : undefined;
+    });
+    expect(degraded.controller).toMatchObject({
+      role: 'active',
+      faults: [{ reason: 'config_invalid' }],
+    });
+    expect(JSON.stringify(degraded)).not.toContain(temp.dir);
+    const metrics = await fetch(`${endpoint.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(
+      /flagroute_rollout_controller_errors_total\{reason="config_invalid"\} [1-9]/,
+    );
     await temp.write(
       'environments/development.yaml',
       PLAN('1h').replace('rollout_percentage: 0', 'rollout_percentage: 20'),
@@ -236,6 +267,7 @@ describe('the rollout controller as real processes', () => {
     await waitFor('the controller to recover', () =>
       driver.logs().find((line) => /recovered \(degraded since/.test(String(line.msg))),
     );
+    await waitFor('/readyz to say ready', async () => (await endpoint.readyz()).status === 'ready');
 
     // Still the same process, and the status says what happened.
     expect(driver.child.exitCode).toBeNull();
@@ -260,7 +292,8 @@ describe('the rollout controller as real processes', () => {
     await waitFor('the first to drive', () =>
       first.logs().some((line) => /running \(active\)/.test(String(line.msg))),
     );
-    const second = controller(temp.dir, events);
+    const second = controller(temp.dir, events, '--port', '0');
+    const secondEndpoint = await readinessOf(second);
     await waitFor('the second to stand by', () =>
       second
         .logs()
@@ -276,6 +309,10 @@ describe('the rollout controller as real processes', () => {
       transitions(first.logs()).includes('advance'),
     );
     expect(transitions(second.logs())).toEqual([]);
+    expect(await secondEndpoint.readyz()).toMatchObject({
+      status: 'standby',
+      controller: { role: 'standby' },
+    });
 
     first.child.kill('SIGKILL');
     const takeover = await waitFor(
@@ -291,6 +328,7 @@ describe('the rollout controller as real processes', () => {
         `from \\S+:${first.child.pid}:\\w+ \\(lease generation \\d+\\): no heartbeat since`,
       ),
     );
+    expect(await secondEndpoint.readyz()).toMatchObject({ controller: { role: 'active' } });
     await writeOutcomes(events, 10, 2);
     await waitFor(
       'the plan to complete, driven by the second',

@@ -6,7 +6,7 @@ import {
   RolloutController,
   runController,
 } from '../../rollout-plan/index.js';
-import { duration, type EnvironmentOptions, withEnvironmentOptions } from '../shared.js';
+import { duration, type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
 
 /** The flags that `flagroute controller` and `flagroute serve --controller` share. */
 export interface ControllerFlags {
@@ -67,8 +67,17 @@ export function controllerCommand(program: Command): void {
       'prometheus=URL (the fleet) or events=DIR (an outcome event log)',
     )
     .option('--once', 'make one look and exit (refused while another controller holds the lease)')
+    .option(
+      '--port <n>',
+      'serve /healthz, /readyz (ready, standby or degraded) and /metrics on this port (0 picks a free one)',
+      port,
+    )
+    .option('--host <host>', 'address of --port', '127.0.0.1')
     .action(
-      async (flags: EnvironmentOptions & ControllerFlags & { metrics: string; once?: boolean }) => {
+      async (
+        flags: EnvironmentOptions &
+          ControllerFlags & { metrics: string; once?: boolean; port?: number; host: string },
+      ) => {
         const abort = new AbortController();
         void stopOnSignals(abort);
         const logger = createLogger('info');
@@ -90,11 +99,23 @@ export function controllerCommand(program: Command): void {
             );
             return;
           }
-          logger.info(
-            { environment: flags.env, metrics: source.name, holder: controller.holder },
-            `rollout controller of ${flags.env} running (${controller.role}); a look every ${flags.interval / 1000} s, lease ${flags.leaseTtl / 1000} s`,
-          );
-          await runController(controller, { intervalMs: flags.interval, signal: abort.signal });
+          // Loaded on use: without --port the controller starts without fastify.
+          const endpoint =
+            flags.port === undefined
+              ? undefined
+              : await (await import('../../server/index.js')).serveControllerEndpoint(controller, {
+                  port: flags.port,
+                  host: flags.host,
+                });
+          try {
+            logger.info(
+              { environment: flags.env, metrics: source.name, holder: controller.holder },
+              `rollout controller of ${flags.env} running (${controller.role}); a look every ${flags.interval / 1000} s, lease ${flags.leaseTtl / 1000} s${endpoint ? `; /healthz, /readyz and /metrics at ${endpoint.url}` : ''}`,
+            );
+            await runController(controller, { intervalMs: flags.interval, signal: abort.signal });
+          } finally {
+            await endpoint?.close();
+          }
         } finally {
           await controller.close();
         }
