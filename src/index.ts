@@ -4,9 +4,9 @@
  *
  * The public door: one line per concept, each a folder with a door of its own: the router
  * (create, decide, record outcomes, change the rollout), decisions (routing, rules), the OFREP
- * core, outcomes and their metric table, configuration, errors, safety, the rollout
- * controller, experiments and statistics, observability, the fleet's PostgreSQL store
- * (node-postgres loads on first use) and the tools built on the router. Helpers for ports and
+ * core, outcomes and their metric table, configuration, errors, safety, the rollout layers,
+ * the rollout controller, experiments and statistics, observability, the
+ * fleet's PostgreSQL store (node-postgres loads on first use) and the tools built on the router. Helpers for ports and
  * benchmarks are in `flagroute/internals`; the HTTP service in `flagroute/server`; the
  * OpenFeature provider in `flagroute/openfeature`. Importing this door loads neither the HTTP
  * server (fastify) nor a schema compiler (the validators are generated at build time).
@@ -26,6 +26,7 @@ export * from './ofrep/index.js';
 export * from './outcomes/index.js';
 export * from './postgres/index.js';
 export type { Result } from './result.js';
+export * from './rollout-layers/index.js';
 export * from './rollout-plan/index.js';
 export * from './router/index.js';
 export * from './routing/index.js';

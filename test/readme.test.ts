@@ -163,7 +163,7 @@ describe('README tour', () => {
       if (written.startsWith('npx flagroute rollout resume') && background) {
         const watcher = background;
         await until(
-          () => / ok [0-9a-f]{12} -> [0-9a-f]{12}: .*rollout_percentage/.test(watcher.output()),
+          () => / ok [0-9a-f]{12} -> [0-9a-f]{12}: .*runtime/.test(watcher.output()),
           () => `a reload of the rollout edits in the watch output: ${watcher.output()}`,
         );
       }

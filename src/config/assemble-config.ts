@@ -10,10 +10,10 @@ import {
   type LoadConfigOptions,
   type LoadedConfig,
   type LoadedRegion,
+  type LoadedRolloutLayers,
   type LoadedRule,
   type LoadResult,
   type Origin,
-  type RolloutLayers,
   type RuleFileCache,
 } from './loaded-config.js';
 import type { ReadSession } from './read-session.js';
@@ -100,7 +100,7 @@ function badEnvironmentName(environment: string): LoadResult {
   };
 }
 
-/** Layers the valid parts into the configuration: file, variables, kill switch; origins; version. */
+/** Layers the valid parts into the configuration: file, variables; origins; version. */
 async function assemble(parts: {
   environment: string;
   configDir: string;
@@ -116,7 +116,7 @@ async function assemble(parts: {
     origin: origins.get('rollout_percentage') ?? 'default',
   };
   applyOverlay(settings, overlay, origins);
-  const rolloutLayers = applyKillSwitch(settings, envFile, origins, fileRollout, overlay);
+  const rolloutLayers = rolloutLayersOf(settings, envFile, fileRollout, overlay);
   const effective = overlayRules(overlay, rules.routingRules, rules.regions);
   return {
     environment: parts.environment,
@@ -162,22 +162,24 @@ function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): Config
   return issues;
 }
 
-/** The kill switch is the top layer of the file: while set, the rollout is 0 whatever else says. */
-function applyKillSwitch(
+/**
+ * Records the layers of the rollout percentage the files give; what they add up to is decided
+ * by `effective` (src/rollout-layers), so the settings keep the file's value with the variable.
+ */
+function rolloutLayersOf(
   settings: EnvironmentSettings,
   envFile: YamlFile,
-  origins: Map<string, Origin>,
-  file: RolloutLayers['file'],
+  file: LoadedRolloutLayers['file'],
   overlay: EnvironmentOverlay,
-): RolloutLayers {
+): LoadedRolloutLayers {
   const variable = overlay.settings.get('rollout_percentage');
-  const layers: { -readonly [K in keyof RolloutLayers]: RolloutLayers[K] } = { file };
+  const layers: { -readonly [K in keyof LoadedRolloutLayers]: LoadedRolloutLayers[K] } = { file };
   if (variable) layers.variable = { value: variable.value as number, variable: variable.variable };
+  if (settings.runtime !== null) {
+    layers.runtime = { block: settings.runtime, origin: originOf(envFile, '/runtime') };
+  }
   if (settings.rollback !== null) {
-    const origin = `kill switch (${originOf(envFile, '/rollback')})`;
-    layers.killSwitch = { block: settings.rollback, origin };
-    settings.rollout_percentage = 0;
-    origins.set('rollout_percentage', origin);
+    layers.killSwitch = { block: settings.rollback, origin: originOf(envFile, '/rollback') };
   }
   return layers;
 }

@@ -19,11 +19,19 @@ export interface ConfigDescription {
   geographic_routing: { region: string; rollout_percentage: number; origin: Origin }[];
 }
 
-/** What `flagroute config` shows: every effective value with its origin, the salt masked. */
-export function describeConfig(config: LoadedConfig): ConfigDescription {
+/**
+ * What `flagroute config` shows: every effective value with its origin, the salt masked.
+ * `rollout` is the effective rollout (every layer applied, from `src/rollout-layers`), shown
+ * in place of the file's value with the variable.
+ */
+export function describeConfig(
+  config: LoadedConfig,
+  rollout?: { value: number; origin: Origin },
+): ConfigDescription {
   const settings = [...config.origins.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, origin]) => {
+      if (key === 'rollout_percentage' && rollout) return { key, ...rollout };
       const value = key
         .split('.')
         .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config.settings);
@@ -44,26 +52,4 @@ export function describeConfig(config: LoadedConfig): ConfigDescription {
       origin: region.origin,
     })),
   };
-}
-
-/** What one region serves now, and what it is configured to serve. */
-export interface RegionShare {
-  /** The region's effective percentage: 0 while the rollout is 0 (a rollback holds everywhere). */
-  rolloutPercentage: number;
-  configured: number;
-  origin: Origin;
-}
-
-/** Each region's effective share under an effective rollout percentage. */
-export function regionShares(config: LoadedConfig, effective: number): Record<string, RegionShare> {
-  return Object.fromEntries(
-    config.geographicRouting.map((region) => [
-      region.region,
-      {
-        rolloutPercentage: effective > 0 ? region.rolloutPercentage : 0,
-        configured: region.rolloutPercentage,
-        origin: region.origin,
-      },
-    ]),
-  );
 }

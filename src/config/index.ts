@@ -1,17 +1,11 @@
 /**
  * Configuration: read the environment and rule files whole, validate them against the schemas,
- * overlay `LIGHTRAG_*` variables, and edit the rollout layers the files hold.
+ * and overlay `LIGHTRAG_*` variables. The rollout layers the files hold are added up and
+ * written by `src/rollout-layers`.
  *
  * @packageDocumentation
  */
-export {
-  type ConfigDescription,
-  describeConfig,
-  type RegionShare,
-  regionShares,
-  type SettingRow,
-} from './describe-config.js';
-export { inlineNoteOf } from './edit-environment.js';
+export { type ConfigDescription, describeConfig, type SettingRow } from './describe-config.js';
 export { LIGHTRAG_RULE_VARIABLES, LIGHTRAG_SETTING_VARIABLES } from './env-overlay.js';
 export {
   CONFIG_ISSUE_CODES,
@@ -25,12 +19,6 @@ export { loadConfig, tryLoadConfig } from './load-config.js';
 // What a load gives: the loaded configuration and its parts, the options, the result.
 export * from './loaded-config.js';
 export {
-  engageKillSwitch,
-  liftKillSwitch,
-  type RolloutEdit,
-  setFileRollout,
-} from './rollout-edits.js';
-export {
   BACKENDS,
   type Backend,
   CANDIDATE,
@@ -39,6 +27,7 @@ export {
   type RollbackBlock,
   type RoutingRuleSpec,
   type RuleFileContent,
+  type RuntimeBlock,
 } from './types.js';
 export { type ValidationReport, validateConfigDir } from './validate-config-dir.js';
 export { displayPath } from './yaml-file.js';

@@ -16,10 +16,10 @@ export {
   type LoadConfigOptions,
   type LoadedConfig,
   type LoadedRegion,
+  type LoadedRolloutLayers,
   type LoadedRule,
   type LoadResult,
   type Origin,
-  type RolloutLayers,
 } from './loaded-config.js';
 
 /** Loads are given up when files keep changing this long. */

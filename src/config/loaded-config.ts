@@ -4,6 +4,7 @@ import type {
   RollbackBlock,
   RoutingRuleSpec,
   RuleFileContent,
+  RuntimeBlock,
 } from './types.js';
 import type { YamlFile } from './yaml-file.js';
 
@@ -36,14 +37,18 @@ export interface LoadedRegion {
 }
 
 /**
- * Every layer that has a say in the rollout percentage, lowest first; the highest present wins
- * (runtime changes and an in-process kill switch sit above these, in the router).
+ * The layers of the rollout percentage as one load read them, lowest first: the file's value
+ * (or the default), a variable, and the two blocks file mode's runtime store keeps in the
+ * environment file. What they add up to is decided in one place, `effective` of
+ * `src/rollout-layers`; `settings.rollout_percentage` is the file's value with the variable.
  */
-export interface RolloutLayers {
+export interface LoadedRolloutLayers {
   /** The environment file's value, or the schema default. */
   readonly file: { readonly value: number; readonly origin: Origin };
   /** A `LIGHTRAG_ROLLOUT_PERCENTAGE` variable. */
   readonly variable?: { readonly value: number; readonly variable: string };
+  /** The file's `runtime:` block: the runtime layer, above the file and the variable. */
+  readonly runtime?: { readonly block: Readonly<RuntimeBlock>; readonly origin: Origin };
   /** The file's `rollback:` block: 0 % everywhere while it is there. */
   readonly killSwitch?: { readonly block: Readonly<RollbackBlock>; readonly origin: Origin };
 }
@@ -58,7 +63,7 @@ export interface LoadedConfig {
   /** Setting path (`rollout_percentage`, `quality_gate.window_size`) -> origin. */
   readonly origins: ReadonlyMap<string, Origin>;
   /** Where the rollout percentage comes from, layer by layer. */
-  readonly rolloutLayers: RolloutLayers;
+  readonly rolloutLayers: LoadedRolloutLayers;
   /** The environment file. */
   readonly environmentFile: YamlFile;
   /** Content hash of the effective configuration. */

@@ -86,12 +86,25 @@ export interface RollbackBlock {
   previous_percentage?: number;
 }
 
+/**
+ * The runtime layer as the environment file holds it (file mode's runtime store): what an
+ * operator or the rollout plan set, above the file's value and every variable.
+ */
+export interface RuntimeBlock {
+  rollout_percentage: number;
+  set_by: 'operator' | 'plan';
+  reason: string;
+  at: string;
+}
+
 /** Every setting of one environment, defaults filled in. */
 export interface EnvironmentSettings {
   integration_enabled: boolean;
   rollout_percentage: number;
   /** The kill switch, or null. */
   rollback: RollbackBlock | null;
+  /** The runtime layer, or null. */
+  runtime: RuntimeBlock | null;
   enable_ab_testing: boolean;
   enable_circuit_breaker: boolean;
   circuit_breaker_threshold: number;

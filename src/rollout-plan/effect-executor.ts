@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import { engageKillSwitch, setFileRollout } from '../config/rollout-edits.js';
+import {
+  FileRuntimeLayer,
+  type LayerTarget,
+  rollBack,
+  setRollout,
+} from '../rollout-layers/index.js';
 import type { Fault } from './controller-health.js';
 import type { PlanState, Transition } from './plan-state.js';
 import type { PlanEffect } from './step-types.js';
@@ -31,6 +36,12 @@ export interface Execution {
   unsaved?: Fault;
 }
 
+/** File mode's runtime layer of the configuration's environment. */
+function targetOf(config: LoadedConfig): LayerTarget {
+  const { configDir, environment } = config;
+  return { config, store: new FileRuntimeLayer({ configDir, environment }) };
+}
+
 /**
  * Runs the effects of a step, in order, and is the only place that does: the edits of the
  * environment file (the same atomic, comment-preserving edit as `flagroute rollout set`, so
@@ -59,17 +70,21 @@ export class EffectExecutor {
       switch (effect.kind) {
         case 'set_rollout':
           await context.assertLease();
-          await setFileRollout(
-            context.config,
-            effect.percentage,
-            effect.note,
-            new Date(context.at),
-          );
+          await setRollout(targetOf(context.config), {
+            percentage: effect.percentage,
+            reason: effect.note,
+            at: new Date(context.at),
+            setBy: 'plan',
+            liftKillSwitch: effect.lift,
+          });
           execution.edited = true;
           break;
         case 'engage_kill_switch':
           await context.assertLease();
-          await engageKillSwitch(context.config, effect.reason, new Date(context.at));
+          await rollBack(targetOf(context.config), {
+            reason: effect.reason,
+            at: new Date(context.at),
+          });
           execution.edited = true;
           break;
         case 'write_state':

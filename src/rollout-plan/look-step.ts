@@ -13,8 +13,8 @@ import { transitionStep } from './transitions.js';
 type Look = Extract<StepInput, { kind: 'look' }>;
 
 /**
- * One look at a plan: stop it if a kill switch is engaged; pause it if its stage is gone, a
- * variable overrides the rollout or the rollout was changed outside the plan; then judge the
+ * One look at a plan: stop it if a kill switch is engaged; pause it if its stage is gone or
+ * the rollout was changed outside the plan; then judge the
  * stage's data (the metrics since the stage started): roll back on a failed guardrail, wait for
  * the hold, hold for data (pausing a stage that waited too long), and advance, ask for approval
  * or complete. Overdue stages after downtime are caught up one look at a time, each only if its
@@ -52,11 +52,6 @@ export function lookStep(state: PlanState, input: Look): StepResult {
   if (state.phase === 'paused') return nothing;
   const pause = (reason: string) =>
     transitionStep(state, 'pause', { at, reason, percentage: plan.served })!;
-  if (plan.variable !== null) {
-    return pause(
-      `${plan.variable} overrides the rollout percentage, so the plan cannot move it; unset it, then resume`,
-    );
-  }
   if (plan.served !== stage.percentage) {
     return pause(
       `the rollout is ${plan.served} % but stage ${state.stage + 1} is ${stage.percentage} %: it was changed outside the plan; resume to go on`,
@@ -154,6 +149,7 @@ function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult
       kind: 'set_rollout',
       percentage: stage.percentage,
       note: `rollout plan stage ${next + 1} of ${plan.stages.length}`,
+      lift: false,
     },
     changes: {
       stage: next,

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { RolloutStage } from '../config/types.js';
+import { effective, layersOf } from '../rollout-layers/index.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
 import { parseDuration } from './duration.js';
 import type { GuardrailReading } from './guardrails.js';
@@ -42,7 +43,7 @@ export function statusOf(
       ...item,
       state: index < state.stage ? 'done' : index === state.stage ? 'current' : 'next',
     })),
-    percentage: config.settings.rollout_percentage,
+    percentage: effective(layersOf(config)).percentage,
     holdLeftMs,
     units: look && stage ? { ...look.units, needed: stage.min_units } : null,
     guardrails: look?.guardrails ?? [],

@@ -28,8 +28,11 @@ export type StepInput =
  * stays as it was.
  */
 export type PlanEffect =
-  /** Set the rollout percentage (lifting a kill switch in the same write). */
-  | { kind: 'set_rollout'; percentage: number; note: string }
+  /**
+   * Set the runtime layer to the stage's percentage. `lift`: a person's command (start,
+   * resume) lifts a kill switch in the same write; a look never does (it is refused then).
+   */
+  | { kind: 'set_rollout'; percentage: number; note: string; lift: boolean }
   /** Engage the kill switch: 0 % everywhere, above every layer. */
   | { kind: 'engage_kill_switch'; reason: string }
   /** Save the new state (fenced by the controller's lease). */
@@ -38,7 +41,7 @@ export type PlanEffect =
   | { kind: 'notify'; transition: Transition };
 
 /** Codes of a refused command. */
-export type PlanRefusalCode = 'PLAN_CONFLICT' | 'INVALID_ARGUMENT' | 'SHADOWED_BY_VARIABLE';
+export type PlanRefusalCode = 'PLAN_CONFLICT' | 'INVALID_ARGUMENT';
 
 /** The new state and what to do, or a command's refusal (a code and a message that says why). */
 export type StepResult = Result<

@@ -40,12 +40,6 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
   const stage = plan.stages[state.stage];
   switch (action) {
     case 'start': {
-      if (plan.variable !== null) {
-        return refuse(
-          'SHADOWED_BY_VARIABLE',
-          `${cannot}: ${plan.variable} overrides the rollout percentage, so the plan could not change it; unset it first`,
-        );
-      }
       const first = plan.stages[0]!;
       const fresh: PlanState = {
         ...pendingState(state.environment),
@@ -60,6 +54,7 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
           kind: 'set_rollout',
           percentage: first.percentage,
           note: `rollout plan stage 1 of ${plan.stages.length}: ${reason}`,
+          lift: true,
         },
         changes: {
           stage: 0,
@@ -80,12 +75,6 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
         );
       }
       const edit = plan.served !== stage.percentage || plan.killSwitch !== null;
-      if (edit && plan.variable !== null) {
-        return refuse(
-          'SHADOWED_BY_VARIABLE',
-          `${cannot}: ${plan.variable} overrides the rollout percentage, so stage ${state.stage + 1}'s ${stage.percentage} % would not take effect; unset it first`,
-        );
-      }
       return transitionStep(state, 'resume', {
         at,
         reason: `${reason}; stage ${state.stage + 1} starts its hold again`,
@@ -96,6 +85,7 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
                 kind: 'set_rollout',
                 percentage: stage.percentage,
                 note: `rollout plan resumed at stage ${state.stage + 1}: ${reason}`,
+                lift: true,
               },
             }
           : {}),

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../config/issues.js';
 import type { RecordedOutcome } from '../outcomes/index.js';
+import type { KillSwitch } from '../rollout-layers/index.js';
 import type { BreakerTransition } from '../safety/circuit-breaker.js';
 import type { GateTransition } from '../safety/quality-gate.js';
 
@@ -32,13 +33,12 @@ export interface WrittenInPlaceEvent {
   file: string;
 }
 
-/** Emitted when the rollout was set to 0 by a trigger or by hand. */
-export interface RollbackEvent {
-  trigger: 'error_rate' | 'quality' | 'circuit_breaker' | 'response_time' | 'manual';
-  reason: string;
-  previousPercentage: number;
+/**
+ * Emitted when the kill switch was engaged by a trigger or by hand: the kill switch, and
+ * whether the runtime store took it (false: this process only, lost at restart).
+ */
+export interface RollbackEvent extends KillSwitch {
   persisted: boolean;
-  at: string;
 }
 
 /** Emitted when the rollout percentage changes at runtime. */

@@ -19,6 +19,6 @@ export {
 } from './events.js';
 export type { PerformanceSummary } from './performance-summary.js';
 export type { ReloadOutcome } from './reload.js';
-export type { RolloutChangeOptions, RuntimeOverride } from './rollout-control.js';
+export type { RolloutChangeOptions } from './rollout-control.js';
 export { Router } from './router.js';
-export type { Explanation, RouterStatus } from './router-status.js';
+export type { Explanation, RouterStatus, RuntimeOverride } from './router-status.js';

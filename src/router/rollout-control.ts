@@ -1,163 +1,147 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { setKillSwitch } from '../config/edit-environment.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { EnvironmentSettings, RollbackBlock } from '../config/types.js';
+import type { EnvironmentSettings } from '../config/types.js';
+import { FlagrouteError } from '../errors.js';
+import {
+  checkPercentage,
+  type EffectiveRollout,
+  effective,
+  FileRuntimeLayer,
+  type KillSwitchTrigger,
+  type LayerTarget,
+  type LocalLayers,
+  layersOf,
+  type RolloutLayers,
+  raiseUnderKillSwitch,
+  resumeRollout,
+  rollBack,
+  setRollout,
+  storedState,
+} from '../rollout-layers/index.js';
+import type { RolloutView } from '../routing/snapshot.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import type { RollbackEvent, RouterEvents } from './events.js';
-import { blockOf, checkPercentage, eventOf, refuseIneffectiveRaise } from './kill-switch.js';
 
-/** A runtime change to a setting, made through the API. */
-export interface RuntimeOverride {
-  value: number;
-  reason: string;
-  at: string;
-}
-
-/** What the rollout control needs from its router. */
+/** What the rollout control needs from its router, all made before it. */
 export interface RolloutHost {
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The configuration loaded now (where a persisted change is written). */
+  /** Base of the file paths shown in messages. */
+  readonly cwd: string;
+  /** The configuration loaded now. */
   loaded(): LoadedConfig;
-  /** The settings in force now. */
-  settings(): Readonly<EnvironmentSettings>;
   emit<K extends keyof RouterEvents>(event: K, payload: RouterEvents[K]): void;
+  /** Serves the layers anew (one changed in this process). */
+  serve(): void;
+  /** Re-reads the configuration, so that this process follows a write of the store at once. */
+  reload(): Promise<unknown>;
+  /** Arms the rollback triggers again with empty windows (the kill switch was lifted). */
+  rearm(): void;
 }
-
-/** Who follows the rollout control's changes (set once, by the router's wiring). */
-export interface RolloutFollowers {
-  /** The override or the kill switch changed: serve the settings anew. */
-  changed(): void;
-  /** The kill switch was lifted: arm the rollback triggers again with empty windows. */
-  lifted(): void;
-  /** The environment file was written: re-read it, so that this process follows at once. */
-  written(): Promise<unknown>;
-}
-
-const NOBODY: RolloutFollowers = {
-  changed: () => undefined,
-  lifted: () => undefined,
-  written: async () => undefined,
-};
 
 /** Options of a runtime rollout change. */
 export interface RolloutChangeOptions {
-  /** Also write the change to the environment file, so that every instance follows. */
+  /** Write the change to the runtime store (the environment file), so that every instance follows. */
   persist?: boolean;
-  /** Why; recorded in the event, the log and the file. */
+  /** Why; recorded in the event, the log and the store. */
   reason?: string;
 }
 
 /**
- * Runtime changes of the rollout percentage and the kill switch. The effective percentage is
- * the highest layer present: schema default < file < `LIGHTRAG_*` variable < runtime override
- * < kill switch (the file's `rollback:` block, or one engaged in this process by an emergency
- * rollback or a trigger). A rollback wins over everything; it is lifted only by an explicit
- * action: `update` to a value above 0, `resume`, or the file's `rollback:` block being removed
- * (or, for a rollback kept in this process only, the file's `rollout_percentage` changing).
+ * The router's hand on the rollout layers: what they add up to now (`src/rollout-layers`'
+ * `effective` over the loaded layers and this process's own), and the guide's
+ * `updateRolloutPercentage` and `resumeRollout` and the triggers' rollback, through the verbs
+ * of `src/rollout-layers` on the runtime store. A layer kept in this process only (a change
+ * without `persist`, a rollback the store could not take) stands until an explicit action, or
+ * until the store's runtime state changes (someone else's newer explicit action).
  */
 export class RolloutControl {
-  private current: RuntimeOverride | undefined;
-  private engaged: RollbackEvent | null = null;
-  private followers: RolloutFollowers = NOBODY;
+  private local: LocalLayers = {};
 
   constructor(private readonly host: RolloutHost) {}
 
-  /** Who to tell about changes; the router's wiring sets this once. */
-  follow(followers: RolloutFollowers): void {
-    this.followers = followers;
+  /** Every layer now, lowest first. */
+  layers(loaded: LoadedConfig = this.host.loaded()): RolloutLayers {
+    return layersOf(loaded, this.local);
   }
 
-  /** The runtime override of `rollout_percentage`, if any. */
-  get override(): RuntimeOverride | undefined {
-    return this.current;
+  /** What the layers add up to now. */
+  effective(loaded: LoadedConfig = this.host.loaded()): EffectiveRollout {
+    return effective(this.layers(loaded));
   }
 
-  /** The rollback in force (engaged here, or the file's kill switch), if any. */
+  /** What to serve from `loaded`: its settings with the effective percentage, and the view. */
+  servedFrom(loaded: LoadedConfig): {
+    settings: Readonly<EnvironmentSettings>;
+    rollout: RolloutView;
+  } {
+    const now = this.effective(loaded);
+    const settings =
+      now.percentage === loaded.settings.rollout_percentage
+        ? loaded.settings
+        : Object.freeze({ ...loaded.settings, rollout_percentage: now.percentage });
+    const held = now.killSwitch;
+    const killSwitch = held ? `the kill switch (set at ${held.at}: ${held.reason})` : null;
+    return { settings, rollout: { regionCap: now.regionCap, origin: now.origin, killSwitch } };
+  }
+
+  /** The kill switch in force, as the rollback event it stands for, if any. */
   get rollback(): RollbackEvent | null {
-    if (this.engaged) return this.engaged;
-    const block = this.host.loaded().rolloutLayers.killSwitch?.block;
-    return block ? eventOf(block, this.host.loaded().rolloutLayers.file.value) : null;
-  }
-
-  /** Where the effective rollout percentage comes from: the top layer present. */
-  origin(): string {
-    const loaded = this.host.loaded();
-    if (loaded.rolloutLayers.killSwitch) return loaded.rolloutLayers.killSwitch.origin;
-    if (this.engaged) return `kill switch (engaged in this process: ${this.engaged.reason})`;
-    if (this.current) return `runtime (${this.current.reason})`;
-    return loaded.origins.get('rollout_percentage') ?? 'default';
-  }
-
-  /** The loaded settings with the runtime layers applied. */
-  settingsFrom(loaded: Readonly<EnvironmentSettings>): Readonly<EnvironmentSettings> {
-    if (loaded.rollback !== null) return loaded; // the file's kill switch: already 0
-    if (this.engaged) return Object.freeze({ ...loaded, rollout_percentage: 0 });
-    return this.current
-      ? Object.freeze({ ...loaded, rollout_percentage: this.current.value })
-      : loaded;
+    const killSwitch = this.effective().killSwitch;
+    if (!killSwitch) return null;
+    const { trigger, reason, previousPercentage, persisted, at } = killSwitch;
+    return { trigger, reason, previousPercentage, persisted, at };
   }
 
   /** See `Router.updateRolloutPercentage`. */
   async update(percentage: number, options: RolloutChangeOptions): Promise<void> {
     checkPercentage(percentage);
-    if (percentage > 0)
-      refuseIneffectiveRaise(this.host.loaded().rolloutLayers, options.persist === true);
-    const from = this.host.settings().rollout_percentage;
+    const persist = options.persist === true;
     const reason =
       options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
+    if (percentage === 0) return this.engage({ trigger: 'manual', reason }, persist, reason);
+    const stored = this.host.loaded().rolloutLayers.killSwitch;
+    if (stored && !persist) {
+      throw new FlagrouteError('KILL_SWITCH_ENGAGED', raiseUnderKillSwitch(stored.origin));
+    }
+    const before = this.effective();
+    const from = before.percentage;
     const at = this.now();
-    this.current = { value: percentage, reason, at };
-    if (percentage > 0) this.lift();
-    else
-      this.engaged = { trigger: 'manual', reason, previousPercentage: from, persisted: false, at };
-    this.followers.changed();
+    if (persist) {
+      await setRollout(this.target(), { percentage, reason, at: new Date(at), setBy: 'operator' });
+      this.local = {};
+    } else {
+      this.local = { runtime: { percentage, setBy: 'operator', reason, at } };
+    }
+    if (before.killSwitch) this.host.rearm();
+    this.host.serve();
+    if (persist) await this.host.reload();
     this.host.logger.info(
       { from, to: percentage, reason },
       `rollout percentage ${from} -> ${percentage}: ${reason}`,
     );
-    let persisted = false;
-    let unwritten: unknown;
-    if (options.persist) {
-      try {
-        await this.write(
-          percentage === 0
-            ? { block: blockOf(this.engaged!) }
-            : { block: null, rollout: { percentage, note: this.note(reason) } },
-        );
-        persisted = true;
-      } catch (error) {
-        // An emergency rollback is never turned away: it holds here even when the file
-        // cannot take it, and says so (persisted: false) before the error is passed on.
-        if (percentage !== 0) throw error;
-        unwritten = error;
-      }
-    }
-    this.host.emit('rolloutChange', { from, to: percentage, reason, persisted });
-    if (percentage === 0 && this.engaged) {
-      this.engaged = { ...this.engaged, persisted };
-      this.host.emit('rollback', this.engaged);
-    }
-    if (unwritten !== undefined) throw unwritten;
+    this.host.emit('rolloutChange', { from, to: percentage, reason, persisted: persist });
   }
 
   /**
-   * Lifts the kill switch (the one engaged here and the file's `rollback:` block), returning to
-   * the percentage the layers below give. Writes the file only when it holds a block.
+   * Lifts the kill switch (this process's own and the store's), returning to the percentage the
+   * layers below give. Writes the store only when it holds a kill switch.
    */
   async resume(options: { reason?: string } = {}): Promise<void> {
     const reason = options.reason ?? 'rollout resumed';
-    const fileBlock = this.host.loaded().rolloutLayers.killSwitch !== undefined;
-    const from = this.host.settings().rollout_percentage;
-    this.current = undefined;
-    this.lift();
-    this.followers.changed();
-    if (fileBlock) await this.write({ block: null });
-    const to = this.host.settings().rollout_percentage;
+    const stored = this.host.loaded().rolloutLayers.killSwitch !== undefined;
+    const from = this.effective().percentage;
+    this.local = this.local.runtime ? { runtime: this.local.runtime } : {};
+    this.host.rearm();
+    this.host.serve();
+    if (stored) {
+      await resumeRollout(this.target(), { reason, at: new Date(this.host.clock.now()) });
+      await this.host.reload();
+    }
+    const to = this.effective().percentage;
     this.host.logger.info({ from, to, reason }, `rollout resumed: ${reason}`);
-    this.host.emit('rolloutChange', { from, to, reason, persisted: fileBlock });
+    this.host.emit('rolloutChange', { from, to, reason, persisted: stored });
   }
 
   /**
@@ -166,82 +150,96 @@ export class RolloutControl {
    * have pulled them, so the kill switch stays in this process and is lost at restart).
    */
   async rollBack(firing: TriggerFiring, options: { persist?: boolean } = {}): Promise<void> {
-    const previousPercentage = this.host.settings().rollout_percentage;
-    if (previousPercentage === 0) return;
-    const reason = `automatic rollback (${firing.trigger}: ${firing.reason})`;
-    this.engaged = {
-      trigger: firing.trigger,
-      reason: firing.reason,
-      previousPercentage,
-      persisted: false,
-      at: this.now(),
-    };
-    this.followers.changed();
-    this.host.logger.warn(
-      { trigger: firing.trigger, previousPercentage },
-      `rollback to 0 %: ${firing.reason}`,
-    );
-    const persist = this.host.settings().rollback_triggers.persist;
+    if (this.effective().percentage === 0) return;
+    const persist = this.host.loaded().settings.rollback_triggers.persist;
     if (persist && options.persist === false) {
       this.host.logger.warn(
         { trigger: firing.trigger },
         'the rollback is kept in this process only and not written to the environment file: anonymous outcomes fed the triggers (set FLAGROUTE_INGEST_TOKEN so that outcomes come from known clients)',
       );
-    } else if (persist) {
-      try {
-        await this.write({ block: { ...blockOf(this.engaged), reason } });
-        this.engaged = { ...this.engaged, persisted: true };
-      } catch (error) {
-        this.host.logger.error(
-          { err: error },
-          'could not write the rollback to the environment file',
-        );
-      }
     }
-    this.host.emit('rollback', this.engaged);
+    const stored = `automatic rollback (${firing.trigger}: ${firing.reason})`;
+    await this.engage(firing, persist && options.persist !== false, stored).catch(
+      (error: unknown) => {
+        this.host.logger.error({ err: error }, 'could not write the rollback to the runtime store');
+      },
+    );
   }
 
   /**
-   * A reload swapped in `next`: the file's own value wins over a runtime change; a kill switch
-   * kept only in this process ends when the file's `rollout_percentage` changes, and one the
-   * file held ends when its block is removed.
+   * A reload swapped in `next`. A layer kept in this process gives way to a newer explicit
+   * action in the store: its runtime change to any change of the stored runtime state; its kill
+   * switch only to a kill switch lifted there or a person's runtime change (never to an edit of
+   * the file's `rollout_percentage`, a layer below it, nor to a plan stage).
    */
   reloaded(previous: LoadedConfig, next: LoadedConfig): void {
-    const fileValueChanged =
-      previous.rolloutLayers.file.value !== next.rolloutLayers.file.value ||
-      previous.settings.rollout_percentage !== next.settings.rollout_percentage;
-    const blockRemoved =
-      previous.rolloutLayers.killSwitch !== undefined &&
-      next.rolloutLayers.killSwitch === undefined;
-    if (this.current && fileValueChanged) {
-      this.host.logger.info(
-        { override: this.current, file: next.settings.rollout_percentage },
-        'rollout_percentage changed in the file; the file value replaces the runtime change',
-      );
-      this.current = undefined;
+    const { runtime, killSwitch } = this.local;
+    if (runtime === undefined && killSwitch === undefined) return;
+    const [before, after] = [storedState(previous), storedState(next)];
+    if (JSON.stringify(before) === JSON.stringify(after)) return;
+    const byPerson =
+      after.runtime?.setBy === 'operator' &&
+      JSON.stringify(after.runtime) !== JSON.stringify(before.runtime);
+    const lifted =
+      killSwitch !== undefined && ((before.killSwitch && !after.killSwitch) || byPerson);
+    this.local = killSwitch && !lifted ? { killSwitch } : {};
+    this.host.logger.info(
+      { stored: after, keptHere: this.local },
+      "the runtime store changed: this process's own rollout change gives way to it",
+    );
+    if (lifted && !after.killSwitch) this.host.rearm();
+  }
+
+  /** Engages the kill switch here at once, then in the store when `persist`. */
+  private async engage(
+    cause: { trigger: KillSwitchTrigger; reason: string },
+    persist: boolean,
+    storedReason: string,
+  ): Promise<void> {
+    const from = this.effective().percentage;
+    const at = this.now();
+    const killSwitch = {
+      trigger: cause.trigger,
+      reason: cause.reason,
+      at,
+      previousPercentage: from,
+    };
+    this.local = { ...this.local, killSwitch };
+    this.host.serve();
+    const level = cause.trigger === 'manual' ? 'info' : 'warn';
+    this.host.logger[level](
+      { trigger: cause.trigger, previousPercentage: from },
+      `rollback to 0 %: ${cause.reason}`,
+    );
+    let persisted = false;
+    let unwritten: unknown;
+    if (persist) {
+      try {
+        const target = this.target();
+        await rollBack(target, { reason: storedReason, at: new Date(at), trigger: cause.trigger });
+        persisted = true;
+        await this.host.reload();
+      } catch (error) {
+        // An emergency rollback is never turned away: it holds here even when the store
+        // cannot take it, and says so (persisted: false) before the error is passed on.
+        unwritten = error;
+      }
     }
-    if (blockRemoved || (fileValueChanged && next.rolloutLayers.killSwitch === undefined)) {
-      this.lift();
+    if (cause.trigger === 'manual') {
+      this.host.emit('rolloutChange', { from, to: 0, reason: cause.reason, persisted });
     }
+    this.host.emit('rollback', { ...killSwitch, persisted });
+    if (unwritten !== undefined) throw unwritten;
   }
 
-  private lift(): void {
-    this.engaged = null;
-    this.followers.lifted();
-  }
-
-  private async write(change: {
-    block: RollbackBlock | null;
-    rollout?: { percentage: number; note: string };
-  }): Promise<void> {
-    const loaded = this.host.loaded();
-    const file = join(loaded.configDir, 'environments', `${loaded.environment}.yaml`);
-    await setKillSwitch(file, change.block, change.rollout);
-    await this.followers.written();
-  }
-
-  private note(reason: string): string {
-    return `set by flagroute at ${this.now()}: ${reason}`;
+  private target(): LayerTarget {
+    const config = this.host.loaded();
+    const store = new FileRuntimeLayer({
+      configDir: config.configDir,
+      environment: config.environment,
+      cwd: this.host.cwd,
+    });
+    return { config, store };
   }
 
   private now(): string {

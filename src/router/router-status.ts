@@ -1,9 +1,17 @@
-import { type RegionShare, regionShares } from '../config/describe-config.js';
 import type { ConfigIssue } from '../config/issues.js';
+import type { PlacedRuntime, RegionShare } from '../rollout-layers/index.js';
+import type { RolloutView } from '../routing/snapshot.js';
 import type { Decision, ExplainStep } from '../routing/types.js';
 import type { RollbackEvent } from './events.js';
-import type { RolloutControl, RuntimeOverride } from './rollout-control.js';
+import type { RolloutControl } from './rollout-control.js';
 import type { ServingState } from './serving-state.js';
+
+/** The runtime layer as the guide's summary shows it (`runtime_override`). */
+export interface RuntimeOverride {
+  value: number;
+  reason: string;
+  at: string;
+}
 
 /** What `Router.status` reports. */
 export interface RouterStatus {
@@ -18,10 +26,11 @@ export interface RouterStatus {
   rolloutLayers: {
     file: { value: number; origin: string };
     variable: { value: number; variable: string } | null;
-    runtime: RuntimeOverride | null;
+    /** The runtime layer: who set it, why, when, and where it is kept. */
+    runtime: PlacedRuntime | null;
     killSwitch: { engaged: boolean; origin: string | null; reason: string | null };
   };
-  /** Each region's effective percentage (0 while the rollout is 0), with where it was set. */
+  /** Each region's effective percentage, its configured one, where it was set, and why. */
   regions: Record<string, RegionShare>;
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
   /** The rollback in force (the kill switch), if any. */
@@ -37,29 +46,38 @@ export interface Explanation {
 /** The status of what a router serves, with every layer of its rollout. */
 export function statusOf(state: ServingState, rollout: RolloutControl): RouterStatus {
   const loaded = state.loaded;
-  const effective = state.settings.rollout_percentage;
-  const layers = loaded.rolloutLayers;
-  const rollback = rollout.rollback;
-  const origin = rollout.origin();
+  const layers = rollout.layers(loaded);
+  const now = rollout.effective(loaded);
+  const runtime = layers.runtime ?? null;
+  const override = runtime
+    ? { value: runtime.percentage, reason: runtime.reason, at: runtime.at }
+    : null;
   return {
     environment: loaded.environment,
     configVersion: loaded.version,
     loadedAt: new Date(state.loadedAt).toISOString(),
     lastReload: state.lastReload,
-    rolloutPercentage: effective,
-    rolloutOrigin: origin,
+    rolloutPercentage: now.percentage,
+    rolloutOrigin: now.origin,
     rolloutLayers: {
       file: { ...layers.file },
       variable: layers.variable ? { ...layers.variable } : null,
-      runtime: rollout.override ?? null,
+      runtime,
       killSwitch: {
-        engaged: rollback !== null,
-        origin: rollback ? origin : null,
-        reason: rollback?.reason ?? null,
+        engaged: now.killSwitch !== null,
+        origin: now.killSwitch ? now.origin : null,
+        reason: now.killSwitch?.reason ?? null,
       },
     },
-    regions: regionShares(loaded, effective),
-    runtimeOverrides: rollout.override ? { rollout_percentage: rollout.override } : {},
-    rollback,
+    regions: now.regions,
+    runtimeOverrides: override ? { rollout_percentage: override } : {},
+    rollback: rollout.rollback,
   };
+}
+
+/** The first step of an explanation while the kill switch is engaged, whichever step decides. */
+export function killSwitchSteps(rollout: RolloutView): ExplainStep[] {
+  if (rollout.killSwitch === null) return [];
+  const detail = `${rollout.killSwitch} holds the rollout at 0 % in every region [${rollout.origin}]; "flagroute rollout resume" lifts it`;
+  return [{ step: 'kill switch', outcome: 'passed', detail }];
 }

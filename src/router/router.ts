@@ -30,7 +30,7 @@ import type { RouterEvents } from './events.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
 import type { ReloadOutcome } from './reload.js';
 import type { RolloutChangeOptions } from './rollout-control.js';
-import { type Explanation, type RouterStatus, statusOf } from './router-status.js';
+import { type Explanation, killSwitchSteps, type RouterStatus, statusOf } from './router-status.js';
 import type { RouterParts } from './wire-router.js';
 
 /**
@@ -106,23 +106,24 @@ export class Router {
     return this.parts.state.snapshot.evaluator.asyncRules.length === 0;
   }
 
-  /** Decides like {@link decide} and returns each step of the tree and why. */
+  /**
+   * Decides like {@link decide} and returns each step of the tree and why; while the kill switch
+   * is engaged, the first step names it, whichever step decides.
+   */
   async explain(context: RoutingContext): Promise<Explanation> {
     const valid = normalizeContext(context);
-    const steps: ExplainStep[] = [];
+    const steps: ExplainStep[] = killSwitchSteps(this.parts.state.snapshot.rollout);
     const decision = await this.parts.runner.run(valid, steps);
     return { decision, steps };
   }
 
   /**
-   * Sets the rollout percentage (0..100), in this process at once (the returned promise is
-   * for `persist`). With `persist`, also writes it to the environment file, keeping comments
-   * and key order, so that every instance watching the file follows. 0 is an emergency
-   * rollback: it engages the kill switch, which beats every layer (a `LIGHTRAG_*` variable
-   * too), and with `persist` writes the file's `rollback:` block. A raise that would not take
-   * effect is refused: under the file's kill switch without `persist` (`KILL_SWITCH_ENGAGED`),
-   * or with `persist` while a variable overrides the file (`SHADOWED_BY_VARIABLE`). A later
-   * change of the file's `rollout_percentage` wins over a runtime change.
+   * Sets the runtime layer (0..100): above the file and every `LIGHTRAG_*` variable, capping
+   * every region. With `persist`, in the runtime store (the environment file's `runtime:`
+   * block), lifting its kill switch, so every instance follows; without, in this process only.
+   * 0 is an emergency rollback: the kill switch, above every layer, in this process at once and
+   * with `persist` in the store. Under the store's kill switch a raise without `persist` is
+   * refused (`KILL_SWITCH_ENGAGED`). See docs/configuration.md for the layers.
    */
   async updateRolloutPercentage(
     percentage: number,
@@ -132,9 +133,8 @@ export class Router {
   }
 
   /**
-   * Lifts the kill switch: the one an emergency rollback or a trigger engaged in this process,
-   * and the environment file's `rollback:` block (removed from the file, so every instance
-   * follows). The rollout returns to what the layers below say.
+   * Lifts the kill switch, this process's own and the store's (so every instance follows):
+   * the rollout returns to what the layers below it say.
    */
   async resumeRollout(options: { reason?: string } = {}): Promise<void> {
     await this.parts.rollout.resume(options);

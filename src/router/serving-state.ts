@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ConfigIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
+import { type RolloutView, type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
 
 /** How the last reload went. */
 export interface LastReload {
@@ -46,9 +46,9 @@ export class ServingState {
   }
 
   /** Serves the same configuration and engines with other settings (a runtime change). */
-  reapply(settings: Readonly<EnvironmentSettings>): void {
+  reapply(settings: Readonly<EnvironmentSettings>, rollout: RolloutView): void {
     const { config, evaluator } = this.snapshot;
-    this.snapshot = withSettings(config, settings, evaluator);
+    this.snapshot = withSettings(config, settings, evaluator, rollout);
   }
 
   /** The clock's time as ISO 8601. */

@@ -38,10 +38,10 @@ export interface RouterParts {
 }
 
 /**
- * Builds a router's parts and connects them, each from parts already made: the serving state
- * and the events first, then the rollout control, then the outcome recorder (whose triggers
- * roll back through the rollout control), then the reloader; last, the rollout control is told
- * whom to follow.
+ * Builds a router's parts and connects them: the serving state and the events first, then the
+ * rollout control (which serves, reloads and re-arms through the parts made after it, called
+ * only once the router runs), the outcome recorder (whose triggers roll back through the
+ * rollout control), then the reloader; last, the first snapshot is served with every layer.
  */
 export function wireRouter(
   snapshot: RoutingSnapshot,
@@ -50,12 +50,21 @@ export function wireRouter(
 ): RouterParts {
   const state = new ServingState(snapshot, internals.clock);
   const events = new RouterEventHub();
-  const rollout = new RolloutControl({
+  const apply = () => {
+    const served = rollout.servedFrom(state.loaded);
+    state.reapply(served.settings, served.rollout);
+    outcomes.configure(served.settings);
+    if (internals.ownsLogger) logger.level = served.settings.log_level;
+  };
+  const rollout: RolloutControl = new RolloutControl({
     clock: internals.clock,
     logger,
+    cwd: internals.cwd,
     loaded: () => state.loaded,
-    settings: () => state.settings,
     emit: events.emit,
+    serve: apply,
+    reload: () => reloader.reload(),
+    rearm: () => outcomes.rollbacks.rearm(),
   });
   const outcomes = new OutcomeRecorder(
     snapshot.settings,
@@ -63,12 +72,6 @@ export function wireRouter(
     outcomeHooks(logger, events, rollout),
     { settings: () => state.settings, configVersion: () => state.loaded.version },
   );
-  const apply = () => {
-    const settings = rollout.settingsFrom(state.loaded.settings);
-    state.reapply(settings);
-    outcomes.configure(settings);
-    if (internals.ownsLogger) logger.level = settings.log_level;
-  };
   const load = () =>
     loadSnapshot({
       configDir: state.loaded.configDir,
@@ -79,11 +82,7 @@ export function wireRouter(
       ...snapshotSizes(internals),
     });
   const reloader = new Reloader({ state, rollout, events, logger, apply, load });
-  rollout.follow({
-    changed: apply,
-    lifted: () => outcomes.rollbacks.rearm(),
-    written: () => reloader.reload(),
-  });
+  apply();
   const counts = new DecisionCounts();
   const runner = new DecisionRunner(
     state,

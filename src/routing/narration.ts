@@ -59,13 +59,20 @@ function narrateGeography(run: Run): string | undefined {
   const region = run.context.region;
   if (region === undefined) return undefined;
   const environment = run.settings.rollout_percentage;
+  const { killSwitch, regionCap } = run.snapshot.rollout;
   const regional = run.geography.find((outcome) => outcome.matched)?.rolloutPercentage;
   if (regional === undefined) {
     return `no geography rule for region ${region}: the environment's ${environment} % applies`;
   }
-  return environment > 0
-    ? `region ${region} has its own rollout: ${regional} %`
-    : `region ${region} would have ${regional} %, but the environment's rollout is 0 (rolled back)`;
+  if (killSwitch !== null) {
+    return `region ${region} would have ${regional} %, but ${killSwitch} holds every region at 0`;
+  }
+  if (environment === 0) {
+    return `region ${region} would have ${regional} %, but the environment's rollout is 0`;
+  }
+  return regionCap !== null && regional > regionCap
+    ? `region ${region} has its own ${regional} %, capped at the runtime layer's ${regionCap} %`
+    : `region ${region} has its own rollout: ${regional} %`;
 }
 
 function narrateAssignment(run: Run): string {
@@ -76,10 +83,9 @@ function narrateAssignment(run: Run): string {
     : context.sessionId
       ? `sessionId "${identifier}"`
       : 'the anonymous identity';
-  const against =
-    percentage === settings.rollout_percentage
-      ? `the environment's ${percentage} %`
-      : `region ${String(context.region)}'s ${percentage} %`;
+  const against = run.regionMatched
+    ? `region ${String(context.region)}'s ${percentage} %`
+    : `the environment's ${percentage} %`;
   const arms = settings.enable_ab_testing ? ` (A/B: candidate arm up to ${percentage / 2})` : '';
   const outcome = run.trialSlotLost
     ? 'cohort lightrag, but the half-open breaker gave its last trial slot away meanwhile: backend perplexity'

@@ -7,6 +7,28 @@ import { TimeSlice } from '../time-slice.js';
 import { bucketHasher } from './bucket.js';
 
 /**
+ * What the rollout layers say beyond the percentage (the router fills it from
+ * `src/rollout-layers`' `effective`): the geography step's cap and what explain names.
+ */
+export interface RolloutView {
+  /** Every region's cap while the runtime layer governs (`min(region %, cap)`), else null. */
+  readonly regionCap: number | null;
+  /** Where the effective rollout percentage comes from. */
+  readonly origin: string;
+  /** The kill switch in words while it is engaged, else null. */
+  readonly killSwitch: string | null;
+}
+
+/** The view of a configuration before the router adds its layers: the file's and variables'. */
+function plainView(config: LoadedConfig): RolloutView {
+  return {
+    regionCap: null,
+    origin: config.origins.get('rollout_percentage') ?? 'default',
+    killSwitch: null,
+  };
+}
+
+/**
  * Everything one decision reads, built once per load and replaced whole on reload or runtime
  * change: the settings in force, the rule engines and the caches tied to them.
  */
@@ -14,6 +36,8 @@ export interface RoutingSnapshot {
   readonly config: LoadedConfig;
   /** The settings in force: the loaded ones with runtime changes applied. */
   readonly settings: Readonly<EnvironmentSettings>;
+  /** What the rollout layers add beyond `settings.rollout_percentage`. */
+  readonly rollout: RolloutView;
   readonly evaluator: RuleEvaluator;
   /** Bucket of an identifier under this snapshot's salt. */
   bucketOf(identifier: string): number;
@@ -36,7 +60,8 @@ export async function buildSnapshot(
   const compiled = await compileRules(config.routingRules, config.geographicRouting, slice);
   if (!compiled.ok) return compiled;
   const evaluator = await RuleEvaluator.build(compiled.rules, options.ruleMemoSize, slice);
-  return { ok: true, snapshot: withSettings(config, config.settings, evaluator) };
+  const snapshot = withSettings(config, config.settings, evaluator, plainView(config));
+  return { ok: true, snapshot };
 }
 
 /**
@@ -50,10 +75,12 @@ export function withSettings(
   config: LoadedConfig,
   settings: Readonly<EnvironmentSettings>,
   evaluator: RuleEvaluator,
+  rollout: RolloutView,
 ): RoutingSnapshot {
   return {
     config,
     settings,
+    rollout,
     evaluator,
     bucketOf: bucketHasher(settings.user_hash_salt),
     release() {

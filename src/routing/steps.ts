@@ -168,8 +168,12 @@ function applyGeography(run: Run, outcomes: readonly RuleOutcome[]): 'next' {
   let regional: number | undefined;
   for (const outcome of outcomes) if (outcome.matched) regional = outcome.rolloutPercentage;
   run.regionMatched = regional !== undefined;
-  // rollout_percentage 0 is the kill switch: a rollback holds in every region.
-  if (regional !== undefined && run.percentage > 0) run.percentage = regional;
+  // An environment at 0 % (the kill switch) holds every region at 0; the runtime layer (an
+  // operator's change, a plan stage) caps every region.
+  if (regional !== undefined && run.percentage > 0) {
+    const cap = run.snapshot.rollout.regionCap;
+    run.percentage = cap === null || regional <= cap ? regional : cap;
+  }
   return 'next';
 }
 

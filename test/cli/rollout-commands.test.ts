@@ -20,27 +20,33 @@ describe('flagroute rollout set / rollback / status', () => {
       { cwd: temp.dir },
     );
     expect(set.stdout).toBe(
-      'environments/production.yaml: rollout_percentage 10 -> 25 (week 2); watching routers reload it\n',
+      "environments/production.yaml: rollout 10 % -> 25 % (runtime layer, set by an operator: week 2); the file's rollout_percentage stays 10\n",
     );
     expect(set.code).toBe(0);
     const text = await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8');
     expect(text.split('\n')).toEqual([
       '# yaml-language-server: $schema=../schemas/environment.schema.json',
       '# Production',
-      expect.stringMatching(
-        /^rollout_percentage: 25 # set by flagroute at \d{4}-\d\d-\d\dT[\d:.]+Z: week 2$/,
-      ),
+      'rollout_percentage: 10.0 # week 1',
       'enable_ab_testing: true # keep',
+      'runtime:',
+      '  rollout_percentage: 25',
+      '  set_by: operator',
+      '  reason: week 2',
+      expect.stringMatching(/^ {2}at: \d{4}-\d\d-\d\dT[\d:.]+Z$/),
       '',
     ]);
 
     const status = await runCli(['status', '--env', 'production'], { cwd: temp.dir });
-    expect(status.stdout).toMatch(/^rollout: 25 % \[environments\/production\.yaml:3\]$/m);
-    expect(status.stdout).toMatch(/^last change: set by flagroute at .*: week 2$/m);
+    expect(status.stdout).toMatch(
+      /^rollout: 25 % \[runtime \(set by an operator at environments\/production\.yaml:5: week 2\)\]$/m,
+    );
+    expect(status.stdout).toMatch(/^ {2}file: 10 % \[environments\/production\.yaml:3\]$/m);
+    expect(status.stdout).toMatch(/^last change: runtime layer set at .* by an operator: week 2$/m);
 
     const rollback = await runCli(['rollback', '--env', 'production'], { cwd: temp.dir });
     expect(rollback.stdout).toBe(
-      'environments/production.yaml: rollout_percentage 25 -> 0 (manual rollback); kill switch set (0 % everywhere, above every variable); watching routers reload it\n',
+      `environments/production.yaml: kill switch set (manual rollback), 25 % -> 0 % in every region; the file's rollout_percentage stays 10, the runtime layer's 25 %: "flagroute rollout resume" returns to 25 %\n`,
     );
     const json = JSON.parse(
       (await runCli(['status', '--env', 'production', '--json'], { cwd: temp.dir })).stdout,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { FlagrouteError } from '../../src/errors.js';
+import { effective, layersOf } from '../../src/rollout-layers/index.js';
 import {
   FilePlanStore,
   invariantViolation,
@@ -94,9 +95,10 @@ describe('looks and commands through one queue', () => {
       if (state.phase !== 'pending') {
         const config = await loadConfig({ ...options, environment: 'development' });
         const expected = state.phase === 'rolled_back' ? 0 : STAGES[state.stage]!.percentage;
-        expect(config.settings.rollout_percentage, `${state.phase} at stage ${state.stage}`).toBe(
-          expected,
-        );
+        expect(
+          effective(layersOf(config)).percentage,
+          `${state.phase} at stage ${state.stage}`,
+        ).toBe(expected);
       }
     }
     expect(controller.health.snapshot().errors).toEqual({});

@@ -2,7 +2,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { engageKillSwitch } from '../../src/config/rollout-edits.js';
+import { effective, FileRuntimeLayer, layersOf, rollBack } from '../../src/rollout-layers/index.js';
 import {
   type ControllerOptions,
   commandPlan,
@@ -50,8 +50,16 @@ async function setUp(overrides: Partial<ControllerOptions> = {}) {
   const errors = (reason: string) =>
     lines.filter((line) => line.level === 50 && line.reason === reason);
   const served = async () =>
-    (await loadConfig({ configDir: temp.dir, environment: 'development', env: {}, stabilityMs: 0 }))
-      .settings.rollout_percentage;
+    effective(
+      layersOf(
+        await loadConfig({
+          configDir: temp.dir,
+          environment: 'development',
+          env: {},
+          stabilityMs: 0,
+        }),
+      ),
+    ).percentage;
   return { temp, clock, source, options, lines, errors, open, served };
 }
 
@@ -100,7 +108,10 @@ describe('the rollout controller through faults', () => {
       env: {},
       stabilityMs: 0,
     });
-    await engageKillSwitch(config, 'pager', new Date());
+    await rollBack(
+      { config, store: new FileRuntimeLayer(config) },
+      { reason: 'pager', at: new Date() },
+    );
     expect(await controller.look()).toMatchObject({ phase: 'rolled_back' });
     source.down = undefined;
     await controller.look();

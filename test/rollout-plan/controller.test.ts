@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { engageKillSwitch } from '../../src/config/rollout-edits.js';
+import { effective, FileRuntimeLayer, layersOf, rollBack } from '../../src/rollout-layers/index.js';
 import {
   type ControllerOptions,
   commandPlan,
@@ -59,8 +59,16 @@ async function setUp(extra = '', overrides: Partial<ControllerOptions> = {}) {
   const notices: TransitionNotice[] = [];
   controller.onTransition((notice) => notices.push(notice));
   const served = async () =>
-    (await loadConfig({ configDir: temp.dir, environment: 'development', env: {}, stabilityMs: 0 }))
-      .settings.rollout_percentage;
+    effective(
+      layersOf(
+        await loadConfig({
+          configDir: temp.dir,
+          environment: 'development',
+          env: {},
+          stabilityMs: 0,
+        }),
+      ),
+    ).percentage;
   return { temp, clock, source, options, controller, notices, served };
 }
 
@@ -161,7 +169,10 @@ describe('the rollout controller', () => {
       env: {},
       stabilityMs: 0,
     });
-    await engageKillSwitch(config, 'pager went off', new Date());
+    await rollBack(
+      { config, store: new FileRuntimeLayer(config) },
+      { reason: 'pager went off', at: new Date() },
+    );
     await third.controller.look();
     expect(third.controller.state).toMatchObject({ phase: 'rolled_back' });
     expect(third.controller.state.reason).toBe(

@@ -49,7 +49,6 @@ interface Row {
     at: number;
     served: number;
     killSwitch?: string;
-    variable?: string;
     stages?: Partial<RolloutStage>[];
     metrics?: MetricsRow;
   };
@@ -98,7 +97,6 @@ function inputOf(row: Row): StepInput {
     maxHoldFactor: cases.plan.maxHoldFactor,
     served: input.served,
     killSwitch: input.killSwitch ?? null,
-    variable: input.variable ?? null,
     triggers: cases.plan.triggers,
     guardrails: cases.plan.guardrails as PlanView['guardrails'],
   };

@@ -66,37 +66,61 @@ describe('the kill switch beats a LIGHTRAG_ROLLOUT_PERCENTAGE variable', () => {
     expect(router.settings.rollout_percentage).toBe(30);
   });
 
-  it('a persisted raise the variable would shadow is refused, and the file is left alone', async () => {
+  it('a persisted raise takes effect above the variable (the runtime layer), the file value stays', async () => {
     const { router, dir } = await routerOn('rollout_percentage: 10\n', { env: variable });
-    await expect(router.updateRolloutPercentage(40, { persist: true })).rejects.toMatchObject({
-      code: 'SHADOWED_BY_VARIABLE',
-      message: expect.stringContaining('LIGHTRAG_ROLLOUT_PERCENTAGE=30'),
+    await router.updateRolloutPercentage(40, { persist: true, reason: 'week 2' });
+    expect(router.settings.rollout_percentage).toBe(40);
+    expect(router.status()).toMatchObject({
+      rolloutOrigin: expect.stringMatching(/^runtime \(set by an operator at .*: week 2\)$/),
+      rolloutLayers: {
+        file: { value: 10 },
+        variable: { value: 30, variable: 'LIGHTRAG_ROLLOUT_PERCENTAGE' },
+        runtime: { percentage: 40, setBy: 'operator', reason: 'week 2' },
+      },
     });
-    expect(await readFile(join(dir, ENV), 'utf8')).toBe('rollout_percentage: 10\n');
-    expect(router.settings.rollout_percentage).toBe(30);
+    const text = await readFile(join(dir, ENV), 'utf8');
+    expect(text).toMatch(/^rollout_percentage: 10\nruntime:\n {2}rollout_percentage: 40\n/);
   });
 
-  it('the CLI: rollback takes effect, rollout set names the variable, resume restores', async () => {
+  it('the CLI: rollback takes effect, rollout set under the variable takes effect, status shows why, clear and resume restore', async () => {
     const temp = await tempConfigDir({ [ENV]: 'rollout_percentage: 10\n' });
     const run = (args: string[]) =>
       runCli([...args, '--env', 'production'], { cwd: temp.dir, env: variable });
     const rollback = await run(['rollback', '--reason', 'error spike']);
     expect(rollback.code).toBe(0);
-    expect(rollback.stdout).toContain('rollout_percentage 30 -> 0 (error spike); kill switch set');
+    expect(rollback.stdout).toBe(
+      `${ENV}: kill switch set (error spike), 30 % -> 0 % in every region; the file's rollout_percentage stays 10, LIGHTRAG_ROLLOUT_PERCENTAGE=30 too: "flagroute rollout resume" returns to 30 %\n`,
+    );
     const status = JSON.parse((await run(['status', '--json'])).stdout);
     expect(status).toMatchObject({
       rolloutPercentage: 0,
       origin: expect.stringMatching(/^kill switch \(environments\/production\.yaml:2\)$/),
       layers: { variable: { value: 30 }, killSwitch: { engaged: true, reason: 'error spike' } },
     });
-    const before = await readFile(join(temp.dir, ENV), 'utf8');
-    const set = await run(['rollout', 'set', '40']);
-    expect(set.code).toBe(1);
-    expect(set.stderr).toContain('LIGHTRAG_ROLLOUT_PERCENTAGE=30 overrides rollout_percentage');
-    expect(await readFile(join(temp.dir, ENV), 'utf8')).toBe(before);
+    // A person's rollout set is an explicit action: it lifts the kill switch and, as the
+    // runtime layer, stands above the variable.
+    const set = await run(['rollout', 'set', '40', '--reason', 'fixed']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(
+      `${ENV}: rollout 0 % -> 40 % (runtime layer, set by an operator: fixed); kill switch lifted; the file's rollout_percentage stays 10, LIGHTRAG_ROLLOUT_PERCENTAGE=30 too\n`,
+    );
+    const text = (await run(['status'])).stdout;
+    expect(text).toMatch(
+      /^rollout: 40 % \[runtime \(set by an operator at environments\/production\.yaml:\d+: fixed\)\]$/m,
+    );
+    expect(text).toMatch(/^ {2}variable: 30 % \[LIGHTRAG_ROLLOUT_PERCENTAGE\]$/m);
+    expect(text).toMatch(
+      /^ {2}runtime: 40 % \[set by operator at environments\/production\.yaml:\d+: fixed\]$/m,
+    );
+    const again = await run(['rollback', '--reason', 'error spike']);
+    expect(again.stdout).toContain('40 % -> 0 % in every region');
     const resume = await run(['rollout', 'resume']);
-    expect(resume.stdout).toContain(
-      'rollout_percentage 0 -> 30 (rollout resumed); kill switch lifted',
+    expect(resume.stdout).toBe(
+      `${ENV}: kill switch lifted (rollout resumed): rollout 0 % -> 40 % [runtime (set by an operator at ${ENV}: fixed)]\n`,
+    );
+    const clear = await run(['rollout', 'clear', '--reason', 'back to the variable']);
+    expect(clear.stdout).toBe(
+      `${ENV}: runtime layer cleared (back to the variable): rollout 40 % -> 30 % [LIGHTRAG_ROLLOUT_PERCENTAGE]\n`,
     );
     expect(JSON.parse((await run(['status', '--json'])).stdout).rolloutPercentage).toBe(30);
   });

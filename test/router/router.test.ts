@@ -140,10 +140,13 @@ describe('Router.updateRolloutPercentage', () => {
     r.updateRolloutPercentage(0, { reason: 'emergency' });
     const decision = await r.decide({ userId: 'alice' });
     expect(decision).toMatchObject({ backend: 'perplexity', rolloutPercentage: 0 });
-    expect(r.status().runtimeOverrides.rollout_percentage).toMatchObject({
-      value: 0,
+    expect(r.status().rollback).toMatchObject({
+      trigger: 'manual',
       reason: 'emergency',
+      previousPercentage: 100,
+      persisted: false,
     });
+    expect(r.status().rolloutOrigin).toBe('kill switch (engaged in this process: emergency)');
   });
 
   it.each([150, -1, Number.NaN])('rejects %s and changes nothing', async (value) => {

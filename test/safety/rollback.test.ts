@@ -186,8 +186,8 @@ describe('persisted rollbacks', () => {
       r.recordFailure('lightrag');
       r.recordFailure('lightrag');
       const reason = 'automatic rollback (circuit_breaker: the circuit breaker opened)';
+      // The kill switch is a layer of its own: the file's rollout_percentage stays 40.
       expect((await reloaded).changedKeys).toEqual([
-        { key: 'rollout_percentage', from: 40, to: 0 },
         {
           key: 'rollback',
           from: null,
@@ -222,11 +222,19 @@ describe('persisted rollbacks', () => {
     await r.updateRolloutPercentage(55, { persist: true, reason: 'stage 4' });
     await reloaded;
     expect(r.settings.rollout_percentage).toBe(55);
-    expect(r.status().runtimeOverrides).toEqual({});
+    // Persisted: the runtime layer of the store (the file), not one of this process.
+    expect(r.status().rolloutLayers.runtime).toMatchObject({
+      percentage: 55,
+      setBy: 'operator',
+      reason: 'stage 4',
+      where: expect.stringMatching(/environments\/development\.yaml:\d+$/),
+    });
+    expect(r.status().rolloutOrigin).toMatch(/^runtime \(set by an operator at .*: stage 4\)$/);
     const text = await readFile(join(dir, ENV), 'utf8');
     expect(text).toContain(
-      'rollout_percentage: 55 # set by flagroute at 2026-01-01T00:00:00.000Z: stage 4\n',
+      'runtime:\n  rollout_percentage: 55\n  set_by: operator\n  reason: stage 4\n  at: 2026-01-01T00:00:00.000Z\n',
     );
+    expect(text).toContain('rollout_percentage: 40');
     expect(text).toContain('integration_enabled: true # master switch\n');
   });
 

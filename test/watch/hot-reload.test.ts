@@ -235,7 +235,7 @@ describe('hot reload', () => {
     expect((await reloaded).changedKeys).toEqual([{ key: 'rollout_percentage', from: 0, to: 55 }]);
   });
 
-  it('keeps a runtime change until the file changes the same key', async () => {
+  it("keeps this process's kill switch through file edits until a person's runtime change is stored", async () => {
     const { dir, router } = await start({ [ENV]: rollout(100) });
     router.updateRolloutPercentage(0, { reason: 'incident' });
     let reloaded = nextEvent(router, 'reload');
@@ -243,11 +243,20 @@ describe('hot reload', () => {
     await reloaded;
     expect(router.settings.rollout_percentage).toBe(0);
     expect(router.settings.enable_ab_testing).toBe(true);
+    // The file's rollout_percentage is a layer below the kill switch: it does not lift it.
     reloaded = nextEvent(router, 'reload');
     await writeFile(join(dir, ENV), rollout(30, 'enable_ab_testing: true\n'));
     await reloaded;
-    expect(router.settings.rollout_percentage).toBe(30);
-    expect(router.status().runtimeOverrides).toEqual({});
+    expect(router.settings.rollout_percentage).toBe(0);
+    expect(router.status().rolloutOrigin).toBe('kill switch (engaged in this process: incident)');
+    // A person's runtime change in the store (as "flagroute rollout set" writes it) is newer.
+    reloaded = nextEvent(router, 'reload');
+    const runtime =
+      'runtime: {rollout_percentage: 20, set_by: operator, reason: fixed, at: 2026-01-01T00:00:00Z}\n';
+    await writeFile(join(dir, ENV), rollout(30, `enable_ab_testing: true\n${runtime}`));
+    await reloaded;
+    expect(router.settings.rollout_percentage).toBe(20);
+    expect(router.status().rollback).toBeNull();
   });
 
   it('logs the changed settings, masking the salt, and logs rejected reloads as file:line:col', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type ConfigDescription, describeConfig } from '../../config/index.js';
+import { effective, layersOf } from '../../rollout-layers/index.js';
 import { type EnvironmentOptions, loadForCommand, withEnvironmentOptions } from '../shared.js';
 
 /** `flagroute config`: the effective configuration and where each value came from. */
@@ -15,7 +16,11 @@ export function configCommand(program: Command): void {
     .action(async (options: EnvironmentOptions & { json?: boolean }) => {
       const config = await loadForCommand(options, process.env);
       if (!config) return;
-      const description = describeConfig(config);
+      const rollout = effective(layersOf(config));
+      const description = describeConfig(config, {
+        value: rollout.percentage,
+        origin: rollout.origin,
+      });
       process.stdout.write(
         options.json
           ? `${JSON.stringify(asJson(description), null, 2)}\n`

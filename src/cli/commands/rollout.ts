@@ -1,15 +1,17 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { LoadedConfig } from '../../config/index.js';
 import {
-  displayPath,
-  engageKillSwitch,
-  inlineNoteOf,
-  type LoadedConfig,
-  liftKillSwitch,
-  type RolloutEdit,
-  regionShares,
-  setFileRollout,
-} from '../../config/index.js';
+  clearRollout,
+  effective,
+  FileRuntimeLayer,
+  type LayerEdit,
+  type LayerTarget,
+  layersOf,
+  resumeRollout,
+  rollBack,
+  setRollout,
+} from '../../rollout-layers/index.js';
 import {
   type EnvironmentOptions,
   loadForCommand,
@@ -40,25 +42,22 @@ async function load(options: EnvironmentOptions): Promise<LoadedConfig | undefin
   return loadForCommand(options, process.env);
 }
 
-function report(edit: RolloutEdit, reason: string): void {
-  const file = displayPath(edit.file, process.cwd());
-  const switched =
-    edit.killSwitch === 'engaged'
-      ? '; kill switch set (0 % everywhere, above every variable)'
-      : edit.killSwitch === 'lifted'
-        ? '; kill switch lifted'
-        : '';
-  process.stdout.write(
-    `${file}: rollout_percentage ${edit.before} -> ${edit.after} (${reason})${switched}; watching routers reload it\n`,
-  );
+function targetOf(config: LoadedConfig): LayerTarget {
+  const { configDir, environment } = config;
+  return { config, store: new FileRuntimeLayer({ configDir, environment }) };
 }
 
-/** `flagroute rollout set|resume`, `flagroute rollback` and `flagroute status`. */
+function report(target: LayerTarget, edit: LayerEdit): void {
+  process.stdout.write(`${target.store.runtimeLocation}: ${edit.message}\n`);
+}
+
+/** `flagroute rollout set|clear|resume`, `flagroute rollback` and `flagroute status`. */
 export function rolloutCommands(program: Command): void {
   const rollout = program
     .command('rollout')
-    .description('change the rollout percentage in the environment file');
+    .description('change the runtime layer of the rollout, or lift the kill switch');
   setCommand(rollout);
+  clearCommand(rollout);
   resumeCommand(rollout);
   rolloutPlanCommands(rollout);
   rollbackCommand(program);
@@ -70,7 +69,7 @@ function setCommand(rollout: Command): void {
     rollout
       .command('set')
       .description(
-        'set rollout_percentage in the environment file, lifting the kill switch (0 engages it); refused when a LIGHTRAG_ROLLOUT_PERCENTAGE variable would override it',
+        'set the runtime layer: the rollout percentage above the file and every LIGHTRAG_* variable, capping every region, until "rollout clear"; lifts the kill switch (0 engages it)',
       ),
   )
     .argument(
@@ -78,13 +77,33 @@ function setCommand(rollout: Command): void {
       'new rollout percentage, a decimal number from 0 to 100',
       parsePercentage,
     )
-    .option('--reason <text>', 'why, recorded beside the value in the file')
+    .option('--reason <text>', 'why, recorded with the runtime layer')
     .action(async (percentage: number, options: ReasonOptions) => {
       const config = await load(options);
       if (!config) return;
       const reason =
         options.reason ?? (percentage === 0 ? 'manual rollback' : 'set from the command line');
-      report(await setFileRollout(config, percentage, reason, new Date()), reason);
+      const target = targetOf(config);
+      const at = new Date();
+      report(target, await setRollout(target, { percentage, reason, at, setBy: 'operator' }));
+    });
+}
+
+function clearCommand(rollout: Command): void {
+  withEnvironmentOptions(
+    rollout
+      .command('clear')
+      .description(
+        'clear the runtime layer: the rollout returns to the file or variable value (the kill switch stays)',
+      ),
+  )
+    .option('--reason <text>', 'why, for the message')
+    .action(async (options: ReasonOptions) => {
+      const config = await load(options);
+      if (!config) return;
+      const target = targetOf(config);
+      const reason = options.reason ?? 'runtime layer cleared';
+      report(target, await clearRollout(target, { reason, at: new Date() }));
     });
 }
 
@@ -92,21 +111,15 @@ function resumeCommand(rollout: Command): void {
   withEnvironmentOptions(
     rollout
       .command('resume')
-      .description('lift the kill switch: the rollout returns to the file or variable value'),
+      .description('lift the kill switch: the rollout returns to what the layers below it say'),
   )
-    .option('--reason <text>', 'why, for the log')
+    .option('--reason <text>', 'why, for the message')
     .action(async (options: ReasonOptions) => {
       const config = await load(options);
       if (!config) return;
+      const target = targetOf(config);
       const reason = options.reason ?? 'rollout resumed';
-      const edit = await liftKillSwitch(config);
-      if (edit.killSwitch === 'unchanged') {
-        process.stdout.write(
-          `${config.environmentFile.displayPath}: no kill switch is set; rollout stays at ${edit.before} %\n`,
-        );
-        return;
-      }
-      report(edit, reason);
+      report(target, await resumeRollout(target, { reason, at: new Date() }));
     });
 }
 
@@ -115,23 +128,16 @@ function rollbackCommand(program: Command): void {
     program
       .command('rollback')
       .description(
-        'engage the kill switch: 0 % in every region, above every variable and runtime change, until "rollout resume" or "rollout set"',
+        'engage the kill switch: 0 % in every region, above every variable and the runtime layer, until "rollout resume" or "rollout set"',
       ),
   )
-    .option('--reason <text>', 'why, recorded in the file')
+    .option('--reason <text>', 'why, recorded with the kill switch')
     .action(async (options: ReasonOptions) => {
       const config = await load(options);
       if (!config) return;
+      const target = targetOf(config);
       const reason = options.reason ?? 'manual rollback';
-      const edit = await engageKillSwitch(config, reason, new Date());
-      if (edit.killSwitch === 'unchanged') {
-        const block = config.rolloutLayers.killSwitch?.block;
-        process.stdout.write(
-          `${config.environmentFile.displayPath}: already rolled back at ${block?.at} (${block?.reason}); nothing changed\n`,
-        );
-        return;
-      }
-      report(edit, reason);
+      report(target, await rollBack(target, { reason, at: new Date() }));
     });
 }
 
@@ -140,7 +146,7 @@ function statusCommand(program: Command): void {
     program
       .command('status')
       .description(
-        'print the effective rollout, every layer behind it (file, variable, kill switch), the regions and the last change',
+        'print the effective rollout, every layer behind it (file, variable, runtime, kill switch), the share of each region and why, and the last change',
       ),
   )
     .option('--json', 'print JSON')
@@ -159,53 +165,53 @@ function statusCommand(program: Command): void {
 /** What `flagroute status` reports about one environment. */
 async function rolloutStatus(config: LoadedConfig) {
   const file = config.environmentFile;
-  const layers = config.rolloutLayers;
-  const killSwitch = layers.killSwitch;
-  const note = inlineNoteOf(await readFile(file.path, 'utf8'), 'rollout_percentage') ?? null;
-  const effective = config.settings.rollout_percentage;
+  const layers = layersOf(config);
+  const now = effective(layers);
+  const killSwitch = now.killSwitch;
+  const runtime = layers.runtime ?? null;
   return {
     environment: config.environment,
     configVersion: config.version,
-    rolloutPercentage: effective,
-    origin: config.origins.get('rollout_percentage'),
+    rolloutPercentage: now.percentage,
+    origin: now.origin,
     layers: {
       file: layers.file,
       variable: layers.variable ?? null,
+      runtime,
       killSwitch: killSwitch
-        ? { engaged: true, origin: killSwitch.origin, ...killSwitch.block }
+        ? { engaged: true, origin: now.origin, ...killSwitch }
         : { engaged: false, origin: null },
     },
     file: file.displayPath,
     fileModifiedAt: (await stat(file.path)).mtime.toISOString(),
     lastChange: killSwitch
-      ? `kill switch engaged at ${killSwitch.block.at}: ${killSwitch.block.reason}`
-      : note,
-    regions: regionShares(config, effective),
+      ? `kill switch engaged at ${killSwitch.at}: ${killSwitch.reason}`
+      : runtime
+        ? `runtime layer set at ${runtime.at} by ${runtime.setBy === 'plan' ? 'the plan' : 'an operator'}: ${runtime.reason}`
+        : null,
+    regions: now.regions,
   };
 }
 
 function describeStatus(status: Awaited<ReturnType<typeof rolloutStatus>>): string[] {
   const { layers } = status;
+  const runtime = layers.runtime;
   const lines = [
     `environment ${status.environment} (config ${status.configVersion})`,
     `rollout: ${status.rolloutPercentage} % [${status.origin}]`,
     `  file: ${layers.file.value} % [${layers.file.origin}]`,
     `  variable: ${layers.variable ? `${layers.variable.value} % [${layers.variable.variable}]` : 'none'}`,
+    `  runtime: ${runtime ? `${runtime.percentage} % [set by ${runtime.setBy} at ${runtime.where}: ${runtime.reason}]` : 'none'}`,
     `  kill switch: ${layers.killSwitch.engaged ? `ENGAGED [${layers.killSwitch.origin}]` : 'off'}`,
     `file: ${status.file}, last modified ${status.fileModifiedAt}`,
-    `last change: ${status.lastChange ?? '(not recorded in the file)'}`,
+    `last change: ${status.lastChange ?? '(none recorded: no runtime layer or kill switch)'}`,
   ];
   const regions = Object.entries(status.regions);
   if (regions.length > 0) {
-    const held = status.rolloutPercentage === 0;
-    lines.push(
-      `regions: ${regions
-        .map(
-          ([name, region]) =>
-            `${name} ${region.rolloutPercentage} %${held ? ` (configured ${region.configured} %)` : ''}`,
-        )
-        .join(', ')}${held ? ' (held at 0 while the rollout is 0)' : ''}`,
-    );
+    lines.push('regions:');
+    for (const [name, region] of regions) {
+      lines.push(`  ${name}: ${region.rolloutPercentage} % (${region.why})`);
+    }
   }
   return lines;
 }

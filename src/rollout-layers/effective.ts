@@ -1,0 +1,85 @@
+import type {
+  EffectiveRollout,
+  LayerName,
+  PlacedKillSwitch,
+  PlacedRuntime,
+  RegionLayer,
+  RegionShare,
+  RolloutLayers,
+} from './layers.js';
+
+/**
+ * What the rollout layers add up to: the highest layer present wins (default < file <
+ * `LIGHTRAG_*` variable < runtime < kill switch), and every region follows from it:
+ *
+ * - the kill switch holds every region at 0;
+ * - under the runtime layer (an operator's `rollout set`, a plan stage) each region serves
+ *   `min(its own %, the runtime %)`, so a stage at 5 % serves at most 5 % anywhere, and at 100 %
+ *   each region serves exactly its configured share;
+ * - under the file or a variable a region serves its own percentage (the guide's geography
+ *   rule), except that an environment at 0 % holds every region at 0.
+ *
+ * Pure: the same layers always give the same answer.
+ */
+export function effective(layers: RolloutLayers): EffectiveRollout {
+  const top = topLayer(layers);
+  const regionCap = top.layer === 'runtime' ? top.percentage : null;
+  return {
+    ...top,
+    killSwitch: layers.killSwitch ?? null,
+    regionCap,
+    regions: Object.fromEntries(
+      layers.regions.map((region) => [region.region, regionShare(region, top, regionCap)]),
+    ),
+  };
+}
+
+interface TopLayer {
+  percentage: number;
+  layer: LayerName;
+  origin: string;
+}
+
+function topLayer(layers: RolloutLayers): TopLayer {
+  if (layers.killSwitch) {
+    return { percentage: 0, layer: 'kill_switch', origin: killSwitchOrigin(layers.killSwitch) };
+  }
+  if (layers.runtime) {
+    const { percentage } = layers.runtime;
+    return { percentage, layer: 'runtime', origin: runtimeOrigin(layers.runtime) };
+  }
+  if (layers.variable) {
+    const { value, variable } = layers.variable;
+    return { percentage: value, layer: 'variable', origin: variable };
+  }
+  const { value, origin } = layers.file;
+  return { percentage: value, layer: origin === 'default' ? 'default' : 'file', origin };
+}
+
+/** `kill switch (environments/production.yaml:4)`, or `kill switch (engaged in this process: why)`. */
+export function killSwitchOrigin(killSwitch: PlacedKillSwitch): string {
+  return `kill switch (${killSwitch.where})`;
+}
+
+/** `runtime (set by the plan at environments/production.yaml:9: why)`. */
+export function runtimeOrigin(runtime: PlacedRuntime): string {
+  const who = runtime.setBy === 'plan' ? 'the plan' : 'an operator';
+  return `runtime (set by ${who} at ${runtime.where}: ${runtime.reason})`;
+}
+
+function regionShare(region: RegionLayer, top: TopLayer, cap: number | null): RegionShare {
+  const share = (rolloutPercentage: number, why: string): RegionShare => ({
+    rolloutPercentage,
+    configured: region.percentage,
+    origin: region.origin,
+    why,
+  });
+  if (top.layer === 'kill_switch') return share(0, 'held at 0 % by the kill switch');
+  if (cap !== null) {
+    return region.percentage <= cap
+      ? share(region.percentage, `its own ${region.percentage} % (within the runtime ${cap} %)`)
+      : share(cap, `capped at the runtime ${cap} % (configured ${region.percentage} %)`);
+  }
+  if (top.percentage === 0) return share(0, "held at 0 % while the environment's rollout is 0 %");
+  return share(region.percentage, `its own ${region.percentage} %`);
+}
