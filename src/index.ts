@@ -5,7 +5,7 @@
  * The public door: one line per concept, each a folder with a door of its own: the router
  * (create, decide, record outcomes, change the rollout), decisions (routing, rules), the OFREP
  * core, outcomes and their metric table, configuration, errors, safety, the rollout layers,
- * the rollout controller, experiments and statistics, observability, the
+ * the rollout controller, the runtime store, experiments and statistics, observability, the
  * fleet's PostgreSQL store (node-postgres loads on first use) and the tools built on the router. Helpers for ports and
  * benchmarks are in `flagroute/internals`; the HTTP service in `flagroute/server`; the
  * OpenFeature provider in `flagroute/openfeature`. Importing this door loads neither the HTTP
@@ -31,6 +31,7 @@ export * from './rollout-plan/index.js';
 export * from './router/index.js';
 export * from './routing/index.js';
 export * from './rules/index.js';
+export * from './runtime-store/index.js';
 export * from './safety/index.js';
 export * from './simulation/index.js';
 export * from './statistics/index.js';

@@ -1,0 +1,9 @@
+/**
+ * The runtime store: what changes at run time (the runtime layer, the kill switch, the plan's
+ * state, the controller's lease, queued commands), behind one interface a fleet can replace,
+ * and file mode's implementation of it.
+ *
+ * @packageDocumentation
+ */
+export { FileRuntimeStore, type FileRuntimeStoreOptions } from './file-runtime-store.js';
+export type { RuntimeStore, StoreChange } from './runtime-store.js';
