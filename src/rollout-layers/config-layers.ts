@@ -120,3 +120,25 @@ export function layersWith(
   if (state.killSwitch) layers.killSwitch = { ...state.killSwitch, where, persisted: true };
   return layers;
 }
+
+/**
+ * `config` with the runtime state of a store that keeps it elsewhere (a fleet's database) in
+ * place of the environment file's blocks, kept at `where`: what the controller and the CLI see
+ * when the file is not the runtime store.
+ */
+export function withStoredState(
+  config: LoadedConfig,
+  state: RuntimeState,
+  where: string,
+): LoadedConfig {
+  const { runtime: _runtime, killSwitch: _killSwitch, ...rest } = config.rolloutLayers;
+  const rolloutLayers: {
+    -readonly [K in keyof typeof config.rolloutLayers]: (typeof config.rolloutLayers)[K];
+  } = rest;
+  if (state.runtime)
+    rolloutLayers.runtime = { block: runtimeBlockOf(state.runtime), origin: where };
+  if (state.killSwitch) {
+    rolloutLayers.killSwitch = { block: rollbackBlockOf(state.killSwitch), origin: where };
+  }
+  return { ...config, rolloutLayers };
+}

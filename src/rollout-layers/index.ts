@@ -13,6 +13,7 @@ export {
   layersWith,
   storedState,
   THIS_PROCESS,
+  withStoredState,
 } from './config-layers.js';
 export { effective, killSwitchOrigin, runtimeOrigin } from './effective.js';
 export { environmentFileOf, type RuntimeChange } from './environment-file.js';

@@ -9,6 +9,7 @@ import { PlanMover } from './plan-mover.js';
 import { PlanObserver } from './plan-observer.js';
 import { type PlanCommand, type PlanState, pendingState } from './plan-state.js';
 import { type PlanStatus, statusOf } from './plan-status.js';
+import { keepsRuntime } from './plan-store.js';
 import { planViewOf } from './plan-view.js';
 import { holderName, StoreKeeper } from './store-keeper.js';
 
@@ -58,7 +59,9 @@ export class RolloutController {
       },
       report,
     );
-    this.observer = new PlanObserver({ ...options, env: options.env ?? process.env }, report);
+    const env = options.env ?? process.env;
+    const runtime = keepsRuntime(store) ? { runtime: store } : {};
+    this.observer = new PlanObserver({ ...options, env, ...runtime }, report);
     this.executor = new EffectExecutor(options.environment, options.logger, options.webhook);
     this.mover = new PlanMover(options.environment, {
       executor: this.executor,

@@ -1,11 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import {
-  FileRuntimeLayer,
-  type LayerTarget,
-  rollBack,
-  setRollout,
-} from '../rollout-layers/index.js';
+import { type LayerTarget, rollBack, setRollout } from '../rollout-layers/index.js';
 import type { Fault } from './controller-health.js';
 import type { PlanState, Transition } from './plan-state.js';
 import type { PlanEffect } from './step-types.js';
@@ -20,6 +15,8 @@ export interface TransitionNotice extends Transition {
 export interface EffectContext {
   /** The configuration the step was made on (its edits start from it). */
   config: LoadedConfig;
+  /** Where the runtime layer and the kill switch are written (the store, or the file). */
+  target: LayerTarget;
   /** The plan's clock at the step. */
   at: number;
   /** Saves the state, fenced by the controller's lease; throws a fault when it cannot. */
@@ -34,12 +31,6 @@ export interface Execution {
   edited: boolean;
   /** Why the state could not be saved (it is kept in memory and written back later). */
   unsaved?: Fault;
-}
-
-/** File mode's runtime layer of the configuration's environment. */
-function targetOf(config: LoadedConfig): LayerTarget {
-  const { configDir, environment } = config;
-  return { config, store: new FileRuntimeLayer({ configDir, environment }) };
 }
 
 /**
@@ -70,7 +61,7 @@ export class EffectExecutor {
       switch (effect.kind) {
         case 'set_rollout':
           await context.assertLease();
-          await setRollout(targetOf(context.config), {
+          await setRollout(context.target, {
             percentage: effect.percentage,
             reason: effect.note,
             at: new Date(context.at),
@@ -81,7 +72,7 @@ export class EffectExecutor {
           break;
         case 'engage_kill_switch':
           await context.assertLease();
-          await rollBack(targetOf(context.config), {
+          await rollBack(context.target, {
             reason: effect.reason,
             at: new Date(context.at),
           });

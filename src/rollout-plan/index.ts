@@ -53,8 +53,10 @@ export type {
   LeaseReading,
   PlanStore,
   QueuedCommand,
+  RuntimeKeepingStore,
   StateReading,
 } from './plan-store.js';
+export { keepsRuntime } from './plan-store.js';
 export { type PlanView, planViewOf } from './plan-view.js';
 export {
   type RolloutSimulation,

@@ -40,6 +40,7 @@ export class PlanMover {
     const execution = await executor
       .run(result.effects, result.state, {
         config,
+        target: keeper.runtimeTarget(config),
         at: input.at,
         save: (next) => keeper.save(next),
         assertLease: () => keeper.assertLease(),

@@ -1,6 +1,7 @@
 import { formatIssue } from '../config/issues.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
+import { type RuntimeLayerStore, withStoredState } from '../rollout-layers/index.js';
 import { type Fault, FaultError } from './controller-health.js';
 import type { PlanMetrics } from './guardrails.js';
 import type { PlanMetricsSource } from './metrics-sources.js';
@@ -12,11 +13,13 @@ export interface ObserverOptions {
   env: Readonly<Record<string, string | undefined>>;
   stabilityMs?: number;
   source: PlanMetricsSource;
+  /** A store that keeps the runtime layer and the kill switch instead of the file. */
+  runtime?: RuntimeLayerStore;
 }
 
 /**
  * What a controller looks at: the configuration (read once per look or command, and again
- * after an edit) and the metrics source. A configuration that cannot be loaded stops the look
+ * after an edit, with the runtime state of a store that keeps it) and the metrics source. A configuration that cannot be loaded stops the look
  * (a `config_invalid` fault naming every problem as file:line:col); a metrics source that
  * cannot be read is a `metrics_unavailable` fault, and the look goes on without data.
  */
@@ -44,8 +47,12 @@ export class PlanObserver {
         message: `the configuration of ${environment} cannot be loaded, so the plan waits: ${result.issues.map(formatIssue).join('; ')}`,
       });
     }
-    this.last = result.config;
-    return result.config;
+    const runtime = this.options.runtime;
+    const config = runtime
+      ? withStoredState(result.config, await runtime.readRuntime(), runtime.runtimeLocation)
+      : result.config;
+    this.last = config;
+    return config;
   }
 
   /** The metrics source's reading, or null (reported as a fault) when it cannot be read. */

@@ -1,3 +1,4 @@
+import type { RuntimeChange, RuntimeLayerStore, RuntimeState } from '../rollout-layers/index.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
 import type { PlanCommand, PlanState } from './plan-state.js';
 
@@ -102,4 +103,21 @@ export interface PlanStore {
   acknowledgeCommand(id: string, outcome: CommandOutcome): Promise<void>;
   /** What became of a queued command, once the controller took it. */
   commandOutcome(id: string): Promise<CommandOutcome | undefined>;
+}
+
+/**
+ * A plan store that also keeps the runtime layer and the kill switch (a fleet's `RuntimeStore`):
+ * the controller then reads them from it and writes each stage through it, fenced by its lease
+ * in the same write. Without one, both live in the environment file (file mode).
+ */
+export interface RuntimeKeepingStore extends PlanStore, RuntimeLayerStore {
+  updateRuntime(
+    change: RuntimeChange,
+    fence?: LeaseGrant,
+  ): Promise<{ before: RuntimeState; after: RuntimeState }>;
+}
+
+/** Whether `store` keeps the runtime layer too. */
+export function keepsRuntime(store: PlanStore): store is RuntimeKeepingStore {
+  return typeof (store as Partial<RuntimeKeepingStore>).updateRuntime === 'function';
 }

@@ -2,10 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { LoadedConfig } from '../config/loaded-config.js';
 import { FlagrouteError } from '../errors.js';
+import {
+  FileRuntimeLayer,
+  type LayerTarget,
+  type RuntimeLayerStore,
+} from '../rollout-layers/index.js';
 import { type Fault, FaultError, type HealthSnapshot } from './controller-health.js';
 import type { PlanState } from './plan-state.js';
-import type { LeaseAcquired, LeaseGrant, PlanStore, StateReading } from './plan-store.js';
+import {
+  keepsRuntime,
+  type LeaseAcquired,
+  type LeaseGrant,
+  type PlanStore,
+  type StateReading,
+} from './plan-store.js';
 
 /** A name for this process as a lease holder: host, pid and a random tag. */
 export function holderName(): string {
@@ -207,5 +219,29 @@ export class StoreKeeper {
     const grant = this.grant;
     this.grant = undefined;
     if (grant) await this.store.releaseLease(grant, this.options.leaseClock.now());
+  }
+
+  /**
+   * Where the plan's stage writes go: a store that keeps the runtime layer, each write fenced by
+   * this controller's lease; else the environment file (checked against the lease just before).
+   */
+  runtimeTarget(config: LoadedConfig): LayerTarget {
+    const store = this.store;
+    if (!keepsRuntime(store)) {
+      const { configDir, environment } = config;
+      return { config, store: new FileRuntimeLayer({ configDir, environment }) };
+    }
+    const fenced: RuntimeLayerStore = {
+      environment: store.environment,
+      runtimeLocation: store.runtimeLocation,
+      readRuntime: () => store.readRuntime(),
+      subscribeRuntime: (listener) => store.subscribeRuntime(listener),
+      updateRuntime: (change) => {
+        if (!this.grant)
+          throw new FlagrouteError('PLAN_CONFLICT', 'this controller holds no lease');
+        return store.updateRuntime(change, this.grant);
+      },
+    };
+    return { config, store: fenced };
   }
 }

@@ -1,5 +1,5 @@
-import type { RuntimeChange, RuntimeLayerStore, RuntimeState } from '../rollout-layers/index.js';
-import type { LeaseGrant, PlanStore } from '../rollout-plan/index.js';
+import type { RuntimeChange, RuntimeState } from '../rollout-layers/index.js';
+import type { LeaseGrant, RuntimeKeepingStore } from '../rollout-plan/index.js';
 
 /** What changed in a runtime store, as a subscription reports it. */
 export type StoreChange =
@@ -18,7 +18,7 @@ export type StoreChange =
  * fleet keeps it in PostgreSQL. Every implementation passes the same conformance suite
  * (`test/runtime-store/runtime-store-conformance.ts`). Every method is async.
  */
-export interface RuntimeStore extends PlanStore, RuntimeLayerStore {
+export interface RuntimeStore extends RuntimeKeepingStore {
   /**
    * Changes the runtime layer and the kill switch in one write. With `fence` (a controller's
    * lease), refused with a `lease_lost` fault when the lease is no longer that grant's, and

@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import { rollBack } from '../../src/rollout-layers/index.js';
+import { RolloutController } from '../../src/rollout-plan/index.js';
+import type { RuntimeStore } from '../../src/runtime-store/index.js';
+import { onTestEnd } from '../helpers/cleanup.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { HandSource } from '../helpers/hand-source.js';
+import {
+  type MemoryData,
+  MemoryRuntimeStore,
+  memoryData,
+} from '../helpers/memory-runtime-store.js';
+import { silentLogger } from '../helpers/silent-logger.js';
+import { runtimeStoreConformance } from './runtime-store-conformance.js';
+
+const data = new WeakMap<RuntimeStore, MemoryData>();
+
+function storeOn(shared: MemoryData): RuntimeStore {
+  const store = new MemoryRuntimeStore(shared);
+  data.set(store, shared);
+  return store;
+}
+
+describe('an in-memory store: the conformance suite needs no file system', () => {
+  runtimeStoreConformance({
+    open: async () => storeOn(memoryData()),
+    openSame: async (store) => storeOn(data.get(store)!),
+  });
+});
+
+const ENV_FILE = 'environments/development.yaml';
+const FILE = `rollout_percentage: 0
+rollout_plan:
+  stages:
+    - { percentage: 5, hold: 1h }
+    - { percentage: 50, hold: 1h }
+`;
+
+describe('the controller with a store that keeps the runtime layer (as a fleet does)', () => {
+  it('writes each stage to the store, fenced, leaves the file alone, and stops on its kill switch', async () => {
+    const temp = await tempConfigDir({ [ENV_FILE]: FILE });
+    const shared = memoryData();
+    const store = new MemoryRuntimeStore(shared);
+    const clock = new FakeClock();
+    const controller = await RolloutController.open({
+      configDir: temp.dir,
+      environment: 'development',
+      store,
+      source: new HandSource(),
+      clock,
+      leaseClock: clock,
+      env: {},
+      logger: silentLogger(),
+      stabilityMs: 0,
+    });
+    onTestEnd(() => controller.close());
+    await controller.command({ action: 'start', reason: 'launch' });
+    expect(shared.runtime.runtime).toMatchObject({ percentage: 5, setBy: 'plan' });
+    expect(await readFile(join(temp.dir, ENV_FILE), 'utf8')).toBe(FILE);
+    clock.advance(3_600_001);
+    await controller.look();
+    expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
+    expect(shared.runtime.runtime).toMatchObject({ percentage: 50 });
+
+    // A person's rollback through the store (the CLI or another instance of the fleet).
+    const config = await loadConfig({
+      configDir: temp.dir,
+      environment: 'development',
+      env: {},
+      stabilityMs: 0,
+    });
+    await rollBack(
+      { config, store: new MemoryRuntimeStore(shared) },
+      { reason: 'pager', at: new Date() },
+    );
+    await controller.look();
+    expect(controller.state.phase).toBe('rolled_back');
+    expect(controller.state.reason).toMatch(/kill switch was engaged \(pager\)/);
+    expect(shared.runtime.runtime).toMatchObject({ percentage: 50 });
+    expect(await readFile(join(temp.dir, ENV_FILE), 'utf8')).toBe(FILE);
+  });
+});
