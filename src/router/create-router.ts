@@ -5,6 +5,7 @@ import { DEFAULT_ENVIRONMENT } from '../config/load-config.js';
 import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
 import { createLogger } from '../logging.js';
 import type { OutcomeSink } from '../outcomes/index.js';
+import type { RuntimeLayerStore } from '../rollout-layers/index.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import { Router } from './router.js';
 import { loadSnapshot, type SnapshotSizes, snapshotSizes } from './snapshot-loader.js';
@@ -32,6 +33,14 @@ export interface RouterOptions extends SnapshotSizes {
    * The sink is the caller's to close.
    */
   outcomeLog?: OutcomeSink;
+  /**
+   * Where the runtime layer and the kill switch live when not in the environment file (a
+   * fleet's store, see docs/fleet.md): read at start, followed through its subscription, and
+   * written by persisted changes (`updateRolloutPercentage(n, {persist})`, `resumeRollout`, the
+   * triggers). Default: the environment file's `runtime:` and `rollback:` blocks. The store is
+   * the caller's to close.
+   */
+  runtimeStore?: RuntimeLayerStore;
   /**
    * How long every file must be still before a load uses it (default 40 ms; see `loadConfig`).
    * The watch options' own `stabilityMs` wins when given.
@@ -71,6 +80,14 @@ export async function createRouter(options: RouterOptions = {}): Promise<Router>
     stabilityMs,
     timeDecisions: options.timeDecisions ?? false,
     ...sizes,
+    ...(options.runtimeStore
+      ? {
+          runtimeStore: {
+            layer: options.runtimeStore,
+            initial: await options.runtimeStore.readRuntime(),
+          },
+        }
+      : {}),
   };
   const router = new Router(wireRouter(result.snapshot, internals, logger));
   if (options.outcomeLog) router.addOutcomeSink(options.outcomeLog);

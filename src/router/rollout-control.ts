@@ -13,11 +13,14 @@ import {
   type LocalLayers,
   layersOf,
   type RolloutLayers,
+  type RuntimeLayerStore,
+  type RuntimeState,
   raiseUnderKillSwitch,
   resumeRollout,
   rollBack,
   setRollout,
   storedState,
+  withStoredState,
 } from '../rollout-layers/index.js';
 import type { RolloutView } from '../routing/snapshot.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
@@ -58,12 +61,48 @@ export interface RolloutChangeOptions {
  */
 export class RolloutControl {
   private local: LocalLayers = {};
+  /** The runtime state of a store other than the environment file, as last heard. */
+  private fromStore: RuntimeState | undefined;
 
-  constructor(private readonly host: RolloutHost) {}
+  /**
+   * `store`: where the runtime layer and the kill switch live when not in the environment
+   * file (a fleet's store), with its state read at start; without one, the file.
+   */
+  constructor(
+    private readonly host: RolloutHost,
+    private readonly store?: { layer: RuntimeLayerStore; initial: RuntimeState },
+  ) {
+    this.fromStore = store?.initial;
+  }
 
   /** Every layer now, lowest first. */
   layers(loaded: LoadedConfig = this.host.loaded()): RolloutLayers {
-    return layersOf(loaded, this.local);
+    return layersOf(this.withStore(loaded), this.local);
+  }
+
+  /**
+   * Follows the store's changes (another instance's rollback, a plan stage), serving each at
+   * once; returns the function that stops. Nothing to follow in file mode: reloads do it.
+   */
+  follow(): () => void {
+    if (!this.store) return () => undefined;
+    return this.store.layer.subscribeRuntime((state) => this.heard(state));
+  }
+
+  /** The store's runtime state changed: serve it, and let this process's own layers give way. */
+  private heard(state: RuntimeState): void {
+    const before = this.fromStore ?? { runtime: null, killSwitch: null };
+    this.fromStore = state;
+    this.giveWay(before, state);
+    this.host.serve();
+  }
+
+  /** `loaded` with the store's runtime state in place of the file's, when a store keeps it. */
+  private withStore(loaded: LoadedConfig): LoadedConfig {
+    const store = this.store;
+    return store && this.fromStore
+      ? withStoredState(loaded, this.fromStore, store.layer.runtimeLocation)
+      : loaded;
   }
 
   /** What the layers add up to now. */
@@ -101,7 +140,7 @@ export class RolloutControl {
     const reason =
       options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
     if (percentage === 0) return this.engage({ trigger: 'manual', reason }, persist, reason);
-    const stored = this.host.loaded().rolloutLayers.killSwitch;
+    const stored = this.withStore(this.host.loaded()).rolloutLayers.killSwitch;
     if (stored && !persist) {
       throw new FlagrouteError('KILL_SWITCH_ENGAGED', raiseUnderKillSwitch(stored.origin));
     }
@@ -116,7 +155,7 @@ export class RolloutControl {
     }
     if (before.killSwitch) this.host.rearm();
     this.host.serve();
-    if (persist) await this.host.reload();
+    if (persist) await this.written();
     this.host.logger.info(
       { from, to: percentage, reason },
       `rollout percentage ${from} -> ${percentage}: ${reason}`,
@@ -130,14 +169,14 @@ export class RolloutControl {
    */
   async resume(options: { reason?: string } = {}): Promise<void> {
     const reason = options.reason ?? 'rollout resumed';
-    const stored = this.host.loaded().rolloutLayers.killSwitch !== undefined;
+    const stored = this.withStore(this.host.loaded()).rolloutLayers.killSwitch !== undefined;
     const from = this.effective().percentage;
     this.local = this.local.runtime ? { runtime: this.local.runtime } : {};
     this.host.rearm();
     this.host.serve();
     if (stored) {
       await resumeRollout(this.target(), { reason, at: new Date(this.host.clock.now()) });
-      await this.host.reload();
+      await this.written();
     }
     const to = this.effective().percentage;
     this.host.logger.info({ from, to, reason }, `rollout resumed: ${reason}`);
@@ -173,9 +212,12 @@ export class RolloutControl {
    * the file's `rollout_percentage`, a layer below it, nor to a plan stage).
    */
   reloaded(previous: LoadedConfig, next: LoadedConfig): void {
+    if (!this.store) this.giveWay(storedState(previous), storedState(next));
+  }
+
+  private giveWay(before: RuntimeState, after: RuntimeState): void {
     const { runtime, killSwitch } = this.local;
     if (runtime === undefined && killSwitch === undefined) return;
-    const [before, after] = [storedState(previous), storedState(next)];
     if (JSON.stringify(before) === JSON.stringify(after)) return;
     const byPerson =
       after.runtime?.setBy === 'operator' &&
@@ -218,7 +260,7 @@ export class RolloutControl {
         const target = this.target();
         await rollBack(target, { reason: storedReason, at: new Date(at), trigger: cause.trigger });
         persisted = true;
-        await this.host.reload();
+        await this.written();
       } catch (error) {
         // An emergency rollback is never turned away: it holds here even when the store
         // cannot take it, and says so (persisted: false) before the error is passed on.
@@ -233,13 +275,16 @@ export class RolloutControl {
   }
 
   private target(): LayerTarget {
-    const config = this.host.loaded();
-    const store = new FileRuntimeLayer({
-      configDir: config.configDir,
-      environment: config.environment,
-      cwd: this.host.cwd,
-    });
-    return { config, store };
+    const config = this.withStore(this.host.loaded());
+    if (this.store) return { config, store: this.store.layer };
+    const { configDir, environment } = config;
+    return { config, store: new FileRuntimeLayer({ configDir, environment, cwd: this.host.cwd }) };
+  }
+
+  /** The store was written: follow it at once (its subscription may come later, or not here). */
+  private async written(): Promise<void> {
+    if (this.store) this.heard(await this.store.layer.readRuntime());
+    else await this.host.reload();
   }
 
   private now(): string {

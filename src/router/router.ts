@@ -132,10 +132,7 @@ export class Router {
     await this.parts.rollout.update(percentage, options);
   }
 
-  /**
-   * Lifts the kill switch, this process's own and the store's (so every instance follows):
-   * the rollout returns to what the layers below it say.
-   */
+  /** Lifts the kill switch, this process's own and the store's: back to the layers below. */
   async resumeRollout(options: { reason?: string } = {}): Promise<void> {
     await this.parts.rollout.resume(options);
   }
@@ -293,6 +290,7 @@ export class Router {
    */
   async close(): Promise<void> {
     this.parts.reloader.stop();
+    this.parts.unfollow();
     await this.watcher?.close();
     this.parts.events.clear();
     this.parts.state.snapshot.release();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { RuntimeLayerStore, RuntimeState } from '../rollout-layers/index.js';
 import type { SafetyView } from '../routing/decide.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
 import { DecisionCounts } from './decision-counts.js';
@@ -22,6 +23,8 @@ export interface RouterInternals extends SnapshotSizes {
   stabilityMs: number;
   /** Whether every decision is timed (`elapsedMs`). */
   timeDecisions: boolean;
+  /** A store other than the environment file that keeps the runtime state, as read at start. */
+  runtimeStore?: { layer: RuntimeLayerStore; initial: RuntimeState };
 }
 
 /** The parts of a router, made and connected in one place. */
@@ -33,6 +36,8 @@ export interface RouterParts {
   readonly counts: DecisionCounts;
   readonly runner: DecisionRunner;
   readonly reloader: Reloader;
+  /** Stops following the runtime store (the router is closing). */
+  readonly unfollow: () => void;
   readonly logger: Logger;
   readonly internals: RouterInternals;
 }
@@ -56,16 +61,19 @@ export function wireRouter(
     outcomes.configure(served.settings);
     if (internals.ownsLogger) logger.level = served.settings.log_level;
   };
-  const rollout: RolloutControl = new RolloutControl({
-    clock: internals.clock,
-    logger,
-    cwd: internals.cwd,
-    loaded: () => state.loaded,
-    emit: events.emit,
-    serve: apply,
-    reload: () => reloader.reload(),
-    rearm: () => outcomes.rollbacks.rearm(),
-  });
+  const rollout: RolloutControl = new RolloutControl(
+    {
+      clock: internals.clock,
+      logger,
+      cwd: internals.cwd,
+      loaded: () => state.loaded,
+      emit: events.emit,
+      serve: apply,
+      reload: () => reloader.reload(),
+      rearm: () => outcomes.rollbacks.rearm(),
+    },
+    internals.runtimeStore,
+  );
   const outcomes = new OutcomeRecorder(
     snapshot.settings,
     internals.clock,
@@ -91,7 +99,19 @@ export function wireRouter(
     logger,
     internals.timeDecisions,
   );
-  return { state, events, outcomes, rollout, counts, runner, reloader, logger, internals };
+  const unfollow = rollout.follow();
+  return {
+    state,
+    events,
+    outcomes,
+    rollout,
+    counts,
+    runner,
+    reloader,
+    unfollow,
+    logger,
+    internals,
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   memoryData,
 } from '../helpers/memory-runtime-store.js';
 import { silentLogger } from '../helpers/silent-logger.js';
+import { testRouter } from '../helpers/test-router.js';
 import { runtimeStoreConformance } from './runtime-store-conformance.js';
 
 const data = new WeakMap<RuntimeStore, MemoryData>();
@@ -84,3 +85,47 @@ describe('the controller with a store that keeps the runtime layer (as a fleet d
     expect(await readFile(join(temp.dir, ENV_FILE), 'utf8')).toBe(FILE);
   });
 });
+
+describe('routers on a store that keeps the runtime layer (a fleet, each with its own file)', () => {
+  it('a rollback on one reaches the other through the store, the files untouched; so does a raise', async () => {
+    const shared = memoryData();
+    const routers = [];
+    for (const _ of [1, 2]) {
+      const temp = await tempConfigDir({ [ENV_FILE]: 'rollout_percentage: 10\n' });
+      const router = await testRouter({
+        configDir: temp.dir,
+        environment: 'development',
+        env: {},
+        cwd: temp.dir,
+        logger: silentLogger(),
+        watch: false,
+        runtimeStore: new MemoryRuntimeStore(shared),
+      });
+      routers.push({ router, dir: temp.dir });
+    }
+    const [one, two] = routers as [(typeof routers)[0], (typeof routers)[0]];
+    await one.router.updateRolloutPercentage(0, { persist: true, reason: 'error spike' });
+    expect(one.router.status().rollback).toMatchObject({ reason: 'error spike', persisted: true });
+    await until(() => two.router.settings.rollout_percentage === 0);
+    expect(two.router.status().rolloutOrigin).toBe('kill switch (the memory store)');
+    await one.router.updateRolloutPercentage(20, { persist: true, reason: 'fixed' });
+    await until(() => two.router.settings.rollout_percentage === 20);
+    expect(two.router.status().rolloutLayers.runtime).toMatchObject({
+      percentage: 20,
+      setBy: 'operator',
+      where: 'the memory store',
+    });
+    for (const { dir } of routers) {
+      expect(await readFile(join(dir, ENV_FILE), 'utf8')).toBe('rollout_percentage: 10\n');
+    }
+  });
+});
+
+/** Waits until `condition` holds (the store's subscription delivers asynchronously). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the store to deliver');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
