@@ -173,6 +173,7 @@
           el('th', { scope: 'row' }, name),
           cell('effective', share.rolloutPercentage, String(share.rolloutPercentage)),
           cell('configured', share.configured, String(share.configured)),
+          el('td', { 'data-why': '' }, share.why),
           el('td', {}, share.origin),
         ),
       ),
