@@ -57,6 +57,8 @@ export interface ExperimentReport {
     without_unit: number;
     users_in_both_arms: number;
     malformed?: number;
+    /** Outcomes that repeat an earlier line's decision id (counted as given). */
+    duplicate_decision_ids?: number;
   };
 }
 
@@ -110,32 +112,47 @@ export function analyzeExperiment(
     if (parseOutcome(event, 'event').ok) accumulator.add(event);
     else malformed += 1;
   }
-  return eventsReport(accumulator, options, settings, malformed);
+  return eventsReport(accumulator, options, settings, { malformed });
 }
 
 function isStats(input: unknown): input is ExperimentStats {
   return typeof input === 'object' && input !== null && 'arms' in input && 'unit' in input;
 }
 
+/** What a reader of event files found besides events (`readEventFiles` gives both counts). */
+export interface ReadingCounts {
+  /** Lines skipped as not outcome events. */
+  malformed: number;
+  /** Outcomes repeating an earlier line's decision id. */
+  duplicateDecisionIds?: number;
+}
+
 /**
  * The report from events already folded (by `readEventFiles`, or an {@link EventAccumulator} fed
- * by hand), with the count of malformed lines the reader skipped.
+ * by hand), with what the reader skipped (the count of malformed lines, or both counts).
  */
 export function reportFromEvents(
   accumulator: EventAccumulator,
   options: ExperimentOptions = {},
-  malformed?: number,
+  reading?: number | ReadingCounts,
 ): ExperimentReport {
-  return eventsReport(accumulator, options, settingsOf(options), malformed);
+  const counts = typeof reading === 'number' ? { malformed: reading } : reading;
+  return eventsReport(accumulator, options, settingsOf(options), counts);
 }
 
 function eventsReport(
   accumulator: EventAccumulator,
   options: ExperimentOptions,
   settings: ExperimentSettings,
-  malformed?: number,
+  reading?: ReadingCounts,
 ): ExperimentReport {
   const notes: string[] = [];
+  const duplicates = reading?.duplicateDecisionIds ?? 0;
+  if (duplicates > 0) {
+    notes.push(
+      `${duplicates} outcomes repeat the decision id of an earlier line and are counted again (a file given twice, or a copy beside its .gz?)`,
+    );
+  }
   const unit = options.unit ?? (accumulator.everyEventHasUnit ? 'user' : 'request');
   if (unit === 'user' && accumulator.counts.withoutUnit > 0) {
     notes.push(
@@ -155,8 +172,13 @@ function eventsReport(
     without_unit: counts.withoutUnit,
     users_in_both_arms: both,
   };
-  if (malformed !== undefined) report.events.malformed = malformed;
-  if (malformed) notes.push(`${malformed} events fail the event schema and are left out`);
+  if (reading !== undefined) report.events.malformed = reading.malformed;
+  if (reading?.duplicateDecisionIds !== undefined) {
+    report.events.duplicate_decision_ids = reading.duplicateDecisionIds;
+  }
+  if (reading?.malformed) {
+    notes.push(`${reading.malformed} events fail the event schema and are left out`);
+  }
   return report;
 }
 

@@ -3,24 +3,44 @@
  * what it folded, as plain data (typed arrays are transferred, not copied).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FINGERPRINT, FingerprintList, fingerprint } from './decision-ids.js';
 import { EventAccumulator } from './event-accumulator.js';
-import { type PartResult, type Range, readPart } from './read-events.js';
+import { type Range, readPart } from './read-event-part.js';
+import type { PartResult } from './read-events.js';
 
-const { file, range } = workerData as { file: string; range: Range };
+const { file, range, maxLineBytes } = workerData as {
+  file: string;
+  range: Range;
+  maxLineBytes: number;
+};
 let unreported = 0;
 const accumulator = new EventAccumulator();
-const lines = await readPart(file, range, accumulator, (bytes) => {
-  unreported += bytes;
-  if (unreported >= 8 * 1024 * 1024) {
-    parentPort!.postMessage({ progress: unreported });
-    unreported = 0;
-  }
-});
+const decisionIds = new FingerprintList();
+const lines = await readPart(
+  file,
+  range,
+  accumulator,
+  (bytes) => {
+    unreported += bytes;
+    if (unreported >= 8 * 1024 * 1024) {
+      parentPort!.postMessage({ progress: unreported });
+      unreported = 0;
+    }
+  },
+  {
+    maxLineBytes,
+    onDecisionId(id, line) {
+      fingerprint(id);
+      decisionIds.push(FINGERPRINT.high, FINGERPRINT.low, line);
+    },
+  },
+);
 if (unreported > 0) parentPort!.postMessage({ progress: unreported });
 const state = accumulator.exportState();
-const part: PartResult = { ...lines, state };
+const part: PartResult = { ...lines, state, decisionIds: decisionIds.export() };
 parentPort!.postMessage({ part }, [
   ...state.requests.map((moments) => moments.buffer as ArrayBuffer),
   state.arms.buffer as ArrayBuffer,
   state.sums.buffer as ArrayBuffer,
+  part.decisionIds.buffer as ArrayBuffer,
 ]);

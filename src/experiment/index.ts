@@ -19,6 +19,7 @@ export {
   checkStats,
   type ExperimentStats,
 } from './experiment-data.js';
+export { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
 export {
   type MetricReport,
   MISSING_REASONS,
@@ -26,5 +27,11 @@ export {
 } from './metric-report.js';
 export { type ExperimentPlan, type PlanInput, planExperiment } from './plan-experiment.js';
 export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
-export { type MalformedLine, type ReadEvents, readEventFiles } from './read-events.js';
+export type { MalformedLine } from './read-event-part.js';
+export {
+  type EventLine,
+  type ReadEventOptions,
+  type ReadEvents,
+  readEventFiles,
+} from './read-events.js';
 export { renderReportHtml, renderReportText } from './render-report.js';

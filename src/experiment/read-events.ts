@@ -1,18 +1,35 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { createGunzip } from 'node:zlib';
-import { parseOutcome } from '../outcomes/index.js';
+import { FlagrouteError } from '../errors.js';
+import { DecisionIdSet, FINGERPRINT, fingerprint } from './decision-ids.js';
 import { type AccumulatorState, EventAccumulator } from './event-accumulator.js';
+import { directoryGiven, lineTooLong, unreadableFile } from './event-file-errors.js';
+import { MAX_LINE_BYTES } from './line-splitter.js';
+import {
+  MALFORMED_KEPT,
+  type MalformedLine,
+  type PartLines,
+  type PartReading,
+  type Range,
+  readPart,
+} from './read-event-part.js';
 
-/** A line that is not an outcome event. */
-export interface MalformedLine {
+export {
+  MALFORMED_KEPT,
+  type MalformedLine,
+  type PartLines,
+  type PartReading,
+  type Range,
+  readPart,
+};
+
+/** A line of an event file. */
+export interface EventLine {
   file: string;
   line: number;
-  problem: string;
 }
 
 /** The events of some files, folded, with what could not be read. */
@@ -22,10 +39,11 @@ export interface ReadEvents {
   malformed: number;
   /** The first malformed lines (at most {@link MALFORMED_KEPT}), in reading order. */
   examples: MalformedLine[];
+  /** Outcomes whose decision id an earlier line (of any file read) already had; counted as given. */
+  duplicateDecisionIds: number;
+  /** The first of them (at most {@link MALFORMED_KEPT}), in reading order. */
+  duplicateExamples: EventLine[];
 }
-
-/** How many malformed lines are kept as examples; the rest are only counted. */
-export const MALFORMED_KEPT = 20;
 
 /** Options of {@link readEventFiles}. */
 export interface ReadEventOptions {
@@ -35,29 +53,29 @@ export interface ReadEventOptions {
   threads?: number;
   /** Files from this size up are read by several threads. Default 64 MiB. */
   parallelMinBytes?: number;
-}
-
-/** The lines of one part of a file: how many, and which could not be read. */
-export interface PartLines {
-  /** Lines in the part (blank ones too), for numbering the next part's lines. */
-  lineCount: number;
-  lines: number;
-  malformed: number;
-  /** Line numbers counted from the part's first line (1). */
-  examples: MalformedLine[];
+  /** A longer line stops reading with a `file:line` error. Default {@link MAX_LINE_BYTES}. */
+  maxLineBytes?: number;
 }
 
 /** What a worker thread sends back: its part's lines and what it folded, as plain data. */
-export type PartResult = PartLines & { state: AccumulatorState };
+export type PartResult = PartLines & {
+  state: AccumulatorState;
+  /** The part's decision ids in reading order, as (high, low, line) fingerprint triples. */
+  decisionIds: Uint32Array;
+};
 
 const WORKER = new URL('./event-reader-worker.js', import.meta.url);
 
 /**
  * Streams JSON-lines event files (`.gz` decompressed on the fly) into one accumulator, in one
- * pass: memory grows with the number of users, not events. A line that is not valid JSON or not
- * an outcome event is skipped and counted, with its file:line. Blank lines are ignored. A large
- * uncompressed file is split at line boundaries and read by several worker threads, whose
- * tallies are merged (the result is the same, to the order of floating-point additions).
+ * pass: memory grows with the number of users (and of decision ids), not with a line's length:
+ * a line longer than `maxLineBytes` stops reading with a `file:line` error, before more of it is
+ * read or inflated. A line that is not valid JSON or not an outcome event is skipped and
+ * counted, with its file:line; an outcome repeating an earlier decision id is counted and
+ * reported. Blank lines are ignored. A large uncompressed file is split at line boundaries and
+ * read by several worker threads, whose tallies are merged (the result is the same, to the
+ * order of floating-point additions). A file that cannot be read, a directory or damaged gzip
+ * data is an `INVALID_DATA` error naming the file as given.
  */
 export async function readEventFiles(
   files: readonly string[],
@@ -69,22 +87,48 @@ export async function readEventFiles(
     lines: 0,
     malformed: 0,
     examples: [],
+    duplicateDecisionIds: 0,
+    duplicateExamples: [],
   };
+  const sizes = await Promise.all(files.map(sizeOf));
   const threads = settings.threads ?? Math.min(8, availableParallelism());
-  for (const file of files) {
-    const size = (await stat(file)).size;
+  const maxLineBytes = settings.maxLineBytes ?? MAX_LINE_BYTES;
+  const seen = new DecisionIdSet();
+  const duplicate = (file: string, line: number) => {
+    result.duplicateDecisionIds += 1;
+    if (result.duplicateExamples.length < MALFORMED_KEPT)
+      result.duplicateExamples.push({ file, line });
+  };
+  for (const [index, file] of files.entries()) {
+    const size = sizes[index]!;
     const parallel =
       threads > 1 &&
       !file.endsWith('.gz') &&
       size >= (settings.parallelMinBytes ?? 64 * 1024 * 1024) &&
       existsSync(fileURLToPath(WORKER));
     // One thread folds straight into the result; worker threads' tallies are merged into it.
-    const parts: (PartLines & { state?: AccumulatorState })[] = parallel
-      ? await readInWorkers(file, await partsOf(file, size, threads), settings.onProgress)
-      : [await readPart(file, {}, result.accumulator, settings.onProgress)];
+    const reading: PartReading = {
+      maxLineBytes,
+      onDecisionId(id, line) {
+        fingerprint(id);
+        if (!seen.add(FINGERPRINT.high, FINGERPRINT.low)) duplicate(file, line);
+      },
+    };
+    const parts: (PartLines & Partial<PartResult>)[] = parallel
+      ? await readInWorkers(
+          file,
+          await partsOf(file, size, threads),
+          settings.onProgress,
+          maxLineBytes,
+        )
+      : [await readPart(file, {}, result.accumulator, settings.onProgress, reading)];
     let before = 0;
     for (const part of parts) {
       if (part.state) result.accumulator.merge(part.state);
+      const ids = part.decisionIds ?? new Uint32Array(0);
+      for (let at = 0; at < ids.length; at += 3) {
+        if (!seen.add(ids[at]!, ids[at + 1]!)) duplicate(file, before + ids[at + 2]!);
+      }
       result.lines += part.lines;
       result.malformed += part.malformed;
       for (const example of part.examples) {
@@ -92,10 +136,22 @@ export async function readEventFiles(
           result.examples.push({ ...example, line: example.line + before });
         }
       }
+      if (part.tooLong !== undefined) throw lineTooLong(file, before + part.tooLong, maxLineBytes);
       before += part.lineCount;
     }
   }
   return result;
+}
+
+/** The size of a file to read, or the error that names it: missing, unreadable, a directory. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw directoryGiven(file);
+    return info.size;
+  } catch (error) {
+    throw error instanceof FlagrouteError ? error : unreadableFile(file, error);
+  }
 }
 
 /** Byte ranges of about equal size, each starting at a line's start. */
@@ -128,92 +184,29 @@ async function partsOf(file: string, size: number, count: number): Promise<Range
   }
 }
 
-/** A byte range of a file, both ends included. */
-export interface Range {
-  start?: number;
-  end?: number;
-}
-
 function readInWorkers(
   file: string,
   ranges: Range[],
   onProgress: ((bytes: number) => void) | undefined,
+  maxLineBytes: number,
 ): Promise<PartResult[]> {
   return Promise.all(
     ranges.map(
       (range) =>
         new Promise<PartResult>((resolve, reject) => {
-          const worker = new Worker(WORKER, { workerData: { file, range } });
+          const worker = new Worker(WORKER, { workerData: { file, range, maxLineBytes } });
           worker.on('message', (message: { progress?: number; part?: PartResult }) => {
             if (message.progress !== undefined) onProgress?.(message.progress);
             if (message.part) resolve(message.part);
           });
-          worker.once('error', reject);
+          // The thread's errors name the file already; they arrive as plain errors.
+          worker.once('error', (error) =>
+            reject(new FlagrouteError('INVALID_DATA', error.message, { cause: error })),
+          );
           worker.once('exit', (code) => {
             if (code !== 0) reject(new Error(`the event reader thread for ${file} exited ${code}`));
           });
         }),
     ),
   );
-}
-
-/**
- * One file or one byte range of it, folded into `accumulator`; split into lines by hand rather
- * than by `readline`, whose per-line async iteration was a fifth of the time on a million events.
- */
-export async function readPart(
-  file: string,
-  range: Range,
-  accumulator: EventAccumulator,
-  onProgress: ((bytes: number) => void) | undefined,
-): Promise<PartLines> {
-  const part = { lineCount: 0, lines: 0, malformed: 0, examples: [] as MalformedLine[] };
-  const raw = createReadStream(file, range);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  const take = (line: string) => {
-    part.lineCount += 1;
-    if (line.trim() === '') return;
-    part.lines += 1;
-    const problem = addLine(accumulator, line.endsWith('\r') ? line.slice(0, -1) : line);
-    if (problem === undefined) return;
-    part.malformed += 1;
-    if (part.examples.length < MALFORMED_KEPT) {
-      part.examples.push({ file, line: part.lineCount, problem });
-    }
-  };
-  await new Promise<void>((resolve, reject) => {
-    raw.on('error', reject);
-    input.on('error', reject);
-    if (onProgress) raw.on('data', (chunk) => onProgress(chunk.length));
-    input.on('data', (chunk: Buffer) => {
-      const text = rest + decoder.write(chunk);
-      let from = 0;
-      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', from)) {
-        take(text.slice(from, at));
-        from = at + 1;
-      }
-      rest = text.slice(from);
-    });
-    input.on('end', () => {
-      const last = rest + decoder.end();
-      if (last !== '') take(last);
-      resolve();
-    });
-  });
-  return part;
-}
-
-function addLine(accumulator: EventAccumulator, line: string): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
-  }
-  const checked = parseOutcome(value, 'event');
-  if (!checked.ok) return checked.problem.text;
-  accumulator.add(checked.outcome);
-  return undefined;
 }

@@ -111,8 +111,8 @@ async function readEvents(files: string[]): Promise<ReadEvents> {
   for (const file of files) {
     try {
       total += statSync(file).size;
-    } catch (error) {
-      throw new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${(error as Error).message}`);
+    } catch {
+      // The reader names the file and what is wrong with it.
     }
   }
   const tty = process.stderr.isTTY === true && total > 64 * 1024 * 1024;
@@ -135,6 +135,17 @@ async function readEvents(files: string[]): Promise<ReadEvents> {
   }
   if (read.malformed > read.examples.length) {
     process.stderr.write(`... and ${read.malformed - read.examples.length} more malformed lines\n`);
+  }
+  for (const { file, line } of read.duplicateExamples) {
+    process.stderr.write(
+      `${file}:${line}: decision id already seen on an earlier line (counted again)\n`,
+    );
+  }
+  const moreDuplicates = read.duplicateDecisionIds - read.duplicateExamples.length;
+  if (moreDuplicates > 0) {
+    process.stderr.write(
+      `... and ${moreDuplicates} more outcomes with a decision id seen before\n`,
+    );
   }
   return read;
 }

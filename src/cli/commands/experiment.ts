@@ -98,7 +98,7 @@ export function experimentCommands(program: Command): void {
       const options = reportOptions(flags);
       const report: ExperimentReport = source.stats
         ? analyzeExperiment(source.stats, options)
-        : reportFromEvents(source.events!.accumulator, options, source.events!.malformed);
+        : reportFromEvents(source.events!.accumulator, options, source.events!);
       if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
       process.stdout.write(
         flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReportText(report)}\n`,
