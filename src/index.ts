@@ -18,6 +18,7 @@ export * from './batch/index.js';
 export type { Clock } from './clock.js';
 export * from './config/index.js';
 export * from './errors.js';
+export * from './event-log/index.js';
 export * from './experiment/index.js';
 export { droppedLogLines } from './logging.js';
 export * from './metrics/index.js';

@@ -1,6 +1,9 @@
 /**
- * Prometheus metrics of a router (and of a rollout controller) on a prom-client registry.
+ * Prometheus metrics of a router (and of a rollout controller, an event log) on a prom-client
+ * registry.
  *
  * @packageDocumentation
  */
+
+export { registerEventLogMetrics } from './event-log-metrics.js';
 export { LATENCY_BUCKETS, registerControllerMetrics, registerMetrics } from './prometheus.js';

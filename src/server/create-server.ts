@@ -5,6 +5,8 @@ import { type Clock, systemClock } from '../clock.js';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { FlagrouteError } from '../errors.js';
+import type { EventLog } from '../event-log/index.js';
+import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/index.js';
@@ -41,6 +43,8 @@ export interface ServerOptions {
   rolloutController?: RolloutController;
   /** Time source (the router's, the controller's and the dashboard's); default the wall clock. */
   clock?: Clock;
+  /** Event logs the router writes (the outcome event log): their health in `/readyz`, their counts in `/metrics`. */
+  eventLogs?: readonly EventLog<{ time: string }>[];
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -74,8 +78,9 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   });
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
-  healthRoutes(app, router, options.rolloutController);
-  metricsRoute(app, router, options.rolloutController);
+  const eventLogs = options.eventLogs ?? [];
+  healthRoutes(app, router, options.rolloutController, eventLogs);
+  metricsRoute(app, router, options.rolloutController, eventLogs);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger, ingest);
   adminRoutes(app, router, options.adminToken, options.rolloutController);
@@ -109,30 +114,48 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
 
 /**
  * `/healthz` (the process runs) and `/readyz`: 503 with the errors while reloads fail; 200
- * `degraded` while the rollout controller meets faults (the server still decides, so it stays
- * in rotation), naming each fault's reason without a file path.
+ * `degraded` while the rollout controller meets faults or an event log cannot be written (the
+ * server still decides, so it stays in rotation), naming each reason without a file path.
  */
-function healthRoutes(app: FastifyInstance, router: Router, controller?: RolloutController): void {
+function healthRoutes(
+  app: FastifyInstance,
+  router: Router,
+  controller: RolloutController | undefined,
+  eventLogs: readonly EventLog<{ time: string }>[],
+): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
     const { lastReload, configVersion } = router.status();
     const readiness = controller && controllerReadiness(controller);
     const plan = readiness && { controller: readiness };
+    const logs = eventLogs.map((log) => [log.kind, log.health()] as const);
+    const events = logs.length > 0 ? { eventLogs: Object.fromEntries(logs) } : {};
+    const logDegraded = logs.some(([, health]) => health.status === 'degraded');
     if (!lastReload.ok) {
-      return reply
-        .code(503)
-        .send({ status: 'reload failing', configVersion, errors: lastReload.errors, ...plan });
+      return reply.code(503).send({
+        status: 'reload failing',
+        configVersion,
+        errors: lastReload.errors,
+        ...plan,
+        ...events,
+      });
     }
-    const status = readiness?.status === 'degraded' ? 'degraded' : 'ready';
-    return { status, configVersion, ...plan };
+    const degraded = readiness?.status === 'degraded' || logDegraded;
+    return { status: degraded ? 'degraded' : 'ready', configVersion, ...plan, ...events };
   });
 }
 
 /** `/metrics`: flagroute's metrics on a registry of this server's own. */
-function metricsRoute(app: FastifyInstance, router: Router, controller?: RolloutController): void {
+function metricsRoute(
+  app: FastifyInstance,
+  router: Router,
+  controller: RolloutController | undefined,
+  eventLogs: readonly EventLog<{ time: string }>[],
+): void {
   const registry = new Registry();
   const unregister = registerMetrics(router, registry);
   if (controller) registerControllerMetrics(controller, registry);
+  for (const log of eventLogs) registerEventLogMetrics(log, registry);
   app.addHook('onClose', async () => unregister());
   app.get('/metrics', async (_, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { defaultSaltWarning } from '../config/secrets.js';
 import { OutcomeEventLog } from '../outcomes/index.js';
 import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
@@ -46,6 +47,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The rollout controller, when `controller` was asked for. */
   controller?: RolloutController;
+  /** The outcome event log, when `eventsDir` was given. */
+  eventLog?: OutcomeEventLog;
   /** Stops taking requests, lets those in flight finish, then releases the router. */
   close(): Promise<void>;
 }
@@ -56,15 +59,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     { token: options.ingestToken, anonymous: options.anonymousOutcomes },
     options.adminToken,
   );
-  const eventLog =
-    options.eventsDir === undefined
-      ? undefined
-      : new OutcomeEventLog({
-          dir: options.eventsDir,
-          ...(options.logger !== undefined ? { logger: options.logger } : {}),
-        });
   const router = await createRouter({
-    ...(eventLog ? { outcomeLog: eventLog } : {}),
     ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
@@ -74,6 +69,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   const logger = options.logger ?? router.logger;
+  const eventLog = await openEventLog(options, router, logger);
   const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
   if (saltWarning !== undefined) logger.warn(saltWarning);
   logger.warn({ outcomeIngest: ingestMode }, INGEST_MODE_WARNINGS[ingestMode]);
@@ -101,6 +97,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const app = createServer(router, {
     ...options,
     logger,
+    ...(eventLog ? { eventLogs: [eventLog] } : {}),
     ...(controller ? { rolloutController: controller } : {}),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
@@ -135,5 +132,33 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     })();
     return closing;
   };
-  return { url, router, app, close, ...(controller ? { controller } : {}) };
+  return {
+    url,
+    router,
+    app,
+    close,
+    ...(controller ? { controller } : {}),
+    ...(eventLog ? { eventLog } : {}),
+  };
+}
+
+/** The outcome event log of `eventsDir`, written by the router, logging through the server's logger. */
+async function openEventLog(
+  options: ServeOptions,
+  router: Router,
+  logger: Logger,
+): Promise<OutcomeEventLog | undefined> {
+  if (options.eventsDir === undefined) return undefined;
+  const eventLog = new OutcomeEventLog({
+    dir: options.eventsDir,
+    logger,
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  await eventLog.ready;
+  router.addOutcomeSink(eventLog);
+  logger.info(
+    { eventsDir: options.eventsDir, instance: eventLog.instance },
+    `writing outcome events to ${options.eventsDir}, in files of this process's own (outcomes-YYYY-MM-DD.${eventLog.instance}.jsonl)`,
+  );
+  return eventLog;
 }

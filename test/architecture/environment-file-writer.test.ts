@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SRC_DIR, sourceFiles } from '../helpers/source-imports.js';
 
-/** A call that writes, renames or copies a file. */
+/** A call that writes, renames or copies a file, or opens one for writing. */
 const WRITES =
-  /\b(writeFile|writeFileSync|appendFile|rename|copyFile|cp|cpSync|link|createWriteStream)\(/;
+  /\b(writeFile|writeFileSync|appendFile|rename|copyFile|cp|cpSync|link|createWriteStream)\(|\bopen(Sync)?\([^,()]*,\s*'[wa]/;
 
 /**
  * Every file of `src/` that writes files, and what it writes. Only one may write an
@@ -18,7 +18,8 @@ const WRITERS: Record<string, string> = {
   'rollout-plan/generation-files.ts': "the plan's state and lease generations in state/",
   'rollout-plan/file-lease.ts': 'lease generations and heartbeats in state/',
   'rollout-plan/file-plan-store.ts': 'queued commands and their outcomes in state/',
-  'outcomes/event-log.ts': 'the outcome event log',
+  'event-log/log-file-system.ts':
+    'the event logs (outcomes), files of their own in their directory',
   'cli/commands/experiment.ts': 'the report file a person asked for (--out)',
   'config/generate-validators.ts': 'the generated validators, at build time',
   'demo/demo.ts': "a temporary configuration of the demo's own (copied, never edited)",
@@ -44,5 +45,7 @@ describe('the environment file has one writer', () => {
   it('finds a writer when there is one', () => {
     expect(WRITES.test("await writeFile(join(dir, 'environments', 'x.yaml'), text);")).toBe(true);
     expect(WRITES.test('const text = await readFile(path);')).toBe(false);
+    expect(WRITES.test("const handle = await open(path, 'ax');")).toBe(true);
+    expect(WRITES.test("const handle = await open(path, 'r');")).toBe(false);
   });
 });

@@ -33,36 +33,45 @@ const event = (time: string, extra: Partial<OutcomeEvent> = {}): OutcomeEvent =>
 });
 
 describe('the outcome event log', () => {
-  it('writes daily files, rotates past the size limit, prunes the oldest, and resumes after a restart', async () => {
+  it('writes daily files of its own, rotates past the size limit, prunes the oldest, and after a restart takes the next file', async () => {
     const { dir } = await tempConfigDir();
-    const log = new OutcomeEventLog({ dir, maxFileBytes: 1000, maxTotalBytes: 2500 });
+    const options = { dir, instance: 'web-1', maxFileBytes: 1000, maxTotalBytes: 2500 };
+    const log = new OutcomeEventLog(options);
     for (let i = 0; i < 12; i += 1) log.write(event('2026-11-25T23:59:00.000Z', { unit: `u${i}` }));
     for (let i = 0; i < 3; i += 1) log.write(event('2026-11-26T00:01:00.000Z'));
     await log.close();
     const files = readdirSync(dir).sort();
-    // 12 lines of ~150 bytes: two files on the 25th (the oldest pruned beyond 2,500 bytes).
-    expect(files).toContain('outcomes-2026-11-26.jsonl');
-    expect(files.some((name) => name.startsWith('outcomes-2026-11-25'))).toBe(true);
+    // 12 lines of ~150 bytes: files on the 25th (the oldest pruned beyond 2,500 bytes).
+    expect(files).toContain('outcomes-2026-11-26.web-1.jsonl');
+    expect(files.some((name) => /^outcomes-2026-11-25\.web-1(\.\d+)?\.jsonl$/.test(name))).toBe(
+      true,
+    );
     const total = files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
     expect(total).toBeLessThanOrEqual(2500 + 1000);
     for (const name of files) expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(1000);
     expect(log.written).toBe(15);
-    const again = new OutcomeEventLog({ dir, maxFileBytes: 1000 });
+    // A process of the same name (a restart, pid 1 in a container) never appends to a file an
+    // earlier one may still hold: it creates the next.
+    const again = new OutcomeEventLog(options);
     again.write(event('2026-11-26T08:00:00.000Z', { unit: 'later' }));
     await again.close();
-    const today = readFileSync(join(dir, 'outcomes-2026-11-26.jsonl'), 'utf8').trim().split('\n');
-    expect(today).toHaveLength(4);
-    expect(JSON.parse(today[3]!)).toMatchObject({ unit: 'later' });
+    const lines = (name: string) => readFileSync(join(dir, name), 'utf8').trim().split('\n');
+    expect(lines('outcomes-2026-11-26.web-1.jsonl')).toHaveLength(3);
+    expect(lines('outcomes-2026-11-26.web-1.1.jsonl').map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ unit: 'later' }),
+    ]);
   });
 
   it('drops (and counts) events instead of queueing without bound when the disk is behind', async () => {
     const { dir } = await tempConfigDir();
-    const log = new OutcomeEventLog({ dir, maxPendingBytes: 2000 });
+    const log = new OutcomeEventLog({ dir, instance: 'web-1', maxPendingBytes: 2000 });
     for (let i = 0; i < 1000; i += 1) log.write(event('2026-11-26T10:00:00.000Z'));
-    expect(log.dropped).toBeGreaterThan(0);
-    expect(log.written + log.dropped).toBe(1000);
+    expect(log.health().dropped.backlog).toBeGreaterThan(0);
     await log.close();
-    const lines = readFileSync(join(dir, 'outcomes-2026-11-26.jsonl'), 'utf8').trim().split('\n');
+    expect(log.written + log.dropped).toBe(1000);
+    const lines = readFileSync(join(dir, 'outcomes-2026-11-26.web-1.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(log.written);
   });
 
@@ -103,7 +112,8 @@ describe('the outcome event log', () => {
     await server.close();
 
     const [file] = readdirSync(eventsDir);
-    expect(file).toBe('outcomes-2026-11-26.jsonl');
+    expect(file).toBe(`outcomes-2026-11-26.${server.eventLog!.instance}.jsonl`);
+    expect(server.eventLog!.instance).toMatch(new RegExp(`-${process.pid}$`));
     const text = readFileSync(join(eventsDir, file!), 'utf8');
     expect(text).not.toContain('example.com');
     expect(text).not.toContain(SALT);
