@@ -1,10 +1,15 @@
 import { expect, it } from 'vitest';
+import { readMigrations } from '../../src/postgres/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const EXIT_STORE_UNAVAILABLE = 4;
 const EXIT_SCHEMA_MISMATCH = 5;
+const MIGRATIONS = readMigrations();
+const NEWEST = MIGRATIONS.length;
+/** What a run that applies every migration says it applied. */
+const APPLIED_ALL = `(applied ${MIGRATIONS.map((m) => `${m.version} ${m.name}`).join(', ')})`;
 
 /** The password of a URL, which no output may show. */
 function passwordOf(url: string): string {
@@ -24,11 +29,13 @@ describePostgres('flagroute store migrate', () => {
     const first = await runCli(['store', 'migrate', '--store', url]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe(
-      `PostgreSQL database "${database}" on 127.0.0.1:${postgres().port} as "${database}": flagroute schema 0 -> 1 (applied 1 initial)\n`,
+      `PostgreSQL database "${database}" on 127.0.0.1:${postgres().port} as "${database}": flagroute schema 0 -> ${NEWEST} ${APPLIED_ALL}\n`,
     );
     const again = await runCli(['store', 'migrate'], { env: { FLAGROUTE_STORE: url } });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/: flagroute schema at version 1, up to date\n$/);
+    expect(again.stdout).toMatch(
+      new RegExp(`: flagroute schema at version ${NEWEST}, up to date\\n$`),
+    );
     expectNoSecret(first, url);
     expectNoSecret(again, url);
   });
@@ -41,7 +48,7 @@ describePostgres('flagroute store migrate', () => {
       ),
     );
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    expect(runs.filter((run) => run.stdout.includes('(applied 1 initial)'))).toHaveLength(1);
+    expect(runs.filter((run) => run.stdout.includes(APPLIED_ALL))).toHaveLength(1);
     expect(runs.filter((run) => run.stdout.includes('up to date'))).toHaveLength(3);
   }, 60_000); // four CLI processes at once on a machine of two cores
 
@@ -50,14 +57,16 @@ describePostgres('flagroute store migrate', () => {
     const url = await server.createDatabase();
     expect((await runCli(['store', 'migrate', '--store', url])).code).toBe(0);
     await server.query(
-      "INSERT INTO flagroute.schema_migrations (version, name, checksum, applied_by) VALUES (2, 'later', 'x', 'a newer flagroute')",
-      [],
+      "INSERT INTO flagroute.schema_migrations (version, name, checksum, applied_by) VALUES ($1, 'later', 'x', 'a newer flagroute')",
+      [NEWEST + 1],
       new URL(url).pathname.slice(1),
     );
     const refused = await runCli(['store', 'migrate', '--store', url]);
     expect(refused.code).toBe(EXIT_SCHEMA_MISMATCH);
     expect(refused.stderr).toMatch(
-      /^error: PostgreSQL database ".+" on 127\.0\.0\.1:\d+ as ".+": the flagroute schema is at version 2, newer than this flagroute \(\d+\.\d+\.\d+\) knows \(up to 1\); run a flagroute at least as new as the one that migrated it, or use another database\n$/,
+      new RegExp(
+        `^error: PostgreSQL database ".+" on 127\\.0\\.0\\.1:\\d+ as ".+": the flagroute schema is at version ${NEWEST + 1}, newer than this flagroute \\(\\d+\\.\\d+\\.\\d+\\) knows \\(up to ${NEWEST}\\); run a flagroute at least as new as the one that migrated it, or use another database\\n$`,
+      ),
     );
     expectNoSecret(refused, url);
   });

@@ -19,7 +19,7 @@ import { describePostgres, usePostgres } from '../helpers/postgres.js';
 const MIGRATIONS = readMigrations();
 const NEWEST = MIGRATIONS.length;
 
-/** Every table the first migration makes (besides schema_migrations). */
+/** Every table the migrations make (besides schema_migrations). */
 const TABLES = [
   'controller_lease',
   'exposure_events',
@@ -27,6 +27,7 @@ const TABLES = [
   'outcome_events',
   'plan_commands',
   'plan_state',
+  'plan_state_set_aside',
   'runtime_history',
   'runtime_state',
 ];
