@@ -15,4 +15,9 @@ export {
   type Queryable,
 } from './migrate-schema.js';
 export { MIGRATIONS_DIR, type Migration, readMigrations, SCHEMA } from './migration-files.js';
+export {
+  DEFAULT_POLL_MS,
+  PostgresRuntimeStore,
+  type PostgresRuntimeStoreOptions,
+} from './postgres-runtime-store.js';
 export { POSTGRES_SCHEMES, type PostgresTarget, parsePostgresUrl } from './store-url.js';

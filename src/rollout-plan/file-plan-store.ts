@@ -56,7 +56,8 @@ interface StoredState {
   state: PlanState;
 }
 
-function isPlanState(value: unknown): value is PlanState {
+/** Whether a stored value is a plan state this flagroute can read. */
+export function isPlanState(value: unknown): value is PlanState {
   return (
     isRecord(value) &&
     value.version === 1 &&

@@ -19,7 +19,7 @@ export type { ControllerOptions, ControllerRole } from './controller-options.js'
 export { formatDuration, parseDuration } from './duration.js';
 export type { TransitionNotice } from './effect-executor.js';
 export { CLOCK_SKEW_BOUND_MS } from './file-lease.js';
-export { defaultStateDir, FilePlanStore, statePaths } from './file-plan-store.js';
+export { defaultStateDir, FilePlanStore, isPlanState, statePaths } from './file-plan-store.js';
 export type { GuardrailReading, PlanMetrics } from './guardrails.js';
 export {
   eventsMetrics,

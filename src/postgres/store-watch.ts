@@ -1,0 +1,189 @@
+import type { Client } from 'pg';
+import type { RuntimeState } from '../rollout-layers/index.js';
+import type { StoreChange } from '../runtime-store/index.js';
+import { connectPostgres } from './connection.js';
+import type { PostgresTarget } from './store-url.js';
+
+/** The channels the schema announces changes on (0001-initial.sql). */
+const CHANNELS = ['flagroute_runtime', 'flagroute_plan', 'flagroute_commands'] as const;
+/** The longest wait between two attempts to listen again after a lost connection. */
+const MAX_BACKOFF_MS = 5_000;
+
+/** What one look at the store found: the versions of what changes, and the runtime state. */
+export interface StoreVersions {
+  runtime: string | null;
+  state: RuntimeState;
+  plan: string | null;
+  commands: string | null;
+}
+
+interface Subscriber {
+  listener: (change: StoreChange) => void;
+  /** Has not heard the runtime state yet (it hears it at the first look). */
+  fresh: boolean;
+}
+
+/** Options of {@link StoreWatch}. */
+export interface StoreWatchOptions {
+  target: PostgresTarget;
+  environment: string;
+  /** Reads the versions and the runtime state in one statement. */
+  look: () => Promise<StoreVersions>;
+  /** How often to look even without a notification (the safety net for a missed one). */
+  pollMs: number;
+}
+
+/**
+ * Push with a safety net: one `LISTEN` session per store hears every committed change at once
+ * (the schema's triggers notify on commit); a poll every `pollMs` repairs a notification that
+ * never came (a dropped session, a notification sent while it was reconnecting). Either only
+ * asks for a look, which compares versions and tells the subscribers what changed, so a
+ * change is reported once whichever path saw it first. A lost session is listened again with
+ * backoff; the poll goes on meanwhile.
+ */
+export class StoreWatch {
+  private readonly subscribers = new Set<Subscriber>();
+  private last: StoreVersions | undefined;
+  private session: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reconnect: NodeJS.Timeout | undefined;
+  private backoffMs = 100;
+  private looking: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  /** The last look's failure, or undefined when it succeeded. */
+  lastError: unknown;
+
+  constructor(private readonly options: StoreWatchOptions) {}
+
+  /** Whether it listens now and has looked at the store at least once. */
+  get listening(): boolean {
+    return this.session !== undefined && this.last !== undefined;
+  }
+
+  add(listener: (change: StoreChange) => void): () => void {
+    const subscriber: Subscriber = { listener, fresh: true };
+    this.subscribers.add(subscriber);
+    if (this.stopped) this.start();
+    this.requestLook();
+    return () => {
+      this.subscribers.delete(subscriber);
+      if (this.subscribers.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.reconnect);
+    this.timer = undefined;
+    this.last = undefined;
+    const session = this.session;
+    this.session = undefined;
+    void session?.end().catch(() => {});
+  }
+
+  private start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.requestLook(), this.options.pollMs);
+    this.timer.unref();
+    void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    let session: Client;
+    try {
+      session = await connectPostgres(this.options.target, {
+        applicationName: 'flagroute listener',
+      });
+    } catch {
+      this.retryListen();
+      return;
+    }
+    if (this.stopped) {
+      await session.end().catch(() => {});
+      return;
+    }
+    session.on('notification', (message) => {
+      if (this.concerns(message.payload)) this.requestLook();
+    });
+    session.on('error', () => this.lost(session));
+    session.on('end', () => this.lost(session));
+    try {
+      for (const channel of CHANNELS) await session.query(`LISTEN ${channel}`);
+    } catch {
+      this.lost(session);
+      return;
+    }
+    this.session = session;
+    this.backoffMs = 100;
+    this.requestLook(); // what changed while nobody listened
+  }
+
+  private lost(session: Client): void {
+    if (this.session !== session && this.session !== undefined) return;
+    this.session = undefined;
+    void session.end().catch(() => {});
+    this.retryListen();
+  }
+
+  private retryListen(): void {
+    if (this.stopped || this.reconnect) return;
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+    this.reconnect = setTimeout(() => {
+      this.reconnect = undefined;
+      if (!this.stopped) void this.listen();
+    }, wait);
+    this.reconnect.unref();
+  }
+
+  private concerns(payload: string | undefined): boolean {
+    try {
+      return (
+        (JSON.parse(payload ?? '{}') as { environment?: unknown }).environment ===
+        this.options.environment
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  /** Asks for a look: one runs at a time, and one more runs after it when asked meanwhile. */
+  requestLook(): void {
+    if (this.looking) {
+      this.again = true;
+      return;
+    }
+    this.looking = this.lookOnce().finally(() => {
+      this.looking = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.requestLook();
+      }
+    });
+  }
+
+  private async lookOnce(): Promise<void> {
+    let now: StoreVersions;
+    try {
+      now = await this.options.look();
+      this.lastError = undefined;
+    } catch (error) {
+      this.lastError = error; // the next poll or notification looks again
+      return;
+    }
+    if (this.stopped) return;
+    const before = this.last;
+    this.last = now;
+    const runtimeChanged = before !== undefined && before.runtime !== now.runtime;
+    for (const subscriber of [...this.subscribers]) {
+      if (subscriber.fresh || runtimeChanged) {
+        subscriber.fresh = false;
+        subscriber.listener({ kind: 'runtime', state: now.state });
+      }
+      if (before && before.plan !== now.plan) subscriber.listener({ kind: 'plan' });
+      if (before && before.commands !== now.commands) subscriber.listener({ kind: 'commands' });
+    }
+  }
+}
