@@ -42,5 +42,6 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: EXIT.failure,
   FORBIDDEN: EXIT.failure,
   NOT_FOUND: EXIT.failure,
+  TOO_MANY_STREAMS: EXIT.failure,
   GENERAL: EXIT.failure,
 };

@@ -27,13 +27,33 @@ const ASSETS: Readonly<Record<string, { path: string; type: string }>> = {
 
 /** How often the stream sends a snapshot when nothing happened. */
 export const STREAM_INTERVAL_MS = 1000;
+/** Default of {@link DashboardRouteOptions.maxStreams}. */
+export const DEFAULT_MAX_STREAMS = 100;
+
+/** Options of {@link dashboardRoutes}. */
+export interface DashboardRouteOptions {
+  /**
+   * Event streams (`/v1/dashboard/stream`) open at once in this process; one more is refused
+   * with 503 `TOO_MANY_STREAMS` until one closes. Default {@link DEFAULT_MAX_STREAMS}.
+   */
+  maxStreams?: number;
+}
+
+/** The page's policy: its own files only, and never inside another site's frame. */
+const PAGE_POLICY =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
  * The dashboard: `/dashboard` (one page, no build step, no network), its assets, the data as
  * JSON (`/v1/dashboard/snapshot`, for polling) and as server-sent events
  * (`/v1/dashboard/stream`: a snapshot every second and at once on every event).
  */
-export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void {
+export function dashboardRoutes(
+  app: FastifyInstance,
+  feed: DashboardFeed,
+  options: DashboardRouteOptions = {},
+): void {
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const stream of streams) stream.end();
@@ -42,10 +62,8 @@ export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .header(
-        'content-security-policy',
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
-      )
+      .header('content-security-policy', PAGE_POLICY)
+      .header('x-frame-options', 'DENY')
       .send(await readFile(join(STATIC_DIR, 'index.html'))),
   );
   app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => {
@@ -60,11 +78,19 @@ export function dashboardRoutes(app: FastifyInstance, feed: DashboardFeed): void
   app.get('/v1/dashboard/snapshot', async () => feed.snapshot());
   const broadcast = snapshotBroadcast(feed, streams, app);
   app.get('/v1/dashboard/stream', (request, reply) => {
+    if (streams.size >= maxStreams) {
+      reply.header('retry-after', String(Math.ceil((STREAM_INTERVAL_MS * 5) / 1000)));
+      throw new FlagrouteError(
+        'TOO_MANY_STREAMS',
+        `this server already sends ${streams.size} dashboard streams, its limit; poll /v1/dashboard/snapshot, or try again when one closes`,
+      );
+    }
     reply.hijack();
     const stream = reply.raw;
     stream.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
       connection: 'keep-alive',
     });
     broadcast.add(stream);

@@ -23,18 +23,22 @@ export const OFREP_REASONS: Readonly<Record<Reason, OfrepReason>> = {
   evaluation_error: 'UNKNOWN',
 };
 
-/** Context keys that map onto the routing context's named fields; the rest are attributes. */
-const NAMED: Readonly<Record<string, keyof RoutingContext>> = {
-  targetingKey: 'userId',
-  sessionId: 'sessionId',
-  queryText: 'queryText',
-  queryType: 'queryType',
-  region: 'region',
-  queryComplexity: 'queryComplexity',
-};
+/**
+ * Context keys that map onto the routing context's named fields; the rest are attributes. A
+ * Map, since the keys are the caller's: `toString` or `constructor` must be attributes like any
+ * other key, not what an object's prototype has under that name.
+ */
+const NAMED: ReadonlyMap<string, keyof RoutingContext> = new Map([
+  ['targetingKey', 'userId'],
+  ['sessionId', 'sessionId'],
+  ['queryText', 'queryText'],
+  ['queryType', 'queryType'],
+  ['region', 'region'],
+  ['queryComplexity', 'queryComplexity'],
+]);
 
 /** The context keys that map onto the routing context's named fields, in OFREP's words. */
-export const OFREP_CONTEXT_FIELDS: readonly string[] = Object.keys(NAMED);
+export const OFREP_CONTEXT_FIELDS: readonly string[] = [...NAMED.keys()];
 
 /**
  * An OpenFeature evaluation context as a routing context: `targetingKey` is the user id, the
@@ -49,9 +53,11 @@ export function routingContextOf(
   attributesRead: ReadonlySet<string> | null = null,
 ): RoutingContext {
   const routing: Record<string, unknown> = {};
-  const attributes: Record<string, unknown> = {};
+  // Without a prototype, a key `__proto__` is an attribute of its own (refused as such by
+  // normalizeContext) rather than a change of the object's prototype.
+  const attributes: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(context)) {
-    const field = NAMED[key];
+    const field = NAMED.get(key);
     if (field !== undefined) {
       if (value === null) {
         throw new InvalidContextError(

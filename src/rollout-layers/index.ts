@@ -8,6 +8,12 @@
  */
 export { checkPercentage } from './check-percentage.js';
 export {
+  checkReason,
+  MAX_REASON_LENGTH,
+  reasonProblem,
+  STORED_REASON_LENGTH,
+} from './check-reason.js';
+export {
   type LocalLayers,
   layersOf,
   layersWith,

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import { checkPercentage } from './check-percentage.js';
+import { checkReason, STORED_REASON_LENGTH } from './check-reason.js';
 import { layersWith } from './config-layers.js';
 import { effective } from './effective.js';
 import type { RuntimeChange } from './environment-file.js';
@@ -129,6 +130,9 @@ async function apply(
   change: RuntimeChange,
   reason: string,
 ): Promise<{ facts: ChangeFacts; written: { before: RuntimeState; after: RuntimeState } }> {
+  // What the store keeps (people's reasons are held to less where they come in, for the words
+  // flagroute adds); a control character would reach the file, the logs and the answers.
+  checkReason(reason, STORED_REASON_LENGTH);
   const written = await target.store.updateRuntime(change);
   const where = target.store.runtimeLocation;
   const layers = layersWith(target.config, written.after, where);

@@ -1,3 +1,4 @@
+import { reasonProblem } from '../rollout-layers/index.js';
 import { lookStep } from './look-step.js';
 import { type PlanAction, type PlanPhase, type PlanState, pendingState } from './plan-state.js';
 import type { PlanRefusalCode, StepInput, StepResult } from './step-types.js';
@@ -34,6 +35,8 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
   if (reason.trim() === '') {
     return refuse('INVALID_ARGUMENT', 'every plan action needs a reason (--reason)');
   }
+  const problem = reasonProblem(reason);
+  if (problem !== undefined) return refuse('INVALID_ARGUMENT', `reason ${problem}`);
   if (phaseAfter(action, state.phase) === undefined) {
     return refuse('PLAN_CONFLICT', `${cannot}: it is ${state.phase}${hint(action, state.phase)}`);
   }

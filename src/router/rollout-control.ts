@@ -5,6 +5,7 @@ import type { EnvironmentSettings } from '../config/types.js';
 import { FlagrouteError } from '../errors.js';
 import {
   checkPercentage,
+  checkReason,
   type EffectiveRollout,
   effective,
   FileRuntimeLayer,
@@ -136,6 +137,7 @@ export class RolloutControl {
   /** See `Router.updateRolloutPercentage`. */
   async update(percentage: number, options: RolloutChangeOptions): Promise<void> {
     checkPercentage(percentage);
+    if (options.reason !== undefined) checkReason(options.reason);
     const persist = options.persist === true;
     const reason =
       options.reason ?? (percentage === 0 ? 'emergency rollback' : 'set through the API');
@@ -168,7 +170,7 @@ export class RolloutControl {
    * layers below give. Writes the store only when it holds a kill switch.
    */
   async resume(options: { reason?: string } = {}): Promise<void> {
-    const reason = options.reason ?? 'rollout resumed';
+    const reason = options.reason === undefined ? 'rollout resumed' : checkReason(options.reason);
     const stored = this.withStore(this.host.loaded()).rolloutLayers.killSwitch !== undefined;
     const from = this.effective().percentage;
     this.local = this.local.runtime ? { runtime: this.local.runtime } : {};

@@ -28,7 +28,12 @@ export class InvalidContextError extends FlagrouteError {
   }
 }
 
-const FORBIDDEN_ATTRIBUTES = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * An attribute named `__proto__` would change an object's prototype wherever it is copied by
+ * assignment; every other name is allowed (`constructor`, `toString`: the rules read facts by
+ * their own properties only, see `factOf`).
+ */
+const FORBIDDEN_ATTRIBUTES = new Set(['__proto__']);
 
 /**
  * The identity the bucket hashes: userId, else sessionId, else `anonymous`. An empty id counts

@@ -1,6 +1,6 @@
 import { Engine } from 'json-rules-engine';
 import type { EngineConditionSpec } from '../config/types.js';
-import type { RuleFacts } from './facts.js';
+import { isInheritedName, type RuleFacts } from './facts.js';
 
 /** A condition tree turned into a synchronous test of the facts. */
 export type FactsPredicate = (facts: RuleFacts) => boolean;
@@ -65,6 +65,11 @@ export function compilePredicate(condition: EngineConditionSpec): FactsPredicate
   const operator = condition.operator === undefined ? undefined : operators.get(condition.operator);
   if (!operator) return null;
   const fact = condition.fact;
+  // Decided once per rule, so that the common fact name keeps its plain property read.
+  if (isInheritedName(fact)) {
+    return (facts) =>
+      operator.evaluate(Object.hasOwn(facts, fact) ? facts[fact] : undefined, value);
+  }
   if (numericFastPath(operator, condition.operator!)) {
     return (facts) => {
       const factValue = facts[fact];

@@ -10,6 +10,20 @@ export interface RuleFacts {
   [attribute: string]: unknown;
 }
 
+/**
+ * Whether a fact's name is also a property every object inherits (`toString`, `constructor`,
+ * `__proto__`): such a fact is read from the facts' own properties only, so that a rule reading
+ * an absent attribute `toString` sees no value rather than Object.prototype's function.
+ */
+export function isInheritedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
+/** A fact's value: the facts' own property of that name, undefined when they have none. */
+export function factOf(facts: RuleFacts, name: string): unknown {
+  return isInheritedName(name) && !Object.hasOwn(facts, name) ? undefined : facts[name];
+}
+
 const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
 
 /** Counts Unicode code points, as Python's `len()` does, without allocating. */

@@ -4,7 +4,7 @@ import stringify from 'safe-stable-stringify';
 import { TimeSlice } from '../time-slice.js';
 import type { CompiledRule } from './compile-rules.js';
 import type { FactsPredicate } from './compiled-predicate.js';
-import type { RuleFacts } from './facts.js';
+import { factOf, type RuleFacts } from './facts.js';
 
 /** Entries kept per rule in the outcome memo of rules run by `Engine.run`. */
 export const DEFAULT_RULE_MEMO_SIZE = 10_000;
@@ -233,18 +233,18 @@ function outcomeOf(
 function factsReadBy(compiled: CompiledRule, facts: RuleFacts): Record<string, unknown> {
   const read = compiled.factsRead;
   if (!read) return { ...facts };
-  const picked: Record<string, unknown> = {};
-  for (const name of read) picked[name] = facts[name];
+  const picked: Record<string, unknown> = Object.create(null);
+  for (const name of read) picked[name] = factOf(facts, name);
   return picked;
 }
 
 function memoKey(read: readonly string[], facts: RuleFacts): string | number {
   if (read.length === 1) {
-    const value = facts[read[0]!];
+    const value = factOf(facts, read[0]!);
     if (typeof value === 'number') return value;
     if (typeof value === 'string') return `s${value}`;
     if (value === undefined) return MISSING;
     return `j${stringify(value)}`;
   }
-  return stringify(read.map((name) => facts[name] ?? MISSING)) ?? '';
+  return stringify(read.map((name) => factOf(facts, name) ?? MISSING)) ?? '';
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -35,8 +37,13 @@ export interface ServerOptions {
   anonymousOutcomes?: boolean | undefined;
   /** Largest request body in bytes; larger ones get 413. Default 64 KiB. */
   bodyLimit?: number;
-  /** Time a request may take, in milliseconds. Default 10 s. */
+  /**
+   * Time a request may take to arrive whole (headers and body), from its first byte, in
+   * milliseconds; a slower one is answered 408 and its connection closed. Default 10 s.
+   */
   requestTimeoutMs?: number;
+  /** Dashboard event streams open at once; one more is 503 `TOO_MANY_STREAMS`. Default 100. */
+  maxDashboardStreams?: number;
   /** Where the server logs (requests are not logged one by one). */
   logger?: Logger;
   /** A rollout controller whose metrics `/metrics` serves too, and that the admin API and the dashboard drive. */
@@ -49,6 +56,17 @@ export interface ServerOptions {
 
 /** Default of {@link ServerOptions.bodyLimit}. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** Default of {@link ServerOptions.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * How often the server looks for requests past their time limit: a tenth of the limit, at
+ * most 250 ms, so a request that has not arrived whole is answered 408 at most that long after
+ * its limit. (Node looks every 30 s by default: a 10 s limit held for up to 40 s.)
+ */
+export function requestCheckIntervalMs(requestTimeoutMs: number): number {
+  return Math.max(10, Math.min(250, Math.floor(requestTimeoutMs / 10)));
+}
 
 /**
  * The HTTP service over one router: OFREP (`/ofrep/v1`), the native API (`/v1`), admin routes,
@@ -58,9 +76,17 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export function createServer(router: Router, options: ServerOptions = {}): FastifyInstance {
   const ingest = { token: options.ingestToken, anonymous: options.anonymousOutcomes };
   outcomeIngestMode(ingest, options.adminToken);
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    requestTimeout,
+    // Node holds a request's body to requestTimeout only when its server is built with it
+    // (fastify sets it afterwards, which limits the headers alone), and checks on a timer.
+    http: {
+      requestTimeout,
+      connectionsCheckingInterval: requestCheckIntervalMs(requestTimeout),
+    },
+    clientErrorHandler: answerClientError,
     logger: false,
     return503OnClosing: true,
   });
@@ -73,6 +99,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   // A callback hook, not an async one: it runs on every response and a promise per response
   // showed in the OFREP route's throughput.
   app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
@@ -90,7 +117,11 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     ...(options.rolloutController ? { controller: options.rolloutController } : {}),
   });
   app.addHook('onClose', async () => feed.close());
-  dashboardRoutes(app, feed);
+  dashboardRoutes(app, feed, {
+    ...(options.maxDashboardStreams !== undefined
+      ? { maxStreams: options.maxDashboardStreams }
+      : {}),
+  });
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = toWire(
       new FlagrouteError('NOT_FOUND', `no route ${request.method} ${request.url}`),
@@ -110,6 +141,30 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return reply.code(status).send(body);
   });
   return app;
+}
+
+/**
+ * A request Node refused before fastify saw it whole (too slow, headers too large, not HTTP),
+ * answered as every error is (`toWire`: `BAD_REQUEST` with status 408, 431 or 400), unless an
+ * answer has begun on that connection; the connection is then closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [statusCode, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive whole within the time limit; send it at once']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are larger than the server accepts']
+        : [400, 'malformed HTTP request'];
+  const { status, body } = toWire(Object.assign(new Error(message), { statusCode }));
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
+    const text = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**

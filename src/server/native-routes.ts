@@ -12,7 +12,7 @@ import type { OutcomeIngest } from './outcome-ingest.js';
  * The report options of `GET /v1/experiment`'s query: `alpha`, `primary`, `guardrails`
  * (comma-separated), `guardrail_tolerance`, `sequential_tuning`, `srm_threshold`.
  */
-function experimentOptionsOf(query: Record<string, string>): ExperimentOptions {
+function experimentOptionsOf(query: Record<string, string | string[]>): ExperimentOptions {
   const known = [
     'alpha',
     'primary',
@@ -21,16 +21,22 @@ function experimentOptionsOf(query: Record<string, string>): ExperimentOptions {
     'sequential_tuning',
     'srm_threshold',
   ];
-  for (const key of Object.keys(query)) {
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(query)) {
     if (!known.includes(key)) {
       throw new InvalidArgumentError(
         key,
         `is not an option of /v1/experiment; use ${known.join(', ')}`,
       );
     }
+    // A key repeated in the query string arrives as a list.
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(key, 'is given more than once; give it once');
+    }
+    given.set(key, value);
   }
   const numberOf = (key: string): number | undefined => {
-    const text = query[key];
+    const text = given.get(key);
     if (text === undefined) return undefined;
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value)) {
@@ -47,9 +53,11 @@ function experimentOptionsOf(query: Record<string, string>): ExperimentOptions {
   if (tuning !== undefined) options.sequentialTuning = tuning;
   const srm = numberOf('srm_threshold');
   if (srm !== undefined) options.srmThreshold = srm;
-  if (query.primary !== undefined) options.primary = query.primary as OutcomeMetric;
-  if (query.guardrails !== undefined) {
-    options.guardrails = query.guardrails.split(',').filter(Boolean) as OutcomeMetric[];
+  const primary = given.get('primary');
+  if (primary !== undefined) options.primary = primary as OutcomeMetric;
+  const guardrails = given.get('guardrails');
+  if (guardrails !== undefined) {
+    options.guardrails = guardrails.split(',').filter(Boolean) as OutcomeMetric[];
   }
   return options;
 }
@@ -84,7 +92,7 @@ export function nativeRoutes(
   });
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());
-  app.get<{ Querystring: Record<string, string> }>('/v1/experiment', async (request) =>
+  app.get<{ Querystring: Record<string, string | string[]> }>('/v1/experiment', async (request) =>
     router.getExperimentReport(experimentOptionsOf(request.query)),
   );
   app.get('/v1/status', async () => router.status());

@@ -207,4 +207,17 @@ describe('the dashboard in a real browser, against the demo', () => {
       );
     },
   );
+
+  runIt('a page refused its event stream (the server is at its limit) polls instead', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 20\n',
+    });
+    const full = await testServer({ configDir: temp.dir, watch: false, maxDashboardStreams: 0 });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    onTestEnd(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${full.url}/dashboard`);
+    await page.waitForSelector('#rollout-percentage[data-value="20"]');
+    await page.locator('#connection', { hasText: 'polling' }).waitFor({ timeout: 10_000 });
+  });
 });

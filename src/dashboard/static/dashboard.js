@@ -428,7 +428,8 @@
     source.addEventListener('error', () => {
       failures += 1;
       $('connection').textContent = 'reconnecting…';
-      if (failures >= 3) {
+      // CLOSED: the server refused the stream (its limit of streams), and the browser gives up.
+      if (failures >= 3 || source.readyState === EventSource.CLOSED) {
         source.close();
         poll();
       }
