@@ -9,6 +9,7 @@ export { LatencyHistogram } from './latency-histogram.js';
 export {
   formatMetric,
   isOutcomeMetric,
+  MAX_LATENCY_MS,
   METRIC_DIRECTIONS,
   METRIC_LABELS,
   METRIC_TABLE,

@@ -1,8 +1,12 @@
 import { createRequire } from 'node:module';
 import type * as hdr from 'hdr-histogram-js';
+import { MAX_LATENCY_MS } from './metric-table.js';
 
-/** Latencies are kept in microseconds, from 1 µs to one hour, to 2 significant digits. */
-const HIGHEST_LATENCY_US = 3_600_000_000;
+/**
+ * Latencies are kept in microseconds, from 1 µs to the longest an outcome may report (one
+ * hour), to 2 significant digits.
+ */
+const HIGHEST_LATENCY_US = MAX_LATENCY_MS * 1000;
 
 let library: typeof hdr | undefined;
 

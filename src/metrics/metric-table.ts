@@ -26,6 +26,12 @@ export interface MetricSpec {
   field: string;
   /** The field's unit as reported (`ms`, `USD`, ...). */
   fieldUnit: string;
+  /**
+   * The values the field accepts, in its unit, both ends included (null: true or false). An
+   * outcome beyond them is refused, naming the field; schemas/outcome-event.schema.json says
+   * the same (a test holds it to this), so the parser, the docs and the accumulators agree.
+   */
+  range: readonly [min: number, max: number] | null;
   /** The metric's unit: the field divided by {@link MetricSpec.perUnit}. */
   unit: string;
   /** Field units per metric unit (1000 ms per second). */
@@ -48,6 +54,8 @@ export const METRIC_TABLE = [
     name: 'response_time',
     field: 'latencyMs',
     fieldUnit: 'ms',
+    // One hour: what the latency histogram tracks; a call that takes longer is a lost one.
+    range: [0, 3_600_000],
     unit: 'seconds',
     perUnit: 1000,
     successOnly: true,
@@ -60,6 +68,7 @@ export const METRIC_TABLE = [
     name: 'success_rate',
     field: 'success',
     fieldUnit: 'true or false',
+    range: null,
     unit: '1 or 0',
     perUnit: 1,
     successOnly: false,
@@ -72,6 +81,7 @@ export const METRIC_TABLE = [
     name: 'quality_score',
     field: 'quality',
     fieldUnit: 'score from 0 to 1',
+    range: [0, 1],
     unit: 'score',
     perUnit: 1,
     successOnly: false,
@@ -84,6 +94,8 @@ export const METRIC_TABLE = [
     name: 'cost_per_query',
     field: 'costUsd',
     fieldUnit: 'USD',
+    // A thousand dollars for one query: above any real call, below a unit slip (micro-dollars).
+    range: [0, 1000],
     unit: 'USD',
     perUnit: 1,
     successOnly: false,
@@ -96,6 +108,7 @@ export const METRIC_TABLE = [
     name: 'satisfaction',
     field: 'satisfaction',
     fieldUnit: 'score from 0 to 1',
+    range: [0, 1],
     unit: 'score',
     perUnit: 1,
     successOnly: false,
@@ -178,6 +191,9 @@ export function metricValues(
 }
 
 const RESPONSE_TIME = METRIC_TABLE[0];
+
+/** The longest response time an outcome may report, in milliseconds (one hour). */
+export const MAX_LATENCY_MS: number = RESPONSE_TIME.range[1];
 
 /** The outcome's response time in seconds, whether the call succeeded or failed. */
 export function responseSecondsOf(outcome: Outcome): number | undefined {

@@ -48,6 +48,7 @@ export {
 } from './record-outcomes.js';
 export {
   MAX_OUTCOMES_PER_BATCH,
+  successArguments,
   type TiedOutcome,
   tieCall,
   tieOutcome,

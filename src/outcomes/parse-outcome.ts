@@ -171,10 +171,14 @@ function callProblem(error: ErrorObject | undefined, shape: OutcomeShape): Outco
   );
 }
 
-/** What is wrong with `value` for an outcome's `field`, as a message to follow the field's name. */
-export function valueProblem(field: string, value: unknown): string {
+/**
+ * What is wrong with `value` for an outcome's `field`, as a message to follow the field's name;
+ * `allowed` says what the field takes in the caller's words (another unit), else the schema's.
+ */
+export function valueProblem(field: string, value: unknown, allowed?: string): string {
   const node = DEFINITIONS.posted?.properties?.[field];
-  return `must be ${node ? describeAllowed(resolve(node)) : 'valid'}, got ${show(value)}`;
+  const said = allowed ?? (node ? describeAllowed(resolve(node)) : 'valid');
+  return `must be ${said}, got ${show(value)}`;
 }
 
 /** A property's schema behind its `$ref` (the schema's definitions). */

@@ -1,6 +1,6 @@
 import type { Backend } from '../config/types.js';
 import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
-import { METRIC_TABLE, type Outcome } from '../metrics/index.js';
+import { MAX_LATENCY_MS, METRIC_TABLE, type Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { type DecisionLedger, ledgerMissMessage } from './decision-ledger.js';
@@ -81,6 +81,24 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
 }
 
 /**
+ * `recordSuccess`'s arguments by the outcome field each becomes, for {@link tieCall}'s
+ * messages: the response time in seconds (the schema says it in milliseconds) and the quality.
+ */
+export function successArguments(
+  responseTimeSeconds: unknown,
+  qualityScore: unknown,
+): Record<string, { name: string; value: unknown; allowed?: string }> {
+  return {
+    latencyMs: {
+      name: 'responseTimeSeconds',
+      value: responseTimeSeconds,
+      allowed: `a number of seconds from 0 to ${MAX_LATENCY_MS / 1000} (one hour)`,
+    },
+    quality: { name: 'qualityScore', value: qualityScore },
+  };
+}
+
+/**
  * Ties a call to a backend that names no decision (the guide's `recordSuccess` and
  * `recordFailure`, whose arguments are positional): checked through the same schema, each
  * problem named by the caller's argument and value (`responseTimeSeconds`, `qualityScore`).
@@ -88,7 +106,7 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
 export function tieCall(
   backend: unknown,
   report: OutcomeReport,
-  argumentsByField: Readonly<Record<string, { name: string; value: unknown }>>,
+  argumentsByField: Readonly<Record<string, { name: string; value: unknown; allowed?: string }>>,
 ): TiedOutcome {
   const checkedBackend = parseOutcome({ backend }, 'decision');
   if (!checkedBackend.ok) {
@@ -97,9 +115,9 @@ export function tieCall(
   const checked = parseOutcome(report, 'report');
   if (!checked.ok) {
     const key = checked.problem.field.replace(/^outcome\./, '');
-    const given = argumentsByField[key];
+    const given = Object.hasOwn(argumentsByField, key) ? argumentsByField[key] : undefined;
     if (!given) throw problemError(checked.problem);
-    throw new InvalidOutcomeError(given.name, valueProblem(key, given.value));
+    throw new InvalidOutcomeError(given.name, valueProblem(key, given.value, given.allowed));
   }
   return {
     backend: checkedBackend.outcome.backend,

@@ -15,6 +15,7 @@ import {
   type OutcomeSink,
   recordOutcome,
   recordOutcomes,
+  successArguments,
   tieCall,
 } from '../outcomes/index.js';
 import {
@@ -149,10 +150,7 @@ export class Router {
     const report: OutcomeReport = { success: true, latencyMs };
     if (qualityScore !== undefined) report.quality = qualityScore;
     this.parts.outcomes.record(
-      tieCall(backend, report, {
-        latencyMs: { name: 'responseTimeSeconds', value: responseTimeSeconds },
-        quality: { name: 'qualityScore', value: qualityScore },
-      }),
+      tieCall(backend, report, successArguments(responseTimeSeconds, qualityScore)),
     );
   }
 

@@ -19,17 +19,52 @@ const CASES: [OutcomeShape, unknown, [string, string] | null][] = [
   [
     'report',
     { success: true, latencyMs: -5 },
-    ['outcome.latencyMs', 'outcome.latencyMs must be a finite number of at least 0, got -5'],
+    [
+      'outcome.latencyMs',
+      'outcome.latencyMs must be a number of milliseconds from 0 to 3600000 (one hour), got -5',
+    ],
   ],
   [
     'report',
     { success: true, latencyMs: Number.NaN },
-    ['outcome.latencyMs', 'outcome.latencyMs must be a finite number of at least 0, got NaN'],
+    [
+      'outcome.latencyMs',
+      'outcome.latencyMs must be a number of milliseconds from 0 to 3600000 (one hour), got NaN',
+    ],
   ],
   [
     'report',
     { success: true, costUsd: Number.POSITIVE_INFINITY },
-    ['outcome.costUsd', 'outcome.costUsd must be a finite number of at least 0, got Infinity'],
+    [
+      'outcome.costUsd',
+      'outcome.costUsd must be a number of US dollars from 0 to 1000, got Infinity',
+    ],
+  ],
+  // Beyond the bounds: a huge value would skew the averages, the p95 and the sums.
+  [
+    'report',
+    { success: true, latencyMs: 1e308 },
+    [
+      'outcome.latencyMs',
+      'outcome.latencyMs must be a number of milliseconds from 0 to 3600000 (one hour), got 1e+308',
+    ],
+  ],
+  [
+    'report',
+    { success: true, latencyMs: 3_600_000.5 },
+    [
+      'outcome.latencyMs',
+      'outcome.latencyMs must be a number of milliseconds from 0 to 3600000 (one hour), got 3600000.5',
+    ],
+  ],
+  ['report', { success: true, latencyMs: 3_600_000, costUsd: 1000 }, null],
+  [
+    'report',
+    { success: true, costUsd: 1000.01 },
+    [
+      'outcome.costUsd',
+      'outcome.costUsd must be a number of US dollars from 0 to 1000, got 1000.01',
+    ],
   ],
   [
     'report',
@@ -123,6 +158,17 @@ const CASES: [OutcomeShape, unknown, [string, string] | null][] = [
     },
     ['latency', 'unknown field "latency"'],
   ],
+  [
+    'event',
+    {
+      time: '2026-11-26T10:00:00Z',
+      cohort: 'lightrag',
+      backend: 'lightrag',
+      success: true,
+      costUsd: 1e308,
+    },
+    ['costUsd', 'costUsd must be <= 1000'],
+  ],
   ['event', { cohort: 'lightrag' }, ['time', 'missing field "time"']],
   ['event', [], ['', 'the event must be an object']],
 ];
@@ -179,6 +225,21 @@ describe('the schemas follow the metric table', () => {
       (key) => key !== 'userId',
     );
     expect(measured.sort()).toEqual([...fields].sort());
+  });
+
+  it("every measured field's bounds are the table's range", () => {
+    const definitions = outcome.definitions as Record<
+      string,
+      { type?: string; minimum?: number; maximum?: number }
+    >;
+    for (const row of METRIC_TABLE) {
+      const node = definitions[row.field]!;
+      if (row.range === null) {
+        expect(node.type, row.field).toBe('boolean');
+        continue;
+      }
+      expect([node.minimum, node.maximum], row.field).toEqual([...row.range]);
+    }
   });
 
   it('the statistics schema has exactly the table metrics', () => {

@@ -119,7 +119,7 @@ describe('getPerformanceSummary', () => {
     });
     const decision = await router.decide({ userId: 'a' });
     expect(() => router?.recordOutcome(decision, { success: true, latencyMs: -5 })).toThrow(
-      'outcome.latencyMs must be a finite number of at least 0, got -5',
+      'outcome.latencyMs must be a number of milliseconds from 0 to 3600000 (one hour), got -5',
     );
     expect(() => router?.recordOutcome(decision, { success: true, quality: 2 })).toThrow(
       'outcome.quality must be a number from 0 to 1, got 2',

@@ -162,7 +162,10 @@ describe('recording outcomes', () => {
   it('rejects bad values and changes nothing', async () => {
     const r = await routerWith('rollout_percentage: 100\ncircuit_breaker_threshold: 1\n');
     expect(() => r.recordSuccess('lightrag', -1)).toThrow(
-      'responseTimeSeconds must be a finite number of at least 0, got -1',
+      'responseTimeSeconds must be a number of seconds from 0 to 3600 (one hour), got -1',
+    );
+    expect(() => r.recordSuccess('lightrag', 3600.001)).toThrow(
+      'responseTimeSeconds must be a number of seconds from 0 to 3600 (one hour), got 3600.001',
     );
     expect(() => r.recordSuccess('lightrag', 1, 1.5)).toThrow(
       'qualityScore must be a number from 0 to 1, got 1.5',
