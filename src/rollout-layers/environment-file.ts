@@ -43,6 +43,7 @@ export interface RuntimeChange {
 export async function writeRuntimeState(
   path: string,
   change: RuntimeChange,
+  shown = path,
 ): Promise<{ before: RuntimeState; after: RuntimeState }> {
   let before: RuntimeState = { runtime: null, killSwitch: null };
   let after = before;
@@ -65,14 +66,17 @@ export async function writeRuntimeState(
     }
     after = stateOf(document.toJS());
   };
-  await withWriteLock(resolve(path), () => editEnvironmentFile(path, edit));
+  await withWriteLock(resolve(path), () => editEnvironmentFile(path, edit, shown));
   return { before, after };
 }
 
-/** Reads the runtime state an environment file holds (a file that does not validate throws). */
-export async function readRuntimeState(path: string): Promise<RuntimeState> {
+/**
+ * Reads the runtime state an environment file holds (a file that does not validate throws,
+ * naming the file as `shown`).
+ */
+export async function readRuntimeState(path: string, shown = path): Promise<RuntimeState> {
   const text = await readFile(path, 'utf8');
-  const parsed = parseYamlText(text, path, path);
+  const parsed = parseYamlText(text, path, shown);
   if (!parsed.ok) throw new ConfigError(parsed.issues);
   return stateOf(parsed.file.data);
 }
@@ -88,7 +92,8 @@ function stateOf(data: unknown): RuntimeState {
 }
 
 /**
- * Edits an environment file through yaml's Document API. The result is validated before
+ * Edits an environment file through yaml's Document API; messages name it as `shown` (its
+ * display path: an answer never shows where the server's files are). The result is validated before
  * anything is written, and written atomically (temp file + rename, so a watcher never sees half
  * a file) with the original file's mode and owner. A read-only file (no write bit for anyone) is
  * refused with a `CONFIG_NOT_WRITABLE` error, even for root, and left as it is.
@@ -96,18 +101,19 @@ function stateOf(data: unknown): RuntimeState {
 async function editEnvironmentFile(
   path: string,
   edit: (document: Document) => void,
+  shown: string,
 ): Promise<void> {
   const target = await realpath(path);
-  const info = await writableFile(target, path);
+  const info = await writableFile(target, shown);
   const text = await readFile(target, 'utf8');
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
-    const parsed = parseYamlText(text, target, path);
+    const parsed = parseYamlText(text, target, shown);
     throw new ConfigError(parsed.ok ? [] : parsed.issues);
   }
   edit(document);
   const updated = document.toString();
-  const check = parseYamlText(updated, target, path);
+  const check = parseYamlText(updated, target, shown);
   if (!check.ok) throw new ConfigError(check.issues);
   if (!validators.environment(structuredClone(check.file.data))) {
     const errors = validators.environment.errors ?? [];

@@ -32,11 +32,11 @@ export class FileRuntimeLayer implements RuntimeLayerStore {
   }
 
   readRuntime(): Promise<RuntimeState> {
-    return readRuntimeState(this.path);
+    return readRuntimeState(this.path, this.runtimeLocation);
   }
 
   updateRuntime(change: RuntimeChange): Promise<{ before: RuntimeState; after: RuntimeState }> {
-    return writeRuntimeState(this.path, change);
+    return writeRuntimeState(this.path, change, this.runtimeLocation);
   }
 
   subscribeRuntime(listener: (state: RuntimeState) => void): () => void {

@@ -39,6 +39,9 @@ export class PlanObserver {
       configDir,
       environment,
       env,
+      // Files are named relative to the configuration: the controller's messages reach a
+      // server's answers (a refused plan command), where no path may appear.
+      cwd: configDir,
       ...(stabilityMs === undefined ? {} : { stabilityMs }),
     });
     if (!result.ok) {

@@ -229,7 +229,8 @@ export class StoreKeeper {
     const store = this.store;
     if (!keepsRuntime(store)) {
       const { configDir, environment } = config;
-      return { config, store: new FileRuntimeLayer({ configDir, environment }) };
+      // Named relative to the configuration: a refused edit can reach a server's answer.
+      return { config, store: new FileRuntimeLayer({ configDir, environment, cwd: configDir }) };
     }
     const fenced: RuntimeLayerStore = {
       environment: store.environment,

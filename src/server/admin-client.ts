@@ -1,4 +1,4 @@
-import { FlagrouteError } from '../errors.js';
+import { ERROR_CODES, type ErrorCode, FlagrouteError } from '../errors.js';
 import type { BreakerSnapshot } from '../safety/circuit-breaker.js';
 
 /** Where a running `flagroute serve` is, and the admin token it was started with. */
@@ -26,10 +26,16 @@ function baseOf(url: string): URL {
   );
 }
 
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
 /**
  * POSTs to an admin route of a running server and returns its JSON answer. Throws a
  * {@link FlagrouteError}: `USAGE` without a token, `INVALID_ARGUMENT` for a URL that is not
- * one, `INVALID_DATA` when the server cannot be reached or refuses (its `errorDetails` quoted).
+ * one, the server's own code when it refuses (`FORBIDDEN`, `INVALID_ARGUMENT`, ...; its
+ * `errorDetails` quoted), and `INVALID_DATA` when it cannot be reached or answers as no
+ * flagroute server does.
  */
 export async function adminPost(
   options: AdminClientOptions,
@@ -72,8 +78,12 @@ export async function adminPost(
       typeof details.errorDetails === 'string'
         ? `${String(details.errorCode)}: ${details.errorDetails}`
         : `status ${response.status}`;
+    // The server's own code when it is one of flagroute's (a wrong token is FORBIDDEN, a bad
+    // reason INVALID_ARGUMENT), so callers and exit codes branch on it; else the answer is not
+    // one flagroute gives, which is INVALID_DATA.
+    const code = isErrorCode(details.errorCode) ? details.errorCode : 'INVALID_DATA';
     throw new FlagrouteError(
-      'INVALID_DATA',
+      code,
       `flagroute at ${base.origin} refused ${target.pathname} (${response.status} ${said})`,
     );
   }

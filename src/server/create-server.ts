@@ -1,5 +1,7 @@
+import { realpathSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { resolve, sep } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -129,9 +131,11 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     );
     return reply.code(status).send(body);
   });
+  const withoutPaths = pathScrubber(router.config.configDir);
   // Every route throws coded errors; this is the one place they become answers.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toWire(error, { ofrep: request.url.startsWith('/ofrep/') });
+    body.errorDetails = withoutPaths(body.errorDetails);
     // OFREP's single-flag failures name their flag (as fastify decoded it from the path).
     const key = (request.params as { key?: unknown } | undefined)?.key;
     if (request.routeOptions.url === SINGLE_FLAG && typeof key === 'string') {
@@ -141,6 +145,26 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return reply.code(status).send(body);
   });
   return app;
+}
+
+/**
+ * Names files in an error's details relative to the config directory, should one still carry
+ * the directory's absolute path (a router made with another `cwd`, an error of a library
+ * below): no answer shows where the server's files are.
+ */
+function pathScrubber(configDir: string): (text: string) => string {
+  const prefixes = [...new Set([resolve(configDir), realpathOr(resolve(configDir))])].map((dir) =>
+    dir.endsWith(sep) ? dir : `${dir}${sep}`,
+  );
+  return (text) => prefixes.reduce((scrubbed, prefix) => scrubbed.replaceAll(prefix, ''), text);
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

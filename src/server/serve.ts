@@ -19,7 +19,10 @@ export interface ServeOptions extends ServerOptions {
   /** Variables for the `LIGHTRAG_*` overlay; default `process.env`. */
   env?: RouterOptions['env'];
   watch?: RouterOptions['watch'];
-  /** Base of file paths shown in messages; default the working directory. */
+  /**
+   * Base of file paths shown in messages and answers; default the config directory, so that
+   * an answer names a file as `environments/production.yaml:3`, never by an absolute path.
+   */
   cwd?: string;
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
@@ -62,7 +65,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const router = await createRouter({
     ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    cwd: options.cwd ?? options.configDir ?? process.cwd(),
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.watch !== undefined ? { watch: options.watch } : {}),
