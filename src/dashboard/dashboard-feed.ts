@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { formatIssue } from '../config/issues.js';
-import type { ExperimentReport } from '../experiment/analyze-experiment.js';
+import { analyzeExperiment, type ExperimentReport, liveSource } from '../experiment/index.js';
 import { METRIC_TABLE, type MetricRow } from '../metrics/index.js';
 import {
   defaultStateDir,
@@ -134,7 +134,7 @@ export class DashboardFeed {
       at: new Date(this.options.clock.now()).toISOString(),
       status,
       summary: this.router.getPerformanceSummary(),
-      experiment: this.router.getExperimentReport(),
+      experiment: analyzeExperiment(liveSource(this.router).readNow(), { sequential: true }),
       plan: await this.plan(),
       decisions: { byBackend, byReason },
       history: { reloads: this.reloads, safety: this.safety, plan: this.planHistory },

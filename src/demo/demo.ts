@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { type Clock, scaledClock } from '../clock.js';
 import { FlagrouteError } from '../errors.js';
+import { analyzeExperiment, liveSource } from '../experiment/index.js';
 import type { PlanPhase } from '../rollout-plan/plan-state.js';
 import { profileOf, seededRandom, syntheticOutcome } from '../rollout-plan/synthetic-backends.js';
 import { type RunningServer, serve } from '../server/serve.js';
@@ -145,7 +146,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const traffic = startTraffic(running, scenario, options, clock, planStart);
     let verdict = '';
     const watcher = setInterval(() => {
-      const next = running.router.getExperimentReport().verdict;
+      const next = analyzeExperiment(liveSource(running.router).readNow(), {
+        sequential: true,
+      }).verdict;
       if (next !== verdict) narrate(`[experiment] ${next}`);
       verdict = next;
     }, 3000);

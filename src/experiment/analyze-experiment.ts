@@ -14,117 +14,126 @@ import {
   type ExperimentSettings,
   settingsOf,
 } from './experiment-settings.js';
+import {
+  dataFromEvents,
+  type EventCountsReport,
+  type ExperimentData,
+  type ReadingCounts,
+  type SourceKind,
+} from './experiment-source.js';
 import { type MetricReport, metricReport } from './metric-report.js';
-import { judgeWinner } from './winner-rule.js';
+import { verdictText } from './render-verdict.js';
+import { type GuardrailCheck, judgeWinner, type NoWinnerReason } from './winner-rule.js';
 
 export type { ExperimentOptions } from './experiment-settings.js';
 
-/** Why there is no winner. */
-export type NoWinnerReason =
-  | 'inconclusive'
-  | 'guardrail_regression'
-  | 'sample_ratio_mismatch'
-  | 'insufficient_data';
+/** The sample-ratio test: distinct units per arm against the configured split. */
+export interface SampleRatioReport {
+  chi_square: number | null;
+  p_value: number | null;
+  mismatch: boolean;
+  threshold: number;
+  /** What was counted: `users`; null when the source has no unit counts (no test is made). */
+  basis: 'users' | null;
+  /** The counts tested, per arm (null without unit counts). */
+  observed: Record<Arm, number> | null;
+  expected_share: number;
+}
 
 /** The report: the JSON `flagroute experiment report --json` prints. */
 export interface ExperimentReport {
+  /** Where the data came from. */
+  source: SourceKind;
+  /** The unit every statistic is computed at. */
   unit: AnalysisUnit;
+  /** Per user with unit counts: the unit of randomisation, so a winner can be named. */
+  unit_level: boolean;
   alpha: number;
   arms: { treatment: 'lightrag'; baseline: 'perplexity' };
+  /** Units per arm at the unit of analysis: users, or outcomes at the request unit. */
   units: Record<Arm, number>;
-  srm: {
-    chi_square: number | null;
-    p_value: number | null;
-    mismatch: boolean;
-    threshold: number;
-    basis: 'users' | 'events';
-    expected_share: number;
-  };
+  srm: SampleRatioReport;
   metrics: Record<OutcomeMetric, MetricReport>;
   primary: OutcomeMetric;
   guardrails: OutcomeMetric[];
   guardrail_tolerance: number;
+  /** Whether the decision reads the always-valid intervals. */
+  sequential: boolean;
+  min_units_per_arm: number;
   winner: Arm | null;
-  confidence_level: number | null;
+  /** The arm ahead on the primary metric's estimate (null: no estimate, or a tie). */
+  leader: Arm | null;
   reason: NoWinnerReason | null;
+  guardrail_checks: GuardrailCheck[];
+  /** 1 - the primary's p-value (or 1 - alpha with `sequential`); null unless there is a winner. */
+  confidence_level: number | null;
   verdict: string;
   /** What the reader should know about the data and the method. */
   notes: string[];
   /** Event counts when the report was made from events. */
-  events?: {
-    analyzed: number;
-    outside_experiment: number;
-    without_unit: number;
-    users_in_both_arms: number;
-    malformed?: number;
-    /** Outcomes that repeat an earlier line's decision id (counted as given). */
-    duplicate_decision_ids?: number;
-  };
+  events?: EventCountsReport;
 }
 
-/** Sample-ratio test of distinct units (events when the data has none) against the split. */
-function sampleRatio(
-  stats: ExperimentStats,
-  settings: ExperimentSettings,
-): ExperimentReport['srm'] {
-  const basis = stats.units ? 'users' : 'events';
-  const counts = stats.units
-    ? [stats.units.lightrag, stats.units.perplexity]
-    : [stats.arms.lightrag.success_rate?.n ?? 0, stats.arms.perplexity.success_rate?.n ?? 0];
-  const common = {
-    threshold: settings.srmThreshold,
-    basis,
-    expected_share: settings.treatmentShare,
-  } as const;
-  if (counts[0]! + counts[1]! === 0)
-    return { chi_square: null, p_value: null, mismatch: false, ...common };
+/** Sample-ratio test of distinct units against the split; none without unit counts. */
+function sampleRatio(stats: ExperimentStats, settings: ExperimentSettings): SampleRatioReport {
+  const common = { threshold: settings.srmThreshold, expected_share: settings.treatmentShare };
+  const counts = stats.units ? [stats.units.lightrag, stats.units.perplexity] : [0, 0];
+  if (!stats.units || counts[0]! + counts[1]! === 0)
+    return {
+      chi_square: null,
+      p_value: null,
+      mismatch: false,
+      basis: stats.units ? 'users' : null,
+      observed: stats.units ? { ...stats.units } : null,
+      ...common,
+    };
   const fit = chiSquare(counts, [settings.treatmentShare, 1 - settings.treatmentShare]);
   return {
     chi_square: fit.statistic,
     p_value: fit.pValue,
     mismatch: fit.pValue < settings.srmThreshold,
+    basis: 'users',
+    observed: { ...stats.units },
     ...common,
   };
 }
 
 /**
  * Compares LightRAG (treatment) against Perplexity (baseline) on every outcome metric and
- * names a winner: the arm significantly better on the primary metric (Holm-adjusted across the
- * five metrics) with no guardrail significantly worse beyond the tolerance, and no sample-ratio
- * mismatch. Reads per-arm sufficient statistics or outcome events (one pass; memory grows with
- * users, not events). Every statistic is pinned in docs/experiments.md and checked against scipy.
+ * applies the winner rule (docs/experiments.md). Reads the data of a source
+ * ({@link ExperimentData}), per-arm sufficient statistics, or outcome events (one pass; each
+ * held to the event schema, a failing one skipped and counted). Every statistic is pinned in
+ * docs/experiments.md and checked against scipy.
  */
 export function analyzeExperiment(
-  input: ExperimentStats | Iterable<OutcomeEvent>,
+  input: ExperimentData | ExperimentStats | Iterable<OutcomeEvent>,
   options: ExperimentOptions = {},
 ): ExperimentReport {
   const settings = settingsOf(options);
-  if (isStats(input)) {
-    const checked = checkStatsValues(input);
-    if (!checked.ok) throw new FlagrouteError('INVALID_DATA', `the statistics: ${checked.problem}`);
-    return reportOf(input, settings, []);
-  }
+  if (isData(input)) return reportOf(checked(input.stats), settings, input);
+  if (isStats(input)) return reportOf(checked(input), settings, { source: 'stats', notes: [] });
   const accumulator = new EventAccumulator();
   let malformed = 0;
-  // The events pass the schema the event reader holds every line to (a NaN, a negative
-  // latency, an unknown cohort): one that does not is skipped and counted, as a line is.
   for (const event of input) {
     if (parseOutcome(event, 'event').ok) accumulator.add(event);
     else malformed += 1;
   }
-  return eventsReport(accumulator, options, settings, { malformed });
+  const data = dataFromEvents(accumulator, options.unit, malformed);
+  return reportOf(data.stats, settings, data);
+}
+
+function checked(stats: ExperimentStats): ExperimentStats {
+  const values = checkStatsValues(stats);
+  if (!values.ok) throw new FlagrouteError('INVALID_DATA', `the statistics: ${values.problem}`);
+  return stats;
+}
+
+function isData(input: unknown): input is ExperimentData {
+  return typeof input === 'object' && input !== null && 'stats' in input && 'source' in input;
 }
 
 function isStats(input: unknown): input is ExperimentStats {
   return typeof input === 'object' && input !== null && 'arms' in input && 'unit' in input;
-}
-
-/** What a reader of event files found besides events (`readEventFiles` gives both counts). */
-export interface ReadingCounts {
-  /** Lines skipped as not outcome events. */
-  malformed: number;
-  /** Outcomes repeating an earlier line's decision id. */
-  duplicateDecisionIds?: number;
 }
 
 /**
@@ -136,79 +145,56 @@ export function reportFromEvents(
   options: ExperimentOptions = {},
   reading?: number | ReadingCounts,
 ): ExperimentReport {
-  const counts = typeof reading === 'number' ? { malformed: reading } : reading;
-  return eventsReport(accumulator, options, settingsOf(options), counts);
+  const data = dataFromEvents(accumulator, options.unit, reading);
+  return reportOf(data.stats, settingsOf(options), data);
 }
 
-function eventsReport(
-  accumulator: EventAccumulator,
-  options: ExperimentOptions,
-  settings: ExperimentSettings,
-  reading?: ReadingCounts,
-): ExperimentReport {
-  const notes: string[] = [];
-  const duplicates = reading?.duplicateDecisionIds ?? 0;
-  if (duplicates > 0) {
-    notes.push(
-      `${duplicates} outcomes repeat the decision id of an earlier line and are counted again (a file given twice, or a copy beside its .gz?)`,
-    );
+/** The primary is tested on its own; the other metrics share one Holm family. */
+function adjust(metrics: Record<OutcomeMetric, MetricReport>, settings: ExperimentSettings): void {
+  const primary = metrics[settings.primary];
+  if (primary.p_value !== null) {
+    primary.p_value_holm = primary.p_value;
+    primary.significant = primary.p_value < settings.alpha;
   }
-  const unit = options.unit ?? (accumulator.everyEventHasUnit ? 'user' : 'request');
-  if (unit === 'user' && accumulator.counts.withoutUnit > 0) {
-    notes.push(
-      `${accumulator.counts.withoutUnit} events carry no unit or userId and are left out at the user unit`,
-    );
+  const others = OUTCOME_METRICS.filter(
+    (metric) => metric !== settings.primary && metrics[metric].p_value !== null,
+  );
+  const adjusted = holmAdjust(others.map((metric) => metrics[metric].p_value!));
+  for (const [index, metric] of others.entries()) {
+    metrics[metric].p_value_holm = adjusted[index]!;
+    metrics[metric].significant = adjusted[index]! < settings.alpha;
   }
-  if (options.unit === undefined && unit === 'request' && accumulator.counts.analyzed > 0) {
-    notes.push('analysed per request because not every event carries a unit or userId');
-  }
-  const both = accumulator.usersInBothArms;
-  if (both > 0) notes.push(`${both} users appear in both arms and are left out of user counts`);
-  const report = reportOf(accumulator.stats(unit), settings, notes);
-  const counts = accumulator.counts;
-  report.events = {
-    analyzed: counts.analyzed,
-    outside_experiment: counts.outsideExperiment,
-    without_unit: counts.withoutUnit,
-    users_in_both_arms: both,
-  };
-  if (reading !== undefined) report.events.malformed = reading.malformed;
-  if (reading?.duplicateDecisionIds !== undefined) {
-    report.events.duplicate_decision_ids = reading.duplicateDecisionIds;
-  }
-  if (reading?.malformed) {
-    notes.push(`${reading.malformed} events fail the event schema and are left out`);
-  }
-  return report;
 }
+
+const USER_NOTE =
+  "unit of analysis: the user, the unit of randomisation. Each metric is a ratio over users (sum of values / number of values) with the delta-method variance, so a user's repeat queries do not inflate significance";
+const REQUEST_NOTE =
+  'unit of analysis: the request. Every query counts as an independent observation; when users repeat queries, significance is overstated, so no winner is named unless a request-level winner is asked for';
+const NO_UNITS_NOTE =
+  'no unit counts: the sample ratio cannot be tested (a count of requests or outcomes is not a sample-ratio test)';
 
 function reportOf(
   stats: ExperimentStats,
   settings: ExperimentSettings,
-  notes: string[],
+  data: Pick<ExperimentData, 'source' | 'notes' | 'events'>,
 ): ExperimentReport {
   const metrics = Object.fromEntries(
     OUTCOME_METRICS.map((metric) => [metric, metricReport(stats, metric, settings)]),
   ) as Record<OutcomeMetric, MetricReport>;
-  const tested = OUTCOME_METRICS.filter((metric) => metrics[metric].p_value !== null);
-  const adjusted = holmAdjust(tested.map((metric) => metrics[metric].p_value!));
-  for (const [index, metric] of tested.entries()) {
-    metrics[metric].p_value_holm = adjusted[index]!;
-    metrics[metric].significant = adjusted[index]! < settings.alpha;
-  }
-  notes.unshift(
-    stats.unit === 'user'
-      ? "unit of analysis: the user. Each metric is a ratio over users (sum of values / number of values) with the delta-method variance, so a user's repeat queries do not inflate significance"
-      : 'unit of analysis: the request. Every query counts as an independent observation; when users repeat queries, significance is overstated',
-  );
+  adjust(metrics, settings);
+  const notes = [stats.unit === 'user' ? USER_NOTE : REQUEST_NOTE, ...data.notes];
+  if (!stats.units) notes.push(NO_UNITS_NOTE);
   const srm = sampleRatio(stats, settings);
   const units =
     stats.unit === 'user' && stats.units
       ? { ...stats.units }
       : { lightrag: metrics.success_rate.n[0], perplexity: metrics.success_rate.n[1] };
-  const decided = judgeWinner(metrics, srm, settings);
-  return {
+  const unitLevel = stats.unit === 'user' && stats.units !== undefined;
+  const decision = judgeWinner(metrics, { srmMismatch: srm.mismatch, unitLevel, units }, settings);
+  const report: ExperimentReport = {
+    source: data.source,
     unit: stats.unit,
+    unit_level: unitLevel,
     alpha: settings.alpha,
     arms: { treatment: 'lightrag', baseline: 'perplexity' },
     units,
@@ -217,7 +203,13 @@ function reportOf(
     primary: settings.primary,
     guardrails: settings.guardrails,
     guardrail_tolerance: settings.guardrailTolerance,
-    ...decided,
+    sequential: settings.sequential,
+    min_units_per_arm: settings.minUnitsPerArm,
+    ...decision,
+    verdict: '',
     notes,
   };
+  if (data.events) report.events = data.events;
+  report.verdict = verdictText(report);
+  return report;
 }

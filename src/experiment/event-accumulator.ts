@@ -150,7 +150,7 @@ export class EventAccumulator {
       unit,
       arms: unit === 'request' ? this.requestMoments() : this.userMoments(),
     };
-    if (this.users.size > 0) stats.units = this.unitsPerArm();
+    if (unit === 'user' || this.users.size > 0) stats.units = this.unitsPerArm();
     return stats;
   }
 

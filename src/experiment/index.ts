@@ -1,6 +1,7 @@
 /**
- * Experiment statistics: LightRAG against Perplexity on every outcome metric, from events,
- * per-arm sufficient statistics or Prometheus; reading event files; power planning.
+ * Experiment statistics: LightRAG against Perplexity on every outcome metric, from a source
+ * (the outcome event log, per-arm sufficient statistics, Prometheus, a live router), with the
+ * winner rule; one settings table for the library, the CLI and HTTP; power planning.
  *
  * @packageDocumentation
  */
@@ -8,8 +9,8 @@ export {
   analyzeExperiment,
   type ExperimentOptions,
   type ExperimentReport,
-  type NoWinnerReason,
   reportFromEvents,
+  type SampleRatioReport,
 } from './analyze-experiment.js';
 export { type ArmMoments, type ArmSummary, summarize } from './arm-moments.js';
 export { EventAccumulator } from './event-accumulator.js';
@@ -19,13 +20,44 @@ export {
   checkStats,
   type ExperimentStats,
 } from './experiment-data.js';
+export {
+  EXPERIMENT_SETTING_FIELDS,
+  type ExperimentSettings,
+  optionsFromText,
+  type SettingField,
+  type SettingNaming,
+  settingsOf,
+} from './experiment-settings.js';
+export {
+  dataFromEvents,
+  type EventCountsReport,
+  type ExperimentData,
+  type ExperimentSource,
+  eventsSource,
+  type LiveOutcomes,
+  type LiveSource,
+  liveSource,
+  prometheusSource,
+  type ReadingCounts,
+  SOURCE_KINDS,
+  type SourceKind,
+  statsFileSource,
+  statsSource,
+} from './experiment-source.js';
 export { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
 export {
   type MetricReport,
   MISSING_REASONS,
   type MissingReason,
 } from './metric-report.js';
-export { type ExperimentPlan, type PlanInput, planExperiment } from './plan-experiment.js';
+export {
+  type DataPlan,
+  type DataPlanInput,
+  type ExperimentPlan,
+  type PlanInput,
+  planExperiment,
+  planFromData,
+} from './plan-experiment.js';
 export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 export type { MalformedLine } from './read-event-part.js';
 export {
@@ -35,3 +67,10 @@ export {
   readEventFiles,
 } from './read-events.js';
 export { renderReportHtml, renderReportText } from './render-report.js';
+export { pValueText, verdictText } from './render-verdict.js';
+export {
+  type GuardrailCheck,
+  NO_WINNER_REASONS,
+  type NoWinnerReason,
+  type WinnerDecision,
+} from './winner-rule.js';

@@ -1,5 +1,8 @@
 import { FlagrouteError } from '../errors.js';
-import { normalQuantile } from '../statistics/distributions.js';
+import type { OutcomeMetric } from '../metrics/index.js';
+import { normalQuantile } from '../statistics/index.js';
+import { summarize } from './arm-moments.js';
+import type { ExperimentData } from './experiment-source.js';
 
 /** What {@link planExperiment} needs: the baseline's per-unit mean and standard deviation. */
 export interface PlanInput {
@@ -60,5 +63,71 @@ export function planExperiment(input: PlanInput): ExperimentPlan {
     power,
     mde: input.mde,
     absolute_mde: absolute,
+  };
+}
+
+/** What {@link planFromData} needs; the baseline and the traffic default to the data's. */
+export interface DataPlanInput {
+  metric: OutcomeMetric;
+  mde: number;
+  alpha?: number;
+  power?: number;
+  baselineMean?: number;
+  baselineSd?: number;
+  unitsPerDay?: number;
+}
+
+/** A plan with the baseline and traffic it was computed from. */
+export type DataPlan = ExperimentPlan & {
+  metric: OutcomeMetric;
+  baseline_mean: number;
+  baseline_sd: number;
+  units_per_day: number | null;
+};
+
+/**
+ * A plan from data: the baseline's per-unit mean and standard deviation from the Perplexity
+ * arm at the data's unit (unless given), and the units per day from the events' time span
+ * (users at the user unit, outcomes otherwise; unless given). The CLI and a server share it.
+ */
+export function planFromData(data: ExperimentData | null, input: DataPlanInput): DataPlan {
+  let mean = input.baselineMean;
+  let sd = input.baselineSd;
+  let unitsPerDay = input.unitsPerDay;
+  if (data) {
+    const baseline = data.stats.arms.perplexity[input.metric];
+    const summary = baseline ? summarize(baseline) : null;
+    if (summary) {
+      mean ??= summary.mean;
+      sd ??= Math.sqrt(summary.variance);
+    }
+    const span = data.span;
+    if (unitsPerDay === undefined && span && span.last > span.first) {
+      const units = data.stats.units
+        ? data.stats.units.lightrag + data.stats.units.perplexity
+        : (data.events?.analyzed ?? 0);
+      unitsPerDay = units / ((span.last - span.first) / 86_400_000);
+    }
+  }
+  if (mean === undefined || sd === undefined) {
+    throw new FlagrouteError(
+      'INVALID_ARGUMENT',
+      `give the baseline's mean and standard deviation, or data with at least 2 baseline units carrying ${input.metric}`,
+    );
+  }
+  const plan = planExperiment({
+    mde: input.mde,
+    baselineMean: mean,
+    baselineSd: sd,
+    ...(input.alpha === undefined ? {} : { alpha: input.alpha }),
+    ...(input.power === undefined ? {} : { power: input.power }),
+    ...(unitsPerDay === undefined ? {} : { unitsPerDay }),
+  });
+  return {
+    metric: input.metric,
+    ...plan,
+    baseline_mean: mean,
+    baseline_sd: sd,
+    units_per_day: unitsPerDay ?? null,
   };
 }

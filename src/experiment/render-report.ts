@@ -1,18 +1,13 @@
 import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
-import { P_VALUE_FLOOR } from '../statistics/index.js';
 import type { ExperimentReport } from './analyze-experiment.js';
 import type { MetricReport } from './metric-report.js';
+import { pValueText } from './render-verdict.js';
 
 /** A metric's mean as the metric table formats it; `-` when there is none. */
 const meanText = (metric: OutcomeMetric, x: number | null) =>
   x === null ? '-' : formatMetric(metric, x);
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-
-/** A p-value to three significant digits; one at the floor as "< 1e-300". */
-export function pValueText(p: number): string {
-  return p <= P_VALUE_FLOOR ? `< ${P_VALUE_FLOOR}` : p.toPrecision(3);
-}
 
 function pText(p: number | null): string {
   if (p === null) return '-';
@@ -32,6 +27,20 @@ function liftText(metric: MetricReport): string {
   if (metric.relative === null || metric.relative_ci === null) return '-';
   const [low, high] = metric.relative_ci;
   return `${signed(metric.relative)} [${signed(low)}, ${signed(high)}]`;
+}
+
+/** The guardrails' non-inferiority checks for the arm ahead on the primary metric. */
+function guardrailLines(report: ExperimentReport): string[] {
+  if (report.leader === null || report.guardrail_checks.length === 0) return [];
+  const leader = report.leader === 'lightrag' ? 'LightRAG' : 'Perplexity';
+  return [
+    `guardrails for ${leader} (non-inferiority, margin ${(report.guardrail_tolerance * 100).toFixed(0)} %):`,
+    ...report.guardrail_checks.map((check) =>
+      check.worst_case === null
+        ? `  ${check.metric}: cannot be checked (${check.missing ?? 'no data'}): blocks`
+        : `  ${check.metric}: ${check.worst_case >= 0 ? `could be up to ${(check.worst_case * 100).toFixed(1)} % worse` : `at least ${(-check.worst_case * 100).toFixed(1)} % better`}: ${check.status}`,
+    ),
+  ];
 }
 
 /** The report as a product owner reads it: a table, the sample-ratio line, the verdict. */
@@ -58,20 +67,23 @@ export function renderReportText(report: ExperimentReport): string {
   table.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
   const srm = report.srm;
   const srmLine =
-    srm.p_value === null
-      ? 'sample ratio: no units yet'
-      : `sample ratio: ${report.units.lightrag} vs ${report.units.perplexity} ${report.unit === 'user' ? 'users' : 'requests'} (${srm.basis} tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${pValueText(srm.p_value)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
+    srm.basis === null
+      ? `sample ratio: not tested, the ${report.source} data has no unit counts (${report.units.lightrag} vs ${report.units.perplexity} outcomes is not a test)`
+      : srm.p_value === null
+        ? 'sample ratio: no units yet'
+        : `sample ratio: ${srm.observed!.lightrag} vs ${srm.observed!.perplexity} users (tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${pValueText(srm.p_value)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
   return [
-    `experiment: LightRAG (treatment) vs Perplexity (baseline), per ${report.unit}, alpha ${report.alpha}, ${((1 - report.alpha) * 100).toFixed(0)} % intervals`,
+    `experiment: LightRAG (treatment) vs Perplexity (baseline), from ${report.source}, per ${report.unit}, alpha ${report.alpha}, ${((1 - report.alpha) * 100).toFixed(0)} % intervals${report.sequential ? ', decided on the always-valid intervals' : ''}`,
     '',
     ...table,
     '',
     srmLine,
     '',
     report.verdict,
-    ...(report.confidence_level === null
+    ...(report.winner === null || report.confidence_level === null
       ? []
       : [`confidence level: ${(report.confidence_level * 100).toFixed(2)} %`]),
+    ...guardrailLines(report),
     '',
     ...report.notes.map((note) => `note: ${note}`),
   ].join('\n');
@@ -134,7 +146,7 @@ ${banner}
 <tbody>
 ${rows}
 </tbody></table>
-<p>Sample ratio: ${report.units.lightrag} vs ${report.units.perplexity}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value === null ? '-' : pValueText(report.srm.p_value)}.</p>
+<p>Sample ratio: ${report.srm.observed ? `${report.srm.observed.lightrag} vs ${report.srm.observed.perplexity} users` : 'not tested (no unit counts)'}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value === null ? '-' : pValueText(report.srm.p_value)}.</p>
 <ul>${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>
 <script type="application/json" id="report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>

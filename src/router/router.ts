@@ -1,12 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
-import { FlagrouteError } from '../errors.js';
-import {
-  analyzeExperiment,
-  type ExperimentOptions,
-  type ExperimentReport,
-} from '../experiment/analyze-experiment.js';
 import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
 import {
   type DecisionLedger,
@@ -202,26 +196,6 @@ export class Router {
    */
   outcomeMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
     return this.parts.outcomes.tracker.cohortMoments();
-  }
-
-  /**
-   * The A/B report (LightRAG against Perplexity) from this router's outcomes since start, per
-   * request: the in-process data has no users. For user-level analysis, or a whole fleet, use
-   * the outcome event log or Prometheus with `analyzeExperiment`.
-   */
-  getExperimentReport(options: Omit<ExperimentOptions, 'unit'> = {}): ExperimentReport {
-    if ((options as ExperimentOptions).unit === 'user') {
-      throw new FlagrouteError(
-        'INVALID_ARGUMENT',
-        "a router's live outcomes are per request; analyse the outcome event log for the user unit",
-      );
-    }
-    const moments = this.outcomeMoments();
-    const stats = {
-      unit: 'request' as const,
-      arms: { lightrag: moments.lightrag, perplexity: moments.perplexity },
-    };
-    return analyzeExperiment(stats, options);
   }
 
   /** Decisions made since start, by backend, cohort and reason. */

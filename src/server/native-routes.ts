@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidArgumentError } from '../errors.js';
-import type { ExperimentOptions } from '../experiment/index.js';
-import type { OutcomeMetric } from '../metrics/index.js';
+import {
+  analyzeExperiment,
+  type ExperimentOptions,
+  liveSource,
+  optionsFromText,
+} from '../experiment/index.js';
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
@@ -9,57 +12,12 @@ import { authorise } from './bearer-token.js';
 import type { OutcomeIngest } from './outcome-ingest.js';
 
 /**
- * The report options of `GET /v1/experiment`'s query: `alpha`, `primary`, `guardrails`
- * (comma-separated), `guardrail_tolerance`, `sequential_tuning`, `srm_threshold`.
+ * The report options of `GET /v1/experiment`'s query, read through the settings table (the
+ * names of the report's JSON). The live report decides on the always-valid intervals unless
+ * `sequential=false`: it is looked at all the time.
  */
 function experimentOptionsOf(query: Record<string, string | string[]>): ExperimentOptions {
-  const known = [
-    'alpha',
-    'primary',
-    'guardrails',
-    'guardrail_tolerance',
-    'sequential_tuning',
-    'srm_threshold',
-  ];
-  const given = new Map<string, string>();
-  for (const [key, value] of Object.entries(query)) {
-    if (!known.includes(key)) {
-      throw new InvalidArgumentError(
-        key,
-        `is not an option of /v1/experiment; use ${known.join(', ')}`,
-      );
-    }
-    // A key repeated in the query string arrives as a list.
-    if (typeof value !== 'string') {
-      throw new InvalidArgumentError(key, 'is given more than once; give it once');
-    }
-    given.set(key, value);
-  }
-  const numberOf = (key: string): number | undefined => {
-    const text = given.get(key);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value)) {
-      throw new InvalidArgumentError(key, `must be a number, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
-  const options: ExperimentOptions = {};
-  const alpha = numberOf('alpha');
-  if (alpha !== undefined) options.alpha = alpha;
-  const tolerance = numberOf('guardrail_tolerance');
-  if (tolerance !== undefined) options.guardrailTolerance = tolerance;
-  const tuning = numberOf('sequential_tuning');
-  if (tuning !== undefined) options.sequentialTuning = tuning;
-  const srm = numberOf('srm_threshold');
-  if (srm !== undefined) options.srmThreshold = srm;
-  const primary = given.get('primary');
-  if (primary !== undefined) options.primary = primary as OutcomeMetric;
-  const guardrails = given.get('guardrails');
-  if (guardrails !== undefined) {
-    options.guardrails = guardrails.split(',').filter(Boolean) as OutcomeMetric[];
-  }
-  return options;
+  return { sequential: true, ...optionsFromText(query, 'wire', '/v1/experiment', ['unit']) };
 }
 
 /**
@@ -93,7 +51,7 @@ export function nativeRoutes(
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/experiment', async (request) =>
-    router.getExperimentReport(experimentOptionsOf(request.query)),
+    analyzeExperiment(liveSource(router).readNow(), experimentOptionsOf(request.query)),
   );
   app.get('/v1/status', async () => router.status());
 }

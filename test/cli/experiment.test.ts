@@ -125,7 +125,7 @@ describe('flagroute experiment', () => {
     expect(none.stderr).toMatch(/name exactly one source/);
     const alpha = await runCli(['experiment', 'report', '--events', CLEAR, '--alpha', '2']);
     expect(alpha.code).toBe(2);
-    expect(alpha.stderr).toMatch(/--alpha must be above 0 and below 0.5, got "2"/);
+    expect(alpha.stderr).toMatch(/--alpha must be above 0 and below 0.5, got 2/);
     const metric = await runCli(['experiment', 'report', '--events', CLEAR, '--primary', 'speed']);
     expect(metric.stderr).toMatch(/--primary must be one of response_time, success_rate/);
     const missing = await runCli(['experiment', 'report', '--events', join(dir, 'nope.jsonl')]);

@@ -89,15 +89,17 @@ describe('experiment statistics: bad and thin input', () => {
       /alpha must be above 0 and below 0.5, got 0.7/,
     );
     expect(() => analyzeExperiment([], { primary: 'speed' as never })).toThrow(
-      /primary metric must be one of response_time/,
+      /primary must be one of response_time/,
     );
     expect(() => analyzeExperiment([], { guardrails: ['quality_score'] })).toThrow(
-      /quality_score is the primary metric/,
+      /guardrails cannot hold quality_score: it is the primary metric/,
     );
     expect(() => analyzeExperiment([], { guardrailTolerance: -1 })).toThrow(
-      /tolerance must be 0 or more/,
+      /guardrailTolerance must be a number of 0 or more, got -1/,
     );
-    expect(() => analyzeExperiment([], { sequentialTuning: 0 })).toThrow(/N\* must be above 0/);
+    expect(() => analyzeExperiment([], { sequentialTuning: 0 })).toThrow(
+      /sequentialTuning must be above 0/,
+    );
   });
 
   it('skips malformed lines with file:line and counts them: not JSON, NaN, negative, unknown cohort or field', async () => {

@@ -92,14 +92,17 @@ describe('the native API', () => {
       unit: 'request',
       alpha: 0.01,
       primary: 'success_rate',
+      source: 'live',
+      sequential: true,
       winner: null,
-      reason: 'insufficient_data',
+      reason: 'request_level_data',
     });
     expect(report.body.guardrails).not.toContain('success_rate');
     for (const [query, message] of [
       ['alpha=abc', 'alpha must be a number, got "abc"'],
       ['alpha=0.9', 'alpha must be above 0 and below 0.5, got 0.9'],
-      ['primary=speed', 'the primary metric must be one of'],
+      ['primary=speed', 'primary must be one of'],
+      ['sequential=maybe', 'sequential must be true or false'],
       ['unit=user', 'unit is not an option of /v1/experiment'],
     ]) {
       const refused = await get(`${server.url}/v1/experiment?${query}`);

@@ -2,56 +2,49 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   analyzeExperiment,
-  type ExperimentOptions,
-  type ExperimentReport,
-  planExperiment,
+  EXPERIMENT_SETTING_FIELDS,
+  optionsFromText,
+  planFromData,
   renderReportHtml,
   renderReportText,
-  reportFromEvents,
-  summarize,
+  settingsOf,
 } from '../../experiment/index.js';
-import type { OutcomeMetric } from '../../metrics/index.js';
+import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
-import {
-  alpha,
-  metricName,
-  readSource,
-  type SourceFlags,
-  withSources,
-} from './experiment-sources.js';
+import { readData, type SourceFlags, withSources } from './experiment-sources.js';
 
-interface ReportFlags extends SourceFlags {
-  alpha?: number;
-  primary?: OutcomeMetric;
-  guardrails?: OutcomeMetric[];
-  guardrailTolerance?: number;
-  sequentialTuning?: number;
-  srmThreshold?: number;
-  json?: boolean;
-  html?: string;
-}
+type ReportFlags = SourceFlags & Record<string, unknown> & { json?: boolean; html?: string };
 
 interface PlanFlags extends SourceFlags {
-  metric: OutcomeMetric;
+  metric: string;
   mde: number;
   baselineMean?: number;
   baselineSd?: number;
-  alpha?: number;
+  alpha?: string;
   power?: number;
   unitsPerDay?: number;
   json?: boolean;
 }
 
-function reportOptions(flags: ReportFlags): ExperimentOptions {
-  const options: ExperimentOptions = {};
-  if (flags.alpha !== undefined) options.alpha = flags.alpha;
-  if (flags.primary !== undefined) options.primary = flags.primary;
-  if (flags.guardrails !== undefined) options.guardrails = flags.guardrails;
-  if (flags.guardrailTolerance !== undefined) options.guardrailTolerance = flags.guardrailTolerance;
-  if (flags.sequentialTuning !== undefined) options.sequentialTuning = flags.sequentialTuning;
-  if (flags.srmThreshold !== undefined) options.srmThreshold = flags.srmThreshold;
-  if (flags.unit !== undefined) options.unit = flags.unit;
-  return options;
+/** The report's settings as flags, from the one settings table (`--unit` is a source flag). */
+function withSettings(command: Command): Command {
+  for (const field of EXPERIMENT_SETTING_FIELDS) {
+    if (field.option === 'unit') continue;
+    const value =
+      field.kind === 'boolean' ? '' : field.kind === 'metrics' ? ' <metrics...>' : ' <value>';
+    command.option(`${field.flag}${value}`, field.description);
+  }
+  return command;
+}
+
+/** The settings flags given, by flag name, for {@link optionsFromText}. */
+function settingFlags(flags: ReportFlags): Record<string, string | string[] | boolean | undefined> {
+  const given: Record<string, string | string[] | boolean | undefined> = {};
+  for (const field of EXPERIMENT_SETTING_FIELDS) {
+    if (field.option === 'unit') continue;
+    given[field.flag] = flags[field.option] as string | string[] | boolean | undefined;
+  }
+  return given;
 }
 
 /** `flagroute experiment report` and `flagroute experiment plan`. */
@@ -59,46 +52,19 @@ export function experimentCommands(program: Command): void {
   const experiment = program
     .command('experiment')
     .description('A/B statistics: LightRAG against Perplexity');
-  withSources(
-    experiment.command('report').description('compare the arms on every metric and name a winner'),
+  withSettings(
+    withSources(
+      experiment
+        .command('report')
+        .description('compare the arms on every metric and name a winner'),
+    ),
   )
-    .option('--alpha <a>', 'significance level (default 0.05)', alpha)
-    .option(
-      '--primary <metric>',
-      'the metric that decides the winner (default quality_score)',
-      metricName('--primary'),
-    )
-    .option(
-      '--guardrails <metrics...>',
-      'metrics the winner must not be worse on (default: the other four)',
-      (text: string, previous: OutcomeMetric[] = []) => [
-        ...previous,
-        metricName('--guardrails')(text),
-      ],
-    )
-    .option(
-      '--guardrail-tolerance <t>',
-      'relative worsening a guardrail tolerates (default 0.05)',
-      checkedNumber('--guardrail-tolerance', (t) => t >= 0, 'a number of 0 or more'),
-    )
-    .option(
-      '--sequential-tuning <n>',
-      'N* of the sequential interval (default 5000)',
-      checkedNumber('--sequential-tuning', (n) => n > 0, 'above 0'),
-    )
-    .option(
-      '--srm-threshold <p>',
-      'sample-ratio p-value below which the split is a mismatch (default 0.001)',
-      checkedNumber('--srm-threshold', (p) => p > 0 && p < 1, 'between 0 and 1'),
-    )
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write the report as one self-contained HTML file')
     .action(async (flags: ReportFlags) => {
-      const source = await readSource(flags);
-      const options = reportOptions(flags);
-      const report: ExperimentReport = source.stats
-        ? analyzeExperiment(source.stats, options)
-        : reportFromEvents(source.events!.accumulator, options, source.events!);
+      const options = optionsFromText(settingFlags(flags), 'flag', 'experiment report');
+      settingsOf(options, 'flag');
+      const report = analyzeExperiment(await readData(flags), options);
       if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
       process.stdout.write(
         flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReportText(report)}\n`,
@@ -110,7 +76,7 @@ export function experimentCommands(program: Command): void {
       .command('plan')
       .description('units per arm for 80 % power, and the days it takes at current traffic'),
   )
-    .requiredOption('--metric <metric>', 'the metric to power the test for', metricName('--metric'))
+    .requiredOption('--metric <metric>', 'the metric to power the test for')
     .requiredOption(
       '--mde <relative>',
       'smallest relative change to detect (0.05 = 5 %)',
@@ -126,7 +92,7 @@ export function experimentCommands(program: Command): void {
       "the baseline's per-unit standard deviation (default: from the data)",
       checkedNumber('--baseline-sd', (x) => x > 0, 'above 0'),
     )
-    .option('--alpha <a>', 'significance level (default 0.05)', alpha)
+    .option('--alpha <a>', 'significance level (default 0.05)')
     .option(
       '--power <p>',
       'power (default 0.8)',
@@ -139,7 +105,28 @@ export function experimentCommands(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (flags: PlanFlags) => {
-      const plan = await planFor(flags);
+      if (!(OUTCOME_METRICS as readonly string[]).includes(flags.metric)) {
+        throw new UsageError(
+          `--metric must be one of ${OUTCOME_METRICS.join(', ')}, got ${JSON.stringify(flags.metric)}`,
+        );
+      }
+      const metric = flags.metric as OutcomeMetric;
+      // alpha is read and checked as the report reads it.
+      const { alpha } = settingsOf(
+        optionsFromText({ '--alpha': flags.alpha }, 'flag', 'experiment plan'),
+        'flag',
+      );
+      const sourced =
+        flags.events !== undefined || flags.stats !== undefined || flags.prometheus !== undefined;
+      const plan = planFromData(sourced ? await readData(flags) : null, {
+        metric,
+        mde: flags.mde,
+        alpha,
+        ...(flags.baselineMean === undefined ? {} : { baselineMean: flags.baselineMean }),
+        ...(flags.baselineSd === undefined ? {} : { baselineSd: flags.baselineSd }),
+        ...(flags.power === undefined ? {} : { power: flags.power }),
+        ...(flags.unitsPerDay === undefined ? {} : { unitsPerDay: flags.unitsPerDay }),
+      });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
@@ -149,54 +136,7 @@ export function experimentCommands(program: Command): void {
           ? 'traffic unknown (give --units-per-day or --events)'
           : `about ${plan.days.toFixed(1)} days at ${Math.round(plan.units_per_day!)} units a day`;
       process.stdout.write(
-        `${flags.metric}: ${plan.units_per_arm} units per arm (${plan.units_total} in all) to detect a ${(plan.mde * 100).toFixed(1)} % change (${plan.absolute_mde.toPrecision(3)} on a baseline mean of ${plan.baseline_mean.toPrecision(4)}, sd ${plan.baseline_sd.toPrecision(4)}) with ${(plan.power * 100).toFixed(0)} % power at alpha ${plan.alpha}; ${days}\n`,
+        `${metric}: ${plan.units_per_arm} units per arm (${plan.units_total} in all) to detect a ${(plan.mde * 100).toFixed(1)} % change (${plan.absolute_mde.toPrecision(3)} on a baseline mean of ${plan.baseline_mean.toPrecision(4)}, sd ${plan.baseline_sd.toPrecision(4)}) with ${(plan.power * 100).toFixed(0)} % power at alpha ${plan.alpha}; ${days}\n`,
       );
     });
-}
-
-async function planFor(flags: PlanFlags) {
-  let mean = flags.baselineMean;
-  let sd = flags.baselineSd;
-  let unitsPerDay = flags.unitsPerDay;
-  const sourced =
-    flags.events !== undefined || flags.stats !== undefined || flags.prometheus !== undefined;
-  if (sourced) {
-    const source = await readSource(flags);
-    const unit = flags.unit ?? (source.events?.accumulator.everyEventHasUnit ? 'user' : 'request');
-    const stats = source.stats ?? source.events!.accumulator.stats(unit);
-    const baseline = stats.arms.perplexity[flags.metric];
-    const summary = baseline ? summarize(baseline) : null;
-    if (summary) {
-      mean ??= summary.mean;
-      sd ??= Math.sqrt(summary.variance);
-    }
-    const accumulator = source.events?.accumulator;
-    if (unitsPerDay === undefined && accumulator && accumulator.lastTime > accumulator.firstTime) {
-      const days = (accumulator.lastTime - accumulator.firstTime) / 86_400_000;
-      const units = stats.units
-        ? stats.units.lightrag + stats.units.perplexity
-        : accumulator.counts.analyzed;
-      unitsPerDay = units / days;
-    }
-  }
-  if (mean === undefined || sd === undefined) {
-    throw new UsageError(
-      `give --baseline-mean and --baseline-sd, or data with at least 2 baseline units carrying ${flags.metric}`,
-    );
-  }
-  const plan = planExperiment({
-    mde: flags.mde,
-    baselineMean: mean,
-    baselineSd: sd,
-    ...(flags.alpha === undefined ? {} : { alpha: flags.alpha }),
-    ...(flags.power === undefined ? {} : { power: flags.power }),
-    ...(unitsPerDay === undefined ? {} : { unitsPerDay }),
-  });
-  return {
-    metric: flags.metric,
-    ...plan,
-    baseline_mean: mean,
-    baseline_sd: sd,
-    units_per_day: unitsPerDay ?? null,
-  };
 }
