@@ -173,6 +173,16 @@ const REQUEST_NOTE =
 const NO_UNITS_NOTE =
   'no unit counts: the sample ratio cannot be tested (a count of requests or outcomes is not a sample-ratio test)';
 
+/** Outcomes per arm: every outcome carries success_rate; without it, the most of any metric. */
+function outcomeCounts(metrics: Record<OutcomeMetric, MetricReport>): Record<Arm, number> {
+  const most = (index: 0 | 1) =>
+    Math.max(...OUTCOME_METRICS.map((metric) => metrics[metric].n[index]));
+  const success = metrics.success_rate.n;
+  return success[0] + success[1] > 0
+    ? { lightrag: success[0], perplexity: success[1] }
+    : { lightrag: most(0), perplexity: most(1) };
+}
+
 function reportOf(
   stats: ExperimentStats,
   settings: ExperimentSettings,
@@ -185,10 +195,7 @@ function reportOf(
   const notes = [stats.unit === 'user' ? USER_NOTE : REQUEST_NOTE, ...data.notes];
   if (!stats.units) notes.push(NO_UNITS_NOTE);
   const srm = sampleRatio(stats, settings);
-  const units =
-    stats.unit === 'user' && stats.units
-      ? { ...stats.units }
-      : { lightrag: metrics.success_rate.n[0], perplexity: metrics.success_rate.n[1] };
+  const units = stats.unit === 'user' && stats.units ? { ...stats.units } : outcomeCounts(metrics);
   const unitLevel = stats.unit === 'user' && stats.units !== undefined;
   const decision = judgeWinner(metrics, { srmMismatch: srm.mismatch, unitLevel, units }, settings);
   const report: ExperimentReport = {

@@ -54,7 +54,9 @@ export {
   type DataPlan,
   type DataPlanInput,
   type ExperimentPlan,
+  type PlanGuardrail,
   type PlanInput,
+  type PlannedGuardrail,
   planExperiment,
   planFromData,
 } from './plan-experiment.js';

@@ -80,3 +80,17 @@ export function chiSquareSurvival(x: number, df: number): number {
   if (x === Number.POSITIVE_INFINITY) return P_VALUE_FLOOR;
   return tail(() => cephes().chdtrc(df, x));
 }
+
+/** The quantile of the Beta(a, b) distribution at `p` (in (0, 1)). */
+export function betaQuantile(a: number, b: number, p: number): number {
+  return cephes().incbi(a, b, p);
+}
+
+/**
+ * The upper bound of the two-sided Clopper-Pearson (exact binomial) interval for `k`
+ * successes in `n` trials at `confidence`: for checking a simulated error rate.
+ */
+export function clopperPearsonUpper(k: number, n: number, confidence = 0.95): number {
+  if (k >= n) return 1;
+  return betaQuantile(k + 1, n - k, 1 - (1 - confidence) / 2);
+}

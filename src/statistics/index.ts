@@ -9,7 +9,9 @@
  */
 export { type ChiSquareResult, chiSquare } from './chi-square.js';
 export {
+  betaQuantile,
   chiSquareSurvival,
+  clopperPearsonUpper,
   normalCdf,
   normalQuantile,
   P_VALUE_FLOOR,
@@ -17,6 +19,12 @@ export {
   studentUpperQuantile,
 } from './distributions.js';
 export { holmAdjust } from './holm.js';
+export {
+  detectionProbability,
+  nonInferiorityProbability,
+  smallestSampleSize,
+  textbookSampleSize,
+} from './power.js';
 export {
   centredSquares,
   type RatioSums,

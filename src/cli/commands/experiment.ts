@@ -23,6 +23,9 @@ interface PlanFlags extends SourceFlags {
   alpha?: string;
   power?: number;
   unitsPerDay?: number;
+  guardrails?: string[];
+  guardrailTolerance?: string;
+  minUnitsPerArm?: string;
   json?: boolean;
 }
 
@@ -103,6 +106,12 @@ export function experimentCommands(program: Command): void {
       'traffic entering the experiment per day, both arms (default: from the events)',
       checkedNumber('--units-per-day', (n) => n > 0, 'above 0'),
     )
+    .option(
+      '--guardrails <metrics...>',
+      'guardrails to plan for (default with data: the other four)',
+    )
+    .option('--guardrail-tolerance <t>', 'their non-inferiority margin, relative (default 0.05)')
+    .option('--min-units-per-arm <n>', "the winner rule's minimum units per arm (default 100)")
     .option('--json', 'print JSON')
     .action(async (flags: PlanFlags) => {
       if (!(OUTCOME_METRICS as readonly string[]).includes(flags.metric)) {
@@ -111,17 +120,24 @@ export function experimentCommands(program: Command): void {
         );
       }
       const metric = flags.metric as OutcomeMetric;
-      // alpha is read and checked as the report reads it.
-      const { alpha } = settingsOf(
-        optionsFromText({ '--alpha': flags.alpha }, 'flag', 'experiment plan'),
-        'flag',
-      );
+      // alpha and the rule's settings are read and checked as the report reads them.
+      const given = {
+        '--primary': flags.metric,
+        '--alpha': flags.alpha,
+        '--guardrails': flags.guardrails,
+        '--guardrail-tolerance': flags.guardrailTolerance,
+        '--min-units-per-arm': flags.minUnitsPerArm,
+      };
+      const settings = settingsOf(optionsFromText(given, 'flag', 'experiment plan'), 'flag');
       const sourced =
         flags.events !== undefined || flags.stats !== undefined || flags.prometheus !== undefined;
       const plan = planFromData(sourced ? await readData(flags) : null, {
         metric,
         mde: flags.mde,
-        alpha,
+        alpha: settings.alpha,
+        guardrailTolerance: settings.guardrailTolerance,
+        minUnitsPerArm: settings.minUnitsPerArm,
+        ...(flags.guardrails === undefined ? {} : { guardrails: settings.guardrails }),
         ...(flags.baselineMean === undefined ? {} : { baselineMean: flags.baselineMean }),
         ...(flags.baselineSd === undefined ? {} : { baselineSd: flags.baselineSd }),
         ...(flags.power === undefined ? {} : { power: flags.power }),
@@ -135,8 +151,15 @@ export function experimentCommands(program: Command): void {
         plan.days === null
           ? 'traffic unknown (give --units-per-day or --events)'
           : `about ${plan.days.toFixed(1)} days at ${Math.round(plan.units_per_day!)} units a day`;
+      const guardrails = plan.guardrails
+        .map((g) => `${g.metric} ${(g.pass_probability * 100).toFixed(1)} %`)
+        .join(', ');
       process.stdout.write(
-        `${metric}: ${plan.units_per_arm} units per arm (${plan.units_total} in all) to detect a ${(plan.mde * 100).toFixed(1)} % change (${plan.absolute_mde.toPrecision(3)} on a baseline mean of ${plan.baseline_mean.toPrecision(4)}, sd ${plan.baseline_sd.toPrecision(4)}) with ${(plan.power * 100).toFixed(0)} % power at alpha ${plan.alpha}; ${days}\n`,
+        `${[
+          `${metric}: ${plan.units_per_arm} units per arm (${plan.units_total} in all) for the winner rule to name a ${(plan.mde * 100).toFixed(1)} % change (${plan.absolute_mde.toPrecision(3)} on a baseline mean of ${plan.baseline_mean.toPrecision(4)}, sd ${plan.baseline_sd.toPrecision(4)}) with ${(plan.power * 100).toFixed(0)} % power at alpha ${plan.alpha}; ${days}`,
+          `the primary alone would need ${plan.textbook_units_per_arm} (the textbook formula); the rule also needs at least ${plan.min_units_per_arm} per arm${guardrails ? ` and each guardrail shown within ${(plan.guardrail_tolerance * 100).toFixed(0)} % (chance at this n: ${guardrails})` : ''}`,
+          ...plan.notes.map((note) => `note: ${note}`),
+        ].join('\n')}\n`,
       );
     });
 }
