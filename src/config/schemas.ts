@@ -69,6 +69,7 @@ export const VALIDATOR_IDS = {
   outcomeReport: `${outcomeSchema.$id as string}#/definitions/report`,
   outcomePosted: `${outcomeSchema.$id as string}#/definitions/posted`,
   outcomeDecision: `${outcomeSchema.$id as string}#/definitions/decision`,
+  exposureEvent: `${outcomeSchema.$id as string}#/definitions/exposure`,
   experimentStats: statsSchema.$id as string,
 };
 
@@ -100,6 +101,7 @@ type Validators = {
   outcomeReport: ValidateFunction;
   outcomePosted: ValidateFunction;
   outcomeDecision: ValidateFunction;
+  exposureEvent: ValidateFunction;
   experimentStats: ValidateFunction;
 };
 
@@ -129,6 +131,7 @@ export const validators: Validators = generated ?? {
   outcomeReport: compiled().compile({ $ref: VALIDATOR_IDS.outcomeReport }),
   outcomePosted: compiled().compile({ $ref: VALIDATOR_IDS.outcomePosted }),
   outcomeDecision: compiled().compile({ $ref: VALIDATOR_IDS.outcomeDecision }),
+  exposureEvent: compiled().compile({ $ref: VALIDATOR_IDS.exposureEvent }),
   experimentStats: compiled().getSchema(VALIDATOR_IDS.experimentStats)!,
 };
 

@@ -1,7 +1,7 @@
 import { FlagrouteError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
-import { type OutcomeEvent, parseOutcome } from '../outcomes/index.js';
-import { chiSquare, holmAdjust } from '../statistics/index.js';
+import type { ExposureEvent, OutcomeEvent } from '../outcomes/index.js';
+import { chiSquare, chiSquareIndependence, holmAdjust } from '../statistics/index.js';
 import { EventAccumulator } from './event-accumulator.js';
 import {
   type AnalysisUnit,
@@ -21,8 +21,9 @@ import {
   type ReadingCounts,
   type SourceKind,
 } from './experiment-source.js';
+import { foldRecord } from './fold-record.js';
 import { type MetricReport, metricReport } from './metric-report.js';
-import { verdictText } from './render-verdict.js';
+import { pValueText, verdictText } from './render-verdict.js';
 import { type GuardrailCheck, judgeWinner, type NoWinnerReason } from './winner-rule.js';
 
 export type { ExperimentOptions } from './experiment-settings.js';
@@ -33,8 +34,11 @@ export interface SampleRatioReport {
   p_value: number | null;
   mismatch: boolean;
   threshold: number;
-  /** What was counted: `users`; null when the source has no unit counts (no test is made). */
-  basis: 'users' | null;
+  /**
+   * What was counted: `exposures` (units with an exposure record), else `users` (units with an
+   * outcome); null when the source has no unit counts (no test is made).
+   */
+  basis: 'exposures' | 'users' | null;
   /** The counts tested, per arm (null without unit counts). */
   observed: Record<Arm, number> | null;
   expected_share: number;
@@ -53,6 +57,8 @@ export interface ExperimentReport {
   /** Units per arm at the unit of analysis: users, or outcomes at the request unit. */
   units: Record<Arm, number>;
   srm: SampleRatioReport;
+  /** The outcome-return rate per arm, when the data has exposure records. */
+  outcome_return: OutcomeReturnReport | null;
   metrics: Record<OutcomeMetric, MetricReport>;
   primary: OutcomeMetric;
   guardrails: OutcomeMetric[];
@@ -74,27 +80,71 @@ export interface ExperimentReport {
   events?: EventCountsReport;
 }
 
-/** Sample-ratio test of distinct units against the split; none without unit counts. */
+/** Sample-ratio test of exposed (else outcome-bearing) units against the split. */
 function sampleRatio(stats: ExperimentStats, settings: ExperimentSettings): SampleRatioReport {
   const common = { threshold: settings.srmThreshold, expected_share: settings.treatmentShare };
-  const counts = stats.units ? [stats.units.lightrag, stats.units.perplexity] : [0, 0];
-  if (!stats.units || counts[0]! + counts[1]! === 0)
-    return {
-      chi_square: null,
-      p_value: null,
-      mismatch: false,
-      basis: stats.units ? 'users' : null,
-      observed: stats.units ? { ...stats.units } : null,
-      ...common,
-    };
-  const fit = chiSquare(counts, [settings.treatmentShare, 1 - settings.treatmentShare]);
+  const counted = stats.exposures ?? stats.units;
+  const basis = stats.exposures ? 'exposures' : stats.units ? 'users' : null;
+  const observed = counted ? { lightrag: counted.lightrag, perplexity: counted.perplexity } : null;
+  if (!observed || observed.lightrag + observed.perplexity === 0)
+    return { chi_square: null, p_value: null, mismatch: false, basis, observed, ...common };
+  const fit = chiSquare(
+    [observed.lightrag, observed.perplexity],
+    [settings.treatmentShare, 1 - settings.treatmentShare],
+  );
   return {
     chi_square: fit.statistic,
     p_value: fit.pValue,
     mismatch: fit.pValue < settings.srmThreshold,
-    basis: 'users',
-    observed: { ...stats.units },
+    basis,
+    observed,
     ...common,
+  };
+}
+
+/** Per arm, the share of exposed units that reported an outcome; and whether the arms differ. */
+export interface OutcomeReturnReport {
+  exposed: Record<Arm, number>;
+  returned: Record<Arm, number>;
+  rate: Record<Arm, number | null>;
+  /** Chi-square test of independence of arm and returning (null with fewer than 2 arms). */
+  chi_square: number | null;
+  p_value: number | null;
+  /** p below the sample-ratio threshold: one arm loses its outcomes more than the other. */
+  differs: boolean;
+  /** Exposed units seen in both arms (left out). */
+  in_both_arms: number;
+}
+
+function outcomeReturn(
+  stats: ExperimentStats,
+  settings: ExperimentSettings,
+): OutcomeReturnReport | null {
+  const exposures = stats.exposures;
+  if (!exposures) return null;
+  const exposed = { lightrag: exposures.lightrag, perplexity: exposures.perplexity };
+  const returned = { ...exposures.returned };
+  const rate = (arm: Arm) => (exposed[arm] > 0 ? returned[arm] / exposed[arm] : null);
+  const report: OutcomeReturnReport = {
+    exposed,
+    returned,
+    rate: { lightrag: rate('lightrag'), perplexity: rate('perplexity') },
+    chi_square: null,
+    p_value: null,
+    differs: false,
+    in_both_arms: exposures.in_both_arms,
+  };
+  if (exposed.lightrag === 0 || exposed.perplexity === 0) return report;
+  const fit = chiSquareIndependence([
+    [returned.lightrag, exposed.lightrag - returned.lightrag],
+    [returned.perplexity, exposed.perplexity - returned.perplexity],
+  ]);
+  if (fit.dof === 0) return report;
+  return {
+    ...report,
+    chi_square: fit.statistic,
+    p_value: fit.pValue,
+    differs: fit.pValue < settings.srmThreshold,
   };
 }
 
@@ -106,7 +156,7 @@ function sampleRatio(stats: ExperimentStats, settings: ExperimentSettings): Samp
  * docs/experiments.md and checked against scipy.
  */
 export function analyzeExperiment(
-  input: ExperimentData | ExperimentStats | Iterable<OutcomeEvent>,
+  input: ExperimentData | ExperimentStats | Iterable<OutcomeEvent | ExposureEvent>,
   options: ExperimentOptions = {},
 ): ExperimentReport {
   const settings = settingsOf(options);
@@ -114,10 +164,7 @@ export function analyzeExperiment(
   if (isStats(input)) return reportOf(checked(input), settings, { source: 'stats', notes: [] });
   const accumulator = new EventAccumulator();
   let malformed = 0;
-  for (const event of input) {
-    if (parseOutcome(event, 'event').ok) accumulator.add(event);
-    else malformed += 1;
-  }
+  for (const record of input) if ('problem' in foldRecord(accumulator, record)) malformed += 1;
   const data = dataFromEvents(accumulator, options.unit, malformed);
   return reportOf(data.stats, settings, data);
 }
@@ -195,6 +242,12 @@ function reportOf(
   const notes = [stats.unit === 'user' ? USER_NOTE : REQUEST_NOTE, ...data.notes];
   if (!stats.units) notes.push(NO_UNITS_NOTE);
   const srm = sampleRatio(stats, settings);
+  const returned = outcomeReturn(stats, settings);
+  if (returned?.differs) {
+    notes.push(
+      `the arms return outcomes at different rates (${returned.rate.lightrag?.toFixed(3)} against ${returned.rate.perplexity?.toFixed(3)} of exposed units, p = ${pValueText(returned.p_value!)}): outcomes go missing more in one arm, which biases every comparison`,
+    );
+  }
   const units = stats.unit === 'user' && stats.units ? { ...stats.units } : outcomeCounts(metrics);
   const unitLevel = stats.unit === 'user' && stats.units !== undefined;
   const decision = judgeWinner(metrics, { srmMismatch: srm.mismatch, unitLevel, units }, settings);
@@ -206,6 +259,7 @@ function reportOf(
     arms: { treatment: 'lightrag', baseline: 'perplexity' },
     units,
     srm,
+    outcome_return: returned,
     metrics,
     primary: settings.primary,
     guardrails: settings.guardrails,

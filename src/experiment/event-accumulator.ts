@@ -7,11 +7,23 @@ const METRIC_COUNT = METRIC_TABLE.length;
 /** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
 const BOTH_ARMS = -1;
 
+/** No outcome (or no exposure) seen for the user yet. */
+const NONE = -2;
+
+type ArmCode = 0 | 1 | typeof BOTH_ARMS | typeof NONE;
+
 /** One user's running sums: per metric, m (sum of values) and d (count of values). */
 interface UserTally {
-  arm: 0 | 1 | typeof BOTH_ARMS;
+  /** The arm of the user's outcomes. */
+  arm: ArmCode;
+  /** The arm of the user's exposure records. */
+  exposed: ArmCode;
   sums: Float64Array;
 }
+
+/** The arm code a tally has after also being seen in `arm`. */
+const joined = (was: ArmCode, arm: ArmCode): ArmCode =>
+  was === NONE || was === arm ? arm : arm === NONE ? was : BOTH_ARMS;
 
 /** An accumulator's state as plain data (typed arrays and strings), for worker threads. */
 export interface AccumulatorState {
@@ -21,6 +33,8 @@ export interface AccumulatorState {
   lastTime: number;
   keys: string[];
   arms: Int8Array;
+  exposed: Int8Array;
+  exposures: number;
   sums: Float64Array;
 }
 
@@ -44,6 +58,8 @@ export class EventAccumulator {
   private readonly requests = [new MetricMoments(), new MetricMoments()];
   private readonly users = new Map<string, UserTally>();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
+  /** Exposure records folded (duplicates included). */
+  exposures = 0;
   /** Earliest and latest event time (ms since the epoch), for rates. */
   firstTime = Number.POSITIVE_INFINITY;
   lastTime = Number.NEGATIVE_INFINITY;
@@ -75,14 +91,25 @@ export class EventAccumulator {
     }
   }
 
-  private tallyOf(key: string, arm: 0 | 1): UserTally {
+  /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */
+  addExposure(exposure: { unit: string; cohort: 'lightrag' | 'perplexity' }): void {
+    this.exposures += 1;
+    const tally = this.tallyFor(exposure.unit);
+    tally.exposed = joined(tally.exposed, exposure.cohort === 'lightrag' ? 0 : 1);
+  }
+
+  private tallyFor(key: string): UserTally {
     let tally = this.users.get(key);
     if (!tally) {
-      tally = { arm, sums: new Float64Array(METRIC_COUNT * 2) };
+      tally = { arm: NONE, exposed: NONE, sums: new Float64Array(METRIC_COUNT * 2) };
       this.users.set(key, tally);
-    } else if (tally.arm !== arm) {
-      tally.arm = BOTH_ARMS;
     }
+    return tally;
+  }
+
+  private tallyOf(key: string, arm: 0 | 1): UserTally {
+    const tally = this.tallyFor(key);
+    tally.arm = joined(tally.arm, arm);
     return tally;
   }
 
@@ -90,10 +117,12 @@ export class EventAccumulator {
   exportState(): AccumulatorState {
     const keys = [...this.users.keys()];
     const arms = new Int8Array(keys.length);
+    const exposed = new Int8Array(keys.length);
     const sums = new Float64Array(keys.length * METRIC_COUNT * 2);
     for (const [index, key] of keys.entries()) {
       const tally = this.users.get(key)!;
       arms[index] = tally.arm;
+      exposed[index] = tally.exposed;
       sums.set(tally.sums, index * METRIC_COUNT * 2);
     }
     return {
@@ -103,6 +132,8 @@ export class EventAccumulator {
       lastTime: this.lastTime,
       keys,
       arms,
+      exposed,
+      exposures: this.exposures,
       sums,
     };
   }
@@ -119,15 +150,18 @@ export class EventAccumulator {
     this.firstTime = Math.min(this.firstTime, state.firstTime);
     this.lastTime = Math.max(this.lastTime, state.lastTime);
     const width = METRIC_COUNT * 2;
+    this.exposures += state.exposures;
     for (const [index, key] of state.keys.entries()) {
-      const arm = state.arms[index] as UserTally['arm'];
+      const arm = state.arms[index] as ArmCode;
+      const exposed = state.exposed[index] as ArmCode;
       const sums = state.sums.subarray(index * width, (index + 1) * width);
       const tally = this.users.get(key);
       if (!tally) {
-        this.users.set(key, { arm, sums: sums.slice() });
+        this.users.set(key, { arm, exposed, sums: sums.slice() });
         continue;
       }
-      if (tally.arm !== arm) tally.arm = BOTH_ARMS;
+      tally.arm = joined(tally.arm, arm);
+      tally.exposed = joined(tally.exposed, exposed);
       for (let at = 0; at < width; at += 1) tally.sums[at]! += sums[at]!;
     }
   }
@@ -151,7 +185,30 @@ export class EventAccumulator {
       arms: unit === 'request' ? this.requestMoments() : this.userMoments(),
     };
     if (unit === 'user' || this.users.size > 0) stats.units = this.unitsPerArm();
+    if (this.exposures > 0) stats.exposures = this.exposuresPerArm();
     return stats;
+  }
+
+  /**
+   * Exposed units per arm (exposed in both arms: left out and counted), and of them those with
+   * at least one outcome in their arm: for the sample-ratio test on exposures and the
+   * outcome-return rate.
+   */
+  private exposuresPerArm(): NonNullable<ExperimentStats['exposures']> {
+    const exposures = {
+      lightrag: 0,
+      perplexity: 0,
+      returned: { lightrag: 0, perplexity: 0 },
+      in_both_arms: 0,
+    };
+    for (const tally of this.users.values()) {
+      if (tally.exposed === BOTH_ARMS) exposures.in_both_arms += 1;
+      if (tally.exposed !== 0 && tally.exposed !== 1) continue;
+      const arm = tally.exposed === 0 ? 'lightrag' : 'perplexity';
+      exposures[arm] += 1;
+      if (tally.arm === tally.exposed) exposures.returned[arm] += 1;
+    }
+    return exposures;
   }
 
   private unitsPerArm(): Record<Arm, number> {
@@ -179,7 +236,7 @@ export class EventAccumulator {
       }));
     const arms = [empty(), empty()];
     for (const tally of this.users.values()) {
-      if (tally.arm === BOTH_ARMS) continue;
+      if (tally.arm !== 0 && tally.arm !== 1) continue;
       const arm = arms[tally.arm]!;
       for (let index = 0; index < METRIC_COUNT; index += 1) {
         const d = tally.sums[index * 2 + 1]!;

@@ -41,6 +41,7 @@ const part: PartResult = { ...lines, state, decisionIds: decisionIds.export() };
 parentPort!.postMessage({ part }, [
   ...state.requests.map((moments) => moments.buffer as ArrayBuffer),
   state.arms.buffer as ArrayBuffer,
+  state.exposed.buffer as ArrayBuffer,
   state.sums.buffer as ArrayBuffer,
   part.decisionIds.buffer as ArrayBuffer,
 ]);

@@ -22,6 +22,11 @@ export interface ExperimentStats {
   /** Distinct units per arm for the sample-ratio test; absent: events are counted instead. */
   units?: Record<Arm, number>;
   arms: Record<Arm, Partial<Record<OutcomeMetric, ArmMoments>>>;
+  /**
+   * Units with an exposure record per arm (from the event log): the sample-ratio test counts
+   * these when present. `returned` counts those of them with an outcome in their arm.
+   */
+  exposures?: Record<Arm, number> & { returned: Record<Arm, number>; in_both_arms: number };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { parseOutcome } from '../outcomes/index.js';
 import type { EventAccumulator } from './event-accumulator.js';
 import { badGzip, unreadableFile } from './event-file-errors.js';
+import { foldRecord } from './fold-record.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** A line that is not an outcome event. */
@@ -105,11 +105,10 @@ function addLine(
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }
-  const checked = parseOutcome(value, 'event');
-  if (!checked.ok) return checked.problem.text;
-  accumulator.add(checked.outcome);
-  if (checked.outcome.decisionId !== undefined) {
-    reading.onDecisionId(checked.outcome.decisionId, number);
+  const folded = foldRecord(accumulator, value);
+  if ('problem' in folded) return folded.problem;
+  if (folded.outcome?.decisionId !== undefined) {
+    reading.onDecisionId(folded.outcome.decisionId, number);
   }
   return undefined;
 }

@@ -29,6 +29,16 @@ function liftText(metric: MetricReport): string {
   return `${signed(metric.relative)} [${signed(low)}, ${signed(high)}]`;
 }
 
+/** The outcome-return rate per arm, when the data has exposure records. */
+function returnLine(report: ExperimentReport): string[] {
+  const back = report.outcome_return;
+  if (!back) return [];
+  const rate = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)} %`);
+  return [
+    `outcomes returned: ${rate(back.rate.lightrag)} of LightRAG's exposed units, ${rate(back.rate.perplexity)} of Perplexity's${back.p_value === null ? '' : ` (p = ${pValueText(back.p_value)}${back.differs ? ': DIFFERENT' : ''})`}`,
+  ];
+}
+
 /** The guardrails' non-inferiority checks for the arm ahead on the primary metric. */
 function guardrailLines(report: ExperimentReport): string[] {
   if (report.leader === null || report.guardrail_checks.length === 0) return [];
@@ -71,13 +81,14 @@ export function renderReportText(report: ExperimentReport): string {
       ? `sample ratio: not tested, the ${report.source} data has no unit counts (${report.units.lightrag} vs ${report.units.perplexity} outcomes is not a test)`
       : srm.p_value === null
         ? 'sample ratio: no units yet'
-        : `sample ratio: ${srm.observed!.lightrag} vs ${srm.observed!.perplexity} users (tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${pValueText(srm.p_value)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
+        : `sample ratio: ${srm.observed!.lightrag} vs ${srm.observed!.perplexity} ${srm.basis === 'exposures' ? 'exposed units' : 'users'} (tested against ${(srm.expected_share * 100).toFixed(0)}/${((1 - srm.expected_share) * 100).toFixed(0)}), chi-square ${srm.chi_square!.toFixed(3)}, p = ${pValueText(srm.p_value)}: ${srm.mismatch ? 'MISMATCH' : 'ok'}`;
   return [
     `experiment: LightRAG (treatment) vs Perplexity (baseline), from ${report.source}, per ${report.unit}, alpha ${report.alpha}, ${((1 - report.alpha) * 100).toFixed(0)} % intervals${report.sequential ? ', decided on the always-valid intervals' : ''}`,
     '',
     ...table,
     '',
     srmLine,
+    ...returnLine(report),
     '',
     report.verdict,
     ...(report.winner === null || report.confidence_level === null

@@ -31,7 +31,7 @@ export function verdictText(report: ExperimentReport): string {
       .join(', ');
   switch (report.reason) {
     case 'sample_ratio_mismatch':
-      return `No winner: the split of users between the arms is not the configured one (sample-ratio test p = ${pValueText(report.srm.p_value!)} < ${report.srm.threshold}); the assignment or the outcome reporting is broken, so no comparison can be trusted.`;
+      return `No winner: the split of ${report.srm.basis === 'exposures' ? 'exposed units' : 'users'} between the arms is not the configured one (sample-ratio test p = ${pValueText(report.srm.p_value!)} < ${report.srm.threshold}); the assignment or the outcome reporting is broken, so no comparison can be trusted.`;
     case 'request_level_data':
       return `No winner: the data is per ${report.unit_level ? 'user' : 'request'}${report.srm.basis === null ? ' without unit counts' : ''}, where a user's repeat queries overstate significance; analyse the outcome event log per user (or ask for a request-level winner).`;
     case 'insufficient_data':

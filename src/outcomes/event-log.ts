@@ -1,5 +1,6 @@
 import { EventLog, type EventLogOptions } from '../event-log/index.js';
 import { METRIC_TABLE } from '../metrics/index.js';
+import type { ExposureEvent } from './exposures.js';
 import type { OutcomeEvent } from './parse-outcome.js';
 import type { RecordedOutcome } from './record-outcomes.js';
 
@@ -13,9 +14,14 @@ export type OutcomeEventLogOptions = Omit<EventLogOptions, 'kind'>;
  * never blocks a caller, whole lines only, failures logged, counted and shown in `health()`,
  * retried until the disk takes them; a deleted or moved file is replaced.
  */
-export class OutcomeEventLog extends EventLog<OutcomeEvent> implements OutcomeSink {
+export class OutcomeEventLog extends EventLog<OutcomeEvent | ExposureEvent> implements OutcomeSink {
   constructor(options: OutcomeEventLogOptions) {
     super({ ...options, kind: 'outcome' });
+  }
+
+  /** Appends one exposure record, beside the outcomes (its `time` picks the day's file). */
+  writeExposure(event: ExposureEvent): void {
+    this.write(event);
   }
 }
 
@@ -25,6 +31,8 @@ export class OutcomeEventLog extends EventLog<OutcomeEvent> implements OutcomeSi
  */
 export interface OutcomeSink {
   write(event: OutcomeEvent): void;
+  /** Exposure records (a unit assigned an arm), when the sink keeps them. */
+  writeExposure?(event: ExposureEvent): void;
 }
 
 /** A recorded outcome as an event-log line; null when it has no cohort (not in any experiment). */

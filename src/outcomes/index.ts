@@ -21,6 +21,13 @@ export {
   type OutcomeSink,
   outcomeEventOf,
 } from './event-log.js';
+export {
+  type Assignment,
+  EXPOSURE_MEMORY,
+  EXPOSURE_SCHEMA_VERSION,
+  type ExposureEvent,
+  ExposureLedger,
+} from './exposures.js';
 export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 export {
   lineProblem,

@@ -31,6 +31,12 @@ export class DecisionRunner {
     private readonly counts: DecisionCounts,
     private readonly logger: Logger,
     private readonly timeDecisions: boolean,
+    /** Called with every decision that assigned an arm (for exposure records). */
+    private readonly onAssigned?: (
+      decision: Decision,
+      context: RoutingContext,
+      snapshot: RoutingSnapshot,
+    ) => void,
   ) {
     this.decisionLogger = logger.child({}, { level: 'trace', redact: [] });
     this.writeLine = lineWriter(logger);
@@ -57,6 +63,8 @@ export class DecisionRunner {
   private count(snapshot: RoutingSnapshot, decision: Decision, context: RoutingContext): Decision {
     this.counts.add(decision);
     if (snapshot.settings.enable_detailed_logging) this.logDecision(decision, context);
+    if (this.onAssigned && (decision.cohort === 'lightrag' || decision.cohort === 'perplexity'))
+      this.onAssigned(decision, context, snapshot);
     return decision;
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { CANDIDATE, type EnvironmentSettings } from '../config/types.js';
 import { responseSecondsOf } from '../metrics/index.js';
 import {
+  type ExposureEvent,
   type OutcomeOrigin,
   type OutcomeRecording,
   type OutcomeSink,
@@ -88,6 +89,17 @@ export class OutcomeRecorder implements OutcomeRecording {
   }
 
   /** Writes every outcome with a cohort to `sink` from now on; returns the detach function. */
+  /** Whether any sink keeps exposure records (so that deciding need not make them). */
+  get keepsExposures(): boolean {
+    for (const sink of this.sinks) if (sink.writeExposure) return true;
+    return false;
+  }
+
+  /** Hands an exposure record to every sink that keeps them. */
+  writeExposure(event: ExposureEvent): void {
+    for (const sink of this.sinks) sink.writeExposure?.(event);
+  }
+
   addSink(sink: OutcomeSink): () => void {
     this.sinks.add(sink);
     return () => this.sinks.delete(sink);

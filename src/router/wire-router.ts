@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { ExposureLedger } from '../outcomes/index.js';
 import type { RuntimeLayerStore, RuntimeState } from '../rollout-layers/index.js';
 import type { SafetyView } from '../routing/decide.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
@@ -92,12 +93,21 @@ export function wireRouter(
   const reloader = new Reloader({ state, rollout, events, logger, apply, load });
   apply();
   const counts = new DecisionCounts();
+  // Exposures: one record per unit per allocation period, for the event log's sample-ratio test.
+  const exposures = new ExposureLedger();
   const runner = new DecisionRunner(
     state,
     safetyViewOf(outcomes),
     counts,
     logger,
     internals.timeDecisions,
+    (decision, context, snapshot) => {
+      if (!outcomes.keepsExposures) return;
+      const identifier = context.userId ?? context.sessionId;
+      const salt = snapshot.settings.user_hash_salt;
+      const event = exposures.expose(decision, identifier, salt, internals.clock.now());
+      if (event) outcomes.writeExposure(event);
+    },
   );
   const unfollow = rollout.follow();
   return {

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { type ChiSquareResult, chiSquare } from './chi-square.js';
+export { type ChiSquareResult, chiSquare, chiSquareIndependence } from './chi-square.js';
 export {
   betaQuantile,
   chiSquareSurvival,

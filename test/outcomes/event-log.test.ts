@@ -117,10 +117,17 @@ describe('the outcome event log', () => {
     const text = readFileSync(join(eventsDir, file!), 'utf8');
     expect(text).not.toContain('example.com');
     expect(text).not.toContain(SALT);
-    const lines = text
+    const records = text
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as OutcomeEvent);
+      .map((line) => JSON.parse(line) as OutcomeEvent & { kind?: string });
+    // Beside the outcomes, one exposure record per user (A/B on, one allocation period).
+    const exposures = records.filter((record) => record.kind === 'exposure');
+    expect(new Set(exposures.map((e) => e.unit))).toEqual(
+      new Set(users.map((user) => unitKey(user, SALT))),
+    );
+    expect(exposures).toHaveLength(users.length);
+    const lines = records.filter((record) => record.kind === undefined);
     expect(lines).toHaveLength(outcomes.length);
     expect(new Set(lines.map((line) => line.unit))).toEqual(
       new Set(users.map((user) => unitKey(user, SALT))),
@@ -138,8 +145,10 @@ describe('the outcome event log', () => {
 
     const read = await readEventFiles([join(eventsDir, file!)]);
     expect(read.malformed).toBe(0);
-    const perUser = analyzeExperiment(lines);
+    const perUser = analyzeExperiment(records);
     expect(perUser.unit).toBe('user');
+    expect(perUser.srm).toMatchObject({ basis: 'exposures' });
+    expect(perUser.outcome_return?.rate).toEqual({ lightrag: 1, perplexity: 1 });
     expect(perUser.units.lightrag + perUser.units.perplexity).toBe(users.length);
     // The live report (per request) equals the request-level analysis of the same outcomes.
     const perRequest = analyzeExperiment(lines, { unit: 'request' });

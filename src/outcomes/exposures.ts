@@ -1,0 +1,79 @@
+import { LRUCache } from 'lru-cache';
+import type { Backend } from '../config/types.js';
+import { unitKey } from './unit-key.js';
+
+/** The version of the exposure record (`schema` in each line). */
+export const EXPOSURE_SCHEMA_VERSION = 1;
+
+/**
+ * One exposure line of the event log (schemas/outcome-event.schema.json, `#/definitions/exposure`):
+ * a unit was assigned an arm of the experiment in an allocation period.
+ */
+export interface ExposureEvent {
+  kind: 'exposure';
+  schema: typeof EXPOSURE_SCHEMA_VERSION;
+  time: string;
+  unit: string;
+  cohort: 'lightrag' | 'perplexity';
+  backend: Backend;
+  /** The rollout percentage in force for the unit when it was assigned. */
+  percentage: number;
+  /** The allocation period: the span in which one percentage is in force, named by it (`p10`). */
+  period: string;
+  configVersion?: string;
+}
+
+/**
+ * How many (unit, period) pairs a process remembers to write each exposure once: about 100 bytes
+ * each with the cache's bookkeeping, so about 10 MB. Beyond it the least recently seen are
+ * forgotten, and a forgotten unit seen again is written again: a duplicate line, which readers
+ * absorb since they count distinct units.
+ */
+export const EXPOSURE_MEMORY = 100_000;
+
+/** What an exposure is made from: the decision's arm and percentage, and who it was for. */
+export interface Assignment {
+  cohort: string | null;
+  backend: Backend;
+  rolloutPercentage: number;
+  configVersion: string;
+}
+
+/**
+ * Turns assignments into exposure records, one per unit per allocation period in this process
+ * (deduplicated in memory up to {@link EXPOSURE_MEMORY} pairs, least recently seen forgotten
+ * first). The raw identifier is held in memory only; the record carries the pseudonymous unit.
+ */
+export class ExposureLedger {
+  private readonly seen: LRUCache<string, true>;
+
+  constructor(memory = EXPOSURE_MEMORY) {
+    this.seen = new LRUCache({ max: memory });
+  }
+
+  /** The exposure to write for this assignment, or null (not an arm, no identifier, or seen). */
+  expose(
+    assignment: Assignment,
+    identifier: string | undefined,
+    salt: string,
+    now: number,
+  ): ExposureEvent | null {
+    const { cohort } = assignment;
+    if ((cohort !== 'lightrag' && cohort !== 'perplexity') || identifier === undefined) return null;
+    const period = `p${assignment.rolloutPercentage}`;
+    const key = `${period}\u0000${identifier}`;
+    if (this.seen.has(key)) return null;
+    this.seen.set(key, true);
+    return {
+      kind: 'exposure',
+      schema: EXPOSURE_SCHEMA_VERSION,
+      time: new Date(now).toISOString(),
+      unit: unitKey(identifier, salt),
+      cohort,
+      backend: assignment.backend,
+      percentage: assignment.rolloutPercentage,
+      period,
+      configVersion: assignment.configVersion,
+    };
+  }
+}
