@@ -262,6 +262,9 @@ export function optionsFromText(
       const known = [...byName.keys()].join(', ');
       throw new InvalidArgumentError(name, `is not an option of ${where}; use ${known}`);
     }
+    // A key repeated in a query string arrives as a list; a variadic flag's list is one value.
+    if (naming === 'wire' && Array.isArray(raw))
+      throw new InvalidArgumentError(name, 'is given more than once; give it once');
     options[field.option] = parsedValue(field, raw, nameOf(field, naming));
   }
   return options as ExperimentOptions;

@@ -103,6 +103,7 @@ describe('the native API', () => {
       ['alpha=0.9', 'alpha must be above 0 and below 0.5, got 0.9'],
       ['primary=speed', 'primary must be one of'],
       ['sequential=maybe', 'sequential must be true or false'],
+      ['alpha=0.1&alpha=0.2', 'alpha is given more than once; give it once'],
       ['unit=user', 'unit is not an option of /v1/experiment'],
     ]) {
       const refused = await get(`${server.url}/v1/experiment?${query}`);
