@@ -68,7 +68,8 @@ describe('the outcome event log in /readyz and /metrics', () => {
         outcome: {
           status: 'degraded',
           failure: { reason: 'no_space', summary: expect.stringMatching(/full/) },
-          waiting: 1,
+          // alice's exposure record (A/B on) and her outcome.
+          waiting: 2,
         },
       },
     });
@@ -78,7 +79,7 @@ describe('the outcome event log in /readyz and /metrics', () => {
     expect(metrics).toMatch(
       /flagroute_outcome_event_log_write_failures_total\{reason="no_space"\} [1-9]/,
     );
-    expect(metrics).toContain('flagroute_outcome_events_waiting 1');
+    expect(metrics).toContain('flagroute_outcome_events_waiting 2');
     // The server's logger has the failure, with the directory (a log is not a response).
     expect(lines.find((line) => line.reason === 'no_space')).toMatchObject({
       level: 50,
@@ -88,10 +89,11 @@ describe('the outcome event log in /readyz and /metrics', () => {
     files.faults = [];
     await waitFor('writing again', () => log.health().status === 'ok');
     await outcome('bob');
-    await waitFor('both written', () => log.written === 2);
+    // Two exposures and two outcomes.
+    await waitFor('both written', () => log.written === 4);
     expect((await readyz()).body).toMatchObject({ status: 'ready' });
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(
-      'flagroute_outcome_events_written_total 2',
+      'flagroute_outcome_events_written_total 4',
     );
     await app.close();
     await log.close();
