@@ -5,6 +5,7 @@ import { OutcomeEventLog } from '../outcomes/index.js';
 import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
+import type { RuntimeStore } from '../runtime-store/index.js';
 import { createServer, type ServerOptions } from './create-server.js';
 import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
 
@@ -24,6 +25,12 @@ export interface ServeOptions extends ServerOptions {
    * an answer names a file as `environments/production.yaml:3`, never by an absolute path.
    */
   cwd?: string;
+  /**
+   * Where the runtime layer, the kill switch and (with `controller`) the plan's state, lease and
+   * commands live, shared with every instance on it: a `PostgresRuntimeStore` for a fleet.
+   * Default: the environment file and `state/`. The caller's to close, after `close()`.
+   */
+  runtimeStore?: RuntimeStore;
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
@@ -70,6 +77,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.watch !== undefined ? { watch: options.watch } : {}),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.runtimeStore !== undefined ? { runtimeStore: options.runtimeStore } : {}),
   });
   const logger = options.logger ?? router.logger;
   const eventLog = await openEventLog(options, router, logger);
@@ -86,6 +94,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         source: metricsSourceOf(options.controller.metrics ?? 'router', router),
         logger,
         standby: true,
+        ...(options.runtimeStore !== undefined ? { store: options.runtimeStore } : {}),
         ...(options.env !== undefined ? { env: options.env } : {}),
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         ...(stateDir !== undefined ? { stateDir } : {}),

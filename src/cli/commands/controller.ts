@@ -7,6 +7,7 @@ import {
   runController,
 } from '../../rollout-plan/index.js';
 import { duration, type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
+import { openRuntimeStoreOf, storeOption } from './store.js';
 
 /** The flags that `flagroute controller` and `flagroute serve --controller` share. */
 export interface ControllerFlags {
@@ -73,15 +74,18 @@ export function controllerCommand(program: Command): void {
       port,
     )
     .option('--host <host>', 'address of --port', '127.0.0.1')
+    .addOption(storeOption())
     .action(
       async (
         flags: EnvironmentOptions &
           ControllerFlags & { metrics: string; once?: boolean; port?: number; host: string },
+        command: Command,
       ) => {
         const abort = new AbortController();
         void stopOnSignals(abort);
         const logger = createLogger('info');
         const source = metricsSourceOf(flags.metrics);
+        const store = await openRuntimeStoreOf(command, flags.env);
         const controller = await RolloutController.open({
           configDir: flags.configDir,
           environment: flags.env,
@@ -90,6 +94,10 @@ export function controllerCommand(program: Command): void {
           logger,
           leaseTtlMs: flags.leaseTtl,
           standby: !flags.once,
+          ...(store ? { store } : {}),
+        }).catch(async (error: unknown) => {
+          await store?.close();
+          throw error;
         });
         try {
           if (flags.once) {
@@ -118,6 +126,7 @@ export function controllerCommand(program: Command): void {
           }
         } finally {
           await controller.close();
+          await store?.close();
         }
         logger.info(
           { environment: flags.env },

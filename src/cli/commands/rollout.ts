@@ -19,6 +19,7 @@ import {
   withEnvironmentOptions,
 } from '../shared.js';
 import { rolloutPlanCommands } from './rollout-plan.js';
+import { openRuntimeStoreOf, storeOption } from './store.js';
 
 const DECIMAL = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
@@ -42,9 +43,23 @@ async function load(options: EnvironmentOptions): Promise<LoadedConfig | undefin
   return loadForCommand(options, process.env);
 }
 
-function targetOf(config: LoadedConfig): LayerTarget {
+/**
+ * Runs a verb on the runtime store the command names (`--store`, `FLAGROUTE_STORE`: PostgreSQL,
+ * shared by the fleet), else on the environment file; closes the store after.
+ */
+async function onTarget(
+  config: LoadedConfig,
+  command: Command,
+  verb: (target: LayerTarget) => Promise<LayerEdit>,
+): Promise<void> {
   const { configDir, environment } = config;
-  return { config, store: new FileRuntimeLayer({ configDir, environment }) };
+  const shared = await openRuntimeStoreOf(command, environment);
+  try {
+    const target = { config, store: shared ?? new FileRuntimeLayer({ configDir, environment }) };
+    report(target, await verb(target));
+  } finally {
+    await shared?.close();
+  }
 }
 
 function report(target: LayerTarget, edit: LayerEdit): void {
@@ -78,14 +93,16 @@ function setCommand(rollout: Command): void {
       parsePercentage,
     )
     .option('--reason <text>', 'why, recorded with the runtime layer')
-    .action(async (percentage: number, options: ReasonOptions) => {
+    .addOption(storeOption())
+    .action(async (percentage: number, options: ReasonOptions, command: Command) => {
       const config = await load(options);
       if (!config) return;
       const reason =
         options.reason ?? (percentage === 0 ? 'manual rollback' : 'set from the command line');
-      const target = targetOf(config);
       const at = new Date();
-      report(target, await setRollout(target, { percentage, reason, at, setBy: 'operator' }));
+      await onTarget(config, command, (target) =>
+        setRollout(target, { percentage, reason, at, setBy: 'operator' }),
+      );
     });
 }
 
@@ -98,12 +115,12 @@ function clearCommand(rollout: Command): void {
       ),
   )
     .option('--reason <text>', 'why, for the message')
-    .action(async (options: ReasonOptions) => {
+    .addOption(storeOption())
+    .action(async (options: ReasonOptions, command: Command) => {
       const config = await load(options);
       if (!config) return;
-      const target = targetOf(config);
       const reason = options.reason ?? 'runtime layer cleared';
-      report(target, await clearRollout(target, { reason, at: new Date() }));
+      await onTarget(config, command, (target) => clearRollout(target, { reason, at: new Date() }));
     });
 }
 
@@ -114,12 +131,14 @@ function resumeCommand(rollout: Command): void {
       .description('lift the kill switch: the rollout returns to what the layers below it say'),
   )
     .option('--reason <text>', 'why, for the message')
-    .action(async (options: ReasonOptions) => {
+    .addOption(storeOption())
+    .action(async (options: ReasonOptions, command: Command) => {
       const config = await load(options);
       if (!config) return;
-      const target = targetOf(config);
       const reason = options.reason ?? 'rollout resumed';
-      report(target, await resumeRollout(target, { reason, at: new Date() }));
+      await onTarget(config, command, (target) =>
+        resumeRollout(target, { reason, at: new Date() }),
+      );
     });
 }
 
@@ -132,12 +151,12 @@ function rollbackCommand(program: Command): void {
       ),
   )
     .option('--reason <text>', 'why, recorded with the kill switch')
-    .action(async (options: ReasonOptions) => {
+    .addOption(storeOption())
+    .action(async (options: ReasonOptions, command: Command) => {
       const config = await load(options);
       if (!config) return;
-      const target = targetOf(config);
       const reason = options.reason ?? 'manual rollback';
-      report(target, await rollBack(target, { reason, at: new Date() }));
+      await onTarget(config, command, (target) => rollBack(target, { reason, at: new Date() }));
     });
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type EnvironmentOptions, port, UsageError, withEnvironmentOptions } from '../shared.js';
 import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
+import { openRuntimeStoreOf, storeOption } from './store.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
@@ -45,6 +46,7 @@ export function serveCommand(program: Command): void {
         '--controller',
         "run the environment's rollout controller in this process (a standby while another holds the lease)",
       )
+      .addOption(storeOption())
       .option(
         '--metrics <source>',
         "with --controller: the plan's metrics, router (this server's outcomes, the default), prometheus=URL or events=DIR",
@@ -63,7 +65,10 @@ export function serveCommand(program: Command): void {
     const stopped = stopOnSignals(new AbortController());
     // Loaded on use: the other commands start without fastify.
     const { serve } = await import('../../server/index.js');
+    // The runtime layer, the kill switch and the plan on PostgreSQL, shared by the fleet.
+    const runtimeStore = await openRuntimeStoreOf(command, options.env);
     const server = await serve({
+      ...(runtimeStore ? { runtimeStore } : {}),
       configDir: options.configDir,
       environment: options.env,
       port: options.port,
@@ -83,6 +88,9 @@ export function serveCommand(program: Command): void {
             },
           }
         : {}),
+    }).catch(async (error: unknown) => {
+      await runtimeStore?.close();
+      throw error;
     });
     server.router.logger.info(
       { url: server.url },
@@ -93,5 +101,6 @@ export function serveCommand(program: Command): void {
     const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
     forced.unref();
     await server.close();
+    await runtimeStore?.close();
   });
 }

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type MigrationReport, migrateStore } from '../../postgres/index.js';
+import { type MigrationReport, migrateStore, PostgresRuntimeStore } from '../../postgres/index.js';
 import { UsageError } from '../shared.js';
 
 /** The variable that names the store when `--store` is not given. */
@@ -23,6 +23,20 @@ export function storeUrlOf(command: Command): { url: string; source: string } {
   }
   const source = command.getOptionValueSource('store') === 'env' ? STORE_VARIABLE : '--store';
   return { url, source };
+}
+
+/**
+ * The PostgreSQL runtime store of `environment` when the command was given one (`--store`, or
+ * {@link STORE_VARIABLE}), opened with its schema brought up to date; undefined when none was
+ * given (the command then works on the files).
+ */
+export async function openRuntimeStoreOf(
+  command: Command,
+  environment: string,
+): Promise<PostgresRuntimeStore | undefined> {
+  const url = command.opts<{ store?: string }>().store;
+  if (url === undefined || url === '') return undefined;
+  return PostgresRuntimeStore.open({ ...storeUrlOf(command), environment });
 }
 
 function describe(report: MigrationReport): string {
