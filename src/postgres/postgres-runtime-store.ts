@@ -9,7 +9,12 @@ import {
   type RuntimeState,
 } from '../rollout-layers/index.js';
 import type { LeaseGrant } from '../rollout-plan/index.js';
-import type { RuntimeStore, StoreChange } from '../runtime-store/index.js';
+import type {
+  RuntimeStore,
+  StoreChange,
+  StoreHealth,
+  StoreWithHealth,
+} from '../runtime-store/index.js';
 import { connectPostgres } from './connection.js';
 import { migrateSchema } from './migrate-schema.js';
 import { passOn } from './postgres-lease.js';
@@ -72,7 +77,10 @@ function runtimeStateOf(row: Rows[number] | undefined): RuntimeState {
  * poll as the safety net). Passes the same conformance suite as the file store. node-postgres
  * is loaded when the first store opens.
  */
-export class PostgresRuntimeStore extends PostgresPlanStore implements RuntimeStore {
+export class PostgresRuntimeStore
+  extends PostgresPlanStore
+  implements RuntimeStore, StoreWithHealth
+{
   readonly runtimeLocation: string;
   private readonly watch: StoreWatch;
 
@@ -236,6 +244,28 @@ export class PostgresRuntimeStore extends PostgresPlanStore implements RuntimeSt
   /** The last look of a subscription failed (the store is unreachable): what it said. */
   get watchError(): unknown {
     return this.watch.lastError;
+  }
+
+  /**
+   * Degraded while its subscriptions cannot read the store (they retry: every poll, and the
+   * listening session with backoff); the process serves the runtime state read last.
+   */
+  health(): StoreHealth {
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    const error = this.watch.lastError as { code?: unknown } | undefined;
+    return {
+      status: this.watch.failingSince === undefined ? 'ok' : 'degraded',
+      store: this.location,
+      since: iso(this.watch.failingSince),
+      stateReadAt: iso(this.watch.lastReadAt),
+      reason:
+        error === undefined
+          ? null
+          : typeof error.code === 'string'
+            ? error.code
+            : 'STORE_UNAVAILABLE',
+      failures: this.watch.failures,
+    };
   }
 
   async close(): Promise<void> {

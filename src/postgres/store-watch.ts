@@ -53,6 +53,12 @@ export class StoreWatch {
   private stopped = true;
   /** The last look's failure, or undefined when it succeeded. */
   lastError: unknown;
+  /** Since when the looks have failed (ms since the epoch), or undefined. */
+  failingSince: number | undefined;
+  /** When a look last succeeded (ms since the epoch), or undefined. */
+  lastReadAt: number | undefined;
+  /** Failed looks since start. */
+  failures = 0;
 
   constructor(private readonly options: StoreWatchOptions) {}
 
@@ -169,8 +175,12 @@ export class StoreWatch {
     try {
       now = await this.options.look();
       this.lastError = undefined;
+      this.failingSince = undefined;
+      this.lastReadAt = Date.now();
     } catch (error) {
       this.lastError = error; // the next poll or notification looks again
+      this.failingSince ??= Date.now();
+      this.failures += 1;
       return;
     }
     if (this.stopped) return;

@@ -6,4 +6,9 @@
  * @packageDocumentation
  */
 export { FileRuntimeStore, type FileRuntimeStoreOptions } from './file-runtime-store.js';
-export type { RuntimeStore, StoreChange } from './runtime-store.js';
+export type {
+  RuntimeStore,
+  StoreChange,
+  StoreHealth,
+  StoreWithHealth,
+} from './runtime-store.js';

@@ -39,3 +39,27 @@ export interface RuntimeStore extends RuntimeKeepingStore {
   /** Stops every subscription and releases connections; the store is not used after. */
   close(): Promise<void>;
 }
+
+/**
+ * How a shared store that a process follows is doing, for `/readyz` and `/metrics`: a fleet's
+ * store can be away for a while, during which the process serves the runtime state it read last.
+ */
+export interface StoreHealth {
+  /** `degraded` while the store cannot be read; the process keeps serving. */
+  status: 'ok' | 'degraded';
+  /** Where it is, without secrets (`PostgreSQL database "flagroute" on db:5432 as "app"`). */
+  store: string;
+  /** Since when it has been unreachable (ISO 8601), or null. */
+  since: string | null;
+  /** When the runtime state being served was last read from it (ISO 8601), or null. */
+  stateReadAt: string | null;
+  /** Why, as an error code (`STORE_UNAVAILABLE`, ...), or null. */
+  reason: string | null;
+  /** Failed reads of the store since start (retries included). */
+  failures: number;
+}
+
+/** A store that reports its health (the PostgreSQL store does; files need none). */
+export interface StoreWithHealth {
+  health(): StoreHealth;
+}

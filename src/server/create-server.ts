@@ -12,9 +12,11 @@ import { FlagrouteError } from '../errors.js';
 import type { EventLog } from '../event-log/index.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
+import { registerStoreMetrics } from '../observability/store-metrics.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
+import type { StoreHealth, StoreWithHealth } from '../runtime-store/index.js';
 import { adminRoutes } from './admin-routes.js';
 import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
@@ -54,6 +56,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** Event logs the router writes (the outcome event log): their health in `/readyz`, their counts in `/metrics`. */
   eventLogs?: readonly EventLog<{ time: string }>[];
+  /** The shared runtime store the router follows (a fleet's): its health in `/readyz` and `/metrics`. */
+  storeHealth?: StoreWithHealth;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -108,8 +112,8 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
   const eventLogs = options.eventLogs ?? [];
-  healthRoutes(app, router, options.rolloutController, eventLogs);
-  metricsRoute(app, router, options.rolloutController, eventLogs);
+  healthRoutes(app, router, options.rolloutController, eventLogs, options.storeHealth);
+  metricsRoute(app, router, options.rolloutController, eventLogs, options.storeHealth);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger, ingest);
   adminRoutes(app, router, options.adminToken, options.rolloutController);
@@ -145,6 +149,15 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return reply.code(status).send(body);
   });
   return app;
+}
+
+/** A store's health as `/readyz` shows it, with what it means for the decisions served. */
+function storeReadiness(health: StoreHealth) {
+  const message =
+    health.status === 'ok'
+      ? 'following the store'
+      : `degraded: store unreachable since ${health.since}, serving the runtime state of ${health.stateReadAt ?? 'the start (none read)'}`;
+  return { ...health, message };
 }
 
 /**
@@ -201,6 +214,7 @@ function healthRoutes(
   router: Router,
   controller: RolloutController | undefined,
   eventLogs: readonly EventLog<{ time: string }>[],
+  runtimeStore: StoreWithHealth | undefined,
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
@@ -210,6 +224,8 @@ function healthRoutes(
     const logs = eventLogs.map((log) => [log.kind, log.health()] as const);
     const events = logs.length > 0 ? { eventLogs: Object.fromEntries(logs) } : {};
     const logDegraded = logs.some(([, health]) => health.status === 'degraded');
+    const storeHealth = runtimeStore?.health();
+    const store = storeHealth ? { store: storeReadiness(storeHealth) } : {};
     if (!lastReload.ok) {
       return reply.code(503).send({
         status: 'reload failing',
@@ -217,10 +233,12 @@ function healthRoutes(
         errors: lastReload.errors,
         ...plan,
         ...events,
+        ...store,
       });
     }
-    const degraded = readiness?.status === 'degraded' || logDegraded;
-    return { status: degraded ? 'degraded' : 'ready', configVersion, ...plan, ...events };
+    const degraded =
+      readiness?.status === 'degraded' || logDegraded || storeHealth?.status === 'degraded';
+    return { status: degraded ? 'degraded' : 'ready', configVersion, ...plan, ...events, ...store };
   });
 }
 
@@ -230,8 +248,10 @@ function metricsRoute(
   router: Router,
   controller: RolloutController | undefined,
   eventLogs: readonly EventLog<{ time: string }>[],
+  runtimeStore: StoreWithHealth | undefined,
 ): void {
   const registry = new Registry();
+  if (runtimeStore) registerStoreMetrics(runtimeStore, registry);
   const unregister = registerMetrics(router, registry);
   if (controller) registerControllerMetrics(controller, registry);
   for (const log of eventLogs) registerEventLogMetrics(log, registry);

@@ -5,7 +5,7 @@ import { OutcomeEventLog } from '../outcomes/index.js';
 import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
-import type { RuntimeStore } from '../runtime-store/index.js';
+import type { RuntimeStore, StoreWithHealth } from '../runtime-store/index.js';
 import { createServer, type ServerOptions } from './create-server.js';
 import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
 
@@ -106,8 +106,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       throw error;
     }
   }
+  const { runtimeStore } = options;
   const app = createServer(router, {
     ...options,
+    ...(runtimeStore && 'health' in runtimeStore
+      ? { storeHealth: runtimeStore as RuntimeStore & StoreWithHealth }
+      : {}),
     logger,
     ...(eventLog ? { eventLogs: [eventLog] } : {}),
     ...(controller ? { rolloutController: controller } : {}),

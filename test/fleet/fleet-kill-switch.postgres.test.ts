@@ -142,4 +142,61 @@ describePostgres('a fleet on PostgreSQL', () => {
     for (const instance of instances)
       expect(instance.output()).not.toMatch(/CONFIG_NOT_WRITABLE|EACCES/);
   }, 180_000);
+
+  it('an instance keeps serving while PostgreSQL is away, degraded in /readyz and /metrics, and recovers', async () => {
+    const server = postgres();
+    const store = await server.createDatabase();
+    const instance = await serveInstance(store);
+    const readiness = async () => {
+      const response = await fetch(`${instance.url}/readyz`);
+      return (await response.json()) as {
+        status: string;
+        store?: { status: string; message: string };
+      };
+    };
+    await until(
+      async () => ((await readiness()).store?.status === 'ok' ? true : undefined),
+      () => 'the store to be followed',
+    );
+    const rollback = await cli(['rollback', '--reason', 'before the outage'], store);
+    expect(rollback.code, rollback.output).toBe(0);
+    await until(
+      async () => ((await statusOf(instance)).rolloutPercentage === 0 ? true : undefined),
+      () => 'the kill switch to be served',
+    );
+
+    await server.stop('fast');
+    try {
+      const degraded = await until(
+        async () => {
+          const ready = await readiness();
+          return ready.status === 'degraded' ? ready : undefined;
+        },
+        () => 'the instance to say it is degraded',
+      );
+      expect(degraded.store?.message).toMatch(
+        /^degraded: store unreachable since \S+, serving the runtime state of \S+$/,
+      );
+      expect(degraded.store?.message).not.toContain(new URL(store).password);
+      // Decisions never wait on the store: the kill switch read before the outage still holds.
+      const status = await statusOf(instance);
+      expect(status.rolloutPercentage).toBe(0);
+      const metrics = await (await fetch(`${instance.url}/metrics`)).text();
+      expect(metrics).toMatch(/^flagroute_runtime_store_up 0$/m);
+      expect(metrics).toMatch(/^flagroute_runtime_store_read_failures_total [1-9]\d*$/m);
+    } finally {
+      await server.start();
+    }
+    await until(
+      async () => ((await readiness()).status === 'ready' ? true : undefined),
+      () => 'the instance to be ready again',
+    );
+    const resume = await cli(['rollout', 'resume', '--reason', 'after the outage'], store);
+    expect(resume.code, resume.output).toBe(0);
+    await until(
+      async () => ((await statusOf(instance)).rolloutPercentage === 50 ? true : undefined),
+      () => 'the resume to be served after the outage',
+    );
+    expect(instance.child.exitCode).toBeNull();
+  }, 180_000);
 });
