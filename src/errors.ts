@@ -22,8 +22,6 @@ export const ERROR_CODES = [
   'ASYNC_RULE',
   /** A configuration file cannot be edited (read-only, or not a regular file). */
   'CONFIG_NOT_WRITABLE',
-  /** A change to the file would not take effect: a `LIGHTRAG_*` variable overrides that key. */
-  'SHADOWED_BY_VARIABLE',
   /** A change would not take effect: the kill switch holds the rollout at 0 until lifted. */
   'KILL_SWITCH_ENGAGED',
   /** A command was called wrongly. */

@@ -23,7 +23,6 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: EXIT.usage,
   ASYNC_RULE: EXIT.failure,
   CONFIG_NOT_WRITABLE: EXIT.failure,
-  SHADOWED_BY_VARIABLE: EXIT.failure,
   KILL_SWITCH_ENGAGED: EXIT.failure,
   USAGE: EXIT.usage,
   INVALID_DATA: EXIT.failure,
