@@ -17,15 +17,6 @@ import {
   readPart,
 } from './read-event-part.js';
 
-export {
-  MALFORMED_KEPT,
-  type MalformedLine,
-  type PartLines,
-  type PartReading,
-  type Range,
-  readPart,
-};
-
 /** A line of an event file. */
 export interface EventLine {
   file: string;
