@@ -29,11 +29,7 @@ export function layersOf(config: LoadedConfig, local: LocalLayers = {}): Rollout
   const stored = storedState(config);
   const layers: { -readonly [K in keyof RolloutLayers]: RolloutLayers[K] } = {
     file: loaded.file,
-    regions: config.geographicRouting.map(({ region, rolloutPercentage, origin }) => ({
-      region,
-      percentage: rolloutPercentage,
-      origin,
-    })),
+    regions: config.geographicRouting,
   };
   if (loaded.variable) layers.variable = loaded.variable;
   const runtime: PlacedRuntime | undefined = local.runtime

@@ -1,9 +1,9 @@
+import type { LoadedRegion } from '../config/loaded-config.js';
 import type {
   EffectiveRollout,
   LayerName,
   PlacedKillSwitch,
   PlacedRuntime,
-  RegionLayer,
   RegionShare,
   RolloutLayers,
 } from './layers.js';
@@ -67,19 +67,22 @@ export function runtimeOrigin(runtime: PlacedRuntime): string {
   return `runtime (set by ${who} at ${runtime.where}: ${runtime.reason})`;
 }
 
-function regionShare(region: RegionLayer, top: TopLayer, cap: number | null): RegionShare {
+function regionShare(region: LoadedRegion, top: TopLayer, cap: number | null): RegionShare {
   const share = (rolloutPercentage: number, why: string): RegionShare => ({
     rolloutPercentage,
-    configured: region.percentage,
+    configured: region.rolloutPercentage,
     origin: region.origin,
     why,
   });
   if (top.layer === 'kill_switch') return share(0, 'held at 0 % by the kill switch');
   if (cap !== null) {
-    return region.percentage <= cap
-      ? share(region.percentage, `its own ${region.percentage} % (within the runtime ${cap} %)`)
-      : share(cap, `capped at the runtime ${cap} % (configured ${region.percentage} %)`);
+    return region.rolloutPercentage <= cap
+      ? share(
+          region.rolloutPercentage,
+          `its own ${region.rolloutPercentage} % (within the runtime ${cap} %)`,
+        )
+      : share(cap, `capped at the runtime ${cap} % (configured ${region.rolloutPercentage} %)`);
   }
   if (top.percentage === 0) return share(0, "held at 0 % while the environment's rollout is 0 %");
-  return share(region.percentage, `its own ${region.percentage} %`);
+  return share(region.rolloutPercentage, `its own ${region.rolloutPercentage} %`);
 }

@@ -1,4 +1,4 @@
-import type { Origin } from '../config/loaded-config.js';
+import type { LoadedRegion, LoadedRolloutLayers, Origin } from '../config/loaded-config.js';
 
 /** Who set the runtime layer: a person (CLI, admin API, dashboard) or the rollout plan. */
 export const RUNTIME_SETTERS = ['operator', 'plan'] as const;
@@ -50,25 +50,19 @@ export type PlacedRuntime = RuntimeLayer & { readonly where: string };
 /** The kill switch with where it is kept, and whether other instances see it. */
 export type PlacedKillSwitch = KillSwitch & { readonly where: string; readonly persisted: boolean };
 
-/** A region's configured rollout percentage (a geography rule), with where it was written. */
-export interface RegionLayer {
-  readonly region: string;
-  readonly percentage: number;
-  readonly origin: Origin;
-}
-
-/** Every layer with a say in the rollout, lowest first; {@link effective} adds them up. */
-export interface RolloutLayers {
-  /** The environment file's `rollout_percentage`, or the schema default (origin `default`). */
-  readonly file: { readonly value: number; readonly origin: Origin };
-  /** A `LIGHTRAG_ROLLOUT_PERCENTAGE` variable. */
-  readonly variable?: { readonly value: number; readonly variable: string };
+/**
+ * Every layer with a say in the rollout, lowest first; {@link effective} adds them up. The
+ * file's value and the variable are the loaded ones; the runtime layer and the kill switch are
+ * placed (read from whichever store keeps them, or this process); the regions are the loaded
+ * geography rules.
+ */
+export interface RolloutLayers extends Pick<LoadedRolloutLayers, 'file' | 'variable'> {
   /** The runtime layer. */
   readonly runtime?: PlacedRuntime;
   /** The kill switch. */
   readonly killSwitch?: PlacedKillSwitch;
-  /** The regions' own percentages. */
-  readonly regions: readonly RegionLayer[];
+  /** The regions' own percentages (the geography rules, with where each was written). */
+  readonly regions: readonly LoadedRegion[];
 }
 
 /** The layer the effective rollout percentage comes from. */

@@ -35,9 +35,9 @@ function layersOf(row: Row): RolloutLayers {
       row.file === null
         ? { value: 0, origin: 'default' }
         : { value: row.file, origin: 'environments/production.yaml:3' },
-    regions: Object.entries(cases.regions).map(([region, percentage]) => ({
+    regions: Object.entries(cases.regions).map(([region, rolloutPercentage]) => ({
       region,
-      percentage,
+      rolloutPercentage,
       origin: 'rules/geography.yaml:2',
     })),
   };
