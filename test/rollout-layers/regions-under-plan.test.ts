@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { RolloutController } from '../../src/rollout-plan/index.js';
-import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { HandSource } from '../helpers/hand-source.js';
 import { runCli } from '../helpers/run-cli.js';
 import { silentLogger } from '../helpers/silent-logger.js';
+import { controllerOptions, openController } from '../helpers/test-controller.js';
 import { testRouter } from '../helpers/test-router.js';
 
 const ENV_FILE = 'environments/production.yaml';
@@ -35,20 +32,9 @@ async function servedIn(router: Awaited<ReturnType<typeof testRouter>>, region: 
 describe('regions follow the plan: a stage caps every region', () => {
   it('a plan at stage 5 % serves 5 % in us_east; at 100 % each region its configured share', async () => {
     const temp = await tempConfigDir(FILES);
-    const clock = new FakeClock();
-    const source = new HandSource();
-    const controller = await RolloutController.open({
-      configDir: temp.dir,
-      environment: 'production',
-      source,
-      clock,
-      leaseClock: clock,
-      env: {},
-      logger: silentLogger(),
-      stabilityMs: 0,
-      leaseTtlMs: 30_000,
-    });
-    onTestEnd(() => controller.close());
+    const options = controllerOptions(temp.dir, 'production', { leaseTtlMs: 30_000 });
+    const { clock, source } = options;
+    const controller = await openController(options);
     const router = await testRouter({
       configDir: temp.dir,
       environment: 'production',

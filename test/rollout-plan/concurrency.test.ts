@@ -7,14 +7,10 @@ import {
   invariantViolation,
   PLAN_ACTIONS,
   type PlanState,
-  RolloutController,
 } from '../../src/rollout-plan/index.js';
 import { seededRandom } from '../../src/rollout-plan/synthetic-backends.js';
-import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { HandSource } from '../helpers/hand-source.js';
-import { silentLogger } from '../helpers/silent-logger.js';
+import { controllerOptions, openController } from '../helpers/test-controller.js';
 
 const STAGES = [
   { percentage: 10, hold: '1h', min_units: 20 },
@@ -36,20 +32,9 @@ describe('looks and commands through one queue', () => {
   // A long run on purpose (thousands of operations through real files), not a wait for a race.
   it(`${ITERATIONS} commands and looks fired concurrently: the invariant always holds, and the file, the stored state and the controller agree`, async () => {
     const temp = await tempConfigDir({ 'environments/development.yaml': ENVIRONMENT });
-    const clock = new FakeClock();
-    const source = new HandSource();
-    const options = {
-      configDir: temp.dir,
-      environment: 'development',
-      source,
-      clock,
-      leaseClock: clock,
-      env: {},
-      logger: silentLogger(),
-      stabilityMs: 0,
-    };
-    const controller = await RolloutController.open(options);
-    onTestEnd(() => controller.close());
+    const options = controllerOptions(temp.dir, 'development');
+    const { clock, source } = options;
+    const controller = await openController(options);
     const store = new FilePlanStore(`${temp.dir}/state`, 'development');
     const random = seededRandom(20);
     const seen = { transitions: 0, refusals: 0, looks: 0 };

@@ -2,19 +2,16 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { effective, FileRuntimeLayer, layersOf, rollBack } from '../../src/rollout-layers/index.js';
+import { FileRuntimeLayer, rollBack } from '../../src/rollout-layers/index.js';
 import {
   type ControllerOptions,
   commandPlan,
   FilePlanStore,
-  RolloutController,
   statePaths,
 } from '../../src/rollout-plan/index.js';
-import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { HandSource } from '../helpers/hand-source.js';
 import { capturingLogger } from '../helpers/silent-logger.js';
+import { controllerOptions, openController, servedPercentage } from '../helpers/test-controller.js';
 
 const ENV_FILE = 'environments/development.yaml';
 const HOUR = 3_600_000;
@@ -28,38 +25,13 @@ rollout_plan:
 
 async function setUp(overrides: Partial<ControllerOptions> = {}) {
   const temp = await tempConfigDir({ [ENV_FILE]: PLAN });
-  const clock = new FakeClock();
-  const source = new HandSource();
   const { logger, lines } = capturingLogger();
-  const options: ControllerOptions = {
-    configDir: temp.dir,
-    environment: 'development',
-    source,
-    clock,
-    leaseClock: clock,
-    env: {},
-    logger,
-    stabilityMs: 0,
-    ...overrides,
-  };
-  const open = async () => {
-    const controller = await RolloutController.open(options);
-    onTestEnd(() => controller.close());
-    return controller;
-  };
+  const options = controllerOptions(temp.dir, 'development', { logger, ...overrides });
+  const { clock, source } = options;
+  const open = () => openController(options);
   const errors = (reason: string) =>
     lines.filter((line) => line.level === 50 && line.reason === reason);
-  const served = async () =>
-    effective(
-      layersOf(
-        await loadConfig({
-          configDir: temp.dir,
-          environment: 'development',
-          env: {},
-          stabilityMs: 0,
-        }),
-      ),
-    ).percentage;
+  const served = () => servedPercentage(temp.dir, 'development');
   return { temp, clock, source, options, lines, errors, open, served };
 }
 

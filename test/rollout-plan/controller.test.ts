@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { effective, FileRuntimeLayer, layersOf, rollBack } from '../../src/rollout-layers/index.js';
+import { FileRuntimeLayer, rollBack } from '../../src/rollout-layers/index.js';
 import {
   type ControllerOptions,
   commandPlan,
@@ -15,9 +15,8 @@ import {
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { HandSource } from '../helpers/hand-source.js';
 import { silentLogger } from '../helpers/silent-logger.js';
+import { controllerOptions, openController, servedPercentage } from '../helpers/test-controller.js';
 import { testRouter } from '../helpers/test-router.js';
 
 const ENV_FILE = 'environments/development.yaml';
@@ -40,35 +39,12 @@ ${extra}`;
 
 async function setUp(extra = '', overrides: Partial<ControllerOptions> = {}) {
   const temp = await tempConfigDir({ [ENV_FILE]: PLAN(extra) });
-  const clock = new FakeClock();
-  const source = new HandSource();
-  const options: ControllerOptions = {
-    configDir: temp.dir,
-    environment: 'development',
-    source,
-    clock,
-    leaseClock: clock,
-    env: {},
-    logger: silentLogger(),
-    stabilityMs: 0,
-    leaseTtlMs: 30_000,
-    ...overrides,
-  };
-  const controller = await RolloutController.open(options);
-  onTestEnd(() => controller.close());
+  const options = controllerOptions(temp.dir, 'development', { leaseTtlMs: 30_000, ...overrides });
+  const { clock, source } = options;
+  const controller = await openController(options);
   const notices: TransitionNotice[] = [];
   controller.onTransition((notice) => notices.push(notice));
-  const served = async () =>
-    effective(
-      layersOf(
-        await loadConfig({
-          configDir: temp.dir,
-          environment: 'development',
-          env: {},
-          stabilityMs: 0,
-        }),
-      ),
-    ).percentage;
+  const served = () => servedPercentage(temp.dir, 'development');
   return { temp, clock, source, options, controller, notices, served };
 }
 

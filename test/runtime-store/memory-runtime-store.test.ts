@@ -3,18 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { rollBack } from '../../src/rollout-layers/index.js';
-import { RolloutController } from '../../src/rollout-plan/index.js';
 import type { RuntimeStore } from '../../src/runtime-store/index.js';
-import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { HandSource } from '../helpers/hand-source.js';
 import {
   type MemoryData,
   MemoryRuntimeStore,
   memoryData,
 } from '../helpers/memory-runtime-store.js';
 import { silentLogger } from '../helpers/silent-logger.js';
+import { controllerOptions, openController } from '../helpers/test-controller.js';
 import { testRouter } from '../helpers/test-router.js';
 import { runtimeStoreConformance } from './runtime-store-conformance.js';
 
@@ -46,19 +43,9 @@ describe('the controller with a store that keeps the runtime layer (as a fleet d
     const temp = await tempConfigDir({ [ENV_FILE]: FILE });
     const shared = memoryData();
     const store = new MemoryRuntimeStore(shared);
-    const clock = new FakeClock();
-    const controller = await RolloutController.open({
-      configDir: temp.dir,
-      environment: 'development',
-      store,
-      source: new HandSource(),
-      clock,
-      leaseClock: clock,
-      env: {},
-      logger: silentLogger(),
-      stabilityMs: 0,
-    });
-    onTestEnd(() => controller.close());
+    const options = controllerOptions(temp.dir, 'development', { store });
+    const { clock } = options;
+    const controller = await openController(options);
     await controller.command({ action: 'start', reason: 'launch' });
     expect(shared.runtime.runtime).toMatchObject({ percentage: 5, setBy: 'plan' });
     expect(await readFile(join(temp.dir, ENV_FILE), 'utf8')).toBe(FILE);
