@@ -20,6 +20,7 @@ import type { StoreHealth, StoreWithHealth } from '../runtime-store/index.js';
 import { adminRoutes } from './admin-routes.js';
 import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
+import { useJsonBodyParser } from './json-body.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
 import { outcomeIngestMode } from './outcome-ingest.js';
@@ -97,6 +98,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     return503OnClosing: true,
   });
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   // Once closing, answers end their connection, so a drain does not wait out keep-alives.
   let closing = false;
   app.addHook('preClose', async () => {

@@ -146,3 +146,66 @@ describe('the server answers every mistake with a code of the list', () => {
     expect(answers[9]![1].body).toMatchObject({ key: 'backend' });
   });
 });
+
+describe('a body with a key that could change a prototype', () => {
+  it('is refused naming the key and why, not called "not valid JSON"; broken JSON says where', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 10\n',
+    });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      ingestToken: INGEST_TOKEN,
+    });
+    const json = { 'content-type': 'application/json' };
+    const ofrep = await post(
+      `${server.url}/ofrep/v1/evaluate/flags/backend`,
+      '{"context": {"targetingKey": "alice", "__proto__": {"admin": true}}}',
+      json,
+    );
+    expect(ofrep).toMatchObject({
+      status: 400,
+      body: {
+        errorCode: 'INVALID_CONTEXT',
+        errorDetails:
+          "invalid routing context: context.__proto__ is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it",
+        key: 'backend',
+      },
+    });
+    // Spelt with escapes, it is the same key.
+    const escaped = await post(
+      `${server.url}/ofrep/v1/evaluate/flags`,
+      '{"context": {"targetingKey": "alice", "\\u005f_proto__": 1}}',
+      json,
+    );
+    expect(escaped).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } });
+    expect((escaped.body as { errorDetails: string }).errorDetails).toContain('context.__proto__');
+    const outcome = await post(
+      `${server.url}/v1/outcomes`,
+      '{"backend": "lightrag", "success": true, "constructor": {"prototype": {"x": 1}}}',
+      { ...json, authorization: `Bearer ${INGEST_TOKEN}` },
+    );
+    expect(outcome).toMatchObject({
+      status: 400,
+      body: { errorCode: 'INVALID_ARGUMENT' },
+    });
+    expect((outcome.body as { errorDetails: string }).errorDetails).toMatch(
+      /^constructor\.prototype is a key flagroute refuses in any request/,
+    );
+    // constructor as a plain attribute stays allowed; broken JSON is PARSE_ERROR with JSON's words.
+    const allowed = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+      context: { targetingKey: 'alice', constructor: 'x' },
+    });
+    expect(allowed.status).toBe(200);
+    const broken = await post(`${server.url}/v1/decide`, '{"userId": ', json);
+    expect(broken).toMatchObject({ status: 400, body: { errorCode: 'PARSE_ERROR' } });
+    expect((broken.body as { errorDetails: string }).errorDetails).toMatch(
+      /^malformed JSON body: /,
+    );
+    const empty = await post(`${server.url}/v1/decide`, '', json);
+    expect(empty).toMatchObject({
+      status: 400,
+      body: { errorCode: 'PARSE_ERROR', errorDetails: 'malformed JSON body: the body is empty' },
+    });
+  });
+});
