@@ -43,3 +43,15 @@ export function checkReason(reason: unknown, maxLength = MAX_REASON_LENGTH): str
   if (problem !== undefined) throw new InvalidArgumentError('reason', problem);
   return reason as string;
 }
+
+/**
+ * The reason a person gave where it comes in (the CLI's `--reason`, an admin request's
+ * `reason`), held to {@link checkReason}'s rules at {@link MAX_REASON_LENGTH} (`INVALID_ARGUMENT`
+ * naming `reason`: exit 2, HTTP 400); undefined when none was given or it is blank, so the
+ * caller's default says why. One function, so the CLI and the API refuse the same reasons.
+ */
+export function givenReason(reason: unknown): string | undefined {
+  if (reason === undefined || reason === null) return undefined;
+  if (typeof reason === 'string' && reason.trim() === '') return undefined;
+  return checkReason(reason);
+}

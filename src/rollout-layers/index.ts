@@ -9,6 +9,7 @@
 export { checkPercentage } from './check-percentage.js';
 export {
   checkReason,
+  givenReason,
   MAX_REASON_LENGTH,
   reasonProblem,
   STORED_REASON_LENGTH,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
-import { checkReason } from '../rollout-layers/index.js';
+import { givenReason } from '../rollout-layers/index.js';
 import {
   commandPlan,
   NO_METRICS,
@@ -18,15 +18,9 @@ const NOT_PERSISTED =
 /** How long a plan command queued for the controller that drives waits for its outcome. */
 const QUEUED_COMMAND_WAIT_MS = 5_000;
 
-/**
- * The reason a request gives, checked before anything changes (400 `INVALID_ARGUMENT` naming
- * `reason`: not a string, too long, control characters); undefined when it gives none.
- */
+/** The reason a request gives (see `givenReason`), checked before anything changes. */
 function reasonOf(body: unknown): string | undefined {
-  const reason = (body as { reason?: unknown } | null)?.reason;
-  if (reason === undefined || reason === null) return undefined;
-  if (typeof reason === 'string' && reason.trim() === '') return undefined;
-  return checkReason(reason);
+  return givenReason((body as { reason?: unknown } | null)?.reason);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_REASON_LENGTH } from '../../src/rollout-layers/index.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -79,5 +80,57 @@ describe('flagroute rollout set / rollback / status', () => {
     expect(await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8')).toBe(
       'rollout_percentage: 10\nbogus: 1\n',
     );
+  });
+});
+
+describe('reasons on the command line, as the admin API takes them', () => {
+  it("a reason with a control character or over 400 characters exits 2 with the API's words; nothing changes", async () => {
+    const dir = await tempConfigDir({
+      'environments/production.yaml': `rollout_percentage: 10
+rollout_plan:
+  stages:
+    - { percentage: 5, hold: 1h }
+`,
+    });
+    const before = await readFile(join(dir.dir, 'environments/production.yaml'), 'utf8');
+    const long = 'x'.repeat(MAX_REASON_LENGTH + 1);
+    const commands = [
+      ['rollout', 'set', '20'],
+      ['rollout', 'clear'],
+      // No kill switch is set: resume changes nothing, and still refuses the reason.
+      ['rollout', 'resume'],
+      ['rollback'],
+      ['rollout', 'plan', 'start'],
+    ];
+    for (const command of commands) {
+      for (const [reason, words] of [
+        [
+          'stop \u001b[31mnow',
+          'reason contains the control character U+001B; give one line of plain text',
+        ],
+        [
+          long,
+          `reason is ${MAX_REASON_LENGTH + 1} characters long; give at most ${MAX_REASON_LENGTH}`,
+        ],
+      ] as const) {
+        const run = await runCli([...command, '--env', 'production', '--reason', reason], {
+          cwd: dir.dir,
+        });
+        expect([run.code, run.stderr, run.stdout], command.join(' ')).toEqual([
+          2,
+          `error: ${words}\n`,
+          '',
+        ]);
+      }
+    }
+    expect(await readFile(join(dir.dir, 'environments/production.yaml'), 'utf8')).toBe(before);
+    // A blank reason is no reason, as in the API: the command's own words say why.
+    const blank = await runCli(['rollback', '--env', 'production', '--reason', ' '], {
+      cwd: dir.dir,
+    });
+    expect([blank.code, blank.stdout]).toEqual([
+      0,
+      expect.stringContaining('kill switch set (manual rollback)'),
+    ]);
   });
 });

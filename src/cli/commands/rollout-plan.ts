@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { FlagrouteError } from '../../errors.js';
 import { createLogger } from '../../logging.js';
+import { givenReason } from '../../rollout-layers/index.js';
 import {
   type CommandReceipt,
   commandPlan,
@@ -179,7 +180,8 @@ export function rolloutPlanCommands(rollout: Command): void {
     )
     .action(async (action: PlanAction | 'status', flags: PlanFlags) => {
       if (action === 'status') return printStatus(flags);
-      if (!flags.reason?.trim()) throw new UsageError(`rollout plan ${action} needs --reason`);
+      const reason = givenReason(flags.reason);
+      if (reason === undefined) throw new UsageError(`rollout plan ${action} needs --reason`);
       const receipt = await commandPlan(
         {
           configDir: flags.configDir,
@@ -188,7 +190,7 @@ export function rolloutPlanCommands(rollout: Command): void {
           source: NO_METRICS,
           logger: createLogger('warn'),
         },
-        { action, reason: flags.reason },
+        { action, reason },
         flags.wait,
       );
       process.stdout.write(`${describeReceipt(action, flags, receipt)}\n`);

@@ -5,6 +5,7 @@ import {
   clearRollout,
   effective,
   FileRuntimeLayer,
+  givenReason,
   type LayerEdit,
   type LayerTarget,
   layersOf,
@@ -95,10 +96,11 @@ function setCommand(rollout: Command): void {
     .option('--reason <text>', 'why, recorded with the runtime layer')
     .addOption(storeOption())
     .action(async (percentage: number, options: ReasonOptions, command: Command) => {
+      const reason =
+        givenReason(options.reason) ??
+        (percentage === 0 ? 'manual rollback' : 'set from the command line');
       const config = await load(options);
       if (!config) return;
-      const reason =
-        options.reason ?? (percentage === 0 ? 'manual rollback' : 'set from the command line');
       const at = new Date();
       await onTarget(config, command, (target) =>
         setRollout(target, { percentage, reason, at, setBy: 'operator' }),
@@ -117,9 +119,9 @@ function clearCommand(rollout: Command): void {
     .option('--reason <text>', 'why, for the message')
     .addOption(storeOption())
     .action(async (options: ReasonOptions, command: Command) => {
+      const reason = givenReason(options.reason) ?? 'runtime layer cleared';
       const config = await load(options);
       if (!config) return;
-      const reason = options.reason ?? 'runtime layer cleared';
       await onTarget(config, command, (target) => clearRollout(target, { reason, at: new Date() }));
     });
 }
@@ -133,9 +135,9 @@ function resumeCommand(rollout: Command): void {
     .option('--reason <text>', 'why, for the message')
     .addOption(storeOption())
     .action(async (options: ReasonOptions, command: Command) => {
+      const reason = givenReason(options.reason) ?? 'rollout resumed';
       const config = await load(options);
       if (!config) return;
-      const reason = options.reason ?? 'rollout resumed';
       await onTarget(config, command, (target) =>
         resumeRollout(target, { reason, at: new Date() }),
       );
@@ -153,9 +155,9 @@ function rollbackCommand(program: Command): void {
     .option('--reason <text>', 'why, recorded with the kill switch')
     .addOption(storeOption())
     .action(async (options: ReasonOptions, command: Command) => {
+      const reason = givenReason(options.reason) ?? 'manual rollback';
       const config = await load(options);
       if (!config) return;
-      const reason = options.reason ?? 'manual rollback';
       await onTarget(config, command, (target) => rollBack(target, { reason, at: new Date() }));
     });
 }
