@@ -6,6 +6,7 @@ import { controllerCommand } from './commands/controller.js';
 import { decideCommands } from './commands/decide.js';
 import { demoCommand } from './commands/demo.js';
 import { experimentCommands } from './commands/experiment.js';
+import { fleetCommands } from './commands/fleet.js';
 import { rolloutCommands } from './commands/rollout.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   controllerCommand(program);
   experimentCommands(program);
   storeCommands(program);
+  fleetCommands(program);
   demoCommand(program);
   return program;
 }

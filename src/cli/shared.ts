@@ -21,15 +21,18 @@ export interface EnvironmentOptions {
   configDir: string;
 }
 
+/** `--env <name>`, from `FLAGROUTE_ENV` when absent, else development. */
+export function environmentOption(description = 'environment to load'): Option {
+  return new Option('--env <name>', description).default(
+    process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT,
+    '$FLAGROUTE_ENV, else development',
+  );
+}
+
 /** Adds `--env` and `--config-dir` to a command. */
 export function withEnvironmentOptions(command: Command): Command {
   return command
-    .addOption(
-      new Option('--env <name>', 'environment to load').default(
-        process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT,
-        '$FLAGROUTE_ENV, else development',
-      ),
-    )
+    .addOption(environmentOption())
     .option('--config-dir <dir>', 'directory holding environments/ and rules/', '.');
 }
 

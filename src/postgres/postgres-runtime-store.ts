@@ -10,6 +10,12 @@ import {
 } from '../rollout-layers/index.js';
 import type { LeaseGrant } from '../rollout-plan/index.js';
 import type {
+  AcknowledgementOptions,
+  Acknowledgements,
+  FleetMembership,
+  FleetStatus,
+  FleetStore,
+  InstanceSelf,
   RuntimeStore,
   StoreChange,
   StoreHealth,
@@ -17,6 +23,7 @@ import type {
 } from '../runtime-store/index.js';
 import { connectPostgres } from './connection.js';
 import { migrateSchema } from './migrate-schema.js';
+import { PostgresFleet } from './postgres-fleet.js';
 import { passOn } from './postgres-lease.js';
 import { PostgresPlanStore } from './postgres-plan-store.js';
 import { type Rows, StorePool, type Transaction } from './store-pool.js';
@@ -79,10 +86,11 @@ function runtimeStateOf(row: Rows[number] | undefined): RuntimeState {
  */
 export class PostgresRuntimeStore
   extends PostgresPlanStore
-  implements RuntimeStore, StoreWithHealth
+  implements RuntimeStore, StoreWithHealth, FleetStore
 {
   readonly runtimeLocation: string;
   private readonly watch: StoreWatch;
+  private readonly fleet: PostgresFleet;
 
   private constructor(
     private readonly storePool: StorePool,
@@ -99,6 +107,7 @@ export class PostgresRuntimeStore
       pollMs,
       look: () => this.versions(),
     });
+    this.fleet = new PostgresFleet(storePool, environment, location);
   }
 
   /**
@@ -268,7 +277,21 @@ export class PostgresRuntimeStore
     };
   }
 
+  /** See `FleetStore.joinFleet`: it acknowledges what this store's subscribers were told. */
+  joinFleet(self: InstanceSelf, options: { heartbeatMs?: number } = {}): FleetMembership {
+    return this.fleet.join(self, this.watch, options.heartbeatMs);
+  }
+
+  awaitAcknowledgements(options?: AcknowledgementOptions): Promise<Acknowledgements> {
+    return this.fleet.awaitAcknowledgements(options);
+  }
+
+  fleetStatus(options?: { staleAfterMs?: number }): Promise<FleetStatus> {
+    return this.fleet.status(options);
+  }
+
   async close(): Promise<void> {
+    await this.fleet.leave();
     this.watch.stop();
     await this.storePool.end();
   }

@@ -59,6 +59,9 @@ export class StoreWatch {
   lastReadAt: number | undefined;
   /** Failed looks since start. */
   failures = 0;
+  /** The runtime version every subscriber has been told of (applied), or null. */
+  applied: string | null = null;
+  private readonly appliedHooks = new Set<(version: string | null) => void>();
 
   constructor(private readonly options: StoreWatchOptions) {}
 
@@ -78,8 +81,18 @@ export class StoreWatch {
     };
   }
 
+  /**
+   * Calls `hook` each time the subscribers have been told of a new runtime version (they apply
+   * it as they hear it: the router swaps its snapshot in its listener). Returns the unhook.
+   */
+  onApplied(hook: (version: string | null) => void): () => void {
+    this.appliedHooks.add(hook);
+    return () => this.appliedHooks.delete(hook);
+  }
+
   stop(): void {
     this.stopped = true;
+    this.applied = null;
     clearInterval(this.timer);
     clearTimeout(this.reconnect);
     this.timer = undefined;
@@ -194,6 +207,10 @@ export class StoreWatch {
       }
       if (before && before.plan !== now.plan) subscriber.listener({ kind: 'plan' });
       if (before && before.commands !== now.commands) subscriber.listener({ kind: 'commands' });
+    }
+    if (this.subscribers.size > 0 && this.applied !== now.runtime) {
+      this.applied = now.runtime;
+      for (const hook of [...this.appliedHooks]) hook(now.runtime);
     }
   }
 }

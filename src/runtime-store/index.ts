@@ -5,7 +5,26 @@
  *
  * @packageDocumentation
  */
+
 export { FileRuntimeStore, type FileRuntimeStoreOptions } from './file-runtime-store.js';
+export {
+  type AcknowledgementOptions,
+  type Acknowledgements,
+  acknowledgementsView,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_STALE_AFTER_MS,
+  describeAcknowledgements,
+  describeFleet,
+  type FleetInstance,
+  type FleetMembership,
+  type FleetStatus,
+  type FleetStore,
+  fleetSkew,
+  type InstanceSelf,
+  instanceName,
+  isFleetStore,
+} from './fleet.js';
 export type {
   RuntimeStore,
   StoreChange,

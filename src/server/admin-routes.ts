@@ -9,6 +9,11 @@ import {
   type RolloutController,
 } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
+import {
+  acknowledgementsView,
+  DEFAULT_ACK_WAIT_MS,
+  type FleetStore,
+} from '../runtime-store/index.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
 /** What `POST /v1/rollback` answers when the environment file could not take the kill switch. */
@@ -23,6 +28,25 @@ function reasonOf(body: unknown): string | undefined {
   return givenReason((body as { reason?: unknown } | null)?.reason);
 }
 
+/** The longest a request may ask to wait for the fleet's acknowledgements (`waitMs`). */
+const MAX_ACK_WAIT_MS = 60_000;
+
+/**
+ * How long a runtime change waits for the fleet (`waitMs` in the body, 0 to 60000 ms; default
+ * `DEFAULT_ACK_WAIT_MS`), checked before anything changes.
+ */
+function waitOf(body: unknown): number {
+  const wait = (body as { waitMs?: unknown } | null)?.waitMs;
+  if (wait === undefined || wait === null) return DEFAULT_ACK_WAIT_MS;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_ACK_WAIT_MS) {
+    throw new InvalidArgumentError(
+      'waitMs',
+      `must be a whole number of milliseconds from 0 to ${MAX_ACK_WAIT_MS}`,
+    );
+  }
+  return wait;
+}
+
 /**
  * Admin routes: they change the rollout exactly as the CLI does (the environment file, written
  * atomically, so every instance follows), and reset the breaker of this instance.
@@ -32,7 +56,17 @@ export function adminRoutes(
   router: Router,
   token: string | undefined,
   controller?: RolloutController,
+  fleet?: FleetStore,
 ): void {
+  /** With a fleet store, what the live instances said to the change just made. */
+  const acknowledged = async (wait: number) =>
+    fleet
+      ? {
+          acknowledgements: acknowledgementsView(
+            await fleet.awaitAcknowledgements({ deadlineMs: wait }),
+          ),
+        }
+      : {};
   const admin = {
     token,
     name: 'admin',
@@ -80,12 +114,14 @@ export function adminRoutes(
     authorise(request);
     const percentage = (request.body as { percentage?: unknown } | null)?.percentage;
     const reason = reasonOf(request.body) ?? 'set through the admin API';
+    const wait = waitOf(request.body);
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
-    return router.status();
+    return { ...router.status(), ...(await acknowledged(wait)) };
   });
   app.post('/v1/rollback', async (request) => {
     authorise(request);
     const reason = reasonOf(request.body) ?? 'rollback through the admin API';
+    const wait = waitOf(request.body);
     try {
       await router.updateRolloutPercentage(0, { persist: true, reason });
     } catch (error) {
@@ -101,14 +137,18 @@ export function adminRoutes(
         killSwitch: { engaged: true, persisted: false, details: NOT_PERSISTED },
       };
     }
-    return { ...router.status(), killSwitch: { engaged: true, persisted: true } };
+    return {
+      ...router.status(),
+      killSwitch: { engaged: true, persisted: true },
+      ...(await acknowledged(wait)),
+    };
   });
   app.post('/v1/rollout/resume', async (request) => {
     authorise(request);
-    await router.resumeRollout({
-      reason: reasonOf(request.body) ?? 'resumed through the admin API',
-    });
-    return router.status();
+    const reason = reasonOf(request.body) ?? 'resumed through the admin API';
+    const wait = waitOf(request.body);
+    await router.resumeRollout({ reason });
+    return { ...router.status(), ...(await acknowledged(wait)) };
   });
   app.post('/v1/breaker/reset', async (request) => {
     authorise(request);

@@ -16,7 +16,7 @@ import { registerStoreMetrics } from '../observability/store-metrics.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
-import type { StoreHealth, StoreWithHealth } from '../runtime-store/index.js';
+import type { FleetStore, StoreHealth, StoreWithHealth } from '../runtime-store/index.js';
 import { adminRoutes } from './admin-routes.js';
 import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
@@ -59,6 +59,11 @@ export interface ServerOptions {
   eventLogs?: readonly EventLog<{ time: string }>[];
   /** The shared runtime store the router follows (a fleet's): its health in `/readyz` and `/metrics`. */
   storeHealth?: StoreWithHealth;
+  /**
+   * The fleet store the router follows, if it keeps a fleet: the admin API's runtime changes
+   * wait for the live instances to acknowledge them and say who did.
+   */
+  fleet?: FleetStore;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -118,7 +123,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   metricsRoute(app, router, options.rolloutController, eventLogs, options.storeHealth);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger, ingest);
-  adminRoutes(app, router, options.adminToken, options.rolloutController);
+  adminRoutes(app, router, options.adminToken, options.rolloutController, options.fleet);
   const feed = new DashboardFeed(router, {
     admin: Boolean(options.adminToken),
     clock: options.clock ?? systemClock,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultSaltWarning } from '../config/secrets.js';
@@ -5,7 +6,12 @@ import { OutcomeEventLog } from '../outcomes/index.js';
 import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
-import type { RuntimeStore, StoreWithHealth } from '../runtime-store/index.js';
+import {
+  type FleetMembership,
+  isFleetStore,
+  type RuntimeStore,
+  type StoreWithHealth,
+} from '../runtime-store/index.js';
 import { createServer, type ServerOptions } from './create-server.js';
 import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
 
@@ -31,6 +37,11 @@ export interface ServeOptions extends ServerOptions {
    * Default: the environment file and `state/`. The caller's to close, after `close()`.
    */
   runtimeStore?: RuntimeStore;
+  /**
+   * How often this instance tells a fleet store it is alive (and which configuration and
+   * runtime versions it serves), in ms. Default `DEFAULT_HEARTBEAT_MS` (5 s).
+   */
+  heartbeatMs?: number;
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
@@ -112,6 +123,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(runtimeStore && 'health' in runtimeStore
       ? { storeHealth: runtimeStore as RuntimeStore & StoreWithHealth }
       : {}),
+    ...(isFleetStore(runtimeStore) ? { fleet: runtimeStore } : {}),
     logger,
     ...(eventLog ? { eventLogs: [eventLog] } : {}),
     ...(controller ? { rolloutController: controller } : {}),
@@ -128,6 +140,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  // A fleet store learns of this instance: its heartbeat, and each runtime version it applied.
+  const membership: FleetMembership | undefined = isFleetStore(runtimeStore)
+    ? runtimeStore.joinFleet(
+        {
+          host: hostname(),
+          pid: process.pid,
+          listen: url,
+          configVersion: () => router.status().configVersion,
+        },
+        options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {},
+      )
+    : undefined;
   const stopLooks = new AbortController();
   const looks = controller
     ? runController(controller, {
@@ -141,6 +165,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     closing ??= (async () => {
       stopLooks.abort();
       await looks;
+      await membership?.stop();
       await controller?.close();
       await app.close();
       await router.close();

@@ -20,7 +20,13 @@ import {
   withEnvironmentOptions,
 } from '../shared.js';
 import { rolloutPlanCommands } from './rollout-plan.js';
-import { openRuntimeStoreOf, storeOption } from './store.js';
+import {
+  openRuntimeStoreOf,
+  reportAcknowledgements,
+  staleAfterOption,
+  storeOption,
+  waitOption,
+} from './store.js';
 
 const DECIMAL = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
@@ -37,7 +43,7 @@ function parsePercentage(value: string): number {
   return parsed;
 }
 
-type ReasonOptions = EnvironmentOptions & { reason?: string };
+type ReasonOptions = EnvironmentOptions & { reason?: string; wait: number; staleAfter: number };
 
 /** Loads with the variables of this shell, so that a variable shadowing the file is seen. */
 async function load(options: EnvironmentOptions): Promise<LoadedConfig | undefined> {
@@ -58,6 +64,7 @@ async function onTarget(
   try {
     const target = { config, store: shared ?? new FileRuntimeLayer({ configDir, environment }) };
     report(target, await verb(target));
+    if (shared) await reportAcknowledgements(shared, command.opts<ReasonOptions>());
   } finally {
     await shared?.close();
   }
@@ -95,6 +102,8 @@ function setCommand(rollout: Command): void {
     )
     .option('--reason <text>', 'why, recorded with the runtime layer')
     .addOption(storeOption())
+    .addOption(waitOption())
+    .addOption(staleAfterOption())
     .action(async (percentage: number, options: ReasonOptions, command: Command) => {
       const reason =
         givenReason(options.reason) ??
@@ -118,6 +127,8 @@ function clearCommand(rollout: Command): void {
   )
     .option('--reason <text>', 'why, for the message')
     .addOption(storeOption())
+    .addOption(waitOption())
+    .addOption(staleAfterOption())
     .action(async (options: ReasonOptions, command: Command) => {
       const reason = givenReason(options.reason) ?? 'runtime layer cleared';
       const config = await load(options);
@@ -134,6 +145,8 @@ function resumeCommand(rollout: Command): void {
   )
     .option('--reason <text>', 'why, for the message')
     .addOption(storeOption())
+    .addOption(waitOption())
+    .addOption(staleAfterOption())
     .action(async (options: ReasonOptions, command: Command) => {
       const reason = givenReason(options.reason) ?? 'rollout resumed';
       const config = await load(options);
@@ -154,6 +167,8 @@ function rollbackCommand(program: Command): void {
   )
     .option('--reason <text>', 'why, recorded with the kill switch')
     .addOption(storeOption())
+    .addOption(waitOption())
+    .addOption(staleAfterOption())
     .action(async (options: ReasonOptions, command: Command) => {
       const reason = givenReason(options.reason) ?? 'manual rollback';
       const config = await load(options);

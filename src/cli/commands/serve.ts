@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type EnvironmentOptions, port, UsageError, withEnvironmentOptions } from '../shared.js';
 import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
-import { openRuntimeStoreOf, storeOption } from './store.js';
+import { heartbeatOption, openRuntimeStoreOf, storeOption } from './store.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
@@ -13,6 +13,7 @@ type ServeFlags = EnvironmentOptions &
     eventsDir?: string;
     controller?: boolean;
     anonymousOutcomes?: boolean;
+    heartbeat: number;
   };
 
 /** The controller's flags given without `--controller`: a mistake, not a silent no-op. */
@@ -47,6 +48,7 @@ export function serveCommand(program: Command): void {
         "run the environment's rollout controller in this process (a standby while another holds the lease)",
       )
       .addOption(storeOption())
+      .addOption(heartbeatOption())
       .option(
         '--metrics <source>',
         "with --controller: the plan's metrics, router (this server's outcomes, the default), prometheus=URL or events=DIR",
@@ -67,8 +69,13 @@ export function serveCommand(program: Command): void {
     const { serve } = await import('../../server/index.js');
     // The runtime layer, the kill switch and the plan on PostgreSQL, shared by the fleet.
     const runtimeStore = await openRuntimeStoreOf(command, options.env);
+    if (!runtimeStore && command.getOptionValueSource('heartbeat') === 'cli') {
+      throw new UsageError(
+        '--heartbeat needs --store (or FLAGROUTE_STORE): it tells a fleet store this instance is alive',
+      );
+    }
     const server = await serve({
-      ...(runtimeStore ? { runtimeStore } : {}),
+      ...(runtimeStore ? { runtimeStore, heartbeatMs: options.heartbeat } : {}),
       configDir: options.configDir,
       environment: options.env,
       port: options.port,
