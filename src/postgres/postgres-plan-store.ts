@@ -236,37 +236,43 @@ export class PostgresPlanStore implements PlanStore {
     return String(row!.id);
   }
 
-  takeCommands(): Promise<{ commands: QueuedCommand[]; problems: Fault[] }> {
-    return this.pool.transaction(async (session) => {
-      const taken = await session.query(
-        `UPDATE flagroute.plan_commands SET taken_at = now()
+  /**
+   * Takes the queued commands in one statement (`FOR UPDATE SKIP LOCKED`: never twice). With a
+   * grant, each row taken carries its fencing token, which the database checks (`ZF001`).
+   */
+  takeCommands(grant?: LeaseGrant): Promise<{ commands: QueuedCommand[]; problems: Fault[] }> {
+    const take = () =>
+      this.pool.transaction(async (session) => {
+        const taken = await session.query(
+          `UPDATE flagroute.plan_commands SET taken_at = now(), fencing_token = $2
           WHERE id IN (SELECT id FROM flagroute.plan_commands
                         WHERE environment = $1 AND taken_at IS NULL
                         ORDER BY id FOR UPDATE SKIP LOCKED)
           RETURNING id, action, reason`,
-        [this.environment],
-      );
-      const commands: QueuedCommand[] = [];
-      const problems: Fault[] = [];
-      for (const row of taken.sort((a, b) => Number(a.id) - Number(b.id))) {
-        const id = String(row.id);
-        const action = String(row.action);
-        if ((PLAN_ACTIONS as readonly string[]).includes(action)) {
-          commands.push({
+          [this.environment, grant?.token ?? null],
+        );
+        const commands: QueuedCommand[] = [];
+        const problems: Fault[] = [];
+        for (const row of taken.sort((a, b) => Number(a.id) - Number(b.id))) {
+          const id = String(row.id);
+          const action = String(row.action);
+          if ((PLAN_ACTIONS as readonly string[]).includes(action)) {
+            commands.push({
+              id,
+              command: { action: action as PlanCommand['action'], reason: String(row.reason) },
+            });
+            continue;
+          }
+          const message = `the queued plan command ${id} in ${this.location} asks for "${action}", which this flagroute does not know (${PLAN_ACTIONS.join(', ')}); not applied: queue it again`;
+          await session.query('UPDATE flagroute.plan_commands SET result = $2 WHERE id = $1', [
             id,
-            command: { action: action as PlanCommand['action'], reason: String(row.reason) },
-          });
-          continue;
+            { ok: false, code: 'INVALID_PLAN', message, holder: this.actor },
+          ]);
+          problems.push({ reason: 'command_unreadable', message });
         }
-        const message = `the queued plan command ${id} in ${this.location} asks for "${action}", which this flagroute does not know (${PLAN_ACTIONS.join(', ')}); not applied: queue it again`;
-        await session.query('UPDATE flagroute.plan_commands SET result = $2 WHERE id = $1', [
-          id,
-          { ok: false, code: 'INVALID_PLAN', message, holder: this.actor },
-        ]);
-        problems.push({ reason: 'command_unreadable', message });
-      }
-      return { commands, problems };
-    });
+        return { commands, problems };
+      }, passOn(STALE_TOKEN));
+    return grant ? this.fenced(grant, take) : take();
   }
 
   async acknowledgeCommand(id: string, outcome: CommandOutcome): Promise<void> {

@@ -183,7 +183,11 @@ export class FilePlanStore implements PlanStore {
     return id;
   }
 
-  async takeCommands(): Promise<{ commands: QueuedCommand[]; problems: Fault[] }> {
+  async takeCommands(
+    grant?: LeaseGrant,
+  ): Promise<{ commands: QueuedCommand[]; problems: Fault[] }> {
+    // On a plain file system the check just before taking is the fence (as for runtime writes).
+    if (grant) await this.checkLease(grant);
     const commands: QueuedCommand[] = [];
     const problems: Fault[] = [];
     let names: string[];

@@ -70,7 +70,7 @@ export class PlanMover {
     holder: string,
   ): Promise<{ state: PlanState; config: LoadedConfig | undefined }> {
     const { keeper, observer, health, now } = this.parts;
-    const { commands, problems } = await keeper.store.takeCommands();
+    const { commands, problems } = await keeper.takeCommands();
     for (const problem of problems) health.report(problem, now());
     let state = start;
     let current = commands.length > 0 ? await config() : undefined;

@@ -97,8 +97,13 @@ export interface PlanStore {
 
   /** Queues a command; returns its id. */
   enqueueCommand(command: PlanCommand, now: number): Promise<string>;
-  /** Takes every queued command, oldest first; unreadable ones are set aside and reported. */
-  takeCommands(): Promise<{ commands: QueuedCommand[]; problems: Fault[] }>;
+  /**
+   * Takes every queued command, oldest first; unreadable ones are set aside and reported. With
+   * `grant` (the controller's lease), refused with a `lease_lost` fault and nothing taken when
+   * the lease is no longer that grant's: a controller that lost its lease leaves the commands to
+   * the one that holds it.
+   */
+  takeCommands(grant?: LeaseGrant): Promise<{ commands: QueuedCommand[]; problems: Fault[] }>;
   /** Records what became of a queued command. */
   acknowledgeCommand(id: string, outcome: CommandOutcome): Promise<void>;
   /** What became of a queued command, once the controller took it. */

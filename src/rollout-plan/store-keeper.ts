@@ -214,6 +214,21 @@ export class StoreKeeper {
     }
   }
 
+  /**
+   * Takes the queued commands under the lease (refused, and the grant dropped, when the lease
+   * was lost: the commands stay for the controller that holds it).
+   */
+  async takeCommands(): Promise<Awaited<ReturnType<PlanStore['takeCommands']>>> {
+    if (!this.grant) throw new FlagrouteError('PLAN_CONFLICT', 'this controller holds no lease');
+    try {
+      return await this.store.takeCommands(this.grant);
+    } catch (error) {
+      if (error instanceof FaultError && error.fault.reason === 'lease_lost')
+        this.grant = undefined;
+      throw error;
+    }
+  }
+
   /** Gives the lease up. */
   async release(): Promise<void> {
     const grant = this.grant;

@@ -150,8 +150,8 @@ export class FileRuntimeStore implements RuntimeStore {
     return this.plan.enqueueCommand(command, now);
   }
 
-  takeCommands() {
-    return this.plan.takeCommands();
+  takeCommands(grant?: LeaseGrant) {
+    return this.plan.takeCommands(grant);
   }
 
   acknowledgeCommand(id: string, outcome: CommandOutcome): Promise<void> {

@@ -188,7 +188,8 @@ export class MemoryRuntimeStore implements RuntimeStore {
     return id;
   }
 
-  async takeCommands(): Promise<{ commands: QueuedCommand[]; problems: [] }> {
+  async takeCommands(grant?: LeaseGrant): Promise<{ commands: QueuedCommand[]; problems: [] }> {
+    if (grant) this.assertHeld(grant);
     const commands = [...this.data.commands.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, command]) => ({ id, command }));

@@ -151,6 +151,18 @@ export function planStoreConformance(makeStore: (same?: boolean) => Promise<Plan
     expect(next.previous).toMatchObject({ state: 'free', releasedBy: 'leaving' });
   });
 
+  it('commands taken under a lease need the live lease: a holder that lost it takes none', async () => {
+    const store = await makeStore();
+    const { grant: stale } = await store.acquireLease('stale', NOW, TTL);
+    const { grant: fresh } = await store.acquireLease('fresh', NOW + TTL, TTL);
+    const id = await store.enqueueCommand({ action: 'pause', reason: 'freeze' }, NOW + TTL);
+    const refused = await refusal(store.takeCommands(stale));
+    expect((refused as FaultError).fault.reason).toBe('lease_lost');
+    expect(refused.message).toMatch(/another controller drives development: fresh/);
+    const { commands } = await (await makeStore(true)).takeCommands(fresh);
+    expect(commands).toEqual([{ id, command: { action: 'pause', reason: 'freeze' } }]);
+  });
+
   it('queued commands come out once, oldest first; their outcomes are read once', async () => {
     const store = await makeStore();
     const first = await store.enqueueCommand({ action: 'pause', reason: 'freeze' }, NOW);
