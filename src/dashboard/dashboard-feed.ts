@@ -6,6 +6,7 @@ import {
   defaultStateDir,
   FilePlanStore,
   type PlanStatus,
+  type PlanStore,
   type RolloutController,
   statusFromStore,
 } from '../rollout-plan/index.js';
@@ -73,7 +74,13 @@ export class DashboardFeed {
 
   constructor(
     private readonly router: Router,
-    private readonly options: { controller?: RolloutController; admin: boolean; clock: Clock },
+    private readonly options: {
+      controller?: RolloutController;
+      admin: boolean;
+      clock: Clock;
+      /** Where the plan lives when not in `state/` (a fleet's store). */
+      planStore?: PlanStore;
+    },
   ) {
     const at = () => new Date(this.options.clock.now()).toISOString();
     const on = <K extends keyof RouterEvents>(event: K, listener: Listener<K>) => {
@@ -147,10 +154,17 @@ export class DashboardFeed {
   private async plan(): Promise<PlanStatus | null> {
     if (this.options.controller) return this.options.controller.status();
     const config = this.router.config;
-    const store = new FilePlanStore(defaultStateDir(config.configDir), config.environment);
+    const store =
+      this.options.planStore ??
+      new FilePlanStore(defaultStateDir(config.configDir), config.environment);
     // An unreadable store shows as no plan here; the CLI's status names the problem.
     return statusFromStore(config, store, this.options.clock.now())
-      .then(({ lease: _lease, problems: _problems, ...status }) => status)
+      .then(({ lease: _lease, problems: _problems, ...status }) =>
+        // The file's layers are not the fleet's: what this router serves is.
+        this.options.planStore
+          ? { ...status, percentage: this.router.status().rolloutPercentage }
+          : status,
+      )
       .catch(() => null);
   }
 

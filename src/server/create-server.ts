@@ -16,7 +16,12 @@ import { registerStoreMetrics } from '../observability/store-metrics.js';
 import { DecisionLedger } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
-import type { FleetStore, StoreHealth, StoreWithHealth } from '../runtime-store/index.js';
+import {
+  isFleetStore,
+  type RuntimeStore,
+  type StoreHealth,
+  type StoreWithHealth,
+} from '../runtime-store/index.js';
 import { adminRoutes } from './admin-routes.js';
 import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
@@ -57,13 +62,14 @@ export interface ServerOptions {
   clock?: Clock;
   /** Event logs the router writes (the outcome event log): their health in `/readyz`, their counts in `/metrics`. */
   eventLogs?: readonly EventLog<{ time: string }>[];
-  /** The shared runtime store the router follows (a fleet's): its health in `/readyz` and `/metrics`. */
-  storeHealth?: StoreWithHealth;
   /**
-   * The fleet store the router follows, if it keeps a fleet: the admin API's runtime changes
-   * wait for the live instances to acknowledge them and say who did.
+   * Where the runtime layer, the kill switch and the plan's state, lease and commands live when
+   * not in the environment file and `state/`: a fleet's store (`PostgresRuntimeStore`), shared
+   * with every instance on it. Its health shows in `/readyz` and `/metrics`, the dashboard reads
+   * the plan from it, and with a fleet registry the admin API's runtime changes wait for the live
+   * instances to acknowledge them. The caller's to close, after the server.
    */
-  fleet?: FleetStore;
+  runtimeStore?: RuntimeStore;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -119,15 +125,20 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   const ledger = new DecisionLedger();
   app.addHook('onClose', async () => ledger.clear());
   const eventLogs = options.eventLogs ?? [];
-  healthRoutes(app, router, options.rolloutController, eventLogs, options.storeHealth);
-  metricsRoute(app, router, options.rolloutController, eventLogs, options.storeHealth);
+  const shared = options.runtimeStore;
+  const storeHealth =
+    shared && 'health' in shared ? (shared as RuntimeStore & StoreWithHealth) : undefined;
+  healthRoutes(app, router, options.rolloutController, eventLogs, storeHealth);
+  metricsRoute(app, router, options.rolloutController, eventLogs, storeHealth);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger, ingest);
-  adminRoutes(app, router, options.adminToken, options.rolloutController, options.fleet);
+  const fleet = isFleetStore(shared) ? shared : undefined;
+  adminRoutes(app, router, options.adminToken, options.rolloutController, fleet);
   const feed = new DashboardFeed(router, {
     admin: Boolean(options.adminToken),
     clock: options.clock ?? systemClock,
     ...(options.rolloutController ? { controller: options.rolloutController } : {}),
+    ...(shared ? { planStore: shared } : {}),
   });
   app.addHook('onClose', async () => feed.close());
   dashboardRoutes(app, feed, {

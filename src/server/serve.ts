@@ -6,12 +6,7 @@ import { OutcomeEventLog } from '../outcomes/index.js';
 import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
-import {
-  type FleetMembership,
-  isFleetStore,
-  type RuntimeStore,
-  type StoreWithHealth,
-} from '../runtime-store/index.js';
+import { type FleetMembership, isFleetStore } from '../runtime-store/index.js';
 import { createServer, type ServerOptions } from './create-server.js';
 import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
 
@@ -31,12 +26,6 @@ export interface ServeOptions extends ServerOptions {
    * an answer names a file as `environments/production.yaml:3`, never by an absolute path.
    */
   cwd?: string;
-  /**
-   * Where the runtime layer, the kill switch and (with `controller`) the plan's state, lease and
-   * commands live, shared with every instance on it: a `PostgresRuntimeStore` for a fleet.
-   * Default: the environment file and `state/`. The caller's to close, after `close()`.
-   */
-  runtimeStore?: RuntimeStore;
   /**
    * How often this instance tells a fleet store it is alive (and which configuration and
    * runtime versions it serves), in ms. Default `DEFAULT_HEARTBEAT_MS` (5 s).
@@ -120,10 +109,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const { runtimeStore } = options;
   const app = createServer(router, {
     ...options,
-    ...(runtimeStore && 'health' in runtimeStore
-      ? { storeHealth: runtimeStore as RuntimeStore & StoreWithHealth }
-      : {}),
-    ...(isFleetStore(runtimeStore) ? { fleet: runtimeStore } : {}),
     logger,
     ...(eventLog ? { eventLogs: [eventLog] } : {}),
     ...(controller ? { rolloutController: controller } : {}),

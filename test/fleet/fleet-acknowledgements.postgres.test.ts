@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { FleetStatus } from '../../src/runtime-store/index.js';
+import { REPO_DIR } from '../helpers/config-dir.js';
 import { cli, type Instance, serveInstance, statusOf, until } from '../helpers/fleet.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
+import { INGEST_TOKEN, postOutcomes } from '../helpers/test-server.js';
 
 const ADMIN_TOKEN = 'fleet-admin-token';
 /** Long enough that a loaded machine's instances apply a change well within it: a deadline, not a duration. */
@@ -147,4 +151,56 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
     const after = await fleetStatus(store, '60s');
     expect(after.instances.find((each) => each.pid === first.child.pid)?.state).toBe('stopped');
   }, 240_000);
+
+  it('a rollback trigger that fires on one instance engages the kill switch of every instance', async () => {
+    const store = await postgres().createDatabase();
+    // Staging's triggers, written to the runtime store when they fire (persist: true).
+    const staging = await readFile(join(REPO_DIR, 'environments', 'staging.yaml'), 'utf8');
+    const files = { 'environments/staging.yaml': `${staging}  persist: true\n` };
+    const instances = await Promise.all(
+      [1, 2, 3].map(() =>
+        serveInstance(store, { files, env: { FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN } }),
+      ),
+    );
+    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    // LightRAG fails on the first instance only: its breaker and error-rate triggers fire there.
+    const failing = instances[0]!;
+    for (let call = 0; call < 25; call += 1) {
+      const answer = await postOutcomes(`${failing.url}/v1/outcomes`, {
+        backend: 'lightrag',
+        cohort: 'lightrag',
+        userId: `user-${call}`,
+        success: false,
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
+    }
+    await until(
+      async () => {
+        const seen = await Promise.all(instances.map(statusOf));
+        return seen.every(
+          (each) => each.rolloutPercentage === 0 && each.rolloutLayers.killSwitch.engaged,
+        )
+          ? seen
+          : undefined;
+      },
+      () =>
+        `every instance to serve 0 % under the kill switch the trigger engaged; the failing one said:\n${failing.output()}`,
+    );
+    // It is the store's kill switch, engaged by a trigger, that every instance shows.
+    const status = await cli(['status', '--json'], store, { files });
+    expect(status.code, status.output).toBe(0);
+    const layers = JSON.parse(status.output) as {
+      rolloutPercentage: number;
+      layers: { killSwitch: { engaged: boolean; trigger?: string; origin: string } };
+    };
+    expect(layers.rolloutPercentage).toBe(0);
+    expect(layers.layers.killSwitch).toMatchObject({ engaged: true });
+    expect(layers.layers.killSwitch.trigger).not.toBe('manual');
+    expect(layers.layers.killSwitch.origin).toMatch(/^kill switch \(PostgreSQL database "/);
+    const snapshot = (await (await fetch(`${instances[2]!.url}/v1/dashboard/snapshot`)).json()) as {
+      status: { rolloutPercentage: number; rolloutLayers: { killSwitch: { engaged: boolean } } };
+    };
+    expect(snapshot.status.rolloutPercentage).toBe(0);
+    expect(snapshot.status.rolloutLayers.killSwitch.engaged).toBe(true);
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestEnd } from './cleanup.js';
@@ -30,16 +30,28 @@ export async function until<T>(look: () => Promise<T | undefined>, what: () => s
   }
 }
 
-/** A read-only copy of the repository's configuration: what a ConfigMap mount looks like. */
-export async function readOnlyConfig(): Promise<string> {
+/**
+ * A read-only copy of the repository's configuration, with `files` (path -> text) written over
+ * it first: what a ConfigMap mount looks like.
+ */
+export async function readOnlyConfig(files: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'flagroute-fleet-'));
   onTestEnd(() => rm(dir, { recursive: true, force: true }));
   const config = join(dir, 'config');
   for (const part of ['environments', 'rules']) {
     await cp(join(REPO_DIR, part), join(config, part), { recursive: true });
   }
+  for (const [path, text] of Object.entries(files)) await writeFile(join(config, path), text);
   await makeReadOnly(config);
   return config;
+}
+
+/** A new directory every user may write (the unprivileged processes' shared event log). */
+export async function sharedWritableDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flagroute-fleet-shared-'));
+  onTestEnd(() => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o777);
+  return dir;
 }
 
 /** Only what the processes need: no FLAGROUTE_* or LIGHTRAG_* of the test's own environment. */
@@ -51,43 +63,29 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** A `flagroute serve` process of a fleet test. */
-export interface Instance {
+/** A flagroute process of a fleet test, run as the unprivileged user. */
+export interface FleetProcess {
   child: ChildProcess;
-  url: string;
   output: () => string;
   /** Resolves when the process has exited. */
   exited: Promise<unknown>;
 }
 
+/** A `flagroute serve` process of a fleet test. */
+export interface Instance extends FleetProcess {
+  url: string;
+}
+
 /**
- * `flagroute serve --store` as an unprivileged user on its own read-only configuration, with
- * `args` added and `env` in its environment; resolves once it listens.
+ * `flagroute <args>` as the unprivileged user with `env` (and no FLAGROUTE_* or LIGHTRAG_* of
+ * the test's own); killed when the test ends.
  */
-export async function serveInstance(
-  store: string,
-  options: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<Instance> {
-  const config = await readOnlyConfig();
-  const child = spawnUnprivileged(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--port',
-      '0',
-      '--config-dir',
-      config,
-      '--env',
-      ENVIRONMENT,
-      ...(options.args ?? []),
-    ],
-    {
-      cwd: tmpdir(),
-      env: cleanEnv({ FLAGROUTE_STORE: store, ...options.env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+export function startFleetProcess(args: string[], env: Record<string, string>): FleetProcess {
+  const child = spawnUnprivileged(process.execPath, [CLI, ...args], {
+    cwd: tmpdir(),
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -100,11 +98,28 @@ export async function serveInstance(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
-  const url = await until(
-    async () => /listening on (http:\/\/\S+)/.exec(output)?.[1],
-    () => `flagroute serve to listen; it said:\n${output}`,
+  return { child, output: () => output, exited };
+}
+
+/**
+ * `flagroute serve --store` as an unprivileged user on its own read-only configuration (with
+ * `files` written over the repository's), with `args` added and `env` in its environment;
+ * resolves once it listens.
+ */
+export async function serveInstance(
+  store: string,
+  options: { args?: string[]; env?: Record<string, string>; files?: Record<string, string> } = {},
+): Promise<Instance> {
+  const config = await readOnlyConfig(options.files);
+  const started = startFleetProcess(
+    ['serve', '--port', '0', '--config-dir', config, '--env', ENVIRONMENT, ...(options.args ?? [])],
+    { FLAGROUTE_STORE: store, ...options.env },
   );
-  return { child, url, output: () => output, exited };
+  const url = await until(
+    async () => /listening on (http:\/\/\S+)/.exec(started.output())?.[1],
+    () => `flagroute serve to listen; it said:\n${started.output()}`,
+  );
+  return { ...started, url };
 }
 
 /** What the fleet tests read of `/v1/status`. */
@@ -121,11 +136,15 @@ export async function statusOf(instance: Instance): Promise<Status> {
 
 /**
  * Runs a CLI command as the unprivileged user, with `--env` and `--store`; with `config`, on
- * its own read-only copy of the configuration (`--config-dir`).
+ * its own read-only copy of the configuration (`--config-dir`, with `files` written over it).
  */
-export async function cli(args: string[], store: string, { config = true } = {}) {
+export async function cli(
+  args: string[],
+  store: string,
+  { config = true, files = {} }: { config?: boolean; files?: Record<string, string> } = {},
+) {
   const configArgs = [
-    ...(config ? ['--config-dir', await readOnlyConfig()] : []),
+    ...(config ? ['--config-dir', await readOnlyConfig(files)] : []),
     '--env',
     ENVIRONMENT,
   ];

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { FlagrouteError } from '../../errors.js';
 import { createLogger } from '../../logging.js';
-import { givenReason } from '../../rollout-layers/index.js';
+import type { PostgresRuntimeStore } from '../../postgres/index.js';
+import { givenReason, withStoredState } from '../../rollout-layers/index.js';
 import {
   type CommandReceipt,
   commandPlan,
@@ -15,6 +16,7 @@ import {
   PLAN_ACTIONS,
   type PlanAction,
   type PlanStatus,
+  type PlanStore,
   SCENARIOS,
   type Scenario,
   simulateRollout,
@@ -26,6 +28,7 @@ import {
   UsageError,
   withEnvironmentOptions,
 } from '../shared.js';
+import { openRuntimeStoreOf, storeOption } from './store.js';
 
 interface PlanFlags extends EnvironmentOptions {
   reason?: string;
@@ -113,13 +116,17 @@ function stateDirOf(flags: PlanFlags): string {
   return flags.stateDir ?? defaultStateDir(flags.configDir);
 }
 
-async function printStatus(flags: PlanFlags): Promise<void> {
-  const config = await loadConfig({
+/** Prints the plan's status; with `shared` (the fleet's store), its state, lease and runtime layers. */
+async function printStatus(flags: PlanFlags, shared: PostgresRuntimeStore | undefined) {
+  const loaded = await loadConfig({
     configDir: flags.configDir,
     environment: flags.env,
     env: process.env,
   });
-  const store = new FilePlanStore(stateDirOf(flags), flags.env);
+  const config = shared
+    ? withStoredState(loaded, await shared.readRuntime(), shared.runtimeLocation)
+    : loaded;
+  const store: PlanStore = shared ?? new FilePlanStore(stateDirOf(flags), flags.env);
   const { lease, problems, ...status } = await statusFromStore(config, store, Date.now());
   for (const problem of problems) process.stderr.write(`warning: ${problem.message}\n`);
   const controller = lease.state === 'live' ? lease.holder : null;
@@ -172,28 +179,43 @@ export function rolloutPlanCommands(rollout: Command): void {
       'where the plan state and the controller lease live (default: state/ in the config directory)',
     )
     .option('--json', 'status as JSON')
+    .addOption(storeOption())
     .option(
       '--wait <duration>',
       'with a controller running, how long to wait for it to apply the command',
       duration('--wait'),
       10_000,
     )
-    .action(async (action: PlanAction | 'status', flags: PlanFlags) => {
-      if (action === 'status') return printStatus(flags);
-      const reason = givenReason(flags.reason);
-      if (reason === undefined) throw new UsageError(`rollout plan ${action} needs --reason`);
-      const receipt = await commandPlan(
-        {
-          configDir: flags.configDir,
-          environment: flags.env,
-          stateDir: stateDirOf(flags),
-          source: NO_METRICS,
-          logger: createLogger('warn'),
-        },
-        { action, reason },
-        flags.wait,
-      );
-      process.stdout.write(`${describeReceipt(action, flags, receipt)}\n`);
+    .action(async (action: PlanAction | 'status', flags: PlanFlags, command: Command) => {
+      const reason = action === 'status' ? undefined : givenReason(flags.reason);
+      if (action !== 'status' && reason === undefined) {
+        throw new UsageError(`rollout plan ${action} needs --reason`);
+      }
+      if (flags.stateDir !== undefined && command.opts<{ store?: string }>().store) {
+        throw new UsageError(
+          '--state-dir and --store do not go together: the store keeps the plan',
+        );
+      }
+      // The plan's state, lease, commands and runtime layers in the fleet's store, if named.
+      const shared = await openRuntimeStoreOf(command, flags.env);
+      try {
+        if (action === 'status') return await printStatus(flags, shared);
+        const receipt = await commandPlan(
+          {
+            configDir: flags.configDir,
+            environment: flags.env,
+            stateDir: stateDirOf(flags),
+            source: NO_METRICS,
+            logger: createLogger('warn'),
+            ...(shared ? { store: shared } : {}),
+          },
+          { action, reason: reason! },
+          flags.wait,
+        );
+        process.stdout.write(`${describeReceipt(action, flags, receipt)}\n`);
+      } finally {
+        await shared?.close();
+      }
     });
 
   withEnvironmentOptions(

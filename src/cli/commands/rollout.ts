@@ -12,6 +12,7 @@ import {
   resumeRollout,
   rollBack,
   setRollout,
+  withStoredState,
 } from '../../rollout-layers/index.js';
 import {
   type EnvironmentOptions,
@@ -186,9 +187,20 @@ function statusCommand(program: Command): void {
       ),
   )
     .option('--json', 'print JSON')
-    .action(async (options: EnvironmentOptions & { json?: boolean }) => {
-      const config = await load(options);
-      if (!config) return;
+    .addOption(storeOption())
+    .action(async (options: EnvironmentOptions & { json?: boolean }, command: Command) => {
+      const loaded = await load(options);
+      if (!loaded) return;
+      // With the fleet's store, its runtime layer and kill switch in place of the file's blocks.
+      const shared = await openRuntimeStoreOf(command, loaded.environment);
+      let config = loaded;
+      try {
+        if (shared) {
+          config = withStoredState(loaded, await shared.readRuntime(), shared.runtimeLocation);
+        }
+      } finally {
+        await shared?.close();
+      }
       const status = await rolloutStatus(config);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
