@@ -14,6 +14,11 @@ export function loadNodePostgres(): Promise<NodePostgres> {
 
 /** How long a connection attempt may take before it counts as unreachable, by default. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Idle time before TCP keepalive probes start (the operating system's default is two hours);
+ * the probes' interval and count are the system's (docs/fleet.md, "Partitions").
+ */
+export const KEEPALIVE_IDLE_MS = 10_000;
 
 /** Options of {@link connectPostgres}. */
 export interface ConnectOptions {
@@ -33,6 +38,7 @@ export function clientConfig(target: PostgresTarget, options: ConnectOptions = {
     connectionString: target.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     fallback_application_name: options.applicationName ?? 'flagroute',
   };
 }
