@@ -6,6 +6,7 @@ import { benchmarkExperiment, renderExperiment } from './experiment.js';
 import { FULL_RUN, runBenchmark } from './harness.js';
 import { benchmarkHttp, renderHttp } from './http.js';
 import { benchmarkLogging, renderLogging } from './logging.js';
+import { benchmarkPropagation, renderPropagation } from './propagation.js';
 import { benchmarkReload, renderReload } from './reload.js';
 import { renderMarkdown, targetLines } from './report.js';
 import { benchmarkColdStart, benchmarkHugeIds, renderStartup } from './startup.js';
@@ -48,18 +49,21 @@ step('measuring reloads of up to 10,000 rules while decisions run');
 const reload = await benchmarkReload();
 step('measuring decisions for 3,000,000 users never seen before');
 const churn = await benchmarkChurn();
+step('measuring kill-switch propagation to three instances on PostgreSQL (200 rollbacks)');
+const propagation = await benchmarkPropagation(process.cwd());
 const markdown = [
   renderMarkdown(result),
   ...renderLogging(logging),
   ...renderStartup(coldStart, hugeIds),
   ...renderReload(reload),
   ...renderChurn(churn),
+  ...renderPropagation(propagation),
   ...renderHttp(http),
   ...renderExperiment(experiment),
 ].join('\n');
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds, reload, churn }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds, reload, churn, propagation }, null, 2)}\n`,
 );
 await writeFile(join(docs, 'benchmarks.md'), markdown);
 process.stdout.write(`${markdown}\n`);

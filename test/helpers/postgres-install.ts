@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe } from 'vitest';
 import { osUser, runningAsRoot } from './os-users.js';
 
 /**
@@ -44,13 +43,4 @@ export function postgresMissing(root = POSTGRES_ROOT): string | undefined {
     return `the OS user "${POSTGRES_OS_USER}" is missing (Debian's postgresql package creates it); initdb refuses to run as root`;
   }
   return undefined;
-}
-
-/**
- * `describe` for the files that need a real PostgreSQL: skipped where it is missing, except
- * with `CI=true`, where a missing server fails the tests (`.ci/run` installs it).
- */
-export function describePostgres(name: string, body: () => void): void {
-  const runs = postgresMissing() === undefined || process.env.CI === 'true';
-  describe.skipIf(!runs)(name, body);
 }
