@@ -1,4 +1,4 @@
-import type { Moments } from '../metrics/index.js';
+import { type Moments, rebased } from '../metrics/index.js';
 import { type SampleSummary, summarizePowerSums, summarizeRatio } from '../statistics/index.js';
 
 /**
@@ -18,13 +18,42 @@ export interface ArmMoments extends Moments {
 /** An arm's mean, per-unit variance and unit count for one metric. */
 export type ArmSummary = SampleSummary;
 
-/** Adds two sets of moments (for merging instances, files or time slices). */
-export function addMoments(a: ArmMoments, b: ArmMoments): ArmMoments {
+/**
+ * The same moments around another shift. At the user unit, m_i becomes m_i - delta d_i (delta
+ * the change of shift), so sum, sum_of_squares and cross_sum move with the denominator sums;
+ * at the request unit d_i = 1 and this is {@link rebased} of the metrics' moments.
+ */
+export function rebasedArm(moments: ArmMoments, shift: number): ArmMoments {
+  const delta = shift - (moments.shift ?? 0);
+  if (delta === 0) return moments;
+  if (moments.denominator_sum === undefined) return rebased(moments, shift);
+  const { sum: d, squares: dSquares, cross } = denominator(moments);
+  const { shift: _old, ...rest } = moments;
+  const result: ArmMoments = {
+    ...rest,
+    sum: moments.sum - delta * d,
+    sum_of_squares: Math.max(
+      0,
+      moments.sum_of_squares - 2 * delta * cross + delta * delta * dSquares,
+    ),
+    cross_sum: cross - delta * dSquares,
+  };
+  if (shift !== 0) result.shift = shift;
+  return result;
+}
+
+/**
+ * Adds two sets of moments (for merging instances, files or time slices), around `a`'s shift:
+ * `b` is moved to it first when its own differs.
+ */
+export function addMoments(a: ArmMoments, other: ArmMoments): ArmMoments {
+  const b = rebasedArm(other, a.shift ?? 0);
   const sum: ArmMoments = {
     n: a.n + b.n,
     sum: a.sum + b.sum,
     sum_of_squares: a.sum_of_squares + b.sum_of_squares,
   };
+  if (a.shift !== undefined && a.shift !== 0) sum.shift = a.shift;
   if (a.denominator_sum !== undefined || b.denominator_sum !== undefined) {
     sum.denominator_sum = denominator(a).sum + denominator(b).sum;
     sum.denominator_sum_of_squares = denominator(a).squares + denominator(b).squares;
@@ -57,12 +86,15 @@ export function summarize(moments: ArmMoments): ArmSummary | null {
     squares: denominatorSquares,
     cross: crossSum,
   } = denominator(moments);
-  return summarizeRatio({
-    n: moments.n,
-    sum: moments.sum,
-    squares: moments.sum_of_squares,
-    denominatorSum,
-    denominatorSquares,
-    crossSum,
-  });
+  return summarizeRatio(
+    {
+      n: moments.n,
+      sum: moments.sum,
+      squares: moments.sum_of_squares,
+      denominatorSum,
+      denominatorSquares,
+      crossSum,
+    },
+    moments.shift ?? 0,
+  );
 }

@@ -1,4 +1,4 @@
-import { METRIC_TABLE, MetricMoments, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
+import { CentredMoments, METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
 import type { OutcomeEvent } from '../outcomes/index.js';
 import type { ArmMoments } from './arm-moments.js';
 import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
@@ -54,8 +54,8 @@ export interface EventCounts {
  * order does not matter.
  */
 export class EventAccumulator {
-  /** Request-level moments per arm (lightrag, perplexity). */
-  private readonly requests = [new MetricMoments(), new MetricMoments()];
+  /** Request-level moments per arm (lightrag, perplexity), centred on their means (Welford). */
+  private readonly requests = [new CentredMoments(), new CentredMoments()];
   private readonly users = new Map<string, UserTally>();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
   /** Exposure records folded (duplicates included). */
@@ -126,7 +126,7 @@ export class EventAccumulator {
       sums.set(tally.sums, index * METRIC_COUNT * 2);
     }
     return {
-      requests: [this.requests[0]!.exportSums(), this.requests[1]!.exportSums()],
+      requests: [this.requests[0]!.exportState(), this.requests[1]!.exportState()],
       counts: { ...this.counts },
       firstTime: this.firstTime,
       lastTime: this.lastTime,
@@ -143,7 +143,7 @@ export class EventAccumulator {
    * sums its tallies; one seen in different arms is in both arms, as if folded here.
    */
   merge(state: AccumulatorState): void {
-    for (const [arm, sums] of state.requests.entries()) this.requests[arm]!.addSums(sums);
+    for (const [arm, sums] of state.requests.entries()) this.requests[arm]!.merge(sums);
     this.counts.analyzed += state.counts.analyzed;
     this.counts.outsideExperiment += state.counts.outsideExperiment;
     this.counts.withoutUnit += state.counts.withoutUnit;
@@ -224,6 +224,11 @@ export class EventAccumulator {
     return { lightrag: this.requests[0]!.snapshot(), perplexity: this.requests[1]!.snapshot() };
   }
 
+  /**
+   * Per arm and metric, the users' sums around the arm's mean per value c (its request-level
+   * mean): m_i - c d_i for each user, so that the sums of squares hold the spread between
+   * users rather than c's square beside it (the delta method's residuals do not move with c).
+   */
   private userMoments(): ExperimentStats['arms'] {
     const empty = () =>
       OUTCOME_METRICS.map(() => ({
@@ -238,10 +243,11 @@ export class EventAccumulator {
     for (const tally of this.users.values()) {
       if (tally.arm !== 0 && tally.arm !== 1) continue;
       const arm = arms[tally.arm]!;
+      const requests = this.requests[tally.arm]!;
       for (let index = 0; index < METRIC_COUNT; index += 1) {
         const d = tally.sums[index * 2 + 1]!;
         if (d === 0) continue;
-        const m = tally.sums[index * 2]!;
+        const m = tally.sums[index * 2]! - requests.meanAt(index) * d;
         const moments = arm[index]!;
         moments.n += 1;
         moments.sum += m;
@@ -251,8 +257,16 @@ export class EventAccumulator {
         moments.cross_sum += m * d;
       }
     }
-    const named = (list: ArmMoments[]) =>
-      Object.fromEntries(OUTCOME_METRICS.map((metric, index) => [metric, list[index]!]));
-    return { lightrag: named(arms[0]!), perplexity: named(arms[1]!) };
+    const named = (list: ArmMoments[], requests: CentredMoments) =>
+      Object.fromEntries(
+        OUTCOME_METRICS.map((metric, index) => {
+          const shift = requests.meanAt(index);
+          return [metric, shift === 0 ? list[index]! : { ...list[index]!, shift }];
+        }),
+      );
+    return {
+      lightrag: named(arms[0]!, this.requests[0]!),
+      perplexity: named(arms[1]!, this.requests[1]!),
+    };
   }
 }

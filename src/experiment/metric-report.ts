@@ -8,7 +8,10 @@ import type { ExperimentSettings } from './experiment-settings.js';
 export const MISSING_REASONS = [
   /** Fewer than two units carry the metric in an arm: no variance exists. */
   'too_few_units',
-  /** Every unit has the same value in both arms (to the precision of the sums): no test. */
+  /**
+   * Every unit has the same value in each arm, to the precision of the sums (a spread below
+   * the rounding of raw sums of squares cannot be told from none): no test.
+   */
   'no_variation',
   /** The sums are beyond what a double holds, so the test's numbers are not finite. */
   'not_finite',
@@ -113,7 +116,10 @@ export function metricReport(
   const comparison: Comparison | null = compareArms(t, b, base.better, settings);
   if (!comparison) {
     return t.variance === 0 && b.variance === 0
-      ? missing('no_variation', 'no variation in either arm, so no test is defined')
+      ? missing(
+          'no_variation',
+          'no variation in either arm that the sums resolve (constant values, or a spread below the rounding of their sums of squares: sums around a shift near the mean resolve it), so no test is defined',
+        )
       : missing('not_finite', 'the numbers are beyond the range of a double');
   }
   const { se: _se, ...reported } = comparison;

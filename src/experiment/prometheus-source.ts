@@ -1,6 +1,6 @@
 import { FlagrouteError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
-import type { ArmMoments } from './arm-moments.js';
+import { type ArmMoments, addMoments } from './arm-moments.js';
 import { ARMS, type Arm, type ExperimentStats } from './experiment-data.js';
 
 /** Options of {@link statsFromPrometheus}. */
@@ -42,8 +42,8 @@ function failure(message: string, cause?: unknown): FlagrouteError {
 
 /**
  * Request-level sufficient statistics of a whole fleet from Prometheus: the per-cohort series of
- * every `flagroute serve` instance summed (`sum by (cohort, metric)`). The sums are exact since
- * each instance started. Over a `range`, each instance's growth within the window is added up
+ * every `flagroute serve` instance summed (`sum by (cohort, metric, shift)`), each metric's
+ * groups moved to one shift. The sums are exact since each instance started. Over a `range`, each instance's growth within the window is added up
  * from the raw samples (see {@link windowedMoments}): never extrapolated, so counts are whole
  * numbers and a rate never exceeds 100 %.
  */
@@ -74,25 +74,45 @@ export async function statsFromPrometheus(
   for (const [key, moments] of totals) {
     const [arm, metric] = key.split('\n') as [Arm, OutcomeMetric];
     if (!ARMS.includes(arm) || !OUTCOME_METRICS.includes(metric)) continue;
-    arms[arm][metric] = moments;
+    const known = arms[arm][metric];
+    arms[arm][metric] = known ? addMoments(known, moments) : moments;
   }
   return { unit: 'request', arms };
 }
 
-/** Moments by `cohort\nmetric`: the fleet's sums since each instance started. */
+/**
+ * The sums of one group of series (`cohort\nmetric` first in its key) around the shift its
+ * `shift` label says (an instance older than the label: 0, raw sums).
+ */
+function around(shift: string | undefined, sums: [number, number, number]): ArmMoments {
+  const moments: ArmMoments = { n: sums[0], sum: sums[1], sum_of_squares: sums[2] };
+  const value = Number(shift ?? 0);
+  if (Number.isFinite(value) && value !== 0) moments.shift = value;
+  return moments;
+}
+
+/**
+ * Moments by `cohort\nmetric\nshift`: the fleet's sums since each instance started, one group
+ * per shift (instances of one version share it; the caller moves groups to one shift).
+ */
 async function totalMoments(
   base: URL,
   options: PrometheusSourceOptions,
 ): Promise<Map<string, ArmMoments>> {
-  const totals = new Map<string, ArmMoments>();
-  for (const [field, series] of Object.entries(SERIES) as [keyof typeof SERIES, string][]) {
-    const rows = await query(base, `sum by (cohort, metric) (${series})`, 'vector', options);
+  const groups = new Map<string, [number, number, number]>();
+  for (const [index, series] of Object.values(SERIES).entries()) {
+    const rows = await query(base, `sum by (cohort, metric, shift) (${series})`, 'vector', options);
     for (const row of rows) {
-      const key = `${row.metric.cohort}\n${row.metric.metric}`;
-      const moments = totals.get(key) ?? { n: 0, sum: 0, sum_of_squares: 0 };
-      moments[field] = Number(row.value?.[1]);
-      totals.set(key, moments);
+      const key = `${row.metric.cohort}\n${row.metric.metric}\n${row.metric.shift ?? ''}`;
+      const sums = groups.get(key) ?? [0, 0, 0];
+      sums[index] = Number(row.value?.[1]);
+      groups.set(key, sums);
     }
+  }
+  const totals = new Map<string, ArmMoments>();
+  for (const [key, sums] of groups) {
+    const shift = key.split('\n')[2];
+    totals.set(key, around(shift === '' ? undefined : shift, sums));
   }
   return totals;
 }
@@ -147,9 +167,10 @@ async function windowedMoments(
       }
       previous = values;
     }
-    const [cohort, metric] = key.split('\n');
-    const total = `${cohort}\n${metric}`;
-    const moments = totals.get(total) ?? { n: 0, sum: 0, sum_of_squares: 0 };
+    const [cohort, metric, ...labels] = key.split('\n');
+    const shift = labels.find((label) => label.startsWith('shift='))?.slice('shift='.length);
+    const total = `${cohort}\n${metric}\n${shift ?? ''}`;
+    const moments = totals.get(total) ?? around(shift, [0, 0, 0]);
     moments.n += grown[0]!;
     moments.sum += grown[1]!;
     moments.sum_of_squares += grown[2]!;

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { CentredMoments } from './centred-moments.js';
 export { LatencyHistogram } from './latency-histogram.js';
 export {
   formatMetric,
@@ -12,6 +13,7 @@ export {
   MAX_LATENCY_MS,
   METRIC_DIRECTIONS,
   METRIC_LABELS,
+  METRIC_REFERENCES,
   METRIC_TABLE,
   type MetricDirection,
   type MetricField,
@@ -27,4 +29,11 @@ export {
   type OutcomeMetric,
   responseSecondsOf,
 } from './metric-table.js';
-export { MetricMoments, type Moments, meanOf, varianceOf } from './moments.js';
+export {
+  MetricMoments,
+  type Moments,
+  meanOf,
+  rebased,
+  subtractMoments,
+  varianceOf,
+} from './moments.js';

@@ -44,6 +44,15 @@ export interface MetricSpec {
   format: MetricFormat;
   /** Its average's key in the performance summary (the guide's names). */
   summaryKey: string;
+  /**
+   * The fixed reference its power sums are taken around wherever sums travel between processes
+   * or in time (Prometheus, the controller's stage deltas): sum(x - reference) and
+   * sum((x - reference)^2). Fixed, so the sums of every instance still add; a typical value,
+   * so the sum of squares does not carry the mean's square beside a small spread. 0 where
+   * the sums are counts (the success rate: the number of successes) or the values lie in
+   * [0, 1], where a shift gains nothing.
+   */
+  reference: number;
 }
 
 const plain = (decimals: number): MetricFormat => ({ scale: 1, decimals, prefix: '', suffix: '' });
@@ -63,6 +72,8 @@ export const METRIC_TABLE = [
     label: 'response time',
     format: { scale: 1, decimals: 3, prefix: '', suffix: ' s' },
     summaryKey: 'avg_response_time',
+    // A typical response time: sums of t - 1 s keep the spread from the mean's square.
+    reference: 1,
   },
   {
     name: 'success_rate',
@@ -76,6 +87,7 @@ export const METRIC_TABLE = [
     label: 'success rate',
     format: { scale: 100, decimals: 2, prefix: '', suffix: ' %' },
     summaryKey: 'success_rate',
+    reference: 0,
   },
   {
     name: 'quality_score',
@@ -89,6 +101,7 @@ export const METRIC_TABLE = [
     label: 'quality score',
     format: plain(3),
     summaryKey: 'avg_quality_score',
+    reference: 0,
   },
   {
     name: 'cost_per_query',
@@ -103,6 +116,7 @@ export const METRIC_TABLE = [
     label: 'cost per query',
     format: { scale: 1, decimals: 5, prefix: '$', suffix: '' },
     summaryKey: 'avg_cost_usd',
+    reference: 0,
   },
   {
     name: 'satisfaction',
@@ -116,6 +130,7 @@ export const METRIC_TABLE = [
     label: 'satisfaction',
     format: plain(3),
     summaryKey: 'avg_satisfaction',
+    reference: 0,
   },
 ] as const satisfies readonly MetricSpec[];
 
@@ -165,6 +180,8 @@ function column<Key extends keyof MetricRow>(
 export const METRIC_DIRECTIONS: Readonly<Record<OutcomeMetric, MetricDirection>> = column('better');
 /** Each metric's name in words. */
 export const METRIC_LABELS: Readonly<Record<OutcomeMetric, string>> = column('label');
+/** Each metric's fixed reference for power sums (see {@link MetricSpec.reference}). */
+export const METRIC_REFERENCES: Readonly<Record<OutcomeMetric, number>> = column('reference');
 
 /** A metric's value in an outcome, in the metric's unit; undefined when the outcome has none. */
 export function metricValue(row: MetricRow, outcome: Outcome): number | undefined {

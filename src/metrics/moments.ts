@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import {
+  METRIC_REFERENCES,
   METRIC_TABLE,
   metricValues,
   OUTCOME_METRICS,
@@ -34,6 +35,40 @@ export function varianceOf(moments: Moments): number | null {
   return Math.max(0, (squares - (sum * sum) / n) / (n - 1));
 }
 
+/**
+ * The same moments around another shift: with d = shift - old shift, sum(x - shift) is
+ * sum - d n and sum((x - shift)^2) is sum_of_squares - 2 d sum + d^2 n. Exact in theory, and
+ * free of cancellation when both shifts lie near the values.
+ */
+export function rebased(moments: Moments, shift: number): Moments {
+  const delta = shift - (moments.shift ?? 0);
+  if (delta === 0) return moments;
+  const { n, sum, sum_of_squares: squares } = moments;
+  const result: Moments = {
+    n,
+    sum: sum - delta * n,
+    sum_of_squares: Math.max(0, squares - 2 * delta * sum + delta * delta * n),
+  };
+  if (shift !== 0) result.shift = shift;
+  return result;
+}
+
+/**
+ * The values `later` holds beyond `earlier` (a cumulative reading less an earlier one of the
+ * same series), around `later`'s shift, so that two readings taken around different shifts
+ * (an accumulator centred on its own mean) still subtract.
+ */
+export function subtractMoments(later: Moments, earlier: Moments): Moments {
+  const before = rebased(earlier, later.shift ?? 0);
+  const result: Moments = {
+    n: later.n - before.n,
+    sum: later.sum - before.sum,
+    sum_of_squares: Math.max(0, later.sum_of_squares - before.sum_of_squares),
+  };
+  if (later.shift !== undefined && later.shift !== 0) result.shift = later.shift;
+  return result;
+}
+
 const WIDTH = 3;
 
 /**
@@ -46,8 +81,12 @@ export class MetricMoments {
   private readonly sums = new Float64Array(METRIC_TABLE.length * WIDTH);
   private readonly shifts: Float64Array;
 
-  /** Power sums around a fixed reference per metric (default 0: raw sums). */
-  constructor(shifts: Readonly<Partial<Record<OutcomeMetric, number>>> = {}) {
+  /**
+   * Power sums around a fixed reference per metric: by default the table's
+   * ({@link METRIC_REFERENCES}), which every instance shares, so their sums add; a metric left
+   * out of `shifts` is summed raw (around 0).
+   */
+  constructor(shifts: Readonly<Partial<Record<OutcomeMetric, number>>> = METRIC_REFERENCES) {
     this.shifts = Float64Array.from(OUTCOME_METRICS, (metric) => shifts[metric] ?? 0);
   }
 

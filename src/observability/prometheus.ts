@@ -94,32 +94,34 @@ function reloadMetrics(router: Router, registers: Registry[]): () => void {
 const UNITS = METRIC_TABLE.map((row) => `${row.name} in ${row.unit}`).join(', ');
 
 /**
- * Per cohort and metric (every metric of the table), n, sum and sum of squares: summed over
- * instances (`sum by (cohort, metric)`), they give the fleet's exact mean and variance.
+ * Per cohort and metric (every metric of the table), n, sum and sum of squares of x - shift,
+ * the metric's fixed reference (label `shift`, the same in every instance): summed over
+ * instances (`sum by (cohort, metric, shift)`), they give the fleet's exact mean
+ * (shift + sum / n) and variance.
  */
 function sufficientStatistics(router: Router, registers: Registry[]): void {
   const moment = (name: string, help: string, pick: (m: Moments) => number) =>
     new Gauge({
       name,
       help,
-      labelNames: ['cohort', 'metric'],
+      labelNames: ['cohort', 'metric', 'shift'],
       registers,
       collect() {
         for (const [cohort, metrics] of Object.entries(router.outcomeMoments())) {
           for (const [metric, moments] of Object.entries(metrics))
-            this.set({ cohort, metric }, pick(moments));
+            this.set({ cohort, metric, shift: String(moments.shift ?? 0) }, pick(moments));
         }
       },
     });
   moment('flagroute_outcome_metric_count', 'Outcomes carrying the metric, per cohort.', (m) => m.n);
   moment(
     'flagroute_outcome_metric_sum',
-    `Sum of the metric over outcomes, per cohort (${UNITS}).`,
+    `Sum of the metric less its shift (label shift) over outcomes, per cohort (${UNITS}).`,
     (m) => m.sum,
   );
   moment(
     'flagroute_outcome_metric_sum_of_squares',
-    'Sum of squares of the metric over outcomes, per cohort.',
+    'Sum of squares of the metric less its shift (label shift) over outcomes, per cohort.',
     (m) => m.sum_of_squares,
   );
 }

@@ -1,7 +1,13 @@
 import type { PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
 import { summarize } from '../experiment/arm-moments.js';
 import { compareArms } from '../experiment/compare-arms.js';
-import { METRIC_DIRECTIONS, type Moments, type OutcomeMetric } from '../metrics/index.js';
+import {
+  METRIC_DIRECTIONS,
+  type Moments,
+  meanOf as metricsMeanOf,
+  type OutcomeMetric,
+  subtractMoments,
+} from '../metrics/index.js';
 import type { ArmSnapshot } from './plan-state.js';
 
 /** What a metrics source reports for a plan, cumulative since its own start. */
@@ -36,13 +42,7 @@ export function sinceStageStart(now: ArmSnapshot, start: ArmSnapshot | null): Ar
       const before = start?.[arm][metric] ?? ZERO;
       // A source that restarted (counts went down) is read from its new start.
       const reset = moments.n < before.n;
-      result[metric] = reset
-        ? moments
-        : {
-            n: moments.n - before.n,
-            sum: moments.sum - before.sum,
-            sum_of_squares: moments.sum_of_squares - before.sum_of_squares,
-          };
+      result[metric] = reset ? moments : subtractMoments(moments, before);
     }
     return result;
   };
@@ -58,7 +58,7 @@ export function unitsOf(stage: ArmSnapshot): { treatment: number; baseline: numb
 }
 
 function meanOf(moments: Moments | undefined): number | null {
-  return moments && moments.n > 0 ? moments.sum / moments.n : null;
+  return moments ? metricsMeanOf(moments) : null;
 }
 
 /**

@@ -57,9 +57,11 @@ export interface RatioSums {
  * (n - 1) variances and covariance. It is computed in the equal form
  * sum((m_i - R d_i)^2) / (n - 1) / mu_d^2 with R = sum(m) / sum(d), whose rounding is bounded
  * by the sizes of its three terms: when the metric is the same constant in every request the
- * residuals are 0 in theory, and a remainder within that rounding is 0.
+ * residuals are 0 in theory, and a remainder within that rounding is 0. With `shift` c the m_i
+ * are sums of x - c (m_i - c d_i): the ratio moves by c, the residuals do not, and their terms
+ * no longer carry c's square when c lies near the values.
  */
-export function summarizeRatio(sums: RatioSums): SampleSummary | null {
+export function summarizeRatio(sums: RatioSums, shift = 0): SampleSummary | null {
   const { n } = sums;
   if (!(n >= 2) || !(sums.denominatorSum > 0)) return null;
   const ratio = sums.sum / sums.denominatorSum;
@@ -69,5 +71,5 @@ export function summarizeRatio(sums: RatioSums): SampleSummary | null {
   const residual = sums.squares - cross + far;
   const scale = sums.squares + Math.abs(cross) + far;
   const resolved = residual > RESOLUTION * Math.max(1, Math.log2(n)) * scale;
-  return { n, mean: ratio, variance: resolved ? residual / (n - 1) / meanD ** 2 : 0 };
+  return { n, mean: shift + ratio, variance: resolved ? residual / (n - 1) / meanD ** 2 : 0 };
 }

@@ -67,7 +67,7 @@ describe('MetricMoments', () => {
   });
 
   it('shifted power sums give the same mean and variance, and stay exact far from 0', () => {
-    const raw = new MetricMoments();
+    const raw = new MetricMoments({});
     const shifted = new MetricMoments({ response_time: 2, cost_per_query: 0.002 });
     for (const outcome of outcomes(5000)) {
       raw.add(outcome);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
-import { addMoments } from '../../src/experiment/arm-moments.js';
+import { addMoments, rebasedArm } from '../../src/experiment/arm-moments.js';
 import { statsFromPrometheus } from '../../src/experiment/prometheus-source.js';
 import { OUTCOME_METRICS } from '../../src/metrics/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
@@ -139,6 +139,8 @@ describe('a real Prometheus scraping two instances', () => {
         for (const metric of OUTCOME_METRICS) {
           const want = addMoments(a[arm][metric], b[arm][metric]);
           const got = fleet.arms[arm][metric]!;
+          // Every instance sums around the metric's fixed reference, and says which (label shift).
+          expect(got.shift, `${arm} ${metric} shift`).toBe(want.shift);
           expect(got.n, `${arm} ${metric} n`).toBe(want.n);
           expect(got.sum).toBeCloseTo(want.sum, 9);
           expect(got.sum_of_squares).toBeCloseTo(want.sum_of_squares, 9);
@@ -167,7 +169,8 @@ describe('a real Prometheus scraping two instances', () => {
               sum: 0,
               sum_of_squares: 0,
             });
-            const got = windowed.arms[arm][metric] ?? { n: 0, sum: 0, sum_of_squares: 0 };
+            const read = windowed.arms[arm][metric] ?? { n: 0, sum: 0, sum_of_squares: 0 };
+            const got = rebasedArm(read, 0);
             expect(got.n, `${arm} ${metric} n over 1h`).toBe(sum.n);
             expect(got.sum).toBeCloseTo(sum.sum, 9);
             expect(got.sum_of_squares).toBeCloseTo(sum.sum_of_squares, 9);
