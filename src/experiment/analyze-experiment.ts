@@ -6,7 +6,7 @@ import { EventAccumulator } from './event-accumulator.js';
 import {
   type AnalysisUnit,
   type Arm,
-  checkStatsValues,
+  checkStats,
   type ExperimentStats,
 } from './experiment-data.js';
 import {
@@ -169,9 +169,14 @@ export function analyzeExperiment(
   return reportOf(data.stats, settings, data);
 }
 
+/**
+ * Statistics held to the schema and for impossible numbers, as `--stats` files are: whatever
+ * the library is given, a missing sum or an unknown metric is `INVALID_DATA` naming the field,
+ * never a NaN or a metric silently left out.
+ */
 function checked(stats: ExperimentStats): ExperimentStats {
-  const values = checkStatsValues(stats);
-  if (!values.ok) throw new FlagrouteError('INVALID_DATA', `the statistics: ${values.problem}`);
+  const result = checkStats(stats);
+  if (!result.ok) throw new FlagrouteError('INVALID_DATA', `the statistics: ${result.problem}`);
   return stats;
 }
 

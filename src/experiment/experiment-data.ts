@@ -41,7 +41,23 @@ export function checkStats(
     const values = checkStatsValues(value);
     return values.ok ? { ok: true, stats: value } : values;
   }
-  return { ok: false, problem: lineProblem(validate.errors?.[0], 'the statistics').text };
+  const error = validate.errors?.[0];
+  const found = error && valueAt(value, error.instancePath);
+  if (typeof found === 'number' && !Number.isFinite(found)) {
+    const field = error!.instancePath.slice(1).replaceAll('/', '.');
+    return { ok: false, problem: `${field} must be a finite number, got ${found}` };
+  }
+  return { ok: false, problem: lineProblem(error, 'the statistics').text };
+}
+
+/** The value at a JSON pointer of Ajv's (`/arms/lightrag/quality_score/sum`). */
+function valueAt(value: unknown, pointer: string): unknown {
+  let here = value;
+  for (const key of pointer.split('/').slice(1)) {
+    if (typeof here !== 'object' || here === null || !Object.hasOwn(here, key)) return undefined;
+    here = (here as Record<string, unknown>)[key];
+  }
+  return here;
 }
 
 const RATIO_FIELDS = ['denominator_sum', 'denominator_sum_of_squares', 'cross_sum'] as const;

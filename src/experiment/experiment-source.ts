@@ -148,6 +148,9 @@ export function statsSource(stats: ExperimentStats): ExperimentSource {
     kind: 'stats',
     units: [stats.unit],
     async read(unit) {
+      const checked = checkStats(stats);
+      if (!checked.ok)
+        throw new FlagrouteError('INVALID_DATA', `the statistics: ${checked.problem}`);
       unitRefused('stats', unit, [stats.unit]);
       return { source: 'stats', stats, notes: [] };
     },

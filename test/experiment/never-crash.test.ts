@@ -10,6 +10,7 @@ import {
   MISSING_REASONS,
   renderReportHtml,
   renderReportText,
+  statsSource,
 } from '../../src/experiment/index.js';
 import { OUTCOME_METRICS } from '../../src/metrics/index.js';
 import { P_VALUE_FLOOR } from '../../src/statistics/index.js';
@@ -158,6 +159,51 @@ describe('the report never crashes and never prints NaN', () => {
     expect(refused({ n: 3, sum: Number.NaN, sum_of_squares: 1 })).toMatch(
       /sum must be a finite number/,
     );
+  });
+
+  it('the library holds statistics objects to the schema, as --stats files are: the field named, never a silent gap', async () => {
+    const quality = { n: 10, sum: 5, sum_of_squares: 5 };
+    const cases: [unknown, RegExp][] = [
+      [
+        {
+          unit: 'request',
+          arms: { lightrag: { quality_score: { n: 10, sum_of_squares: 5 } }, perplexity: {} },
+        },
+        /^the statistics: arms\.lightrag\.quality_score: missing field "sum"$/,
+      ],
+      [
+        { unit: 'request', arms: { lightrag: { latency: quality }, perplexity: {} } },
+        /^the statistics: arms\.lightrag: unknown field "latency"$/,
+      ],
+      [
+        { unit: 'request', arms: { lightrag: { quality_score: quality } } },
+        /^the statistics: arms: missing field "perplexity"$/,
+      ],
+      [
+        {
+          unit: 'request',
+          arms: { lightrag: { quality_score: { ...quality, n: '10' } }, perplexity: {} },
+        },
+        /^the statistics: arms\.lightrag\.quality_score\.n must be a number$/,
+      ],
+      [
+        {
+          unit: 'request',
+          arms: {
+            lightrag: { quality_score: { ...quality, sum: Number.POSITIVE_INFINITY } },
+            perplexity: {},
+          },
+        },
+        /^the statistics: arms\.lightrag\.quality_score\.sum must be a finite number, got Infinity$/,
+      ],
+    ];
+    for (const [stats, message] of cases) {
+      expect(() => analyzeExperiment(stats as ExperimentStats)).toThrow(message);
+      await expect(statsSource(stats as ExperimentStats).read()).rejects.toMatchObject({
+        code: 'INVALID_DATA',
+        message: expect.stringMatching(message),
+      });
+    }
   });
 
   it('the library checks events as the event reader does: a NaN is skipped and counted', () => {
