@@ -82,7 +82,7 @@ describe('numerics: a small spread beside a large mean (response times of 3000 s
       expect(relative(varianceOf(raw.of('response_time')), variance)).toBeGreaterThan(0.5);
       // Three threads' parts merged by Chan's formula, each kept by Welford's update.
       const parts = [new CentredMoments(), new CentredMoments(), new CentredMoments()];
-      values.forEach((value, index) => parts[index % 3]!.addAt(RESPONSE_TIME, value));
+      for (const [index, value] of values.entries()) parts[index % 3]!.addAt(RESPONSE_TIME, value);
       const whole = new CentredMoments();
       for (const part of parts) whole.merge(part.exportState());
       const moments = whole.of('response_time');
