@@ -123,10 +123,11 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
     expect(missing).toContain(`pid ${killed.child.pid} (${killed.url})`);
     expect(missing).toMatch(/applied runtime version 2, last seen/);
 
-    // Once its heartbeat is stale it is listed as such and nobody waits for it.
+    // Once its heartbeat is stale (5 s: 25 heartbeats of the others) it is listed as such and
+    // nobody waits for it.
     const stale = await until(
       async () => {
-        const seen = await fleetStatus(store, '1s');
+        const seen = await fleetStatus(store, '5s');
         const row = seen.instances.find((each) => each.pid === killed.child.pid);
         return row?.state === 'stale' ? seen : undefined;
       },
@@ -139,7 +140,7 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
         .sort(),
     ).toEqual([first.child.pid, second.child.pid].sort());
     const resumed = await cli(
-      ['rollout', 'resume', '--reason', 'two left', '--wait', WAIT, '--stale-after', '1s'],
+      ['rollout', 'resume', '--reason', 'two left', '--wait', WAIT, '--stale-after', '5s'],
       store,
     );
     expect(resumed.code, resumed.output).toBe(0);

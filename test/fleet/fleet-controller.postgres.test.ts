@@ -14,14 +14,17 @@ import {
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
-/** A plan of short stages (its holds are the controller's own clock: the wall clock here). */
+/**
+ * A plan of short stages (its holds are the controller's own clock: the wall clock here). The
+ * second holds longest: the lease holder is killed during it, however late the test sees it.
+ */
 const PLAN = {
   'environments/staging.yaml': `rollout_percentage: 0
 enable_ab_testing: true
 rollout_plan:
   stages:
     - { percentage: 20, hold: 2s, min_units: 5, max_hold: 10m }
-    - { percentage: 50, hold: 2s, min_units: 5, max_hold: 10m }
+    - { percentage: 50, hold: 10s, min_units: 5, max_hold: 10m }
     - { percentage: 100, hold: 2s }
   guardrails: { metrics: [success_rate, quality_score] }
 `,
