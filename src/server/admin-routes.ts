@@ -59,14 +59,27 @@ export function adminRoutes(
   fleet?: FleetStore,
 ): void {
   /** With a fleet store, what the live instances said to the change just made. */
-  const acknowledged = async (wait: number) =>
-    fleet
-      ? {
-          acknowledgements: acknowledgementsView(
-            await fleet.awaitAcknowledgements({ deadlineMs: wait }),
-          ),
-        }
-      : {};
+  const acknowledged = async (wait: number) => {
+    if (!fleet) return {};
+    try {
+      const acks = await fleet.awaitAcknowledgements({ deadlineMs: wait });
+      return { acknowledgements: acknowledgementsView(acks) };
+    } catch (error) {
+      // The change is written: a store lost just after must not turn the answer into an error.
+      const code = (error as { code?: unknown }).code;
+      const reason = typeof code === 'string' ? code : 'STORE_UNAVAILABLE';
+      router.logger.warn(
+        { err: error },
+        'the acknowledgements of a runtime change could not be read',
+      );
+      return {
+        acknowledgements: {
+          error: reason,
+          message: `the change is written; who applied it could not be read (${reason})`,
+        },
+      };
+    }
+  };
   const admin = {
     token,
     name: 'admin',

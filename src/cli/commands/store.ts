@@ -85,18 +85,28 @@ export function heartbeatOption(): Option {
 
 /**
  * After a runtime change on the store: waits (`--wait`) for the live instances to apply it and
- * prints who did and who did not (`n of m`, the missing ones by host, pid and address).
+ * prints who did and who did not (`n of m`, the missing ones by host, pid and address). When the
+ * store cannot be read for that, a warning says so and the command still succeeds: the change is
+ * written.
  */
 export async function reportAcknowledgements(
   store: PostgresRuntimeStore,
   options: { wait: number; staleAfter: number },
 ): Promise<void> {
   if (options.wait === 0) return;
-  const acks = await store.awaitAcknowledgements({
-    deadlineMs: options.wait,
-    staleAfterMs: options.staleAfter,
-  });
-  process.stdout.write(`${store.runtimeLocation}: ${describeAcknowledgements(acks)}\n`);
+  try {
+    const acks = await store.awaitAcknowledgements({
+      deadlineMs: options.wait,
+      staleAfterMs: options.staleAfter,
+    });
+    process.stdout.write(`${store.runtimeLocation}: ${describeAcknowledgements(acks)}\n`);
+  } catch (error) {
+    // The change is written: a store lost just after must not make it look undone.
+    const code = (error as { code?: unknown }).code;
+    process.stderr.write(
+      `warning: the change is written to ${store.runtimeLocation}, but who applied it could not be read (${typeof code === 'string' ? code : 'STORE_UNAVAILABLE'}); see flagroute fleet status\n`,
+    );
+  }
 }
 
 /**
