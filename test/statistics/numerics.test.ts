@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   chiSquare,
+  clopperPearsonUpper,
+  detectionProbability,
+  nonInferiorityProbability,
   normalCdf,
   P_VALUE_FLOOR,
   studentTwoSidedP,
   summarizePowerSums,
   summarizeRatio,
+  textbookSampleSize,
   welchTest,
 } from '../../src/statistics/index.js';
 
@@ -26,6 +30,18 @@ const reference = JSON.parse(
   };
   ratio_constant: { value: number; requests_per_user: number[] };
   normal_far: { z: number; cdf: number }[];
+  power: {
+    textbook: { sd: number; delta: number; alpha: number; power: number; n: number }[];
+    detection: { n: number; sd: number; delta: number; alpha: number; probability: number }[];
+    non_inferiority: {
+      n: number;
+      cv: number;
+      margin: number;
+      alpha: number;
+      probability: number;
+    }[];
+    clopper_pearson: { k: number; n: number; upper: number }[];
+  };
 };
 
 const close = (actual: number, expected: number, tolerance = 1e-9) =>
@@ -114,5 +130,22 @@ describe('statistics kernel: tails and rounding', () => {
     const sum = values.reduce((s, x) => s + x, 0);
     const squares = values.reduce((s, x) => s + x * x, 0);
     close(summarizePowerSums(100, sum, squares)!.variance, (0.01 ** 2 * 100) / 99, 1e-6);
+  });
+});
+
+describe("statistics kernel: planning and the simulations' bound, against scipy", () => {
+  it('the textbook n, the detection and non-inferiority probabilities, the Clopper-Pearson bound', () => {
+    const { textbook, detection, non_inferiority, clopper_pearson } = reference.power;
+    for (const { sd, delta, alpha, power, n } of textbook) {
+      expect(textbookSampleSize(sd, delta, alpha, power)).toBe(n);
+    }
+    for (const { n, sd, delta, alpha, probability } of detection) {
+      close(detectionProbability(n, sd, delta, alpha), probability, 1e-9);
+    }
+    for (const { n, cv, margin, alpha, probability } of non_inferiority) {
+      close(nonInferiorityProbability(n, cv, margin, alpha), probability, 1e-9);
+    }
+    // scipy's binomtest(k, n).proportion_ci(method="exact"): the two-sided 95 % interval.
+    for (const { k, n, upper } of clopper_pearson) close(clopperPearsonUpper(k, n), upper, 1e-9);
   });
 });
