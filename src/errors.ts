@@ -88,6 +88,11 @@ export interface OutcomeProblemAt {
   index: number;
   field: string;
   message: string;
+  /**
+   * For a refused decision token, why, as a code (`expired`, `bad_signature`, ...: the
+   * decision tokens' `TOKEN_REFUSALS`), so that a client branches on it, not on the message.
+   */
+  reason?: string;
 }
 
 /** An outcome report (or a batch of them) that was refused whole: nothing of it was recorded. */

@@ -17,6 +17,7 @@
 export * from './batch/index.js';
 export type { Clock } from './clock.js';
 export * from './config/index.js';
+export * from './decision-tokens/index.js';
 export * from './errors.js';
 export * from './event-log/index.js';
 export * from './experiment/index.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
-import type { DecisionLedger } from '../outcomes/index.js';
+import type { DecisionLedger, RecordedBatch } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import {
   attributesReadBy,
@@ -27,7 +27,10 @@ export interface FlagResolution {
   value: string | number;
   variant: string;
   reason: OfrepReason;
-  /** The decision's id (for its outcome), reason, configuration version, rollout, environment. */
+  /**
+   * The decision's id and, with decision tokens on, its signed token (for its outcome), reason,
+   * configuration version, rollout, environment.
+   */
   metadata: Record<string, string | number | boolean>;
 }
 
@@ -85,12 +88,12 @@ async function decided(
   const routing = routingContextOf(context, attributesReadBy(router.config));
   const decision = await router.decide(routing);
   const bucket = decision.bucket ?? router.bucketOf(routing);
-  const decisionId = ledger.remember(decision);
+  const issued = router.issueDecision(decision, routing, ledger);
   return (flag) => ({
     key: flag,
     ...flagValue(flag, decision, bucket),
     reason: OFREP_REASONS[decision.reason],
-    metadata: flagMetadata(decision, decisionId),
+    metadata: flagMetadata(decision, issued),
   });
 }
 
@@ -136,19 +139,19 @@ export function flagsEtag(configVersion: string, context: unknown): string {
 
 /**
  * Records the outcome of a decision this ledger's flags came from (the provider's
- * `track('outcome', context, details)`): `details` names the decision by `decisionId`, and the
- * user is the context's `targetingKey` unless the details name one.
+ * `track('outcome', context, details)`): `details` names the decision by `decisionToken` or
+ * `decisionId`, and the user is the context's `targetingKey` unless the details name one.
  */
 export function trackOutcome(
   router: Router,
   ledger: DecisionLedger,
   details: Record<string, unknown>,
   targetingKey?: unknown,
-): { recorded: number } {
-  if (typeof details.decisionId !== 'string') {
+): RecordedBatch {
+  if (typeof details.decisionId !== 'string' && typeof details.decisionToken !== 'string') {
     throw new InvalidOutcomeError(
       'decisionId',
-      'is required: track("outcome") names the decision its flags came from',
+      'is required: track("outcome") names the decision its flags came from (decisionId or decisionToken)',
     );
   }
   const user = details.userId ?? targetingKey;

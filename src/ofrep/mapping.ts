@@ -152,10 +152,11 @@ export function flagValue(
 /** The flag metadata OFREP carries (strings, numbers and booleans only). */
 export function flagMetadata(
   decision: Decision,
-  decisionId: string,
+  issued: { decisionId: string; decisionToken?: string },
 ): Record<string, string | number | boolean> {
   return {
-    decisionId,
+    decisionId: issued.decisionId,
+    ...(issued.decisionToken === undefined ? {} : { decisionToken: issued.decisionToken }),
     reason: decision.reason,
     configVersion: decision.configVersion,
     rolloutPercentage: decision.rolloutPercentage,

@@ -11,6 +11,7 @@ import {
   type TrackingEventDetails,
   TypeMismatchError,
 } from '@openfeature/server-sdk';
+import type { DecisionTokens } from '../decision-tokens/index.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import { evaluateFlag, trackOutcome } from '../ofrep/index.js';
 import { DecisionLedger } from '../outcomes/index.js';
@@ -44,10 +45,18 @@ export class FlagrouteProvider implements Provider {
   readonly metadata = { name: 'flagroute' } as const;
   readonly runsOn = 'server' as const;
   readonly events = new OpenFeatureEventEmitter();
-  private readonly ledger = new DecisionLedger();
+  private readonly ledger: DecisionLedger;
   private readonly detach: () => void;
 
-  constructor(private readonly router: Router) {
+  /**
+   * `decisionTokens`: sign every decision (its token in the flag metadata, `decisionToken`),
+   * so that its outcome may be reported to any flagroute instance holding the key, once.
+   */
+  constructor(
+    private readonly router: Router,
+    options: { decisionTokens?: DecisionTokens } = {},
+  ) {
+    this.ledger = new DecisionLedger({ tokens: options.decisionTokens });
     const changed = (event: { configVersion: string; changedKeys: { key: string }[] }) =>
       this.events.emit(ProviderEvents.ConfigurationChanged, {
         message: `configuration ${event.configVersion}`,
@@ -104,7 +113,10 @@ export class FlagrouteProvider implements Provider {
       trackOutcome(this.router, this.ledger, details, context.targetingKey);
     } catch (error) {
       // A decision id this provider cannot take an outcome for is a problem of the context.
-      if (error instanceof InvalidOutcomeError && error.field === 'decisionId') {
+      if (
+        error instanceof InvalidOutcomeError &&
+        (error.field === 'decisionId' || error.field === 'decisionToken')
+      ) {
         throw new InvalidContextError(error.problems[0]?.message ?? error.message);
       }
       throw error;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../config/types.js';
+import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
+import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'>;
@@ -18,7 +20,25 @@ export interface LedgerOptions {
   ttlMs?: number;
   /** A monotonic clock in milliseconds. Default `performance.now`. */
   now?: () => number;
+  /**
+   * Signed decision tokens: with them every decision also gets a token that any instance
+   * holding the key accepts, and each token takes one outcome.
+   */
+  tokens?: DecisionTokens | undefined;
+  /** Settled tokens remembered (see {@link SETTLED_MEMORY}). */
+  settledMemory?: number;
 }
+
+/** What a decision is given for its outcome: its id, and its signed token when tokens are on. */
+export interface IssuedDecision {
+  decisionId: string;
+  decisionToken?: string;
+}
+
+/** A token checked for an outcome: its claims and whether its decision already has one. */
+export type TokenTie =
+  | { ok: true; claims: DecisionClaims; status: 'open' | 'duplicate' }
+  | { ok: false; reason: TokenRefusal };
 
 /** Why an id names no decision that may take an outcome. */
 export type LedgerMiss = 'unknown' | 'expired' | 'settled';
@@ -40,6 +60,10 @@ const SEQUENCE = /^[0-9a-z]{1,11}$/;
  * the decision's sequence number, so an id from another instance or an earlier process is
  * unknown here, never mistaken for one of this ledger's decisions. An id takes one outcome:
  * a second is refused, so a retried post cannot count an outcome twice.
+ *
+ * With decision tokens on, each decision also gets a signed token whose id is its id; any
+ * instance with the key ties an outcome by the token. Tokens settled here are remembered in a
+ * bounded set ({@link SettledDecisions}): one outcome per token in this process.
  */
 export class DecisionLedger {
   private readonly prefix = `${randomBytes(6).toString('hex')}-`;
@@ -52,6 +76,9 @@ export class DecisionLedger {
   /** Breaker trial numbers by slot: few decisions take a trial slot. */
   private readonly trials = new Map<number, number>();
   private next = 0;
+  /** Signs and checks tokens; undefined when this process has no decision key. */
+  readonly tokens: DecisionTokens | undefined;
+  private readonly settledTokens: SettledDecisions;
 
   constructor(options: LedgerOptions = {}) {
     this.size = options.size ?? LEDGER_SIZE;
@@ -59,6 +86,56 @@ export class DecisionLedger {
     this.now = options.now ?? (() => performance.now());
     this.codes = new Uint8Array(this.size);
     this.times = new Float64Array(this.size);
+    this.tokens = options.tokens;
+    this.settledTokens = new SettledDecisions(options.settledMemory ?? SETTLED_MEMORY);
+  }
+
+  /**
+   * Remembers a decision and gives it what its outcome will name: its id and, with tokens on,
+   * a signed token whose id is the same (`unit` is the user's pseudonymous unit key).
+   */
+  issue(decision: Decision, facts: { unit?: string; shadow?: boolean } = {}): IssuedDecision {
+    const decisionId = this.remember(decision);
+    if (!this.tokens) return { decisionId };
+    const decisionToken = this.tokens.issue({
+      id: decisionId,
+      backend: decision.backend,
+      cohort: decision.cohort,
+      bucket: decision.bucket,
+      config: decision.configVersion,
+      ...(decision.breakerTrial === undefined ? {} : { trial: decision.breakerTrial }),
+      ...(facts.unit === undefined ? {} : { unit: facts.unit }),
+      period: `p${decision.rolloutPercentage}`,
+      ...(facts.shadow ? { shadow: true } : {}),
+    });
+    return { decisionId, decisionToken };
+  }
+
+  /** Whether this ledger issued the id (this process), so a breaker trial in it is this breaker's. */
+  owns(id: string): boolean {
+    return id.startsWith(this.prefix);
+  }
+
+  /**
+   * Checks a token for an outcome: signed with a key held here, within its lifetime, and not
+   * settled already, here or (for this process's own decisions) by its id.
+   */
+  checkToken(token: string): TokenTie {
+    if (!this.tokens) return { ok: false, reason: 'no_keys' };
+    const checked = this.tokens.check(token);
+    if (!checked.ok) return checked;
+    const { claims } = checked;
+    const status = this.settledTokens.status(claims.id, claims.exp);
+    if (status === 'forgotten') return { ok: false, reason: 'forgotten' };
+    const duplicate =
+      status === 'duplicate' || (this.owns(claims.id) && this.find(claims.id) === 'settled');
+    return { ok: true, claims, status: duplicate ? 'duplicate' : 'open' };
+  }
+
+  /** Marks a token's decision as having its outcome. */
+  settleToken(claims: Pick<DecisionClaims, 'id' | 'exp'>): void {
+    this.settledTokens.settle(claims.id, claims.exp);
+    if (this.owns(claims.id)) this.settle(claims.id);
   }
 
   /** Remembers a decision; returns its id. */
@@ -88,6 +165,9 @@ export class DecisionLedger {
     if (typeof slot !== 'number') return slot;
     const entry = this.entryAt(slot);
     this.codes[slot]! |= SETTLED;
+    // A token of the same decision must not take a second outcome after the id took one.
+    if (this.tokens)
+      this.settledTokens.settle(id, this.tokens.now() + this.tokens.ttlMs + this.tokens.maxSkewMs);
     return entry;
   }
 
@@ -95,6 +175,7 @@ export class DecisionLedger {
   clear(): void {
     this.codes.fill(0);
     this.trials.clear();
+    this.settledTokens.clear();
   }
 
   private slotOf(id: string): number | LedgerMiss {

@@ -8,12 +8,14 @@
  */
 export {
   DecisionLedger,
+  type IssuedDecision,
   LEDGER_SIZE,
   LEDGER_TTL_MS,
   type LedgerEntry,
   type LedgerMiss,
   type LedgerOptions,
   ledgerMissMessage,
+  type TokenTie,
 } from './decision-ledger.js';
 export {
   OutcomeEventLog,
@@ -49,13 +51,17 @@ export {
 export {
   type OutcomeOrigin,
   type OutcomeRecording,
+  type RecordedBatch,
   type RecordedOutcome,
   recordOutcome,
   recordOutcomes,
 } from './record-outcomes.js';
+export { SETTLED_MEMORY, SettledDecisions, type SettledStatus } from './settled-decisions.js';
 export {
   MAX_OUTCOMES_PER_BATCH,
+  settleAll,
   successArguments,
+  type TiedBatch,
   type TiedOutcome,
   tieCall,
   tieOutcome,

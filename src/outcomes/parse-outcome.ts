@@ -21,6 +21,8 @@ export type OutcomeReport = Outcome & {
  */
 export type PostedOutcome = OutcomeReport & {
   decisionId?: string;
+  /** A signed decision token (any instance with the decision key reads it). */
+  decisionToken?: string;
   backend?: Backend;
   cohort?: Cohort | null;
 };
@@ -128,6 +130,7 @@ function firstInOrder(errors: readonly ErrorObject[]): ErrorObject | undefined {
 
 const TIE_FIELDS: Readonly<Record<string, string>> = {
   decisionId: 'decisionId',
+  decisionToken: 'decisionToken',
   backend: 'decision.backend',
   cohort: 'decision.cohort',
 };

@@ -50,18 +50,28 @@ export function recordOutcome(
 }
 
 /**
+ * What a batch of posted outcomes came to: how many were recorded, and how many named a
+ * decision (by token) that already had its outcome, which were not counted again.
+ */
+export interface RecordedBatch {
+  recorded: number;
+  duplicates: number;
+}
+
+/**
  * Records a batch of posted outcomes (what `POST /v1/outcomes` and the OpenFeature provider's
- * `track` receive): every item parsed and tied to its decision (by id through `ledger`, or by
- * backend and cohort) before any is recorded; on any problem an `InvalidOutcomeError` lists
- * every bad item and nothing is recorded.
+ * `track` receive): every item parsed and tied to its decision (by token, by id through
+ * `ledger`, or by backend and cohort) before any is recorded; on any problem an
+ * `InvalidOutcomeError` lists every bad item and nothing is recorded. An outcome whose token
+ * already took one in this process is a duplicate: answered, not counted.
  */
 export function recordOutcomes(
   batch: unknown,
   ledger: DecisionLedger,
   recording: OutcomeRecording,
   origin: OutcomeOrigin = 'trusted',
-): { recorded: number } {
-  const tied = tieOutcomes(batch, ledger, recording.unitSalt);
-  for (const each of tied) recording.record(each, origin);
-  return { recorded: tied.length };
+): RecordedBatch {
+  const { outcomes, duplicates } = tieOutcomes(batch, ledger, recording.unitSalt);
+  for (const each of outcomes) recording.record(each, origin);
+  return { recorded: outcomes.length, duplicates: duplicates.length };
 }

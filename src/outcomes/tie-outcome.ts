@@ -1,4 +1,5 @@
 import type { Backend } from '../config/types.js';
+import { TOKEN_REFUSAL_MESSAGES } from '../decision-tokens/index.js';
 import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
 import { MAX_LATENCY_MS, METRIC_TABLE, type Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
@@ -22,8 +23,17 @@ export interface TiedOutcome {
   tie: OutcomeTie;
   /** The user's pseudonymous unit key (see `unitKey`), when the outcome named its user. */
   unit?: string;
-  /** The decision's id, when the outcome named its decision by id. */
+  /** The decision's id, when the outcome named its decision by id or by token. */
   decisionId?: string;
+  /** The token's expiry, when the outcome named its decision by a token (to settle it). */
+  tokenExpiry?: number;
+}
+
+/** A batch tied: the outcomes to record, and the indexes of those whose decision had one. */
+export interface TiedBatch {
+  outcomes: TiedOutcome[];
+  /** Items whose token had taken its outcome already: answered as duplicates, not counted. */
+  duplicates: number[];
 }
 
 /** The most outcomes one batch may carry. */
@@ -133,11 +143,19 @@ function problemError(problem: { field: string; message: string }): InvalidOutco
 
 /**
  * Ties a batch of posted outcomes (one, or a list of 1 to {@link MAX_OUTCOMES_PER_BATCH}) to
- * their decisions: by `decisionId` through the ledger, else by `backend` and `cohort`. The batch
- * is checked whole first; on any problem an `InvalidOutcomeError` lists every bad item and
- * nothing is tied. Then every id is settled: an id takes one outcome.
+ * their decisions: by `decisionToken` (signed, from any instance with the key), by
+ * `decisionId` through the ledger, else by `backend` and `cohort`. The batch is checked whole
+ * first; on any problem an `InvalidOutcomeError` lists every bad item (a refused token with its
+ * `reason`) and nothing is tied. A token whose decision already has its outcome is a duplicate:
+ * left out and listed, not an error, so that a client may retry a post safely. Then every id
+ * and token is settled (`settle: false` leaves that to a store that settles fleet-wide).
  */
-export function tieOutcomes(batch: unknown, ledger: DecisionLedger, salt: string): TiedOutcome[] {
+export function tieOutcomes(
+  batch: unknown,
+  ledger: DecisionLedger,
+  salt: string,
+  options: { settle?: boolean } = {},
+): TiedBatch {
   const items = Array.isArray(batch) ? batch : [batch];
   if (items.length === 0 || items.length > MAX_OUTCOMES_PER_BATCH) {
     throw new InvalidOutcomeError(
@@ -149,8 +167,28 @@ export function tieOutcomes(batch: unknown, ledger: DecisionLedger, salt: string
   const results = items.map((item, index) => tieOne(item, index, ledger, ids, salt));
   const problems = results.filter((each): each is OutcomeProblemAt => 'index' in each);
   if (problems.length > 0) throw InvalidOutcomeError.batch(problems, items.length);
-  for (const id of ids) ledger.settle(id);
-  return results as TiedOutcome[];
+  const outcomes: TiedOutcome[] = [];
+  const duplicates: number[] = [];
+  for (const [index, result] of (results as (TiedOutcome | Duplicate)[]).entries()) {
+    if ('duplicate' in result) duplicates.push(index);
+    else outcomes.push(result);
+  }
+  if (options.settle !== false) settleAll(outcomes, ledger);
+  return { outcomes, duplicates };
+}
+
+/** Marks each outcome's decision (by id or by token) as having its outcome. */
+export function settleAll(outcomes: readonly TiedOutcome[], ledger: DecisionLedger): void {
+  for (const each of outcomes) {
+    if (each.decisionId === undefined) continue;
+    if (each.tokenExpiry === undefined) ledger.settle(each.decisionId);
+    else ledger.settleToken({ id: each.decisionId, exp: each.tokenExpiry });
+  }
+}
+
+/** An item whose token's decision already has its outcome. */
+interface Duplicate {
+  duplicate: true;
 }
 
 function tieOne(
@@ -159,12 +197,18 @@ function tieOne(
   ledger: DecisionLedger,
   earlier: Set<string>,
   salt: string,
-): TiedOutcome | OutcomeProblemAt {
+): TiedOutcome | Duplicate | OutcomeProblemAt {
   const checked = parseOutcome(item, 'posted');
   if (!checked.ok) return { index, field: checked.problem.field, message: checked.problem.text };
   const posted: PostedOutcome = checked.outcome;
-  const { decisionId, backend, cohort } = posted;
+  const { decisionId, decisionToken, backend, cohort } = posted;
   const at = (field: string, message: string) => ({ index, field, message: `${field} ${message}` });
+  if (decisionToken !== undefined) {
+    if (decisionId !== undefined) {
+      return at('decisionToken', 'names the decision already: send it without decisionId');
+    }
+    return tieToken(posted, decisionToken, index, ledger, earlier, salt);
+  }
   if (decisionId === undefined) {
     if (backend === undefined) {
       return at('decision.backend', 'must be "lightrag" or "perplexity", got undefined');
@@ -181,4 +225,61 @@ function tieOne(
     return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
   }
   return tied(found, posted, salt, decisionId);
+}
+
+/** Ties an outcome by its decision token (never echoing the token, which is a credential of sorts). */
+function tieToken(
+  posted: PostedOutcome,
+  token: string,
+  index: number,
+  ledger: DecisionLedger,
+  earlier: Set<string>,
+  salt: string,
+): TiedOutcome | Duplicate | OutcomeProblemAt {
+  const at = (field: string, message: string, reason?: string) => ({
+    index,
+    field,
+    message: `${field} ${message}`,
+    ...(reason === undefined ? {} : { reason }),
+  });
+  const check = ledger.checkToken(token);
+  if (!check.ok) return at('decisionToken', TOKEN_REFUSAL_MESSAGES[check.reason], check.reason);
+  const { claims } = check;
+  if (earlier.has(claims.id)) return at('decisionToken', 'appears twice in this batch');
+  earlier.add(claims.id);
+  if (posted.backend !== undefined && posted.backend !== claims.backend) {
+    return at(
+      'backend',
+      `is ${JSON.stringify(posted.backend)} but the decision chose "${claims.backend}"`,
+    );
+  }
+  if (posted.cohort !== undefined && posted.cohort !== claims.cohort) {
+    return at(
+      'decision.cohort',
+      `is ${JSON.stringify(posted.cohort)} but the decision assigned ${JSON.stringify(claims.cohort)}`,
+    );
+  }
+  if (
+    posted.userId !== undefined &&
+    claims.unit !== undefined &&
+    unitKey(posted.userId, salt) !== claims.unit
+  ) {
+    return at('userId', 'is not the user the decision was made for');
+  }
+  if (check.status === 'duplicate') return { duplicate: true };
+  // A breaker trial is a slot of the issuing process's breaker: elsewhere it means nothing.
+  const trial = ledger.owns(claims.id) ? claims.trial : undefined;
+  const result = tied(
+    {
+      backend: claims.backend,
+      cohort: claims.cohort,
+      ...(trial === undefined ? {} : { breakerTrial: trial }),
+    },
+    posted,
+    salt,
+    claims.id,
+  );
+  if (result.unit === undefined && claims.unit !== undefined) result.unit = claims.unit;
+  result.tokenExpiry = claims.exp;
+  return result;
 }

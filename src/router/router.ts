@@ -4,6 +4,7 @@ import type { Backend, EnvironmentSettings } from '../config/types.js';
 import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
 import {
   type DecisionLedger,
+  type IssuedDecision,
   type OutcomeOrigin,
   type OutcomeReport,
   type OutcomeSink,
@@ -11,6 +12,7 @@ import {
   recordOutcomes,
   successArguments,
   tieCall,
+  unitKey,
 } from '../outcomes/index.js';
 import {
   identifierOf,
@@ -172,10 +174,30 @@ export class Router {
   }
 
   /**
+   * Remembers a decision made for `context` in `ledger` and returns what its outcome will
+   * name: its id and, when the ledger has decision tokens, a signed token carrying the user's
+   * pseudonymous unit (from `userId`, else `sessionId`) that any instance with the key accepts.
+   */
+  issueDecision(
+    decision: Decision,
+    context: RoutingContext,
+    ledger: DecisionLedger,
+  ): IssuedDecision {
+    if (!ledger.tokens) return { decisionId: ledger.remember(decision) };
+    const identifier = context.userId ?? context.sessionId;
+    return ledger.issue(
+      decision,
+      typeof identifier === 'string'
+        ? { unit: unitKey(identifier, this.settings.user_hash_salt) }
+        : {},
+    );
+  }
+
+  /**
    * Records a batch of outcomes as posted (`POST /v1/outcomes`, the provider's `track`): up to
-   * 1,000, each tied to its decision by `decisionId` through `ledger` or by `backend` and
-   * `cohort`; all or nothing (an `InvalidOutcomeError` lists every bad item); an id takes one
-   * outcome. After an `anonymous` one, no automatic rollback here is written to the file.
+   * 1,000, each tied to its decision by `decisionToken`, by `decisionId` through `ledger` or by
+   * `backend` and `cohort`; all or nothing (an `InvalidOutcomeError` lists every bad item); an
+   * id or a token takes one outcome (a token's second is counted in `duplicates`). After an `anonymous` one, no automatic rollback here is written to the file.
    */
   recordOutcomes(batch: unknown, ledger: DecisionLedger, origin?: OutcomeOrigin) {
     return recordOutcomes(batch, ledger, this.parts.outcomes, origin);

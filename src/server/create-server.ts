@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock.js';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import type { DecisionTokens } from '../decision-tokens/index.js';
 import { FlagrouteError } from '../errors.js';
 import type { EventLog } from '../event-log/index.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
@@ -70,6 +71,12 @@ export interface ServerOptions {
    * instances to acknowledge them. The caller's to close, after the server.
    */
   runtimeStore?: RuntimeStore;
+  /**
+   * Signed decision tokens (`FLAGROUTE_DECISION_KEY`): every decision also gets a token in
+   * `POST /v1/decide` and OFREP flag metadata, and `POST /v1/outcomes` takes an outcome by
+   * token from a decision of any instance holding the key, once.
+   */
+  decisionTokens?: DecisionTokens | undefined;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -122,7 +129,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  const ledger = new DecisionLedger();
+  const ledger = new DecisionLedger({ tokens: options.decisionTokens });
   app.addHook('onClose', async () => ledger.clear());
   const eventLogs = options.eventLogs ?? [];
   const shared = options.runtimeStore;

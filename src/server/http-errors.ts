@@ -45,7 +45,7 @@ export interface ErrorBody {
   errorCode: ErrorCode;
   errorDetails: string;
   /** For a batch: every problem, each with its item's index. */
-  problems?: { index: number; field: string; message: string }[];
+  problems?: { index: number; field: string; message: string; reason?: string }[];
 }
 
 /** fastify's own errors about the request, by their code. */

@@ -37,8 +37,9 @@ export function nativeRoutes(
     off: 'outcomes over HTTP are off: start the server with FLAGROUTE_INGEST_TOKEN set (or, for a trial, with --anonymous-outcomes)',
   };
   app.post('/v1/decide', async (request) => {
-    const decision = await router.decide(request.body as RoutingContext);
-    return { ...decision, decisionId: ledger.remember(decision) };
+    const context = request.body as RoutingContext;
+    const decision = await router.decide(context);
+    return { ...decision, ...router.issueDecision(decision, context, ledger) };
   });
 
   app.post('/v1/explain', async (request) => router.explain(request.body as RoutingContext));

@@ -34,6 +34,7 @@ const FLAG_SUCCESS = {
       required: ['decisionId', 'reason', 'configVersion', 'rolloutPercentage', 'environment'],
       properties: {
         decisionId: { type: 'string' },
+        decisionToken: { type: 'string' },
         reason: { type: 'string' },
         configVersion: { type: 'string' },
         rolloutPercentage: { type: 'number' },

@@ -72,7 +72,7 @@ describe('the OFREP core (no HTTP framework)', () => {
     const decisionId = String(flag.metadata.decisionId);
     expect(
       trackOutcome(router, ledger, { decisionId, success: true, latencyMs: 900 }, 'bob'),
-    ).toEqual({ recorded: 1 });
+    ).toEqual({ recorded: 1, duplicates: 0 });
     expect(lines).toEqual([expect.objectContaining({ decisionId, latencyMs: 900, success: true })]);
     expect(lines[0]!.unit).toMatch(/^[0-9a-f]{32}$/);
     expect(() => trackOutcome(router, ledger, { decisionId, success: true }, 'bob')).toThrow(

@@ -35,7 +35,7 @@ describe('recordOutcomes: a batch, tied through a ledger, all or nothing', () =>
       ledger,
       target,
     );
-    expect(result).toEqual({ recorded: 3 });
+    expect(result).toEqual({ recorded: 3, duplicates: 0 });
     expect(target.tied).toEqual([
       {
         backend: 'lightrag',

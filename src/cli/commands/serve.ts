@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { type EnvironmentOptions, port, UsageError, withEnvironmentOptions } from '../shared.js';
+import { DecisionTokens, parseDecisionKeys } from '../../decision-tokens/index.js';
+import {
+  duration,
+  type EnvironmentOptions,
+  port,
+  UsageError,
+  withEnvironmentOptions,
+} from '../shared.js';
 import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
 import { heartbeatOption, openRuntimeStoreOf, storeOption } from './store.js';
 
@@ -14,7 +21,18 @@ type ServeFlags = EnvironmentOptions &
     controller?: boolean;
     anonymousOutcomes?: boolean;
     heartbeat: number;
+    decisionTokenTtl: number;
   };
+
+/**
+ * The fleet's decision tokens, from `FLAGROUTE_DECISION_KEY` (never from argv: a command line
+ * is visible to every user of the machine); none without it.
+ */
+function decisionTokensOf(ttlMs: number): DecisionTokens | undefined {
+  const text = process.env.FLAGROUTE_DECISION_KEY;
+  if (text === undefined || text.trim() === '') return undefined;
+  return new DecisionTokens({ keys: parseDecisionKeys(text), ttlMs });
+}
 
 /** The controller's flags given without `--controller`: a mistake, not a silent no-op. */
 function strayControllerFlags(command: Command): string[] {
@@ -44,6 +62,12 @@ export function serveCommand(program: Command): void {
         'take outcomes from clients without FLAGROUTE_INGEST_TOKEN (a trial only: they act on this process, never on the environment file; not with --events-dir or --controller)',
       )
       .option(
+        '--decision-token-ttl <duration>',
+        'with FLAGROUTE_DECISION_KEY: how long a decision token takes its outcome',
+        duration('--decision-token-ttl'),
+        60 * 60 * 1000,
+      )
+      .option(
         '--controller',
         "run the environment's rollout controller in this process (a standby while another holds the lease)",
       )
@@ -63,6 +87,7 @@ export function serveCommand(program: Command): void {
         `--anonymous-outcomes cannot go with ${options.eventsDir !== undefined ? '--events-dir' : '--controller'}: anonymous outcomes must not leave this process; set FLAGROUTE_INGEST_TOKEN instead`,
       );
     }
+    const decisionTokens = decisionTokensOf(options.decisionTokenTtl);
     // Listen for signals before starting, so that none comes too early to stop cleanly.
     const stopped = stopOnSignals(new AbortController());
     // Loaded on use: the other commands start without fastify.
@@ -83,6 +108,7 @@ export function serveCommand(program: Command): void {
       adminToken: process.env.FLAGROUTE_ADMIN_TOKEN,
       // Never from argv: a command line is visible to every user of the machine.
       ingestToken: process.env.FLAGROUTE_INGEST_TOKEN,
+      decisionTokens,
       anonymousOutcomes: options.anonymousOutcomes === true,
       ...(options.eventsDir === undefined ? {} : { eventsDir: options.eventsDir }),
       ...(options.controller
