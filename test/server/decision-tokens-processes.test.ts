@@ -56,7 +56,9 @@ describe('signed decision tokens between real flagroute serve processes', () => 
     expect(first).toMatchObject({ status: 200, body: { recorded: 1, duplicates: 0 } });
     const replay = await postOutcomes(outcomes(two.url), { decisionToken: token, success: false });
     expect(replay).toMatchObject({ status: 200, body: { recorded: 0, duplicates: 1 } });
-    const summary = await fetch(`${two.url}/v1/summary`).then((response) => response.json());
+    const summary = (await fetch(`${two.url}/v1/summary`).then((response) => response.json())) as {
+      cohorts: { lightrag: { success_count: number; error_count: number } };
+    };
     expect(summary.cohorts.lightrag.success_count + summary.cohorts.lightrag.error_count).toBe(1);
 
     // /v1/decide on instance 2 signs with the new key; instance 1 does not hold it yet.
