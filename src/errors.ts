@@ -37,6 +37,11 @@ export const ERROR_CODES = [
   /** The store's schema is newer than this flagroute knows, or differs from its migrations. */
   'STORE_SCHEMA_MISMATCH',
   /**
+   * The event store (the experiment's events in the fleet's database) is behind by more than
+   * its limit: nothing of the request was recorded; send it again after `Retry-After`.
+   */
+  'EVENTS_BACKLOGGED',
+  /**
    * A rollout plan refused a command or a controller its work: not from the plan's phase (pause
    * a completed plan), or another controller holds the environment's lease.
    */

@@ -30,6 +30,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: EXIT.storeUnavailable,
   STORE_ACCESS_DENIED: EXIT.failure,
   STORE_SCHEMA_MISMATCH: EXIT.schemaMismatch,
+  EVENTS_BACKLOGGED: EXIT.storeUnavailable,
   PLAN_CONFLICT: EXIT.conflict,
   FLAG_NOT_FOUND: EXIT.usage,
   TARGETING_KEY_MISSING: EXIT.usage,

@@ -33,6 +33,13 @@ export interface EventLogOptions {
   files?: LogFileSystem;
 }
 
+/** What `/readyz` and `/metrics` read of an event log (a file log, or the fleet's event store). */
+export interface EventLogView {
+  /** The kind of record, singular: the `/readyz` key and the metrics' prefix. */
+  readonly kind: string;
+  health(): EventLogHealth;
+}
+
 /** An event log's state, as `/readyz` shows it (no file path). */
 export interface EventLogHealth {
   /** `degraded` while writes fail (events wait in memory, then are dropped). */
@@ -49,6 +56,8 @@ export interface EventLogHealth {
   failures: Partial<Record<WriteFailure, number>>;
   /** Times this process found its file deleted or replaced and opened a new one. */
   reopened: number;
+  /** Requests refused (503) rather than recorded and then dropped, by reason (the event store). */
+  refused?: Partial<Record<WriteFailure, number>>;
 }
 
 const MiB = 1024 * 1024;
@@ -143,6 +152,15 @@ export class EventLog<Entry extends { time: string }> {
     this.waitingBytes += bytes;
     this.accepted += 1;
     this.kick();
+  }
+
+  /**
+   * Whether `count` more records can wait now without one being dropped (counting 512 bytes a
+   * record, more than an outcome line takes): false while the disk is that far behind.
+   */
+  admits(count: number): boolean {
+    if (this.closing) return false;
+    return this.lines.length === 0 || this.waitingBytes + count * 512 <= this.maxPendingBytes;
   }
 
   /** The log's state: writing or failing (why, since when), and its counts. */

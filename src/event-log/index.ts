@@ -1,4 +1,9 @@
-export { EventLog, type EventLogHealth, type EventLogOptions } from './event-log.js';
+export {
+  EventLog,
+  type EventLogHealth,
+  type EventLogOptions,
+  type EventLogView,
+} from './event-log.js';
 export {
   type FileIdentity,
   type LogFileHandle,

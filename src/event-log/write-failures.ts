@@ -4,6 +4,10 @@ export const WRITE_FAILURES = [
   'io_error',
   'not_permitted',
   'no_directory',
+  // The database of a fleet's event store (PostgreSQL) rather than a disk:
+  'store_unavailable',
+  'store_refused',
+  'store_behind',
   'other',
 ] as const;
 /** A reason a write failed. */
@@ -45,6 +49,12 @@ export const FAILURE_SUMMARIES: Readonly<Record<WriteFailure, string>> = {
     'the event log may not be written (permissions, a read-only file system): events wait, then are dropped and counted; writing is retried',
   no_directory:
     'the directory of the event log is missing and cannot be created: events wait, then are dropped and counted; writing is retried',
+  store_unavailable:
+    'the database of the event store cannot be reached: outcomes are refused with 503 STORE_UNAVAILABLE (clients retry; a token takes one outcome, so a retry is safe), exposures wait, then are dropped and counted; writing is retried',
+  store_refused:
+    'the database of the event store refuses the writes (privileges, schema): outcomes are refused with 503, exposures wait, then are dropped and counted; writing is retried',
+  store_behind:
+    'the database of the event store takes events more slowly than they come: new outcomes are refused with 503 EVENTS_BACKLOGGED until it catches up (clients retry), exposures beyond the limit are dropped and counted',
   other:
     'the event log cannot be written: events wait, then are dropped and counted; writing is retried',
 };

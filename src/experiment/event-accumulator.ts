@@ -49,6 +49,24 @@ export interface EventCounts {
 }
 
 /**
+ * The sums of a group of outcomes of one unit (or of every outcome without a unit) in one arm,
+ * as a database computes them with `GROUP BY unit, cohort`: per metric in table order, the count
+ * of values, their sum and their sum of squares.
+ */
+export interface OutcomeGroup {
+  unit: string | null;
+  arm: Arm;
+  /** Outcomes in the group. */
+  events: number;
+  counts: Float64Array;
+  sums: Float64Array;
+  squares: Float64Array;
+  /** Earliest and latest outcome (ms since the epoch). */
+  first: number;
+  last: number;
+}
+
+/**
  * Folds outcome events into the sufficient statistics of both units of analysis in one pass:
  * constant memory for the request unit, one small record per user for the user unit. Event
  * order does not matter.
@@ -89,6 +107,38 @@ export class EventAccumulator {
         tally.sums[index * 2 + 1]! += 1;
       }
     }
+  }
+
+  /**
+   * Adds a group of outcomes already summed (one unit in one arm, or the arm's outcomes without
+   * a unit): the same state as adding each of its events.
+   */
+  addGroup(group: OutcomeGroup): void {
+    this.counts.analyzed += group.events;
+    if (group.first < this.firstTime) this.firstTime = group.first;
+    if (group.last > this.lastTime) this.lastTime = group.last;
+    const arm = group.arm === 'lightrag' ? 0 : 1;
+    const sums = new Float64Array(METRIC_COUNT * 3);
+    for (let index = 0; index < METRIC_COUNT; index += 1) {
+      sums[index * 3] = group.counts[index]!;
+      sums[index * 3 + 1] = group.sums[index]!;
+      sums[index * 3 + 2] = group.squares[index]!;
+    }
+    this.requests[arm]!.addSums(sums);
+    if (group.unit === null) {
+      this.counts.withoutUnit += group.events;
+      return;
+    }
+    const tally = this.tallyOf(group.unit, arm);
+    for (let index = 0; index < METRIC_COUNT; index += 1) {
+      tally.sums[index * 2]! += group.sums[index]!;
+      tally.sums[index * 2 + 1]! += group.counts[index]!;
+    }
+  }
+
+  /** Adds outcomes outside the experiment (cohort `control`), counted only. */
+  addOutsideExperiment(count: number): void {
+    this.counts.outsideExperiment += count;
   }
 
   /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { DROP_REASONS, type EventLog, WRITE_FAILURES } from '../event-log/index.js';
+import { DROP_REASONS, type EventLogView, WRITE_FAILURES } from '../event-log/index.js';
 
 /**
  * An event log's metrics, read from its counts at scrape time, named by its kind
@@ -8,7 +8,7 @@ import { DROP_REASONS, type EventLog, WRITE_FAILURES } from '../event-log/index.
  * `flagroute_outcome_events_waiting`). Every reason is present from the start, at 0, so that an
  * alert on an increase needs no series to appear first.
  */
-export function registerEventLogMetrics(log: EventLog<{ time: string }>, registry: Registry): void {
+export function registerEventLogMetrics(log: EventLogView, registry: Registry): void {
   const registers = [registry];
   const name = `flagroute_${log.kind}`;
   new Counter({
@@ -17,7 +17,7 @@ export function registerEventLogMetrics(log: EventLog<{ time: string }>, registr
     registers,
     collect() {
       this.reset();
-      this.inc(log.written);
+      this.inc(log.health().written);
     },
   });
   new Counter({
@@ -40,6 +40,17 @@ export function registerEventLogMetrics(log: EventLog<{ time: string }>, registr
       this.reset();
       const failures = log.health().failures;
       for (const reason of WRITE_FAILURES) this.inc({ reason }, failures[reason] ?? 0);
+    },
+  });
+  new Counter({
+    name: `${name}_event_requests_refused_total`,
+    help: `Requests whose ${log.kind} events were refused (503) rather than recorded and then dropped, by reason: the client sends them again.`,
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      const refused = log.health().refused ?? {};
+      for (const reason of WRITE_FAILURES) this.inc({ reason }, refused[reason] ?? 0);
     },
   });
   new Gauge({

@@ -33,6 +33,12 @@ export interface OutcomeSink {
   write(event: OutcomeEvent): void;
   /** Exposure records (a unit assigned an arm), when the sink keeps them. */
   writeExposure?(event: ExposureEvent): void;
+  /**
+   * Whether `count` more events can wait now without one being dropped; false while the sink is
+   * too far behind. `POST /v1/outcomes` then refuses the batch (503, `EVENTS_BACKLOGGED`)
+   * instead of answering "recorded" for outcomes the sink would drop.
+   */
+  admits?(count: number): boolean;
 }
 
 /** A recorded outcome as an event-log line; null when it has no cohort (not in any experiment). */

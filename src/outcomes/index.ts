@@ -32,6 +32,13 @@ export {
 } from './exposures.js';
 export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 export {
+  type KeptOutcomeRecording,
+  type OutcomeStore,
+  recordOutcomesOnce,
+  type StoredOutcome,
+  storedOutcomeOf,
+} from './outcome-store.js';
+export {
   lineProblem,
   type OutcomeDecision,
   type OutcomeEvent,
@@ -53,6 +60,7 @@ export {
   type OutcomeRecording,
   type RecordedBatch,
   type RecordedOutcome,
+  type RecordOptions,
   recordOutcome,
   recordOutcomes,
 } from './record-outcomes.js';

@@ -1,8 +1,10 @@
 import type { Backend } from '../config/types.js';
+import { FlagrouteError } from '../errors.js';
 import type { Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { DecisionLedger } from './decision-ledger.js';
-import { type TiedOutcome, tieOutcome, tieOutcomes } from './tie-outcome.js';
+import type { OutcomeSink } from './event-log.js';
+import { settleAll, type TiedOutcome, tieOutcome, tieOutcomes } from './tie-outcome.js';
 
 /**
  * A recorded outcome: tied to its decision, with when it was recorded and on which
@@ -34,7 +36,19 @@ export type OutcomeOrigin = 'trusted' | 'anonymous';
 export interface OutcomeRecording {
   /** The salt that turns a user id into its pseudonymous unit (see `unitKey`). */
   readonly unitSalt: string;
-  record(tied: TiedOutcome, origin?: OutcomeOrigin): void;
+  /**
+   * Records one outcome. `time`: when it was taken (default now); `keptBy`: the outcome store
+   * that wrote it already, which is not handed it again as a sink.
+   */
+  record(tied: TiedOutcome, origin?: OutcomeOrigin, options?: RecordOptions): void;
+  /** Whether its sinks can take `count` more outcomes now (see `OutcomeSink.admits`). */
+  admits?(count: number): boolean;
+}
+
+/** Options of {@link OutcomeRecording.record}. */
+export interface RecordOptions {
+  time?: number;
+  keptBy?: OutcomeSink;
 }
 
 /**
@@ -71,7 +85,16 @@ export function recordOutcomes(
   recording: OutcomeRecording,
   origin: OutcomeOrigin = 'trusted',
 ): RecordedBatch {
-  const { outcomes, duplicates } = tieOutcomes(batch, ledger, recording.unitSalt);
+  const { outcomes, duplicates } = tieOutcomes(batch, ledger, recording.unitSalt, {
+    settle: false,
+  });
+  if (recording.admits && !recording.admits(outcomes.length)) {
+    throw new FlagrouteError(
+      'EVENTS_BACKLOGGED',
+      'the outcome event log is too far behind to take these outcomes; nothing was recorded, send them again shortly',
+    );
+  }
+  settleAll(outcomes, ledger);
   for (const each of outcomes) recording.record(each, origin);
   return { recorded: outcomes.length, duplicates: duplicates.length };
 }

@@ -16,8 +16,13 @@ export {
 } from './migrate-schema.js';
 export { MIGRATIONS_DIR, type Migration, readMigrations, SCHEMA } from './migration-files.js';
 export {
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+} from './postgres-event-store.js';
+export {
   DEFAULT_POLL_MS,
   PostgresRuntimeStore,
   type PostgresRuntimeStoreOptions,
 } from './postgres-runtime-store.js';
+export { type EventWindow, storeEventsSource } from './store-statistics.js';
 export { POSTGRES_SCHEMES, type PostgresTarget, parsePostgresUrl } from './store-url.js';

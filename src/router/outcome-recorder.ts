@@ -9,6 +9,7 @@ import {
   outcomeEventOf,
   PerformanceTracker,
   type RecordedOutcome,
+  type RecordOptions,
   type TiedOutcome,
 } from '../outcomes/index.js';
 import { type BreakerTransition, CircuitBreaker } from '../safety/circuit-breaker.js';
@@ -83,6 +84,25 @@ export class OutcomeRecorder implements OutcomeRecording {
     return this.anonymousFed;
   }
 
+  /** Now, on the router's clock (for outcomes written to a store before they are recorded). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** The configuration version serving. */
+  configVersion(): string {
+    return this.host.configVersion();
+  }
+
+  /**
+   * Whether every sink can take `count` more events now; false while one is too far behind
+   * (the caller refuses the outcomes rather than record what the sink would drop).
+   */
+  admits(count: number): boolean {
+    for (const sink of this.sinks) if (sink.admits && !sink.admits(count)) return false;
+    return true;
+  }
+
   /** The salt in force, which turns a user id into its pseudonymous unit. */
   get unitSalt(): string {
     return this.host.settings().user_hash_salt;
@@ -111,7 +131,7 @@ export class OutcomeRecorder implements OutcomeRecording {
    * above 0); then to every sink as an event line, and to the `recorded` hook. An `anonymous`
    * one marks this process's safety state as fed by anyone (see {@link anonymousOutcomesSeen}).
    */
-  record(tied: TiedOutcome, origin: OutcomeOrigin = 'trusted'): void {
+  record(tied: TiedOutcome, origin: OutcomeOrigin = 'trusted', options: RecordOptions = {}): void {
     if (origin === 'anonymous') this.anonymousFed = true;
     const settings = this.host.settings();
     const { backend, cohort, outcome } = tied;
@@ -121,14 +141,14 @@ export class OutcomeRecorder implements OutcomeRecording {
       backend,
       cohort,
       outcome,
-      time: this.clock.now(),
+      time: options.time ?? this.clock.now(),
       configVersion: this.host.configVersion(),
     };
     if (tied.unit !== undefined) recorded.unit = tied.unit;
     if (tied.decisionId !== undefined) recorded.decisionId = tied.decisionId;
     if (this.sinks.size > 0) {
       const line = outcomeEventOf(recorded);
-      if (line) for (const sink of this.sinks) sink.write(line);
+      if (line) for (const sink of this.sinks) if (sink !== options.keptBy) sink.write(line);
     }
     this.hooks.recorded(recorded);
   }

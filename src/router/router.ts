@@ -8,8 +8,11 @@ import {
   type OutcomeOrigin,
   type OutcomeReport,
   type OutcomeSink,
+  type OutcomeStore,
+  type RecordedBatch,
   recordOutcome,
   recordOutcomes,
+  recordOutcomesOnce,
   successArguments,
   tieCall,
   unitKey,
@@ -199,8 +202,23 @@ export class Router {
    * `backend` and `cohort`; all or nothing (an `InvalidOutcomeError` lists every bad item); an
    * id or a token takes one outcome (a token's second is counted in `duplicates`). After an `anonymous` one, no automatic rollback here is written to the file.
    */
-  recordOutcomes(batch: unknown, ledger: DecisionLedger, origin?: OutcomeOrigin) {
+  recordOutcomes(batch: unknown, ledger: DecisionLedger, origin?: OutcomeOrigin): RecordedBatch {
     return recordOutcomes(batch, ledger, this.parts.outcomes, origin);
+  }
+
+  /**
+   * Records a batch of outcomes as posted, through the fleet's outcome store: written there
+   * first, so that a decision whose outcome any instance has taken already is a duplicate here
+   * (see `recordOutcomesOnce`). When the store cannot take them, its coded error
+   * (`STORE_UNAVAILABLE`, `EVENTS_BACKLOGGED`) is thrown and nothing is recorded.
+   */
+  recordOutcomesOnce(
+    batch: unknown,
+    ledger: DecisionLedger,
+    store: OutcomeStore,
+    origin?: OutcomeOrigin,
+  ): Promise<RecordedBatch> {
+    return recordOutcomesOnce(batch, ledger, this.parts.outcomes, store, origin);
   }
 
   /**

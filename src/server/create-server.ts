@@ -10,11 +10,11 @@ import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { DecisionTokens } from '../decision-tokens/index.js';
 import { FlagrouteError } from '../errors.js';
-import type { EventLog } from '../event-log/index.js';
+import type { EventLogView } from '../event-log/index.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { registerStoreMetrics } from '../observability/store-metrics.js';
-import { DecisionLedger } from '../outcomes/index.js';
+import { DecisionLedger, type OutcomeStore } from '../outcomes/index.js';
 import type { RolloutController } from '../rollout-plan/index.js';
 import type { Router } from '../router/router.js';
 import {
@@ -62,7 +62,7 @@ export interface ServerOptions {
   /** Time source (the router's, the controller's and the dashboard's); default the wall clock. */
   clock?: Clock;
   /** Event logs the router writes (the outcome event log): their health in `/readyz`, their counts in `/metrics`. */
-  eventLogs?: readonly EventLog<{ time: string }>[];
+  eventLogs?: readonly EventLogView[];
   /**
    * Where the runtime layer, the kill switch and the plan's state, lease and commands live when
    * not in the environment file and `state/`: a fleet's store (`PostgresRuntimeStore`), shared
@@ -77,6 +77,12 @@ export interface ServerOptions {
    * token from a decision of any instance holding the key, once.
    */
   decisionTokens?: DecisionTokens | undefined;
+  /**
+   * The fleet's outcome store (PostgreSQL): `POST /v1/outcomes` writes each outcome there
+   * before answering, so that a decision takes one outcome fleet-wide; its health goes to
+   * `/readyz` and `/metrics` with the event logs'.
+   */
+  outcomeStore?: (OutcomeStore & EventLogView) | undefined;
 }
 
 /** Default of {@link ServerOptions.bodyLimit}. */
@@ -131,14 +137,17 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   });
   const ledger = new DecisionLedger({ tokens: options.decisionTokens });
   app.addHook('onClose', async () => ledger.clear());
-  const eventLogs = options.eventLogs ?? [];
+  const eventLogs = [
+    ...(options.eventLogs ?? []),
+    ...(options.outcomeStore ? [options.outcomeStore] : []),
+  ];
   const shared = options.runtimeStore;
   const storeHealth =
     shared && 'health' in shared ? (shared as RuntimeStore & StoreWithHealth) : undefined;
   healthRoutes(app, router, options.rolloutController, eventLogs, storeHealth);
   metricsRoute(app, router, options.rolloutController, eventLogs, storeHealth);
   ofrepRoutes(app, router, ledger);
-  nativeRoutes(app, router, ledger, ingest);
+  nativeRoutes(app, router, ledger, ingest, options.outcomeStore);
   const fleet = isFleetStore(shared) ? shared : undefined;
   adminRoutes(app, router, options.adminToken, options.rolloutController, fleet);
   const feed = new DashboardFeed(router, {
@@ -169,6 +178,10 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     const key = (request.params as { key?: unknown } | undefined)?.key;
     if (request.routeOptions.url === SINGLE_FLAG && typeof key === 'string') {
       (body as ErrorBody & { key?: string }).key = key;
+    }
+    // A store or event store that cannot take the request now: the client tries again.
+    if (body.errorCode === 'EVENTS_BACKLOGGED' || body.errorCode === 'STORE_UNAVAILABLE') {
+      reply.header('retry-after', '1');
     }
     if (status >= 500) options.logger?.error({ err: error, url: request.url }, 'request failed');
     return reply.code(status).send(body);
@@ -238,7 +251,7 @@ function healthRoutes(
   app: FastifyInstance,
   router: Router,
   controller: RolloutController | undefined,
-  eventLogs: readonly EventLog<{ time: string }>[],
+  eventLogs: readonly EventLogView[],
   runtimeStore: StoreWithHealth | undefined,
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -272,7 +285,7 @@ function metricsRoute(
   app: FastifyInstance,
   router: Router,
   controller: RolloutController | undefined,
-  eventLogs: readonly EventLog<{ time: string }>[],
+  eventLogs: readonly EventLogView[],
   runtimeStore: StoreWithHealth | undefined,
 ): void {
   const registry = new Registry();

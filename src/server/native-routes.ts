@@ -5,7 +5,7 @@ import {
   liveSource,
   optionsFromText,
 } from '../experiment/index.js';
-import type { DecisionLedger } from '../outcomes/index.js';
+import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
 import { authorise } from './bearer-token.js';
@@ -30,6 +30,7 @@ export function nativeRoutes(
   router: Router,
   ledger: DecisionLedger,
   ingest: OutcomeIngest = {},
+  outcomeStore?: OutcomeStore,
 ): void {
   const credential = {
     token: ingest.token,
@@ -47,7 +48,9 @@ export function nativeRoutes(
   app.post('/v1/outcomes', async (request) => {
     const anonymous = ingest.anonymous === true && !ingest.token;
     if (!anonymous) authorise(credential, request);
-    return router.recordOutcomes(request.body, ledger, anonymous ? 'anonymous' : 'trusted');
+    const origin = anonymous ? 'anonymous' : 'trusted';
+    if (outcomeStore) return router.recordOutcomesOnce(request.body, ledger, outcomeStore, origin);
+    return router.recordOutcomes(request.body, ledger, origin);
   });
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());

@@ -31,6 +31,11 @@ export interface ServeOptions extends ServerOptions {
    * runtime versions it serves), in ms. Default `DEFAULT_HEARTBEAT_MS` (5 s).
    */
   heartbeatMs?: number;
+  /*
+   * `outcomeStore` (from ServerOptions): the fleet's event store (a `PostgresEventStore`),
+   * written as a sink too (exposures, outcomes recorded in process); the caller's to close,
+   * after `close()`.
+   */
   /** Write every outcome with a cohort to daily JSON-lines files here (the outcome event log). */
   eventsDir?: string;
   /**
@@ -81,6 +86,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   });
   const logger = options.logger ?? router.logger;
   const eventLog = await openEventLog(options, router, logger);
+  // The fleet's event store takes exposures and in-process outcomes as a sink; posted outcomes
+  // it writes before they are answered (createServer).
+  if (options.outcomeStore) router.addOutcomeSink(options.outcomeStore);
   const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
   if (saltWarning !== undefined) logger.warn(saltWarning);
   logger.warn({ outcomeIngest: ingestMode }, INGEST_MODE_WARNINGS[ingestMode]);

@@ -248,7 +248,7 @@ describePostgres('the flagroute schema', () => {
     ]);
   });
 
-  it('records one exposure and one outcome per decision token, fleet-wide', async () => {
+  it('records one outcome per decision token and one exposure per unit and period, fleet-wide', async () => {
     const client = await migrated(await postgres().createDatabase());
     const outcome = `
       INSERT INTO flagroute.outcome_events
@@ -273,12 +273,13 @@ describePostgres('the flagroute schema', () => {
       ),
     ).toBe('23514');
 
+    // One exposure per unit, period and arm, whichever instance writes it first.
     const exposure = `
-      INSERT INTO flagroute.exposure_events (decision_id, environment, exposed_at, unit, cohort, backend, bucket, plan_stage)
-      VALUES ($1, 'production', now(), 'u1', $2, 'perplexity', 42.5, 0)`;
-    expect(await sqlState(client, exposure, ['token-1', 'perplexity'])).toBe('ok');
-    expect(await sqlState(client, exposure, ['token-1', 'perplexity'])).toBe('23505');
-    expect(await sqlState(client, exposure, ['token-3', 'treatment'])).toBe('23514');
+      INSERT INTO flagroute.exposure_events (environment, period, unit, cohort, backend, percentage, exposed_at)
+      VALUES ('production', 'p10', 'u1', $1, 'perplexity', 10, now())`;
+    expect(await sqlState(client, exposure, ['perplexity'])).toBe('ok');
+    expect(await sqlState(client, exposure, ['perplexity'])).toBe('23505');
+    expect(await sqlState(client, exposure, ['treatment'])).toBe('23514');
   });
 
   it('announces the runtime version an instance applied (what a rollback waits for)', async () => {

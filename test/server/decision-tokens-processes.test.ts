@@ -75,7 +75,8 @@ describe('signed decision tokens between real flagroute serve processes', () => 
     // Forged: claims changed under the old signature; expired: signed with the key, past expiry.
     const [format, keyId, body, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(body!, 'base64url').toString());
-    const altered = Buffer.from(JSON.stringify({ ...claims, backend: 'perplexity' })).toString(
+    const swapped = claims.backend === 'lightrag' ? 'perplexity' : 'lightrag';
+    const altered = Buffer.from(JSON.stringify({ ...claims, backend: swapped })).toString(
       'base64url',
     );
     const forged = [format, keyId, altered, signature].join('.');

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DEFAULT_ENVIRONMENT } from '../../config/index.js';
 import {
   type AnalysisUnit,
   type ExperimentData,
@@ -8,6 +9,7 @@ import {
   prometheusSource,
   statsFileSource,
 } from '../../experiment/index.js';
+import { storeEventsSource } from '../../postgres/index.js';
 import { UsageError } from '../shared.js';
 
 /** The data flags of `experiment report` and `experiment plan`. */
@@ -17,6 +19,8 @@ export interface SourceFlags {
   prometheus?: string;
   range?: string;
   unit?: string;
+  store?: string;
+  env?: string;
 }
 
 /** Adds the data flags (`--events`, `--stats`, `--prometheus`, `--range`, `--unit`). */
@@ -29,6 +33,14 @@ export function withSources(command: Command): Command {
     )
     .option('--prometheus <url>', 'sum the sufficient statistics of every instance from Prometheus')
     .option('--range <window>', 'with --prometheus: only the increase over this window (24h, 30m)')
+    .option(
+      '--store <url>',
+      "the fleet's store (postgres://...): its event tables, summed per unit by PostgreSQL",
+    )
+    .option(
+      '--env <name>',
+      'with --store: the environment whose events to read (default $FLAGROUTE_ENV, else development)',
+    )
     .option('--unit <unit>', 'request or user (default: user when every event names its user)');
 }
 
@@ -39,13 +51,20 @@ function unitOf(text: string | undefined): AnalysisUnit | undefined {
 
 /** The one source the flags name. */
 function sourceOf(flags: SourceFlags): ExperimentSource {
-  const given = [flags.events, flags.stats, flags.prometheus].filter(
+  const given = [flags.events, flags.stats, flags.prometheus, flags.store].filter(
     (source) => source !== undefined,
   );
   if (given.length !== 1) {
     throw new UsageError(
-      'name exactly one source: --events FILE..., --stats FILE or --prometheus URL',
+      'name exactly one source: --events FILE..., --stats FILE, --prometheus URL or --store URL',
     );
+  }
+  if (flags.env !== undefined && flags.store === undefined) {
+    throw new UsageError('--env applies to --store only');
+  }
+  if (flags.store !== undefined) {
+    const environment = flags.env ?? process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
+    return storeEventsSource(flags.store, { environment });
   }
   if (flags.range !== undefined && flags.prometheus === undefined) {
     throw new UsageError('--range applies to --prometheus only');

@@ -8,7 +8,7 @@ import {
   withEnvironmentOptions,
 } from '../shared.js';
 import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
-import { heartbeatOption, openRuntimeStoreOf, storeOption } from './store.js';
+import { heartbeatOption, openEventStoreOf, openRuntimeStoreOf, storeOption } from './store.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
@@ -99,8 +99,11 @@ export function serveCommand(program: Command): void {
         '--heartbeat needs --store (or FLAGROUTE_STORE): it tells a fleet store this instance is alive',
       );
     }
+    // Exposures and outcomes in the store's tables: one outcome per decision, fleet-wide.
+    const outcomeStore = runtimeStore ? await openEventStoreOf(command, options.env) : undefined;
     const server = await serve({
       ...(runtimeStore ? { runtimeStore, heartbeatMs: options.heartbeat } : {}),
+      ...(outcomeStore ? { outcomeStore } : {}),
       configDir: options.configDir,
       environment: options.env,
       port: options.port,
@@ -122,6 +125,7 @@ export function serveCommand(program: Command): void {
           }
         : {}),
     }).catch(async (error: unknown) => {
+      await outcomeStore?.close();
       await runtimeStore?.close();
       throw error;
     });
@@ -134,6 +138,7 @@ export function serveCommand(program: Command): void {
     const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
     forced.unref();
     await server.close();
+    await outcomeStore?.close();
     await runtimeStore?.close();
   });
 }

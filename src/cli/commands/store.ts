@@ -1,5 +1,11 @@
 import { type Command, Option } from 'commander';
-import { type MigrationReport, migrateStore, PostgresRuntimeStore } from '../../postgres/index.js';
+import { createLogger } from '../../logging.js';
+import {
+  type MigrationReport,
+  migrateStore,
+  PostgresEventStore,
+  PostgresRuntimeStore,
+} from '../../postgres/index.js';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_HEARTBEAT_MS,
@@ -121,6 +127,21 @@ export async function openRuntimeStoreOf(
   const url = command.opts<{ store?: string }>().store;
   if (url === undefined || url === '') return undefined;
   return PostgresRuntimeStore.open({ ...storeUrlOf(command), environment });
+}
+
+/**
+ * The event store of `environment` on the store the command was given (opened after the
+ * runtime store, which migrates the schema).
+ */
+export async function openEventStoreOf(
+  command: Command,
+  environment: string,
+): Promise<PostgresEventStore> {
+  return PostgresEventStore.open({
+    url: storeUrlOf(command).url,
+    environment,
+    logger: createLogger(),
+  });
 }
 
 function describe(report: MigrationReport): string {

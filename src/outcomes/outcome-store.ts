@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { METRIC_TABLE } from '../metrics/index.js';
+import type { DecisionLedger } from './decision-ledger.js';
+import type { OutcomeSink } from './event-log.js';
+import type { OutcomeEvent } from './parse-outcome.js';
+import type { OutcomeOrigin, OutcomeRecording, RecordedBatch } from './record-outcomes.js';
+import { settleAll, type TiedOutcome, tieOutcomes } from './tie-outcome.js';
+
+/** An outcome as an outcome store keeps it: its event, under its decision's id. */
+export interface StoredOutcome {
+  /** The key: a token's or a ledger's decision id, or `o-<uuid>` for an outcome that named none. */
+  decisionId: string;
+  /** The event as the event log writes it; `cohort` null for a decision that assigned none. */
+  event: Omit<OutcomeEvent, 'cohort'> & { cohort: OutcomeEvent['cohort'] | null };
+}
+
+/**
+ * A store that keeps each decision's one outcome for the whole fleet (the PostgreSQL event
+ * store: its key is the decision id). Also a sink, for outcomes recorded in process
+ * (`router.recordOutcome`), which it writes in the background.
+ */
+export interface OutcomeStore extends OutcomeSink {
+  /**
+   * Writes the outcomes whose decision has none yet and resolves with their ids; the others
+   * (a replay, from any instance) are left out. Rejects with a coded error when it cannot take
+   * them now (`STORE_UNAVAILABLE`, `EVENTS_BACKLOGGED`): then nothing of them was written.
+   */
+  keep(outcomes: readonly StoredOutcome[]): Promise<ReadonlySet<string>>;
+}
+
+/** A tied outcome as its store row, at `time` on `configVersion`. */
+export function storedOutcomeOf(
+  tied: TiedOutcome,
+  time: number,
+  configVersion: string,
+): StoredOutcome {
+  const { outcome } = tied;
+  const event: StoredOutcome['event'] = {
+    time: new Date(time).toISOString(),
+    cohort: tied.cohort,
+    backend: tied.backend,
+    success: outcome.success,
+  };
+  if (tied.unit !== undefined) event.unit = tied.unit;
+  const fields = event as Record<string, unknown>;
+  for (const { field } of METRIC_TABLE) {
+    if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
+  }
+  if (tied.decisionId !== undefined) event.decisionId = tied.decisionId;
+  event.configVersion = configVersion;
+  return { decisionId: tied.decisionId ?? `o-${randomUUID()}`, event };
+}
+
+/** What records an outcome that a store has kept already: the router's recorder. */
+export interface KeptOutcomeRecording extends OutcomeRecording {
+  /** Now, on the recorder's clock, and the configuration version serving. */
+  now(): number;
+  configVersion(): string;
+}
+
+/**
+ * Records a batch of posted outcomes through an outcome store, so that each decision takes
+ * one outcome fleet-wide: tied and checked whole as `recordOutcomes` does, then written to the
+ * store, which leaves out every decision that has its outcome already (from any instance);
+ * only the outcomes it wrote are recorded here. When the store cannot take them, its coded
+ * error is thrown and nothing is recorded, so the client may send the batch again.
+ */
+export async function recordOutcomesOnce(
+  batch: unknown,
+  ledger: DecisionLedger,
+  recording: KeptOutcomeRecording,
+  store: OutcomeStore,
+  origin: OutcomeOrigin = 'trusted',
+): Promise<RecordedBatch> {
+  const { outcomes, duplicates } = tieOutcomes(batch, ledger, recording.unitSalt, {
+    settle: false,
+  });
+  const time = recording.now();
+  const configVersion = recording.configVersion();
+  const rows = outcomes.map((tied) => storedOutcomeOf(tied, time, configVersion));
+  const fresh = await store.keep(rows);
+  // Settled here too, new or not: a later replay to this instance is answered without the store.
+  settleAll(outcomes, ledger);
+  let recorded = 0;
+  for (const [index, tied] of outcomes.entries()) {
+    if (!fresh.has(rows[index]!.decisionId)) continue;
+    recording.record(tied, origin, { time, keptBy: store });
+    recorded += 1;
+  }
+  return { recorded, duplicates: duplicates.length + outcomes.length - recorded };
+}

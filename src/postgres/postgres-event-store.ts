@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import { FlagrouteError, StoreError } from '../errors.js';
+import {
+  type DropReason,
+  defaultInstance,
+  type EventLogHealth,
+  FAILURE_SUMMARIES,
+  type WriteFailure,
+} from '../event-log/index.js';
+import type {
+  ExposureEvent,
+  OutcomeEvent,
+  OutcomeStore,
+  StoredOutcome,
+} from '../outcomes/index.js';
+import {
+  exposureParameters,
+  INSERT_EXPOSURES,
+  INSERT_OUTCOMES,
+  outcomeParameters,
+} from './event-rows.js';
+import { StorePool } from './store-pool.js';
+import { parsePostgresUrl } from './store-url.js';
+
+/** Options of {@link PostgresEventStore.open}. */
+export interface PostgresEventStoreOptions {
+  url: string;
+  environment: string;
+  /** This instance's name in the rows (`instance_id`). Default host name and pid. */
+  instance?: string;
+  /** Rows waiting for the database beyond which outcomes are refused and exposures dropped. Default 50,000. */
+  maxWaiting?: number;
+  /** Rows per statement. Default 5,000. */
+  maxBatch?: number;
+  logger?: Logger;
+  clock?: Clock;
+  /** Give up connecting after this long (a request waits on it). Default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Rows of one kind waiting for one statement, and who waits for them. */
+interface Pending<Row> {
+  rows: Row[];
+  /** A request waiting for its outcomes: resolved with the ids written. Absent: background. */
+  done?: { resolve(ids: ReadonlySet<string>): void; reject(error: Error): void };
+}
+
+/** The first pause after a failed background write, and the longest. */
+const RETRY_MS = { first: 100, max: 5_000 };
+
+/**
+ * The experiment's events in the fleet's database: outcomes and exposures written in batches
+ * (one `INSERT ... SELECT FROM unnest(...)` per batch, whatever its size). An outcome posted
+ * to an instance is written before it is answered: the outcome table's key (the decision id)
+ * refuses a replay sent to any instance, and concurrent requests share a statement (one in
+ * flight at a time; what comes meanwhile goes in the next). Exposures and outcomes recorded in
+ * process go in the background. Nothing is dropped silently: beyond `maxWaiting` rows waiting,
+ * a request is refused (503 `EVENTS_BACKLOGGED`, so its client retries) and a background row
+ * is dropped; each is counted, logged once per episode and shown in `health()` (`/readyz`).
+ * A failing database is retried with a doubling pause; requests meanwhile get its error.
+ */
+export class PostgresEventStore implements OutcomeStore {
+  readonly kind = 'store';
+  private readonly outcomes: Pending<StoredOutcome>[] = [];
+  private readonly exposures: Pending<ExposureEvent>[] = [];
+  private waitingRows = 0;
+  private writing: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private failure: { reason: WriteFailure; since: number } | undefined;
+  private behind = false;
+  private closed = false;
+  private written = 0;
+  private readonly droppedBy: Partial<Record<DropReason, number>> = {};
+  private readonly failedBy: Partial<Record<WriteFailure, number>> = {};
+  /** Requests refused since start (503), by reason. */
+  private readonly refusedBy: Partial<Record<WriteFailure, number>> = {};
+
+  private constructor(
+    private readonly pool: StorePool,
+    private readonly environment: string,
+    readonly instance: string,
+    private readonly maxWaiting: number,
+    private readonly maxBatch: number,
+    private readonly logger: Logger | undefined,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Connects (lazily: the first batch connects) to the store of `url`; it must be migrated. */
+  static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const target = parsePostgresUrl(options.url, 'store URL');
+    const pool = await StorePool.open(target, {
+      applicationName: 'flagroute events',
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    });
+    return new PostgresEventStore(
+      pool,
+      options.environment,
+      options.instance ?? defaultInstance(),
+      options.maxWaiting ?? 50_000,
+      options.maxBatch ?? 5_000,
+      options.logger,
+      options.clock ?? systemClock,
+    );
+  }
+
+  keep(outcomes: readonly StoredOutcome[]): Promise<ReadonlySet<string>> {
+    if (outcomes.length === 0) return Promise.resolve(new Set());
+    if (this.closed) {
+      return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'the event store is closing'));
+    }
+    if (!this.admits(outcomes.length)) {
+      this.refusedBy.store_behind = (this.refusedBy.store_behind ?? 0) + 1;
+      return Promise.reject(
+        new FlagrouteError(
+          'EVENTS_BACKLOGGED',
+          `the event store is ${this.waitingRows} events behind (limit ${this.maxWaiting}); nothing was recorded, send the outcomes again shortly`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue(this.outcomes, { rows: [...outcomes], done: { resolve, reject } });
+    });
+  }
+
+  /** Writes an outcome recorded in process, in the background (its decision id is its key, or a new one). */
+  write(event: OutcomeEvent): void {
+    const row: StoredOutcome = { decisionId: event.decisionId ?? `o-${randomUUID()}`, event };
+    if (this.take(1)) this.enqueue(this.outcomes, { rows: [row] });
+  }
+
+  writeExposure(event: ExposureEvent): void {
+    if (this.take(1)) this.enqueue(this.exposures, { rows: [event] });
+  }
+
+  admits(count: number): boolean {
+    const fits = this.waitingRows === 0 || this.waitingRows + count <= this.maxWaiting;
+    if (fits === this.behind) this.noteBehind(!fits);
+    return fits;
+  }
+
+  health(): EventLogHealth & { refused: Partial<Record<WriteFailure, number>> } {
+    const failure =
+      this.failure ??
+      (this.behind ? { reason: 'store_behind' as const, since: this.behindSince } : undefined);
+    return {
+      status: failure ? 'degraded' : 'ok',
+      failure: failure
+        ? {
+            reason: failure.reason,
+            summary: FAILURE_SUMMARIES[failure.reason],
+            since: new Date(failure.since).toISOString(),
+          }
+        : null,
+      written: this.written,
+      waiting: this.waitingRows,
+      dropped: { ...this.droppedBy },
+      failures: { ...this.failedBy },
+      refused: { ...this.refusedBy },
+      reopened: 0,
+    };
+  }
+
+  /** Writes what waits (one last try), then closes the connections; what is left is counted. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retry);
+    await this.writing;
+    if (this.waitingRows > 0) await this.drain().catch(() => undefined);
+    const left = this.waitingRows;
+    if (left > 0) {
+      this.logger?.error(
+        { events: left },
+        `${left} events could not be written to the event store before it closed; they are lost`,
+      );
+      this.drop(this.failure?.reason ?? 'closed', left);
+      for (const queue of [this.outcomes, this.exposures]) {
+        for (const pending of queue.splice(0))
+          pending.done?.reject(new StoreError('STORE_UNAVAILABLE', 'the event store closed'));
+      }
+      this.waitingRows = 0;
+    }
+    await this.pool.end();
+  }
+
+  private behindSince = 0;
+
+  private noteBehind(behind: boolean): void {
+    this.behind = behind;
+    if (behind) {
+      this.behindSince = this.clock.now();
+      this.logger?.warn(
+        { waiting: this.waitingRows, limit: this.maxWaiting },
+        `the event store is more than ${this.maxWaiting} events behind: outcomes are refused (503 EVENTS_BACKLOGGED) and exposures dropped and counted until it catches up`,
+      );
+    } else {
+      this.logger?.info(
+        { waiting: this.waitingRows },
+        'the event store caught up; outcomes are taken again',
+      );
+    }
+  }
+
+  /** Room for `count` background rows; otherwise they are dropped and counted. */
+  private take(count: number): boolean {
+    if (!this.closed && this.admits(count)) return true;
+    this.drop(this.closed ? 'closed' : 'backlog', count);
+    return false;
+  }
+
+  private drop(reason: DropReason, count: number): void {
+    this.droppedBy[reason] = (this.droppedBy[reason] ?? 0) + count;
+  }
+
+  private enqueue<Row>(queue: Pending<Row>[], pending: Pending<Row>): void {
+    queue.push(pending);
+    this.waitingRows += pending.rows.length;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.writing || this.retry) return;
+    this.writing = this.drain()
+      .catch((error: unknown) => this.failed(error))
+      .finally(() => {
+        this.writing = undefined;
+        if (this.waitingRows > 0 && !this.retry && !this.closed) this.kick();
+      });
+  }
+
+  /** Writes batches until nothing waits; a failure rejects the requests of its batch and keeps the background rows. */
+  private async drain(): Promise<void> {
+    while (this.outcomes.length > 0 || this.exposures.length > 0) {
+      if (this.outcomes.length > 0)
+        await this.writeBatch(this.outcomes, (rows) => this.insertOutcomes(rows));
+      if (this.exposures.length > 0)
+        await this.writeBatch(this.exposures, async (rows) => {
+          await this.pool.query(
+            INSERT_EXPOSURES,
+            exposureParameters(rows, this.environment, this.instance),
+          );
+          return undefined;
+        });
+      this.recovered();
+    }
+  }
+
+  private async insertOutcomes(rows: StoredOutcome[]): Promise<ReadonlySet<string>> {
+    // A decision id twice in one statement: the first row is the one written.
+    const first = new Map<string, StoredOutcome>();
+    for (const row of rows) if (!first.has(row.decisionId)) first.set(row.decisionId, row);
+    const result = await this.pool.query(
+      INSERT_OUTCOMES,
+      outcomeParameters([...first.values()], this.environment, this.instance),
+    );
+    return new Set(result.map((row) => String(row.decision_id)));
+  }
+
+  private async writeBatch<Row>(
+    queue: Pending<Row>[],
+    insert: (rows: Row[]) => Promise<ReadonlySet<string> | undefined>,
+  ): Promise<void> {
+    const batch: Pending<Row>[] = [];
+    let size = 0;
+    while (
+      queue.length > 0 &&
+      (batch.length === 0 || size + queue[0]!.rows.length <= this.maxBatch)
+    ) {
+      const next = queue.shift()!;
+      batch.push(next);
+      size += next.rows.length;
+    }
+    let fresh: ReadonlySet<string> | undefined;
+    try {
+      fresh = await insert(batch.flatMap((pending) => pending.rows));
+    } catch (error) {
+      const background = batch.filter((pending) => !pending.done);
+      const requests = batch.filter((pending) => pending.done);
+      queue.unshift(...background);
+      this.waitingRows -= requests.reduce((sum, pending) => sum + pending.rows.length, 0);
+      const coded =
+        error instanceof FlagrouteError
+          ? error
+          : new StoreError('STORE_UNAVAILABLE', 'the event store failed');
+      for (const pending of requests) pending.done!.reject(coded);
+      throw error;
+    }
+    this.waitingRows -= size;
+    this.written += fresh ? fresh.size : size;
+    if (this.behind && this.waitingRows < this.maxWaiting) this.noteBehind(false);
+    const claimed = new Set<string>();
+    for (const pending of batch) {
+      if (!pending.done || !fresh) continue;
+      // Each id goes to the first request that named it; a later one in the batch is its replay.
+      const mine = new Set<string>();
+      for (const row of pending.rows as StoredOutcome[]) {
+        if (fresh.has(row.decisionId) && !claimed.has(row.decisionId)) {
+          claimed.add(row.decisionId);
+          mine.add(row.decisionId);
+        }
+      }
+      pending.done.resolve(mine);
+    }
+  }
+
+  private failed(error: unknown): void {
+    const reason = failureOf(error);
+    this.failedBy[reason] = (this.failedBy[reason] ?? 0) + 1;
+    if (this.failure?.reason !== reason) {
+      this.failure = { reason, since: this.clock.now() };
+      this.logger?.error(
+        { err: error, reason, waiting: this.waitingRows },
+        `the event store cannot be written (${reason}): ${FAILURE_SUMMARIES[reason]}`,
+      );
+    }
+    if (this.closed || this.waitingRows === 0) return;
+    const delay = Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** this.attempts);
+    this.attempts += 1;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.kick();
+    }, delay);
+    this.retry.unref();
+  }
+
+  private recovered(): void {
+    this.attempts = 0;
+    const failure = this.failure;
+    if (!failure) return;
+    this.failure = undefined;
+    this.logger?.info(
+      { reason: failure.reason, dropped: { ...this.droppedBy } },
+      `the event store is written again (it failed with ${failure.reason} since ${new Date(failure.since).toISOString()})`,
+    );
+  }
+}
+
+/** The reason of a store failure, for counts and `/readyz`. */
+function failureOf(error: unknown): WriteFailure {
+  if (!(error instanceof StoreError)) return 'other';
+  return error.code === 'STORE_UNAVAILABLE' ? 'store_unavailable' : 'store_refused';
+}

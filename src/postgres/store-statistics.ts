@@ -1,0 +1,117 @@
+import { dataFromEvents, EventAccumulator, type ExperimentSource } from '../experiment/index.js';
+import { METRIC_TABLE } from '../metrics/index.js';
+import { METRIC_VALUES } from './event-rows.js';
+import { StorePool } from './store-pool.js';
+import { parsePostgresUrl } from './store-url.js';
+
+/** Which events of an environment to read: all, or those at or after `since` (ms since the epoch). */
+export interface EventWindow {
+  environment: string;
+  since?: number;
+}
+
+const METRIC_COUNT = METRIC_TABLE.length;
+const range = (from: number) => Array.from({ length: METRIC_COUNT }, (_, index) => from + index);
+
+/**
+ * Per unit and arm, the sufficient statistics of every metric, summed by PostgreSQL
+ * (`GROUP BY unit, cohort`): the count of values, their sum and their sum of squares; outcomes
+ * without a unit form one group per arm. The metric values are the table's (`metricValue`) in
+ * SQL, so the groups are what the event accumulator would sum from the same events.
+ */
+const GROUPS = `
+  SELECT unit, cohort, count(*)::float8 AS events,
+         (extract(epoch FROM min(occurred_at)) * 1000)::float8 AS first,
+         (extract(epoch FROM max(occurred_at)) * 1000)::float8 AS last,
+         ${range(0)
+           .map(
+             (index) =>
+               `count(v${index})::float8 AS n${index}, coalesce(sum(v${index}), 0) AS s${index}, coalesce(sum(v${index} * v${index}), 0) AS q${index}`,
+           )
+           .join(',\n         ')}
+  FROM (SELECT unit, cohort, occurred_at,
+               ${METRIC_VALUES}
+        FROM flagroute.outcome_events
+        WHERE environment = $1 AND cohort IN ('lightrag', 'perplexity')
+          AND ($2::timestamptz IS NULL OR occurred_at >= $2)) AS values_of_events
+  GROUP BY unit, cohort`;
+
+const OUTSIDE = `
+  SELECT count(*)::float8 AS outside FROM flagroute.outcome_events
+  WHERE environment = $1 AND cohort = 'control' AND ($2::timestamptz IS NULL OR occurred_at >= $2)`;
+
+/** Exposed units per arm: each (unit, arm) once, whatever the periods and instances. */
+const EXPOSURES = `
+  SELECT unit, cohort FROM flagroute.exposure_events
+  WHERE environment = $1 AND ($2::timestamptz IS NULL OR exposed_at >= $2)
+  GROUP BY unit, cohort`;
+
+/**
+ * The experiment's events in the store, folded as the event log's reader folds its files:
+ * PostgreSQL sums each unit's outcomes (the only rows that leave the database are one per
+ * unit and arm), then the same accumulator, the same per-user moments and the same statistics
+ * as the event log's report.
+ */
+export async function readStoreEvents(
+  pool: StorePool,
+  window: EventWindow,
+): Promise<EventAccumulator> {
+  const since = window.since === undefined ? null : new Date(window.since).toISOString();
+  const parameters = [window.environment, since];
+  const [groups, outside, exposures] = await Promise.all([
+    pool.query(GROUPS, parameters),
+    pool.query(OUTSIDE, parameters),
+    pool.query(EXPOSURES, parameters),
+  ]);
+  const accumulator = new EventAccumulator();
+  for (const row of groups) {
+    const column = (prefix: string) =>
+      Float64Array.from(range(0), (index) => Number(row[`${prefix}${index}`]));
+    accumulator.addGroup({
+      unit: row.unit === null ? null : String(row.unit),
+      arm: row.cohort === 'lightrag' ? 'lightrag' : 'perplexity',
+      events: Number(row.events),
+      counts: column('n'),
+      sums: column('s'),
+      squares: column('q'),
+      first: Number(row.first),
+      last: Number(row.last),
+    });
+  }
+  accumulator.addOutsideExperiment(Number(outside[0]?.outside ?? 0));
+  for (const row of exposures) {
+    accumulator.addExposure({
+      unit: String(row.unit),
+      cohort: row.cohort === 'lightrag' ? 'lightrag' : 'perplexity',
+    });
+  }
+  return accumulator;
+}
+
+/**
+ * The store's events as an experiment source (`experiment report --store URL --env NAME`):
+ * per user by default, as the event log's files are. Each read connects, sums and disconnects.
+ */
+export function storeEventsSource(
+  url: string,
+  window: EventWindow,
+  source = '--store',
+): ExperimentSource {
+  const target = parsePostgresUrl(url, source);
+  return {
+    kind: 'events',
+    units: ['user', 'request'],
+    async read(unit) {
+      const pool = await StorePool.open(target, { applicationName: 'flagroute report' });
+      try {
+        const data = dataFromEvents(await readStoreEvents(pool, window), unit);
+        data.notes.unshift(
+          `the events of ${window.environment} in the store's tables, summed per unit by PostgreSQL`,
+        );
+        return data;
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
