@@ -150,12 +150,12 @@ export class DailyFiles {
         await handle.close().catch(() => undefined);
         throw error;
       }
-      this.pruning = this.pruning.then(() => this.prune(name));
+      this.pruning = this.pruning.then(() => this.prune(name, day));
       return this.file;
     }
   }
 
-  private async prune(current: string): Promise<void> {
+  private async prune(current: string, day: string): Promise<void> {
     try {
       await pruneLogFiles(
         this.options.files,
@@ -163,6 +163,7 @@ export class DailyFiles {
         this.options.prefix,
         this.options.maxTotalBytes,
         current,
+        { instance: this.options.instance, day },
       );
     } catch (error) {
       this.options.logger?.warn(

@@ -58,8 +58,11 @@ export function parseLogFileName(prefix: string, name: string): LogFileName | nu
 /**
  * Deletes the oldest files of the log `prefix` in `dir` (by day, then by modification time),
  * whichever process wrote them, while they hold more than `maxTotalBytes` together; never
- * `current`. Another process's file being written is deleted only when it is among the oldest,
- * and that process then opens a new one (it checks its file before every write).
+ * `current`, and, when `own` names this process and its day, never another process's file of
+ * that day or the day before: that process may be writing it, and a file deleted between its
+ * check and its write would take lines that no reader ever sees (two servers on one
+ * `--events-dir` lost outcomes so). Such files count towards the total and wait for a later
+ * pruning.
  */
 export async function pruneLogFiles(
   files: LogFileSystem,
@@ -67,7 +70,11 @@ export async function pruneLogFiles(
   prefix: string,
   maxTotalBytes: number,
   current: string | undefined,
+  own?: { instance: string; day: string },
 ): Promise<string[]> {
+  const dayBefore = own && new Date(Date.parse(own.day) - 86_400_000).toISOString().slice(0, 10);
+  const live = (file: LogFileName) =>
+    own !== undefined && file.instance !== own.instance && file.day >= dayBefore!;
   const found: (LogFileName & { bytes: number; mtimeMs: number })[] = [];
   for (const name of await files.list(dir)) {
     const parsed = parseLogFileName(prefix, name);
@@ -80,7 +87,7 @@ export async function pruneLogFiles(
   const removed: string[] = [];
   for (const file of found) {
     if (total <= maxTotalBytes) break;
-    if (file.name === current) continue;
+    if (file.name === current || live(file)) continue;
     await files.remove(join(dir, file.name)).catch(() => undefined);
     total -= file.bytes;
     removed.push(file.name);
