@@ -6,6 +6,7 @@ import { benchmarkExperiment, renderExperiment } from './experiment.js';
 import { FULL_RUN, runBenchmark } from './harness.js';
 import { benchmarkHttp, renderHttp } from './http.js';
 import { benchmarkLogging, renderLogging } from './logging.js';
+import { benchmarkOutcomeIngest, renderOutcomeIngest } from './outcome-ingest.js';
 import { benchmarkPropagation, renderPropagation } from './propagation.js';
 import { benchmarkReload, renderReload } from './reload.js';
 import { renderMarkdown, targetLines } from './report.js';
@@ -51,6 +52,8 @@ step('measuring decisions for 3,000,000 users never seen before');
 const churn = await benchmarkChurn();
 step('measuring kill-switch propagation to three instances on PostgreSQL (200 rollbacks)');
 const propagation = await benchmarkPropagation(process.cwd());
+step('measuring outcome ingest into PostgreSQL against a bare COPY');
+const ingest = await benchmarkOutcomeIngest();
 const markdown = [
   renderMarkdown(result),
   ...renderLogging(logging),
@@ -60,10 +63,11 @@ const markdown = [
   ...renderPropagation(propagation),
   ...renderHttp(http),
   ...renderExperiment(experiment),
+  ...renderOutcomeIngest(ingest),
 ].join('\n');
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds, reload, churn, propagation }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, http, experiment, logging, coldStart, hugeIds, reload, churn, propagation, ingest }, null, 2)}\n`,
 );
 await writeFile(join(docs, 'benchmarks.md'), markdown);
 process.stdout.write(`${markdown}\n`);
