@@ -1,7 +1,7 @@
 import { CentredMoments, METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
 import type { OutcomeEvent } from '../outcomes/index.js';
 import type { ArmMoments } from './arm-moments.js';
-import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
+import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 /** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
@@ -46,24 +46,6 @@ export interface EventCounts {
   outsideExperiment: number;
   /** Events with neither `unit` nor `userId` (usable at the request unit only). */
   withoutUnit: number;
-}
-
-/**
- * The sums of a group of outcomes of one unit (or of every outcome without a unit) in one arm,
- * as a database computes them with `GROUP BY unit, cohort`: per metric in table order, the count
- * of values, their sum and their sum of squares.
- */
-export interface OutcomeGroup {
-  unit: string | null;
-  arm: Arm;
-  /** Outcomes in the group. */
-  events: number;
-  counts: Float64Array;
-  sums: Float64Array;
-  squares: Float64Array;
-  /** Earliest and latest outcome (ms since the epoch). */
-  first: number;
-  last: number;
 }
 
 /**

@@ -128,3 +128,21 @@ export function checkStatsValues(stats: ExperimentStats): Result<object, { probl
   }
   return { ok: true };
 }
+
+/**
+ * The sums of a group of outcomes of one unit (or of every outcome without a unit) in one arm,
+ * as a database computes them with `GROUP BY unit, cohort`: per metric in table order, the count
+ * of values, their sum and their sum of squares.
+ */
+export interface OutcomeGroup {
+  unit: string | null;
+  arm: Arm;
+  /** Outcomes in the group. */
+  events: number;
+  counts: Float64Array;
+  sums: Float64Array;
+  squares: Float64Array;
+  /** Earliest and latest outcome (ms since the epoch). */
+  first: number;
+  last: number;
+}

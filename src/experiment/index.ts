@@ -19,6 +19,7 @@ export {
   type Arm,
   checkStats,
   type ExperimentStats,
+  type OutcomeGroup,
 } from './experiment-data.js';
 export {
   EXPERIMENT_SETTING_FIELDS,

@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { FlagrouteError, StoreError } from '../errors.js';
-import {
-  type DropReason,
-  defaultInstance,
-  type EventLogHealth,
-  FAILURE_SUMMARIES,
-  type WriteFailure,
-} from '../event-log/index.js';
+import { defaultInstance } from '../event-log/index.js';
 import type {
   ExposureEvent,
   OutcomeEvent,
@@ -21,6 +15,7 @@ import {
   INSERT_OUTCOMES,
   outcomeParameters,
 } from './event-rows.js';
+import { type EventStoreHealth, EventStoreTracker } from './event-store-health.js';
 import { StorePool } from './store-pool.js';
 import { parsePostgresUrl } from './store-url.js';
 
@@ -69,14 +64,8 @@ export class PostgresEventStore implements OutcomeStore {
   private writing: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private attempts = 0;
-  private failure: { reason: WriteFailure; since: number } | undefined;
-  private behind = false;
   private closed = false;
-  private written = 0;
-  private readonly droppedBy: Partial<Record<DropReason, number>> = {};
-  private readonly failedBy: Partial<Record<WriteFailure, number>> = {};
-  /** Requests refused since start (503), by reason. */
-  private readonly refusedBy: Partial<Record<WriteFailure, number>> = {};
+  private readonly tracker: EventStoreTracker;
 
   private constructor(
     private readonly pool: StorePool,
@@ -85,8 +74,10 @@ export class PostgresEventStore implements OutcomeStore {
     private readonly maxWaiting: number,
     private readonly maxBatch: number,
     private readonly logger: Logger | undefined,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.tracker = new EventStoreTracker(maxWaiting, logger, clock);
+  }
 
   /** Connects (lazily: the first batch connects) to the store of `url`; it must be migrated. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
@@ -112,7 +103,7 @@ export class PostgresEventStore implements OutcomeStore {
       return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'the event store is closing'));
     }
     if (!this.admits(outcomes.length)) {
-      this.refusedBy.store_behind = (this.refusedBy.store_behind ?? 0) + 1;
+      this.tracker.refused('store_behind');
       return Promise.reject(
         new FlagrouteError(
           'EVENTS_BACKLOGGED',
@@ -137,30 +128,12 @@ export class PostgresEventStore implements OutcomeStore {
 
   admits(count: number): boolean {
     const fits = this.waitingRows === 0 || this.waitingRows + count <= this.maxWaiting;
-    if (fits === this.behind) this.noteBehind(!fits);
+    this.tracker.behind(this.waitingRows, !fits);
     return fits;
   }
 
-  health(): EventLogHealth & { refused: Partial<Record<WriteFailure, number>> } {
-    const failure =
-      this.failure ??
-      (this.behind ? { reason: 'store_behind' as const, since: this.behindSince } : undefined);
-    return {
-      status: failure ? 'degraded' : 'ok',
-      failure: failure
-        ? {
-            reason: failure.reason,
-            summary: FAILURE_SUMMARIES[failure.reason],
-            since: new Date(failure.since).toISOString(),
-          }
-        : null,
-      written: this.written,
-      waiting: this.waitingRows,
-      dropped: { ...this.droppedBy },
-      failures: { ...this.failedBy },
-      refused: { ...this.refusedBy },
-      reopened: 0,
-    };
+  health(): EventStoreHealth {
+    return this.tracker.health(this.waitingRows);
   }
 
   /** Writes what waits (one last try), then closes the connections; what is left is counted. */
@@ -176,7 +149,7 @@ export class PostgresEventStore implements OutcomeStore {
         { events: left },
         `${left} events could not be written to the event store before it closed; they are lost`,
       );
-      this.drop(this.failure?.reason ?? 'closed', left);
+      this.tracker.dropped(this.tracker.failing ?? 'closed', left);
       for (const queue of [this.outcomes, this.exposures]) {
         for (const pending of queue.splice(0))
           pending.done?.reject(new StoreError('STORE_UNAVAILABLE', 'the event store closed'));
@@ -186,33 +159,11 @@ export class PostgresEventStore implements OutcomeStore {
     await this.pool.end();
   }
 
-  private behindSince = 0;
-
-  private noteBehind(behind: boolean): void {
-    this.behind = behind;
-    if (behind) {
-      this.behindSince = this.clock.now();
-      this.logger?.warn(
-        { waiting: this.waitingRows, limit: this.maxWaiting },
-        `the event store is more than ${this.maxWaiting} events behind: outcomes are refused (503 EVENTS_BACKLOGGED) and exposures dropped and counted until it catches up`,
-      );
-    } else {
-      this.logger?.info(
-        { waiting: this.waitingRows },
-        'the event store caught up; outcomes are taken again',
-      );
-    }
-  }
-
   /** Room for `count` background rows; otherwise they are dropped and counted. */
   private take(count: number): boolean {
     if (!this.closed && this.admits(count)) return true;
-    this.drop(this.closed ? 'closed' : 'backlog', count);
+    this.tracker.dropped(this.closed ? 'closed' : 'backlog', count);
     return false;
-  }
-
-  private drop(reason: DropReason, count: number): void {
-    this.droppedBy[reason] = (this.droppedBy[reason] ?? 0) + count;
   }
 
   private enqueue<Row>(queue: Pending<Row>[], pending: Pending<Row>): void {
@@ -289,8 +240,8 @@ export class PostgresEventStore implements OutcomeStore {
       throw error;
     }
     this.waitingRows -= size;
-    this.written += fresh ? fresh.size : size;
-    if (this.behind && this.waitingRows < this.maxWaiting) this.noteBehind(false);
+    this.tracker.written += fresh ? fresh.size : size;
+    if (this.waitingRows < this.maxWaiting) this.tracker.behind(this.waitingRows, false);
     const claimed = new Set<string>();
     for (const pending of batch) {
       if (!pending.done || !fresh) continue;
@@ -307,15 +258,7 @@ export class PostgresEventStore implements OutcomeStore {
   }
 
   private failed(error: unknown): void {
-    const reason = failureOf(error);
-    this.failedBy[reason] = (this.failedBy[reason] ?? 0) + 1;
-    if (this.failure?.reason !== reason) {
-      this.failure = { reason, since: this.clock.now() };
-      this.logger?.error(
-        { err: error, reason, waiting: this.waitingRows },
-        `the event store cannot be written (${reason}): ${FAILURE_SUMMARIES[reason]}`,
-      );
-    }
+    this.tracker.failed(error, this.waitingRows);
     if (this.closed || this.waitingRows === 0) return;
     const delay = Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** this.attempts);
     this.attempts += 1;
@@ -328,18 +271,6 @@ export class PostgresEventStore implements OutcomeStore {
 
   private recovered(): void {
     this.attempts = 0;
-    const failure = this.failure;
-    if (!failure) return;
-    this.failure = undefined;
-    this.logger?.info(
-      { reason: failure.reason, dropped: { ...this.droppedBy } },
-      `the event store is written again (it failed with ${failure.reason} since ${new Date(failure.since).toISOString()})`,
-    );
+    this.tracker.recovered();
   }
-}
-
-/** The reason of a store failure, for counts and `/readyz`. */
-function failureOf(error: unknown): WriteFailure {
-  if (!(error instanceof StoreError)) return 'other';
-  return error.code === 'STORE_UNAVAILABLE' ? 'store_unavailable' : 'store_refused';
 }
