@@ -3,6 +3,7 @@ import type { Backend } from '../config/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
+import { unitKey } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'>;
@@ -92,11 +93,17 @@ export class DecisionLedger {
 
   /**
    * Remembers a decision and gives it what its outcome will name: its id and, with tokens on,
-   * a signed token whose id is the same (`unit` is the user's pseudonymous unit key).
+   * a signed token whose id is the same, carrying the user's pseudonymous unit key (from
+   * `user.id` under `user.salt`, when the id is a string).
    */
-  issue(decision: Decision, facts: { unit?: string; shadow?: boolean } = {}): IssuedDecision {
+  issue(
+    decision: Decision,
+    user: { id: unknown; salt: string } | undefined = undefined,
+    shadow = false,
+  ): IssuedDecision {
     const decisionId = this.remember(decision);
     if (!this.tokens) return { decisionId };
+    const unit = typeof user?.id === 'string' ? unitKey(user.id, user.salt) : undefined;
     const decisionToken = this.tokens.issue({
       id: decisionId,
       backend: decision.backend,
@@ -104,9 +111,9 @@ export class DecisionLedger {
       bucket: decision.bucket,
       config: decision.configVersion,
       ...(decision.breakerTrial === undefined ? {} : { trial: decision.breakerTrial }),
-      ...(facts.unit === undefined ? {} : { unit: facts.unit }),
+      ...(unit === undefined ? {} : { unit }),
       period: `p${decision.rolloutPercentage}`,
-      ...(facts.shadow ? { shadow: true } : {}),
+      ...(shadow ? { shadow: true } : {}),
     });
     return { decisionId, decisionToken };
   }

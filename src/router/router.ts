@@ -15,7 +15,6 @@ import {
   recordOutcomesOnce,
   successArguments,
   tieCall,
-  unitKey,
 } from '../outcomes/index.js';
 import {
   identifierOf,
@@ -177,23 +176,16 @@ export class Router {
   }
 
   /**
-   * Remembers a decision made for `context` in `ledger` and returns what its outcome will
-   * name: its id and, when the ledger has decision tokens, a signed token carrying the user's
-   * pseudonymous unit (from `userId`, else `sessionId`) that any instance with the key accepts.
+   * Remembers a decision made for `context` in `ledger`: its id and, with decision tokens, a
+   * signed token with the user's pseudonymous unit (from `userId`, else `sessionId`).
    */
   issueDecision(
     decision: Decision,
     context: RoutingContext,
     ledger: DecisionLedger,
   ): IssuedDecision {
-    if (!ledger.tokens) return { decisionId: ledger.remember(decision) };
-    const identifier = context.userId ?? context.sessionId;
-    return ledger.issue(
-      decision,
-      typeof identifier === 'string'
-        ? { unit: unitKey(identifier, this.settings.user_hash_salt) }
-        : {},
-    );
+    const id = context.userId ?? context.sessionId;
+    return ledger.issue(decision, { id, salt: this.settings.user_hash_salt });
   }
 
   /**
@@ -207,17 +199,15 @@ export class Router {
   }
 
   /**
-   * Records a batch of outcomes as posted, through the fleet's outcome store: written there
-   * first, so that a decision whose outcome any instance has taken already is a duplicate here
-   * (see `recordOutcomesOnce`). When the store cannot take them, its coded error
-   * (`STORE_UNAVAILABLE`, `EVENTS_BACKLOGGED`) is thrown and nothing is recorded.
+   * `recordOutcomes` through the fleet's outcome store: written there first, so a decision whose
+   * outcome any instance took is a duplicate here; the store's coded error records nothing.
    */
   recordOutcomesOnce(
     batch: unknown,
     ledger: DecisionLedger,
     store: OutcomeStore,
     origin?: OutcomeOrigin,
-  ): Promise<RecordedBatch> {
+  ) {
     return recordOutcomesOnce(batch, ledger, this.parts.outcomes, store, origin);
   }
 

@@ -55,7 +55,8 @@ describe('outcomes by decision token: from any instance with the key, once', () 
   it("ties an outcome to another instance's decision by its token: backend, cohort, the user's unit; no breaker trial of another breaker", () => {
     const { one, two } = fleet();
     const unit = unitKey('alice', SALT);
-    const { decisionId, decisionToken } = one.issue(decision({ breakerTrial: 2 }), { unit });
+    const alice = { id: 'alice', salt: SALT };
+    const { decisionId, decisionToken } = one.issue(decision({ breakerTrial: 2 }), alice);
     expect(decisionToken).toBeDefined();
     const target = recording();
     expect(recordOutcomes({ decisionToken, success: true, latencyMs: 700 }, two, target)).toEqual({
@@ -75,7 +76,7 @@ describe('outcomes by decision token: from any instance with the key, once', () 
     ]);
     // On its own instance the trial is this breaker's.
     const own = recording();
-    const again = one.issue(decision({ breakerTrial: 2 }), { unit });
+    const again = one.issue(decision({ breakerTrial: 2 }), alice);
     recordOutcomes({ decisionToken: again.decisionToken, success: true }, one, own);
     expect(own.tied[0]!.tie).toEqual({ kind: 'decision', trial: 2 });
   });
@@ -169,7 +170,7 @@ describe('outcomes by decision token: from any instance with the key, once', () 
 
   it('refuses an outcome that contradicts its token: another backend, cohort or user', () => {
     const { one, two } = fleet();
-    const { decisionToken } = one.issue(decision(), { unit: unitKey('alice', SALT) });
+    const { decisionToken } = one.issue(decision(), { id: 'alice', salt: SALT });
     const target = recording();
     for (const [fields, field] of [
       [{ backend: 'perplexity' }, 'backend'],
