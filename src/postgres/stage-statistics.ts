@@ -1,0 +1,150 @@
+import type { ArmMoments } from '../experiment/index.js';
+import { METRIC_TABLE, OUTCOME_METRICS } from '../metrics/index.js';
+import { METRIC_VALUES } from './event-rows.js';
+import type { StorePool } from './store-pool.js';
+
+/** The stage a controller judges: its environment, since when, and its allocation period. */
+export interface StageQuery {
+  environment: string;
+  /** When the stage started (ms since the epoch): its outcomes are those since. */
+  since: number;
+  /** The stage's rollout percentage: exposures of period `p<percentage>` fix a unit's arm. */
+  percentage: number;
+}
+
+/** What the database counted of the stage besides the sums. */
+export interface StageCountsOfStore {
+  units: { treatment: number; baseline: number };
+  multipleExposures: number;
+  seen: number;
+  otherArmOutcomes: number;
+  withoutUnit: number;
+  /** Always 0: the database holds every unit (no bound in memory). */
+  overLimit: number;
+}
+
+/** The stage's user-level moments per arm (with the ratio sums), its counts and LightRAG's p95. */
+export interface StageReading {
+  arms: Record<'treatment' | 'baseline', Partial<Record<string, ArmMoments>>>;
+  counts: StageCountsOfStore;
+  /** LightRAG's 95th percentile response time in the stage, seconds (successful outcomes). */
+  p95Seconds: number | null;
+}
+
+const METRICS = METRIC_TABLE.map((_, index) => index);
+
+/**
+ * The stage's outcomes of each unit in the arm of its first exposure of the stage's period
+ * (else of its first outcome in the stage), summed per unit (`m`, `d` per metric) and then per
+ * arm (`n`, sum m, sum m^2, sum d, sum d^2, sum m d): two rows leave the database, whatever the
+ * number of users. Outcomes in the other arm are left out (counted below).
+ */
+const STAGE_SUMS = `
+  WITH outcomes AS (
+    SELECT unit, cohort, occurred_at, ${METRIC_VALUES}
+    FROM flagroute.outcome_events
+    WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
+  exposed AS (
+    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM flagroute.exposure_events
+    WHERE environment = $1 AND period = $3 ORDER BY unit, exposed_at, cohort),
+  first_served AS (
+    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM outcomes
+    WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
+  arms AS (
+    SELECT coalesce(e.unit, f.unit) AS unit, coalesce(e.arm, f.arm) AS arm
+    FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit),
+  per_unit AS (
+    SELECT a.arm, o.unit,
+           ${METRICS.map((index) => `coalesce(sum(v${index}), 0) AS m${index}, count(v${index})::float8 AS d${index}`).join(',\n           ')}
+    FROM outcomes AS o JOIN arms AS a ON a.unit = o.unit AND a.arm = o.cohort
+    GROUP BY a.arm, o.unit)
+  SELECT arm, count(*)::float8 AS units,
+         ${METRICS.map(
+           (index) =>
+             `count(*) FILTER (WHERE d${index} > 0)::float8 AS n${index}, sum(m${index}) AS s${index}, sum(m${index} * m${index}) AS q${index}, sum(d${index}) AS ds${index}, sum(d${index} * d${index}) AS dq${index}, sum(m${index} * d${index}) AS x${index}`,
+         ).join(',\n         ')}
+  FROM per_unit GROUP BY arm`;
+
+/** What the stage's data leaves out and why, and LightRAG's p95, in one pass. */
+const STAGE_COUNTS = `
+  WITH outcomes AS (
+    SELECT unit, cohort, occurred_at, success, latency_ms FROM flagroute.outcome_events
+    WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
+  exposed AS (
+    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM flagroute.exposure_events
+    WHERE environment = $1 AND period = $3 ORDER BY unit, exposed_at, cohort),
+  first_served AS (
+    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM outcomes
+    WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
+  arms AS (
+    SELECT coalesce(e.unit, f.unit) AS unit, coalesce(e.arm, f.arm) AS arm
+    FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit),
+  touched AS (
+    SELECT unit, cohort AS arm FROM flagroute.exposure_events WHERE environment = $1 AND period = $3
+    UNION SELECT unit, cohort FROM outcomes WHERE unit IS NOT NULL)
+  SELECT
+    (SELECT count(*) FROM outcomes WHERE unit IS NULL)::float8 AS without_unit,
+    (SELECT count(*) FROM outcomes AS o JOIN arms AS a ON a.unit = o.unit AND a.arm <> o.cohort)::float8 AS other_arm,
+    (SELECT count(*) FROM (SELECT unit FROM touched GROUP BY unit HAVING count(*) > 1) AS both_arms)::float8 AS multiple,
+    (SELECT count(*) FROM arms)::float8 AS seen,
+    (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms / 1000.0)
+       FROM outcomes WHERE cohort = 'lightrag' AND success AND latency_ms IS NOT NULL) AS p95`;
+
+/**
+ * The stage's user-level data from the store (the controller's `postgres` metrics source):
+ * per unit in SQL, per arm in SQL, in the shape the in-process and event-log sources give.
+ */
+export async function readStage(pool: StorePool, stage: StageQuery): Promise<StageReading> {
+  const parameters = [
+    stage.environment,
+    new Date(stage.since).toISOString(),
+    `p${stage.percentage}`,
+  ];
+  const [sums, counted] = await Promise.all([
+    pool.query(STAGE_SUMS, parameters),
+    pool.query(STAGE_COUNTS, parameters),
+  ]);
+  const empty = (): Partial<Record<string, ArmMoments>> =>
+    Object.fromEntries(
+      OUTCOME_METRICS.map((metric) => [
+        metric,
+        {
+          n: 0,
+          sum: 0,
+          sum_of_squares: 0,
+          denominator_sum: 0,
+          denominator_sum_of_squares: 0,
+          cross_sum: 0,
+        },
+      ]),
+    );
+  const arms = { treatment: empty(), baseline: empty() };
+  const units = { treatment: 0, baseline: 0 };
+  for (const row of sums) {
+    const side = row.arm === 'lightrag' ? 'treatment' : 'baseline';
+    units[side] = Number(row.units);
+    for (const [index, metric] of OUTCOME_METRICS.entries()) {
+      arms[side][metric] = {
+        n: Number(row[`n${index}`]),
+        sum: Number(row[`s${index}`]),
+        sum_of_squares: Number(row[`q${index}`]),
+        denominator_sum: Number(row[`ds${index}`]),
+        denominator_sum_of_squares: Number(row[`dq${index}`]),
+        cross_sum: Number(row[`x${index}`]),
+      };
+    }
+  }
+  const counts = counted[0] ?? {};
+  return {
+    arms,
+    counts: {
+      units,
+      multipleExposures: Number(counts.multiple ?? 0),
+      seen: Number(counts.seen ?? 0),
+      otherArmOutcomes: Number(counts.other_arm ?? 0),
+      withoutUnit: Number(counts.without_unit ?? 0),
+      overLimit: 0,
+    },
+    p95Seconds: counts.p95 === null || counts.p95 === undefined ? null : Number(counts.p95),
+  };
+}

@@ -1,0 +1,182 @@
+import { expect, it } from 'vitest';
+import type { ArmMoments } from '../../src/experiment/index.js';
+import { METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../../src/metrics/index.js';
+import type { ExposureEvent, StoredOutcome } from '../../src/outcomes/index.js';
+import { migrateStore, PostgresEventStore } from '../../src/postgres/index.js';
+import { readStage } from '../../src/postgres/stage-statistics.js';
+import { StorePool } from '../../src/postgres/store-pool.js';
+import { parsePostgresUrl } from '../../src/postgres/store-url.js';
+import { onTestEnd } from '../helpers/cleanup.js';
+import { expectClose } from '../helpers/close-reports.js';
+import { describePostgres, usePostgres } from '../helpers/postgres.js';
+import { SeededRandom } from '../helpers/seeded-random.js';
+import { silentLogger } from '../helpers/silent-logger.js';
+
+const START = Date.UTC(2026, 11, 6, 10);
+const SINCE = START + 60_000;
+
+type Arm = 'lightrag' | 'perplexity';
+
+/** The stage's data as a plain fold of the same events: the reference the SQL is held to. */
+function reference(outcomes: StoredOutcome[], exposures: ExposureEvent[], period: string) {
+  const byTime = <T extends { time: string }>(list: T[]) =>
+    [...list].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  const inStage = outcomes
+    .map((row) => row.event)
+    .filter((event) => Date.parse(event.time) >= SINCE);
+  const arms = new Map<string, Arm>();
+  const touched = new Map<string, Set<Arm>>();
+  const touch = (unit: string, arm: Arm) =>
+    touched.set(unit, (touched.get(unit) ?? new Set()).add(arm));
+  for (const exposure of byTime(exposures.filter((each) => each.period === period))) {
+    if (!arms.has(exposure.unit)) arms.set(exposure.unit, exposure.cohort);
+    touch(exposure.unit, exposure.cohort);
+  }
+  for (const event of byTime(inStage)) {
+    if (event.unit === undefined) continue;
+    if (!arms.has(event.unit)) arms.set(event.unit, event.cohort as Arm);
+    touch(event.unit, event.cohort as Arm);
+  }
+  const sums = new Map<string, Float64Array>();
+  let withoutUnit = 0;
+  let otherArm = 0;
+  for (const event of inStage) {
+    if (event.unit === undefined) {
+      withoutUnit += 1;
+      continue;
+    }
+    if (arms.get(event.unit) !== event.cohort) {
+      otherArm += 1;
+      continue;
+    }
+    const tally = sums.get(event.unit) ?? new Float64Array(METRIC_TABLE.length * 2);
+    sums.set(event.unit, tally);
+    for (const [index, spec] of METRIC_TABLE.entries()) {
+      const value = metricValue(spec, event as never);
+      if (value === undefined) continue;
+      tally[index * 2]! += value;
+      tally[index * 2 + 1]! += 1;
+    }
+  }
+  const empty = () =>
+    Object.fromEntries(
+      OUTCOME_METRICS.map((metric) => [
+        metric,
+        {
+          n: 0,
+          sum: 0,
+          sum_of_squares: 0,
+          denominator_sum: 0,
+          denominator_sum_of_squares: 0,
+          cross_sum: 0,
+        } as ArmMoments,
+      ]),
+    );
+  const moments = { treatment: empty(), baseline: empty() };
+  const units = { treatment: 0, baseline: 0 };
+  for (const [unit, tally] of sums) {
+    const side = arms.get(unit) === 'lightrag' ? 'treatment' : 'baseline';
+    units[side] += 1;
+    for (const [index, metric] of OUTCOME_METRICS.entries()) {
+      const [m, d] = [tally[index * 2]!, tally[index * 2 + 1]!];
+      if (d === 0) continue;
+      const each = moments[side][metric]!;
+      each.n += 1;
+      each.sum += m;
+      each.sum_of_squares += m * m;
+      each.denominator_sum! += d;
+      each.denominator_sum_of_squares! += d * d;
+      each.cross_sum! += m * d;
+    }
+  }
+  const multiple = [...touched.values()].filter((set) => set.size > 1).length;
+  return {
+    arms: moments,
+    counts: {
+      units,
+      multipleExposures: multiple,
+      seen: arms.size,
+      otherArmOutcomes: otherArm,
+      withoutUnit,
+      overLimit: 0,
+    },
+  };
+}
+
+describePostgres('the stage of a plan, per user, in SQL', () => {
+  const postgres = usePostgres();
+
+  it("sums each unit's outcomes of the stage in the arm of its first exposure of the period, as a plain fold does", async () => {
+    const url = await postgres().createDatabase();
+    await migrateStore({ url });
+    const store = await PostgresEventStore.open({
+      url,
+      environment: 'production',
+      logger: silentLogger(),
+    });
+    onTestEnd(() => store.close());
+    const random = new SeededRandom(25);
+    const outcomes: StoredOutcome[] = [];
+    const exposures: ExposureEvent[] = [];
+    for (let user = 0; user < 300; user += 1) {
+      const unit = user.toString(16).padStart(32, '0');
+      const arm: Arm = random.uniform() < 0.5 ? 'lightrag' : 'perplexity';
+      const other: Arm = arm === 'lightrag' ? 'perplexity' : 'lightrag';
+      const exposure = (cohort: Arm, period: string, at: number): ExposureEvent => ({
+        kind: 'exposure',
+        schema: 1,
+        time: new Date(at).toISOString(),
+        unit,
+        cohort,
+        backend: cohort,
+        percentage: 20,
+        period,
+      });
+      if (user % 5 !== 0) exposures.push(exposure(arm, 'p20', START + user));
+      if (user % 17 === 0) exposures.push(exposure(other, 'p20', START + 100_000 + user)); // a traveller
+      if (user % 13 === 0) exposures.push(exposure(other, 'p10', START + user)); // another period
+      for (let each = random.integer(1, 5); each > 0; each -= 1) {
+        const cohort = random.uniform() < 0.05 ? other : arm;
+        const success = random.uniform() < 0.9;
+        const event: StoredOutcome['event'] = {
+          time: new Date(START + random.integer(0, 600_000)).toISOString(),
+          cohort,
+          backend: cohort,
+          success,
+          latencyMs: 300 + random.integer(0, 1200),
+          quality: random.uniform(),
+        };
+        if (user % 23 !== 7) event.unit = unit;
+        outcomes.push({ decisionId: `d-${user}-${each}`, event });
+      }
+    }
+    await store.keep(outcomes);
+    for (const exposure of exposures) store.writeExposure(exposure);
+    const deadline = Date.now() + 30_000;
+    while (store.health().waiting > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
+    onTestEnd(() => pool.end());
+    const reading = await readStage(pool, {
+      environment: 'production',
+      since: SINCE,
+      percentage: 20,
+    });
+    const expected = reference(outcomes, exposures, 'p20');
+    expect(expected.counts.units.treatment + expected.counts.units.baseline).toBeGreaterThan(200);
+    expect(expected.counts.multipleExposures).toBeGreaterThan(5);
+    expectClose({ arms: reading.arms, counts: reading.counts }, expected, 1e-12);
+    const latencies = outcomes
+      .map((row) => row.event)
+      .filter(
+        (event) => event.cohort === 'lightrag' && event.success && Date.parse(event.time) >= SINCE,
+      )
+      .map((event) => event.latencyMs! / 1000)
+      .sort((a, b) => a - b);
+    const rank = 0.95 * (latencies.length - 1);
+    const low = latencies[Math.floor(rank)]!;
+    const high = latencies[Math.ceil(rank)]!;
+    expect(reading.p95Seconds).toBeCloseTo(low + (high - low) * (rank - Math.floor(rank)), 9);
+  });
+});
