@@ -19,6 +19,7 @@ export {
   PostgresEventStore,
   type PostgresEventStoreOptions,
 } from './postgres-event-store.js';
+export { type ClosableMetricsSource, postgresMetrics } from './postgres-metrics.js';
 export {
   DEFAULT_POLL_MS,
   PostgresRuntimeStore,

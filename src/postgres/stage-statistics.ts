@@ -8,8 +8,11 @@ export interface StageQuery {
   environment: string;
   /** When the stage started (ms since the epoch): its outcomes are those since. */
   since: number;
-  /** The stage's rollout percentage: exposures of period `p<percentage>` fix a unit's arm. */
-  percentage: number;
+  /**
+   * The stage's rollout percentage: exposures of period `p<percentage>` fix a unit's arm
+   * (null: the first exposure of any period).
+   */
+  percentage: number | null;
 }
 
 /** What the database counted of the stage besides the sums. */
@@ -46,7 +49,7 @@ const STAGE_SUMS = `
     WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
   exposed AS (
     SELECT DISTINCT ON (unit) unit, cohort AS arm FROM flagroute.exposure_events
-    WHERE environment = $1 AND period = $3 ORDER BY unit, exposed_at, cohort),
+    WHERE environment = $1 AND ($3::text IS NULL OR period = $3) ORDER BY unit, exposed_at, cohort),
   first_served AS (
     SELECT DISTINCT ON (unit) unit, cohort AS arm FROM outcomes
     WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
@@ -72,7 +75,7 @@ const STAGE_COUNTS = `
     WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
   exposed AS (
     SELECT DISTINCT ON (unit) unit, cohort AS arm FROM flagroute.exposure_events
-    WHERE environment = $1 AND period = $3 ORDER BY unit, exposed_at, cohort),
+    WHERE environment = $1 AND ($3::text IS NULL OR period = $3) ORDER BY unit, exposed_at, cohort),
   first_served AS (
     SELECT DISTINCT ON (unit) unit, cohort AS arm FROM outcomes
     WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
@@ -80,7 +83,7 @@ const STAGE_COUNTS = `
     SELECT coalesce(e.unit, f.unit) AS unit, coalesce(e.arm, f.arm) AS arm
     FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit),
   touched AS (
-    SELECT unit, cohort AS arm FROM flagroute.exposure_events WHERE environment = $1 AND period = $3
+    SELECT unit, cohort AS arm FROM flagroute.exposure_events WHERE environment = $1 AND ($3::text IS NULL OR period = $3)
     UNION SELECT unit, cohort FROM outcomes WHERE unit IS NOT NULL)
   SELECT
     (SELECT count(*) FROM outcomes WHERE unit IS NULL)::float8 AS without_unit,

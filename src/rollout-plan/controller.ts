@@ -145,9 +145,14 @@ export class RolloutController {
         await this.keeper.keepState(this.current);
         const loaded = await this.observer.config();
         const config = (await this.applyQueued(async () => loaded)) ?? loaded;
-        const metrics = await this.observer.metrics();
+        const plan = planViewOf(config);
+        const stage = plan.stages[this.current.stage];
+        const since = this.current.stageStartedAt;
+        const window =
+          stage && since !== null ? { since, percentage: stage.percentage } : undefined;
+        const metrics = await this.observer.metrics(window);
         const at = this.clock.now();
-        const input = { kind: 'look', at, plan: planViewOf(config), metrics } as const;
+        const input = { kind: 'look', at, plan, metrics } as const;
         this.current = (await this.mover.take(this.current, input, config)).state;
       } catch (error) {
         if (!isStandingBy(error)) {

@@ -10,8 +10,14 @@ import {
 } from '../metrics/index.js';
 import type { ArmSnapshot } from './plan-state.js';
 
-/** What a metrics source reports for a plan, cumulative since its own start. */
+/**
+ * What a metrics source reports for a plan: request sums since its own start (of which the
+ * step takes the difference since the stage began), or, with `unit: 'user'`, the current
+ * stage's data alone as per-unit sums (each unit one observation, its outcomes summed).
+ */
 export interface PlanMetrics {
+  /** `user`: the stage's per-unit sums; absent or `request`: cumulative request sums. */
+  unit?: 'user' | 'request';
   /** Moments of LightRAG (cohort `lightrag`) and its baseline (cohort `perplexity`). */
   arms: ArmSnapshot;
   /** Whether the circuit breaker is open (null: the source cannot tell). */
@@ -57,8 +63,11 @@ export function unitsOf(stage: ArmSnapshot): { treatment: number; baseline: numb
   };
 }
 
-function meanOf(moments: Moments | undefined): number | null {
-  return moments ? metricsMeanOf(moments) : null;
+/** The mean of a metric: per unit sum(m) over sum(d) (the values' own mean), else the moments'. */
+function meanOf(moments: (Moments & { denominator_sum?: number }) | undefined): number | null {
+  if (!moments || moments.n === 0) return null;
+  if (moments.denominator_sum !== undefined) return moments.sum / moments.denominator_sum;
+  return metricsMeanOf(moments);
 }
 
 /**

@@ -28,6 +28,7 @@ export {
   type PlanMetricsSource,
   prometheusMetrics,
   routerMetrics,
+  type StageWindow,
 } from './metrics-sources.js';
 export { type LoopOptions, retryDelay, runController } from './plan-loop.js';
 export {

@@ -75,7 +75,8 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
   const stage = plan.stages[state.stage]!;
   // Started without a metrics source (by the CLI): the stage's data begins now.
   const baseline = state.stageBaseline ?? metrics.arms;
-  const data = sinceStageStart(metrics.arms, baseline);
+  // Per user, the source gives the stage's data alone: sums of users cannot be subtracted.
+  const data = metrics.unit === 'user' ? metrics.arms : sinceStageStart(metrics.arms, baseline);
   const readings = readGuardrails(plan, data, metrics);
   const units = unitsOf(data);
   const looked: PlanState = {

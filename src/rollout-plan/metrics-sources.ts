@@ -6,11 +6,23 @@ import { readEventFiles } from '../experiment/read-events.js';
 import type { Router } from '../router/router.js';
 import type { PlanMetrics } from './guardrails.js';
 
+/** The stage a reading is for: when it started and the percentage it serves (its allocation period). */
+export interface StageWindow {
+  /** When the stage started (ms since the epoch). */
+  since: number;
+  /** The stage's rollout percentage: exposures of period `p<percentage>` fix a unit's arm. */
+  percentage: number;
+}
+
 /** Where a controller reads the plan's metrics from. */
 export interface PlanMetricsSource {
-  /** A short description for logs and status (`router`, `prometheus=URL`, `events=DIR`). */
+  /** A short description for logs and status (`router`, `prometheus=URL`, `events=DIR`, `postgres`). */
   readonly name: string;
-  read(): Promise<PlanMetrics>;
+  /**
+   * The plan's metrics. A source that keeps users (`postgres`) gives the data of the stage in
+   * `window` per user (`unit: 'user'`); the others give request sums since their own start.
+   */
+  read(window?: StageWindow): Promise<PlanMetrics>;
 }
 
 /** The in-process router's outcomes (the controller inside `flagroute serve --controller`). */
@@ -85,6 +97,6 @@ export function metricsSourceOf(spec: string, router?: Router): PlanMetricsSourc
   if (kind === 'events' && value) return eventsMetrics(value);
   throw new FlagrouteError(
     'USAGE',
-    `--metrics must be ${router ? 'router, ' : ''}prometheus=URL or events=DIR, got ${JSON.stringify(spec)}`,
+    `--metrics must be ${router ? 'router, ' : ''}prometheus=URL, events=DIR or postgres (the store's events, with --store), got ${JSON.stringify(spec)}`,
   );
 }

@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/loaded-config.js';
 import { type RuntimeLayerStore, withStoredState } from '../rollout-layers/index.js';
 import { type Fault, FaultError } from './controller-health.js';
 import type { PlanMetrics } from './guardrails.js';
-import type { PlanMetricsSource } from './metrics-sources.js';
+import type { PlanMetricsSource, StageWindow } from './metrics-sources.js';
 
 /** What a {@link PlanObserver} reads from. */
 export interface ObserverOptions {
@@ -59,9 +59,9 @@ export class PlanObserver {
   }
 
   /** The metrics source's reading, or null (reported as a fault) when it cannot be read. */
-  async metrics(): Promise<PlanMetrics | null> {
+  async metrics(window?: StageWindow): Promise<PlanMetrics | null> {
     try {
-      return await this.options.source.read();
+      return await this.options.source.read(window);
     } catch (error) {
       this.report({
         reason: 'metrics_unavailable',

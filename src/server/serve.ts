@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultSaltWarning } from '../config/secrets.js';
 import { OutcomeEventLog } from '../outcomes/index.js';
-import { metricsSourceOf, RolloutController, runController } from '../rollout-plan/index.js';
+import {
+  metricsSourceOf,
+  type PlanMetricsSource,
+  RolloutController,
+  runController,
+} from '../rollout-plan/index.js';
 import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { type FleetMembership, isFleetStore } from '../runtime-store/index.js';
@@ -45,7 +50,8 @@ export interface ServeOptions extends ServerOptions {
    * by and takes over when that lease is released or expires.
    */
   controller?: {
-    metrics?: string;
+    /** `router` (default), `prometheus=URL`, `events=DIR`, or a source (the store's: `postgresMetrics`). */
+    metrics?: string | PlanMetricsSource;
     intervalMs?: number;
     /** How often queued commands are taken between looks (see `runController`). */
     pollMs?: number;
@@ -99,7 +105,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       controller = await RolloutController.open({
         configDir: options.configDir ?? process.cwd(),
         environment: router.environment,
-        source: metricsSourceOf(options.controller.metrics ?? 'router', router),
+        source:
+          typeof options.controller.metrics === 'object'
+            ? options.controller.metrics
+            : metricsSourceOf(options.controller.metrics ?? 'router', router),
         logger,
         standby: true,
         ...(options.runtimeStore !== undefined ? { store: options.runtimeStore } : {}),

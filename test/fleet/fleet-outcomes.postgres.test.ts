@@ -11,6 +11,19 @@ import { SeededRandom } from '../helpers/seeded-random.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 const SECRET = 'the-decision-key-of-the-fleet-outcomes-test-0123456789';
+const ADMIN_TOKEN = 'admin-token-of-the-fleet-outcomes-test';
+const PLAN = `rollout_percentage: 0
+enable_ab_testing: true
+user_hash_salt: fleet-outcomes-plan-salt
+rollback_triggers: {enabled: false}
+enable_circuit_breaker: false
+enable_quality_metrics: false
+rollout_plan:
+  stages:
+    - { percentage: 50, hold: 1h, min_units: 5 }
+    - { percentage: 100, hold: 1h }
+  guardrails: { metrics: [success_rate, quality_score] }
+`;
 const BODY = `rollout_percentage: 60
 enable_ab_testing: true
 user_hash_salt: fleet-outcomes-salt
@@ -24,14 +37,20 @@ interface Instance {
   url: string;
 }
 
-async function serveInstance(configDir: string, store: string, events: string): Promise<Instance> {
+async function serveInstance(
+  configDir: string,
+  store: string,
+  events: string,
+  more: string[] = [],
+): Promise<Instance> {
   const process = startCli(
-    ['serve', '--config-dir', configDir, '--port', '0', '--events-dir', events],
+    ['serve', '--config-dir', configDir, '--port', '0', '--events-dir', events, ...more],
     {
       env: {
         FLAGROUTE_STORE: store,
         FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN,
         FLAGROUTE_DECISION_KEY: `fleet:${SECRET}`,
+        FLAGROUTE_ADMIN_TOKEN: ADMIN_TOKEN,
       },
     },
   );
@@ -166,5 +185,90 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
       ['malformed', 'duplicate_decision_ids'],
     );
     expect(fromStore.stdout).not.toContain(new URL(store).password);
+  });
+
+  it('a controller on the postgres source judges the stage per user: each user one unit, in the arm of its exposure, whichever instance took its outcomes', async () => {
+    const store = await postgres().createDatabase();
+    const temp = await tempConfigDir({ 'environments/development.yaml': PLAN });
+    const events = join(temp.dir, 'events');
+    const driver = await serveInstance(temp.dir, store, events, [
+      '--controller',
+      '--metrics',
+      'postgres',
+      '--interval',
+      '1s',
+    ]);
+    const other = await serveInstance(temp.dir, store, events);
+    const database = new URL(store).pathname.slice(1);
+    const planState = async () =>
+      (
+        await postgres().query<{ state: Record<string, unknown> }>(
+          "SELECT state FROM flagroute.plan_state WHERE environment = 'development'",
+          [],
+          database,
+        )
+      )[0]?.state as
+        | { phase: string; lastLook: { units: { treatment: number; baseline: number } } | null }
+        | undefined;
+    const started = await waitFor('the plan to start', async () => {
+      const answer = await post(
+        `${driver.url}/v1/rollout/plan/start`,
+        { reason: 'fleet outcomes test' },
+        { authorization: `Bearer ${ADMIN_TOKEN}` },
+      );
+      return answer.status === 200 && answer;
+    });
+    expect(started.status).toBe(200);
+    for (const instance of [driver, other]) {
+      await waitFor('every instance to serve the first stage', async () => {
+        const status = (await fetch(`${instance.url}/v1/status`).then((r) => r.json())) as {
+          rolloutPercentage: number;
+        };
+        return status.rolloutPercentage === 50;
+      });
+    }
+
+    // Users decided on one instance, their outcomes posted to the other, 1 to 4 each.
+    const random = new SeededRandom(25);
+    const users = { lightrag: new Set<number>(), perplexity: new Set<number>() };
+    const outcomes = { lightrag: 0, perplexity: 0 };
+    for (let user = 0; user < 60; user += 1) {
+      const [decider, taker] = user % 2 === 0 ? [driver, other] : [other, driver];
+      const items: unknown[] = [];
+      for (let query = random.integer(1, 4); query > 0; query -= 1) {
+        const { metadata } = await decide(decider, `plan-user-${user}`);
+        const cohort = metadata.decisionToken
+          ? JSON.parse(Buffer.from(metadata.decisionToken.split('.')[2]!, 'base64url').toString())
+              .cohort
+          : null;
+        if (cohort === 'lightrag' || cohort === 'perplexity') {
+          users[cohort as 'lightrag' | 'perplexity'].add(user);
+          outcomes[cohort as 'lightrag' | 'perplexity'] += 1;
+        }
+        items.push({
+          decisionToken: metadata.decisionToken,
+          success: random.uniform() < 0.9,
+          quality: 0.7 + random.uniform() / 5,
+        });
+      }
+      expect((await postOutcomes(`${taker.url}/v1/outcomes`, items)).status).toBe(200);
+    }
+    expect(users.lightrag.size).toBeGreaterThan(5);
+    expect(users.perplexity.size).toBeGreaterThan(5);
+    // Per user: the units of each arm are its users, fewer than its outcomes.
+    expect(outcomes.lightrag + outcomes.perplexity).toBeGreaterThan(
+      users.lightrag.size + users.perplexity.size,
+    );
+    const judged = await waitFor('a look that judged every user of the stage', async () => {
+      const state = await planState();
+      const units = state?.lastLook?.units;
+      return (
+        units?.treatment === users.lightrag.size &&
+        units.baseline === users.perplexity.size &&
+        state
+      );
+    });
+    expect(judged.phase).toBe('running');
+    expect(await Promise.all([driver.process.stop(), other.process.stop()])).toEqual([0, 0]);
   });
 });

@@ -7,7 +7,7 @@ import {
   runController,
 } from '../../rollout-plan/index.js';
 import { duration, type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
-import { openRuntimeStoreOf, storeOption } from './store.js';
+import { openRuntimeStoreOf, postgresMetricsOf, storeOption } from './store.js';
 
 /** The flags that `flagroute controller` and `flagroute serve --controller` share. */
 export interface ControllerFlags {
@@ -65,7 +65,7 @@ export function controllerCommand(program: Command): void {
   )
     .requiredOption(
       '--metrics <source>',
-      'prometheus=URL (the fleet) or events=DIR (an outcome event log)',
+      'prometheus=URL (the fleet, per request), events=DIR (an outcome event log) or postgres (the events in the store, per user; with --store)',
     )
     .option('--once', 'make one look and exit (refused while another controller holds the lease)')
     .option(
@@ -84,7 +84,8 @@ export function controllerCommand(program: Command): void {
         const abort = new AbortController();
         void stopOnSignals(abort);
         const logger = createLogger('info');
-        const source = metricsSourceOf(flags.metrics);
+        const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
+        const source = stored ?? metricsSourceOf(flags.metrics);
         const store = await openRuntimeStoreOf(command, flags.env);
         const controller = await RolloutController.open({
           configDir: flags.configDir,
@@ -97,6 +98,7 @@ export function controllerCommand(program: Command): void {
           ...(store ? { store } : {}),
         }).catch(async (error: unknown) => {
           await store?.close();
+          await stored?.close();
           throw error;
         });
         try {
@@ -127,6 +129,7 @@ export function controllerCommand(program: Command): void {
         } finally {
           await controller.close();
           await store?.close();
+          await stored?.close();
         }
         logger.info(
           { environment: flags.env },

@@ -8,7 +8,13 @@ import {
   withEnvironmentOptions,
 } from '../shared.js';
 import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
-import { heartbeatOption, openEventStoreOf, openRuntimeStoreOf, storeOption } from './store.js';
+import {
+  heartbeatOption,
+  openEventStoreOf,
+  openRuntimeStoreOf,
+  postgresMetricsOf,
+  storeOption,
+} from './store.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
 const DRAIN_LIMIT_MS = 5_000;
@@ -75,7 +81,7 @@ export function serveCommand(program: Command): void {
       .addOption(heartbeatOption())
       .option(
         '--metrics <source>',
-        "with --controller: the plan's metrics, router (this server's outcomes, the default), prometheus=URL or events=DIR",
+        "with --controller: the plan's metrics, router (this server's outcomes, the default), prometheus=URL, events=DIR or postgres (the store's events, per user; with --store)",
       ),
   ).action(async (options: ServeFlags, command: Command) => {
     const stray = options.controller ? [] : strayControllerFlags(command);
@@ -101,6 +107,10 @@ export function serveCommand(program: Command): void {
     }
     // Exposures and outcomes in the store's tables: one outcome per decision, fleet-wide.
     const outcomeStore = runtimeStore ? await openEventStoreOf(command, options.env) : undefined;
+    const storedMetrics =
+      options.controller && options.metrics !== undefined
+        ? await postgresMetricsOf(command, options.env, options.metrics)
+        : undefined;
     const server = await serve({
       ...(runtimeStore ? { runtimeStore, heartbeatMs: options.heartbeat } : {}),
       ...(outcomeStore ? { outcomeStore } : {}),
@@ -119,13 +129,16 @@ export function serveCommand(program: Command): void {
             controller: {
               intervalMs: options.interval,
               leaseTtlMs: options.leaseTtl,
-              ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+              ...(options.metrics === undefined
+                ? {}
+                : { metrics: storedMetrics ?? options.metrics }),
               ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
             },
           }
         : {}),
     }).catch(async (error: unknown) => {
       await outcomeStore?.close();
+      await storedMetrics?.close();
       await runtimeStore?.close();
       throw error;
     });
@@ -139,6 +152,7 @@ export function serveCommand(program: Command): void {
     forced.unref();
     await server.close();
     await outcomeStore?.close();
+    await storedMetrics?.close();
     await runtimeStore?.close();
   });
 }

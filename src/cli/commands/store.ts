@@ -5,6 +5,7 @@ import {
   migrateStore,
   PostgresEventStore,
   PostgresRuntimeStore,
+  postgresMetrics,
 } from '../../postgres/index.js';
 import {
   DEFAULT_ACK_WAIT_MS,
@@ -142,6 +143,19 @@ export async function openEventStoreOf(
     environment,
     logger: createLogger(),
   });
+}
+
+/**
+ * The controller's metrics source a `--metrics` value names: `postgres` is the store's events
+ * (it needs `--store`); any other value is left to `metricsSourceOf`.
+ */
+export async function postgresMetricsOf(command: Command, environment: string, spec: string) {
+  if (spec !== 'postgres') return undefined;
+  if (command.opts<{ store?: string }>().store === undefined) {
+    throw new UsageError('--metrics postgres reads the store: give --store or FLAGROUTE_STORE');
+  }
+  const { url, source } = storeUrlOf(command);
+  return postgresMetrics(url, environment, source);
 }
 
 function describe(report: MigrationReport): string {

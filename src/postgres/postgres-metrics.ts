@@ -1,0 +1,44 @@
+import type { PlanMetrics, PlanMetricsSource } from '../rollout-plan/index.js';
+import { readStage } from './stage-statistics.js';
+import { StorePool } from './store-pool.js';
+import { parsePostgresUrl } from './store-url.js';
+
+/** A metrics source that holds connections: close it with the controller. */
+export interface ClosableMetricsSource extends PlanMetricsSource {
+  close(): Promise<void>;
+}
+
+/**
+ * The controller's `postgres` metrics source: the stage's outcomes of the whole fleet, from the
+ * store's event tables, aggregated per unit (user) in SQL, so the plan's guardrails are judged
+ * at the unit of randomization. Each unit is in the arm of its first exposure of the stage's
+ * period; LightRAG's p95 comes from the stage's outcomes. Without a stage (a command before the
+ * plan starts), everything the environment has.
+ */
+export async function postgresMetrics(
+  url: string,
+  environment: string,
+  source = '--store',
+): Promise<ClosableMetricsSource> {
+  const pool = await StorePool.open(parsePostgresUrl(url, source), {
+    applicationName: 'flagroute controller metrics',
+  });
+  return {
+    name: 'postgres',
+    async read(window): Promise<PlanMetrics> {
+      const stage = await readStage(pool, {
+        environment,
+        since: window?.since ?? 0,
+        percentage: window?.percentage ?? null,
+      });
+      return {
+        unit: 'user',
+        arms: stage.arms,
+        breakerOpen: null,
+        p95Seconds: stage.p95Seconds,
+        rollback: null,
+      };
+    },
+    close: () => pool.end(),
+  };
+}
