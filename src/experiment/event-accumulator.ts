@@ -91,28 +91,22 @@ export class EventAccumulator {
     }
   }
 
-  /**
-   * Adds a group of outcomes already summed (one unit in one arm, or the arm's outcomes without
-   * a unit): the same state as adding each of its events.
-   */
+  /** Adds a group of outcomes summed elsewhere (one unit in one arm, or an arm's without a unit). */
   addGroup(group: OutcomeGroup): void {
     this.counts.analyzed += group.events;
     if (group.first < this.firstTime) this.firstTime = group.first;
     if (group.last > this.lastTime) this.lastTime = group.last;
     const arm = group.arm === 'lightrag' ? 0 : 1;
-    const sums = new Float64Array(METRIC_COUNT * 3);
+    // As another accumulator's state (count, reference, mean around it, centred sum), merged.
+    const state = new Float64Array(METRIC_COUNT * 4);
     for (let index = 0; index < METRIC_COUNT; index += 1) {
-      sums[index * 3] = group.counts[index]!;
-      sums[index * 3 + 1] = group.sums[index]!;
-      sums[index * 3 + 2] = group.squares[index]!;
+      const n = group.counts[index]!;
+      if (n > 0) state.set([n, group.sums[index]! / n, 0, group.centred[index]!], index * 4);
     }
-    this.requests[arm]!.addSums(sums);
-    if (group.unit === null) {
-      this.counts.withoutUnit += group.events;
-      return;
-    }
-    const tally = this.tallyOf(group.unit, arm);
-    for (let index = 0; index < METRIC_COUNT; index += 1) {
+    this.requests[arm]!.merge(state);
+    if (group.unit === null) this.counts.withoutUnit += group.events;
+    const tally = group.unit === null ? undefined : this.tallyOf(group.unit, arm);
+    for (let index = 0; tally && index < METRIC_COUNT; index += 1) {
       tally.sums[index * 2]! += group.sums[index]!;
       tally.sums[index * 2 + 1]! += group.counts[index]!;
     }

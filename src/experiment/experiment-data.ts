@@ -132,7 +132,8 @@ export function checkStatsValues(stats: ExperimentStats): Result<object, { probl
 /**
  * The sums of a group of outcomes of one unit (or of every outcome without a unit) in one arm,
  * as a database computes them with `GROUP BY unit, cohort`: per metric in table order, the count
- * of values, their sum and their sum of squares.
+ * of values, their sum and their centred sum of squares (sum((x - mean)^2), as a database's
+ * `var_pop(x) * count(x)` gives it, free of the cancellation of raw power sums).
  */
 export interface OutcomeGroup {
   unit: string | null;
@@ -141,7 +142,7 @@ export interface OutcomeGroup {
   events: number;
   counts: Float64Array;
   sums: Float64Array;
-  squares: Float64Array;
+  centred: Float64Array;
   /** Earliest and latest outcome (ms since the epoch). */
   first: number;
   last: number;

@@ -15,7 +15,8 @@ const range = (from: number) => Array.from({ length: METRIC_COUNT }, (_, index) 
 
 /**
  * Per unit and arm, the sufficient statistics of every metric, summed by PostgreSQL
- * (`GROUP BY unit, cohort`): the count of values, their sum and their sum of squares; outcomes
+ * (`GROUP BY unit, cohort`): the count of values, their sum and their centred sum of squares
+ * (`var_pop` times the count: PostgreSQL's own accumulation, free of cancellation); outcomes
  * without a unit form one group per arm. The metric values are the table's (`metricValue`) in
  * SQL, so the groups are what the event accumulator would sum from the same events.
  */
@@ -26,7 +27,7 @@ const GROUPS = `
          ${range(0)
            .map(
              (index) =>
-               `count(v${index})::float8 AS n${index}, coalesce(sum(v${index}), 0) AS s${index}, coalesce(sum(v${index} * v${index}), 0) AS q${index}`,
+               `count(v${index})::float8 AS n${index}, coalesce(sum(v${index}), 0) AS s${index}, coalesce(var_pop(v${index}) * count(v${index}), 0) AS c${index}`,
            )
            .join(',\n         ')}
   FROM (SELECT unit, cohort, occurred_at,
@@ -73,7 +74,7 @@ export async function readStoreEvents(
       events: Number(row.events),
       counts: column('n'),
       sums: column('s'),
-      squares: column('q'),
+      centred: column('c'),
       first: Number(row.first),
       last: Number(row.last),
     });
