@@ -88,6 +88,29 @@ export type IssueLocation =
   | { kind: 'variable'; variable: string };
 
 /**
+ * An `anyOf` (a value of one of several shapes) fails with each branch's errors and its own. A
+ * branch's errors about the value itself only say it is not that shape: the `anyOf`'s message
+ * (its `x-allowed`) says it once. Where a branch failed deeper (a mapping with a wrong field),
+ * those errors say what is wrong, and the `anyOf`'s is dropped instead.
+ */
+function withoutBranchNoise(errors: readonly ErrorObject[]): ErrorObject[] {
+  const alternatives = errors.filter((error) => error.keyword === 'anyOf');
+  if (alternatives.length === 0) return [...errors];
+  const inBranch = (error: ErrorObject, anyOf: ErrorObject) =>
+    error !== anyOf && error.schemaPath.startsWith(`${anyOf.schemaPath}/`);
+  return errors.filter((error) => {
+    for (const anyOf of alternatives) {
+      const deeper = errors.some(
+        (other) => inBranch(other, anyOf) && other.instancePath !== anyOf.instancePath,
+      );
+      if (error === anyOf) return !deeper;
+      if (inBranch(error, anyOf) && error.instancePath === anyOf.instancePath) return false;
+    }
+    return true;
+  });
+}
+
+/**
  * Turns Ajv errors into issues with positions and plain-language messages. Errors that only
  * say "a branch did not match" (`if`) are dropped: the branch's own errors say what is wrong.
  */
@@ -97,7 +120,7 @@ export function schemaIssues(
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
-  for (const error of errors) {
+  for (const error of withoutBranchNoise(errors)) {
     if (error.keyword === 'if') continue;
     const built = describeError(error);
     const pointer =

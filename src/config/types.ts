@@ -59,12 +59,60 @@ export interface RolloutStage {
   max_hold?: string;
 }
 
+/**
+ * What the plan does when a guardrail fails, mildest first: `hold` (the stage does not advance
+ * while it fails), `pause` (a person decides), `step_down` (back to the last passing stage; at
+ * the first stage, a roll back), `roll_back` (the kill switch).
+ */
+export const GUARDRAIL_ACTIONS = ['hold', 'pause', 'step_down', 'roll_back'] as const;
+/** A response to a failed guardrail, from {@link GUARDRAIL_ACTIONS}. */
+export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
+
+/** An action and its hysteresis: it is taken once the guardrail fails `for` looks in a row. */
+export interface ActionSpec {
+  action: GuardrailAction;
+  for: number;
+}
+
+/** The checks of a plan that are not a regression of one metric, each with its own action. */
+export const PLAN_CHECKS = [
+  'error_rate',
+  'min_quality',
+  'p95_response_time',
+  'circuit_breaker',
+  'multiple_exposures',
+] as const;
+/** A check from {@link PLAN_CHECKS}. */
+export type PlanCheck = (typeof PLAN_CHECKS)[number];
+
+/** How much worse LightRAG may be before a regression counts: of the baseline's mean, or in the metric's unit. */
+export type RegressionMargin = { relative: number } | { absolute: number };
+
+/** A regression guardrail on one metric, with its own margin and action. */
+export interface MetricGuardrail {
+  metric: OutcomeMetric;
+  /** Default: `tolerance` relative. */
+  margin?: RegressionMargin;
+  /** Default: the `regression` action. */
+  action?: GuardrailAction;
+  /** Default: the `regression` action's `for`. */
+  for?: number;
+}
+
 /** The rollout plan's guardrails beyond `rollback_triggers`. */
 export interface PlanGuardrails {
-  metrics: OutcomeMetric[];
+  /** A metric's name (the plan's defaults) or a guardrail with its own margin and action. */
+  metrics: (OutcomeMetric | MetricGuardrail)[];
   tolerance: number;
+  /** The false-alarm rate of the whole plan: every metric, every stage and re-run together. */
   alpha: number;
   sequential_tuning: number;
+  /** Judge regressions on request-level sums (Prometheus) too; not valid with repeat users. */
+  request_level: boolean;
+  /** The largest share of a stage's units seen in both arms before the `multiple_exposures` check fails. */
+  max_multiple_exposures: number;
+  /** The action of each check, and the regressions' default (`regression`). */
+  actions: Record<PlanCheck | 'regression', ActionSpec>;
 }
 
 /** A gradual rollout the controller drives. */

@@ -5,7 +5,12 @@ import {
   type OutcomeEvent,
   parseOutcome,
 } from '../outcomes/index.js';
-import type { EventAccumulator } from './event-accumulator.js';
+
+/** What folds the records of an event log: the experiment's accumulator, or a plan's stage tally. */
+export interface RecordFolder {
+  add(event: OutcomeEvent): void;
+  addExposure(exposure: ExposureEvent): void;
+}
 
 /** Whether a parsed line says it is an exposure record (outcome lines have no `kind`). */
 function isExposure(value: unknown): boolean {
@@ -19,7 +24,7 @@ function isExposure(value: unknown): boolean {
  * wrong with it, or the outcome folded (null for an exposure).
  */
 export function foldRecord(
-  accumulator: EventAccumulator,
+  accumulator: RecordFolder,
   value: unknown,
 ): { problem: string } | { outcome: OutcomeEvent | null } {
   if (isExposure(value)) {

@@ -13,6 +13,7 @@ export {
   type SampleRatioReport,
 } from './analyze-experiment.js';
 export { type ArmMoments, type ArmSummary, summarize } from './arm-moments.js';
+export { compareArms } from './compare-arms.js';
 export { EventAccumulator } from './event-accumulator.js';
 export {
   type AnalysisUnit,
@@ -45,6 +46,7 @@ export {
   statsFileSource,
   statsSource,
 } from './experiment-source.js';
+export type { RecordFolder } from './fold-record.js';
 export { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
 export {
   type MetricReport,
@@ -62,7 +64,7 @@ export {
   planFromData,
 } from './plan-experiment.js';
 export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
-export type { MalformedLine } from './read-event-part.js';
+export { type MalformedLine, readPart } from './read-event-part.js';
 export {
   type EventLine,
   type ReadEventOptions,

@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { EventAccumulator } from './event-accumulator.js';
 import { badGzip, unreadableFile } from './event-file-errors.js';
-import { foldRecord } from './fold-record.js';
+import { foldRecord, type RecordFolder } from './fold-record.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** A line that is not an outcome event. */
@@ -48,7 +47,7 @@ export interface Range {
 export async function readPart(
   file: string,
   range: Range,
-  accumulator: EventAccumulator,
+  accumulator: RecordFolder,
   onProgress: ((bytes: number) => void) | undefined,
   reading: PartReading,
 ): Promise<PartLines> {
@@ -94,7 +93,7 @@ export async function readPart(
 }
 
 function addLine(
-  accumulator: EventAccumulator,
+  accumulator: RecordFolder,
   line: string,
   number: number,
   reading: PartReading,

@@ -6,7 +6,7 @@ import type { ControllerOptions, ControllerRole } from './controller-options.js'
 import { EffectExecutor, type TransitionNotice } from './effect-executor.js';
 import { defaultStateDir, FilePlanStore } from './file-plan-store.js';
 import { PlanMover } from './plan-mover.js';
-import { PlanObserver } from './plan-observer.js';
+import { PlanObserver, windowOf } from './plan-observer.js';
 import { type PlanCommand, type PlanState, pendingState } from './plan-state.js';
 import { type PlanStatus, statusOf } from './plan-status.js';
 import { keepsRuntime } from './plan-store.js';
@@ -145,14 +145,9 @@ export class RolloutController {
         await this.keeper.keepState(this.current);
         const loaded = await this.observer.config();
         const config = (await this.applyQueued(async () => loaded)) ?? loaded;
-        const plan = planViewOf(config);
-        const stage = plan.stages[this.current.stage];
-        const since = this.current.stageStartedAt;
-        const window =
-          stage && since !== null ? { since, percentage: stage.percentage } : undefined;
-        const metrics = await this.observer.metrics(window);
+        const metrics = await this.observer.metrics(windowOf(this.current, config));
         const at = this.clock.now();
-        const input = { kind: 'look', at, plan, metrics } as const;
+        const input = { kind: 'look', at, plan: planViewOf(config), metrics } as const;
         this.current = (await this.mover.take(this.current, input, config)).state;
       } catch (error) {
         if (!isStandingBy(error)) {

@@ -1,25 +1,38 @@
-import type { PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
-import { summarize } from '../experiment/arm-moments.js';
-import { compareArms } from '../experiment/compare-arms.js';
+import type {
+  ActionSpec,
+  GuardrailAction,
+  PlanCheck,
+  PlanGuardrails,
+  RollbackTriggerSettings,
+} from '../config/types.js';
+import { type ArmMoments, compareArms, summarize } from '../experiment/index.js';
 import {
   METRIC_DIRECTIONS,
   type Moments,
-  meanOf as metricsMeanOf,
   type OutcomeMetric,
   subtractMoments,
 } from '../metrics/index.js';
+import {
+  actionOf,
+  type RegressionGuardrail,
+  regressionGuardrails,
+  stageAlpha,
+} from './guardrail-policy.js';
 import type { ArmSnapshot } from './plan-state.js';
+import type { StageCounts } from './stage-tally.js';
 
 /**
- * What a metrics source reports for a plan: request sums since its own start (of which the
- * step takes the difference since the stage began), or, with `unit: 'user'`, the current
- * stage's data alone as per-unit sums (each unit one observation, its outcomes summed).
+ * What a metrics source reports for a plan. At the user unit, `arms` is the current stage's
+ * data alone (per-unit sums); at the request unit, cumulative request sums since the source's
+ * start, of which the step takes the difference since the stage began.
  */
 export interface PlanMetrics {
-  /** `user`: the stage's per-unit sums; absent or `request`: cumulative request sums. */
-  unit?: 'user' | 'request';
+  /** `user`: per-unit sums of the stage; `request`: cumulative request sums (Prometheus). */
+  unit: 'user' | 'request';
   /** Moments of LightRAG (cohort `lightrag`) and its baseline (cohort `perplexity`). */
   arms: ArmSnapshot;
+  /** What the per-unit tally counted (user unit only). */
+  counts?: StageCounts;
   /** Whether the circuit breaker is open (null: the source cannot tell). */
   breakerOpen: boolean | null;
   /** LightRAG's recent p95 response time in seconds (null: unknown or no data). */
@@ -34,13 +47,24 @@ export interface GuardrailReading {
   value: number | null;
   threshold: number | string;
   ok: boolean;
+  /** What the plan does when this check fails `for` looks in a row. */
+  action?: GuardrailAction;
+  for?: number;
   /** Why there is no value, or what the value means. */
   note?: string;
 }
 
+/** Which stage run a reading is for: its alpha depends on it (see {@link stageAlpha}). */
+export interface ReadingContext {
+  /** The stage run, from 1 at the plan's start. */
+  run: number;
+  /** The plan's stage count. */
+  stages: number;
+}
+
 const ZERO: Moments = { n: 0, sum: 0, sum_of_squares: 0 };
 
-/** The data of the current stage: cumulative moments less those when the stage started. */
+/** The data of the current stage from request sums: cumulative moments less those when it started. */
 export function sinceStageStart(now: ArmSnapshot, start: ArmSnapshot | null): ArmSnapshot {
   const minus = (arm: 'treatment' | 'baseline') => {
     const result: Partial<Record<OutcomeMetric, Moments>> = {};
@@ -55,7 +79,7 @@ export function sinceStageStart(now: ArmSnapshot, start: ArmSnapshot | null): Ar
   return { treatment: minus('treatment'), baseline: minus('baseline') };
 }
 
-/** Units (outcomes) of each arm in the stage's data. */
+/** Units of each arm in the stage's data (users at the user unit, outcomes at the request unit). */
 export function unitsOf(stage: ArmSnapshot): { treatment: number; baseline: number } {
   return {
     treatment: stage.treatment.success_rate?.n ?? 0,
@@ -63,31 +87,44 @@ export function unitsOf(stage: ArmSnapshot): { treatment: number; baseline: numb
   };
 }
 
-/** The mean of a metric: per unit sum(m) over sum(d) (the values' own mean), else the moments'. */
-function meanOf(moments: (Moments & { denominator_sum?: number }) | undefined): number | null {
-  if (!moments || moments.n === 0) return null;
-  if (moments.denominator_sum !== undefined) return moments.sum / moments.denominator_sum;
-  return metricsMeanOf(moments);
+/** Outcomes behind moments: the count of values (the user unit's denominator sum). */
+function outcomesOf(moments: ArmMoments | undefined): number {
+  return moments?.denominator_sum ?? moments?.n ?? 0;
+}
+
+/** The mean per outcome (sums may be taken around a shift, at either unit). */
+function meanOf(moments: ArmMoments | undefined): number | null {
+  const outcomes = outcomesOf(moments);
+  return moments && outcomes > 0 ? (moments.shift ?? 0) + moments.sum / outcomes : null;
+}
+
+function withAction(reading: GuardrailReading, spec: ActionSpec): GuardrailReading {
+  return { ...reading, action: spec.action, for: spec.for };
 }
 
 /**
- * Every guardrail on the stage's data: the rollback triggers (LightRAG's error rate, average
- * quality, p95 response time, an open breaker) once `min_samples` outcomes are in, and no
- * significant regression against the baseline on the plan's guardrail metrics, judged with the
- * sequential interval (valid however often it is looked at).
+ * Every guardrail on the stage's data, each with its action: the rollback triggers (LightRAG's
+ * error rate, average quality, p95 response time, an open breaker) once `min_samples` outcomes
+ * are in; the share of units seen in both arms; and no significant regression against the
+ * baseline on the plan's guardrail metrics, judged per user with the always-valid interval at
+ * this stage run's share of the plan's alpha.
  */
 export function readGuardrails(
   settings: { triggers: RollbackTriggerSettings; guardrails: PlanGuardrails },
   stage: ArmSnapshot,
-  metrics: Pick<PlanMetrics, 'breakerOpen' | 'p95Seconds'>,
+  metrics: Pick<PlanMetrics, 'breakerOpen' | 'p95Seconds' | 'unit' | 'counts'>,
+  context: ReadingContext = { run: 1, stages: 1 },
 ): GuardrailReading[] {
+  const guard = settings.guardrails;
   const readings: GuardrailReading[] = [];
+  const add = (check: PlanCheck, reading: GuardrailReading) =>
+    readings.push(withAction(reading, actionOf(check, guard)));
   const triggers = settings.triggers;
   if (triggers.enabled) {
-    const enough = (moments: Moments | undefined) => (moments?.n ?? 0) >= triggers.min_samples;
+    const enough = (moments: ArmMoments | undefined) => outcomesOf(moments) >= triggers.min_samples;
     const success = stage.treatment.success_rate;
     const errorRate = meanOf(success) === null ? null : 1 - meanOf(success)!;
-    readings.push({
+    add('error_rate', {
       name: 'error_rate',
       value: errorRate,
       threshold: triggers.error_rate,
@@ -95,14 +132,14 @@ export function readGuardrails(
       ...(enough(success) ? {} : { note: `fewer than ${triggers.min_samples} outcomes yet` }),
     });
     const quality = stage.treatment.quality_score;
-    readings.push({
+    add('min_quality', {
       name: 'min_quality',
       value: meanOf(quality),
       threshold: triggers.min_quality,
       ok: !enough(quality) || meanOf(quality)! >= triggers.min_quality,
       ...(enough(quality) ? {} : { note: `fewer than ${triggers.min_samples} quality scores yet` }),
     });
-    readings.push({
+    add('p95_response_time', {
       name: 'p95_response_time',
       value: metrics.p95Seconds,
       threshold: triggers.response_time_seconds,
@@ -113,7 +150,7 @@ export function readGuardrails(
       ...(metrics.p95Seconds === null ? { note: 'not available from this metrics source' } : {}),
     });
     if (triggers.on_circuit_breaker_open) {
-      readings.push({
+      add('circuit_breaker', {
         name: 'circuit_breaker',
         value: metrics.breakerOpen === null ? null : metrics.breakerOpen ? 1 : 0,
         threshold: 'closed',
@@ -122,19 +159,68 @@ export function readGuardrails(
       });
     }
   }
-  const guard = settings.guardrails;
-  for (const metric of guard.metrics) readings.push(regression(metric, stage, guard));
+  if (metrics.counts) add('multiple_exposures', multipleExposures(metrics.counts, guard));
+  const regressions = regressionGuardrails(guard);
+  for (const guardrail of regressions) {
+    const alpha = stageAlpha(guard.alpha, context.run, context.stages, regressions.length);
+    const reading =
+      metrics.unit === 'request' && !guard.request_level
+        ? requestLevelRefused(guardrail)
+        : regression(guardrail, stage, guard, alpha);
+    readings.push(withAction(reading, guardrail.action));
+  }
   return readings;
 }
 
+/** Units seen in both arms within the stage, against the plan's largest share. */
+function multipleExposures(counts: StageCounts, guard: PlanGuardrails): GuardrailReading {
+  const share = counts.seen > 0 ? counts.multipleExposures / counts.seen : 0;
+  const notes: string[] = [
+    `${counts.multipleExposures} of ${counts.seen} units seen in both arms (each analysed in its first arm; ${counts.otherArmOutcomes} outcomes in the other arm left out)`,
+  ];
+  if (counts.withoutUnit > 0)
+    notes.push(`${counts.withoutUnit} outcomes named no user and are left out`);
+  if (counts.overLimit > 0)
+    notes.push(`${counts.overLimit} outcomes of units beyond the stage's unit limit are left out`);
+  return {
+    name: 'multiple_exposures',
+    value: share,
+    threshold: guard.max_multiple_exposures,
+    // A handful of units cannot make a share: at least 10 must be in both arms.
+    ok: counts.multipleExposures < 10 || share <= guard.max_multiple_exposures,
+    note: notes.join('; '),
+  };
+}
+
+function thresholdOf(guardrail: RegressionGuardrail, alpha: number): string {
+  const better = METRIC_DIRECTIONS[guardrail.metric];
+  const margin =
+    'relative' in guardrail.margin
+      ? `margin ${guardrail.margin.relative * 100} % of the baseline`
+      : `margin ${guardrail.margin.absolute} absolute`;
+  return `LightRAG not significantly ${better === 'higher' ? 'lower' : 'higher'} per user (always-valid ${(100 * (1 - alpha)).toPrecision(4)} % interval, this stage's share of the plan's alpha; ${margin})`;
+}
+
+function requestLevelRefused(guardrail: RegressionGuardrail): GuardrailReading {
+  return {
+    name: `regression:${guardrail.metric}`,
+    value: null,
+    threshold: 'not judged',
+    ok: true,
+    note: 'this metrics source holds request sums only, which are not valid with repeat users; regressions are judged on events or the in-process router, or with rollout_plan.guardrails.request_level: true',
+  };
+}
+
 function regression(
-  metric: OutcomeMetric,
+  guardrail: RegressionGuardrail,
   stage: ArmSnapshot,
   guard: PlanGuardrails,
+  alpha: number,
 ): GuardrailReading {
+  const { metric } = guardrail;
   const name = `regression:${metric}`;
   const better = METRIC_DIRECTIONS[metric];
-  const threshold = `LightRAG not significantly ${better === 'higher' ? 'lower' : 'higher'} (sequential ${(1 - guard.alpha) * 100} % interval, tolerance ${guard.tolerance * 100} %)`;
+  const threshold = thresholdOf(guardrail, alpha);
   const t = stage.treatment[metric];
   const b = stage.baseline[metric];
   const st = t ? summarize(t) : null;
@@ -145,23 +231,26 @@ function regression(
       value: null,
       threshold,
       ok: true,
-      note: 'needs 2 outcomes in each arm (A/B testing on)',
+      note: 'needs 2 users in each arm (A/B testing on)',
     };
   }
   const comparison = compareArms(st, sb, better, {
-    alpha: guard.alpha,
+    alpha,
     sequentialTuning: guard.sequential_tuning,
   });
   if (!comparison)
     return { name, value: 0, threshold, ok: true, note: 'no variation in either arm' };
   const [low, high] = comparison.sequential_ci;
-  const margin = guard.tolerance * Math.abs(sb.mean);
+  const margin =
+    'relative' in guardrail.margin
+      ? guardrail.margin.relative * Math.abs(sb.mean)
+      : guardrail.margin.absolute;
   const worse = better === 'higher' ? high < -margin : low > margin;
   return {
     name,
     value: comparison.estimate,
     threshold,
     ok: !worse,
-    note: `difference ${comparison.estimate.toPrecision(3)}, sequential interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
+    note: `difference ${comparison.estimate.toPrecision(3)} over ${st.n} and ${sb.n} users, always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
   };
 }

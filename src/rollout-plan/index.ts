@@ -20,7 +20,15 @@ export { formatDuration, parseDuration } from './duration.js';
 export type { TransitionNotice } from './effect-executor.js';
 export { CLOCK_SKEW_BOUND_MS } from './file-lease.js';
 export { defaultStateDir, FilePlanStore, isPlanState, statePaths } from './file-plan-store.js';
-export type { GuardrailReading, PlanMetrics } from './guardrails.js';
+export {
+  actionOf,
+  PLANNED_SHARE,
+  type RegressionGuardrail,
+  regressionGuardrails,
+  severest,
+  stageAlpha,
+} from './guardrail-policy.js';
+export type { GuardrailReading, PlanMetrics, ReadingContext } from './guardrails.js';
 export {
   eventsMetrics,
   metricsSourceOf,
@@ -67,6 +75,13 @@ export {
   simulateRollout,
   type TimelineEntry,
 } from './rollout-simulation.js';
+export {
+  type ArmIndex,
+  STAGE_UNIT_LIMIT,
+  type StageCounts,
+  type StageData,
+  StageTally,
+} from './stage-tally.js';
 export { step } from './step.js';
 export type { PlanEffect, PlanRefusalCode, StepInput, StepResult } from './step-types.js';
 export { invariantViolation, phaseAfter, TRANSITIONS } from './transitions.js';

@@ -1,4 +1,6 @@
+import type { GuardrailAction } from '../config/types.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { severest } from './guardrail-policy.js';
 import {
   type GuardrailReading,
   type PlanMetrics,
@@ -69,38 +71,52 @@ export function lookStep(state: PlanState, input: Look): StepResult {
   return judge(state, input, metrics);
 }
 
-/** The stage's data against its guardrails, its hold and its `min_units`. */
+/** The stage run a state is in (a state written before runs were counted: the stage's index + 1). */
+export function runOf(state: PlanState): number {
+  return state.run ?? state.stage + 1;
+}
+
+/**
+ * The stage's data against its guardrails, its hold and its `min_units`. A failing guardrail
+ * stops the stage from advancing at once; its action (hold, pause, step down, roll back) is taken
+ * once it has failed its `for` looks in a row, the most severe of those due first.
+ */
 function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult {
   const { plan, at } = input;
   const stage = plan.stages[state.stage]!;
   // Started without a metrics source (by the CLI): the stage's data begins now.
   const baseline = state.stageBaseline ?? metrics.arms;
-  // Per user, the source gives the stage's data alone: sums of users cannot be subtracted.
+  // Per-unit sums are the stage's own; request sums are cumulative.
   const data = metrics.unit === 'user' ? metrics.arms : sinceStageStart(metrics.arms, baseline);
-  const readings = readGuardrails(plan, data, metrics);
-  const units = unitsOf(data);
+  const run = runOf(state);
+  const readings = readGuardrails(plan, data, metrics, { run, stages: plan.stages.length });
+  const units = metrics.counts?.units ?? unitsOf(data);
+  const failing: Record<string, number> = {};
+  for (const reading of readings) {
+    if (!reading.ok) failing[reading.name] = (state.failing?.[reading.name] ?? 0) + 1;
+  }
   const looked: PlanState = {
     ...state,
     stageBaseline: baseline,
+    run,
+    failing,
     lastLook: { at: new Date(at).toISOString(), units, guardrails: readings },
   };
-  const failed = readings.find((reading) => !reading.ok);
-  if (failed) {
-    return transitionStep(looked, 'rollback', {
-      at,
-      reason: `guardrail ${failed.name} failed: ${describeReading(failed)}`,
-      percentage: 0,
-      edit: {
-        kind: 'engage_kill_switch',
-        reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
-      },
-    })!;
+  const due = readings.filter(
+    (reading) => !reading.ok && failing[reading.name]! >= (reading.for ?? 1),
+  );
+  const action = severest(due.map((reading) => reading.action ?? 'roll_back'));
+  if (action !== undefined) {
+    const failed = due.find((reading) => (reading.action ?? 'roll_back') === action)!;
+    return respond(action, failed, looked, input, metrics);
   }
   const written: StepResult = { ok: true, state: looked, effects: [{ kind: 'write_state' }] };
   if (state.phase === 'awaiting_approval') return written;
   const elapsed = at - (state.stageStartedAt ?? at);
   const hold = parseDuration(stage.hold);
   if (elapsed < hold && state.promoteStage !== state.stage) return written;
+  // A guardrail that fails but whose action is not yet due still keeps the stage where it is.
+  if (readings.some((reading) => !reading.ok)) return written;
   const short = Math.max(0, stage.min_units - Math.min(units.treatment, units.baseline));
   if (short > 0) {
     const maxHold = stage.max_hold ? parseDuration(stage.max_hold) : hold * plan.maxHoldFactor;
@@ -108,19 +124,97 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
     if (elapsed > maxHold) {
       return transitionStep(looked, 'pause', {
         at,
-        reason: `stage ${state.stage + 1} waited ${formatDuration(elapsed)} (more than ${formatDuration(maxHold)}) for ${stage.min_units} outcomes per arm; ${counts}`,
+        reason: `stage ${state.stage + 1} waited ${formatDuration(elapsed)} (more than ${formatDuration(maxHold)}) for ${stage.min_units} units per arm; ${counts}`,
         percentage: plan.served,
       })!;
     }
     return (
       transitionStep(looked, 'hold', {
         at,
-        reason: `stage ${state.stage + 1} needs ${stage.min_units} outcomes per arm before it is judged; ${counts}`,
+        reason: `stage ${state.stage + 1} needs ${stage.min_units} units per arm before it is judged; ${counts}`,
         percentage: plan.served,
       }) ?? written
     );
   }
   return moveOn(looked, input, metrics);
+}
+
+/** A failed guardrail's action, as a transition (a hold while holding changes nothing). */
+function respond(
+  action: GuardrailAction,
+  failed: GuardrailReading,
+  state: PlanState,
+  input: Look,
+  metrics: PlanMetrics,
+): StepResult {
+  const { plan, at } = input;
+  const why = `guardrail ${failed.name} failed${(failed.for ?? 1) > 1 ? ` ${failed.for} looks in a row` : ''}: ${describeReading(failed)}`;
+  const written: StepResult = { ok: true, state, effects: [{ kind: 'write_state' }] };
+  switch (action) {
+    case 'hold':
+      return (
+        transitionStep(state, 'hold', {
+          at,
+          reason: `stage ${state.stage + 1} holds: ${why}`,
+          percentage: plan.served,
+        }) ?? written
+      );
+    case 'pause':
+      return transitionStep(state, 'pause', {
+        at,
+        reason: `${why}; a person decides: resume or abort`,
+        percentage: plan.served,
+      })!;
+    case 'step_down': {
+      const previous = plan.stages[state.stage - 1];
+      if (previous) {
+        return transitionStep(state, 'step_down', {
+          at,
+          reason: `${why}; back to stage ${state.stage} (${previous.percentage} %), which passed`,
+          percentage: previous.percentage,
+          edit: {
+            kind: 'set_rollout',
+            percentage: previous.percentage,
+            note: `rollout plan stepped down to stage ${state.stage} of ${plan.stages.length}`,
+            lift: false,
+          },
+          changes: {
+            stage: state.stage - 1,
+            stageStartedAt: at,
+            stageBaseline: metrics.arms,
+            promoteStage: null,
+            run: runOf(state) + 1,
+            failing: {},
+          },
+        })!;
+      }
+      return rollBack(
+        state,
+        input,
+        failed,
+        `${why}; a step down from the first stage is a roll back`,
+      );
+    }
+    case 'roll_back':
+      return rollBack(state, input, failed, why);
+  }
+}
+
+function rollBack(
+  state: PlanState,
+  input: Look,
+  failed: GuardrailReading,
+  reason: string,
+): StepResult {
+  return transitionStep(state, 'rollback', {
+    at: input.at,
+    reason,
+    percentage: 0,
+    edit: {
+      kind: 'engage_kill_switch',
+      reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
+    },
+  })!;
 }
 
 /** The stage passed: the next stage serves, or waits for approval, or the plan is complete. */
@@ -157,6 +251,8 @@ function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult
       stageStartedAt: at,
       stageBaseline: metrics.arms,
       promoteStage: null,
+      run: runOf(state) + 1,
+      failing: {},
     },
   })!;
 }

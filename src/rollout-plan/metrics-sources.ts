@@ -1,10 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlagrouteError } from '../errors.js';
+import { lineTooLong } from '../experiment/event-file-errors.js';
+import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
 import { statsFromPrometheus } from '../experiment/prometheus-source.js';
-import { readEventFiles } from '../experiment/read-events.js';
+import type { ExposureEvent, OutcomeEvent } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { PlanMetrics } from './guardrails.js';
+import { type ArmIndex, StageTally } from './stage-tally.js';
 
 /** The stage a reading is for: when it started and the percentage it serves (its allocation period). */
 export interface StageWindow {
@@ -19,21 +22,61 @@ export interface PlanMetricsSource {
   /** A short description for logs and status (`router`, `prometheus=URL`, `events=DIR`, `postgres`). */
   readonly name: string;
   /**
-   * The plan's metrics. A source that keeps users (`postgres`) gives the data of the stage in
-   * `window` per user (`unit: 'user'`); the others give request sums since their own start.
+   * The data for the stage in `window` (per-unit sums of that stage), or request sums since the
+   * source's start. Without a window: everything the source has.
    */
   read(window?: StageWindow): Promise<PlanMetrics>;
 }
 
-/** The in-process router's outcomes (the controller inside `flagroute serve --controller`). */
+const armOf = (cohort: string | null | undefined): ArmIndex | undefined =>
+  cohort === 'lightrag' ? 0 : cohort === 'perplexity' ? 1 : undefined;
+
+/** One allocation period's tally in a process: the percentage in force and since when. */
+interface PeriodTally {
+  percentage: number;
+  startedAt: number;
+  tally: StageTally;
+}
+
+/**
+ * The in-process router's outcomes (the controller inside `flagroute serve --controller`), kept
+ * per unit in a {@link StageTally} per allocation period (the rollout percentage in force when
+ * the outcome is recorded; the current period and the one before are kept, each bounded by
+ * `STAGE_UNIT_LIMIT`). A stage reads its period's tally; one that began before the stage (an
+ * earlier run at the same percentage, or before a resume) starts afresh at that reading.
+ * Outcomes that name no user are counted and left out.
+ */
 export function routerMetrics(router: Router): PlanMetricsSource {
+  let current: PeriodTally | undefined;
+  let previous: PeriodTally | undefined;
+  router.on('outcome', (recorded) => {
+    const arm = armOf(recorded.cohort);
+    if (arm === undefined) return;
+    const percentage = router.settings.rollout_percentage;
+    if (current?.percentage !== percentage) {
+      previous = current;
+      current = { percentage, startedAt: recorded.time, tally: new StageTally() };
+    }
+    current.tally.add(recorded.unit, arm, recorded.outcome);
+  });
+  const periodOf = (window: StageWindow | undefined): PeriodTally | undefined => {
+    if (!window) return current;
+    const period = [current, previous].find((each) => each?.percentage === window.percentage);
+    if (period && period.startedAt < window.since) {
+      period.tally = new StageTally();
+      period.startedAt = window.since;
+    }
+    return period;
+  };
   return {
     name: 'router',
-    async read() {
-      const moments = router.outcomeMoments();
+    async read(window) {
       const summary = router.getPerformanceSummary();
+      const data = (periodOf(window)?.tally ?? new StageTally()).data();
       return {
-        arms: { treatment: moments.lightrag, baseline: moments.perplexity },
+        unit: 'user',
+        arms: data.arms,
+        counts: data.counts,
         breakerOpen: summary.circuit_breaker.is_open,
         p95Seconds: summary.cohorts.lightrag.recent.p95_response_time,
         rollback: router.status().rollback?.reason ?? null,
@@ -42,13 +85,17 @@ export function routerMetrics(router: Router): PlanMetricsSource {
   };
 }
 
-/** A fleet's outcomes summed in Prometheus (request-level sufficient statistics). */
+/**
+ * A fleet's outcomes summed in Prometheus: request-level sums only, so the plan judges its
+ * rollback triggers on them and no regression unless `rollout_plan.guardrails.request_level`.
+ */
 export function prometheusMetrics(url: string, fetcher?: typeof fetch): PlanMetricsSource {
   return {
     name: `prometheus=${url}`,
     async read() {
       const stats = await statsFromPrometheus(url, fetcher ? { fetch: fetcher } : {});
       return {
+        unit: 'request',
         arms: { treatment: stats.arms.lightrag, baseline: stats.arms.perplexity },
         breakerOpen: null,
         p95Seconds: null,
@@ -58,16 +105,41 @@ export function prometheusMetrics(url: string, fetcher?: typeof fetch): PlanMetr
   };
 }
 
-/** The outcome event log's files in a directory, read whole at each look. */
+/**
+ * The outcome event log's files in a directory, read whole at each look and aggregated by unit
+ * for the stage: a unit's arm is that of its first exposure record of the stage's allocation
+ * period (else of its first outcome), and its outcomes since the stage started are summed.
+ */
 export function eventsMetrics(dir: string): PlanMetricsSource {
   return {
     name: `events=${dir}`,
-    async read() {
+    async read(window) {
       const files = (await readdir(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
-      const read = await readEventFiles(files.sort().map((name) => join(dir, name)));
-      const stats = read.accumulator.stats('request');
+      const tally = new StageTally();
+      const period = window && `p${window.percentage}`;
+      const folder = {
+        add(event: OutcomeEvent) {
+          const arm = armOf(event.cohort);
+          if (arm === undefined || (window && Date.parse(event.time) < window.since)) return;
+          const unit =
+            event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
+          tally.add(unit, arm, event);
+        },
+        addExposure(exposure: ExposureEvent) {
+          if (period === undefined || exposure.period === period)
+            tally.expose(exposure.unit, exposure.cohort === 'lightrag' ? 0 : 1);
+        },
+      };
+      const reading = { maxLineBytes: MAX_LINE_BYTES, onDecisionId: () => {} };
+      for (const name of files.sort()) {
+        const part = await readPart(join(dir, name), {}, folder, undefined, reading);
+        if (part.tooLong !== undefined) throw lineTooLong(name, part.tooLong, MAX_LINE_BYTES);
+      }
+      const data = tally.data();
       return {
-        arms: { treatment: stats.arms.lightrag, baseline: stats.arms.perplexity },
+        unit: 'user',
+        arms: data.arms,
+        counts: data.counts,
         breakerOpen: null,
         p95Seconds: null,
         rollback: null,
@@ -81,6 +153,7 @@ export const NO_METRICS: PlanMetricsSource = {
   name: 'none',
   async read() {
     return {
+      unit: 'request',
       arms: { treatment: {}, baseline: {} },
       breakerOpen: null,
       p95Seconds: null,

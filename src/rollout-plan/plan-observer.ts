@@ -5,6 +5,7 @@ import { type RuntimeLayerStore, withStoredState } from '../rollout-layers/index
 import { type Fault, FaultError } from './controller-health.js';
 import type { PlanMetrics } from './guardrails.js';
 import type { PlanMetricsSource, StageWindow } from './metrics-sources.js';
+import type { PlanState } from './plan-state.js';
 
 /** What a {@link PlanObserver} reads from. */
 export interface ObserverOptions {
@@ -76,4 +77,11 @@ export class PlanObserver {
     if (this.options.source.name === 'none') return null;
     return (await this.metrics())?.arms ?? null;
   }
+}
+
+/** The stage a plan's state is in, as a metrics source reads it; undefined before a stage starts. */
+export function windowOf(state: PlanState, config: LoadedConfig): StageWindow | undefined {
+  const stage = config.settings.rollout_plan.stages[state.stage];
+  if (state.stageStartedAt === null || !stage) return undefined;
+  return { since: state.stageStartedAt, percentage: stage.percentage };
 }

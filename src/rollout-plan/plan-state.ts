@@ -1,3 +1,4 @@
+import type { GuardrailAction } from '../config/types.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
 
 /** Where a rollout plan is. */
@@ -27,6 +28,7 @@ export const TRANSITION_EVENTS = [
   'resume',
   'approval',
   'promote',
+  'step_down',
   'rollback',
   'complete',
   'abort',
@@ -79,6 +81,14 @@ export interface PlanState {
   promoteStage: number | null;
   reason: string;
   history: Transition[];
+  /**
+   * The stage run, from 1 at the start: each advance, step down or resume starts one more. The
+   * regression guardrails' alpha is spent per run (absent in a state written before: the stage
+   * index plus one).
+   */
+  run?: number;
+  /** Looks in a row each guardrail has failed in this stage run (its action waits for `for`). */
+  failing?: Record<string, number>;
   /** The controller's last look: when, the stage's outcomes per arm, and every guardrail. */
   lastLook?: {
     at: string;
@@ -88,6 +98,8 @@ export interface PlanState {
       value: number | null;
       threshold: number | string;
       ok: boolean;
+      action?: GuardrailAction;
+      for?: number;
       note?: string;
     }[];
   };

@@ -189,7 +189,7 @@ function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now
           router.settings.rollout_percentage,
           (now() - START) / MINUTE,
         );
-        router.recordOutcome(decision, syntheticOutcome(profile, random));
+        router.recordOutcome(decision, { ...syntheticOutcome(profile, random), userId });
       }
     },
   };

@@ -1,5 +1,5 @@
 import { reasonProblem } from '../rollout-layers/index.js';
-import { lookStep } from './look-step.js';
+import { lookStep, runOf } from './look-step.js';
 import { type PlanAction, type PlanPhase, type PlanState, pendingState } from './plan-state.js';
 import type { PlanRefusalCode, StepInput, StepResult } from './step-types.js';
 import { phaseAfter, transitionStep } from './transitions.js';
@@ -65,6 +65,8 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
           stageBaseline: input.baseline,
           // Starting a plan whose first stage needs approval is that approval.
           approvedStage: first.approval ? 0 : null,
+          run: 1,
+          failing: {},
         },
       })!;
     }
@@ -92,7 +94,12 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
               },
             }
           : {}),
-        changes: { stageStartedAt: at, stageBaseline: input.baseline },
+        changes: {
+          stageStartedAt: at,
+          stageBaseline: input.baseline,
+          run: runOf(state) + 1,
+          failing: {},
+        },
       })!;
     }
     case 'promote':

@@ -21,6 +21,8 @@ export const TRANSITIONS: Readonly<
   start: { pending: 'running', completed: 'running', rolled_back: 'running' },
   // A look: the stage held, has its data and passed every guardrail; the next stage serves.
   advance: { running: 'running', holding: 'running' },
+  // A look: a guardrail whose action is step_down failed; the previous stage serves again.
+  step_down: { running: 'running', holding: 'running', awaiting_approval: 'running' },
   // A look: the hold has passed but an arm lacks min_units at this stage.
   hold: { running: 'holding' },
   // The next stage needs a person's approval.
@@ -33,7 +35,7 @@ export const TRANSITIONS: Readonly<
   resume: { paused: 'running' },
   // The last stage held and passed.
   complete: { running: 'completed', holding: 'completed' },
-  // A guardrail failed, the router rolled back, or a kill switch was engaged.
+  // A guardrail whose action is roll_back failed, the router rolled back, or a kill switch was engaged.
   rollback: {
     running: 'rolled_back',
     holding: 'rolled_back',

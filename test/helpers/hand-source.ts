@@ -1,41 +1,58 @@
+import type { Clock } from '../../src/clock.js';
 import type { Moments, OutcomeMetric } from '../../src/metrics/index.js';
-import type { PlanMetrics, PlanMetricsSource } from '../../src/rollout-plan/index.js';
+import type { PlanMetrics, PlanMetricsSource, StageWindow } from '../../src/rollout-plan/index.js';
 
 /** Moments of n values with this mean and standard deviation (exactly). */
 export function moments(n: number, mean: number, sd: number): Moments {
   return { n, sum: n * mean, sum_of_squares: (n - 1) * sd * sd + n * mean * mean };
 }
 
-/** A plan metrics source a test sets by hand: cumulative outcomes of each arm. */
+/** User-level moments of n users with one outcome each (d_i = 1): the same figures per user. */
+export function perUser(moments: Moments) {
+  return {
+    ...moments,
+    denominator_sum: moments.n,
+    denominator_sum_of_squares: moments.n,
+    cross_sum: moments.sum,
+  };
+}
+
+/**
+ * A plan metrics source a test sets by hand: outcomes of each arm, each from its own user, added
+ * at the clock's time; a reading for a stage counts the users added from the moment the stage started.
+ */
 export class HandSource implements PlanMetricsSource {
   readonly name = 'hand';
-  private counts = { treatment: 0, baseline: 0 };
+  private added: { at: number; n: number }[] = [];
   private quality = { treatment: 0.85, baseline: 0.78 };
   private errors = { treatment: 0.01, baseline: 0.01 };
   breakerOpen = false;
   /** When set, reading fails with this message (a source that is down). */
   down: string | undefined;
 
-  /** Adds n outcomes per arm at the current figures. */
+  constructor(private readonly clock: Pick<Clock, 'now'>) {}
+
+  /** Adds n outcomes (users) per arm at the current figures. */
   add(n: number): void {
-    this.counts.treatment += n;
-    this.counts.baseline += n;
+    this.added.push({ at: this.clock.now(), n });
   }
   set(arm: 'treatment' | 'baseline', figures: { quality?: number; errors?: number }): void {
     if (figures.quality !== undefined) this.quality[arm] = figures.quality;
     if (figures.errors !== undefined) this.errors[arm] = figures.errors;
   }
-  async read(): Promise<PlanMetrics> {
+  async read(window?: StageWindow): Promise<PlanMetrics> {
     if (this.down !== undefined) throw new Error(this.down);
+    let n = 0;
+    for (const entry of this.added) if (!window || entry.at >= window.since) n += entry.n;
     const arm = (which: 'treatment' | 'baseline'): Partial<Record<OutcomeMetric, Moments>> => {
-      const n = this.counts[which];
       const p = 1 - this.errors[which];
       return {
-        success_rate: moments(n, p, Math.sqrt(p * (1 - p))),
-        quality_score: moments(n, this.quality[which], 0.05),
+        success_rate: perUser(moments(n, p, Math.sqrt(p * (1 - p)))),
+        quality_score: perUser(moments(n, this.quality[which], 0.05)),
       };
     };
     return {
+      unit: 'user',
       arms: { treatment: arm('treatment'), baseline: arm('baseline') },
       breakerOpen: this.breakerOpen,
       p95Seconds: null,

@@ -22,10 +22,11 @@ export function controllerOptions(
   overrides: Partial<ControllerOptions> = {},
 ): TestControllerOptions {
   const clock = new FakeClock();
-  return {
+  const options = {
     configDir,
     environment,
-    source: new HandSource(),
+    // The source stamps what a test adds with the controller's clock (an override's too).
+    source: new HandSource({ now: () => options.clock.now() }),
     clock,
     leaseClock: clock,
     env: {},
@@ -33,6 +34,7 @@ export function controllerOptions(
     stabilityMs: 0,
     ...overrides,
   } as TestControllerOptions;
+  return options;
 }
 
 /** Opens a controller that is closed when the test ends. */

@@ -52,6 +52,7 @@ describe('the rollout controller', () => {
   it('walks every phase: running, holding, advance, awaiting approval, promote, completed', async () => {
     const { clock, source, controller, notices, served } = await setUp();
     source.add(500); // before the plan: not the stage's data
+    clock.advance(60_000);
     await controller.command({ action: 'start', reason: 'launch' });
     expect(controller.state).toMatchObject({ phase: 'running', stage: 0 });
     expect(await served()).toBe(10);
@@ -62,7 +63,7 @@ describe('the rollout controller', () => {
     await controller.look();
     // Data from before the stage does not count: the stage has none yet.
     expect(controller.state).toMatchObject({ phase: 'holding' });
-    expect(controller.state.reason).toMatch(/needs 100 outcomes per arm .* it has 0 and 0/);
+    expect(controller.state.reason).toMatch(/needs 100 units per arm .* it has 0 and 0/);
     source.add(150);
     await controller.look();
     expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
@@ -108,7 +109,7 @@ describe('the rollout controller', () => {
     clock.advance(2 * HOUR + 1);
     await controller.look();
     expect(controller.state.phase).toBe('paused');
-    expect(controller.state.reason).toMatch(/waited 3h .*more than 3h.* for 100 outcomes per arm/);
+    expect(controller.state.reason).toMatch(/waited 3h .*more than 3h.* for 100 units per arm/);
     await controller.command({ action: 'resume', reason: 'traffic is back' });
     expect(controller.state).toMatchObject({ phase: 'running', stage: 0 });
     expect(controller.state.stageStartedAt).toBe(clock.now());

@@ -43,7 +43,7 @@ describe("rollout simulation (the guide's scenarios, production's plan, the real
     const result = await run('low-traffic');
     expect(result.final).toEqual({ phase: 'paused', percentage: 5 });
     expect(result.timeline.map((entry) => entry.event)).toEqual(['start', 'hold', 'pause']);
-    expect(result.timeline[2]!.reason).toMatch(/waited .* for 200 outcomes per arm/);
+    expect(result.timeline[2]!.reason).toMatch(/waited .* for 200 units per arm/);
   });
 
   it('flapping: swings inside the thresholds complete without a pause or a rollback', async () => {

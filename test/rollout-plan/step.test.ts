@@ -20,6 +20,7 @@ import {
 } from '../../src/rollout-plan/index.js';
 import cases from '../cases/rollout-plan.json' with { type: 'json' };
 import { REPO_DIR } from '../helpers/config-dir.js';
+import { perUser } from '../helpers/hand-source.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 1);
@@ -50,6 +51,7 @@ interface Row {
     served: number;
     killSwitch?: string;
     stages?: Partial<RolloutStage>[];
+    actions?: Record<string, { action: string; for: number }>;
     metrics?: MetricsRow;
   };
   expect: {
@@ -75,6 +77,15 @@ function arms(units: number, treatment: Figures = {}, baseline: Figures = {}): A
   return { treatment: arm(treatment, 0.85), baseline: arm(baseline, 0.78) };
 }
 
+/** The same figures with one outcome per user (d_i = 1). */
+function userArms(snapshot: ArmSnapshot): ArmSnapshot {
+  const each = (arm: ArmSnapshot['treatment']) =>
+    Object.fromEntries(
+      Object.entries(arm).map(([metric, moments]) => [metric, perUser(moments)]),
+    ) as ArmSnapshot['treatment'];
+  return { treatment: each(snapshot.treatment), baseline: each(snapshot.baseline) };
+}
+
 function stagesOf(stages: Partial<RolloutStage>[]): RolloutStage[] {
   return stages.map((stage) => ({ min_units: 0, approval: false, ...stage }) as RolloutStage);
 }
@@ -98,15 +109,27 @@ function inputOf(row: Row): StepInput {
     served: input.served,
     killSwitch: input.killSwitch ?? null,
     triggers: cases.plan.triggers,
-    guardrails: cases.plan.guardrails as PlanView['guardrails'],
+    guardrails: {
+      ...(cases.plan.guardrails as PlanView['guardrails']),
+      actions: (input.actions ?? {}) as PlanView['guardrails']['actions'],
+    },
   };
   if (input.command) {
     const command = { action: input.command, reason: input.reason ?? 'because' };
     return { kind: 'command', command, at: at(input.at), plan, baseline: arms(0) };
   }
+  // Per user: the stage's own users (the cumulative count less the stage's start).
+  const atStart = row.state.stageBaseline?.units ?? 0;
   const metrics: PlanMetrics | null = input.metrics
     ? {
-        arms: arms(input.metrics.units, input.metrics.treatment, input.metrics.baseline),
+        unit: 'user',
+        arms: userArms(
+          arms(
+            input.metrics.units >= atStart ? input.metrics.units - atStart : input.metrics.units,
+            input.metrics.treatment,
+            input.metrics.baseline,
+          ),
+        ),
         breakerOpen: false,
         p95Seconds: null,
         rollback: input.metrics.rollback ?? null,
