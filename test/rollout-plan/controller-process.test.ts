@@ -70,8 +70,18 @@ async function writeOutcomes(events: string, n: number, seed: number): Promise<v
       ['lightrag', 0.84 + wobble],
       ['perplexity', 0.78 + wobble],
     ] as const) {
+      // Each outcome from its own user: the controller judges per user.
+      const userId = `user-${seed}-${index}-${cohort}`;
       lines.push(
-        JSON.stringify({ time, cohort, backend: cohort, success: true, quality, latencyMs: 900 }),
+        JSON.stringify({
+          time,
+          userId,
+          cohort,
+          backend: cohort,
+          success: true,
+          quality,
+          latencyMs: 900,
+        }),
       );
     }
   }
@@ -113,8 +123,10 @@ describe('the rollout controller as real processes', () => {
             const decided = await post(`${url}/v1/decide`, { userId });
             const { decisionId, backend } = decided.body as { decisionId: string; backend: string };
             const quality = (backend === 'lightrag' ? 0.84 : 0.78) + (index % 10) / 100;
+            // The outcome names its user: the controller judges per user.
             await postOutcomes(`${url}/v1/outcomes`, {
               decisionId,
+              userId,
               success: true,
               quality,
               latencyMs: 800,
