@@ -121,7 +121,11 @@ export function readGuardrails(
     readings.push(withAction(reading, actionOf(check, guard)));
   const triggers = settings.triggers;
   if (triggers.enabled) {
-    const enough = (moments: ArmMoments | undefined) => outcomesOf(moments) >= triggers.min_samples;
+    // Per user, min_samples counts users: one user's outcomes are correlated, and a few users
+    // with many failures would otherwise cross an absolute threshold by chance.
+    const enough = (moments: ArmMoments | undefined) =>
+      (metrics.unit === 'user' ? (moments?.n ?? 0) : outcomesOf(moments)) >= triggers.min_samples;
+    const samples = metrics.unit === 'user' ? 'users' : 'outcomes';
     const success = stage.treatment.success_rate;
     const errorRate = meanOf(success) === null ? null : 1 - meanOf(success)!;
     add('error_rate', {
@@ -129,7 +133,7 @@ export function readGuardrails(
       value: errorRate,
       threshold: triggers.error_rate,
       ok: !enough(success) || errorRate! <= triggers.error_rate,
-      ...(enough(success) ? {} : { note: `fewer than ${triggers.min_samples} outcomes yet` }),
+      ...(enough(success) ? {} : { note: `fewer than ${triggers.min_samples} ${samples} yet` }),
     });
     const quality = stage.treatment.quality_score;
     add('min_quality', {
@@ -137,7 +141,9 @@ export function readGuardrails(
       value: meanOf(quality),
       threshold: triggers.min_quality,
       ok: !enough(quality) || meanOf(quality)! >= triggers.min_quality,
-      ...(enough(quality) ? {} : { note: `fewer than ${triggers.min_samples} quality scores yet` }),
+      ...(enough(quality)
+        ? {}
+        : { note: `fewer than ${triggers.min_samples} ${samples} with quality scores yet` }),
     });
     add('p95_response_time', {
       name: 'p95_response_time',

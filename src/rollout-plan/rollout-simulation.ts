@@ -11,11 +11,13 @@ import { routerMetrics } from './metrics-sources.js';
 import { runController } from './plan-loop.js';
 import { isFinished, type PlanPhase, type TransitionEvent } from './plan-state.js';
 import {
+  hasRepeatUsers,
   profileOf,
   SCENARIOS,
   type Scenario,
   seededRandom,
   syntheticOutcome,
+  syntheticPopulation,
 } from './synthetic-backends.js';
 
 export { SCENARIOS, type Scenario } from './synthetic-backends.js';
@@ -30,6 +32,8 @@ export interface RolloutSimulationOptions {
   seed?: number;
   /** Queries per simulated minute. Default 150 (low-traffic: 1 every 30 minutes). */
   queriesPerMinute?: number;
+  /** Users of the repeat-user scenarios (`aa-repeat-users`, `ramp`). Default 20,000. */
+  population?: number;
   /** Simulated time limit. Default 3 days. */
   limitMs?: number;
 }
@@ -92,7 +96,11 @@ export async function simulateRollout(
 async function run(dir: string, options: RolloutSimulationOptions): Promise<RolloutSimulation> {
   let now = START;
   const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
-  const common = { configDir: dir, environment: options.environment, env: {}, stabilityMs: 0 };
+  // The repeat-user scenarios compare the arms: they need the Perplexity arm (A/B testing on).
+  const env: Record<string, string> = hasRepeatUsers(options.scenario)
+    ? { LIGHTRAG_ENABLE_AB_TESTING: 'true' }
+    : {};
+  const common = { configDir: dir, environment: options.environment, env, stabilityMs: 0 };
   const logger = pino({ level: 'silent' });
   const router = await createRouter({
     ...common,
@@ -165,6 +173,10 @@ async function run(dir: string, options: RolloutSimulationOptions): Promise<Roll
 function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now: () => number) {
   const random = seededRandom(options.seed ?? 1);
   const perMinute = options.queriesPerMinute ?? (options.scenario === 'low-traffic' ? 1 / 30 : 150);
+  // Every other scenario draws a new user for almost every query, as the guide's does.
+  const population = hasRepeatUsers(options.scenario)
+    ? syntheticPopulation(options.population ?? 20_000, random)
+    : undefined;
   let queries = 0;
   let owed = 0;
   let reload = false;
@@ -181,7 +193,8 @@ function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now
       owed += perMinute;
       for (; owed >= 1; owed -= 1) {
         queries += 1;
-        const userId = `user-${Math.floor(random() * 1_000_000)}`;
+        const user = population?.next();
+        const userId = user?.userId ?? `user-${Math.floor(random() * 1_000_000)}`;
         const decision = router.decideSync({ userId });
         const profile = profileOf(
           options.scenario,
@@ -189,7 +202,8 @@ function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now
           router.settings.rollout_percentage,
           (now() - START) / MINUTE,
         );
-        router.recordOutcome(decision, { ...syntheticOutcome(profile, random), userId });
+        const outcome = syntheticOutcome(profile, random, user?.qualityOffset ?? 0);
+        router.recordOutcome(decision, { ...outcome, userId });
       }
     },
   };

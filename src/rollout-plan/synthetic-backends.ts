@@ -1,6 +1,6 @@
 import type { OutcomeReport } from '../outcomes/index.js';
 
-/** The scenarios of the guide's `rollout_scenarios.py`, and two more. */
+/** The scenarios of the guide's `rollout_scenarios.py`, and four more. */
 export const SCENARIOS = [
   'healthy',
   'latency-regression',
@@ -8,6 +8,8 @@ export const SCENARIOS = [
   'error-spike',
   'low-traffic',
   'flapping',
+  'aa-repeat-users',
+  'ramp',
 ] as const;
 /** A rollout scenario. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -56,6 +58,10 @@ export function profileOf(
 ): BackendProfile {
   if (backend === 'perplexity') return PERPLEXITY;
   switch (scenario) {
+    // No true difference: LightRAG behaves exactly as Perplexity.
+    case 'aa-repeat-users':
+    case 'ramp':
+      return PERPLEXITY;
     case 'latency-regression':
       return percentage >= 30 ? { ...LIGHTRAG, latencyMs: 14_000 } : LIGHTRAG;
     case 'quality-drop':
@@ -77,12 +83,73 @@ export function profileOf(
   }
 }
 
-/** One outcome of a call to a backend with this profile: latency ±20 %, quality ±0.05. */
-export function syntheticOutcome(profile: BackendProfile, random: () => number): OutcomeReport {
+/** Whether a scenario's users come back (a population with repeat requests) rather than each query being a new user. */
+export function hasRepeatUsers(scenario: Scenario): boolean {
+  return scenario === 'aa-repeat-users' || scenario === 'ramp';
+}
+
+/** One synthetic user of a population: how often they ask, and how their answers differ. */
+export interface SyntheticUser {
+  userId: string;
+  /** Relative request rate: 1..50. */
+  weight: number;
+  /** Added to every quality score of theirs (a per-user effect, the same on both backends). */
+  qualityOffset: number;
+}
+
+/**
+ * A population of users with 1..50 requests each (relative rates drawn uniformly) and a
+ * per-user quality effect (sd 0.015 against the per-request ±0.05, whose sd is 0.029: an
+ * intra-user correlation of about 0.2), and a way to draw the user of the next query, in
+ * proportion to rate.
+ */
+export function syntheticPopulation(
+  size: number,
+  random: () => number,
+): { users: SyntheticUser[]; next(): SyntheticUser } {
+  const users: SyntheticUser[] = [];
+  const cumulative = new Float64Array(size);
+  let total = 0;
+  for (let index = 0; index < size; index += 1) {
+    const weight = 1 + Math.floor(random() * 50);
+    // A normal from two uniforms (Box-Muller), enough for a synthetic effect.
+    const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    users.push({ userId: `repeat-user-${index}`, weight, qualityOffset: 0.015 * normal });
+    total += weight;
+    cumulative[index] = total;
+  }
+  return {
+    users,
+    next() {
+      const target = random() * total;
+      let low = 0;
+      let high = size - 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (cumulative[middle]! > target) high = middle;
+        else low = middle + 1;
+      }
+      return users[low]!;
+    },
+  };
+}
+
+/**
+ * One outcome of a call to a backend with this profile: latency ±20 %, quality ±0.05 (plus the
+ * user's own offset).
+ */
+export function syntheticOutcome(
+  profile: BackendProfile,
+  random: () => number,
+  qualityOffset = 0,
+): OutcomeReport {
   const success = random() >= profile.errorRate;
   const latencyMs = profile.latencyMs * (0.8 + 0.4 * random());
   if (!success) return { success, latencyMs };
-  const quality = Math.min(1, Math.max(0, profile.quality + (random() - 0.5) * 0.1));
+  const quality = Math.min(
+    1,
+    Math.max(0, profile.quality + qualityOffset + (random() - 0.5) * 0.1),
+  );
   const costUsd = profile.costUsd * (0.8 + 0.4 * random());
   return { success, latencyMs, quality, costUsd };
 }

@@ -198,6 +198,32 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       [/^environments\/development\.yaml:3:30: .*speed.*/],
     ],
     [
+      'unknown metric in a guardrail with its own margin',
+      'rollout_plan:\n  guardrails:\n    metrics: [{ metric: speed, margin: { absolute: 1 } }]\n',
+      [
+        `${env}:3:25: metric must be one of "response_time", "success_rate", "quality_score", "cost_per_query", "satisfaction", got "speed"`,
+      ],
+    ],
+    [
+      'a margin both relative and absolute',
+      'rollout_plan:\n  guardrails:\n    metrics: [{ metric: quality_score, margin: { relative: 0.1, absolute: 0.1 } }]\n',
+      [
+        /^environments\/development\.yaml:3:\d+: margin .*use one of \{relative: 0\.05\}.* or \{absolute: 0\.01\}/,
+      ],
+    ],
+    [
+      'an unknown guardrail action',
+      'rollout_plan:\n  guardrails:\n    actions:\n      error_rate: { action: explode }\n',
+      [
+        `${env}:4:29: action must be one of "hold", "pause", "step_down", "roll_back", got "explode"`,
+      ],
+    ],
+    [
+      'for: 0 looks',
+      'rollout_plan:\n  guardrails:\n    actions:\n      regression: { action: pause, for: 0 }\n',
+      [/^environments\/development\.yaml:4:\d+: for must be a whole number from 1 to 1000, got 0/],
+    ],
+    [
       'the old name of hold',
       'rollout_plan:\n  stages:\n    - { percentage: 20, monitor: 1h }\n',
       [

@@ -1,6 +1,8 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simulateRollout } from '../../src/rollout-plan/rollout-simulation.js';
-import { REPO_DIR } from '../helpers/config-dir.js';
+import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const run = (scenario: Parameters<typeof simulateRollout>[0]['scenario']) =>
@@ -86,4 +88,57 @@ describe("rollout simulation (the guide's scenarios, production's plan, the real
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--scenario must be one of healthy, latency-regression/);
   });
+
+  it('aa-repeat-users and ramp (A/B on, users with 1..50 requests and their own effect): every stage passes, no step down, no pause, no rollback', async () => {
+    const temp = await tempConfigDir({ 'environments/staging.yaml': SHORT_PLAN });
+    await mkdir(join(temp.dir, 'rules'));
+    for (const scenario of ['aa-repeat-users', 'ramp'] as const) {
+      const result = await simulateRollout({
+        configDir: temp.dir,
+        environment: 'staging',
+        scenario,
+        queriesPerMinute: 300,
+        population: 5000,
+      });
+      expect(result.final, scenario).toEqual({ phase: 'completed', percentage: 100 });
+      expect(result.timeline.map((entry) => [entry.event, entry.percentage])).toEqual([
+        ['start', 10],
+        ['advance', 20],
+        ['advance', 50],
+        ['advance', 100],
+        ['complete', 100],
+      ]);
+    }
+  });
+
+  it('flagroute rollout simulate --scenario ramp prints each action of the timeline', async () => {
+    const temp = await tempConfigDir({ 'environments/staging.yaml': SHORT_PLAN });
+    await mkdir(join(temp.dir, 'rules'));
+    const result = await runCli([
+      'rollout',
+      'simulate',
+      '--config-dir',
+      temp.dir,
+      '--env',
+      'staging',
+      '--scenario',
+      'ramp',
+      '--seed',
+      '7',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^scenario ramp: completed at 100 %/);
+    expect(result.stdout).toMatch(/stage 2 +20 % +advance/);
+  });
 });
+
+/** A short plan through the ramp of the issue (10 % -> 20 %), held an hour a stage. */
+const SHORT_PLAN = `rollout_percentage: 0
+enable_ab_testing: true
+rollout_plan:
+  stages:
+    - { percentage: 10, hold: 1h, min_units: 100 }
+    - { percentage: 20, hold: 1h, min_units: 100 }
+    - { percentage: 50, hold: 1h, min_units: 100 }
+    - { percentage: 100, hold: 1h }
+`;
