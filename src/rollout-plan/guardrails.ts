@@ -5,20 +5,11 @@ import type {
   PlanGuardrails,
   RollbackTriggerSettings,
 } from '../config/types.js';
-import { type ArmMoments, compareArms, summarize } from '../experiment/index.js';
-import {
-  METRIC_DIRECTIONS,
-  type Moments,
-  type OutcomeMetric,
-  subtractMoments,
-} from '../metrics/index.js';
-import {
-  actionOf,
-  type RegressionGuardrail,
-  regressionGuardrails,
-  stageAlpha,
-} from './guardrail-policy.js';
+import type { ArmMoments } from '../experiment/index.js';
+import { type Moments, type OutcomeMetric, subtractMoments } from '../metrics/index.js';
+import { actionOf, regressionGuardrails, stageAlpha } from './guardrail-policy.js';
 import type { ArmSnapshot } from './plan-state.js';
+import { regression, requestLevelRefused } from './regression-reading.js';
 import type { StageCounts } from './stage-tally.js';
 
 /**
@@ -198,65 +189,8 @@ function multipleExposures(counts: StageCounts, guard: PlanGuardrails): Guardrai
   };
 }
 
-function thresholdOf(guardrail: RegressionGuardrail, alpha: number): string {
-  const better = METRIC_DIRECTIONS[guardrail.metric];
-  const margin =
-    'relative' in guardrail.margin
-      ? `margin ${guardrail.margin.relative * 100} % of the baseline`
-      : `margin ${guardrail.margin.absolute} absolute`;
-  return `LightRAG not significantly ${better === 'higher' ? 'lower' : 'higher'} per user (always-valid ${(100 * (1 - alpha)).toPrecision(4)} % interval, this stage's share of the plan's alpha; ${margin})`;
-}
-
-function requestLevelRefused(guardrail: RegressionGuardrail): GuardrailReading {
-  return {
-    name: `regression:${guardrail.metric}`,
-    value: null,
-    threshold: 'not judged',
-    ok: true,
-    note: 'this metrics source holds request sums only, which are not valid with repeat users; regressions are judged on events or the in-process router, or with rollout_plan.guardrails.request_level: true',
-  };
-}
-
-function regression(
-  guardrail: RegressionGuardrail,
-  stage: ArmSnapshot,
-  guard: PlanGuardrails,
-  alpha: number,
-): GuardrailReading {
-  const { metric } = guardrail;
-  const name = `regression:${metric}`;
-  const better = METRIC_DIRECTIONS[metric];
-  const threshold = thresholdOf(guardrail, alpha);
-  const t = stage.treatment[metric];
-  const b = stage.baseline[metric];
-  const st = t ? summarize(t) : null;
-  const sb = b ? summarize(b) : null;
-  if (!st || !sb) {
-    return {
-      name,
-      value: null,
-      threshold,
-      ok: true,
-      note: 'needs 2 users in each arm (A/B testing on)',
-    };
-  }
-  const comparison = compareArms(st, sb, better, {
-    alpha,
-    sequentialTuning: guard.sequential_tuning,
-  });
-  if (!comparison)
-    return { name, value: 0, threshold, ok: true, note: 'no variation in either arm' };
-  const [low, high] = comparison.sequential_ci;
-  const margin =
-    'relative' in guardrail.margin
-      ? guardrail.margin.relative * Math.abs(sb.mean)
-      : guardrail.margin.absolute;
-  const worse = better === 'higher' ? high < -margin : low > margin;
-  return {
-    name,
-    value: comparison.estimate,
-    threshold,
-    ok: !worse,
-    note: `difference ${comparison.estimate.toPrecision(3)} over ${st.n} and ${sb.n} users, always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
-  };
+/** A reading as the reason of a rollback: its value against its threshold. */
+export function describeReading(reading: GuardrailReading): string {
+  const value = reading.value === null ? 'no value' : reading.value.toPrecision(4);
+  return `${value} against ${reading.threshold}${reading.note ? ` (${reading.note})` : ''}`;
 }

@@ -1,14 +1,8 @@
-import type { GuardrailAction } from '../config/types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { severest } from './guardrail-policy.js';
-import {
-  type GuardrailReading,
-  type PlanMetrics,
-  readGuardrails,
-  sinceStageStart,
-  unitsOf,
-} from './guardrails.js';
-import { ACTIVE_PHASES, type PlanState } from './plan-state.js';
+import { respond } from './guardrail-response.js';
+import { type PlanMetrics, readGuardrails, sinceStageStart, unitsOf } from './guardrails.js';
+import { ACTIVE_PHASES, type PlanState, runOf } from './plan-state.js';
 import type { StepInput, StepResult } from './step-types.js';
 import { transitionStep } from './transitions.js';
 
@@ -69,11 +63,6 @@ export function lookStep(state: PlanState, input: Look): StepResult {
     })!;
   }
   return judge(state, input, metrics);
-}
-
-/** The stage run a state is in (a state written before runs were counted: the stage's index + 1). */
-export function runOf(state: PlanState): number {
-  return state.run ?? state.stage + 1;
 }
 
 /**
@@ -139,84 +128,6 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
   return moveOn(looked, input, metrics);
 }
 
-/** A failed guardrail's action, as a transition (a hold while holding changes nothing). */
-function respond(
-  action: GuardrailAction,
-  failed: GuardrailReading,
-  state: PlanState,
-  input: Look,
-  metrics: PlanMetrics,
-): StepResult {
-  const { plan, at } = input;
-  const why = `guardrail ${failed.name} failed${(failed.for ?? 1) > 1 ? ` ${failed.for} looks in a row` : ''}: ${describeReading(failed)}`;
-  const written: StepResult = { ok: true, state, effects: [{ kind: 'write_state' }] };
-  switch (action) {
-    case 'hold':
-      return (
-        transitionStep(state, 'hold', {
-          at,
-          reason: `stage ${state.stage + 1} holds: ${why}`,
-          percentage: plan.served,
-        }) ?? written
-      );
-    case 'pause':
-      return transitionStep(state, 'pause', {
-        at,
-        reason: `${why}; a person decides: resume or abort`,
-        percentage: plan.served,
-      })!;
-    case 'step_down': {
-      const previous = plan.stages[state.stage - 1];
-      if (previous) {
-        return transitionStep(state, 'step_down', {
-          at,
-          reason: `${why}; back to stage ${state.stage} (${previous.percentage} %), which passed`,
-          percentage: previous.percentage,
-          edit: {
-            kind: 'set_rollout',
-            percentage: previous.percentage,
-            note: `rollout plan stepped down to stage ${state.stage} of ${plan.stages.length}`,
-            lift: false,
-          },
-          changes: {
-            stage: state.stage - 1,
-            stageStartedAt: at,
-            stageBaseline: metrics.arms,
-            promoteStage: null,
-            run: runOf(state) + 1,
-            failing: {},
-          },
-        })!;
-      }
-      return rollBack(
-        state,
-        input,
-        failed,
-        `${why}; a step down from the first stage is a roll back`,
-      );
-    }
-    case 'roll_back':
-      return rollBack(state, input, failed, why);
-  }
-}
-
-function rollBack(
-  state: PlanState,
-  input: Look,
-  failed: GuardrailReading,
-  reason: string,
-): StepResult {
-  return transitionStep(state, 'rollback', {
-    at: input.at,
-    reason,
-    percentage: 0,
-    edit: {
-      kind: 'engage_kill_switch',
-      reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
-    },
-  })!;
-}
-
 /** The stage passed: the next stage serves, or waits for approval, or the plan is complete. */
 function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult {
   const { plan, at } = input;
@@ -255,10 +166,4 @@ function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult
       failing: {},
     },
   })!;
-}
-
-/** A reading as the reason of a rollback: its value against its threshold. */
-export function describeReading(reading: GuardrailReading): string {
-  const value = reading.value === null ? 'no value' : reading.value.toPrecision(4);
-  return `${value} against ${reading.threshold}${reading.note ? ` (${reading.note})` : ''}`;
 }

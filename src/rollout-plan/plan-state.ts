@@ -133,3 +133,8 @@ export const ACTIVE_PHASES: readonly PlanPhase[] = [
   'awaiting_approval',
   'paused',
 ];
+
+/** The stage run a state is in (a state written before runs were counted: the stage's index + 1). */
+export function runOf(state: PlanState): number {
+  return state.run ?? state.stage + 1;
+}

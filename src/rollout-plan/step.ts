@@ -1,6 +1,12 @@
 import { reasonProblem } from '../rollout-layers/index.js';
-import { lookStep, runOf } from './look-step.js';
-import { type PlanAction, type PlanPhase, type PlanState, pendingState } from './plan-state.js';
+import { lookStep } from './look-step.js';
+import {
+  type PlanAction,
+  type PlanPhase,
+  type PlanState,
+  pendingState,
+  runOf,
+} from './plan-state.js';
 import type { PlanRefusalCode, StepInput, StepResult } from './step-types.js';
 import { phaseAfter, transitionStep } from './transitions.js';
 

@@ -1,0 +1,85 @@
+import type { GuardrailAction } from '../config/types.js';
+import { describeReading, type GuardrailReading, type PlanMetrics } from './guardrails.js';
+import { type PlanState, runOf } from './plan-state.js';
+import type { StepInput, StepResult } from './step-types.js';
+import { transitionStep } from './transitions.js';
+
+type Look = Extract<StepInput, { kind: 'look' }>;
+
+/** A failed guardrail's action, as a transition (a hold while holding changes nothing). */
+export function respond(
+  action: GuardrailAction,
+  failed: GuardrailReading,
+  state: PlanState,
+  input: Look,
+  metrics: PlanMetrics,
+): StepResult {
+  const { plan, at } = input;
+  const why = `guardrail ${failed.name} failed${(failed.for ?? 1) > 1 ? ` ${failed.for} looks in a row` : ''}: ${describeReading(failed)}`;
+  const written: StepResult = { ok: true, state, effects: [{ kind: 'write_state' }] };
+  switch (action) {
+    case 'hold':
+      return (
+        transitionStep(state, 'hold', {
+          at,
+          reason: `stage ${state.stage + 1} holds: ${why}`,
+          percentage: plan.served,
+        }) ?? written
+      );
+    case 'pause':
+      return transitionStep(state, 'pause', {
+        at,
+        reason: `${why}; a person decides: resume or abort`,
+        percentage: plan.served,
+      })!;
+    case 'step_down': {
+      const previous = plan.stages[state.stage - 1];
+      if (previous) {
+        return transitionStep(state, 'step_down', {
+          at,
+          reason: `${why}; back to stage ${state.stage} (${previous.percentage} %), which passed`,
+          percentage: previous.percentage,
+          edit: {
+            kind: 'set_rollout',
+            percentage: previous.percentage,
+            note: `rollout plan stepped down to stage ${state.stage} of ${plan.stages.length}`,
+            lift: false,
+          },
+          changes: {
+            stage: state.stage - 1,
+            stageStartedAt: at,
+            stageBaseline: metrics.arms,
+            promoteStage: null,
+            run: runOf(state) + 1,
+            failing: {},
+          },
+        })!;
+      }
+      return rollBack(
+        state,
+        input,
+        failed,
+        `${why}; a step down from the first stage is a roll back`,
+      );
+    }
+    case 'roll_back':
+      return rollBack(state, input, failed, why);
+  }
+}
+
+function rollBack(
+  state: PlanState,
+  input: Look,
+  failed: GuardrailReading,
+  reason: string,
+): StepResult {
+  return transitionStep(state, 'rollback', {
+    at: input.at,
+    reason,
+    percentage: 0,
+    edit: {
+      kind: 'engage_kill_switch',
+      reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
+    },
+  })!;
+}
