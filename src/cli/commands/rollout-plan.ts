@@ -65,6 +65,13 @@ function describeHealth(health: HealthSnapshot | null): string[] {
   return lines;
 }
 
+/** What a reading's failure does: `, on failure: step_down after 3 looks in a row`. */
+function actionOf(reading: { action?: string; for?: number }): string {
+  if (reading.action === undefined) return '';
+  const looks = (reading.for ?? 1) > 1 ? ` after ${reading.for} looks in a row` : '';
+  return `, on failure: ${reading.action}${looks}`;
+}
+
 /** The plan's status as a person reads it: the timeline, the stage's progress, the guardrails. */
 function describeStatus(status: PlanStatus, lease: LeaseReading): string {
   const { state } = status;
@@ -90,14 +97,14 @@ function describeStatus(status: PlanStatus, lease: LeaseReading): string {
   if (look) {
     const needed = status.stages[state.stage]?.min_units ?? 0;
     lines.push(
-      `outcomes at this stage: LightRAG ${look.units.treatment}, baseline ${look.units.baseline}${needed ? ` of ${needed} per arm` : ''} (last look ${look.at})`,
+      `units at this stage: LightRAG ${look.units.treatment}, baseline ${look.units.baseline}${needed ? ` of ${needed} per arm` : ''} (last look ${look.at})`,
       '',
       'guardrails:',
     );
     for (const reading of look.guardrails) {
       const value = reading.value === null ? '-' : reading.value.toPrecision(4);
       lines.push(
-        `  ${reading.ok ? 'ok  ' : 'FAIL'} ${reading.name}: ${value} (threshold ${reading.threshold})${reading.note ? `; ${reading.note}` : ''}`,
+        `  ${reading.ok ? 'ok  ' : 'FAIL'} ${reading.name}: ${value} (threshold ${reading.threshold})${actionOf(reading)}${reading.note ? `; ${reading.note}` : ''}`,
       );
     }
   }
