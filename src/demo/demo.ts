@@ -197,11 +197,15 @@ function startTraffic(
   let owed = 0;
   let timer: NodeJS.Timeout | undefined;
   const one = async () => {
-    const userId = `demo-user-${Math.floor(random() * 5000)}`;
+    const user = Math.floor(random() * 5000);
+    const userId = `demo-user-${user}`;
+    // Each user lives in one region: a user whose region changed from query to query would be
+    // a traveller between percentages, seen in both arms (the plan's multiple_exposures check).
+    const region = user % 2 === 0 ? 'us_east' : 'europe';
     const decided = await fetch(`${server.url}/v1/decide`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId, region: random() < 0.5 ? 'us_east' : 'europe' }),
+      body: JSON.stringify({ userId, region }),
     });
     if (!decided.ok) return;
     const decision = (await decided.json()) as { decisionId: string; backend: string };
