@@ -109,7 +109,8 @@ describe("rollout simulation (the guide's scenarios, production's plan, the real
         ['complete', 100],
       ]);
     }
-  });
+    // Two simulated plans of four hours each: about 10 s on a loaded machine.
+  }, 60_000);
 
   it('flagroute rollout simulate --scenario ramp prints each action of the timeline', async () => {
     const temp = await tempConfigDir({ 'environments/staging.yaml': SHORT_PLAN });
@@ -129,7 +130,8 @@ describe("rollout simulation (the guide's scenarios, production's plan, the real
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^scenario ramp: completed at 100 %/);
     expect(result.stdout).toMatch(/stage 2 +20 % +advance/);
-  });
+    // The real binary simulating four hours of a 20,000-user population: about 9 s loaded.
+  }, 60_000);
 });
 
 /** A short plan through the ramp of the issue (10 % -> 20 %), held an hour a stage. */
