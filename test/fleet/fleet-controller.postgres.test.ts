@@ -67,7 +67,8 @@ function traffic(instances: Instance[]) {
         const decided = await post(`${url}/v1/decide`, { userId });
         const { decisionId, backend } = decided.body as { decisionId: string; backend: string };
         const quality = (backend === 'lightrag' ? 0.84 : 0.78) + (index % 10) / 100;
-        await postOutcomes(`${url}/v1/outcomes`, { decisionId, success: true, quality });
+        // The outcome names its user: the controller judges per user.
+        await postOutcomes(`${url}/v1/outcomes`, { decisionId, userId, success: true, quality });
       }),
     );
   };
