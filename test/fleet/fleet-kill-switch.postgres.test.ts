@@ -46,6 +46,32 @@ describePostgres('a fleet on PostgreSQL', () => {
       expect(instance.output()).not.toMatch(/CONFIG_NOT_WRITABLE|EACCES/);
   }, 180_000);
 
+  it('a rollback whose notification never comes reaches every instance through the poll', async () => {
+    const store = await postgres().createDatabase();
+    const instances = await Promise.all([1, 2, 3].map(() => serveInstance(store)));
+    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    // The runtime row's trigger is the only sender of NOTIFY: without it, only the poll can tell.
+    await postgres().query(
+      'ALTER TABLE flagroute.runtime_state DISABLE TRIGGER runtime_state_announce',
+      [],
+      new URL(store).pathname.slice(1),
+    );
+
+    const rollback = await cli(['rollback', '--reason', 'pager: notification lost'], store);
+    expect(rollback.code, rollback.output).toBe(0);
+    await until(
+      async () => {
+        const seen = await Promise.all(instances.map(statusOf));
+        return seen.every(
+          (status) => status.rolloutPercentage === 0 && status.rolloutLayers.killSwitch.engaged,
+        )
+          ? seen
+          : undefined;
+      },
+      () => 'every instance to find the kill switch by its poll',
+    );
+  }, 180_000);
+
   it('an instance keeps serving while PostgreSQL is away, degraded in /readyz and /metrics, and recovers', async () => {
     const server = postgres();
     const store = await server.createDatabase();
