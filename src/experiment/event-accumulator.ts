@@ -1,6 +1,7 @@
 import { CentredMoments, METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
 import type { OutcomeEvent } from '../outcomes/index.js';
 import type { ArmMoments } from './arm-moments.js';
+import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
@@ -71,7 +72,7 @@ export class EventAccumulator {
       return;
     }
     this.counts.analyzed += 1;
-    const time = Date.parse(event.time);
+    const time = eventTime(event.time);
     if (time < this.firstTime) this.firstTime = time;
     if (time > this.lastTime) this.lastTime = time;
     const arm = event.cohort === 'lightrag' ? 0 : 1;

@@ -47,7 +47,7 @@ export {
   statsSource,
 } from './experiment-source.js';
 export type { RecordFolder } from './fold-record.js';
-export { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
+export { type LineBytesHandler, LineSplitter, MAX_LINE_BYTES, textLines } from './line-splitter.js';
 export {
   type MetricReport,
   MISSING_REASONS,

@@ -5,11 +5,20 @@
  */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/** Receives one line: its bytes are `bytes[from, to)`, valid only during the call. */
+export type LineBytesHandler = (bytes: Buffer, from: number, to: number, number: number) => void;
+
+/** A handler of lines as text (UTF-8): for callers that read every line as a string. */
+export function textLines(onLine: (line: string, number: number) => void): LineBytesHandler {
+  return (bytes, from, to, number) => onLine(bytes.toString('utf8', from, to), number);
+}
+
 /**
  * Splits a byte stream into lines, never holding more than `maxLineBytes` of one line: `push`
  * returns false as soon as a line passes the limit (its number is `count + 1`), so a caller can
- * stop reading (and inflating) at once. Lines are decoded as UTF-8 one by one; a line break is
- * never inside a multi-byte character, so no character is split.
+ * stop reading (and inflating) at once. Lines are handed over as bytes, without a copy unless a
+ * line spans two chunks; a line break is never inside a multi-byte UTF-8 character, so decoding a
+ * line by itself ({@link textLines}) splits no character.
  */
 export class LineSplitter {
   /** Lines passed to `onLine` so far. */
@@ -18,7 +27,7 @@ export class LineSplitter {
   private pieceBytes = 0;
 
   constructor(
-    private readonly onLine: (line: string, number: number) => void,
+    private readonly onLine: LineBytesHandler,
     private readonly maxLineBytes = MAX_LINE_BYTES,
   ) {}
 
@@ -44,15 +53,15 @@ export class LineSplitter {
   }
 
   private emit(chunk: Buffer, from: number, to: number): void {
-    let line: string;
-    if (this.pieceBytes === 0) line = chunk.toString('utf8', from, to);
-    else {
-      this.pieces.push(chunk.subarray(from, to));
-      line = Buffer.concat(this.pieces).toString('utf8');
-      this.pieces = [];
-      this.pieceBytes = 0;
-    }
     this.count += 1;
-    this.onLine(line, this.count);
+    if (this.pieceBytes === 0) {
+      this.onLine(chunk, from, to, this.count);
+      return;
+    }
+    this.pieces.push(chunk.subarray(from, to));
+    const line = Buffer.concat(this.pieces);
+    this.pieces = [];
+    this.pieceBytes = 0;
+    this.onLine(line, 0, line.length, this.count);
   }
 }

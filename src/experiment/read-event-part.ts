@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { badGzip, unreadableFile } from './event-file-errors.js';
 import { foldRecord, type RecordFolder } from './fold-record.js';
 import { LineSplitter } from './line-splitter.js';
+import { scanEventLine } from './scan-event-line.js';
 
 /** A line that is not an outcome event. */
 export interface MalformedLine {
@@ -52,17 +53,21 @@ export async function readPart(
   reading: PartReading,
 ): Promise<PartLines> {
   const part: PartLines = { lineCount: 0, lines: 0, malformed: 0, examples: [] };
-  const splitter = new LineSplitter((text, number) => {
-    if (text.trim() === '') return;
+  const splitter = new LineSplitter((bytes, from, to, number) => {
+    const value = scanEventLine(bytes, from, to) ?? parseText(bytes.toString('utf8', from, to));
+    if (value === BLANK) return;
     part.lines += 1;
-    const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const problem = addLine(accumulator, line, number, reading);
+    const problem = addLine(accumulator, value, number, reading);
     if (problem === undefined) return;
     part.malformed += 1;
     if (part.examples.length < MALFORMED_KEPT) part.examples.push({ file, line: number, problem });
   }, reading.maxLineBytes);
-  const raw = createReadStream(file, range);
   const gunzip = file.endsWith('.gz') ? createGunzip() : undefined;
+  // Compressed data keeps the stream's 64 KiB reads: each can inflate to a thousand times more.
+  const raw = createReadStream(
+    file,
+    gunzip ? range : { ...range, highWaterMark: READ_CHUNK_BYTES },
+  );
   const input = gunzip ? raw.pipe(gunzip) : raw;
   await new Promise<void>((resolve, reject) => {
     let stopped = false;
@@ -92,18 +97,35 @@ export async function readPart(
   return part;
 }
 
+/** A line that `JSON.parse` refused, with its message. */
+class NotJson {
+  constructor(readonly problem: string) {}
+}
+
+/** Bytes of a plain file read at a time: fewer round trips to the I/O threads than 64 KiB. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** A line of white space only: not counted, not a problem. */
+const BLANK = Symbol('blank line');
+
+/** A line the fast reader left: blank, or what `JSON.parse` makes of it. */
+function parseText(text: string): unknown {
+  if (text.trim() === '') return BLANK;
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    return new NotJson(`not JSON: ${(error as Error).message}`);
+  }
+}
+
 function addLine(
   accumulator: RecordFolder,
-  line: string,
+  value: unknown,
   number: number,
   reading: PartReading,
 ): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
-  }
+  if (value instanceof NotJson) return value.problem;
   const folded = foldRecord(accumulator, value);
   if ('problem' in folded) return folded.problem;
   if (folded.outcome?.decisionId !== undefined) {

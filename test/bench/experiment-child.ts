@@ -9,6 +9,7 @@ import { readEventFiles, reportFromEvents } from 'flagroute';
 
 const [mode, file = ''] = process.argv.slice(2);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 if (mode === 'flagroute') {
   const read = await readEventFiles([file]);
   reportFromEvents(read.accumulator, { unit: 'user' });
@@ -29,6 +30,7 @@ if (mode === 'flagroute') {
 process.stdout.write(
   JSON.stringify({
     ms: performance.now() - started,
+    cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuBefore)),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 );

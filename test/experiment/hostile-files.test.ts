@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, MAX_LINE_BYTES } from '../../src/experiment/line-splitter.js';
+import { LineSplitter, MAX_LINE_BYTES, textLines } from '../../src/experiment/line-splitter.js';
 import { readEventFiles } from '../../src/experiment/read-events.js';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
 import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
@@ -164,7 +164,10 @@ describe('experiment report on hostile files', () => {
 describe('LineSplitter', () => {
   it('splits across chunks, keeps a last line without a break, and stops past the limit', () => {
     const seen: string[] = [];
-    const splitter = new LineSplitter((line, number) => seen.push(`${number}:${line}`), 8);
+    const splitter = new LineSplitter(
+      textLines((line, number) => seen.push(`${number}:${line}`)),
+      8,
+    );
     expect(splitter.push(Buffer.from('ab\ncd'))).toBe(true);
     expect(splitter.push(Buffer.from('é\n\nxyz'))).toBe(true);
     splitter.end();
