@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { serve } from 'flagroute/server';
@@ -57,7 +58,8 @@ function pacedRun(url: string, target: string, rate: number, seconds: number): P
 
 const BODY = JSON.stringify({ context: { targetingKey: 'user-42', region: 'us_east' } });
 
-const AUTOCANNON = join(import.meta.dirname, '..', 'node_modules', 'autocannon', 'autocannon.js');
+// Resolved as a package: the built bench's own folder has no node_modules beside it.
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 /** One autocannon run, in a process of its own so that the load does not share the servers' event loop. */
 function run(url: string, target: string, seconds: number): Promise<HttpRun> {
@@ -172,7 +174,7 @@ export function renderHttp(result: HttpResult): string[] {
     '',
     `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
     '',
-    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts, undici, 32 connections, after a 1 s warm-up), alternating:`,
+    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; the client spins between requests, so its CPU is a core's worth whatever the rate), alternating:`,
     '',
     '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
