@@ -1,8 +1,9 @@
 /**
  * One side of the experiment-report benchmark, in a process of its own so that its time and
  * peak memory are its own: `node experiment-child.js flagroute|duckdb FILE` prints
- * `{ms, maxRssMb}`. flagroute reads, validates and folds every event at both units (the full
- * `experiment report` path); DuckDB computes the same per-arm sums with read_json and GROUP BY.
+ * `{ms, cpuMs, maxRssMb}`. flagroute reads, validates and folds every event at both units (the
+ * full `experiment report` path); DuckDB computes the same sums at both units (per user and arm,
+ * then per arm) with read_json and GROUP BY.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readEventFiles, reportFromEvents } from 'flagroute';
@@ -17,15 +18,29 @@ if (mode === 'flagroute') {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const columns = `columns={time:'VARCHAR',unit:'VARCHAR',cohort:'VARCHAR',backend:'VARCHAR',success:'BOOLEAN',latencyMs:'DOUBLE',quality:'DOUBLE',costUsd:'DOUBLE',satisfaction:'DOUBLE'}`;
-  await connection.runAndReadAll(`
-    SELECT cohort, count(*), sum(success::INT),
-      count(CASE WHEN success THEN latencyMs END), sum(CASE WHEN success THEN latencyMs / 1000 END),
-      sum(CASE WHEN success THEN (latencyMs / 1000) ^ 2 END),
-      count(quality), sum(quality), sum(quality * quality),
-      count(costUsd), sum(costUsd), sum(costUsd * costUsd),
-      count(satisfaction), sum(satisfaction), sum(satisfaction * satisfaction)
-    FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', ${columns})
-    WHERE cohort <> 'control' GROUP BY cohort`);
+  // The report's work at both units: each user's sums in each arm (the user unit), and each
+  // arm's sums and sums of squares over its events (the request unit), from one scan.
+  const sums = `count(*) AS events, min(time) AS first, max(time) AS last,
+      sum(success::INT) AS successes,
+      count(CASE WHEN success THEN latencyMs END) AS n_latency,
+      sum(CASE WHEN success THEN latencyMs / 1000 END) AS latency,
+      sum(CASE WHEN success THEN (latencyMs / 1000) ^ 2 END) AS latency_sq,
+      count(quality) AS n_quality, sum(quality) AS quality, sum(quality * quality) AS quality_sq,
+      count(costUsd) AS n_cost, sum(costUsd) AS cost, sum(costUsd * costUsd) AS cost_sq,
+      count(satisfaction) AS n_satisfaction, sum(satisfaction) AS satisfaction,
+      sum(satisfaction * satisfaction) AS satisfaction_sq`;
+  const rows = await connection.runAndReadAll(`
+    WITH per_user AS (
+      SELECT unit, cohort, ${sums}
+      FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', ${columns})
+      WHERE cohort <> 'control' GROUP BY unit, cohort)
+    SELECT cohort, count(*) AS users, sum(events), min(first), max(last), sum(successes),
+      sum(n_latency), sum(latency), sum(latency_sq), sum(latency * latency),
+      sum(n_quality), sum(quality), sum(quality_sq), sum(quality * quality),
+      sum(n_cost), sum(cost), sum(cost_sq), sum(cost * cost),
+      sum(n_satisfaction), sum(satisfaction), sum(satisfaction_sq), sum(satisfaction * satisfaction)
+    FROM per_user GROUP BY cohort`);
+  if (rows.getRows().length !== 2) throw new Error('DuckDB did not find both arms');
 }
 process.stdout.write(
   JSON.stringify({

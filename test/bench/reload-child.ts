@@ -6,11 +6,12 @@
  * event loop was blocked during the reloads (perf_hooks.monitorEventLoopDelay, 1 ms
  * resolution) and the longest wait between two turns of the decision loop, and both again for
  * as long a time of deciding without reloads (the baseline); and the floor, the YAML parse of
- * the same files alone.
+ * the same files alone. The waits are taken apart: how much of the longest was garbage collection
+ * (PerformanceObserver's gc entries), and the longest wait without its collections.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createRouter } from 'flagroute';
 import { pino } from 'pino';
@@ -49,6 +50,16 @@ const context = { userId: 'u', region: 'region_3', queryType: 'clinical', queryT
 let deciding = true;
 let longestGapMs = 0;
 let decisions = 0;
+/** Waits of the decision loop longer than 5 ms: [start, end] on the performance clock. */
+let gaps: [number, number][] = [];
+/** The main thread's garbage collections: [start, end] on the same clock. */
+const collections: [number, number][] = [];
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    collections.push([entry.startTime, entry.startTime + entry.duration]);
+  }
+});
+observer.observe({ entryTypes: ['gc'] });
 const loop = (async () => {
   let last = performance.now();
   while (deciding) {
@@ -60,6 +71,7 @@ const loop = (async () => {
     await nextTurn();
     const now = performance.now();
     longestGapMs = Math.max(longestGapMs, now - last);
+    if (now - last > 5) gaps.push([last, now]);
     last = now;
   }
 })();
@@ -78,13 +90,17 @@ await sleep(
 );
 baseline.disable();
 const baselineGapMs = longestGapMs;
+const baselineBlocks = blocksOf(gaps);
 longestGapMs = 0;
+gaps = [];
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 const whileDeciding = await reloadRuns();
 delay.disable();
 deciding = false;
 await loop;
+observer.disconnect();
+const blocks = blocksOf(gaps);
 await router.close();
 // The floor: the YAML library's parse of the same files (with source positions, as flagroute
 // needs them for file:line:col), the one step no design of the reload avoids. Best of as many
@@ -100,6 +116,26 @@ for (let run = 0; run < reloads; run += 1) {
   floorRuns.push((used.user + used.system) / 1000);
 }
 await rm(dir, { recursive: true, force: true });
+
+/**
+ * What the loop's waits were made of: the longest wait's garbage collection, and the longest
+ * wait once the collections inside it are taken out (the work of the reload's slices, the
+ * decisions of the turn, and the time the machine gave other processes).
+ */
+function blocksOf(waits: [number, number][]): { longestGcMs: number; longestOtherMs: number } {
+  let longest: [number, number] = [0, 0];
+  let longestOtherMs = 0;
+  const gcIn = ([start, end]: [number, number]) =>
+    collections.reduce(
+      (sum, [from, to]) => sum + Math.max(0, Math.min(end, to) - Math.max(start, from)),
+      0,
+    );
+  for (const wait of waits) {
+    if (wait[1] - wait[0] > longest[1] - longest[0]) longest = wait;
+    longestOtherMs = Math.max(longestOtherMs, wait[1] - wait[0] - gcIn(wait));
+  }
+  return { longestGcMs: gcIn(longest), longestOtherMs };
+}
 process.stdout.write(
   JSON.stringify({
     rules,
@@ -110,6 +146,8 @@ process.stdout.write(
     maxDelayMs: delay.max / 1e6,
     p99DelayMs: delay.percentile(99) / 1e6,
     longestGapMs,
+    ...blocks,
+    baselineBlocks,
     baselineMaxDelayMs: baseline.max / 1e6,
     baselineGapMs,
     decisions,

@@ -15,6 +15,12 @@ export interface ReloadSize {
   p99DelayMs: number;
   /** The longest wait between two turns of the decision loop during the reloads. */
   longestGapMs: number;
+  /** Garbage collection (main thread) inside that longest wait. */
+  longestGcMs: number;
+  /** The longest wait once the collections inside it are taken out. */
+  longestOtherMs: number;
+  /** The same two while deciding alone. */
+  baselineBlocks: { longestGcMs: number; longestOtherMs: number };
   /** The same two over as long a time of deciding without reloads. */
   baselineMaxDelayMs: number;
   baselineGapMs: number;
@@ -68,14 +74,14 @@ export function renderReload(result: ReloadResult): string[] {
   const lines = [
     '## Reload of large configurations',
     '',
-    `Each configuration in a process of its own: rules half query-length, half query-type, in one or several rule files, plus ten regions; \`router.reload()\` ${RELOADS} times with nothing else running (the work: wall time, and CPU time of the process, the worker thread that parses large files included), then ${RELOADS} times while a loop makes 200 decisions a turn of the event loop (the longest block of the loop, by \`perf_hooks.monitorEventLoopDelay\` at 1 ms resolution, and the longest wait between two turns of the decision loop), and as long again of deciding alone (the baseline: the loop's own collections and the machine's other work). The floor is the YAML library's parse of the same files, with source positions, alone. Conditional routing is off in these configurations, so that a decision does not run ten thousand rules.`,
+    `Each configuration in a process of its own: rules half query-length, half query-type, in one or several rule files, plus ten regions; \`router.reload()\` ${RELOADS} times with nothing else running (the work: wall time, and CPU time of the process, the worker thread that parses large files included), then ${RELOADS} times while a loop makes 200 decisions a turn of the event loop (the longest block of the loop, by \`perf_hooks.monitorEventLoopDelay\` at 1 ms resolution, and the longest wait between two turns of the decision loop, with the main thread's garbage collection inside it (PerformanceObserver \`gc\` entries) and the longest wait once its collections are taken out: the reload's slices, a turn's decisions and the time the machine gave other processes), and as long again of deciding alone (the baseline: the loop's own collections and the machine's other work). The floor is the YAML library's parse of the same files, with source positions, alone. Conditional routing is off in these configurations, so that a decision does not run ten thousand rules.`,
     '',
-    '| rules | files | work: wall ms | work: CPU ms (best) | floor: YAML parse CPU ms | CPU / floor | longest block ms (p99) | longest decision wait ms | baseline block / wait ms |',
-    '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| rules | files | work: wall ms | work: CPU ms (best) | floor: YAML parse CPU ms | CPU / floor | longest block ms (p99) | longest decision wait ms: of it GC | longest wait without GC ms | baseline block / wait ms |',
+    '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const size of result.sizes) {
     lines.push(
-      `| ${size.rules.toLocaleString('en')} | ${size.files} | ${size.work.map((run) => fixed(run.wallMs)).join(', ')} | ${fixed(best(size.work))} | ${fixed(size.floorCpuMs)} | ${(best(size.work) / size.floorCpuMs).toFixed(2)} | ${size.maxDelayMs.toFixed(1)} (${size.p99DelayMs.toFixed(1)}) | ${size.longestGapMs.toFixed(1)} | ${size.baselineMaxDelayMs.toFixed(1)} / ${size.baselineGapMs.toFixed(1)} |`,
+      `| ${size.rules.toLocaleString('en')} | ${size.files} | ${size.work.map((run) => fixed(run.wallMs)).join(', ')} | ${fixed(best(size.work))} | ${fixed(size.floorCpuMs)} | ${(best(size.work) / size.floorCpuMs).toFixed(2)} | ${size.maxDelayMs.toFixed(1)} (${size.p99DelayMs.toFixed(1)}) | ${size.longestGapMs.toFixed(1)}: ${size.longestGcMs.toFixed(1)} | ${size.longestOtherMs.toFixed(1)} | ${size.baselineMaxDelayMs.toFixed(1)} / ${size.baselineGapMs.toFixed(1)} |`,
     );
   }
   const large = result.sizes.filter((size) => size.rules === 10_000);
