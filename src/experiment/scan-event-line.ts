@@ -70,7 +70,8 @@ export function scanEventLine(
   for (;;) {
     if (at >= to || bytes[at] !== QUOTE) return undefined;
     const key = keyAt(bytes, at + 1, to);
-    if (key < 0 || seen & (1 << key)) return undefined;
+    // The keys seen are bits of one number: a key past the 31st is left to JSON.parse.
+    if (key < 0 || key > 30 || seen & (1 << key)) return undefined;
     seen |= 1 << key;
     at = skipSpace(bytes, scanned, to);
     if (at >= to || bytes[at] !== COLON) return undefined;
