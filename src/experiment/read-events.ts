@@ -40,7 +40,11 @@ export interface ReadEvents {
 export interface ReadEventOptions {
   /** Called with the bytes read so far, as they are read. */
   onProgress?: (bytes: number) => void;
-  /** Worker threads for a large uncompressed file. Default: the machine's cores, at most 8. */
+  /**
+   * Threads for a large uncompressed file: this one and `threads - 1` workers. Default: the
+   * machine's cores, at most 8. (This thread reads a part too: merging one more worker's
+   * tallies of a million users cost more than the part took to read.)
+   */
   threads?: number;
   /** Files from this size up are read by several threads. Default 64 MiB. */
   parallelMinBytes?: number;
@@ -64,7 +68,7 @@ const WORKER = new URL('./event-reader-worker.js', import.meta.url);
  * read or inflated. A line that is not valid JSON or not an outcome event is skipped and
  * counted, with its file:line; an outcome repeating an earlier decision id is counted and
  * reported. Blank lines are ignored. A large uncompressed file is split at line boundaries and
- * read by several worker threads, whose tallies are merged (the result is the same, to the
+ * read by this thread and worker threads, whose tallies are merged (the result is the same, to the
  * order of floating-point additions). A file that cannot be read, a directory or damaged gzip
  * data is an `INVALID_DATA` error naming the file as given.
  */
@@ -97,7 +101,8 @@ export async function readEventFiles(
       !file.endsWith('.gz') &&
       size >= (settings.parallelMinBytes ?? 64 * 1024 * 1024) &&
       existsSync(fileURLToPath(WORKER));
-    // One thread folds straight into the result; worker threads' tallies are merged into it.
+    // This thread folds straight into the result (the first part of a file read in parts, and
+    // the whole of any other); the worker threads' tallies of the other parts are merged into it.
     const reading: PartReading = {
       maxLineBytes,
       onDecisionId(id, line) {
@@ -105,14 +110,12 @@ export async function readEventFiles(
         if (!seen.add(FINGERPRINT.high, FINGERPRINT.low)) duplicate(file, line);
       },
     };
-    const parts: (PartLines & Partial<PartResult>)[] = parallel
-      ? await readInWorkers(
-          file,
-          await partsOf(file, size, threads),
-          settings.onProgress,
-          maxLineBytes,
-        )
-      : [await readPart(file, {}, result.accumulator, settings.onProgress, reading)];
+    const ranges = parallel ? await partsOf(file, size, threads) : [{}];
+    const [first, rest] = await Promise.all([
+      readPart(file, ranges[0]!, result.accumulator, settings.onProgress, reading),
+      readInWorkers(file, ranges.slice(1), settings.onProgress, maxLineBytes),
+    ]);
+    const parts: (PartLines & Partial<PartResult>)[] = [first, ...rest];
     let before = 0;
     for (const part of parts) {
       if (part.state) result.accumulator.merge(part.state);
