@@ -3,28 +3,9 @@ import type { OutcomeEvent } from '../outcomes/index.js';
 import type { ArmMoments } from './arm-moments.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
+import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
-/** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
-const BOTH_ARMS = -1;
-
-/** No outcome (or no exposure) seen for the user yet. */
-const NONE = -2;
-
-type ArmCode = 0 | 1 | typeof BOTH_ARMS | typeof NONE;
-
-/** One user's running sums: per metric, m (sum of values) and d (count of values). */
-interface UserTally {
-  /** The arm of the user's outcomes. */
-  arm: ArmCode;
-  /** The arm of the user's exposure records. */
-  exposed: ArmCode;
-  sums: Float64Array;
-}
-
-/** The arm code a tally has after also being seen in `arm`. */
-const joined = (was: ArmCode, arm: ArmCode): ArmCode =>
-  was === NONE || was === arm ? arm : arm === NONE ? was : BOTH_ARMS;
 
 /** An accumulator's state as plain data (typed arrays and strings), for worker threads. */
 export interface AccumulatorState {
@@ -57,7 +38,7 @@ export interface EventCounts {
 export class EventAccumulator {
   /** Request-level moments per arm (lightrag, perplexity), centred on their means (Welford). */
   private readonly requests = [new CentredMoments(), new CentredMoments()];
-  private readonly users = new Map<string, UserTally>();
+  private readonly users = new UserTallies();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
   /** Exposure records folded (duplicates included). */
   exposures = 0;
@@ -77,17 +58,18 @@ export class EventAccumulator {
     if (time > this.lastTime) this.lastTime = time;
     const arm = event.cohort === 'lightrag' ? 0 : 1;
     const key = event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
-    let tally: UserTally | undefined;
+    let at = -1;
     if (key === undefined) this.counts.withoutUnit += 1;
-    else tally = this.tallyOf(key, arm);
+    else at = this.tallyOf(key, arm) * TALLY_WIDTH;
     const moments = this.requests[arm]!;
+    const sums = this.users.sums;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
       const value = metricValue(METRIC_TABLE[index]!, event);
       if (value === undefined) continue;
       moments.addAt(index, value);
-      if (tally) {
-        tally.sums[index * 2]! += value;
-        tally.sums[index * 2 + 1]! += 1;
+      if (at >= 0) {
+        sums[at + index * 2]! += value;
+        sums[at + index * 2 + 1]! += 1;
       }
     }
   }
@@ -105,11 +87,15 @@ export class EventAccumulator {
       if (n > 0) state.set([n, group.sums[index]! / n, 0, group.centred[index]!], index * 4);
     }
     this.requests[arm]!.merge(state);
-    if (group.unit === null) this.counts.withoutUnit += group.events;
-    const tally = group.unit === null ? undefined : this.tallyOf(group.unit, arm);
-    for (let index = 0; tally && index < METRIC_COUNT; index += 1) {
-      tally.sums[index * 2]! += group.sums[index]!;
-      tally.sums[index * 2 + 1]! += group.counts[index]!;
+    if (group.unit === null) {
+      this.counts.withoutUnit += group.events;
+      return;
+    }
+    const at = this.tallyOf(group.unit, arm) * TALLY_WIDTH;
+    const sums = this.users.sums;
+    for (let index = 0; index < METRIC_COUNT; index += 1) {
+      sums[at + index * 2]! += group.sums[index]!;
+      sums[at + index * 2 + 1]! += group.counts[index]!;
     }
   }
 
@@ -121,37 +107,26 @@ export class EventAccumulator {
   /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */
   addExposure(exposure: { unit: string; cohort: 'lightrag' | 'perplexity' }): void {
     this.exposures += 1;
-    const tally = this.tallyFor(exposure.unit);
-    tally.exposed = joined(tally.exposed, exposure.cohort === 'lightrag' ? 0 : 1);
+    const slot = this.users.slotOf(exposure.unit);
+    const { exposed } = this.users;
+    exposed[slot] = joined(exposed[slot] as ArmCode, exposure.cohort === 'lightrag' ? 0 : 1);
   }
 
-  private tallyFor(key: string): UserTally {
-    let tally = this.users.get(key);
-    if (!tally) {
-      tally = { arm: NONE, exposed: NONE, sums: new Float64Array(METRIC_COUNT * 2) };
-      this.users.set(key, tally);
-    }
-    return tally;
-  }
-
-  private tallyOf(key: string, arm: 0 | 1): UserTally {
-    const tally = this.tallyFor(key);
-    tally.arm = joined(tally.arm, arm);
-    return tally;
+  /** The user's slot, its arm joined with `arm`. */
+  private tallyOf(key: string, arm: 0 | 1): number {
+    const slot = this.users.slotOf(key);
+    const { arms } = this.users;
+    arms[slot] = joined(arms[slot] as ArmCode, arm);
+    return slot;
   }
 
   /** Everything folded so far, as plain data a worker thread can send back (see {@link merge}). */
   exportState(): AccumulatorState {
-    const keys = [...this.users.keys()];
-    const arms = new Int8Array(keys.length);
-    const exposed = new Int8Array(keys.length);
-    const sums = new Float64Array(keys.length * METRIC_COUNT * 2);
-    for (const [index, key] of keys.entries()) {
-      const tally = this.users.get(key)!;
-      arms[index] = tally.arm;
-      exposed[index] = tally.exposed;
-      sums.set(tally.sums, index * METRIC_COUNT * 2);
-    }
+    const size = this.users.size;
+    const keys = [...this.users.keys];
+    const arms = this.users.arms.slice(0, size);
+    const exposed = this.users.exposed.slice(0, size);
+    const sums = this.users.sums.slice(0, size * TALLY_WIDTH);
     return {
       requests: [this.requests[0]!.exportState(), this.requests[1]!.exportState()],
       counts: { ...this.counts },
@@ -176,20 +151,17 @@ export class EventAccumulator {
     this.counts.withoutUnit += state.counts.withoutUnit;
     this.firstTime = Math.min(this.firstTime, state.firstTime);
     this.lastTime = Math.max(this.lastTime, state.lastTime);
-    const width = METRIC_COUNT * 2;
     this.exposures += state.exposures;
     for (const [index, key] of state.keys.entries()) {
-      const arm = state.arms[index] as ArmCode;
-      const exposed = state.exposed[index] as ArmCode;
-      const sums = state.sums.subarray(index * width, (index + 1) * width);
-      const tally = this.users.get(key);
-      if (!tally) {
-        this.users.set(key, { arm, exposed, sums: sums.slice() });
-        continue;
+      const slot = this.users.slotOf(key);
+      const { arms, exposed, sums } = this.users;
+      arms[slot] = joined(arms[slot] as ArmCode, state.arms[index] as ArmCode);
+      exposed[slot] = joined(exposed[slot] as ArmCode, state.exposed[index] as ArmCode);
+      const at = slot * TALLY_WIDTH;
+      const from = index * TALLY_WIDTH;
+      for (let offset = 0; offset < TALLY_WIDTH; offset += 1) {
+        sums[at + offset]! += state.sums[from + offset]!;
       }
-      tally.arm = joined(tally.arm, arm);
-      tally.exposed = joined(tally.exposed, exposed);
-      for (let at = 0; at < width; at += 1) tally.sums[at]! += sums[at]!;
     }
   }
 
@@ -201,7 +173,8 @@ export class EventAccumulator {
   /** Users seen in both arms (left out of the user unit and of the sample-ratio test). */
   get usersInBothArms(): number {
     let count = 0;
-    for (const tally of this.users.values()) if (tally.arm === BOTH_ARMS) count += 1;
+    const { arms, size } = this.users;
+    for (let slot = 0; slot < size; slot += 1) if (arms[slot] === BOTH_ARMS) count += 1;
     return count;
   }
 
@@ -228,21 +201,23 @@ export class EventAccumulator {
       returned: { lightrag: 0, perplexity: 0 },
       in_both_arms: 0,
     };
-    for (const tally of this.users.values()) {
-      if (tally.exposed === BOTH_ARMS) exposures.in_both_arms += 1;
-      if (tally.exposed !== 0 && tally.exposed !== 1) continue;
-      const arm = tally.exposed === 0 ? 'lightrag' : 'perplexity';
+    const { arms, exposed, size } = this.users;
+    for (let slot = 0; slot < size; slot += 1) {
+      if (exposed[slot] === BOTH_ARMS) exposures.in_both_arms += 1;
+      if (exposed[slot] !== 0 && exposed[slot] !== 1) continue;
+      const arm = exposed[slot] === 0 ? 'lightrag' : 'perplexity';
       exposures[arm] += 1;
-      if (tally.arm === tally.exposed) exposures.returned[arm] += 1;
+      if (arms[slot] === exposed[slot]) exposures.returned[arm] += 1;
     }
     return exposures;
   }
 
   private unitsPerArm(): Record<Arm, number> {
     const units = { lightrag: 0, perplexity: 0 };
-    for (const tally of this.users.values()) {
-      if (tally.arm === 0) units.lightrag += 1;
-      else if (tally.arm === 1) units.perplexity += 1;
+    const { arms, size } = this.users;
+    for (let slot = 0; slot < size; slot += 1) {
+      if (arms[slot] === 0) units.lightrag += 1;
+      else if (arms[slot] === 1) units.perplexity += 1;
     }
     return units;
   }
@@ -267,14 +242,17 @@ export class EventAccumulator {
         cross_sum: 0,
       }));
     const arms = [empty(), empty()];
-    for (const tally of this.users.values()) {
-      if (tally.arm !== 0 && tally.arm !== 1) continue;
-      const arm = arms[tally.arm]!;
-      const requests = this.requests[tally.arm]!;
+    const { arms: userArms, sums, size } = this.users;
+    for (let slot = 0; slot < size; slot += 1) {
+      const armCode = userArms[slot];
+      if (armCode !== 0 && armCode !== 1) continue;
+      const arm = arms[armCode]!;
+      const requests = this.requests[armCode]!;
+      const at = slot * TALLY_WIDTH;
       for (let index = 0; index < METRIC_COUNT; index += 1) {
-        const d = tally.sums[index * 2 + 1]!;
+        const d = sums[at + index * 2 + 1]!;
         if (d === 0) continue;
-        const m = tally.sums[index * 2]! - requests.meanAt(index) * d;
+        const m = sums[at + index * 2]! - requests.meanAt(index) * d;
         const moments = arm[index]!;
         moments.n += 1;
         moments.sum += m;

@@ -1,0 +1,64 @@
+import { METRIC_TABLE } from '../metrics/index.js';
+
+/** Per user: per metric m (sum of values) and d (count of values). */
+export const TALLY_WIDTH = METRIC_TABLE.length * 2;
+
+/** A user seen in both arms: dropped from user-level analysis, as gbstats drops multiple exposures. */
+export const BOTH_ARMS = -1;
+/** No outcome (or no exposure) seen for the user yet. */
+export const NONE = -2;
+
+/** The arm of a user's outcomes or exposures: 0 lightrag, 1 perplexity, or one of the above. */
+export type ArmCode = 0 | 1 | typeof BOTH_ARMS | typeof NONE;
+
+/** The arm code a tally has after also being seen in `arm`. */
+export const joined = (was: ArmCode, arm: ArmCode): ArmCode =>
+  was === NONE || was === arm ? arm : arm === NONE ? was : BOTH_ARMS;
+
+/**
+ * Every user's running sums and arms, in flat typed arrays indexed by the user's slot: one map
+ * entry (key to slot) per user and no object of its own. With an object and a Float64Array per
+ * user, a million users were two million allocations, and their collection a seventh of
+ * reading an event log.
+ */
+export class UserTallies {
+  private readonly slots = new Map<string, number>();
+  /** The users' keys, by slot. */
+  readonly keys: string[] = [];
+  /** The arm of each slot's outcomes. */
+  arms = new Int8Array(1024);
+  /** The arm of each slot's exposure records. */
+  exposed = new Int8Array(1024);
+  /** Each slot's sums, {@link TALLY_WIDTH} numbers from `slot * TALLY_WIDTH`. */
+  sums = new Float64Array(1024 * TALLY_WIDTH);
+
+  /** Users tallied. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** The slot of the user `key`, made (no arm, sums 0) when the user is new. */
+  slotOf(key: string): number {
+    const known = this.slots.get(key);
+    if (known !== undefined) return known;
+    const slot = this.keys.length;
+    if (slot === this.arms.length) this.grow();
+    this.slots.set(key, slot);
+    this.keys.push(key);
+    this.arms[slot] = NONE;
+    this.exposed[slot] = NONE;
+    return slot;
+  }
+
+  private grow(): void {
+    const arms = new Int8Array(this.arms.length * 2);
+    arms.set(this.arms);
+    this.arms = arms;
+    const exposed = new Int8Array(this.exposed.length * 2);
+    exposed.set(this.exposed);
+    this.exposed = exposed;
+    const sums = new Float64Array(this.sums.length * 2);
+    sums.set(this.sums);
+    this.sums = sums;
+  }
+}
