@@ -107,9 +107,9 @@ const plausible = fc
 describe('the fast reader of event lines', () => {
   it('gives what JSON.parse gives, or declines, on event-like lines', () => {
     accepted = 0;
-    fc.assert(fc.property(fc.oneof(line, plausible), agrees), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.oneof(line, plausible), agrees), { numRuns: 5_000 });
     // The property is about the lines it reads: enough of them must be read, not declined.
-    expect(accepted).toBeGreaterThan(2_000);
+    expect(accepted).toBeGreaterThan(500);
   });
 
   it('gives what JSON.parse gives, or declines, on damaged lines and on any text', () => {
@@ -132,7 +132,7 @@ describe('the fast reader of event lines', () => {
         if (!isJson(text)) expect(scan(text)).toBeUndefined();
         return agrees(text);
       }),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 
@@ -202,7 +202,7 @@ describe('the event time', () => {
       fc.property(fc.oneof(shaped, written, fc.string()), (text) => {
         expect(Object.is(eventTime(text), Date.parse(text))).toBe(true);
       }),
-      { numRuns: 50_000 },
+      { numRuns: 10_000 },
     );
     for (const text of ['0050-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T24:00:00Z']) {
       expect(eventTime(text)).toBe(Date.parse(text));
