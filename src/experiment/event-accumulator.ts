@@ -4,6 +4,7 @@ import type { ArmMoments } from './arm-moments.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
+import { byMetric, UnitMomentsFold } from './unit-moments.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 
@@ -232,46 +233,22 @@ export class EventAccumulator {
    * users rather than c's square beside it (the delta method's residuals do not move with c).
    */
   private userMoments(): ExperimentStats['arms'] {
-    const empty = () =>
-      OUTCOME_METRICS.map(() => ({
-        n: 0,
-        sum: 0,
-        sum_of_squares: 0,
-        denominator_sum: 0,
-        denominator_sum_of_squares: 0,
-        cross_sum: 0,
-      }));
-    const arms = [empty(), empty()];
+    const shifts = this.requests.map((requests) =>
+      OUTCOME_METRICS.map((_, index) => requests.meanAt(index)),
+    ) as [number[], number[]];
+    const fold = new UnitMomentsFold(shifts);
     const { arms: userArms, sums, size } = this.users;
     for (let slot = 0; slot < size; slot += 1) {
-      const armCode = userArms[slot];
-      if (armCode !== 0 && armCode !== 1) continue;
-      const arm = arms[armCode]!;
-      const requests = this.requests[armCode]!;
-      const at = slot * TALLY_WIDTH;
-      for (let index = 0; index < METRIC_COUNT; index += 1) {
-        const d = sums[at + index * 2 + 1]!;
-        if (d === 0) continue;
-        const m = sums[at + index * 2]! - requests.meanAt(index) * d;
-        const moments = arm[index]!;
-        moments.n += 1;
-        moments.sum += m;
-        moments.sum_of_squares += m * m;
-        moments.denominator_sum += d;
-        moments.denominator_sum_of_squares += d * d;
-        moments.cross_sum += m * d;
-      }
+      const arm = userArms[slot];
+      if (arm === 0 || arm === 1)
+        fold.add(arm, sums.subarray(slot * TALLY_WIDTH, (slot + 1) * TALLY_WIDTH));
     }
-    const named = (list: ArmMoments[], requests: CentredMoments) =>
-      Object.fromEntries(
-        OUTCOME_METRICS.map((metric, index) => {
-          const shift = requests.meanAt(index);
-          return [metric, shift === 0 ? list[index]! : { ...list[index]!, shift }];
-        }),
+    const named = (list: ArmMoments[], shift: readonly number[]) =>
+      byMetric(
+        list.map((moments, index) =>
+          shift[index] === 0 ? moments : { ...moments, shift: shift[index]! },
+        ),
       );
-    return {
-      lightrag: named(arms[0]!, this.requests[0]!),
-      perplexity: named(arms[1]!, this.requests[1]!),
-    };
+    return { lightrag: named(fold.arms[0], shifts[0]), perplexity: named(fold.arms[1], shifts[1]) };
   }
 }

@@ -74,6 +74,13 @@ export {
 export { renderReportHtml, renderReportText } from './render-report.js';
 export { pValueText, verdictText } from './render-verdict.js';
 export {
+  armMomentsOfRow,
+  byMetric,
+  emptyArmMoments,
+  UnitMomentsFold,
+  unitMomentSql,
+} from './unit-moments.js';
+export {
   type GuardrailCheck,
   NO_WINNER_REASONS,
   type NoWinnerReason,

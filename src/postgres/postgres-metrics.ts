@@ -34,6 +34,7 @@ export async function postgresMetrics(
       return {
         unit: 'user',
         arms: stage.arms,
+        counts: stage.counts,
         breakerOpen: null,
         p95Seconds: stage.p95Seconds,
         rollback: null,

@@ -1,5 +1,6 @@
-import type { ArmMoments } from '../experiment/index.js';
-import { METRIC_TABLE, OUTCOME_METRICS } from '../metrics/index.js';
+import { armMomentsOfRow, byMetric, emptyArmMoments, unitMomentSql } from '../experiment/index.js';
+import { METRIC_TABLE } from '../metrics/index.js';
+import type { StageData } from '../rollout-plan/index.js';
 import { METRIC_VALUES } from './event-rows.js';
 import type { StorePool } from './store-pool.js';
 
@@ -15,21 +16,12 @@ export interface StageQuery {
   percentage: number | null;
 }
 
-/** What the database counted of the stage besides the sums. */
-export interface StageCountsOfStore {
-  units: { treatment: number; baseline: number };
-  multipleExposures: number;
-  seen: number;
-  otherArmOutcomes: number;
-  withoutUnit: number;
-  /** Always 0: the database holds every unit (no bound in memory). */
-  overLimit: number;
-}
-
-/** The stage's user-level moments per arm (with the ratio sums), its counts and LightRAG's p95. */
-export interface StageReading {
-  arms: Record<'treatment' | 'baseline', Partial<Record<string, ArmMoments>>>;
-  counts: StageCountsOfStore;
+/**
+ * The stage's user-level moments per arm (with the ratio sums), its counts (`overLimit` always
+ * 0: the database holds every unit) and LightRAG's p95: a stage's data as every per-unit source
+ * gives it ({@link StageData}).
+ */
+export interface StageReading extends StageData {
   /** LightRAG's 95th percentile response time in the stage, seconds (successful outcomes). */
   p95Seconds: number | null;
 }
@@ -42,9 +34,13 @@ const METRICS = METRIC_TABLE.map((_, index) => index);
  * arm (`n`, sum m, sum m^2, sum d, sum d^2, sum m d): two rows leave the database, whatever the
  * number of users. Outcomes in the other arm are left out (counted below).
  */
-const STAGE_SUMS = `
+/**
+ * The stage's outcomes of either arm and each unit's arm: that of its first exposure of the
+ * stage's period, else of its first outcome in the stage (the tally's and the event log's rule).
+ */
+const STAGE_ARMS = (columns: string) => `
   WITH outcomes AS (
-    SELECT unit, cohort, occurred_at, ${METRIC_VALUES}
+    SELECT unit, cohort, occurred_at, ${columns}
     FROM flagroute.outcome_events
     WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
   exposed AS (
@@ -55,33 +51,25 @@ const STAGE_SUMS = `
     WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
   arms AS (
     SELECT coalesce(e.unit, f.unit) AS unit, coalesce(e.arm, f.arm) AS arm
-    FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit),
+    FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit)`;
+
+/**
+ * The stage's outcomes of each unit in its arm summed per unit (`m`, `d` per metric) and then
+ * per arm with the fold's fields ({@link unitMomentSql}): two rows leave the database, whatever
+ * the number of users. Outcomes in the other arm are left out (counted below).
+ */
+const STAGE_SUMS = `${STAGE_ARMS(METRIC_VALUES)},
   per_unit AS (
     SELECT a.arm, o.unit,
            ${METRICS.map((index) => `coalesce(sum(v${index}), 0) AS m${index}, count(v${index})::float8 AS d${index}`).join(',\n           ')}
     FROM outcomes AS o JOIN arms AS a ON a.unit = o.unit AND a.arm = o.cohort
     GROUP BY a.arm, o.unit)
   SELECT arm, count(*)::float8 AS units,
-         ${METRICS.map(
-           (index) =>
-             `count(*) FILTER (WHERE d${index} > 0)::float8 AS n${index}, sum(m${index}) AS s${index}, sum(m${index} * m${index}) AS q${index}, sum(d${index}) AS ds${index}, sum(d${index} * d${index}) AS dq${index}, sum(m${index} * d${index}) AS x${index}`,
-         ).join(',\n         ')}
+         ${METRICS.map(unitMomentSql).join(',\n         ')}
   FROM per_unit GROUP BY arm`;
 
 /** What the stage's data leaves out and why, and LightRAG's p95, in one pass. */
-const STAGE_COUNTS = `
-  WITH outcomes AS (
-    SELECT unit, cohort, occurred_at, success, latency_ms FROM flagroute.outcome_events
-    WHERE environment = $1 AND occurred_at >= $2 AND cohort IN ('lightrag', 'perplexity')),
-  exposed AS (
-    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM flagroute.exposure_events
-    WHERE environment = $1 AND ($3::text IS NULL OR period = $3) ORDER BY unit, exposed_at, cohort),
-  first_served AS (
-    SELECT DISTINCT ON (unit) unit, cohort AS arm FROM outcomes
-    WHERE unit IS NOT NULL ORDER BY unit, occurred_at, cohort),
-  arms AS (
-    SELECT coalesce(e.unit, f.unit) AS unit, coalesce(e.arm, f.arm) AS arm
-    FROM exposed AS e FULL OUTER JOIN first_served AS f ON f.unit = e.unit),
+const STAGE_COUNTS = `${STAGE_ARMS('success, latency_ms')},
   touched AS (
     SELECT unit, cohort AS arm FROM flagroute.exposure_events WHERE environment = $1 AND ($3::text IS NULL OR period = $3)
     UNION SELECT unit, cohort FROM outcomes WHERE unit IS NOT NULL)
@@ -107,35 +95,12 @@ export async function readStage(pool: StorePool, stage: StageQuery): Promise<Sta
     pool.query(STAGE_SUMS, parameters),
     pool.query(STAGE_COUNTS, parameters),
   ]);
-  const empty = (): Partial<Record<string, ArmMoments>> =>
-    Object.fromEntries(
-      OUTCOME_METRICS.map((metric) => [
-        metric,
-        {
-          n: 0,
-          sum: 0,
-          sum_of_squares: 0,
-          denominator_sum: 0,
-          denominator_sum_of_squares: 0,
-          cross_sum: 0,
-        },
-      ]),
-    );
-  const arms = { treatment: empty(), baseline: empty() };
+  const arms = { treatment: byMetric(emptyArmMoments()), baseline: byMetric(emptyArmMoments()) };
   const units = { treatment: 0, baseline: 0 };
   for (const row of sums) {
     const side = row.arm === 'lightrag' ? 'treatment' : 'baseline';
     units[side] = Number(row.units);
-    for (const [index, metric] of OUTCOME_METRICS.entries()) {
-      arms[side][metric] = {
-        n: Number(row[`n${index}`]),
-        sum: Number(row[`s${index}`]),
-        sum_of_squares: Number(row[`q${index}`]),
-        denominator_sum: Number(row[`ds${index}`]),
-        denominator_sum_of_squares: Number(row[`dq${index}`]),
-        cross_sum: Number(row[`x${index}`]),
-      };
-    }
+    arms[side] = byMetric(METRICS.map((index) => armMomentsOfRow(row, index)));
   }
   const counts = counted[0] ?? {};
   return {

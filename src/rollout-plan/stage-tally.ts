@@ -1,5 +1,5 @@
-import type { ArmMoments } from '../experiment/index.js';
-import { METRIC_TABLE, metricValue, OUTCOME_METRICS, type Outcome } from '../metrics/index.js';
+import { byMetric, UnitMomentsFold } from '../experiment/index.js';
+import { METRIC_TABLE, metricValue, type Outcome } from '../metrics/index.js';
 import type { ArmSnapshot } from './plan-state.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
@@ -108,43 +108,16 @@ export class StageTally {
 
   /** The stage's user-level moments per arm and what was counted. */
   data(): StageData {
-    const empty = (): ArmMoments[] =>
-      OUTCOME_METRICS.map(() => ({
-        n: 0,
-        sum: 0,
-        sum_of_squares: 0,
-        denominator_sum: 0,
-        denominator_sum_of_squares: 0,
-        cross_sum: 0,
-      }));
-    const arms = [empty(), empty()];
-    const units = [0, 0];
+    const fold = new UnitMomentsFold();
     let multipleExposures = 0;
     for (const record of this.records.values()) {
       if (record.multiple) multipleExposures += 1;
-      const moments = arms[record.arm]!;
-      let any = false;
-      for (let index = 0; index < METRIC_COUNT; index += 1) {
-        const d = record.sums[index * 2 + 1]!;
-        if (d === 0) continue;
-        any = true;
-        const m = record.sums[index * 2]!;
-        const metric = moments[index]!;
-        metric.n += 1;
-        metric.sum += m;
-        metric.sum_of_squares += m * m;
-        metric.denominator_sum! += d;
-        metric.denominator_sum_of_squares! += d * d;
-        metric.cross_sum! += m * d;
-      }
-      if (any) units[record.arm]! += 1;
+      fold.add(record.arm, record.sums);
     }
-    const named = (list: ArmMoments[]) =>
-      Object.fromEntries(OUTCOME_METRICS.map((metric, index) => [metric, list[index]!]));
     return {
-      arms: { treatment: named(arms[0]!), baseline: named(arms[1]!) },
+      arms: { treatment: byMetric(fold.arms[0]), baseline: byMetric(fold.arms[1]) },
       counts: {
-        units: { treatment: units[0]!, baseline: units[1]! },
+        units: { treatment: fold.units[0], baseline: fold.units[1] },
         multipleExposures,
         seen: this.records.size,
         ...this.counts,

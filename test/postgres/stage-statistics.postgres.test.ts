@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import type { ArmMoments } from '../../src/experiment/index.js';
 import { METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../../src/metrics/index.js';
 import type { ExposureEvent, StoredOutcome } from '../../src/outcomes/index.js';
-import { migrateStore, PostgresEventStore } from '../../src/postgres/index.js';
+import { migrateStore, PostgresEventStore, postgresMetrics } from '../../src/postgres/index.js';
 import { readStage } from '../../src/postgres/stage-statistics.js';
 import { StorePool } from '../../src/postgres/store-pool.js';
 import { parsePostgresUrl } from '../../src/postgres/store-url.js';
@@ -178,5 +178,13 @@ describePostgres('the stage of a plan, per user, in SQL', () => {
     const low = latencies[Math.floor(rank)]!;
     const high = latencies[Math.ceil(rank)]!;
     expect(reading.p95Seconds).toBeCloseTo(low + (high - low) * (rank - Math.floor(rank)), 9);
+
+    // The controller's source gives the same reading, counts included (the multiple-exposure
+    // check reads them; the source once dropped them, and the check never ran on a fleet).
+    const source = await postgresMetrics(url, 'production', 'test');
+    onTestEnd(() => source.close());
+    const metrics = await source.read({ since: SINCE, percentage: 20 });
+    expect(metrics.unit).toBe('user');
+    expectClose({ arms: metrics.arms, counts: metrics.counts }, expected, 1e-12);
   });
 });

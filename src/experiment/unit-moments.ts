@@ -1,0 +1,95 @@
+import { METRIC_TABLE, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import type { ArmMoments } from './arm-moments.js';
+
+const METRIC_COUNT = METRIC_TABLE.length;
+
+/** An arm's moments of every metric, in the metric table's order, all zero. */
+export function emptyArmMoments(): ArmMoments[] {
+  return OUTCOME_METRICS.map(() => ({
+    n: 0,
+    sum: 0,
+    sum_of_squares: 0,
+    denominator_sum: 0,
+    denominator_sum_of_squares: 0,
+    cross_sum: 0,
+  }));
+}
+
+/** A list in the metric table's order as a record by metric name. */
+export function byMetric<Value>(list: readonly Value[]): Record<OutcomeMetric, Value> {
+  return Object.fromEntries(
+    OUTCOME_METRICS.map((metric, index) => [metric, list[index]!]),
+  ) as Record<OutcomeMetric, Value>;
+}
+
+/**
+ * Folds per-unit sums into each arm's user-level moments: the one place where a unit's row
+ * (per metric m_i, the sum of its values, and d_i, their count) becomes the arm's sufficient
+ * statistics (n, sum m, sum m^2, sum d, sum d^2, sum m d; see {@link ArmMoments}). The in-process
+ * stage tally, the event log's accumulator and the store's rows (summed per arm in SQL with the
+ * same fields, {@link unitMomentSql}) all give their units to it, so what a unit contributes
+ * is written once. A unit without any value of a metric is not counted for that metric.
+ */
+export class UnitMomentsFold {
+  /** Per arm (0 treatment, 1 baseline), per metric in the table's order. */
+  readonly arms: [ArmMoments[], ArmMoments[]] = [emptyArmMoments(), emptyArmMoments()];
+  /** Units with at least one value of any metric, per arm. */
+  readonly units: [number, number] = [0, 0];
+
+  /**
+   * @param shifts per arm, per metric: the value c each m_i is taken around (m_i - c d_i), so the
+   *   sums of squares hold the spread between units rather than c's square (none: 0).
+   */
+  constructor(private readonly shifts?: readonly [readonly number[], readonly number[]]) {}
+
+  /** Adds one unit of `arm` whose sums are `sums` (per metric m_i then d_i, as a tally keeps them). */
+  add(arm: 0 | 1, sums: ArrayLike<number>): void {
+    const moments = this.arms[arm];
+    const shifts = this.shifts?.[arm];
+    let any = false;
+    for (let index = 0; index < METRIC_COUNT; index += 1) {
+      const d = sums[index * 2 + 1]!;
+      if (d === 0) continue;
+      any = true;
+      const m = sums[index * 2]! - (shifts ? shifts[index]! * d : 0);
+      const metric = moments[index]!;
+      metric.n += 1;
+      metric.sum += m;
+      metric.sum_of_squares += m * m;
+      metric.denominator_sum! += d;
+      metric.denominator_sum_of_squares! += d * d;
+      metric.cross_sum! += m * d;
+    }
+    if (any) this.units[arm] += 1;
+  }
+}
+
+/**
+ * The same fold in SQL, for a store that sums per unit and then per arm in the database: given
+ * the per-unit columns `m<i>` and `d<i>` of the metric at index i, the per-arm aggregates
+ * `n<i>`, `s<i>`, `q<i>`, `ds<i>`, `dq<i>`, `x<i>`, read back by {@link armMomentsOfRow}.
+ */
+export function unitMomentSql(index: number): string {
+  const [m, d] = [`m${index}`, `d${index}`];
+  return [
+    `count(*) FILTER (WHERE ${d} > 0)::float8 AS n${index}`,
+    `sum(${m}) AS s${index}`,
+    `sum(${m} * ${m}) AS q${index}`,
+    `sum(${d}) AS ds${index}`,
+    `sum(${d} * ${d}) AS dq${index}`,
+    `sum(${m} * ${d}) AS x${index}`,
+  ].join(', ');
+}
+
+/** One metric's arm moments from a row of {@link unitMomentSql}'s aggregates. */
+export function armMomentsOfRow(row: Record<string, unknown>, index: number): ArmMoments {
+  const read = (name: string) => Number(row[`${name}${index}`] ?? 0);
+  return {
+    n: read('n'),
+    sum: read('s'),
+    sum_of_squares: read('q'),
+    denominator_sum: read('ds'),
+    denominator_sum_of_squares: read('dq'),
+    cross_sum: read('x'),
+  };
+}
