@@ -6,6 +6,14 @@
  * @packageDocumentation
  */
 export { CentredMoments } from './centred-moments.js';
+export {
+  CATEGORICAL_COVARIATES,
+  type Covariates,
+  covariatesOf,
+  lengthBucket,
+  MAX_COVARIATE_LENGTH,
+  NUMERIC_COVARIATES,
+} from './covariates.js';
 export { LatencyHistogram } from './latency-histogram.js';
 export {
   formatMetric,

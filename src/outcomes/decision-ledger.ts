@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../config/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
+import type { Covariates } from '../metrics/index.js';
 import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { unitKey } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
-export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'>;
+export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
+  covariates?: Covariates;
+};
 
 /** Decisions remembered per server, so that an outcome can name its decision by id. */
 export const LEDGER_SIZE = 100_000;
@@ -76,6 +79,11 @@ export class DecisionLedger {
   private readonly times: Float64Array;
   /** Breaker trial numbers by slot: few decisions take a trial slot. */
   private readonly trials = new Map<number, number>();
+  /**
+   * Covariates by slot (decisions in an experiment arm whose context gave any): the decision's
+   * own object, held, not copied; a plain array, so a slot's reuse overwrites it.
+   */
+  private readonly covariates: (Covariates | null)[];
   private next = 0;
   /** Signs and checks tokens; undefined when this process has no decision key. */
   readonly tokens: DecisionTokens | undefined;
@@ -87,6 +95,7 @@ export class DecisionLedger {
     this.now = options.now ?? (() => performance.now());
     this.codes = new Uint8Array(this.size);
     this.times = new Float64Array(this.size);
+    this.covariates = new Array<Covariates | null>(this.size).fill(null);
     this.tokens = options.tokens;
     this.settledTokens = new SettledDecisions(options.settledMemory ?? SETTLED_MEMORY);
   }
@@ -114,6 +123,7 @@ export class DecisionLedger {
       ...(unit === undefined ? {} : { unit }),
       period: `p${decision.rolloutPercentage}`,
       ...(shadow ? { shadow: true } : {}),
+      ...(decision.covariates ? { cov: decision.covariates } : {}),
     });
     return { decisionId, decisionToken };
   }
@@ -155,6 +165,7 @@ export class DecisionLedger {
     this.times[slot] = this.now();
     if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);
     else if (this.trials.size > 0) this.trials.delete(slot);
+    this.covariates[slot] = decision.covariates ?? null;
     return this.prefix + sequence.toString(36);
   }
 
@@ -182,6 +193,7 @@ export class DecisionLedger {
   clear(): void {
     this.codes.fill(0);
     this.trials.clear();
+    this.covariates.fill(null);
     this.settledTokens.clear();
   }
 
@@ -205,7 +217,13 @@ export class DecisionLedger {
     const backend = BACKENDS[code >> 3]!;
     const cohort = COHORT_CODES[(code & 0b111) - 1]!;
     const trial = this.trials.get(slot);
-    return trial === undefined ? { backend, cohort } : { backend, cohort, breakerTrial: trial };
+    const covariates = this.covariates[slot];
+    return {
+      backend,
+      cohort,
+      ...(trial === undefined ? {} : { breakerTrial: trial }),
+      ...(covariates ? { covariates } : {}),
+    };
   }
 }
 

@@ -57,6 +57,7 @@ export function outcomeEventOf(recorded: RecordedOutcome): OutcomeEvent | null {
     if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
   }
   if (recorded.decisionId !== undefined) event.decisionId = recorded.decisionId;
+  if (recorded.covariates !== undefined) event.covariates = recorded.covariates;
   event.configVersion = recorded.configVersion;
   return event;
 }

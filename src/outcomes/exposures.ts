@@ -1,9 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Backend } from '../config/types.js';
+import type { Covariates } from '../metrics/index.js';
 import { unitKey } from './unit-key.js';
 
 /** The version of the exposure record (`schema` in each line). */
-export const EXPOSURE_SCHEMA_VERSION = 1;
+export const EXPOSURE_SCHEMA_VERSION = 2;
+/** The versions of the exposure record a reader accepts: 1 (no covariates) and 2. */
+export type ExposureSchema = 1 | typeof EXPOSURE_SCHEMA_VERSION;
 
 /**
  * One exposure line of the event log (schemas/outcome-event.schema.json, `#/definitions/exposure`):
@@ -11,7 +14,7 @@ export const EXPOSURE_SCHEMA_VERSION = 1;
  */
 export interface ExposureEvent {
   kind: 'exposure';
-  schema: typeof EXPOSURE_SCHEMA_VERSION;
+  schema: ExposureSchema;
   time: string;
   unit: string;
   cohort: 'lightrag' | 'perplexity';
@@ -21,6 +24,8 @@ export interface ExposureEvent {
   /** The allocation period: the span in which one percentage is in force, named by it (`p10`). */
   period: string;
   configVersion?: string;
+  /** The covariates of the decision that exposed the unit (version 2). */
+  covariates?: Covariates;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface Assignment {
   backend: Backend;
   rolloutPercentage: number;
   configVersion: string;
+  covariates?: Covariates | null;
 }
 
 /**
@@ -64,7 +70,7 @@ export class ExposureLedger {
     const key = `${period}\u0000${identifier}`;
     if (this.seen.has(key)) return null;
     this.seen.set(key, true);
-    return {
+    const exposure: ExposureEvent = {
       kind: 'exposure',
       schema: EXPOSURE_SCHEMA_VERSION,
       time: new Date(now).toISOString(),
@@ -75,5 +81,7 @@ export class ExposureLedger {
       period,
       configVersion: assignment.configVersion,
     };
+    if (assignment.covariates) exposure.covariates = assignment.covariates;
+    return exposure;
   }
 }

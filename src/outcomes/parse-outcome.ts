@@ -2,7 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeAllowed, show } from '../config/schema-errors.js';
 import { outcomeSchema, type SchemaNode, validators } from '../config/schemas.js';
 import type { Backend } from '../config/types.js';
-import type { Outcome } from '../metrics/index.js';
+import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Result } from '../result.js';
 import type { Cohort } from '../routing/types.js';
 
@@ -36,6 +36,8 @@ export type OutcomeEvent = Outcome & {
   backend: Backend;
   decisionId?: string;
   configVersion?: string;
+  /** The decision's covariates (what it knew of the query before routing it). */
+  covariates?: Covariates;
 };
 
 /** The decision an outcome follows, as `router.recordOutcome` takes it. */
@@ -46,6 +48,8 @@ export type OutcomeDecision = {
   breakerTrial?: number;
   /** The decision's id (from the ledger of a server or a provider). */
   decisionId?: string;
+  /** The decision's covariates (a `Decision` carries them), written with the outcome. */
+  covariates?: Covariates | null;
 };
 
 /**

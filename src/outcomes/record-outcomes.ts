@@ -1,6 +1,6 @@
 import type { Backend } from '../config/types.js';
 import { FlagrouteError } from '../errors.js';
-import type { Outcome } from '../metrics/index.js';
+import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import type { OutcomeSink } from './event-log.js';
@@ -21,6 +21,8 @@ export interface RecordedOutcome {
   unit?: string;
   /** The decision's id, when the outcome named its decision by id. */
   decisionId?: string;
+  /** What the decision knew of the query before routing it (for variance reduction). */
+  covariates?: Covariates;
   configVersion: string;
 }
 

@@ -1,7 +1,7 @@
 import type { Backend } from '../config/types.js';
 import { TOKEN_REFUSAL_MESSAGES } from '../decision-tokens/index.js';
 import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
-import { MAX_LATENCY_MS, METRIC_TABLE, type Outcome } from '../metrics/index.js';
+import { type Covariates, MAX_LATENCY_MS, METRIC_TABLE, type Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { type DecisionLedger, ledgerMissMessage } from './decision-ledger.js';
@@ -27,6 +27,8 @@ export interface TiedOutcome {
   decisionId?: string;
   /** The token's expiry, when the outcome named its decision by a token (to settle it). */
   tokenExpiry?: number;
+  /** The decision's covariates, when it was in an experiment arm and its context gave any. */
+  covariates?: Covariates;
 }
 
 /** A batch tied: the outcomes to record, and the indexes of those whose decision had one. */
@@ -50,7 +52,12 @@ function measured(report: OutcomeReport): Outcome {
 }
 
 function tied(
-  decision: { backend: Backend; cohort?: Cohort | null; breakerTrial?: number },
+  decision: {
+    backend: Backend;
+    cohort?: Cohort | null;
+    breakerTrial?: number;
+    covariates?: Covariates | null | undefined;
+  },
   report: OutcomeReport,
   salt: string,
   decisionId: string | undefined,
@@ -63,6 +70,7 @@ function tied(
   };
   if (report.userId !== undefined) result.unit = unitKey(report.userId, salt);
   if (decisionId !== undefined) result.decisionId = decisionId;
+  if (decision.covariates) result.covariates = decision.covariates;
   return result;
 }
 
@@ -83,6 +91,7 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
       backend: given.backend,
       cohort: given.cohort ?? null,
       ...(trial === undefined ? {} : { breakerTrial: trial }),
+      covariates: given.covariates,
     },
     checkedReport.outcome,
     salt,
@@ -274,6 +283,7 @@ function tieToken(
       backend: claims.backend,
       cohort: claims.cohort,
       ...(trial === undefined ? {} : { breakerTrial: trial }),
+      covariates: claimedCovariates(claims.cov),
     },
     posted,
     salt,
@@ -282,4 +292,19 @@ function tieToken(
   if (result.unit === undefined && claims.unit !== undefined) result.unit = claims.unit;
   result.tokenExpiry = claims.exp;
   return result;
+}
+
+/**
+ * A token's covariates claim (`cov`, an extension of the version 1 claim set that older
+ * readers keep and ignore): signed by the issuer, so trusted, but read field by field.
+ */
+function claimedCovariates(claim: unknown): Covariates | undefined {
+  if (typeof claim !== 'object' || claim === null) return undefined;
+  const given = claim as Record<string, unknown>;
+  const covariates: Covariates = {};
+  if (typeof given.queryType === 'string') covariates.queryType = given.queryType;
+  if (typeof given.lengthBucket === 'number') covariates.lengthBucket = given.lengthBucket;
+  if (typeof given.complexity === 'number') covariates.complexity = given.complexity;
+  if (typeof given.region === 'string') covariates.region = given.region;
+  return Object.keys(covariates).length > 0 ? covariates : undefined;
 }

@@ -146,6 +146,7 @@ export class OutcomeRecorder implements OutcomeRecording {
     };
     if (tied.unit !== undefined) recorded.unit = tied.unit;
     if (tied.decisionId !== undefined) recorded.decisionId = tied.decisionId;
+    if (tied.covariates !== undefined) recorded.covariates = tied.covariates;
     if (this.sinks.size > 0) {
       const line = outcomeEventOf(recorded);
       if (line) for (const sink of this.sinks) if (sink !== options.keptBy) sink.write(line);

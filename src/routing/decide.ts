@@ -1,4 +1,6 @@
 import { FALLBACK } from '../config/types.js';
+import { type Covariates, covariatesOf } from '../metrics/index.js';
+import { codePointLength } from '../rules/facts.js';
 import type { RuleOutcome } from '../rules/rule-evaluator.js';
 import { narrate } from './narration.js';
 import type { RoutingSnapshot } from './snapshot.js';
@@ -11,7 +13,7 @@ import {
   type StepName,
   startRun,
 } from './steps.js';
-import type { Decision, ExplainStep, RoutingContext } from './types.js';
+import type { Cohort, Decision, ExplainStep, RoutingContext } from './types.js';
 
 export type { SafetyView } from './steps.js';
 
@@ -90,11 +92,26 @@ function decisionOf(run: Run): Decision {
     environment: run.snapshot.config.environment,
     configVersion: run.snapshot.config.version,
     regionMatched: run.regionMatched,
+    covariates: inExperiment(run.cohort) ? covariatesOfContext(run.context) : null,
     // Always the key, so that every decision has one shape; undefined when not timed.
     elapsedMs: run.started < 0 ? undefined : performance.now() - run.started,
   };
   if (run.breakerTrial !== null) decision.breakerTrial = run.breakerTrial;
   return decision;
+}
+
+const inExperiment = (cohort: Cohort | null): boolean =>
+  cohort === 'lightrag' || cohort === 'perplexity';
+
+/** The covariates of a decision in an experiment arm: read only there, so other decisions pay nothing. */
+function covariatesOfContext(context: RoutingContext): Covariates | null {
+  const text = context.queryText;
+  return covariatesOf({
+    queryType: context.queryType,
+    codePoints: text === undefined ? undefined : codePointLength(text),
+    queryComplexity: context.queryComplexity,
+    region: context.region,
+  });
 }
 
 /** The fallback decision of a run that failed inside (reason `evaluation_error`). */
@@ -109,6 +126,7 @@ export function errorDecision(snapshot: RoutingSnapshot): Decision {
     environment: snapshot.config.environment,
     configVersion: snapshot.config.version,
     regionMatched: null,
+    covariates: null,
     elapsedMs: undefined,
   };
 }

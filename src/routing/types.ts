@@ -1,4 +1,5 @@
 import type { Backend } from '../config/types.js';
+import type { Covariates } from '../metrics/index.js';
 import type { RuleOutcome } from '../rules/rule-evaluator.js';
 
 /** Why a decision went the way it did, in the order of the decision tree. */
@@ -67,6 +68,12 @@ export interface Decision {
    * applied); null when the context named no region or the tree stopped before looking.
    */
   readonly regionMatched: boolean | null;
+  /**
+   * What the decision knew of the query before routing it (its type, length bucket,
+   * complexity and region), for variance reduction in the experiment; set on decisions in an
+   * experiment arm (cohort `lightrag` or `perplexity`) whose context gave any, else null.
+   */
+  readonly covariates: Covariates | null;
 }
 
 /** One step of the decision tree, for `explain`. */

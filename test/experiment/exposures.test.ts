@@ -28,7 +28,7 @@ describe('exposures: one record per unit per allocation period', () => {
     const first = ledger.expose(assignment('lightrag'), 'alice', 'salt', 0);
     expect(first).toMatchObject({
       kind: 'exposure',
-      schema: 1,
+      schema: 2,
       cohort: 'lightrag',
       percentage: 10,
       period: 'p10',
