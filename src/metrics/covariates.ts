@@ -58,3 +58,19 @@ export function covariatesOf(fields: {
   }
   return any ? covariates : null;
 }
+
+/**
+ * Covariates read field by field from a value of unknown shape (a token's claim, signed by the
+ * issuer and so trusted, but perhaps of another version): those of the right type, or
+ * undefined when there are none.
+ */
+export function covariatesOfClaim(claim: unknown): Covariates | undefined {
+  if (typeof claim !== 'object' || claim === null) return undefined;
+  const given = claim as Record<string, unknown>;
+  const covariates: Covariates = {};
+  if (typeof given.queryType === 'string') covariates.queryType = given.queryType;
+  if (typeof given.lengthBucket === 'number') covariates.lengthBucket = given.lengthBucket;
+  if (typeof given.complexity === 'number') covariates.complexity = given.complexity;
+  if (typeof given.region === 'string') covariates.region = given.region;
+  return Object.keys(covariates).length > 0 ? covariates : undefined;
+}

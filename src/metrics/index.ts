@@ -10,6 +10,7 @@ export {
   CATEGORICAL_COVARIATES,
   type Covariates,
   covariatesOf,
+  covariatesOfClaim,
   lengthBucket,
   MAX_COVARIATE_LENGTH,
   NUMERIC_COVARIATES,

@@ -8,7 +8,7 @@ import { unitKey } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
-  covariates?: Covariates;
+  covariates?: Covariates | null | undefined;
 };
 
 /** Decisions remembered per server, so that an outcome can name its decision by id. */

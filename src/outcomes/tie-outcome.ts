@@ -1,10 +1,16 @@
 import type { Backend } from '../config/types.js';
 import { TOKEN_REFUSAL_MESSAGES } from '../decision-tokens/index.js';
 import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
-import { type Covariates, MAX_LATENCY_MS, METRIC_TABLE, type Outcome } from '../metrics/index.js';
+import {
+  type Covariates,
+  covariatesOfClaim,
+  MAX_LATENCY_MS,
+  METRIC_TABLE,
+  type Outcome,
+} from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
-import { type DecisionLedger, ledgerMissMessage } from './decision-ledger.js';
+import { type DecisionLedger, type LedgerEntry, ledgerMissMessage } from './decision-ledger.js';
 import {
   type OutcomeDecision,
   type OutcomeReport,
@@ -52,12 +58,7 @@ function measured(report: OutcomeReport): Outcome {
 }
 
 function tied(
-  decision: {
-    backend: Backend;
-    cohort?: Cohort | null;
-    breakerTrial?: number;
-    covariates?: Covariates | null | undefined;
-  },
+  decision: Omit<LedgerEntry, 'cohort'> & { cohort?: Cohort | null },
   report: OutcomeReport,
   salt: string,
   decisionId: string | undefined,
@@ -283,7 +284,8 @@ function tieToken(
       backend: claims.backend,
       cohort: claims.cohort,
       ...(trial === undefined ? {} : { breakerTrial: trial }),
-      covariates: claimedCovariates(claims.cov),
+      // The claim `cov`: an extension of the version 1 claim set, which older readers keep.
+      covariates: covariatesOfClaim(claims.cov),
     },
     posted,
     salt,
@@ -292,19 +294,4 @@ function tieToken(
   if (result.unit === undefined && claims.unit !== undefined) result.unit = claims.unit;
   result.tokenExpiry = claims.exp;
   return result;
-}
-
-/**
- * A token's covariates claim (`cov`, an extension of the version 1 claim set that older
- * readers keep and ignore): signed by the issuer, so trusted, but read field by field.
- */
-function claimedCovariates(claim: unknown): Covariates | undefined {
-  if (typeof claim !== 'object' || claim === null) return undefined;
-  const given = claim as Record<string, unknown>;
-  const covariates: Covariates = {};
-  if (typeof given.queryType === 'string') covariates.queryType = given.queryType;
-  if (typeof given.lengthBucket === 'number') covariates.lengthBucket = given.lengthBucket;
-  if (typeof given.complexity === 'number') covariates.complexity = given.complexity;
-  if (typeof given.region === 'string') covariates.region = given.region;
-  return Object.keys(covariates).length > 0 ? covariates : undefined;
 }
