@@ -24,6 +24,7 @@ import {
 import { foldRecord } from './fold-record.js';
 import { type MetricReport, metricReport } from './metric-report.js';
 import { pValueText, verdictText } from './render-verdict.js';
+import { type VarianceReductionReport, varianceReduction } from './variance-reduction.js';
 import { type GuardrailCheck, judgeWinner, type NoWinnerReason } from './winner-rule.js';
 
 export type { ExperimentOptions } from './experiment-settings.js';
@@ -78,6 +79,12 @@ export interface ExperimentReport {
   notes: string[];
   /** Event counts when the report was made from events. */
   events?: EventCountsReport;
+  /**
+   * Each metric compared raw and adjusted for the queries' covariates (regression,
+   * post-stratification by query type), when the data carried covariates. The winner rule
+   * reads the raw comparisons above; these are shown beside them.
+   */
+  variance_reduction?: VarianceReductionReport;
 }
 
 /** Sample-ratio test of exposed (else outcome-bearing) units against the split. */
@@ -238,7 +245,7 @@ function outcomeCounts(metrics: Record<OutcomeMetric, MetricReport>): Record<Arm
 function reportOf(
   stats: ExperimentStats,
   settings: ExperimentSettings,
-  data: Pick<ExperimentData, 'source' | 'notes' | 'events'>,
+  data: Pick<ExperimentData, 'source' | 'notes' | 'events' | 'covariates'>,
 ): ExperimentReport {
   const metrics = Object.fromEntries(
     OUTCOME_METRICS.map((metric) => [metric, metricReport(stats, metric, settings)]),
@@ -276,6 +283,7 @@ function reportOf(
     notes,
   };
   if (data.events) report.events = data.events;
+  if (data.covariates) report.variance_reduction = varianceReduction(data.covariates, settings);
   report.verdict = verdictText(report);
   return report;
 }

@@ -1,35 +1,17 @@
 import { CentredMoments, METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../metrics/index.js';
 import type { OutcomeEvent } from '../outcomes/index.js';
+import type { AccumulatorState, EventCounts } from './accumulator-state.js';
 import type { ArmMoments } from './arm-moments.js';
+import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
-import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
 import { byMetric, UnitMomentsFold } from './unit-moments.js';
+import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
+import type { CovariateData } from './variance-reduction.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 
-/** An accumulator's state as plain data (typed arrays and strings), for worker threads. */
-export interface AccumulatorState {
-  requests: Float64Array[];
-  counts: EventCounts;
-  firstTime: number;
-  lastTime: number;
-  keys: string[];
-  arms: Int8Array;
-  exposed: Int8Array;
-  exposures: number;
-  sums: Float64Array;
-}
-
-/** What the accumulator could not use, by reason. */
-export interface EventCounts {
-  /** Events of either arm. */
-  analyzed: number;
-  /** Cohort `control`: outside the experiment. */
-  outsideExperiment: number;
-  /** Events with neither `unit` nor `userId` (usable at the request unit only). */
-  withoutUnit: number;
-}
+export type { AccumulatorState, EventCounts } from './accumulator-state.js';
 
 /**
  * Folds outcome events into the sufficient statistics of both units of analysis in one pass:
@@ -40,6 +22,8 @@ export class EventAccumulator {
   /** Request-level moments per arm (lightrag, perplexity), centred on their means (Welford). */
   private readonly requests = [new CentredMoments(), new CentredMoments()];
   private readonly users = new UserTallies();
+  /** Each user's covariate column sums (lines that carry covariates). */
+  readonly covariates = new UnitCovariates();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
   /** Exposure records folded (duplicates included). */
   exposures = 0;
@@ -61,7 +45,10 @@ export class EventAccumulator {
     const key = event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
     let at = -1;
     if (key === undefined) this.counts.withoutUnit += 1;
-    else at = this.tallyOf(key, arm) * TALLY_WIDTH;
+    else {
+      at = this.tallyOf(key, arm) * TALLY_WIDTH;
+      if (event.covariates) this.covariates.add(key, event.covariates);
+    }
     const moments = this.requests[arm]!;
     const sums = this.users.sums;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
@@ -138,6 +125,7 @@ export class EventAccumulator {
       exposed,
       exposures: this.exposures,
       sums,
+      covariates: this.covariates.exportState(),
     };
   }
 
@@ -153,6 +141,7 @@ export class EventAccumulator {
     this.firstTime = Math.min(this.firstTime, state.firstTime);
     this.lastTime = Math.max(this.lastTime, state.lastTime);
     this.exposures += state.exposures;
+    this.covariates.merge(state.covariates);
     for (const [index, key] of state.keys.entries()) {
       const slot = this.users.slotOf(key);
       const { arms, exposed, sums } = this.users;
@@ -233,16 +222,8 @@ export class EventAccumulator {
    * users rather than c's square beside it (the delta method's residuals do not move with c).
    */
   private userMoments(): ExperimentStats['arms'] {
-    const shifts = this.requests.map((requests) =>
-      OUTCOME_METRICS.map((_, index) => requests.meanAt(index)),
-    ) as [number[], number[]];
-    const fold = new UnitMomentsFold(shifts);
-    const { arms: userArms, sums, size } = this.users;
-    for (let slot = 0; slot < size; slot += 1) {
-      const arm = userArms[slot];
-      if (arm === 0 || arm === 1)
-        fold.add(arm, sums.subarray(slot * TALLY_WIDTH, (slot + 1) * TALLY_WIDTH));
-    }
+    const shifts = this.shifts();
+    const fold = this.userFold(shifts, false);
     const named = (list: ArmMoments[], shift: readonly number[]) =>
       byMetric(
         list.map((moments, index) =>
@@ -250,5 +231,46 @@ export class EventAccumulator {
         ),
       );
     return { lightrag: named(fold.arms[0], shifts[0]), perplexity: named(fold.arms[1], shifts[1]) };
+  }
+  /** Per arm and metric, the arm's request mean: what the users' sums are taken around. */
+  private shifts(): [number[], number[]] {
+    return this.requests.map((requests) =>
+      OUTCOME_METRICS.map((_, index) => requests.meanAt(index)),
+    ) as [number[], number[]];
+  }
+
+  /** Every user of one arm folded (with the covariates' cross-products when asked). */
+  private userFold(shifts: [number[], number[]], covariates: boolean): UnitMomentsFold {
+    const width = covariates ? this.covariates.design.names.length : 0;
+    const fold = new UnitMomentsFold(shifts, width);
+    const { arms, sums, size, keys } = this.users;
+    for (let slot = 0; slot < size; slot += 1) {
+      const arm = arms[slot];
+      if (arm !== 0 && arm !== 1) continue;
+      const at = slot * TALLY_WIDTH;
+      fold.add(
+        arm,
+        sums.subarray(at, at + TALLY_WIDTH),
+        width > 0 ? this.covariates.of(keys[slot]!) : undefined,
+      );
+    }
+    return fold;
+  }
+
+  /**
+   * The users' covariate cross-products per arm and metric, around the same shifts as their
+   * moments, for regression adjustment; null when no line carried covariates.
+   */
+  userCovariates(): CovariateData | null {
+    if (!this.covariates.any) return null;
+    const shifts = this.shifts();
+    const fold = this.userFold(shifts, true);
+    return {
+      unit: 'user',
+      columns: [...this.covariates.design.names],
+      dropped_levels: this.covariates.design.droppedLevels,
+      shifts,
+      arms: fold.covariates,
+    };
   }
 }

@@ -6,6 +6,7 @@ import { type AnalysisUnit, checkStats, type ExperimentStats } from './experimen
 import { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 import type { MalformedLine } from './read-event-part.js';
 import { type EventLine, type ReadEventOptions, readEventFiles } from './read-events.js';
+import type { CovariateData } from './variance-reduction.js';
 
 /** Where an analysis's data comes from. */
 export const SOURCE_KINDS = ['events', 'stats', 'prometheus', 'live'] as const;
@@ -45,6 +46,8 @@ export interface ExperimentData {
   examples?: MalformedLine[];
   /** The first lines repeating a decision id, for a reader to show (files only). */
   duplicateExamples?: EventLine[];
+  /** Per-unit covariate cross-products, when the data's lines carried covariates. */
+  covariates?: CovariateData;
 }
 
 /**
@@ -118,6 +121,8 @@ export function dataFromEvents(
     events,
     notes,
   };
+  const covariates = chosen === 'user' ? accumulator.userCovariates() : null;
+  if (covariates) data.covariates = covariates;
   if (accumulator.lastTime >= accumulator.firstTime)
     data.span = { first: accumulator.firstTime, last: accumulator.lastTime };
   return data;

@@ -1,7 +1,10 @@
 import { METRIC_TABLE, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import type { CovariateMoments } from '../statistics/index.js';
 import type { ArmMoments } from './arm-moments.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
+/** Every outcome has a success: its count is the unit's query count, c_i of the covariates. */
+const QUERIES = METRIC_TABLE.findIndex((spec) => spec.name === 'success_rate');
 
 /** An arm's moments of every metric, in the metric table's order, all zero. */
 export function emptyArmMoments(): ArmMoments[] {
@@ -35,15 +38,41 @@ export class UnitMomentsFold {
   readonly arms: [ArmMoments[], ArmMoments[]] = [emptyArmMoments(), emptyArmMoments()];
   /** Units with at least one value of any metric, per arm. */
   readonly units: [number, number] = [0, 0];
+  /**
+   * Per arm, per metric: the cross-products of (m_i, d_i, c_i, s_i1 .. s_ik) for regression
+   * adjustment, when the fold was made with `covariateWidth` k > 0 (else empty).
+   */
+  readonly covariates: [CovariateMoments[], CovariateMoments[]];
+  private readonly vector: Float64Array;
 
   /**
    * @param shifts per arm, per metric: the value c each m_i is taken around (m_i - c d_i), so the
    *   sums of squares hold the spread between units rather than c's square (none: 0).
+   * @param covariateWidth k, the covariate columns of each unit's `covariates` (0: none kept).
    */
-  constructor(private readonly shifts?: readonly [readonly number[], readonly number[]]) {}
+  constructor(
+    private readonly shifts?: readonly [readonly number[], readonly number[]],
+    private readonly covariateWidth = 0,
+  ) {
+    const size = 3 + covariateWidth;
+    const empty = () =>
+      covariateWidth === 0
+        ? []
+        : OUTCOME_METRICS.map(() => ({
+            n: 0,
+            sums: new Array<number>(size).fill(0),
+            products: new Array<number>(size * size).fill(0),
+          }));
+    this.covariates = [empty(), empty()];
+    this.vector = new Float64Array(size);
+  }
 
-  /** Adds one unit of `arm` whose sums are `sums` (per metric m_i then d_i, as a tally keeps them). */
-  add(arm: 0 | 1, sums: ArrayLike<number>): void {
+  /**
+   * Adds one unit of `arm` whose sums are `sums` (per metric m_i then d_i, as a tally keeps
+   * them) and, with a covariate width, whose covariate column sums are `covariates` (missing
+   * columns 0).
+   */
+  add(arm: 0 | 1, sums: ArrayLike<number>, covariates?: ArrayLike<number>): void {
     const moments = this.arms[arm];
     const shifts = this.shifts?.[arm];
     let any = false;
@@ -59,8 +88,35 @@ export class UnitMomentsFold {
       metric.denominator_sum! += d;
       metric.denominator_sum_of_squares! += d * d;
       metric.cross_sum! += m * d;
+      if (this.covariateWidth > 0)
+        this.addProducts(this.covariates[arm][index]!, m, d, sums, covariates);
     }
     if (any) this.units[arm] += 1;
+  }
+
+  private addProducts(
+    into: CovariateMoments,
+    m: number,
+    d: number,
+    sums: ArrayLike<number>,
+    covariates: ArrayLike<number> | undefined,
+  ): void {
+    const v = this.vector;
+    v.fill(0);
+    v[0] = m;
+    v[1] = d;
+    v[2] = sums[QUERIES * 2 + 1]!;
+    const width = Math.min(this.covariateWidth, covariates?.length ?? 0);
+    for (let j = 0; j < width; j += 1) v[3 + j] = covariates![j]!;
+    const size = v.length;
+    into.n += 1;
+    for (let row = 0; row < size; row += 1) {
+      const x = v[row]!;
+      into.sums[row]! += x;
+      if (x === 0) continue;
+      for (let column = 0; column < size; column += 1)
+        into.products[row * size + column]! += x * v[column]!;
+    }
   }
 }
 

@@ -26,6 +26,14 @@ export {
   textbookSampleSize,
 } from './power.js';
 export {
+  type AdjustedSummary,
+  adjustRatio,
+  type CovariateMoments,
+  minimumNormSolve,
+  pooledCovariateMeans,
+  symmetricEigen,
+} from './regression-adjustment.js';
+export {
   centredSquares,
   type RatioSums,
   type SampleSummary,

@@ -1,0 +1,127 @@
+import { CATEGORICAL_COVARIATES, type Covariates, NUMERIC_COVARIATES } from '../metrics/index.js';
+
+/**
+ * The most columns a design holds: the numeric covariates and one indicator per category level
+ * (query type, region), in the order they were first seen. Levels beyond it are left out of the
+ * adjustment and counted (`droppedLevels`): a design of hundreds of regions would fit noise.
+ */
+export const MAX_COVARIATE_COLUMNS = 32;
+
+/** The prefix of the post-stratification columns: the query type's levels. */
+export const STRATUM_PREFIX = 'queryType=';
+
+/**
+ * The columns of a regression design over the covariates of queries: `lengthBucket`,
+ * `complexity`, then `queryType=<level>` and `region=<level>` per level seen. A query's row is
+ * its numeric covariates (0 when absent) and a 1 in its levels' columns; a query without
+ * covariates (a line written before them) is a row of zeros, which the adjustment treats as a
+ * stratum of its own.
+ */
+export class CovariateDesign {
+  readonly names: string[] = [...NUMERIC_COVARIATES];
+  private readonly columns = new Map<string, number>(this.names.map((name, at) => [name, at]));
+  /** Category levels seen beyond {@link MAX_COVARIATE_COLUMNS}, left out. */
+  droppedLevels = 0;
+  private readonly dropped = new Set<string>();
+
+  /** The column of `name`, added when new and there is room; undefined when there is none. */
+  columnOf(name: string): number | undefined {
+    const known = this.columns.get(name);
+    if (known !== undefined || this.dropped.has(name)) return known;
+    if (this.names.length >= MAX_COVARIATE_COLUMNS) {
+      this.dropped.add(name);
+      this.droppedLevels += 1;
+      return undefined;
+    }
+    this.columns.set(name, this.names.length);
+    this.names.push(name);
+    return this.names.length - 1;
+  }
+
+  /**
+   * Adds one query's row to a unit's column sums (`sums`, grown to the design's width when it
+   * is too short: the new array is returned; absent, one is made).
+   */
+  addRow(sums: Float64Array | undefined, covariates: Covariates): Float64Array {
+    let row = sums ?? new Float64Array(this.names.length);
+    const add = (column: number | undefined, value: number) => {
+      if (column === undefined) return;
+      if (column >= row.length) row = grown(row, this.names.length);
+      row[column]! += value;
+    };
+    for (const [at, name] of NUMERIC_COVARIATES.entries()) {
+      const value = covariates[name];
+      if (value !== undefined) add(at, value);
+    }
+    for (const name of CATEGORICAL_COVARIATES) {
+      const level = covariates[name];
+      if (level !== undefined) add(this.columnOf(`${name}=${level}`), 1);
+    }
+    return row;
+  }
+}
+
+/** A copy of `row` widened to `width` (new columns 0). */
+export function grown(row: Float64Array, width: number): Float64Array {
+  const wider = new Float64Array(Math.max(width, row.length));
+  wider.set(row);
+  return wider;
+}
+
+/** {@link UnitCovariates} as plain data, for worker threads: rows of the design's width. */
+export interface UnitCovariatesState {
+  names: string[];
+  droppedLevels: number;
+  keys: string[];
+  /** keys.length rows of names.length column sums. */
+  rows: Float64Array;
+}
+
+/**
+ * Each unit's covariate column sums over its queries, in one design. Kept beside the units'
+ * outcome sums and only for units whose lines carry covariates (the others are rows of zeros).
+ */
+export class UnitCovariates {
+  readonly design = new CovariateDesign();
+  private readonly rows = new Map<string, Float64Array>();
+
+  /** Adds one query of unit `key`. */
+  add(key: string, covariates: Covariates): void {
+    this.rows.set(key, this.design.addRow(this.rows.get(key), covariates));
+  }
+
+  /** The unit's column sums (shorter than the design when later columns are 0), if any. */
+  of(key: string): Float64Array | undefined {
+    return this.rows.get(key);
+  }
+
+  /** Whether any unit has covariates. */
+  get any(): boolean {
+    return this.rows.size > 0;
+  }
+
+  /** Everything kept, as plain data (see {@link merge}). */
+  exportState(): UnitCovariatesState {
+    const width = this.design.names.length;
+    const keys = [...this.rows.keys()];
+    const rows = new Float64Array(keys.length * width);
+    for (const [at, key] of keys.entries()) rows.set(this.rows.get(key)!, at * width);
+    return { names: [...this.design.names], droppedLevels: this.design.droppedLevels, keys, rows };
+  }
+
+  /** Adds what another instance kept: its columns matched to these by name. */
+  merge(state: UnitCovariatesState): void {
+    const width = state.names.length;
+    const columns = state.names.map((name) => this.design.columnOf(name));
+    this.design.droppedLevels += state.droppedLevels;
+    for (const [at, key] of state.keys.entries()) {
+      let row = this.rows.get(key) ?? new Float64Array(this.design.names.length);
+      if (row.length < this.design.names.length) row = grown(row, this.design.names.length);
+      for (let j = 0; j < width; j += 1) {
+        const column = columns[j];
+        if (column !== undefined) row[column]! += state.rows[at * width + j]!;
+      }
+      this.rows.set(key, row);
+    }
+  }
+}
