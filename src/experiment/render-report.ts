@@ -1,6 +1,7 @@
 import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
 import type { ExperimentReport } from './analyze-experiment.js';
 import type { MetricReport } from './metric-report.js';
+import { varianceReductionHtml, varianceReductionText } from './render-variance-reduction.js';
 import { pValueText } from './render-verdict.js';
 
 /** A metric's mean as the metric table formats it; `-` when there is none. */
@@ -90,6 +91,7 @@ export function renderReportText(report: ExperimentReport): string {
     srmLine,
     ...returnLine(report),
     '',
+    ...varianceReductionText(report),
     report.verdict,
     ...(report.winner === null || report.confidence_level === null
       ? []
@@ -157,6 +159,7 @@ ${banner}
 <tbody>
 ${rows}
 </tbody></table>
+${varianceReductionHtml(report)}
 <p>Sample ratio: ${report.srm.observed ? `${report.srm.observed.lightrag} vs ${report.srm.observed.perplexity} users` : 'not tested (no unit counts)'}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value === null ? '-' : pValueText(report.srm.p_value)}.</p>
 <ul>${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>
 <script type="application/json" id="report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
