@@ -91,7 +91,8 @@ function effectOf(
   return { mean: [t.mean, b.mean], estimate, se, ci, p_value, df };
 }
 
-function compareAdjusted(
+/** One metric (by its index in the metric table) compared raw and adjusted by one method. */
+export function compareAdjusted(
   data: CovariateData,
   index: number,
   method: AdjustmentMethod,

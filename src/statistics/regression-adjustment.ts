@@ -45,9 +45,10 @@ export function pooledCovariateMeans(a: CovariateMoments, b: CovariateMoments): 
  * linearised covariates u_ij = s_ij - X_j c_i (X_j = sum(s_j) / sum(c)), without an intercept
  * (both have mean 0). With theta the least-squares slopes (minimum norm where the covariates are
  * collinear, as numpy's lstsq), the adjusted ratio is R - (sum(c) / sum(d)) theta'(X - pooled),
- * which moves each arm to the covariate means of both arms pooled; its per-unit variance is
- * sum((r - theta'u)^2) / (n - 1 - rank) / mean(d)^2, where the raw one has n - 1 and no
- * slopes. `columns` picks the covariates to use (default all); `shift` is added to both means
+ * which moves each arm to the covariate means of both arms pooled. Its per-unit variance is
+ * s^2 / mean(d)^2 (1 + sum(c)^2 g'(U'U)^+ g / n), s^2 = sum((r - theta'u)^2) / (n - 1 - rank)
+ * and g = X - pooled: the residuals' variance and the slopes' own error, as ordinary least
+ * squares gives a prediction's (the raw one is sum(r^2) / (n - 1) / mean(d)^2). `columns` picks the covariates to use (default all); `shift` is added to both means
  * (the m_i are sums of x - shift). Null with too few units for the slopes and a variance.
  */
 export function adjustRatio(
@@ -77,15 +78,15 @@ export function adjustRatio(
   const ru = b.map((row) => gram(row, a));
   const uu = b.map((row) => b.map((other) => gram(row, other)));
   const { solution: theta, rank } = minimumNormSolve(uu, ru);
+  const gap = columns.map((j, at) => means[at]! - pooled[j]!);
+  // The slopes' own error moves the adjusted ratio by (sum c / sum d) (theta - theta*)'gap.
+  const leverage = minimumNormSolve(uu, gap).solution.reduce((t, x, at) => t + x * gap[at]!, 0);
   const explained = theta.reduce((total, value, at) => total + value * ru[at]!, 0);
   const residual = Math.max(0, rr - explained);
   if (!(n - 1 - rank >= 1)) return null;
   const meanD = sums[1]! / n;
   const shift = options.shift ?? 0;
-  const imbalance = theta.reduce(
-    (total, value, at) => total + value * (means[at]! - pooled[columns[at]!]!),
-    0,
-  );
+  const imbalance = theta.reduce((total, value, at) => total + value * gap[at]!, 0);
   const slopes = new Array<number>(k).fill(0);
   for (const [at, j] of columns.entries()) slopes[j] = theta[at]!;
   return {
@@ -93,7 +94,7 @@ export function adjustRatio(
     adjusted: {
       n,
       mean: shift + ratio - (sums[2]! / sums[1]!) * imbalance,
-      variance: residual / (n - 1 - rank) / meanD ** 2,
+      variance: (residual / (n - 1 - rank) / meanD ** 2) * (1 + (sums[2]! ** 2 * leverage) / n),
     },
     slopes,
     rank,
@@ -148,10 +149,11 @@ export function symmetricEigen(matrix: number[][]): { values: number[]; vectors:
   const v = Array.from({ length: k }, (_, i) =>
     Array.from({ length: k }, (_, j): number => (i === j ? 1 : 0)),
   );
-  for (let sweep = 0; sweep < 100; sweep += 1) {
+  // Jacobi converges quadratically: a few sweeps leave the off-diagonal at rounding.
+  for (let sweep = 0; sweep < 50; sweep += 1) {
     let off = 0;
     for (let p = 0; p < k; p += 1) for (let q = p + 1; q < k; q += 1) off += a[p]![q]! ** 2;
-    if (off === 0 || off < 1e-30 * frobenius(a)) break;
+    if (off <= 1e-26 * frobenius(a)) break;
     for (let p = 0; p < k; p += 1) {
       for (let q = p + 1; q < k; q += 1) {
         if (a[p]![q] === 0) continue;
@@ -159,25 +161,27 @@ export function symmetricEigen(matrix: number[][]): { values: number[]; vectors:
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
+        for (let r = 0; r < k; r += 1) rotate(a[r]!, p, q, c, s);
+        const [rowP, rowQ] = [a[p]!, a[q]!];
         for (let r = 0; r < k; r += 1) {
-          const [arp, arq] = [a[r]![p]!, a[r]![q]!];
-          a[r]![p] = c * arp - s * arq;
-          a[r]![q] = s * arp + c * arq;
+          const apr = rowP[r]!;
+          const aqr = rowQ[r]!;
+          rowP[r] = c * apr - s * aqr;
+          rowQ[r] = s * apr + c * aqr;
         }
-        for (let r = 0; r < k; r += 1) {
-          const [apr, aqr] = [a[p]![r]!, a[q]![r]!];
-          a[p]![r] = c * apr - s * aqr;
-          a[q]![r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r += 1) {
-          const [vrp, vrq] = [v[r]![p]!, v[r]![q]!];
-          v[r]![p] = c * vrp - s * vrq;
-          v[r]![q] = s * vrp + c * vrq;
-        }
+        for (let r = 0; r < k; r += 1) rotate(v[r]!, p, q, c, s);
       }
     }
   }
   return { values: a.map((row, i) => row[i]!), vectors: v };
+}
+
+/** Entries p and q of a row turned by the rotation (c, s). */
+function rotate(row: number[], p: number, q: number, c: number, s: number): void {
+  const x = row[p]!;
+  const y = row[q]!;
+  row[p] = c * x - s * y;
+  row[q] = s * x + c * y;
 }
 
 function frobenius(a: number[][]): number {
