@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+export { clopperPearsonInterval } from './binomial.js';
 export { type ChiSquareResult, chiSquare, chiSquareIndependence } from './chi-square.js';
 export {
   betaQuantile,
@@ -19,6 +20,7 @@ export {
   studentUpperQuantile,
 } from './distributions.js';
 export { holmAdjust } from './holm.js';
+export { type OneSampleTest, oneSampleTest } from './one-sample.js';
 export {
   detectionProbability,
   nonInferiorityProbability,
