@@ -64,14 +64,48 @@ function outcomeMetrics(router: Router, registers: Registry[]): () => void {
     labelNames: ['backend', 'cohort', 'success'],
     registers,
   });
-  const onOutcome = ({ backend, cohort, outcome }: OutcomeRecordedEvent) => {
+  const shadow = shadowMetrics(registers);
+  const onOutcome = (recorded: OutcomeRecordedEvent) => {
+    const { backend, cohort, outcome } = recorded;
     const labels = { backend, cohort: cohort ?? 'none', success: String(outcome.success) };
     outcomes.inc(labels);
     const seconds = responseSecondsOf(outcome);
     if (seconds !== undefined) latency.observe(labels, seconds);
+    if (recorded.shadow !== undefined) shadow(recorded);
   };
   router.on('outcome', onOutcome);
   return () => router.off('outcome', onOutcome);
+}
+
+/**
+ * The shadow's calls, apart from the served outcomes: how many, their cost (never part of the
+ * served cost per query) and the judges' preferences. Request-level counts, for dashboards and
+ * budgets; the paired analysis is per user (`experiment report --shadow`).
+ */
+function shadowMetrics(registers: Registry[]): (recorded: OutcomeRecordedEvent) => void {
+  const calls = new Counter({
+    name: 'flagroute_shadow_outcomes_total',
+    help: 'Shadow calls to LightRAG reported beside a served Perplexity outcome, by success.',
+    labelNames: ['success'],
+    registers,
+  });
+  const cost = new Counter({
+    name: 'flagroute_shadow_cost_usd_total',
+    help: 'Cost of the shadow calls reported (USD), counted apart from the served cost.',
+    registers,
+  });
+  const preferences = new Counter({
+    name: 'flagroute_shadow_preferences_total',
+    help: "Judges' pairwise preferences between a served answer and its shadow, by winner.",
+    labelNames: ['winner'],
+    registers,
+  });
+  return ({ shadow, preference }) => {
+    if (shadow === undefined) return;
+    calls.inc({ success: String(shadow.success) });
+    if (shadow.costUsd !== undefined) cost.inc(shadow.costUsd);
+    if (preference !== undefined) preferences.inc({ winner: preference.winner });
+  };
 }
 
 /** Reloads by result, fed by the router's reload events. */

@@ -3,6 +3,7 @@ import { METRIC_TABLE } from '../metrics/index.js';
 import type { ExposureEvent } from './exposures.js';
 import type { OutcomeEvent } from './parse-outcome.js';
 import type { RecordedOutcome } from './record-outcomes.js';
+import { addShadowParts } from './shadow-pair.js';
 
 /** Options of {@link OutcomeEventLog}: those of an {@link EventLog} but its kind. */
 export type OutcomeEventLogOptions = Omit<EventLogOptions, 'kind'>;
@@ -56,6 +57,7 @@ export function outcomeEventOf(recorded: RecordedOutcome): OutcomeEvent | null {
   for (const { field } of METRIC_TABLE) {
     if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
   }
+  addShadowParts(event, recorded);
   if (recorded.decisionId !== undefined) event.decisionId = recorded.decisionId;
   if (recorded.covariates !== undefined) event.covariates = recorded.covariates;
   event.configVersion = recorded.configVersion;

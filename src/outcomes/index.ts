@@ -66,6 +66,15 @@ export {
 } from './record-outcomes.js';
 export { SETTLED_MEMORY, SettledDecisions, type SettledStatus } from './settled-decisions.js';
 export {
+  addShadowParts,
+  type JudgePreference,
+  PREFERENCE_WINNERS,
+  type PreferenceWinner,
+  pairProblem,
+  type ShadowOutcome,
+  type ShadowParts,
+} from './shadow-pair.js';
+export {
   MAX_OUTCOMES_PER_BATCH,
   settleAll,
   successArguments,

@@ -4,6 +4,7 @@ import type { DecisionLedger } from './decision-ledger.js';
 import type { OutcomeSink } from './event-log.js';
 import type { OutcomeEvent } from './parse-outcome.js';
 import type { OutcomeOrigin, OutcomeRecording, RecordedBatch } from './record-outcomes.js';
+import { addShadowParts } from './shadow-pair.js';
 import { settleAll, type TiedOutcome, tieOutcomes } from './tie-outcome.js';
 
 /** An outcome as an outcome store keeps it: its event, under its decision's id. */
@@ -46,6 +47,7 @@ export function storedOutcomeOf(
   for (const { field } of METRIC_TABLE) {
     if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
   }
+  addShadowParts(event, tied);
   if (tied.decisionId !== undefined) event.decisionId = tied.decisionId;
   event.configVersion = configVersion;
   return { decisionId: tied.decisionId ?? `o-${randomUUID()}`, event };

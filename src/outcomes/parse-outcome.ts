@@ -5,15 +5,17 @@ import type { Backend } from '../config/types.js';
 import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Result } from '../result.js';
 import type { Cohort } from '../routing/types.js';
+import type { ShadowParts } from './shadow-pair.js';
 
 /** What a service reports about one call it made after a decision (`router.recordOutcome`). */
-export type OutcomeReport = Outcome & {
-  /**
-   * The user the query was for: only turned into the outcome event log's pseudonymous unit
-   * (never stored or logged as given), so that experiments can be analysed per user.
-   */
-  userId?: string;
-};
+export type OutcomeReport = Outcome &
+  ShadowParts & {
+    /**
+     * The user the query was for: only turned into the outcome event log's pseudonymous unit
+     * (never stored or logged as given), so that experiments can be analysed per user.
+     */
+    userId?: string;
+  };
 
 /**
  * An outcome posted over HTTP or tracked through the OpenFeature provider: a report and the
@@ -28,17 +30,18 @@ export type PostedOutcome = OutcomeReport & {
 };
 
 /** One line of an outcome event log. */
-export type OutcomeEvent = Outcome & {
-  time: string;
-  unit?: string;
-  userId?: string;
-  cohort: Cohort;
-  backend: Backend;
-  decisionId?: string;
-  configVersion?: string;
-  /** The decision's covariates (what it knew of the query before routing it). */
-  covariates?: Covariates;
-};
+export type OutcomeEvent = Outcome &
+  ShadowParts & {
+    time: string;
+    unit?: string;
+    userId?: string;
+    cohort: Cohort;
+    backend: Backend;
+    decisionId?: string;
+    configVersion?: string;
+    /** The decision's covariates (what it knew of the query before routing it). */
+    covariates?: Covariates;
+  };
 
 /** The decision an outcome follows, as `router.recordOutcome` takes it. */
 export type OutcomeDecision = {

@@ -4,13 +4,14 @@ import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Cohort } from '../routing/types.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import type { OutcomeSink } from './event-log.js';
+import type { ShadowParts } from './shadow-pair.js';
 import { settleAll, type TiedOutcome, tieOutcome, tieOutcomes } from './tie-outcome.js';
 
 /**
  * A recorded outcome: tied to its decision, with when it was recorded and on which
  * configuration. The router's `outcome` event carries it; sinks receive it as an event line.
  */
-export interface RecordedOutcome {
+export type RecordedOutcome = ShadowParts & {
   backend: Backend;
   cohort: Cohort | null;
   /** The measured values. */
@@ -24,7 +25,7 @@ export interface RecordedOutcome {
   /** What the decision knew of the query before routing it (for variance reduction). */
   covariates?: Covariates;
   configVersion: string;
-}
+};
 
 /**
  * Who reported an outcome: `trusted` (the service's own code in this process, or a client that

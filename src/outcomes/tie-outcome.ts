@@ -18,10 +18,11 @@ import {
   parseOutcome,
   valueProblem,
 } from './parse-outcome.js';
+import { pairProblem, type ShadowParts, shadowPartsOf } from './shadow-pair.js';
 import { unitKey } from './unit-key.js';
 
-/** An outcome tied to its decision: what the router records. */
-export interface TiedOutcome {
+/** An outcome tied to its decision: what the router records (with the shadow's half of a pair). */
+export interface TiedOutcome extends ShadowParts {
   backend: Backend;
   cohort: Cohort | null;
   /** The measured values only (never the user id). */
@@ -68,6 +69,7 @@ function tied(
     cohort: decision.cohort ?? null,
     outcome: measured(report),
     tie: { kind: 'decision', trial: decision.breakerTrial ?? null },
+    ...shadowPartsOf(report),
   };
   if (report.userId !== undefined) result.unit = unitKey(report.userId, salt);
   if (decisionId !== undefined) result.decisionId = decisionId;
@@ -87,6 +89,11 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
   const given: OutcomeDecision = checkedDecision.outcome;
   const trial = typeof given.breakerTrial === 'number' ? given.breakerTrial : undefined;
   const id = typeof given.decisionId === 'string' ? given.decisionId : undefined;
+  const pairing = pairProblem(checkedReport.outcome, {
+    backend: given.backend,
+    cohort: given.cohort ?? null,
+  });
+  if (pairing) throw new InvalidOutcomeError(...pairing);
   return tied(
     {
       backend: given.backend,
@@ -223,7 +230,8 @@ function tieOne(
     if (backend === undefined) {
       return at('decision.backend', 'must be "lightrag" or "perplexity", got undefined');
     }
-    return tied({ backend, cohort: cohort ?? null }, posted, salt, undefined);
+    const decision = { backend, cohort: cohort ?? null };
+    return unpaired(posted, decision, index) ?? tied(decision, posted, salt, undefined);
   }
   if (earlier.has(decisionId)) return at('decisionId', 'appears twice in this batch');
   earlier.add(decisionId);
@@ -234,7 +242,18 @@ function tieOne(
   if (backend !== undefined && backend !== found.backend) {
     return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
   }
-  return tied(found, posted, salt, decisionId);
+  return unpaired(posted, found, index) ?? tied(found, posted, salt, decisionId);
+}
+
+/** The problem of a posted pair for its decision, at its index in the batch; else undefined. */
+function unpaired(
+  posted: PostedOutcome,
+  decision: { backend: Backend; cohort?: Cohort | null },
+  index: number,
+): OutcomeProblemAt | undefined {
+  const found = pairProblem(posted, { backend: decision.backend, cohort: decision.cohort ?? null });
+  if (!found) return undefined;
+  return { index, field: found[0], message: `${found[0]} ${found[1]}` };
 }
 
 /** Ties an outcome by its decision token (never echoing the token, which is a credential of sorts). */
@@ -276,6 +295,8 @@ function tieToken(
   ) {
     return at('userId', 'is not the user the decision was made for');
   }
+  const refused = unpaired(posted, claims, index);
+  if (refused) return refused;
   if (check.status === 'duplicate') return { duplicate: true };
   // A breaker trial is a slot of the issuing process's breaker: elsewhere it means nothing.
   const trial = ledger.owns(claims.id) ? claims.trial : undefined;

@@ -10,18 +10,22 @@ const METRIC_COLUMNS = METRIC_TABLE.map((row) => columnOf(row.field));
 const NUMERIC = METRIC_TABLE.filter((row) => row.range !== null);
 
 /**
- * One statement that writes a batch of outcomes and says which were new: the rows as arrays
+ * One statement that writes a batch of outcomes (a pair's shadow result and preference in
+ * their own JSON columns) and says which were new: the rows as arrays
  * (`unnest`: one parse and one round trip whatever the batch), `ON CONFLICT (decision_id) DO
  * NOTHING` (a decision takes one outcome fleet-wide), `RETURNING` the ids written.
  */
 export const INSERT_OUTCOMES = `
   INSERT INTO flagroute.outcome_events
     (decision_id, environment, occurred_at, unit, cohort, backend, success,
-     ${NUMERIC.map((row) => columnOf(row.field)).join(', ')}, config_version, instance_id)
+     ${NUMERIC.map((row) => columnOf(row.field)).join(', ')}, config_version, instance_id,
+     shadow, shadow_result, shadow_preference)
   SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
                        $6::text[], $7::boolean[],
                        ${NUMERIC.map((_, index) => `$${8 + index}::float8[]`).join(', ')},
-                       $${8 + NUMERIC.length}::text[], $${9 + NUMERIC.length}::text[])
+                       $${8 + NUMERIC.length}::text[], $${9 + NUMERIC.length}::text[],
+                       $${10 + NUMERIC.length}::boolean[], $${11 + NUMERIC.length}::jsonb[],
+                       $${12 + NUMERIC.length}::jsonb[])
   ON CONFLICT (decision_id) DO NOTHING
   RETURNING decision_id`;
 
@@ -45,6 +49,12 @@ export function outcomeParameters(
     ),
     column((row) => row.event.configVersion ?? null),
     column(() => instance),
+    // A pair stays in its row: the shadow's result and the judge's preference as JSON.
+    column((row) => row.event.shadow !== undefined),
+    column((row) => (row.event.shadow === undefined ? null : JSON.stringify(row.event.shadow))),
+    column((row) =>
+      row.event.preference === undefined ? null : JSON.stringify(row.event.preference),
+    ),
   ];
 }
 
@@ -75,19 +85,31 @@ export function exposureParameters(
   ];
 }
 
+/** Where a metric expression reads a row's values: its columns, or a JSON column's fields. */
+export interface RowValues {
+  /** The SQL of a field's value, typed (`latency_ms`, `(shadow->>'latencyMs')::float8`). */
+  field(spec: MetricSpec): string;
+  /** The SQL of the call's success. */
+  success: string;
+}
+
+/** The outcome table's own columns. */
+const COLUMNS: RowValues = { field: (spec) => columnOf(spec.field), success: 'success' };
+
 /**
  * A metric's value in SQL, as `metricValue` reads it from an event: a success-only metric is
  * null for a failure, a boolean is 1 or 0, a field in another unit is divided into the metric's.
+ * `values` says where the row's values are (default: the table's columns).
  */
-export function metricExpression(spec: MetricSpec): string {
-  const column = columnOf(spec.field);
+export function metricExpression(spec: MetricSpec, values: RowValues = COLUMNS): string {
+  const column = values.field(spec);
   let value =
     spec.range === null
       ? `CASE WHEN ${column} THEN 1.0::float8 ELSE 0.0::float8 END`
       : spec.perUnit === 1
         ? column
         : `${column} / ${spec.perUnit}.0::float8`;
-  if (spec.successOnly) value = `CASE WHEN success THEN ${value} END`;
+  if (spec.successOnly) value = `CASE WHEN ${values.success} THEN ${value} END`;
   return value;
 }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { CANDIDATE, type EnvironmentSettings } from '../config/types.js';
 import { responseSecondsOf } from '../metrics/index.js';
 import {
+  addShadowParts,
   type ExposureEvent,
   type OutcomeOrigin,
   type OutcomeRecording,
@@ -147,6 +148,7 @@ export class OutcomeRecorder implements OutcomeRecording {
     if (tied.unit !== undefined) recorded.unit = tied.unit;
     if (tied.decisionId !== undefined) recorded.decisionId = tied.decisionId;
     if (tied.covariates !== undefined) recorded.covariates = tied.covariates;
+    addShadowParts(recorded, tied);
     if (this.sinks.size > 0) {
       const line = outcomeEventOf(recorded);
       if (line) for (const sink of this.sinks) if (sink !== options.keptBy) sink.write(line);

@@ -93,7 +93,7 @@ const CASES: [OutcomeShape, unknown, [string, string] | null][] = [
     { success: 'yes', latency: 3 },
     [
       'outcome.latency',
-      'outcome.latency is not a field of an outcome; use success, latencyMs, quality, costUsd, satisfaction, userId',
+      'outcome.latency is not a field of an outcome; use success, latencyMs, quality, costUsd, satisfaction, shadow, preference, userId',
     ],
   ],
   [
@@ -221,10 +221,16 @@ describe('the schemas follow the metric table', () => {
     ]) {
       for (const field of fields) expect(Object.keys(properties)).toContain(field);
     }
+    // The user, and the shadow's half of a pair (its own fields are the table's, checked below).
     const measured = Object.keys(outcome.definitions.report!.properties).filter(
-      (key) => key !== 'userId',
+      (key) => !['userId', 'shadow', 'preference'].includes(key),
     );
     expect(measured.sort()).toEqual([...fields].sort());
+  });
+
+  it("a shadow result's fields are the table's, but satisfaction (no user saw its answer)", () => {
+    const shadow = Object.keys(outcome.definitions.shadow!.properties);
+    expect(shadow.sort()).toEqual(fields.filter((field) => field !== 'satisfaction').sort());
   });
 
   it("every measured field's bounds are the table's range", () => {
