@@ -35,6 +35,7 @@ export * from './routing/index.js';
 export * from './rules/index.js';
 export * from './runtime-store/index.js';
 export * from './safety/index.js';
+export * from './shadow/index.js';
 export * from './simulation/index.js';
 export * from './statistics/index.js';
 export type { WatchOptions } from './watch/index.js';

@@ -15,6 +15,7 @@ export {
 export { type ArmMoments, type ArmSummary, summarize } from './arm-moments.js';
 export { compareArms } from './compare-arms.js';
 export { EventAccumulator } from './event-accumulator.js';
+export { lineTooLong } from './event-file-errors.js';
 export {
   type AnalysisUnit,
   type Arm,

@@ -25,5 +25,6 @@ export {
   PostgresRuntimeStore,
   type PostgresRuntimeStoreOptions,
 } from './postgres-runtime-store.js';
+export { readStorePairs, storePairs } from './store-pairs.js';
 export { type EventWindow, storeEventsSource } from './store-statistics.js';
 export { POSTGRES_SCHEMES, type PostgresTarget, parsePostgresUrl } from './store-url.js';

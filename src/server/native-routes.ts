@@ -8,6 +8,7 @@ import {
 import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { RoutingContext } from '../routing/types.js';
+import { analyzePairs, livePairs, type PairedOptions } from '../shadow/index.js';
 import { authorise } from './bearer-token.js';
 import type { OutcomeIngest } from './outcome-ingest.js';
 
@@ -18,6 +19,19 @@ import type { OutcomeIngest } from './outcome-ingest.js';
  */
 function experimentOptionsOf(query: Record<string, string | string[]>): ExperimentOptions {
   return { sequential: true, ...optionsFromText(query, 'wire', '/v1/experiment', ['unit']) };
+}
+
+/**
+ * The paired analysis's options from `GET /v1/experiment/shadow`'s query (`alpha`,
+ * `sequential`, `sequential_tuning`, read through the report's settings table); live, it
+ * judges on the always-valid intervals unless `sequential=false`.
+ */
+function pairedOptionsOf(query: Record<string, string | string[]>): PairedOptions {
+  const given = optionsFromText(query, 'wire', '/v1/experiment/shadow', ['unit']);
+  const options: PairedOptions = { sequential: given.sequential ?? true };
+  if (given.alpha !== undefined) options.alpha = given.alpha;
+  if (given.sequentialTuning !== undefined) options.sequentialTuning = given.sequentialTuning;
+  return options;
 }
 
 /**
@@ -56,6 +70,12 @@ export function nativeRoutes(
   app.get('/v1/summary', async () => router.getPerformanceSummary());
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/experiment', async (request) =>
     analyzeExperiment(liveSource(router).readNow(), experimentOptionsOf(request.query)),
+  );
+  const pairs = livePairs(router);
+  app.addHook('onClose', async () => pairs.stop());
+  app.get<{ Querystring: Record<string, string | string[]> }>(
+    '/v1/experiment/shadow',
+    async (request) => analyzePairs(pairs.tally, pairedOptionsOf(request.query)),
   );
   app.get('/v1/status', async () => router.status());
 }

@@ -11,9 +11,11 @@ import {
 } from '../../experiment/index.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
+import { reportShadow } from './experiment-shadow.js';
 import { readData, type SourceFlags, withSources } from './experiment-sources.js';
 
-type ReportFlags = SourceFlags & Record<string, unknown> & { json?: boolean; html?: string };
+type ReportFlags = SourceFlags &
+  Record<string, unknown> & { json?: boolean; html?: string; shadow?: boolean };
 
 interface PlanFlags extends SourceFlags {
   metric: string;
@@ -64,9 +66,17 @@ export function experimentCommands(program: Command): void {
   )
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write the report as one self-contained HTML file')
+    .option(
+      '--shadow',
+      "the shadow duel: LightRAG's shadow calls against Perplexity's served answers, paired per query, per user",
+    )
     .action(async (flags: ReportFlags) => {
       const options = optionsFromText(settingFlags(flags), 'flag', 'experiment report');
       settingsOf(options, 'flag');
+      if (flags.shadow) {
+        await reportShadow(flags, options);
+        return;
+      }
       const report = analyzeExperiment(await readData(flags), options);
       if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
       process.stdout.write(
