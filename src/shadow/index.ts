@@ -7,17 +7,7 @@
  */
 
 export { LIVE_PAIR_UNITS, livePairs, type OutcomeEvents } from './live-pairs.js';
-export {
-  analyzePairs,
-  PAIRED_MISSING,
-  type PairedMetricReport,
-  type PairedMissing,
-  type PairedOptions,
-  type PairedVerdict,
-  type PreferenceReport,
-  type ShadowCost,
-  type ShadowReport,
-} from './paired-analysis.js';
+export { analyzePairs, type PairedOptions, summaryOf } from './paired-analysis.js';
 export {
   PAIRED_METRICS,
   type PairedMetric,
@@ -30,3 +20,12 @@ export {
 } from './paired-tally.js';
 export { type ReadPairs, readPairFiles } from './read-pairs.js';
 export { renderShadowHtml, renderShadowText } from './render-shadow.js';
+export {
+  PAIRED_MISSING,
+  type PairedMetricReport,
+  type PairedMissing,
+  type PairedVerdict,
+  type PreferenceReport,
+  type ShadowCost,
+  type ShadowReport,
+} from './shadow-report.js';

@@ -1,6 +1,6 @@
 import { pValueText } from '../experiment/index.js';
 import { formatMetric } from '../metrics/index.js';
-import type { PairedMetricReport, PreferenceReport, ShadowReport } from './paired-analysis.js';
+import type { PairedMetricReport, PreferenceReport, ShadowReport } from './shadow-report.js';
 
 const VERDICTS = {
   lightrag_better: 'LightRAG better',

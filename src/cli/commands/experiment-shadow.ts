@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { DEFAULT_ENVIRONMENT } from '../../config/index.js';
 import type { ExperimentOptions } from '../../experiment/index.js';
 import { storePairs } from '../../postgres/index.js';
@@ -7,8 +6,7 @@ import {
   type PairedOptions,
   type PairedTally,
   readPairFiles,
-  renderShadowHtml,
-  renderShadowText,
+  type ShadowReport,
 } from '../../shadow/index.js';
 import { UsageError } from '../shared.js';
 import type { SourceFlags } from './experiment-sources.js';
@@ -47,18 +45,14 @@ async function readTally(flags: SourceFlags): Promise<PairedTally> {
   return read.tally;
 }
 
-/** `flagroute experiment report --shadow`: the paired analysis of the event logs' pairs. */
-export async function reportShadow(
-  flags: SourceFlags & { json?: boolean; html?: string },
+/** `flagroute experiment report --shadow`: the paired analysis of the pairs the flags name. */
+export async function shadowReportOf(
+  flags: SourceFlags,
   options: ExperimentOptions,
-): Promise<void> {
+): Promise<ShadowReport> {
   if (flags.unit === 'request') {
     throw new UsageError('--shadow analyses users, the unit of randomization; drop --unit request');
   }
   const tally = await readTally(flags);
-  const report = analyzePairs(tally, pairedOptionsOf(options));
-  if (flags.html !== undefined) writeFileSync(flags.html, renderShadowHtml(report));
-  process.stdout.write(
-    flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderShadowText(report)}\n`,
-  );
+  return analyzePairs(tally, pairedOptionsOf(options));
 }

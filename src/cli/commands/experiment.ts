@@ -10,8 +10,9 @@ import {
   settingsOf,
 } from '../../experiment/index.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/index.js';
+import { renderShadowHtml, renderShadowText } from '../../shadow/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
-import { reportShadow } from './experiment-shadow.js';
+import { shadowReportOf } from './experiment-shadow.js';
 import { readData, type SourceFlags, withSources } from './experiment-sources.js';
 
 type ReportFlags = SourceFlags &
@@ -74,7 +75,11 @@ export function experimentCommands(program: Command): void {
       const options = optionsFromText(settingFlags(flags), 'flag', 'experiment report');
       settingsOf(options, 'flag');
       if (flags.shadow) {
-        await reportShadow(flags, options);
+        const shadow = await shadowReportOf(flags, options);
+        if (flags.html !== undefined) writeFileSync(flags.html, renderShadowHtml(shadow));
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(shadow, null, 2)}\n` : `${renderShadowText(shadow)}\n`,
+        );
         return;
       }
       const report = analyzeExperiment(await readData(flags), options);
