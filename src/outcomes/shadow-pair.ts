@@ -58,6 +58,27 @@ export function pairProblem(
   return null;
 }
 
+/**
+ * The problem of a posted pair for its decision, at its index in a batch, or undefined. A
+ * decision known by its token must also have been picked for the shadow (`shadow` claim): a
+ * pair the service made on its own sample would bias the comparison.
+ */
+export function unpaired(
+  posted: ShadowParts,
+  decision: { backend: Backend; cohort?: Cohort | null; shadow?: boolean },
+  index: number,
+): { index: number; field: string; message: string } | undefined {
+  const found: [string, string] | null =
+    pairProblem(posted, { backend: decision.backend, cohort: decision.cohort ?? null }) ??
+    (posted.shadow !== undefined && decision.shadow === false
+      ? [
+          'outcome.shadow',
+          'is for a decision picked for the shadow (shadow: "lightrag"); this one was not, and its pair would bias the comparison',
+        ]
+      : null);
+  return found ? { index, field: found[0], message: `${found[0]} ${found[1]}` } : undefined;
+}
+
 /** The shadow's half of a checked report, copied (undefined parts left out). */
 export function shadowPartsOf(report: ShadowParts): ShadowParts {
   const parts: ShadowParts = {};

@@ -18,7 +18,7 @@ import {
   parseOutcome,
   valueProblem,
 } from './parse-outcome.js';
-import { pairProblem, type ShadowParts, shadowPartsOf } from './shadow-pair.js';
+import { pairProblem, type ShadowParts, shadowPartsOf, unpaired } from './shadow-pair.js';
 import { unitKey } from './unit-key.js';
 
 /** An outcome tied to its decision: what the router records (with the shadow's half of a pair). */
@@ -245,17 +245,6 @@ function tieOne(
   return unpaired(posted, found, index) ?? tied(found, posted, salt, decisionId);
 }
 
-/** The problem of a posted pair for its decision, at its index in the batch; else undefined. */
-function unpaired(
-  posted: PostedOutcome,
-  decision: { backend: Backend; cohort?: Cohort | null },
-  index: number,
-): OutcomeProblemAt | undefined {
-  const found = pairProblem(posted, { backend: decision.backend, cohort: decision.cohort ?? null });
-  if (!found) return undefined;
-  return { index, field: found[0], message: `${found[0]} ${found[1]}` };
-}
-
 /** Ties an outcome by its decision token (never echoing the token, which is a credential of sorts). */
 function tieToken(
   posted: PostedOutcome,
@@ -295,7 +284,7 @@ function tieToken(
   ) {
     return at('userId', 'is not the user the decision was made for');
   }
-  const refused = unpaired(posted, claims, index);
+  const refused = unpaired(posted, { ...claims, shadow: claims.shadow === true }, index);
   if (refused) return refused;
   if (check.status === 'duplicate') return { duplicate: true };
   // A breaker trial is a slot of the issuing process's breaker: elsewhere it means nothing.
