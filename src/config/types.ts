@@ -143,6 +143,16 @@ export interface RuntimeBlock {
   set_by: 'operator' | 'plan';
   reason: string;
   at: string;
+  /** The shadow share it serves, above `shadow.percentage`; absent: the file's. */
+  shadow_percentage?: number;
+}
+
+/** The shadow duel's selection (docs/shadow.md). */
+export interface ShadowSettings {
+  /** Percent of eligible queries served by Perplexity at assignment also sent to LightRAG. */
+  percentage: number;
+  /** The most shadow calls one process asks for per second. */
+  max_per_second: number;
 }
 
 /** Every setting of one environment, defaults filled in. */
@@ -153,6 +163,8 @@ export interface EnvironmentSettings {
   rollback: RollbackBlock | null;
   /** The runtime layer, or null. */
   runtime: RuntimeBlock | null;
+  /** The shadow duel's selection. */
+  shadow: ShadowSettings;
   enable_ab_testing: boolean;
   enable_circuit_breaker: boolean;
   circuit_breaker_threshold: number;

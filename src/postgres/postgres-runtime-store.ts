@@ -1,13 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { FlagrouteError } from '../errors.js';
-import {
-  type KillSwitch,
-  killSwitchHolds,
-  type RuntimeChange,
-  type RuntimeLayer,
-  type RuntimeState,
-} from '../rollout-layers/index.js';
+import { killSwitchHolds, type RuntimeChange, type RuntimeState } from '../rollout-layers/index.js';
 import type { LeaseGrant } from '../rollout-plan/index.js';
 import type {
   AcknowledgementOptions,
@@ -26,7 +20,8 @@ import { migrateSchema } from './migrate-schema.js';
 import { PostgresFleet } from './postgres-fleet.js';
 import { passOn } from './postgres-lease.js';
 import { PostgresPlanStore } from './postgres-plan-store.js';
-import { type Rows, StorePool, type Transaction } from './store-pool.js';
+import { RUNTIME_COLUMNS, runtimeStateOf } from './runtime-rows.js';
+import { StorePool, type Transaction } from './store-pool.js';
 import { parsePostgresUrl } from './store-url.js';
 import { type StoreVersions, StoreWatch } from './store-watch.js';
 
@@ -48,33 +43,6 @@ export interface PostgresRuntimeStoreOptions {
   actor?: string;
   connectTimeoutMs?: number;
   logger?: Logger;
-}
-
-const RUNTIME_COLUMNS = `version, rollout_percentage, rollout_origin, rollout_reason, rollout_set_at,
-  kill_switch, kill_switch_trigger, kill_switch_reason, kill_switch_at, kill_switch_previous_percentage`;
-
-const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
-
-function runtimeStateOf(row: Rows[number] | undefined): RuntimeState {
-  if (!row) return { runtime: null, killSwitch: null };
-  const runtime: RuntimeLayer | null =
-    row.rollout_percentage === null
-      ? null
-      : {
-          percentage: Number(row.rollout_percentage),
-          setBy: row.rollout_origin as RuntimeLayer['setBy'],
-          reason: String(row.rollout_reason ?? ''),
-          at: isoOf(row.rollout_set_at),
-        };
-  const killSwitch: KillSwitch | null = row.kill_switch
-    ? {
-        trigger: (row.kill_switch_trigger ?? 'manual') as KillSwitch['trigger'],
-        reason: String(row.kill_switch_reason),
-        at: isoOf(row.kill_switch_at),
-        previousPercentage: Number(row.kill_switch_previous_percentage ?? 0),
-      }
-    : null;
-  return { runtime, killSwitch };
 }
 
 /**
@@ -200,6 +168,7 @@ export class PostgresRuntimeStore
       killSwitch?.previousPercentage ?? null,
       this.writer,
       fence?.token ?? null,
+      runtime?.shadowPercentage ?? null,
     ];
     const [written] = await session.query(
       row
@@ -207,12 +176,14 @@ export class PostgresRuntimeStore
               SET rollout_percentage = $2, rollout_origin = $3, rollout_reason = $4,
                   rollout_set_at = $5, kill_switch = $6, kill_switch_trigger = $7,
                   kill_switch_reason = $8, kill_switch_at = $9,
-                  kill_switch_previous_percentage = $10, changed_by = $11, fencing_token = $12
+                  kill_switch_previous_percentage = $10, changed_by = $11, fencing_token = $12,
+                  shadow_percentage = $13
             WHERE environment = $1 RETURNING ${RUNTIME_COLUMNS}`
         : `INSERT INTO flagroute.runtime_state (environment, rollout_percentage, rollout_origin,
              rollout_reason, rollout_set_at, kill_switch, kill_switch_trigger, kill_switch_reason,
-             kill_switch_at, kill_switch_previous_percentage, changed_by, fencing_token)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${RUNTIME_COLUMNS}`,
+             kill_switch_at, kill_switch_previous_percentage, changed_by, fencing_token,
+             shadow_percentage)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${RUNTIME_COLUMNS}`,
       values,
     );
     return { before, after: runtimeStateOf(written) };

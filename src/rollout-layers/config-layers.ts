@@ -68,6 +68,7 @@ export function runtimeOf(block: Readonly<RuntimeBlock>): RuntimeLayer {
     setBy: block.set_by,
     reason: block.reason,
     at: block.at,
+    ...(block.shadow_percentage === undefined ? {} : { shadowPercentage: block.shadow_percentage }),
   };
 }
 
@@ -78,6 +79,7 @@ export function runtimeBlockOf(layer: RuntimeLayer): RuntimeBlock {
     set_by: layer.setBy,
     reason: layer.reason,
     at: layer.at,
+    ...(layer.shadowPercentage === undefined ? {} : { shadow_percentage: layer.shadowPercentage }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { LoadedRegion } from '../config/loaded-config.js';
+import type { EnvironmentSettings } from '../config/types.js';
 import type {
   EffectiveRollout,
   LayerName,
@@ -32,6 +33,47 @@ export function effective(layers: RolloutLayers): EffectiveRollout {
       layers.regions.map((region) => [region.region, regionShare(region, top, regionCap)]),
     ),
   };
+}
+
+/** The shadow share in force, and the layer it comes from. */
+export interface EffectiveShadow {
+  percentage: number;
+  layer: 'file' | 'runtime' | 'kill_switch';
+}
+
+/**
+ * The shadow share the layers serve: 0 under the kill switch (no LightRAG calls at all), the
+ * runtime layer's when it sets one (a plan's shadow stage), else the environment file's
+ * `shadow.percentage` (`file`, its default 0 included).
+ */
+export function effectiveShadow(
+  layers: RolloutLayers,
+  settings: Readonly<Pick<EnvironmentSettings, 'shadow'>>,
+): EffectiveShadow {
+  if (layers.killSwitch) return { percentage: 0, layer: 'kill_switch' };
+  const runtime = layers.runtime?.shadowPercentage;
+  if (runtime !== undefined) return { percentage: runtime, layer: 'runtime' };
+  return { percentage: settings.shadow.percentage, layer: 'file' };
+}
+
+/**
+ * The settings a router serves: the loaded ones with the effective rollout and shadow
+ * percentages (the very object loaded when the layers change neither), frozen.
+ */
+export function servedSettings(
+  loaded: Readonly<EnvironmentSettings>,
+  rollout: Pick<EffectiveRollout, 'percentage'>,
+  shadow: EffectiveShadow,
+): Readonly<EnvironmentSettings> {
+  const same =
+    rollout.percentage === loaded.rollout_percentage &&
+    shadow.percentage === loaded.shadow.percentage;
+  if (same) return loaded;
+  return Object.freeze({
+    ...loaded,
+    rollout_percentage: rollout.percentage,
+    shadow: Object.freeze({ ...loaded.shadow, percentage: shadow.percentage }),
+  });
 }
 
 interface TopLayer {

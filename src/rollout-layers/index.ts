@@ -22,7 +22,14 @@ export {
   THIS_PROCESS,
   withStoredState,
 } from './config-layers.js';
-export { effective, killSwitchOrigin, runtimeOrigin } from './effective.js';
+export {
+  type EffectiveShadow,
+  effective,
+  effectiveShadow,
+  killSwitchOrigin,
+  runtimeOrigin,
+  servedSettings,
+} from './effective.js';
 export { environmentFileOf, type RuntimeChange } from './environment-file.js';
 export { FileRuntimeLayer } from './file-runtime-layer.js';
 export * from './layers.js';
@@ -34,6 +41,7 @@ export {
   resumeRollout,
   rollBack,
   setRollout,
+  setShadow,
   type VerbOptions,
 } from './rollout-verbs.js';
 export type { RuntimeLayerStore } from './runtime-layer-store.js';

@@ -26,6 +26,11 @@ export interface RuntimeLayer {
   readonly reason: string;
   /** When (ISO 8601). */
   readonly at: string;
+  /**
+   * The shadow share it serves (a plan's shadow stage, an operator), above the environment
+   * file's `shadow.percentage`; absent: the file's. The kill switch holds it at 0.
+   */
+  readonly shadowPercentage?: number;
 }
 
 /** The kill switch: 0 % in every region, above every other layer, until lifted. */

@@ -29,6 +29,14 @@ export function rolloutSetMessage(facts: ChangeFacts, liftedKillSwitch: boolean)
   return `rollout ${facts.before.percentage} % -> ${facts.after.percentage} % (runtime layer, ${who}: ${facts.reason})${lifted}; ${beneath(facts.layers)}`;
 }
 
+/** A shadow stage set in the runtime layer. */
+export function shadowSetMessage(facts: ChangeFacts, liftedKillSwitch: boolean): string {
+  const runtime = facts.layers.runtime;
+  const who = runtime?.setBy === 'plan' ? 'set by the plan' : 'set by an operator';
+  const lifted = liftedKillSwitch ? '; kill switch lifted' : '';
+  return `shadow ${runtime?.shadowPercentage ?? 0} % of the queries Perplexity serves, rollout ${facts.before.percentage} % -> ${facts.after.percentage} % (runtime layer, ${who}: ${facts.reason})${lifted}; ${beneath(facts.layers)}`;
+}
+
 /** `rollout clear`. */
 export function runtimeClearedMessage(facts: ChangeFacts, cleared: boolean): string {
   if (!cleared) {

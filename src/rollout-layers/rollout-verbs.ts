@@ -17,6 +17,7 @@ import {
   killSwitchSetMessage,
   rolloutSetMessage,
   runtimeClearedMessage,
+  shadowSetMessage,
 } from './messages.js';
 import type { RuntimeLayerStore } from './runtime-layer-store.js';
 
@@ -71,6 +72,38 @@ export async function setRollout(
   const { facts, written } = await apply(target, change, options.reason);
   const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
   return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', rolloutSetMessage(facts, lifted));
+}
+
+/**
+ * Sets a shadow stage in the runtime layer: no user served by LightRAG (the runtime layer at
+ * 0 %, capping every region, not the kill switch) and `shadowPercentage` of the queries
+ * Perplexity serves at assignment also answered by LightRAG in the shadow (docs/shadow.md).
+ * Like {@link setRollout}, a person's change lifts the kill switch and the plan's is refused
+ * with `KILL_SWITCH_ENGAGED` while one is stored (the kill switch means no LightRAG calls).
+ */
+export async function setShadow(
+  target: LayerTarget,
+  options: VerbOptions & {
+    shadowPercentage: number;
+    setBy: RuntimeSetter;
+    liftKillSwitch?: boolean;
+  },
+): Promise<LayerEdit> {
+  checkPercentage(options.shadowPercentage);
+  const lift = options.liftKillSwitch ?? options.setBy === 'operator';
+  const runtime = {
+    percentage: 0,
+    setBy: options.setBy,
+    reason: options.reason,
+    at: options.at.toISOString(),
+    shadowPercentage: options.shadowPercentage,
+  };
+  const change: RuntimeChange = lift
+    ? { runtime, killSwitch: null }
+    : { runtime, unlessKillSwitch: true };
+  const { facts, written } = await apply(target, change, options.reason);
+  const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
+  return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', shadowSetMessage(facts, lifted));
 }
 
 /** Clears the runtime layer: the rollout returns to what the file or a variable says. */
