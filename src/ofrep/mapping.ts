@@ -35,6 +35,7 @@ const NAMED: ReadonlyMap<string, keyof RoutingContext> = new Map([
   ['queryType', 'queryType'],
   ['region', 'region'],
   ['queryComplexity', 'queryComplexity'],
+  ['requestId', 'requestId'],
 ]);
 
 /** The context keys that map onto the routing context's named fields, in OFREP's words. */
@@ -161,5 +162,6 @@ export function flagMetadata(
     configVersion: decision.configVersion,
     rolloutPercentage: decision.rolloutPercentage,
     environment: decision.environment,
+    ...(decision.shadow === undefined ? {} : { shadow: decision.shadow }),
   };
 }

@@ -108,7 +108,7 @@ export class DecisionLedger {
   issue(
     decision: Decision,
     user: { id: unknown; salt: string } | undefined = undefined,
-    shadow = false,
+    shadow = decision.shadow === 'lightrag',
   ): IssuedDecision {
     const decisionId = this.remember(decision);
     if (!this.tokens) return { decisionId };

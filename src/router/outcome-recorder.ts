@@ -16,6 +16,7 @@ import {
 import { type BreakerTransition, CircuitBreaker } from '../safety/circuit-breaker.js';
 import { type GateTransition, QualityGate } from '../safety/quality-gate.js';
 import { RollbackMonitor, type TriggerFiring } from '../safety/rollback-monitor.js';
+import { ShadowBudget } from '../safety/shadow-budget.js';
 
 /** What the recorder tells its owner. */
 export interface OutcomeHooks {
@@ -48,6 +49,8 @@ export class OutcomeRecorder implements OutcomeRecording {
   readonly gate: QualityGate;
   readonly tracker: PerformanceTracker;
   readonly rollbacks: RollbackMonitor;
+  /** The process's budget of shadow calls (decisions take from it; outcomes never do). */
+  readonly shadowBudget: ShadowBudget;
   private readonly sinks = new Set<OutcomeSink>();
   private anonymousFed = false;
 
@@ -67,12 +70,14 @@ export class OutcomeRecorder implements OutcomeRecording {
       }
     });
     this.gate = new QualityGate(settings, clock, hooks.qualityGate);
+    this.shadowBudget = new ShadowBudget(clock, settings.shadow.max_per_second);
   }
 
   configure(settings: Readonly<EnvironmentSettings>): void {
     this.breaker.configure(breakerSettings(settings));
     this.gate.configure(settings);
     this.rollbacks.configure(settings.rollback_triggers);
+    this.shadowBudget.configure(settings.shadow.max_per_second);
   }
 
   /**

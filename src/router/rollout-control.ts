@@ -8,6 +8,7 @@ import {
   checkReason,
   type EffectiveRollout,
   effective,
+  effectiveShadow,
   FileRuntimeLayer,
   type KillSwitchTrigger,
   type LayerTarget,
@@ -19,6 +20,7 @@ import {
   raiseUnderKillSwitch,
   resumeRollout,
   rollBack,
+  servedSettings,
   setRollout,
   storedState,
   withStoredState,
@@ -116,11 +118,9 @@ export class RolloutControl {
     settings: Readonly<EnvironmentSettings>;
     rollout: RolloutView;
   } {
-    const now = this.effective(loaded);
-    const settings =
-      now.percentage === loaded.settings.rollout_percentage
-        ? loaded.settings
-        : Object.freeze({ ...loaded.settings, rollout_percentage: now.percentage });
+    const layers = this.layers(loaded);
+    const now = effective(layers);
+    const settings = servedSettings(loaded.settings, now, effectiveShadow(layers, loaded.settings));
     const held = now.killSwitch;
     const killSwitch = held ? `the kill switch (set at ${held.at}: ${held.reason})` : null;
     return { settings, rollout: { regionCap: now.regionCap, origin: now.origin, killSwitch } };

@@ -1,5 +1,10 @@
 import type { ConfigIssue } from '../config/issues.js';
-import type { PlacedRuntime, RegionShare } from '../rollout-layers/index.js';
+import {
+  type EffectiveShadow,
+  effectiveShadow,
+  type PlacedRuntime,
+  type RegionShare,
+} from '../rollout-layers/index.js';
 import type { RolloutView } from '../routing/snapshot.js';
 import type { Decision, ExplainStep } from '../routing/types.js';
 import type { RollbackEvent } from './events.js';
@@ -32,6 +37,8 @@ export interface RouterStatus {
   };
   /** Each region's effective percentage, its configured one, where it was set, and why. */
   regions: Record<string, RegionShare>;
+  /** The shadow share of the queries Perplexity serves, and its layer (docs/shadow.md). */
+  shadow: EffectiveShadow;
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
   /** The rollback in force (the kill switch), if any. */
   rollback: RollbackEvent | null;
@@ -70,6 +77,7 @@ export function statusOf(state: ServingState, rollout: RolloutControl): RouterSt
       },
     },
     regions: now.regions,
+    shadow: effectiveShadow(layers, loaded.settings),
     runtimeOverrides: override ? { rollout_percentage: override } : {},
     rollback: rollout.rollback,
   };
@@ -78,6 +86,6 @@ export function statusOf(state: ServingState, rollout: RolloutControl): RouterSt
 /** The first step of an explanation while the kill switch is engaged, whichever step decides. */
 export function killSwitchSteps(rollout: RolloutView): ExplainStep[] {
   if (rollout.killSwitch === null) return [];
-  const detail = `${rollout.killSwitch} holds the rollout at 0 % in every region [${rollout.origin}]; "flagroute rollout resume" lifts it`;
+  const detail = `${rollout.killSwitch} holds the rollout at 0 % in every region, and no query is shadowed [${rollout.origin}]; "flagroute rollout resume" lifts it`;
   return [{ step: 'kill switch', outcome: 'passed', detail }];
 }

@@ -155,5 +155,6 @@ function safetyViewOf(outcomes: OutcomeRecorder): SafetyView {
     breakerAllowsCandidate: () => outcomes.breaker.allowsCandidate(),
     acquireCandidate: () => outcomes.breaker.admit(),
     qualityGateOpen: () => outcomes.gate.isOpen(),
+    admitShadow: () => outcomes.breaker.state() === 'closed' && outcomes.shadowBudget.take(),
   };
 }

@@ -20,6 +20,18 @@ export function bucketHasher(salt: string): (identifier: string) => number {
 }
 
 /**
+ * The shadow's draw of one request in [0, 100], for one salt: the bucket formula on
+ * `shadow:<identifier>:<request key>:<salt>`, where the request key is the caller's request id,
+ * else the query text, else empty. A request is picked when its draw is at most the shadow
+ * percentage; the same request (a retry) draws the same, and the draw is independent of the
+ * user's bucket (another input to the hash).
+ */
+export function shadowHasher(salt: string): (identifier: string, requestKey: string) => number {
+  const suffix = `:${salt}`;
+  return (identifier, requestKey) => bucketOfSalted(`shadow:${identifier}:${requestKey}${suffix}`);
+}
+
+/**
  * The formula on `identifier:salt`. The one-shot `crypto.hash` with a latin1 digest: one
  * 32-character string whose code units are the digest's bytes, so the last four are read as a
  * number directly. The hex digest (64 characters, a slice, `parseInt`) measured about 100 to

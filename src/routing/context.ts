@@ -66,6 +66,7 @@ export const CONTEXT_FIELDS = [
   'queryType',
   'region',
   'queryComplexity',
+  'requestId',
   'attributes',
 ] as const;
 
@@ -112,6 +113,7 @@ function isContextField(key: string): boolean {
     case 'queryType':
     case 'region':
     case 'queryComplexity':
+    case 'requestId':
     case 'attributes':
       return true;
     default:
@@ -127,6 +129,7 @@ function checkContext(record: Record<string, unknown>): RoutingContext {
   // Every field is read by name, not only the keys for-in listed: a getter on a prototype is
   // not enumerable, and the tree would read it unchecked.
   const { userId, sessionId, queryText, queryType, region, queryComplexity, attributes } = record;
+  checkString('requestId', record.requestId, true);
   checkString('userId', userId, true);
   checkString('sessionId', sessionId, true);
   checkString('queryText', queryText, false);

@@ -97,6 +97,7 @@ function decisionOf(run: Run): Decision {
     elapsedMs: run.started < 0 ? undefined : performance.now() - run.started,
   };
   if (run.breakerTrial !== null) decision.breakerTrial = run.breakerTrial;
+  if (run.shadow) (decision as { shadow?: 'lightrag' }).shadow = 'lightrag';
   return decision;
 }
 

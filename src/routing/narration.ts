@@ -90,7 +90,22 @@ function narrateAssignment(run: Run): string {
   const outcome = run.trialSlotLost
     ? 'cohort lightrag, but the half-open breaker gave its last trial slot away meanwhile: backend perplexity'
     : `cohort ${run.cohort}, backend ${run.backend}`;
-  return `bucket ${(run.bucket ?? 0).toFixed(4)} of ${who} against ${against}${arms}: ${outcome}`;
+  return `bucket ${(run.bucket ?? 0).toFixed(4)} of ${who} against ${against}${arms}: ${outcome}${shadowText(run)}`;
+}
+
+/** What the shadow did with a query Perplexity serves, when a shadow percentage is set. */
+function shadowText(run: Run): string {
+  const share = run.settings.shadow.percentage;
+  if (share <= 0 || run.backend !== 'perplexity' || run.trialSlotLost) return '';
+  const { context } = run;
+  const key = context.requestId ?? context.queryText ?? '';
+  const draw = run.snapshot.shadowDrawOf(identifierOf(context), key).toFixed(4);
+  if (run.shadow) {
+    return `; shadow draw ${draw} within ${share} %: picked for the shadow, also call LightRAG and report both`;
+  }
+  return Number(draw) > share
+    ? `; shadow draw ${draw} above ${share} %: no shadow`
+    : `; shadow draw ${draw} within ${share} %, but the breaker is not closed or this process's shadow budget is spent: no shadow`;
 }
 
 /** Adds the line `explain` shows for one step, if the step has anything to say. */

@@ -4,7 +4,7 @@ import type { EnvironmentSettings } from '../config/types.js';
 import { compileRules } from '../rules/compile-rules.js';
 import { RuleEvaluator } from '../rules/rule-evaluator.js';
 import { TimeSlice } from '../time-slice.js';
-import { bucketHasher } from './bucket.js';
+import { bucketHasher, shadowHasher } from './bucket.js';
 
 /**
  * What the rollout layers say beyond the percentage (the router fills it from
@@ -41,6 +41,8 @@ export interface RoutingSnapshot {
   readonly evaluator: RuleEvaluator;
   /** Bucket of an identifier under this snapshot's salt. */
   bucketOf(identifier: string): number;
+  /** The shadow's draw of a request (see `shadowHasher`) under this snapshot's salt. */
+  shadowDrawOf(identifier: string, requestKey: string): number;
   /** Empties the caches (the router's `close`); decisions still work, uncached. */
   release(): void;
 }
@@ -83,6 +85,7 @@ export function withSettings(
     rollout,
     evaluator,
     bucketOf: bucketHasher(settings.user_hash_salt),
+    shadowDrawOf: shadowHasher(settings.user_hash_salt),
     release() {
       evaluator.release();
     },

@@ -27,6 +27,11 @@ export interface SafetyView {
    */
   acquireCandidate(): boolean | number;
   qualityGateOpen(): boolean;
+  /**
+   * Takes one shadow call: true only while the breaker is closed (not open, not half-open:
+   * its trials are for served traffic) and the process's shadow budget has one left.
+   */
+  admitShadow(): boolean;
 }
 
 /** A step's verdict: `stop` (the run holds the result), `next`, or that verdict once rules ran. */
@@ -60,6 +65,8 @@ export interface Run {
   breakerTrial: number | null;
   /** Assignment chose the candidate but the breaker's last trial slot was gone. */
   trialSlotLost: boolean;
+  /** Picked for the shadow (LightRAG also answers, unserved). */
+  shadow: boolean;
 }
 
 const NO_RULES: readonly RuleOutcome[] = Object.freeze([]);
@@ -105,6 +112,7 @@ export function startRun(
     regionMatched: null,
     breakerTrial: null,
     trialSlotLost: false,
+    shadow: false,
   };
 }
 
@@ -196,7 +204,22 @@ function assignment(run: Run): Settled {
   }
   run.backend = run.cohort === 'lightrag' ? CANDIDATE : FALLBACK;
   if (run.backend === CANDIDATE && settings.enable_circuit_breaker) takeBreakerSlot(run);
+  else if (settings.shadow.percentage > 0) pickShadow(run);
   return 'stop';
+}
+
+/**
+ * Picks a query Perplexity serves at assignment for the shadow (docs/shadow.md): its draw (the
+ * user, the request id or query text, the salt) within the shadow percentage, never under the
+ * kill switch, and only while the breaker is closed and the budget allows.
+ */
+function pickShadow(run: Run): void {
+  if (run.snapshot.rollout.killSwitch !== null) return;
+  const { context } = run;
+  const key = context.requestId ?? context.queryText ?? '';
+  const draw = run.snapshot.shadowDrawOf(identifierOf(context), key);
+  if (draw > run.settings.shadow.percentage) return;
+  run.shadow = run.safety.admitShadow();
 }
 
 /** A half-open breaker's last trial slot may have gone since step 3 looked. */

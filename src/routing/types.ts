@@ -33,6 +33,11 @@ export interface RoutingContext {
   region?: string | undefined;
   /** A non-negative score of the query's complexity, for rules. */
   queryComplexity?: number | undefined;
+  /**
+   * The caller's id of this request, stable across its retries: the shadow's selection hashes
+   * it (else the query text) with the user, so a retry gets the same answer.
+   */
+  requestId?: string | undefined;
   /** Further facts for json-rules-engine rules; the named fields above take precedence. */
   attributes?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -63,6 +68,11 @@ export interface Decision {
    * number. Its outcome (`recordOutcome(decision, ...)`) decides whether the breaker closes.
    */
   readonly breakerTrial?: number;
+  /**
+   * Present when the decision was picked for the shadow (docs/shadow.md): serve Perplexity's
+   * answer, also call LightRAG with the same query, and report both results in one outcome.
+   */
+  readonly shadow?: 'lightrag';
   /**
    * Whether a geography rule lists the context's region (false: the environment's percentage
    * applied); null when the context named no region or the tree stopped before looking.

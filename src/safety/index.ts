@@ -12,3 +12,4 @@ export {
 } from './circuit-breaker.js';
 export type { GateTransition, QualityGateSnapshot } from './quality-gate.js';
 export { ROLLBACK_TRIGGERS, type RollbackTrigger } from './rollback-monitor.js';
+export { ShadowBudget, type ShadowBudgetCounts } from './shadow-budget.js';

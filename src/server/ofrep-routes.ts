@@ -39,6 +39,7 @@ const FLAG_SUCCESS = {
         configVersion: { type: 'string' },
         rolloutPercentage: { type: 'number' },
         environment: { type: 'string' },
+        shadow: { type: 'string' },
       },
     },
   },
