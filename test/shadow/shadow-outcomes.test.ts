@@ -7,7 +7,7 @@ import { tempConfigDir } from '../helpers/config-dir.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { runCli } from '../helpers/run-cli.js';
 import { SeededRandom } from '../helpers/seeded-random.js';
-import { INGEST_TOKEN, postOutcomes } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 const BODY = `rollout_percentage: 10
 enable_ab_testing: true
@@ -126,5 +126,69 @@ describe('paired outcomes through a real flagroute serve', () => {
       expect(metric.difference).toBeCloseTo(other.difference!, 12);
       expect(metric.p_value).toBeCloseTo(other.p_value!, 12);
     }
+  });
+});
+
+describe('a shadow decision through a real flagroute serve', () => {
+  it('/v1/decide and OFREP say shadow: lightrag, the token carries it; its pair is taken by token, a pair for an unshadowed decision is refused', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': `${BODY}shadow: { percentage: 50, max_per_second: 1000 }\n`,
+    });
+    const server = startCli(['serve', '--config-dir', temp.dir, '--port', '0'], {
+      env: {
+        FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN,
+        FLAGROUTE_DECISION_KEY: 'k1:the-decision-key-of-the-shadow-test-0123456789',
+      },
+    });
+    const url = await waitFor(
+      'the server to listen',
+      () => /listening on (\S+)/.exec(server.output())?.[1],
+    );
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, async (_, index) => {
+        const answer = await post(`${url}/v1/decide`, {
+          userId: `user-${index}`,
+          requestId: `request-${index}`,
+        });
+        expect(answer.status).toBe(200);
+        return answer.body as { cohort: string; shadow?: string; decisionToken: string };
+      }),
+    );
+    const shadowed = decisions.filter((decision) => decision.shadow === 'lightrag');
+    const plain = decisions.filter(
+      (decision) => decision.shadow === undefined && decision.cohort !== 'lightrag',
+    );
+    expect(shadowed.length).toBeGreaterThan(10);
+    expect(plain.length).toBeGreaterThan(10);
+    expect(shadowed.every((decision) => decision.cohort !== 'lightrag')).toBe(true);
+
+    const user = shadowed[0]!;
+    const index = decisions.indexOf(user);
+    const ofrep = await post(`${url}/ofrep/v1/evaluate/flags/backend`, {
+      context: { targetingKey: `user-${index}`, requestId: `request-${index}` },
+    });
+    expect(ofrep.body).toMatchObject({
+      value: 'perplexity',
+      metadata: { shadow: 'lightrag' },
+    });
+
+    const pair = (token: string) => ({
+      decisionToken: token,
+      success: true,
+      latencyMs: 900,
+      quality: 0.7,
+      shadow: { success: true, latencyMs: 1100, quality: 0.8, costUsd: 0.003 },
+      preference: { winner: 'lightrag', judge: 'judge-model' },
+    });
+    const taken = await postOutcomes(`${url}/v1/outcomes`, pair(user.decisionToken));
+    expect(taken).toMatchObject({ status: 200, body: { recorded: 1 } });
+    const refused = await postOutcomes(`${url}/v1/outcomes`, pair(plain[0]!.decisionToken));
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('is for a decision picked for the shadow');
+    const live = (await fetch(`${url}/v1/experiment/shadow`).then((response) =>
+      response.json(),
+    )) as ShadowReport;
+    expect(live).toMatchObject({ pairs: 1, units: 1 });
+    expect(await server.stop()).toBe(0);
   });
 });
