@@ -144,7 +144,7 @@ describe('the Python example of docs/http.md, with the official OpenFeature SDK'
       }
       expect(results.logged).toEqual([
         'flagroute: INVALID_CONTEXT: invalid routing context: context.region is null (a Python None): leave out a key that has no value',
-        'flagroute: INVALID_CONTEXT: invalid routing context: context.regoin is not a field flagroute reads (did you mean "region"?), and no loaded rule reads it as an attribute; the fields are targetingKey, sessionId, queryText, queryType, region, queryComplexity',
+        'flagroute: INVALID_CONTEXT: invalid routing context: context.regoin is not a field flagroute reads (did you mean "region"?), and no loaded rule reads it as an attribute; the fields are targetingKey, sessionId, queryText, queryType, region, queryComplexity, requestId',
         'flagroute: TARGETING_KEY_MISSING: context.targetingKey (the user id) must be a non-empty string',
       ]);
     },
