@@ -19,6 +19,7 @@ interface ContextOptions extends EnvironmentOptions {
   queryType?: string;
   region?: string;
   complexity?: string;
+  request?: string;
   json?: boolean;
   input?: string;
   attr?: Record<string, unknown>;
@@ -50,6 +51,7 @@ function withContextOptions(command: Command): Command {
     .option('--query-type <type>', 'query type, for query_type rules')
     .option('--region <region>', 'region, for geographic routing')
     .option('--complexity <n>', 'query complexity score')
+    .option('--request <id>', "the request's id (the shadow's draw hashes it; a retry keeps it)")
     .option(
       '--attr <key=value>',
       'a fact for json-rules-engine rules (repeatable; decimal numbers and true/false are typed)',
@@ -78,6 +80,7 @@ function contextFrom(options: ContextOptions): RoutingContext {
     queryType: options.queryType,
     region: options.region,
     queryComplexity,
+    requestId: options.request,
     attributes: options.attr,
   };
 }
@@ -97,7 +100,8 @@ export function describeDecision(decision: Decision): string {
     decision.bucket === null
       ? ''
       : `, bucket ${decision.bucket.toFixed(4)} vs ${decision.rolloutPercentage} %`;
-  return `${decision.backend} (reason ${decision.reason}, cohort ${decision.cohort ?? 'none'}${bucket}, config ${decision.configVersion})`;
+  const shadow = decision.shadow === undefined ? '' : `, shadow ${decision.shadow}`;
+  return `${decision.backend} (reason ${decision.reason}, cohort ${decision.cohort ?? 'none'}${bucket}${shadow}, config ${decision.configVersion})`;
 }
 
 /** An explanation as a product owner reads it: one line a step, then the decision. */

@@ -12,6 +12,7 @@ import {
   resumeRollout,
   rollBack,
   setRollout,
+  setShadow,
   withStoredState,
 } from '../../rollout-layers/index.js';
 import {
@@ -81,11 +82,36 @@ export function rolloutCommands(program: Command): void {
     .command('rollout')
     .description('change the runtime layer of the rollout, or lift the kill switch');
   setCommand(rollout);
+  shadowCommand(rollout);
   clearCommand(rollout);
   resumeCommand(rollout);
   rolloutPlanCommands(rollout);
   rollbackCommand(program);
   statusCommand(program);
+}
+
+function shadowCommand(rollout: Command): void {
+  withEnvironmentOptions(
+    rollout
+      .command('shadow')
+      .description(
+        'a shadow stage by hand: the runtime layer at 0 % for users and this share of the queries Perplexity serves also sent to LightRAG in the shadow (docs/shadow.md), until "rollout clear" or "rollout set"; lifts the kill switch',
+      ),
+  )
+    .argument('<percentage>', 'the shadow share, a decimal number from 0 to 100', parsePercentage)
+    .option('--reason <text>', 'why, recorded with the runtime layer')
+    .addOption(storeOption())
+    .addOption(waitOption())
+    .addOption(staleAfterOption())
+    .action(async (shadowPercentage: number, options: ReasonOptions, command: Command) => {
+      const reason = givenReason(options.reason) ?? 'shadow stage set from the command line';
+      const config = await load(options);
+      if (!config) return;
+      const at = new Date();
+      await onTarget(config, command, (target) =>
+        setShadow(target, { shadowPercentage, reason, at, setBy: 'operator' }),
+      );
+    });
 }
 
 function setCommand(rollout: Command): void {
