@@ -102,27 +102,32 @@ rollout_plan:
       ['rollback'],
       ['rollout', 'plan', 'start'],
     ];
-    for (const command of commands) {
-      for (const [reason, words] of [
-        [
-          'stop \u001b[31mnow',
-          'reason contains the control character U+001B; give one line of plain text',
-        ],
-        [
-          long,
-          `reason is ${MAX_REASON_LENGTH + 1} characters long; give at most ${MAX_REASON_LENGTH}`,
-        ],
-      ] as const) {
-        const run = await runCli([...command, '--env', 'production', '--reason', reason], {
-          cwd: dir.dir,
-        });
-        expect([run.code, run.stderr, run.stdout], command.join(' ')).toEqual([
-          2,
-          `error: ${words}\n`,
-          '',
-        ]);
-      }
-    }
+    const reasons = [
+      [
+        'stop \u001b[31mnow',
+        'reason contains the control character U+001B; give one line of plain text',
+      ],
+      [
+        long,
+        `reason is ${MAX_REASON_LENGTH + 1} characters long; give at most ${MAX_REASON_LENGTH}`,
+      ],
+    ] as const;
+    // Ten processes that each refuse before writing: run at once (one after another they took
+    // 30 s on a loaded machine of two cores; each is independent of the others).
+    await Promise.all(
+      commands.flatMap((command) =>
+        reasons.map(async ([reason, words]) => {
+          const run = await runCli([...command, '--env', 'production', '--reason', reason], {
+            cwd: dir.dir,
+          });
+          expect([run.code, run.stderr, run.stdout], command.join(' ')).toEqual([
+            2,
+            `error: ${words}\n`,
+            '',
+          ]);
+        }),
+      ),
+    );
     expect(await readFile(join(dir.dir, 'environments/production.yaml'), 'utf8')).toBe(before);
     // A blank reason is no reason, as in the API: the command's own words say why.
     const blank = await runCli(['rollback', '--env', 'production', '--reason', ' '], {
