@@ -89,22 +89,12 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
   const given: OutcomeDecision = checkedDecision.outcome;
   const trial = typeof given.breakerTrial === 'number' ? given.breakerTrial : undefined;
   const id = typeof given.decisionId === 'string' ? given.decisionId : undefined;
-  const pairing = pairProblem(checkedReport.outcome, {
-    backend: given.backend,
-    cohort: given.cohort ?? null,
-  });
+  const { backend, covariates } = given;
+  const cohort = given.cohort ?? null;
+  const pairing = pairProblem(checkedReport.outcome, { backend, cohort });
   if (pairing) throw new InvalidOutcomeError(...pairing);
-  return tied(
-    {
-      backend: given.backend,
-      cohort: given.cohort ?? null,
-      ...(trial === undefined ? {} : { breakerTrial: trial }),
-      covariates: given.covariates,
-    },
-    checkedReport.outcome,
-    salt,
-    id,
-  );
+  const breakerTrial = trial === undefined ? {} : { breakerTrial: trial };
+  return tied({ backend, cohort, ...breakerTrial, covariates }, checkedReport.outcome, salt, id);
 }
 
 /**
