@@ -86,6 +86,6 @@ export function statusOf(state: ServingState, rollout: RolloutControl): RouterSt
 /** The first step of an explanation while the kill switch is engaged, whichever step decides. */
 export function killSwitchSteps(rollout: RolloutView): ExplainStep[] {
   if (rollout.killSwitch === null) return [];
-  const detail = `${rollout.killSwitch} holds the rollout at 0 % in every region, and no query is shadowed [${rollout.origin}]; "flagroute rollout resume" lifts it`;
+  const detail = `${rollout.killSwitch} holds the rollout at 0 % in every region [${rollout.origin}], and no query is shadowed; "flagroute rollout resume" lifts it`;
   return [{ step: 'kill switch', outcome: 'passed', detail }];
 }
