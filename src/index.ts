@@ -17,6 +17,7 @@
 export * from './batch/index.js';
 export type { Clock } from './clock.js';
 export * from './config/index.js';
+export * from './decision/index.js';
 export * from './decision-tokens/index.js';
 export * from './errors.js';
 export * from './event-log/index.js';
@@ -31,7 +32,6 @@ export type { Result } from './result.js';
 export * from './rollout-layers/index.js';
 export * from './rollout-plan/index.js';
 export * from './router/index.js';
-export * from './routing/index.js';
 export * from './rules/index.js';
 export * from './runtime-store/index.js';
 export * from './safety/index.js';

@@ -5,5 +5,5 @@
  *
  * @packageDocumentation
  */
-export { userBucket } from './routing/bucket.js';
+export { userBucket } from './decision/bucket.js';
 export { codePointLength } from './rules/facts.js';

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { formatIssue } from '../config/issues.js';
+import { REASONS, type Reason } from '../decision/types.js';
 import { analyzeExperiment, type ExperimentReport, liveSource } from '../experiment/index.js';
 import { METRIC_TABLE, type MetricRow } from '../metrics/index.js';
 import {
@@ -15,7 +16,6 @@ import type { RouterEvents } from '../router/events.js';
 import type { PerformanceSummary } from '../router/performance-summary.js';
 import type { Router } from '../router/router.js';
 import type { RouterStatus } from '../router/router-status.js';
-import { REASONS, type Reason } from '../routing/types.js';
 
 /** How many past events of each kind the dashboard keeps. */
 export const HISTORY_LENGTH = 30;

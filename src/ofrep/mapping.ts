@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load-config.js';
-import { InvalidContextError } from '../routing/context.js';
-import type { Decision, Reason, RoutingContext } from '../routing/types.js';
+import { InvalidContextError } from '../decision/context.js';
+import type { Decision, Reason, RoutingContext } from '../decision/types.js';
 import { factsReadBy, toEngineRule } from '../rules/compile-rules.js';
 
 /** The flags flagroute serves over OFREP. */

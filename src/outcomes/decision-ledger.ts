@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../config/types.js';
+import { COHORTS, type Cohort, type Decision } from '../decision/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import type { Covariates } from '../metrics/index.js';
-import { COHORTS, type Cohort, type Decision } from '../routing/types.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { unitKey } from './unit-key.js';
 

@@ -2,9 +2,9 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeAllowed, show } from '../config/schema-errors.js';
 import { outcomeSchema, type SchemaNode, validators } from '../config/schemas.js';
 import type { Backend } from '../config/types.js';
+import type { Cohort } from '../decision/types.js';
 import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Result } from '../result.js';
-import type { Cohort } from '../routing/types.js';
 import type { ShadowParts } from './shadow-pair.js';
 
 /** What a service reports about one call it made after a decision (`router.recordOutcome`). */

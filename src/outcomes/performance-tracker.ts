@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { BACKENDS, type Backend } from '../config/types.js';
+import { COHORTS, type Cohort } from '../decision/types.js';
 import {
   METRIC_TABLE,
   type Moments,
@@ -7,7 +8,6 @@ import {
   type Outcome,
   type OutcomeMetric,
 } from '../metrics/index.js';
-import { COHORTS, type Cohort } from '../routing/types.js';
 import { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 
 const OUTCOME_METRIC_COUNT = METRIC_TABLE.length;

@@ -1,7 +1,7 @@
 import type { Backend } from '../config/types.js';
+import type { Cohort } from '../decision/types.js';
 import { FlagrouteError } from '../errors.js';
 import type { Covariates, Outcome } from '../metrics/index.js';
-import type { Cohort } from '../routing/types.js';
 import type { DecisionLedger } from './decision-ledger.js';
 import type { OutcomeSink } from './event-log.js';
 import type { ShadowParts } from './shadow-pair.js';

@@ -1,6 +1,6 @@
 import type { Backend } from '../config/types.js';
+import type { Cohort } from '../decision/types.js';
 import type { Outcome } from '../metrics/index.js';
-import type { Cohort } from '../routing/types.js';
 
 /**
  * The shadow call's result: what LightRAG did with a query whose served answer was

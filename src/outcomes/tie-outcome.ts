@@ -1,4 +1,5 @@
 import type { Backend } from '../config/types.js';
+import type { Cohort } from '../decision/types.js';
 import { TOKEN_REFUSAL_MESSAGES } from '../decision-tokens/index.js';
 import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
 import {
@@ -8,7 +9,6 @@ import {
   METRIC_TABLE,
   type Outcome,
 } from '../metrics/index.js';
-import type { Cohort } from '../routing/types.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
 import { type DecisionLedger, type LedgerEntry, ledgerMissMessage } from './decision-ledger.js';
 import {

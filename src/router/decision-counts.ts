@@ -1,5 +1,5 @@
 import { BACKENDS, type Backend } from '../config/types.js';
-import { COHORTS, type Cohort, type Decision, REASONS, type Reason } from '../routing/types.js';
+import { COHORTS, type Cohort, type Decision, REASONS, type Reason } from '../decision/types.js';
 
 /** How many decisions went to one backend, in one cohort, for one reason. */
 export interface LabelledCount {

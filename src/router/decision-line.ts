@@ -1,5 +1,5 @@
+import type { Decision, RoutingContext } from '../decision/types.js';
 import { lineStart } from '../logging.js';
-import type { Decision, RoutingContext } from '../routing/types.js';
 
 /** pino's number for `debug`. */
 const DEBUG = 20;

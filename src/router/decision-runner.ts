@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
+import { errorDecision, runDecisionTree, type SafetyView } from '../decision/decision-tree.js';
+import type { RoutingSnapshot } from '../decision/snapshot.js';
+import type { Decision, ExplainStep, RoutingContext } from '../decision/types.js';
 import { lineWriter } from '../logging.js';
-import { decide, errorDecision, type SafetyView } from '../routing/decide.js';
-import type { RoutingSnapshot } from '../routing/snapshot.js';
-import type { Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import type { DecisionCounts } from './decision-counts.js';
 import { decisionLine, loggedElapsedMs } from './decision-line.js';
 import type { ServingState } from './serving-state.js';
@@ -48,7 +48,7 @@ export class DecisionRunner {
     const timed =
       this.timeDecisions || trace !== undefined || snapshot.settings.enable_detailed_logging;
     try {
-      const decision = decide(snapshot, this.safety, context, trace, timed);
+      const decision = runDecisionTree(snapshot, this.safety, context, trace, timed);
       return decision instanceof Promise
         ? decision.then(
             (settled) => this.count(snapshot, settled, context),

@@ -1,6 +1,6 @@
 import type { Backend } from '../config/types.js';
+import type { Cohort, Reason } from '../decision/types.js';
 import type { SeriesSummary } from '../outcomes/index.js';
-import type { Cohort, Reason } from '../routing/types.js';
 import type { BreakerSnapshot } from '../safety/circuit-breaker.js';
 import type { QualityGateSnapshot } from '../safety/quality-gate.js';
 import type { DecisionCounts } from './decision-counts.js';

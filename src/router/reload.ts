@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import type { RoutingSnapshot, SnapshotResult } from '../decision/snapshot.js';
 import type { Result } from '../result.js';
-import type { RoutingSnapshot, SnapshotResult } from '../routing/snapshot.js';
 import { diffConfigs } from './config-diff.js';
 import type { RouterEventHub } from './event-hub.js';
 import type { ChangedKey, ReloadErrorEvent, ReloadEvent } from './events.js';

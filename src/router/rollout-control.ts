@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
+import type { RolloutView } from '../decision/snapshot.js';
 import { FlagrouteError } from '../errors.js';
 import {
   checkPercentage,
@@ -25,7 +26,6 @@ import {
   storedState,
   withStoredState,
 } from '../rollout-layers/index.js';
-import type { RolloutView } from '../routing/snapshot.js';
 import type { TriggerFiring } from '../safety/rollback-monitor.js';
 import type { RollbackEvent, RouterEvents } from './events.js';
 

@@ -1,12 +1,12 @@
 import type { ConfigIssue } from '../config/issues.js';
+import type { RolloutView } from '../decision/snapshot.js';
+import type { Decision, ExplainStep } from '../decision/types.js';
 import {
   type EffectiveShadow,
   effectiveShadow,
   type PlacedRuntime,
   type RegionShare,
 } from '../rollout-layers/index.js';
-import type { RolloutView } from '../routing/snapshot.js';
-import type { Decision, ExplainStep } from '../routing/types.js';
 import type { RollbackEvent } from './events.js';
 import type { RolloutControl } from './rollout-control.js';
 import type { ServingState } from './serving-state.js';

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Backend, EnvironmentSettings } from '../config/types.js';
+import {
+  identifierOf,
+  normalizeContext,
+  SyncDecisionUnavailableError,
+} from '../decision/context.js';
+import type { Cohort, Decision, ExplainStep, RoutingContext } from '../decision/types.js';
 import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
 import {
   type DecisionLedger,
@@ -16,12 +22,6 @@ import {
   successArguments,
   tieCall,
 } from '../outcomes/index.js';
-import {
-  identifierOf,
-  normalizeContext,
-  SyncDecisionUnavailableError,
-} from '../routing/context.js';
-import type { Cohort, Decision, ExplainStep, RoutingContext } from '../routing/types.js';
 import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import type { LabelledCount } from './decision-counts.js';
 import type { Listener } from './event-hub.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ConfigIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { type RolloutView, type RoutingSnapshot, withSettings } from '../routing/snapshot.js';
+import { type RolloutView, type RoutingSnapshot, withSettings } from '../decision/snapshot.js';
 
 /** How the last reload went. */
 export interface LastReload {

@@ -1,5 +1,5 @@
 import { tryLoadConfig } from '../config/load-config.js';
-import { buildSnapshot, type SnapshotResult } from '../routing/snapshot.js';
+import { buildSnapshot, type SnapshotResult } from '../decision/snapshot.js';
 
 /** Cache sizes of a snapshot. */
 export interface SnapshotSizes {

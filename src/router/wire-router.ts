@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { SafetyView } from '../decision/decision-tree.js';
+import type { RoutingSnapshot } from '../decision/snapshot.js';
 import { ExposureLedger } from '../outcomes/index.js';
 import type { RuntimeLayerStore, RuntimeState } from '../rollout-layers/index.js';
-import type { SafetyView } from '../routing/decide.js';
-import type { RoutingSnapshot } from '../routing/snapshot.js';
 import { DecisionCounts } from './decision-counts.js';
 import { DecisionRunner } from './decision-runner.js';
 import { RouterEventHub } from './event-hub.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
-import { InvalidContextError } from '../routing/index.js';
 
 /** Text that may spell a refused key: the names themselves, or any \u escape. */
 const SUSPECT = /__proto__|constructor|\\u/;

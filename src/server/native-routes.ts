@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { RoutingContext } from '../decision/types.js';
 import {
   analyzeExperiment,
   type ExperimentOptions,
@@ -7,7 +8,6 @@ import {
 } from '../experiment/index.js';
 import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
-import type { RoutingContext } from '../routing/types.js';
 import { analyzePairs, livePairs, type PairedOptions } from '../shadow/index.js';
 import { authorise } from './bearer-token.js';
 import type { OutcomeIngest } from './outcome-ingest.js';

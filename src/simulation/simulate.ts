@@ -1,6 +1,6 @@
 import type { Backend } from '../config/types.js';
+import { COHORTS, type Cohort, type Reason } from '../decision/types.js';
 import type { Router } from '../router/router.js';
-import { COHORTS, type Cohort, type Reason } from '../routing/types.js';
 import { type ChiSquareResult, chiSquare } from '../statistics/chi-square.js';
 
 /** What {@link simulate} routes: how many synthetic users, and what every query carries. */

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { RoutingContext } from '../../src/decision/types.js';
 import { REDACTED_PATHS } from '../../src/logging.js';
 import { decisionLine } from '../../src/router/decision-line.js';
-import type { RoutingContext } from '../../src/routing/types.js';
 import { routerIn } from '../helpers/test-router.js';
 
 const ENVIRONMENT = [

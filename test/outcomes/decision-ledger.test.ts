@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/decision/types.js';
 import { DecisionLedger, ledgerMissMessage } from '../../src/outcomes/index.js';
-import type { Decision } from '../../src/routing/types.js';
 
 const decision = (overrides: Partial<Decision> = {}): Decision =>
   ({ backend: 'lightrag', cohort: 'lightrag', ...overrides }) as Decision;

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Cohort } from '../../src/decision/types.js';
 import { InvalidOutcomeError } from '../../src/errors.js';
 import { readEventFiles } from '../../src/experiment/read-events.js';
 import { METRIC_TABLE } from '../../src/metrics/index.js';
@@ -11,7 +12,6 @@ import {
   type OutcomeReport,
   parseOutcome,
 } from '../../src/outcomes/index.js';
-import type { Cohort } from '../../src/routing/types.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { routerIn } from '../helpers/test-router.js';
 import { postOutcomes, testServer } from '../helpers/test-server.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/decision/index.js';
 import { DecisionTokens, parseDecisionKeys } from '../../src/decision-tokens/index.js';
 import { InvalidOutcomeError } from '../../src/errors.js';
 import {
@@ -9,7 +10,6 @@ import {
   type TiedOutcome,
   unitKey,
 } from '../../src/outcomes/index.js';
-import type { Decision } from '../../src/routing/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SALT = 'outcome-by-token-salt';

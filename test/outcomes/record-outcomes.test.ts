@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/decision/index.js';
 import { InvalidOutcomeError } from '../../src/errors.js';
 import {
   DecisionLedger,
@@ -8,7 +9,6 @@ import {
   type TiedOutcome,
   unitKey,
 } from '../../src/outcomes/index.js';
-import type { Decision } from '../../src/routing/index.js';
 
 const SALT = 'record-outcomes-salt';
 

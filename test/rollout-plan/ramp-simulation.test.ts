@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { userBucket } from '../../src/decision/bucket.js';
 import { EventAccumulator, summarize } from '../../src/experiment/index.js';
 import { StageTally } from '../../src/rollout-plan/index.js';
-import { userBucket } from '../../src/routing/bucket.js';
 import { chiSquare } from '../../src/statistics/index.js';
 import { SeededRandom } from '../helpers/seeded-random.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/issues.js';
+import { InvalidContextError, SyncDecisionUnavailableError } from '../../src/decision/context.js';
 import { createRouter } from '../../src/router/create-router.js';
 import { loggedElapsedMs } from '../../src/router/decision-line.js';
 import type { Router } from '../../src/router/router.js';
-import { InvalidContextError, SyncDecisionUnavailableError } from '../../src/routing/context.js';
 import { type TempConfigDir, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';

@@ -2,8 +2,8 @@ import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { decideStream } from '../../batch/index.js';
+import type { Decision, ExplainStep, RoutingContext } from '../../decision/index.js';
 import type { Router } from '../../router/index.js';
-import type { Decision, ExplainStep, RoutingContext } from '../../routing/index.js';
 import {
   type EnvironmentOptions,
   EXIT,

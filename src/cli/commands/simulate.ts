@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { COHORTS } from '../../routing/index.js';
+import { COHORTS } from '../../decision/index.js';
 import { type SimulationReport, simulate } from '../../simulation/index.js';
 import {
   type EnvironmentOptions,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { RoutingContext } from '../../src/decision/types.js';
 import { createRouter } from '../../src/router/create-router.js';
-import type { RoutingContext } from '../../src/routing/types.js';
 import routing from '../cases/routing.json' with { type: 'json' };
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';

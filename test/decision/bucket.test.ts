@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { bucketHasher, userBucket } from '../../src/routing/bucket.js';
-import { buildSnapshot } from '../../src/routing/snapshot.js';
+import { bucketHasher, userBucket } from '../../src/decision/bucket.js';
+import { buildSnapshot } from '../../src/decision/snapshot.js';
 import vectors from '../fixtures/python-bucket-vectors.json' with { type: 'json' };
 import { REPO_DIR } from '../helpers/config-dir.js';
 

@@ -1,7 +1,8 @@
 /**
- * Routing: the pure decision. A context is checked, then the steps of the decision tree run on
- * one immutable snapshot: integration, forced cohort, breaker, quality gate, eligibility,
- * geography, assignment.
+ * Decision: the pure decision, no state between calls (the stateful service around it is
+ * `src/router`). A context is checked, then the steps of the decision tree run on one immutable
+ * snapshot: integration, forced cohort, breaker, quality gate, eligibility, geography,
+ * assignment.
  *
  * @packageDocumentation
  */

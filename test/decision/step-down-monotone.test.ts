@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { userBucket } from '../../src/routing/bucket.js';
+import { userBucket } from '../../src/decision/bucket.js';
 import { routerIn } from '../helpers/test-router.js';
 
 const PERCENTAGES = [0, 1, 5, 10, 15, 20, 30, 50, 75, 99, 100];

@@ -25,7 +25,7 @@ export type { SafetyView } from './steps.js';
  * `elapsedMs`. The decision comes back synchronously unless a rule had to run on
  * json-rules-engine's `Engine.run`.
  */
-export function decide(
+export function runDecisionTree(
   snapshot: RoutingSnapshot,
   safety: SafetyView,
   context: RoutingContext,
