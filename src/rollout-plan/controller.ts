@@ -8,7 +8,7 @@ import { defaultStateDir, FilePlanStore } from './file-plan-store.js';
 import { PlanMover } from './plan-mover.js';
 import { PlanObserver, windowOf } from './plan-observer.js';
 import { type PlanCommand, type PlanState, pendingState } from './plan-state.js';
-import { type PlanStatus, statusOf } from './plan-status.js';
+import { type PlanStatus, planStatusOf } from './plan-status.js';
 import { keepsRuntime } from './plan-store.js';
 import { planViewOf } from './plan-view.js';
 import { holderName, StoreKeeper } from './store-keeper.js';
@@ -197,7 +197,7 @@ export class RolloutController {
       throw error;
     });
     const health = this.health.snapshot();
-    return statusOf(config, this.current, this.clock.now(), this.options.source.name, health);
+    return planStatusOf(config, this.current, this.clock.now(), this.options.source.name, health);
   }
 
   /** Waits for webhook deliveries under way (bounded by their timeouts and retries). */

@@ -54,7 +54,7 @@ export {
   type Transition,
   type TransitionEvent,
 } from './plan-state.js';
-export { type PlanStatus, statusFromStore, statusOf } from './plan-status.js';
+export { type PlanStatus, planStatusOf, statusFromStore } from './plan-status.js';
 export type {
   CommandOutcome,
   LeaseAcquired,

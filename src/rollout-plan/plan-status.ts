@@ -21,7 +21,7 @@ export interface PlanStatus {
 }
 
 /** The status of a plan from its state and the readings of its last look. */
-export function statusOf(
+export function planStatusOf(
   config: LoadedConfig,
   state: PlanState,
   now: number,
@@ -64,5 +64,5 @@ export async function statusFromStore(
     store.readLease(leaseNow),
   ]);
   const health = lease.state === 'live' ? (lease.health ?? null) : null;
-  return { ...statusOf(config, state, now, 'state file', health), lease, problems };
+  return { ...planStatusOf(config, state, now, 'state file', health), lease, problems };
 }

@@ -73,7 +73,7 @@ function actionOf(reading: { action?: string; for?: number }): string {
 }
 
 /** The plan's status as a person reads it: the timeline, the stage's progress, the guardrails. */
-function describeStatus(status: PlanStatus, lease: LeaseReading): string {
+function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
   const { state } = status;
   const lines = [
     `rollout plan of ${state.environment}: ${state.phase}${state.reason ? ` (${state.reason})` : ''}`,
@@ -140,7 +140,7 @@ async function printStatus(flags: PlanFlags, shared: PostgresRuntimeStore | unde
   process.stdout.write(
     flags.json
       ? `${JSON.stringify({ ...status, controller, lease }, null, 2)}\n`
-      : `${describeStatus(status, lease)}\n`,
+      : `${describePlanStatus(status, lease)}\n`,
   );
 }
 

@@ -232,7 +232,7 @@ function statusCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${describeStatus(status).join('\n')}\n`);
+      process.stdout.write(`${describeRolloutStatus(status).join('\n')}\n`);
     });
 }
 
@@ -267,7 +267,7 @@ async function rolloutStatus(config: LoadedConfig) {
   };
 }
 
-function describeStatus(status: Awaited<ReturnType<typeof rolloutStatus>>): string[] {
+function describeRolloutStatus(status: Awaited<ReturnType<typeof rolloutStatus>>): string[] {
   const { layers } = status;
   const runtime = layers.runtime;
   const lines = [
