@@ -137,5 +137,7 @@ rollout_plan:
       0,
       expect.stringContaining('kill switch set (manual rollback)'),
     ]);
-  });
+    // Eleven CLI processes one after the other, each starting Node and loading the CLI: CPU work,
+    // not a wait. About 5 s idle; more than 30 s on a machine loaded by several test suites.
+  }, 120_000);
 });
