@@ -136,5 +136,8 @@ describe('memoised rule evaluation', () => {
       await router.close();
       await temp.remove();
     },
+    // 100,000 decisions and as many runs of the plain engine: CPU work, not a wait. About 10 s on
+    // an idle machine, over 40 s on one loaded by several test suites.
+    120_000,
   );
 });
