@@ -7,6 +7,8 @@ export interface Clock {
   now(): number;
   /** Resolves once `ms` of this clock's time has passed, or at once when `signal` aborts. */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+  /** How many times as fast as the wall's it runs, when not at the wall's pace (the demo's). */
+  readonly speed?: number;
 }
 
 /** The wall clock. */
@@ -40,5 +42,6 @@ export function scaledClock(speed: number, startAt: number): Clock {
   return {
     now: () => startAt + (Date.now() - started) * speed,
     sleep: (ms, signal) => wallSleep(ms / speed, signal),
+    speed,
   };
 }

@@ -43,6 +43,10 @@ export interface GuardrailReading {
   for?: number;
   /** Why there is no value, or what the value means. */
   note?: string;
+  /** A regression's always-valid interval of the difference (LightRAG less the baseline). */
+  interval?: [number, number];
+  /** A regression's tolerated margin, in the metric's unit (how much worse still passes). */
+  margin?: number;
 }
 
 /** Which stage run a reading is for: its alpha depends on it (see {@link stageAlpha}). */

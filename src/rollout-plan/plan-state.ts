@@ -101,6 +101,8 @@ export interface PlanState {
       action?: GuardrailAction;
       for?: number;
       note?: string;
+      interval?: [number, number];
+      margin?: number;
     }[];
   };
 }

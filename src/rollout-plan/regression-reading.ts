@@ -69,6 +69,8 @@ export function regression(
     value: comparison.estimate,
     threshold,
     ok: !worse,
+    interval: [low, high],
+    margin,
     note: `difference ${comparison.estimate.toPrecision(3)} over ${st.n} and ${sb.n} users, always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
   };
 }
