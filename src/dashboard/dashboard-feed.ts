@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
 import { formatIssue } from '../config/issues.js';
-import { REASONS, type Reason } from '../decision/types.js';
-import { analyzeExperiment, type ExperimentReport, liveSource } from '../experiment/index.js';
-import { METRIC_TABLE, type MetricRow } from '../metrics/index.js';
+import { FlagrouteError } from '../errors.js';
+import { analyzeExperiment, liveSource } from '../experiment/index.js';
 import {
   defaultStateDir,
   FilePlanStore,
@@ -13,47 +12,16 @@ import {
 } from '../rollout-plan/index.js';
 import type { Listener } from '../router/event-hub.js';
 import type { RouterEvents } from '../router/events.js';
-import type { PerformanceSummary } from '../router/performance-summary.js';
 import type { Router } from '../router/router.js';
-import type { RouterStatus } from '../router/router-status.js';
+import type { FleetStore } from '../runtime-store/index.js';
+import { dashboardView } from './dashboard-view.js';
+import { DecisionRates } from './decision-rates.js';
+import { fleetPanel, unreadableFleet } from './fleet-panel.js';
+import type { DashboardView, FleetPanel } from './page/view-model.js';
+import type { HistoryEntry } from './view-text.js';
 
-/** How many past events of each kind the dashboard keeps. */
-export const HISTORY_LENGTH = 30;
-
-/** One line of a history the dashboard shows. */
-export interface HistoryEntry {
-  at: string;
-  text: string;
-  /** For reload failures: each problem as `file:line:col: message`. */
-  errors?: string[];
-}
-
-/** Everything the dashboard shows, at one moment. */
-export interface DashboardSnapshot {
-  at: string;
-  status: RouterStatus;
-  summary: PerformanceSummary;
-  experiment: ExperimentReport;
-  plan: PlanStatus | null;
-  /** Decisions since start by backend and by reason (the page derives rates). */
-  decisions: { byBackend: Record<string, number>; byReason: Record<string, number> };
-  history: { reloads: HistoryEntry[]; safety: HistoryEntry[]; plan: HistoryEntry[] };
-  /** Whether the admin actions are on (a token is configured); never the token. */
-  admin: boolean;
-  /** Every decision reason, in the decision tree's order (the page's series). */
-  reasons: readonly Reason[];
-  /** The metric table: each outcome metric's name, label, unit, direction and format. */
-  metrics: readonly Pick<MetricRow, 'name' | 'label' | 'unit' | 'better' | 'format'>[];
-}
-
-/** The part of the metric table the page shows with. */
-const METRIC_VIEW = METRIC_TABLE.map(({ name, label, unit, better, format }) => ({
-  name,
-  label,
-  unit,
-  better,
-  format,
-}));
+/** How many past events of each kind the dashboard keeps (the page folds repeats). */
+export const HISTORY_LENGTH = 200;
 
 function push(list: HistoryEntry[], entry: HistoryEntry): void {
   list.unshift(entry);
@@ -62,13 +30,15 @@ function push(list: HistoryEntry[], entry: HistoryEntry): void {
 
 /**
  * Collects what the dashboard shows from a router (and a rollout controller, when one runs in
- * the server): the state on demand, and the histories of reloads, breaker and gate transitions
- * and plan transitions as they happen. `onChange` listeners hear of every event at once.
+ * the server, and a fleet's store): the state on demand, built into the page's view model, and
+ * the histories of reloads and of breaker and gate transitions as they happen (the plan's
+ * transitions are in its state). `onChange` listeners hear of every event at once.
  */
 export class DashboardFeed {
   private readonly reloads: HistoryEntry[] = [];
   private readonly safety: HistoryEntry[] = [];
-  private readonly planHistory: HistoryEntry[] = [];
+  private readonly byBackend: DecisionRates;
+  private readonly byReason: DecisionRates;
   private readonly listeners = new Set<() => void>();
   private readonly detach: (() => void)[] = [];
 
@@ -80,9 +50,13 @@ export class DashboardFeed {
       clock: Clock;
       /** Where the plan lives when not in `state/` (a fleet's store). */
       planStore?: PlanStore;
+      /** A fleet's store: the page lists its instances. */
+      fleet?: FleetStore;
     },
   ) {
-    const at = () => new Date(this.options.clock.now()).toISOString();
+    this.byBackend = new DecisionRates(options.clock);
+    this.byReason = new DecisionRates(options.clock);
+    const at = () => this.options.clock.now();
     const on = <K extends keyof RouterEvents>(event: K, listener: Listener<K>) => {
       router.on(event, listener);
       this.detach.push(() => router.off(event, listener));
@@ -112,10 +86,8 @@ export class DashboardFeed {
       push(this.safety, { at: at(), text: `rollback: ${reason}` });
       this.changed();
     });
-    options.controller?.onTransition((notice) => {
-      push(this.planHistory, { at: notice.at, text: `${notice.event}: ${notice.reason}` });
-      this.changed();
-    });
+    // The transitions themselves come from the plan's state, which every instance reads.
+    options.controller?.onTransition(() => this.changed());
   }
 
   /** Calls `listener` whenever something the dashboard shows happened; returns the unsubscriber. */
@@ -128,8 +100,8 @@ export class DashboardFeed {
     for (const listener of this.listeners) listener();
   }
 
-  /** The dashboard's data now. */
-  async snapshot(): Promise<DashboardSnapshot> {
+  /** The dashboard's view model now (see `page/view-model.ts`). */
+  async snapshot(): Promise<DashboardView> {
     const status = this.router.status();
     const byBackend: Record<string, number> = {};
     const byReason: Record<string, number> = {};
@@ -137,18 +109,35 @@ export class DashboardFeed {
       byBackend[backend] = (byBackend[backend] ?? 0) + count;
       byReason[reason] = (byReason[reason] ?? 0) + count;
     }
-    return {
-      at: new Date(this.options.clock.now()).toISOString(),
+    const killSwitch = status.rolloutLayers.killSwitch;
+    const [plan, fleet] = await Promise.all([
+      this.plan(),
+      this.fleet(killSwitch.engaged ? (killSwitch.reason ?? 'no reason given') : null),
+    ]);
+    return dashboardView({
+      now: this.options.clock.now(),
+      clock: this.options.clock,
+      admin: this.options.admin,
       status,
       summary: this.router.getPerformanceSummary(),
       experiment: analyzeExperiment(liveSource(this.router).readNow(), { sequential: true }),
-      plan: await this.plan(),
-      decisions: { byBackend, byReason },
-      history: { reloads: this.reloads, safety: this.safety, plan: this.planHistory },
-      admin: this.options.admin,
-      reasons: REASONS,
-      metrics: METRIC_VIEW,
-    };
+      plan,
+      history: { reloads: this.reloads, safety: this.safety },
+      rates: { byBackend: this.byBackend.read(byBackend), byReason: this.byReason.read(byReason) },
+      fleet,
+    });
+  }
+
+  private async fleet(killSwitch: string | null): Promise<FleetPanel | null> {
+    const store = this.options.fleet;
+    if (!store) return null;
+    try {
+      return fleetPanel(await store.fleetStatus(), killSwitch);
+    } catch (error) {
+      // The store's errors are coded and carry neither paths nor secrets.
+      const why = error instanceof FlagrouteError ? `${error.code}: ${error.message}` : 'GENERAL';
+      return unreadableFleet(why);
+    }
   }
 
   private async plan(): Promise<PlanStatus | null> {

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -7,23 +8,32 @@ import type { FastifyInstance } from 'fastify';
 import { FlagrouteError } from '../errors.js';
 import type { DashboardFeed } from './dashboard-feed.js';
 
-/** The page's own files, copied beside this module by the build (`src/dashboard/static`). */
+/** The page's HTML and styles, copied beside this module by the build (`src/dashboard/static`). */
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+/**
+ * The page's script, compiled by the build from `src/dashboard/page` into `dist/dashboard/page`.
+ * This module lies two folders below the package root whether it runs built (`dist/dashboard`)
+ * or from source in the tests (`src/dashboard`), so the same relative path finds the build.
+ */
+const PAGE_DIR = fileURLToPath(new URL('../../dist/dashboard/page/', import.meta.url));
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
+const SCRIPT = 'text/javascript; charset=utf-8';
+
 /** Every file the page loads, all served from the package: the page needs no network. */
-const ASSETS: Readonly<Record<string, { path: string; type: string }>> = {
-  'dashboard.js': {
-    path: join(STATIC_DIR, 'dashboard.js'),
-    type: 'text/javascript; charset=utf-8',
-  },
-  'dashboard.css': { path: join(STATIC_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
-  'uPlot.iife.min.js': {
-    path: join(UPLOT_DIR, 'uPlot.iife.min.js'),
-    type: 'text/javascript; charset=utf-8',
-  },
-  'uPlot.min.css': { path: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
-};
+function assets(): Readonly<Record<string, { path: string; type: string }>> {
+  const page = existsSync(PAGE_DIR) ? readdirSync(PAGE_DIR) : [];
+  return {
+    ...Object.fromEntries(
+      page
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => [file, { path: join(PAGE_DIR, file), type: SCRIPT }]),
+    ),
+    'dashboard.css': { path: join(STATIC_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+    'uPlot.iife.min.js': { path: join(UPLOT_DIR, 'uPlot.iife.min.js'), type: SCRIPT },
+    'uPlot.min.css': { path: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  };
+}
 
 /** How often the stream sends a snapshot when nothing happened. */
 export const STREAM_INTERVAL_MS = 1000;
@@ -44,8 +54,8 @@ const PAGE_POLICY =
   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * The dashboard: `/dashboard` (one page, no build step, no network), its assets, the data as
- * JSON (`/v1/dashboard/snapshot`, for polling) and as server-sent events
+ * The dashboard: `/dashboard` (one page, no network), its assets, the view model as JSON
+ * (`/v1/dashboard/snapshot`, for polling) and as server-sent events
  * (`/v1/dashboard/stream`: a snapshot every second and at once on every event).
  */
 export function dashboardRoutes(
@@ -54,6 +64,7 @@ export function dashboardRoutes(
   options: DashboardRouteOptions = {},
 ): void {
   const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  const files = assets();
   const streams = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const stream of streams) stream.end();
@@ -68,7 +79,7 @@ export function dashboardRoutes(
   );
   app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => {
     const file = request.params.file;
-    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+    const asset = Object.hasOwn(files, file) ? files[file] : undefined;
     if (!asset) throw new FlagrouteError('NOT_FOUND', `no dashboard file ${file}`);
     return reply
       .type(asset.type)

@@ -3,5 +3,6 @@
  *
  * @packageDocumentation
  */
-export { DashboardFeed, type DashboardSnapshot, type HistoryEntry } from './dashboard-feed.js';
+export { DashboardFeed } from './dashboard-feed.js';
 export { dashboardRoutes } from './dashboard-routes.js';
+export type * from './page/view-model.js';

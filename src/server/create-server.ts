@@ -155,6 +155,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     clock: options.clock ?? systemClock,
     ...(options.rolloutController ? { controller: options.rolloutController } : {}),
     ...(shared ? { planStore: shared } : {}),
+    ...(fleet ? { fleet } : {}),
   });
   app.addHook('onClose', async () => feed.close());
   dashboardRoutes(app, feed, {
