@@ -1,17 +1,15 @@
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect } from 'vitest';
+import { REASONS } from '../../src/decision/index.js';
 import { type RunningDemo, startDemo } from '../../src/demo/demo.js';
+import { browserIt, nextSnapshot, openPage, overflowing, PHONE, WIDE } from '../helpers/browser.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
 import { testServer } from '../helpers/test-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const installed = existsSync(CHROMIUM);
-// In CI a missing Chromium is a failure (.ci/run installs it), never a skip.
-const runIt = installed || process.env.CI === 'true' ? it : it.skip;
 /** Set to a directory (docs/images) to keep screenshots of the main views. */
 const SCREENSHOTS = process.env.FLAGROUTE_SCREENSHOTS;
 const TOKEN = 'browser-test-admin-token';
@@ -25,37 +23,29 @@ async function configCopy(): Promise<string> {
   return dir;
 }
 
-async function openDashboard(demo: RunningDemo): Promise<{ page: Page; problems: string[] }> {
-  if (!installed) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  onTestEnd(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('requestfailed', (request) => {
-    // The event stream is cut when the page closes; anything else failing is a problem.
-    if (!request.url().endsWith('/v1/dashboard/stream'))
-      problems.push(`request failed: ${request.url()}`);
-  });
-  await page.goto(demo.dashboardUrl);
-  return { page, problems };
+const openDashboard = (demo: RunningDemo) => openPage(demo.dashboardUrl, WIDE);
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
 }
 
-/** Waits for the page to render a snapshot newer than the one it shows now. */
-async function nextSnapshot(page: Page): Promise<void> {
-  const before = await page.locator('body').getAttribute('data-snapshot-at');
-  // A selector, not a function: the page's content security policy forbids evaluated strings.
-  await page.locator(`body:not([data-snapshot-at="${before}"])`).waitFor({ timeout: 5000 });
+/** Every time on the page: its text, and the moment it stands for. */
+async function times(page: Page): Promise<{ text: string; iso: string }[]> {
+  return page.locator('time').evaluateAll((all) =>
+    all.map((each) => ({
+      text: each.textContent ?? '',
+      iso: each.getAttribute('datetime') ?? '',
+    })),
+  );
 }
 
 const shownNumber = async (page: Page, selector: string) =>
   Number(await page.locator(selector).getAttribute('data-value'));
 
 describe('the dashboard in a real browser, against the demo', () => {
-  runIt(
+  browserIt(
     'loads clean, follows the plan, shows the numbers of the API, a reload error and a rollback from the page',
     async () => {
       const dir = await configCopy();
@@ -80,10 +70,68 @@ describe('the dashboard in a real browser, against the demo', () => {
       expect(await page.locator('#plan-stages li[data-stage="1"]').getAttribute('class')).toBe(
         'done',
       );
-      if (SCREENSHOTS) {
-        mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
+
+      // One clock: the demo's plan time, marked simulated; every time on the page is HH:MM:SS
+      // of that clock, in UTC, the moment it stands for beside it.
+      expect(await page.locator('#clock').getAttribute('data-kind')).toBe('simulated');
+      expect(await page.locator('#clock').textContent()).toMatch(
+        /simulated plan time \(UTC\), 360× real time/,
+      );
+      const shown = await times(page);
+      expect(shown.length).toBeGreaterThan(3);
+      for (const { text, iso } of shown)
+        expect(text).toBe(new Date(iso).toISOString().slice(11, 19));
+
+      // Each reason its own colour in the reason chart.
+      const reasonColours = await page
+        .locator('[data-chart="reasons"] .u-legend .u-series .u-marker')
+        .evaluateAll((all) =>
+          all.map((each) => each.ownerDocument.defaultView?.getComputedStyle(each).borderColor),
+        );
+      expect(reasonColours.length).toBe(REASONS.length);
+      expect(new Set(reasonColours).size).toBe(reasonColours.length);
+
+      // Every guardrail with its value, margin, interval and action; the regressions' interval
+      // once both arms have users.
+      await page.waitForSelector('#plan-guardrails tr[data-guardrail="regression:success_rate"]');
+      await page
+        .locator('tr[data-guardrail="regression:quality_score"] td[data-field="interval"]', {
+          hasText: /^\[/,
+        })
+        .waitFor({ timeout: 30_000 });
+      for (const row of await page.locator('#plan-guardrails tr').all()) {
+        for (const field of ['value', 'margin', 'interval', 'action', 'state']) {
+          expect((await row.locator(`td[data-field="${field}"]`).textContent())?.trim()).not.toBe(
+            '',
+          );
+        }
+        expect(await row.locator('td[data-field="action"]').textContent()).toMatch(
+          /after \d+ failing look/,
+        );
       }
+      expect(
+        await page
+          .locator('tr[data-guardrail="regression:quality_score"] td[data-field="margin"]')
+          .textContent(),
+      ).toMatch(/tolerated/);
+
+      // Repeated transitions are one line with a count: no two neighbours say the same.
+      const transitions = await page.locator('#plan-history > li').allTextContents();
+      expect(transitions.length).toBeGreaterThan(0);
+      for (let index = 1; index < transitions.length; index++) {
+        expect(transitions[index]!.replace(/^\S+ /, '')).not.toBe(
+          transitions[index - 1]!.replace(/^\S+ /, ''),
+        );
+      }
+
+      // Readable at a laptop's width and at a phone's: nothing wider than its card.
+      expect(await overflowing(page)).toEqual([]);
+      await screenshot(page, 'dashboard-1280.png');
+      await page.setViewportSize(PHONE);
+      await nextSnapshot(page);
+      expect(await overflowing(page)).toEqual([]);
+      await screenshot(page, 'dashboard-phone.png');
+      await page.setViewportSize(WIDE);
 
       // With the traffic stopped, the numbers on the page are the API's.
       await demo.pauseTraffic();
@@ -126,7 +174,7 @@ describe('the dashboard in a real browser, against the demo', () => {
         const mean = values.mean[0];
         if (mean !== null && mean !== undefined) {
           expect(
-            await shownNumber(page, `tr[data-metric="${metric}"] td[data-field="mean-lightrag"]`),
+            await shownNumber(page, `tr[data-metric="${metric}"] td[data-field="mean_lightrag"]`),
           ).toBeCloseTo(mean, 12);
         }
         if (values.p_value_holm !== null) {
@@ -136,6 +184,20 @@ describe('the dashboard in a real browser, against the demo', () => {
         }
       }
       expect(await page.locator('#verdict').textContent()).toBe(experiment.verdict);
+      const status = (await fetch(`${demo.url}/v1/status`).then((response) => response.json())) as {
+        rolloutPercentage: number;
+        regions: Record<string, { rolloutPercentage: number; configured: number }>;
+      };
+      expect(await shownNumber(page, '#rollout-percentage')).toBe(status.rolloutPercentage);
+      for (const [region, share] of Object.entries(status.regions)) {
+        const row = `tr[data-region="${region}"]`;
+        expect(await shownNumber(page, `${row} td[data-field="rolloutPercentage"]`)).toBe(
+          share.rolloutPercentage,
+        );
+        expect(await shownNumber(page, `${row} td[data-field="configured"]`)).toBe(
+          share.configured,
+        );
+      }
       demo.resumeTraffic();
 
       // A broken rule file: the reload error appears with its file:line:col.
@@ -159,35 +221,30 @@ describe('the dashboard in a real browser, against the demo', () => {
       await page.waitForSelector('#rollout-percentage[data-value="0"]', { timeout: 10_000 });
       await page.waitForSelector('#kill-switch:not([hidden])', { timeout: 10_000 });
       expect(await page.locator('#kill-switch').textContent()).toMatch(/browser test rollback/);
-      const status = (await fetch(`${demo.url}/v1/status`).then((response) => response.json())) as {
+      const after = (await fetch(`${demo.url}/v1/status`).then((response) => response.json())) as {
         rolloutPercentage: number;
       };
-      expect(status.rolloutPercentage).toBe(0);
-      if (SCREENSHOTS)
-        await page.screenshot({
-          path: join(SCREENSHOTS, 'dashboard-rollback.png'),
-          fullPage: true,
-        });
+      expect(after.rolloutPercentage).toBe(0);
+      await screenshot(page, 'dashboard-rollback.png');
       expect(problems).toEqual([]);
     },
     90_000,
   );
 
-  runIt(
+  browserIt(
     'without a token the page offers no actions; with one, a wrong token is refused',
     async () => {
       const temp = await tempConfigDir({
         'environments/development.yaml': 'rollout_percentage: 20\n',
       });
       const plain = await testServer({ configDir: temp.dir, watch: false });
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-      onTestEnd(() => browser.close());
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      await page.goto(`${plain.url}/dashboard`);
+      const { page, problems } = await openPage(`${plain.url}/dashboard`);
       await page.waitForSelector('#rollout-percentage[data-value="20"]');
       expect(await page.locator('#admin').isHidden()).toBe(true);
+      // The wall clock, in UTC; without a fleet store, no fleet.
+      expect(await page.locator('#clock').getAttribute('data-kind')).toBe('wall');
+      expect(await page.locator('#clock').textContent()).toBe('times: UTC');
+      expect(await page.locator('#fleet').isHidden()).toBe(true);
       expect(problems).toEqual([]);
 
       const dir = await configCopy();
@@ -210,16 +267,16 @@ describe('the dashboard in a real browser, against the demo', () => {
     },
   );
 
-  runIt('a page refused its event stream (the server is at its limit) polls instead', async () => {
-    const temp = await tempConfigDir({
-      'environments/development.yaml': 'rollout_percentage: 20\n',
-    });
-    const full = await testServer({ configDir: temp.dir, watch: false, maxDashboardStreams: 0 });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    onTestEnd(() => browser.close());
-    const page = await browser.newPage();
-    await page.goto(`${full.url}/dashboard`);
-    await page.waitForSelector('#rollout-percentage[data-value="20"]');
-    await page.locator('#connection', { hasText: 'polling' }).waitFor({ timeout: 10_000 });
-  });
+  browserIt(
+    'a page refused its event stream (the server is at its limit) polls instead',
+    async () => {
+      const temp = await tempConfigDir({
+        'environments/development.yaml': 'rollout_percentage: 20\n',
+      });
+      const full = await testServer({ configDir: temp.dir, watch: false, maxDashboardStreams: 0 });
+      const { page } = await openPage(`${full.url}/dashboard`);
+      await page.waitForSelector('#rollout-percentage[data-value="20"]');
+      await page.locator('#connection', { hasText: 'polling' }).waitFor({ timeout: 10_000 });
+    },
+  );
 });

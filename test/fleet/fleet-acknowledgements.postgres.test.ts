@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import type { DashboardView } from '../../src/dashboard/index.js';
 import type { FleetStatus } from '../../src/runtime-store/index.js';
 import { REPO_DIR } from '../helpers/config-dir.js';
 import { cli, type Instance, serveInstance, statusOf, until } from '../helpers/fleet.js';
@@ -198,10 +199,10 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
     expect(layers.layers.killSwitch).toMatchObject({ engaged: true });
     expect(layers.layers.killSwitch.trigger).not.toBe('manual');
     expect(layers.layers.killSwitch.origin).toMatch(/^kill switch \(PostgreSQL database "/);
-    const snapshot = (await (await fetch(`${instances[2]!.url}/v1/dashboard/snapshot`)).json()) as {
-      status: { rolloutPercentage: number; rolloutLayers: { killSwitch: { engaged: boolean } } };
-    };
-    expect(snapshot.status.rolloutPercentage).toBe(0);
-    expect(snapshot.status.rolloutLayers.killSwitch.engaged).toBe(true);
+    const view = (await (
+      await fetch(`${instances[2]!.url}/v1/dashboard/snapshot`)
+    ).json()) as DashboardView;
+    expect(view.rollout.percentage.value).toBe(0);
+    expect(view.rollout.killSwitch).toMatch(/^Kill switch engaged: 0 % everywhere/);
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { DashboardView } from '../../src/dashboard/index.js';
 import type { PlanState } from '../../src/rollout-plan/index.js';
 import {
   cli,
@@ -162,10 +163,11 @@ describePostgres('the rollout controller of a fleet on PostgreSQL', () => {
     for (const instance of instances) {
       expect(instance.output()).not.toMatch(/CONFIG_NOT_WRITABLE|EACCES/);
       // The dashboard's data: the plan as the store holds it, not the read-only state/.
-      const snapshot = (await (await fetch(`${instance.url}/v1/dashboard/snapshot`)).json()) as {
-        plan: { state: PlanState; percentage: number } | null;
-      };
-      expect(snapshot.plan).toMatchObject({ state: { phase: 'completed' }, percentage: 100 });
+      const view = (await (
+        await fetch(`${instance.url}/v1/dashboard/snapshot`)
+      ).json()) as DashboardView;
+      expect(view.plan?.phase).toBe('completed');
+      expect(view.rollout.percentage.value).toBe(100);
     }
     standby.child.kill('SIGTERM');
     await standby.exited;

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { scaledClock } from '../../src/clock.js';
+import { DecisionRates } from '../../src/dashboard/decision-rates.js';
+import { fleetPanel } from '../../src/dashboard/fleet-panel.js';
+import { guardrailRow } from '../../src/dashboard/plan-panel.js';
+import { clockView, foldHistory, momentOf } from '../../src/dashboard/view-text.js';
+import type { FleetInstance, FleetStatus } from '../../src/runtime-store/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const AT = Date.UTC(2026, 0, 1, 9, 2, 54);
+
+describe('the view model built on the server', () => {
+  it("one clock: UTC HH:MM:SS, the demo's accelerated clock marked simulated", () => {
+    expect(momentOf(AT)).toEqual({ iso: '2026-01-01T09:02:54.000Z', text: '09:02:54' });
+    expect(clockView(new FakeClock())).toEqual({ kind: 'wall', label: 'UTC' });
+    expect(clockView(scaledClock(360, AT))).toEqual({
+      kind: 'simulated',
+      label: 'simulated plan time (UTC), 360× real time',
+    });
+  });
+
+  it('folds runs of the same line into one, with its count and since when', () => {
+    const entries = [
+      { at: AT + 3000, text: 'hold: stage 1 needs 25 units' },
+      { at: AT + 2000, text: 'hold: stage 1 needs 25 units' },
+      { at: AT + 1000, text: 'hold: stage 1 needs 25 units' },
+      { at: AT, text: 'start: demo' },
+      { at: AT - 1000, text: 'hold: stage 1 needs 25 units' },
+    ];
+    const lines = foldHistory(entries, 30);
+    expect(lines.map(({ text, count }) => [text, count])).toEqual([
+      ['hold: stage 1 needs 25 units', 3],
+      ['start: demo', 1],
+      ['hold: stage 1 needs 25 units', 1],
+    ]);
+    expect(lines[0]!.at.text).toBe('09:02:57');
+    expect(lines[0]!.since?.text).toBe('09:02:55');
+    expect(foldHistory(entries, 2)).toHaveLength(2);
+  });
+
+  it('a guardrail row has its value, threshold, margin, interval and action in words', () => {
+    const regression = guardrailRow({
+      name: 'regression:quality_score',
+      value: -0.0123,
+      threshold: 'LightRAG not significantly lower per user',
+      ok: true,
+      action: 'roll_back',
+      for: 2,
+      interval: [-0.05, 0.021],
+      margin: 0.04,
+      note: 'difference -0.0123 over 40 and 41 users',
+    });
+    expect(regression).toMatchObject({
+      label: 'no regression in quality score',
+      value: { field: 'value', value: -0.0123, text: '-0.012' },
+      margin: '0.040 worse tolerated',
+      interval: '[-0.050, 0.021]',
+      action: 'roll back to 0 % after 2 failing looks',
+      state: 'ok',
+    });
+    const errorRate = guardrailRow({
+      name: 'error_rate',
+      value: 0.07,
+      threshold: 0.05,
+      ok: false,
+      action: 'pause',
+      for: 1,
+    });
+    expect(errorRate).toMatchObject({
+      threshold: 'at most 5.00 %',
+      margin: '2.00 % over',
+      interval: '–',
+      action: 'pause the plan after 1 failing look',
+      state: 'failed',
+      stateText: 'FAILED',
+    });
+    expect(guardrailRow({ name: 'min_quality', value: 0.8, threshold: 0.6, ok: true }).margin).toBe(
+      '0.200 to spare',
+    );
+  });
+
+  it('the fleet: skew highlighted per instance, and who applied the kill switch', () => {
+    const instance = (id: string, overrides: Partial<FleetInstance>): FleetInstance => ({
+      id,
+      host: 'web',
+      pid: Number(id),
+      flagrouteVersion: '0.1.0',
+      listen: `http://10.0.0.${id}:8016`,
+      configVersion: 'abc',
+      runtimeVersion: '5',
+      runtimeAppliedAt: null,
+      startedAt: new Date(AT).toISOString(),
+      lastSeen: new Date(AT).toISOString(),
+      secondsSinceSeen: 1.24,
+      state: 'live',
+      ...overrides,
+    });
+    const status: FleetStatus = {
+      environment: 'staging',
+      store: 'PostgreSQL database "app" on db:5432 as "app"',
+      runtimeVersion: '5',
+      staleAfterMs: 15_000,
+      instances: [
+        instance('1', {}),
+        instance('2', { configVersion: 'def', runtimeVersion: '4' }),
+        instance('3', {}),
+        instance('4', { state: 'stale', configVersion: 'old', runtimeVersion: '1' }),
+      ],
+      skew: ['2 configuration versions among live instances: abc on 2, def on 1'],
+    };
+    const panel = fleetPanel(status, 'pager: error budget');
+    expect(panel.instances.map((row) => [row.id, row.skew, row.killSwitchApplied])).toEqual([
+      ['1', { config: false, runtime: false, flagroute: false }, true],
+      ['2', { config: true, runtime: true, flagroute: false }, false],
+      ['3', { config: false, runtime: false, flagroute: false }, true],
+      ['4', { config: false, runtime: false, flagroute: false }, null],
+    ]);
+    expect(panel.killSwitch).toBe(
+      'kill switch (pager: error budget) applied by 2 of 3 live instances (runtime version 5); not yet: web pid 2 (http://10.0.0.2:8016)',
+    );
+    expect(panel.instances[0]!.lastSeen).toBe('1.2 s ago');
+    expect(fleetPanel(status, null).killSwitch).toBe('no kill switch engaged');
+  });
+
+  it('decisions per second of real time, on the wall clock and on an accelerated one', () => {
+    const wall = new FakeClock();
+    const rates = new DecisionRates(wall);
+    expect(rates.read({ lightrag: 10 })).toBeNull();
+    wall.advance(2000);
+    expect(rates.read({ lightrag: 30, perplexity: 4 })).toEqual({ lightrag: 10, perplexity: 2 });
+    wall.advance(100); // too soon to say anything new
+    expect(rates.read({ lightrag: 1000 })).toEqual({ lightrag: 10, perplexity: 2 });
+    const plan = Object.assign(new FakeClock(), { speed: 360 });
+    const accelerated = new DecisionRates(plan);
+    accelerated.read({ lightrag: 0 });
+    plan.advance(360_000); // six minutes of plan time: a second of real time
+    expect(accelerated.read({ lightrag: 60 })).toEqual({ lightrag: 60 });
+  });
+});
