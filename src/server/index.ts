@@ -21,3 +21,5 @@ export {
   outcomeIngestMode,
 } from './outcome-ingest.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';
+/** What `GET /v1/dashboard/snapshot` and the dashboard's event stream send. */
+export type { DashboardView } from '../dashboard/index.js';
