@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { DailyFiles } from './daily-files.js';
 import { type LogFileSystem, nodeFileSystem } from './log-file-system.js';
 import { checkInstance, defaultInstance } from './log-files.js';
+import { type EventLogHealth, healthOf } from './log-health.js';
 import {
   type DropReason,
   FAILURE_SUMMARIES,
@@ -38,26 +39,6 @@ export interface EventLogView {
   /** The kind of record, singular: the `/readyz` key and the metrics' prefix. */
   readonly kind: string;
   health(): EventLogHealth;
-}
-
-/** An event log's state, as `/readyz` shows it (no file path). */
-export interface EventLogHealth {
-  /** `degraded` while writes fail (events wait in memory, then are dropped). */
-  status: 'ok' | 'degraded';
-  /** While degraded: why, what it means, and since when (ISO 8601). */
-  failure: { reason: WriteFailure; summary: string; since: string } | null;
-  /** Events on disk since start. */
-  written: number;
-  /** Events waiting in memory for the disk. */
-  waiting: number;
-  /** Events dropped since start, by reason. */
-  dropped: Partial<Record<DropReason, number>>;
-  /** Failed writes since start, by reason (retries included). */
-  failures: Partial<Record<WriteFailure, number>>;
-  /** Times this process found its file deleted or replaced and opened a new one. */
-  reopened: number;
-  /** Requests refused (503) rather than recorded and then dropped, by reason (the event store). */
-  refused?: Partial<Record<WriteFailure, number>>;
 }
 
 const MiB = 1024 * 1024;
@@ -165,22 +146,14 @@ export class EventLog<Entry extends { time: string }> {
 
   /** The log's state: writing or failing (why, since when), and its counts. */
   health(): EventLogHealth {
-    const failure = this.failure;
-    return {
-      status: failure ? 'degraded' : 'ok',
-      failure: failure
-        ? {
-            reason: failure.reason,
-            summary: FAILURE_SUMMARIES[failure.reason],
-            since: new Date(failure.since).toISOString(),
-          }
-        : null,
+    return healthOf({
+      failure: this.failure,
       written: this.written,
       waiting: this.lines.length,
-      dropped: { ...this.droppedBy },
-      failures: { ...this.failedBy },
+      dropped: this.droppedBy,
+      failures: this.failedBy,
       reopened: this.daily.reopened,
-    };
+    });
   }
 
   /**

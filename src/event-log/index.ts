@@ -1,9 +1,4 @@
-export {
-  EventLog,
-  type EventLogHealth,
-  type EventLogOptions,
-  type EventLogView,
-} from './event-log.js';
+export { EventLog, type EventLogOptions, type EventLogView } from './event-log.js';
 export {
   type FileIdentity,
   type LogFileHandle,
@@ -17,6 +12,7 @@ export {
   logFileName,
   parseLogFileName,
 } from './log-files.js';
+export { type EventLogHealth, type HealthCounts, healthOf } from './log-health.js';
 export {
   DROP_REASONS,
   type DropReason,

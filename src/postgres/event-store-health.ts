@@ -5,6 +5,7 @@ import {
   type DropReason,
   type EventLogHealth,
   FAILURE_SUMMARIES,
+  healthOf,
   type WriteFailure,
 } from '../event-log/index.js';
 
@@ -86,20 +87,15 @@ export class EventStoreTracker {
         ? undefined
         : { reason: 'store_behind' as const, since: this.behindSince });
     return {
-      status: failure ? 'degraded' : 'ok',
-      failure: failure
-        ? {
-            reason: failure.reason,
-            summary: FAILURE_SUMMARIES[failure.reason],
-            since: new Date(failure.since).toISOString(),
-          }
-        : null,
-      written: this.written,
-      waiting,
-      dropped: { ...this.droppedBy },
-      failures: { ...this.failedBy },
+      ...healthOf({
+        failure,
+        written: this.written,
+        waiting,
+        dropped: this.droppedBy,
+        failures: this.failedBy,
+        reopened: 0,
+      }),
       refused: { ...this.refusedBy },
-      reopened: 0,
     };
   }
 }
