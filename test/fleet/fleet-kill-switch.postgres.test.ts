@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { cli, serveInstance, statusOf, until } from '../helpers/fleet.js';
+import { cli, serveInstance, statusOf, until, untilEvery } from '../helpers/fleet.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 
 describePostgres('a fleet on PostgreSQL', () => {
@@ -16,30 +16,18 @@ describePostgres('a fleet on PostgreSQL', () => {
       /^PostgreSQL database "[^"]+" on 127\.0\.0\.1:\d+ as "[^"]+": /,
     );
     expect(rollback.output).not.toContain(new URL(store).password);
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every(
-          (status) => status.rolloutPercentage === 0 && status.rolloutLayers.killSwitch.engaged,
-        )
-          ? seen
-          : undefined;
-      },
-      () => 'every instance to serve 0 % under the kill switch',
+    await untilEvery(
+      instances,
+      (status) => status.rolloutPercentage === 0 && status.rolloutLayers.killSwitch.engaged,
+      'serve 0 % under the kill switch',
     );
 
     const resume = await cli(['rollout', 'resume', '--reason', 'fixed'], store);
     expect(resume.code, resume.output).toBe(0);
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every(
-          (status) => status.rolloutPercentage === 50 && !status.rolloutLayers.killSwitch.engaged,
-        )
-          ? seen
-          : undefined;
-      },
-      () => 'every instance to serve 50 % again',
+    await untilEvery(
+      instances,
+      (status) => status.rolloutPercentage === 50 && !status.rolloutLayers.killSwitch.engaged,
+      'serve 50 % again',
     );
     // Nobody wrote the files: they are read-only for the instances and the CLI alike.
     for (const instance of instances)
@@ -59,16 +47,10 @@ describePostgres('a fleet on PostgreSQL', () => {
 
     const rollback = await cli(['rollback', '--reason', 'pager: notification lost'], store);
     expect(rollback.code, rollback.output).toBe(0);
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every(
-          (status) => status.rolloutPercentage === 0 && status.rolloutLayers.killSwitch.engaged,
-        )
-          ? seen
-          : undefined;
-      },
-      () => 'every instance to find the kill switch by its poll',
+    await untilEvery(
+      instances,
+      (status) => status.rolloutPercentage === 0 && status.rolloutLayers.killSwitch.engaged,
+      'find the kill switch by its poll',
     );
   }, 180_000);
 

@@ -135,6 +135,24 @@ export async function statusOf(instance: Instance): Promise<Status> {
 }
 
 /**
+ * Polls every instance's `/v1/status` until `reached` holds for each of them, with the deadline
+ * of {@link until}; `what` finishes "every instance to ...". Resolves with their statuses.
+ */
+export function untilEvery(
+  instances: readonly Instance[],
+  reached: (status: Status) => boolean,
+  what: string,
+): Promise<Status[]> {
+  return until(
+    async () => {
+      const seen = await Promise.all(instances.map(statusOf));
+      return seen.every(reached) ? seen : undefined;
+    },
+    () => `every instance to ${what}`,
+  );
+}
+
+/**
  * Runs a CLI command as the unprivileged user, with `--env` and `--store`; with `config`, on
  * its own read-only copy of the configuration (`--config-dir`, with `files` written over it).
  */
