@@ -196,7 +196,7 @@ export class RolloutControl {
     if (persist && options.persist === false) {
       this.host.logger.warn(
         { trigger: firing.trigger },
-        'the rollback is kept in this process only and not written to the environment file: anonymous outcomes fed the triggers (set FLAGROUTE_INGEST_TOKEN so that outcomes come from known clients)',
+        'the rollback is kept in this process only and not written to the runtime store (the environment file, or the fleet store): anonymous outcomes fed the triggers (set FLAGROUTE_INGEST_TOKEN so that outcomes come from known clients)',
       );
     }
     const stored = `automatic rollback (${firing.trigger}: ${firing.reason})`;
