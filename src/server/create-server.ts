@@ -154,8 +154,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     admin: Boolean(options.adminToken),
     clock: options.clock ?? systemClock,
     ...(options.rolloutController ? { controller: options.rolloutController } : {}),
-    ...(shared ? { planStore: shared } : {}),
-    ...(fleet ? { fleet } : {}),
+    ...(shared ? { planStore: shared, ...(fleet ? { fleet } : {}) } : {}),
   });
   app.addHook('onClose', async () => feed.close());
   dashboardRoutes(app, feed, {

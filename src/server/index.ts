@@ -3,6 +3,9 @@
  *
  * @packageDocumentation
  */
+
+/** What `GET /v1/dashboard/snapshot` and the dashboard's event stream send. */
+export type { DashboardView } from '../dashboard/index.js';
 export {
   type AdminClientOptions,
   adminPost,
@@ -21,5 +24,3 @@ export {
   outcomeIngestMode,
 } from './outcome-ingest.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';
-/** What `GET /v1/dashboard/snapshot` and the dashboard's event stream send. */
-export type { DashboardView } from '../dashboard/index.js';
