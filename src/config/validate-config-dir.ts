@@ -35,7 +35,7 @@ export async function validateConfigDir(options: {
     const message = `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`;
     return {
       files: [],
-      issues: [issueAt(null, 'CONFIG_DIR_NOT_FOUND', message)],
+      issues: [dirIssue(null, 'CONFIG_DIR_NOT_FOUND', message)],
       warnings: unknownVariables(options.env ?? {}),
     };
   }
@@ -54,7 +54,7 @@ export async function validateConfigDir(options: {
   };
 }
 
-function issueAt(file: string | null, code: ConfigIssue['code'], message: string): ConfigIssue {
+function dirIssue(file: string | null, code: ConfigIssue['code'], message: string): ConfigIssue {
   return file === null
     ? { code, file, line: null, column: null, pointer: '', message }
     : { code, file, line: 1, column: 1, pointer: '', message };
@@ -72,14 +72,14 @@ async function validateEnvironments(
   if (envFiles.length === 0) {
     const expected = displayPath(join(directory, `${DEFAULT_ENVIRONMENT}.yaml`), cwd);
     const message = `no environment files in ${displayPath(directory, cwd)}`;
-    report.issues.push(issueAt(expected, 'FILE_NOT_FOUND', message));
+    report.issues.push(dirIssue(expected, 'FILE_NOT_FOUND', message));
   }
   for (const envPath of envFiles) {
     const shown = displayPath(envPath, cwd);
     report.files.push(shown);
     if (envPath.endsWith('.yml')) {
       report.issues.push(
-        issueAt(shown, 'INVALID_ENVIRONMENT', 'environment files must end in .yaml'),
+        dirIssue(shown, 'INVALID_ENVIRONMENT', 'environment files must end in .yaml'),
       );
       continue;
     }

@@ -48,7 +48,7 @@ export function backendRows(summary: PerformanceSummary): BackendRow[] {
   });
 }
 
-function intervalBar(metric: MetricReport): IntervalBar | null {
+function liftBar(metric: MetricReport): IntervalBar | null {
   if (!metric.relative_ci || metric.relative === null) return null;
   const [low, high] = metric.relative_ci;
   const better = metric.better === 'higher' ? low > 0 : high < 0;
@@ -83,7 +83,7 @@ function experimentRow(row: MetricRow, metric: MetricReport): ExperimentRow {
         ? '–'
         : `${signedPercent(metric.relative)} [${signedPercent(metric.relative_ci[0])}, ${signedPercent(metric.relative_ci[1])}]`,
     ),
-    bar: intervalBar(metric),
+    bar: liftBar(metric),
     pValue: figure('p_value_holm', p, p === null ? '–' : p < 0.0001 ? '< 0.0001' : p.toFixed(4)),
     chanceToWin: figure(
       'chance_to_win',

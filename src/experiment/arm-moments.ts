@@ -15,6 +15,17 @@ export interface ArmMoments extends Moments {
   cross_sum?: number;
 }
 
+/**
+ * The mean per outcome (the sums may be taken around a shift, at either unit: per user it is
+ * the ratio of the users' sums to their counts); null without values or beyond a double.
+ */
+export function armMean(moments: ArmMoments | undefined): number | null {
+  const outcomes = moments?.denominator_sum ?? moments?.n ?? 0;
+  if (!moments || moments.n === 0 || outcomes === 0) return null;
+  const mean = (moments.shift ?? 0) + moments.sum / outcomes;
+  return Number.isFinite(mean) ? mean : null;
+}
+
 /** An arm's mean, per-unit variance and unit count for one metric. */
 export type ArmSummary = SampleSummary;
 

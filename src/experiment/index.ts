@@ -12,7 +12,7 @@ export {
   reportFromEvents,
   type SampleRatioReport,
 } from './analyze-experiment.js';
-export { type ArmMoments, type ArmSummary, summarize } from './arm-moments.js';
+export { type ArmMoments, type ArmSummary, armMean, summarize } from './arm-moments.js';
 export { compareArms } from './compare-arms.js';
 export { EventAccumulator } from './event-accumulator.js';
 export { lineTooLong } from './event-file-errors.js';

@@ -1,5 +1,5 @@
 import { METRIC_DIRECTIONS, type OutcomeMetric } from '../metrics/index.js';
-import { type ArmMoments, summarize } from './arm-moments.js';
+import { type ArmMoments, armMean, summarize } from './arm-moments.js';
 import { type Better, type Comparison, compareArms } from './compare-arms.js';
 import type { ExperimentStats } from './experiment-data.js';
 import type { ExperimentSettings } from './experiment-settings.js';
@@ -61,13 +61,6 @@ const EMPTY_COMPARISON = {
   sequential_relative_ci: null,
 };
 
-/** A mean from moments; null without values or beyond a double. */
-function meanOf(moments: ArmMoments | undefined): number | null {
-  if (!moments || moments.n === 0) return null;
-  const mean = (moments.shift ?? 0) + moments.sum / (moments.denominator_sum ?? moments.n);
-  return Number.isFinite(mean) ? mean : null;
-}
-
 /** Whether the sums overflowed a double (their squares, or the sums themselves). */
 function beyondDouble(moments: ArmMoments): boolean {
   return Object.values(moments).some(
@@ -91,7 +84,7 @@ export function metricReport(
         : 'other';
   const base = {
     n,
-    mean: [meanOf(moments[0]), meanOf(moments[1])] as [number | null, number | null],
+    mean: [armMean(moments[0]), armMean(moments[1])] as [number | null, number | null],
     better: METRIC_DIRECTIONS[metric],
     role,
     p_value_holm: null,

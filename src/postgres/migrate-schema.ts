@@ -68,7 +68,11 @@ export async function migrateSchema(
 ): Promise<MigrationReport> {
   const migrations = options.migrations ?? readMigrations();
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-  await run(client, target, `SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+  await runStatement(
+    client,
+    target,
+    `SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`,
+  );
   try {
     await lockMigrations(client, target, lockTimeoutMs);
     try {
@@ -76,7 +80,7 @@ export async function migrateSchema(
       const from = checkApplied(applied, migrations, target);
       const report: MigrationReport = { store: target.description, from, to: from, applied: [] };
       for (const migration of migrations.filter((each) => each.version > from)) {
-        await apply(client, target, migration);
+        await applyMigration(client, target, migration);
         options.logger?.info(
           { store: target.description, version: migration.version, name: migration.name },
           'applied a schema migration',
@@ -98,7 +102,12 @@ export async function migrateSchema(
   }
 }
 
-async function run(client: Queryable, target: PostgresTarget, sql: string, params: unknown[] = []) {
+async function runStatement(
+  client: Queryable,
+  target: PostgresTarget,
+  sql: string,
+  params: unknown[] = [],
+) {
   try {
     return await client.query(sql, params);
   } catch (error) {
@@ -112,7 +121,7 @@ async function lockMigrations(client: Queryable, target: PostgresTarget, timeout
     await client.query('SELECT pg_advisory_lock($1, $2)', keys);
   } catch (error) {
     if ((error as { code?: unknown }).code !== '55P03') throw storeErrorOf(error, target);
-    const holder = await run(
+    const holder = await runStatement(
       client,
       target,
       `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l
@@ -131,13 +140,16 @@ async function lockMigrations(client: Queryable, target: PostgresTarget, timeout
 }
 
 async function appliedMigrations(client: Queryable, target: PostgresTarget): Promise<AppliedRow[]> {
-  const schema = await run(client, target, 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [
-    SCHEMA,
-  ]);
+  const schema = await runStatement(
+    client,
+    target,
+    'SELECT 1 FROM pg_namespace WHERE nspname = $1',
+    [SCHEMA],
+  );
   // Created only when missing: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the
   // database even when a DBA made the schema beforehand.
-  if (schema.rowCount === 0) await run(client, target, `CREATE SCHEMA ${SCHEMA}`);
-  await run(
+  if (schema.rowCount === 0) await runStatement(client, target, `CREATE SCHEMA ${SCHEMA}`);
+  await runStatement(
     client,
     target,
     `CREATE TABLE IF NOT EXISTS ${SCHEMA}.schema_migrations (
@@ -148,7 +160,7 @@ async function appliedMigrations(client: Queryable, target: PostgresTarget): Pro
        applied_by text NOT NULL
      )`,
   );
-  const rows = await run(
+  const rows = await runStatement(
     client,
     target,
     `SELECT version, name, checksum FROM ${SCHEMA}.schema_migrations ORDER BY version`,
@@ -189,7 +201,7 @@ function checkApplied(
   return newest;
 }
 
-async function apply(client: Queryable, target: PostgresTarget, migration: Migration) {
+async function applyMigration(client: Queryable, target: PostgresTarget, migration: Migration) {
   try {
     await client.query('BEGIN');
     await client.query(migration.sql);

@@ -69,7 +69,7 @@ export async function setRollout(
   const change: RuntimeChange = lift
     ? { runtime, killSwitch: null }
     : { runtime, unlessKillSwitch: true };
-  const { facts, written } = await apply(target, change, options.reason);
+  const { facts, written } = await applyChange(target, change, options.reason);
   const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
   return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', rolloutSetMessage(facts, lifted));
 }
@@ -101,14 +101,14 @@ export async function setShadow(
   const change: RuntimeChange = lift
     ? { runtime, killSwitch: null }
     : { runtime, unlessKillSwitch: true };
-  const { facts, written } = await apply(target, change, options.reason);
+  const { facts, written } = await applyChange(target, change, options.reason);
   const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
   return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', shadowSetMessage(facts, lifted));
 }
 
 /** Clears the runtime layer: the rollout returns to what the file or a variable says. */
 export async function clearRollout(target: LayerTarget, options: VerbOptions): Promise<LayerEdit> {
-  const { facts, written } = await apply(target, { runtime: null }, options.reason);
+  const { facts, written } = await applyChange(target, { runtime: null }, options.reason);
   const cleared = written.before.runtime !== null;
   return edit(
     facts,
@@ -136,7 +136,7 @@ export async function rollBack(
     at: options.at.toISOString(),
     previousPercentage,
   };
-  const { facts, written } = await apply(target, { killSwitch }, options.reason);
+  const { facts, written } = await applyChange(target, { killSwitch }, options.reason);
   const engaged = written.before.killSwitch === null;
   return edit(
     facts,
@@ -148,7 +148,7 @@ export async function rollBack(
 
 /** Lifts the kill switch: the rollout returns to what the layers below it say. */
 export async function resumeRollout(target: LayerTarget, options: VerbOptions): Promise<LayerEdit> {
-  const { facts, written } = await apply(target, { killSwitch: null }, options.reason);
+  const { facts, written } = await applyChange(target, { killSwitch: null }, options.reason);
   const lifted = written.before.killSwitch !== null;
   return edit(
     facts,
@@ -158,7 +158,7 @@ export async function resumeRollout(target: LayerTarget, options: VerbOptions): 
   );
 }
 
-async function apply(
+async function applyChange(
   target: LayerTarget,
   change: RuntimeChange,
   reason: string,

@@ -55,7 +55,7 @@ export function respond(
           },
         })!;
       }
-      return rollBack(
+      return rollBackStep(
         state,
         input,
         failed,
@@ -63,11 +63,11 @@ export function respond(
       );
     }
     case 'roll_back':
-      return rollBack(state, input, failed, why);
+      return rollBackStep(state, input, failed, why);
   }
 }
 
-function rollBack(
+function rollBackStep(
   state: PlanState,
   input: Look,
   failed: GuardrailReading,

@@ -5,7 +5,7 @@ import type {
   PlanGuardrails,
   RollbackTriggerSettings,
 } from '../config/types.js';
-import type { ArmMoments } from '../experiment/index.js';
+import { type ArmMoments, armMean } from '../experiment/index.js';
 import { type Moments, type OutcomeMetric, subtractMoments } from '../metrics/index.js';
 import { actionOf, regressionGuardrails, stageAlpha } from './guardrail-policy.js';
 import type { ArmSnapshot } from './plan-state.js';
@@ -87,12 +87,6 @@ function outcomesOf(moments: ArmMoments | undefined): number {
   return moments?.denominator_sum ?? moments?.n ?? 0;
 }
 
-/** The mean per outcome (sums may be taken around a shift, at either unit). */
-function meanOf(moments: ArmMoments | undefined): number | null {
-  const outcomes = outcomesOf(moments);
-  return moments && outcomes > 0 ? (moments.shift ?? 0) + moments.sum / outcomes : null;
-}
-
 function withAction(reading: GuardrailReading, spec: ActionSpec): GuardrailReading {
   return { ...reading, action: spec.action, for: spec.for };
 }
@@ -122,7 +116,7 @@ export function readGuardrails(
       (metrics.unit === 'user' ? (moments?.n ?? 0) : outcomesOf(moments)) >= triggers.min_samples;
     const samples = metrics.unit === 'user' ? 'users' : 'outcomes';
     const success = stage.treatment.success_rate;
-    const errorRate = meanOf(success) === null ? null : 1 - meanOf(success)!;
+    const errorRate = armMean(success) === null ? null : 1 - armMean(success)!;
     add('error_rate', {
       name: 'error_rate',
       value: errorRate,
@@ -133,9 +127,9 @@ export function readGuardrails(
     const quality = stage.treatment.quality_score;
     add('min_quality', {
       name: 'min_quality',
-      value: meanOf(quality),
+      value: armMean(quality),
       threshold: triggers.min_quality,
-      ok: !enough(quality) || meanOf(quality)! >= triggers.min_quality,
+      ok: !enough(quality) || armMean(quality)! >= triggers.min_quality,
       ...(enough(quality)
         ? {}
         : { note: `fewer than ${triggers.min_samples} ${samples} with quality scores yet` }),

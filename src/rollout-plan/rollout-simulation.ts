@@ -87,13 +87,16 @@ export async function simulateRollout(
       recursive: true,
     });
     await cp(join(options.configDir, 'rules'), join(dir, 'rules'), { recursive: true });
-    return await run(dir, options);
+    return await simulateIn(dir, options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function run(dir: string, options: RolloutSimulationOptions): Promise<RolloutSimulation> {
+async function simulateIn(
+  dir: string,
+  options: RolloutSimulationOptions,
+): Promise<RolloutSimulation> {
   let now = START;
   const limit = START + (options.limitMs ?? 3 * 24 * 60 * MINUTE);
   // The repeat-user scenarios compare the arms: they need the Perplexity arm (A/B testing on).

@@ -193,7 +193,7 @@ class LazyOutcome implements RuleOutcome {
   }
 
   get facts(): Readonly<Record<string, unknown>> {
-    this.#facts ??= factsReadBy(this.#compiled, this.#source);
+    this.#facts ??= factValues(this.#compiled, this.#source);
     return this.#facts;
   }
 
@@ -222,7 +222,7 @@ function outcomeOf(
     name: compiled.name,
     kind: compiled.kind,
     matched,
-    facts: Object.freeze(factsReadBy(compiled, facts)),
+    facts: Object.freeze(factValues(compiled, facts)),
     ...(matched && compiled.rolloutPercentage !== undefined
       ? { rolloutPercentage: compiled.rolloutPercentage }
       : {}),
@@ -230,7 +230,7 @@ function outcomeOf(
 }
 
 /** The facts a rule read, with their values; every fact when that cannot be known. */
-function factsReadBy(compiled: CompiledRule, facts: RuleFacts): Record<string, unknown> {
+function factValues(compiled: CompiledRule, facts: RuleFacts): Record<string, unknown> {
   const read = compiled.factsRead;
   if (!read) return { ...facts };
   const picked: Record<string, unknown> = Object.create(null);

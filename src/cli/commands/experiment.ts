@@ -33,7 +33,7 @@ interface PlanFlags extends SourceFlags {
 }
 
 /** The report's settings as flags, from the one settings table (`--unit` is a source flag). */
-function withSettings(command: Command): Command {
+function withSettingFlags(command: Command): Command {
   for (const field of EXPERIMENT_SETTING_FIELDS) {
     if (field.option === 'unit') continue;
     const value =
@@ -58,7 +58,7 @@ export function experimentCommands(program: Command): void {
   const experiment = program
     .command('experiment')
     .description('A/B statistics: LightRAG against Perplexity');
-  withSettings(
+  withSettingFlags(
     withSources(
       experiment
         .command('report')

@@ -66,7 +66,7 @@ function describeHealth(health: HealthSnapshot | null): string[] {
 }
 
 /** What a reading's failure does: `, on failure: step_down after 3 looks in a row`. */
-function actionOf(reading: { action?: string; for?: number }): string {
+function failureAction(reading: { action?: string; for?: number }): string {
   if (reading.action === undefined) return '';
   const looks = (reading.for ?? 1) > 1 ? ` after ${reading.for} looks in a row` : '';
   return `, on failure: ${reading.action}${looks}`;
@@ -104,7 +104,7 @@ function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
     for (const reading of look.guardrails) {
       const value = reading.value === null ? '-' : reading.value.toPrecision(4);
       lines.push(
-        `  ${reading.ok ? 'ok  ' : 'FAIL'} ${reading.name}: ${value} (threshold ${reading.threshold})${actionOf(reading)}${reading.note ? `; ${reading.note}` : ''}`,
+        `  ${reading.ok ? 'ok  ' : 'FAIL'} ${reading.name}: ${value} (threshold ${reading.threshold})${failureAction(reading)}${reading.note ? `; ${reading.note}` : ''}`,
       );
     }
   }
