@@ -11,6 +11,7 @@ import type {
   SafetyPanel,
 } from './view-model.js';
 
+/** The rollout card: the percentage, its origin, the kill switch banner, the regions. */
 export function paintRollout(rollout: RolloutPanel): void {
   const percentage = byId('rollout-percentage');
   percentage.textContent = rollout.percentage.text;
@@ -39,6 +40,7 @@ export function paintRollout(rollout: RolloutPanel): void {
   last.replaceChildren(`${rollout.lastReload.text} at `, time(rollout.lastReload.at));
 }
 
+/** The plan card: phase, stages, hold, progress, guardrails and transitions; hidden without a plan. */
 export function paintPlan(plan: PlanPanel | null): void {
   const phase = byId('plan-phase');
   byId('plan-body').hidden = plan === null;
@@ -110,6 +112,7 @@ export function paintPlan(plan: PlanPanel | null): void {
   fill('plan-history', historyItems(plan.transitions));
 }
 
+/** The breaker and the quality gate, and their transitions. */
 export function paintSafety(safety: SafetyPanel): void {
   const breaker = byId('breaker-state');
   breaker.textContent = safety.breaker.text;
@@ -120,6 +123,7 @@ export function paintSafety(safety: SafetyPanel): void {
   fill('safety-history', historyItems(safety.history));
 }
 
+/** The outcomes per backend, one column per figure and per metric of the table. */
 export function paintBackends(view: DashboardView): void {
   const head = [
     'successes',
@@ -172,6 +176,7 @@ function intervalSvg(bar: IntervalBar | null): SVGSVGElement {
   return svg;
 }
 
+/** The experiment: the sample-ratio banner, the verdict, a row per metric with its lift bar. */
 export function paintExperiment(experiment: ExperimentPanel): void {
   const srm = byId('srm-banner');
   srm.hidden = experiment.srm === null;
@@ -197,6 +202,7 @@ export function paintExperiment(experiment: ExperimentPanel): void {
   );
 }
 
+/** The fleet card (a fleet store only): its instances, skew highlighted, the kill switch's reach. */
 export function paintFleet(fleet: FleetPanel | null): void {
   const section = byId('fleet');
   section.hidden = fleet === null;
