@@ -124,8 +124,12 @@ describe('flagroute serve --controller', () => {
       'the second to drive',
       async () => (await second.readiness()).controller.role === 'active',
     );
-    expect(second.server.output()).toMatch(
-      /took the lease of development \(lease generation \d+, released by /,
+    // The log line goes out through the logger's writer thread: it may follow the state that
+    // /readyz already shows, so the test waits for it rather than expecting it there already.
+    await waitFor('the second to say it took the lease', () =>
+      /took the lease of development \(lease generation \d+, released by /.test(
+        second.server.output(),
+      ),
     );
     const lease = await store.readLease(Date.now());
     expect(lease).toMatchObject({
