@@ -76,7 +76,7 @@ export function scanEventLine(
     at = skipSpace(bytes, scanned, to);
     if (at >= to || bytes[at] !== COLON) return undefined;
     at = skipSpace(bytes, at + 1, to);
-    const item = valueAt(bytes, at, to);
+    const item = scanValueAt(bytes, at, to);
     if (scanned < 0) return undefined;
     value[KEYS[key]!] = item;
     at = skipSpace(bytes, scanned, to);
@@ -125,7 +125,7 @@ function keyAt(bytes: Buffer, from: number, to: number): number {
 }
 
 /** The value starting at `from`; `scanned` is left at its end, or -1 when it is not read here. */
-function valueAt(bytes: Buffer, from: number, to: number): unknown {
+function scanValueAt(bytes: Buffer, from: number, to: number): unknown {
   scanned = -1;
   const first = bytes[from];
   if (first === QUOTE) return stringAt(bytes, from + 1, to);

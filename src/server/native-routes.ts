@@ -26,7 +26,7 @@ function experimentOptionsOf(query: Record<string, string | string[]>): Experime
  * `sequential`, `sequential_tuning`, read through the report's settings table); live, it
  * judges on the always-valid intervals unless `sequential=false`.
  */
-function pairedOptionsOf(query: Record<string, string | string[]>): PairedOptions {
+function pairedOptionsFromQuery(query: Record<string, string | string[]>): PairedOptions {
   const given = optionsFromText(query, 'wire', '/v1/experiment/shadow', ['unit']);
   const options: PairedOptions = { sequential: given.sequential ?? true };
   if (given.alpha !== undefined) options.alpha = given.alpha;
@@ -75,7 +75,7 @@ export function nativeRoutes(
   app.addHook('onClose', async () => pairs.stop());
   app.get<{ Querystring: Record<string, string | string[]> }>(
     '/v1/experiment/shadow',
-    async (request) => analyzePairs(pairs.tally, pairedOptionsOf(request.query)),
+    async (request) => analyzePairs(pairs.tally, pairedOptionsFromQuery(request.query)),
   );
   app.get('/v1/status', async () => router.status());
 }

@@ -32,7 +32,7 @@ interface Settings {
   sequentialTuning: number;
 }
 
-function settingsOf(options: PairedOptions): Settings {
+function pairedSettingsOf(options: PairedOptions): Settings {
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 0.5)) {
     throw new InvalidArgumentError('alpha', `must be above 0 and below 0.5, got ${alpha}`);
@@ -60,14 +60,14 @@ export function summaryOf(values: readonly number[]): SampleSummary {
 
 const mean = (values: readonly number[]) => (values.length === 0 ? null : summaryOf(values).mean);
 
-function verdictOf(interval: [number, number], better: MetricDirection): PairedVerdict {
+function pairedVerdictOf(interval: [number, number], better: MetricDirection): PairedVerdict {
   const [low, high] = interval;
   if (low > 0) return better === 'higher' ? 'lightrag_better' : 'lightrag_worse';
   if (high < 0) return better === 'higher' ? 'lightrag_worse' : 'lightrag_better';
   return 'no_difference';
 }
 
-function metricReport(
+function reportPairedMetric(
   metric: PairedMetric,
   state: PairedTallyState,
   settings: Settings,
@@ -121,7 +121,7 @@ function metricReport(
     p_value: test.pValue,
     ci: test.ci,
     sequential_ci: test.sequentialCi,
-    verdict: verdictOf(judged, better),
+    verdict: pairedVerdictOf(judged, better),
   };
 }
 
@@ -190,7 +190,7 @@ export function analyzePairs(
   state: PairedTallyState & { unitsBeyondBound?: number },
   options: PairedOptions = {},
 ): ShadowReport {
-  const settings = settingsOf(options);
+  const settings = pairedSettingsOf(options);
   const judges = new Set<string>();
   for (const unit of state.units.values())
     for (const judge of unit.judges.keys()) judges.add(judge);
@@ -217,7 +217,7 @@ export function analyzePairs(
     units: state.units.size,
     shadow_success_rate: totals.pairs === 0 ? null : totals.shadowSuccesses / totals.pairs,
     cost: costOf(totals),
-    metrics: PAIRED_METRICS.map((metric) => metricReport(metric, state, settings)),
+    metrics: PAIRED_METRICS.map((metric) => reportPairedMetric(metric, state, settings)),
     preferences: [...judges].sort().map((judge) => preferenceReport(judge, state, settings.alpha)),
     notes,
   };

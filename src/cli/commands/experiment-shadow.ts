@@ -12,7 +12,7 @@ import { UsageError } from '../shared.js';
 import type { SourceFlags } from './experiment-sources.js';
 
 /** The report's settings the paired analysis reads: alpha and the always-valid interval's. */
-function pairedOptionsOf(options: ExperimentOptions): PairedOptions {
+function pairedOptionsFromFlags(options: ExperimentOptions): PairedOptions {
   const paired: PairedOptions = {};
   if (options.alpha !== undefined) paired.alpha = options.alpha;
   if (options.sequential !== undefined) paired.sequential = options.sequential;
@@ -54,5 +54,5 @@ export async function shadowReportOf(
     throw new UsageError('--shadow analyses users, the unit of randomization; drop --unit request');
   }
   const tally = await readTally(flags);
-  return analyzePairs(tally, pairedOptionsOf(options));
+  return analyzePairs(tally, pairedOptionsFromFlags(options));
 }
