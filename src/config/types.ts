@@ -99,6 +99,15 @@ export interface MetricGuardrail {
   for?: number;
 }
 
+/**
+ * How the regression guardrails adjust for the queries' covariates: `none` (the raw per-user
+ * comparison), `regression` (on every covariate column) or `post_stratification` (on the query
+ * type's strata).
+ */
+export const GUARDRAIL_ADJUSTMENTS = ['none', 'regression', 'post_stratification'] as const;
+/** An adjustment from {@link GUARDRAIL_ADJUSTMENTS}. */
+export type GuardrailAdjustment = (typeof GUARDRAIL_ADJUSTMENTS)[number];
+
 /** The rollout plan's guardrails beyond `rollback_triggers`. */
 export interface PlanGuardrails {
   /** A metric's name (the plan's defaults) or a guardrail with its own margin and action. */
@@ -109,6 +118,11 @@ export interface PlanGuardrails {
   sequential_tuning: number;
   /** Judge regressions on request-level sums (Prometheus) too; not valid with repeat users. */
   request_level: boolean;
+  /**
+   * Judge regressions on the per-user estimate adjusted for the queries' covariates (where the
+   * source has them; else the raw one, and the reading says so). Default `none`.
+   */
+  adjustment: GuardrailAdjustment;
   /** The largest share of a stage's units seen in both arms before the `multiple_exposures` check fails. */
   max_multiple_exposures: number;
   /** The action of each check, and the regressions' default (`regression`). */

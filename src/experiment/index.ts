@@ -14,6 +14,7 @@ export {
 } from './analyze-experiment.js';
 export { type ArmMoments, type ArmSummary, armMean, summarize } from './arm-moments.js';
 export { compareArms } from './compare-arms.js';
+export { UnitCovariates } from './covariate-design.js';
 export { EventAccumulator } from './event-accumulator.js';
 export { lineTooLong } from './event-file-errors.js';
 export {
@@ -81,6 +82,13 @@ export {
   UnitMomentsFold,
   unitMomentSql,
 } from './unit-moments.js';
+export {
+  ADJUSTMENT_METHODS,
+  type AdjustmentMethod,
+  adjustedArms,
+  type CovariateData,
+  type VarianceReductionReport,
+} from './variance-reduction.js';
 export {
   type GuardrailCheck,
   NO_WINNER_REASONS,

@@ -1,5 +1,6 @@
 import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import {
+  type AdjustedSummary,
   adjustRatio,
   type CovariateMoments,
   pooledCovariateMeans,
@@ -91,6 +92,31 @@ function effectOf(
   return { mean: [t.mean, b.mean], estimate, se, ci, p_value, df };
 }
 
+/**
+ * Both arms' summaries of one metric (by its index in the metric table), raw and adjusted by one
+ * method to the pooled covariate means, with the columns used; null when the method has no
+ * columns or an arm has too few units. What the report and the plan's guardrails compare.
+ */
+export function adjustedArms(
+  data: CovariateData,
+  index: number,
+  method: AdjustmentMethod,
+): { arms: [AdjustedSummary, AdjustedSummary]; columns: number[] } | null {
+  const [t, b] = [data.arms[0][index], data.arms[1][index]];
+  if (!t || !b) return null;
+  const pooled = pooledCovariateMeans(t, b);
+  const columns = columnsOf(method, data.columns);
+  if (columns.length === 0) return null;
+  const [treatment, baseline] = [0, 1].map((arm) =>
+    adjustRatio(data.arms[arm as 0 | 1][index]!, pooled, {
+      columns,
+      shift: data.shifts[arm as 0 | 1][index]!,
+    }),
+  );
+  if (!treatment || !baseline) return null;
+  return { arms: [treatment, baseline], columns };
+}
+
 /** One metric (by its index in the metric table) compared raw and adjusted by one method. */
 export function compareAdjusted(
   data: CovariateData,
@@ -99,17 +125,9 @@ export function compareAdjusted(
   settings: ExperimentSettings,
 ): AdjustedComparison | null {
   const metric = OUTCOME_METRICS[index]!;
-  const [t, b] = [data.arms[0][index]!, data.arms[1][index]!];
-  const pooled = pooledCovariateMeans(t, b);
-  const columns = columnsOf(method, data.columns);
-  if (columns.length === 0) return null;
-  const arms = [0, 1].map((arm) =>
-    adjustRatio(data.arms[arm as 0 | 1][index]!, pooled, {
-      columns,
-      shift: data.shifts[arm as 0 | 1][index]!,
-    }),
-  );
-  if (!arms[0] || !arms[1]) return null;
+  const both = adjustedArms(data, index, method);
+  if (!both) return null;
+  const { arms, columns } = both;
   const raw = effectOf(arms[0].raw, arms[1].raw, metric, settings);
   const adjusted = effectOf(arms[0].adjusted, arms[1].adjusted, metric, settings);
   if (!raw || !adjusted) return null;

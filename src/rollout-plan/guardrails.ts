@@ -5,7 +5,7 @@ import type {
   PlanGuardrails,
   RollbackTriggerSettings,
 } from '../config/types.js';
-import { type ArmMoments, armMean } from '../experiment/index.js';
+import { type ArmMoments, armMean, type CovariateData } from '../experiment/index.js';
 import { type Moments, type OutcomeMetric, subtractMoments } from '../metrics/index.js';
 import { actionOf, regressionGuardrails, stageAlpha } from './guardrail-policy.js';
 import type { ArmSnapshot } from './plan-state.js';
@@ -24,6 +24,11 @@ export interface PlanMetrics {
   arms: ArmSnapshot;
   /** What the per-unit tally counted (user unit only). */
   counts?: StageCounts;
+  /**
+   * The stage's per-unit covariate cross-products (user unit only, when the outcomes carried
+   * covariates): what a plan with `guardrails.adjustment` judges its regressions on.
+   */
+  covariates?: CovariateData;
   /** Whether the circuit breaker is open (null: the source cannot tell). */
   breakerOpen: boolean | null;
   /** LightRAG's recent p95 response time in seconds (null: unknown or no data). */
@@ -47,6 +52,11 @@ export interface GuardrailReading {
   interval?: [number, number];
   /** A regression's tolerated margin, in the metric's unit (how much worse still passes). */
   margin?: number;
+  /**
+   * A regression judged on the difference adjusted for the queries' covariates: the method and
+   * the share of the difference's variance it removed.
+   */
+  adjustment?: { method: 'regression' | 'post_stratification'; variance_reduction: number };
 }
 
 /** Which stage run a reading is for: its alpha depends on it (see {@link stageAlpha}). */
@@ -96,12 +106,13 @@ function withAction(reading: GuardrailReading, spec: ActionSpec): GuardrailReadi
  * error rate, average quality, p95 response time, an open breaker) once `min_samples` outcomes
  * are in; the share of units seen in both arms; and no significant regression against the
  * baseline on the plan's guardrail metrics, judged per user with the always-valid interval at
- * this stage run's share of the plan's alpha.
+ * this stage run's share of the plan's alpha (on the covariate-adjusted difference when the
+ * plan's `adjustment` asks for it and the source has covariates).
  */
 export function readGuardrails(
   settings: { triggers: RollbackTriggerSettings; guardrails: PlanGuardrails },
   stage: ArmSnapshot,
-  metrics: Pick<PlanMetrics, 'breakerOpen' | 'p95Seconds' | 'unit' | 'counts'>,
+  metrics: Pick<PlanMetrics, 'breakerOpen' | 'p95Seconds' | 'unit' | 'counts' | 'covariates'>,
   context: ReadingContext = { run: 1, stages: 1 },
 ): GuardrailReading[] {
   const guard = settings.guardrails;
@@ -161,7 +172,7 @@ export function readGuardrails(
     const reading =
       metrics.unit === 'request' && !guard.request_level
         ? requestLevelRefused(guardrail)
-        : regression(guardrail, stage, guard, alpha);
+        : regression(guardrail, stage, guard, alpha, metrics.covariates);
     readings.push(withAction(reading, guardrail.action));
   }
   return readings;

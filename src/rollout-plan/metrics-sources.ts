@@ -57,7 +57,7 @@ export function routerMetrics(router: Router): PlanMetricsSource {
       previous = current;
       current = { percentage, startedAt: recorded.time, tally: new StageTally() };
     }
-    current.tally.add(recorded.unit, arm, recorded.outcome);
+    current.tally.add(recorded.unit, arm, recorded.outcome, recorded.covariates);
   });
   const periodOf = (window: StageWindow | undefined): PeriodTally | undefined => {
     if (!window) return current;
@@ -77,6 +77,7 @@ export function routerMetrics(router: Router): PlanMetricsSource {
         unit: 'user',
         arms: data.arms,
         counts: data.counts,
+        ...(data.covariates ? { covariates: data.covariates } : {}),
         breakerOpen: summary.circuit_breaker.is_open,
         p95Seconds: summary.cohorts.lightrag.recent.p95_response_time,
         rollback: router.status().rollback?.reason ?? null,
@@ -123,7 +124,7 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
           if (arm === undefined || (window && Date.parse(event.time) < window.since)) return;
           const unit =
             event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
-          tally.add(unit, arm, event);
+          tally.add(unit, arm, event, event.covariates);
         },
         addExposure(exposure: ExposureEvent) {
           if (period === undefined || exposure.period === period)
@@ -140,6 +141,7 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
         unit: 'user',
         arms: data.arms,
         counts: data.counts,
+        ...(data.covariates ? { covariates: data.covariates } : {}),
         breakerOpen: null,
         p95Seconds: null,
         rollback: null,

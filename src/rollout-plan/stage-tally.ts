@@ -1,5 +1,10 @@
-import { byMetric, UnitMomentsFold } from '../experiment/index.js';
-import { METRIC_TABLE, metricValue, type Outcome } from '../metrics/index.js';
+import {
+  byMetric,
+  type CovariateData,
+  UnitCovariates,
+  UnitMomentsFold,
+} from '../experiment/index.js';
+import { type Covariates, METRIC_TABLE, metricValue, type Outcome } from '../metrics/index.js';
 import type { ArmSnapshot } from './plan-state.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
@@ -46,6 +51,11 @@ export interface StageCounts {
 export interface StageData {
   arms: ArmSnapshot;
   counts: StageCounts;
+  /**
+   * Per arm and metric, the units' covariate cross-products (for guardrails adjusted for the
+   * queries' covariates), when any outcome in its unit's arm carried covariates.
+   */
+  covariates?: CovariateData;
 }
 
 /**
@@ -57,6 +67,8 @@ export interface StageData {
  */
 export class StageTally {
   private readonly records = new Map<string, UnitRecord>();
+  /** Each unit's covariate column sums over its outcomes in its arm (a few numbers per unit). */
+  private readonly covariates = new UnitCovariates();
   private readonly counts = { otherArmOutcomes: 0, withoutUnit: 0, overLimit: 0 };
 
   constructor(private readonly limit = STAGE_UNIT_LIMIT) {}
@@ -71,8 +83,8 @@ export class StageTally {
     this.recordOf(unit, arm);
   }
 
-  /** One outcome of `unit` served in `arm`. */
-  add(unit: string | undefined, arm: ArmIndex, outcome: Outcome): void {
+  /** One outcome of `unit` served in `arm`, with what its decision knew of the query. */
+  add(unit: string | undefined, arm: ArmIndex, outcome: Outcome, covariates?: Covariates): void {
     if (unit === undefined) {
       this.counts.withoutUnit += 1;
       return;
@@ -92,6 +104,7 @@ export class StageTally {
       record.sums[index * 2]! += value;
       record.sums[index * 2 + 1]! += 1;
     }
+    if (covariates) this.covariates.add(unit, covariates);
   }
 
   private recordOf(unit: string, arm: ArmIndex): UnitRecord | undefined {
@@ -108,13 +121,27 @@ export class StageTally {
 
   /** The stage's user-level moments per arm and what was counted. */
   data(): StageData {
-    const fold = new UnitMomentsFold();
+    const { design } = this.covariates;
+    const width = this.covariates.any ? design.names.length : 0;
+    const fold = new UnitMomentsFold(undefined, width);
     let multipleExposures = 0;
-    for (const record of this.records.values()) {
+    for (const [unit, record] of this.records) {
       if (record.multiple) multipleExposures += 1;
-      fold.add(record.arm, record.sums);
+      fold.add(record.arm, record.sums, width > 0 ? this.covariates.of(unit) : undefined);
     }
+    const zeros = () => METRIC_TABLE.map(() => 0);
     return {
+      ...(width > 0
+        ? {
+            covariates: {
+              unit: 'user',
+              columns: [...design.names],
+              dropped_levels: design.droppedLevels,
+              shifts: [zeros(), zeros()],
+              arms: fold.covariates,
+            },
+          }
+        : {}),
       arms: { treatment: byMetric(fold.arms[0]), baseline: byMetric(fold.arms[1]) },
       counts: {
         units: { treatment: fold.units[0], baseline: fold.units[1] },

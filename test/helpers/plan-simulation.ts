@@ -3,8 +3,8 @@ import type {
   RollbackTriggerSettings,
   RolloutStage,
 } from '../../src/config/types.js';
-import type { ArmMoments } from '../../src/experiment/index.js';
-import type { Moments } from '../../src/metrics/index.js';
+import type { ArmMoments, CovariateData } from '../../src/experiment/index.js';
+import { METRIC_TABLE, type Moments } from '../../src/metrics/index.js';
 import {
   type ArmSnapshot,
   type PlanMetrics,
@@ -13,13 +13,17 @@ import {
   pendingState,
   step,
 } from '../../src/rollout-plan/index.js';
+import type { CovariateMoments } from '../../src/statistics/index.js';
 import { SeededRandom } from './seeded-random.js';
 
 /**
  * Seeded simulations of whole rollout plans on sufficient statistics (issue 25): the real
  * `step` judges every look, on the per-user sums (or, for contrast, the request sums) that
  * users with 1..50 requests each and a per-user effect would give. Each look brings a new batch
- * of users with all their requests; each stage draws its users afresh.
+ * of users with all their requests; each stage draws its users afresh. With `covariates`, each
+ * user also has a typical query complexity that their queries' complexities scatter around and
+ * that explains part of their quality (and none of their success), and a count of code queries
+ * that explains nothing: the per-unit cross-products a covariate-adjusted guardrail reads.
  */
 
 const MINUTE = 60_000;
@@ -51,6 +55,7 @@ export const DEFAULT_GUARDRAILS: PlanGuardrails = {
   alpha: 0.05,
   sequential_tuning: 5000,
   request_level: false,
+  adjustment: 'none',
   max_multiple_exposures: 0.01,
   actions: {
     error_rate: { action: 'roll_back', for: 1 },
@@ -72,6 +77,8 @@ export interface PlanSimulationOptions {
   qualityDrop?: number;
   /** Judge on request sums with `request_level: true` (the old controller), for contrast. */
   requestLevel?: boolean;
+  /** Draw covariates and give the guardrails their per-unit cross-products (see above). */
+  covariates?: boolean;
   guardrails?: Partial<PlanGuardrails>;
 }
 
@@ -89,6 +96,37 @@ export interface PlanSimulationResult {
 
 const QUALITY = { mean: 0.8, sd: 0.15, icc: 0.2 };
 const SUCCESS = { mean: 0.99, icc: 0.05 };
+/**
+ * The covariates: a user's typical complexity (standard normal) correlated `rho` with their
+ * quality level, each query's complexity that level plus standard normal scatter; each query
+ * user's count of code queries is uniform on 0..d, unrelated to anything.
+ */
+const COVARIATE = { rho: 0.8 };
+/** The design's columns: the complexity, and the query type's one level that is drawn. */
+const COVARIATE_COLUMNS = ['complexity', 'queryType=code'];
+const VECTOR = 3 + COVARIATE_COLUMNS.length;
+const INDEX = {
+  quality_score: METRIC_TABLE.findIndex((spec) => spec.name === 'quality_score'),
+  success_rate: METRIC_TABLE.findIndex((spec) => spec.name === 'success_rate'),
+};
+
+function zeroCovariates(): CovariateMoments[] {
+  return METRIC_TABLE.map(() => ({
+    n: 0,
+    sums: new Array<number>(VECTOR).fill(0),
+    products: new Array<number>(VECTOR * VECTOR).fill(0),
+  }));
+}
+
+/** Adds one unit's vector (m, d, c, s...) to its cross-products. */
+function addVector(into: CovariateMoments, vector: readonly number[]): void {
+  into.n += 1;
+  for (let row = 0; row < VECTOR; row += 1) {
+    into.sums[row]! += vector[row]!;
+    for (let column = 0; column < VECTOR; column += 1)
+      into.products[row * VECTOR + column]! += vector[row]! * vector[column]!;
+  }
+}
 
 /** One arm's running sums at both units. */
 class ArmSums {
@@ -101,10 +139,13 @@ class ArmSums {
     success_rate: { n: 0, sum: 0, sum_of_squares: 0 },
   };
   users = 0;
+  /** Per metric in the table's order: the users' covariate cross-products (with `covariates`). */
+  covariates = zeroCovariates();
 
   resetUsers(): void {
     this.user.quality_score = zeroUser();
     this.user.success_rate = zeroUser();
+    this.covariates = zeroCovariates();
     this.users = 0;
   }
 
@@ -142,11 +183,19 @@ function drawUser(
   arm: ArmSums,
   qualityMean: number,
   requestLevel: boolean,
+  covariates: boolean,
 ): void {
   const d = random.integer(1, 50);
   // Quality: a per-user level (ICC 0.2) plus per-request noise; the request sums of squares
-  // from the mean of the noise and its independent sum of squared deviations.
-  const level = qualityMean + Math.sqrt(QUALITY.icc) * QUALITY.sd * random.normal();
+  // from the mean of the noise and its independent sum of squared deviations. With covariates,
+  // part of the level is the user's typical complexity (the same total variance).
+  let typical = 0;
+  let own = random.normal();
+  if (covariates) {
+    typical = own;
+    own = COVARIATE.rho * typical + Math.sqrt(1 - COVARIATE.rho ** 2) * random.normal();
+  }
+  const level = qualityMean + Math.sqrt(QUALITY.icc) * QUALITY.sd * own;
   const noiseSd = Math.sqrt(1 - QUALITY.icc) * QUALITY.sd;
   const noiseSum = Math.sqrt(d) * noiseSd * random.normal();
   const m = d * level + noiseSum;
@@ -174,6 +223,26 @@ function drawUser(
   }
   const successes = d - failures;
   arm.addUser('success_rate', d, successes, successes);
+  if (!covariates) return;
+  const complexity = d * typical + Math.sqrt(d) * random.normal();
+  // Unrelated to anything: how many of the user's queries were code queries.
+  const code = random.integer(0, d);
+  addVector(arm.covariates[INDEX.quality_score]!, [m, d, d, complexity, code]);
+  addVector(arm.covariates[INDEX.success_rate]!, [successes, d, d, complexity, code]);
+}
+
+/** Both arms' covariate cross-products as a per-unit source gives them. */
+function covariateData(arms: [ArmSums, ArmSums]): CovariateData {
+  const copy = (list: CovariateMoments[]) =>
+    list.map((each) => ({ n: each.n, sums: [...each.sums], products: [...each.products] }));
+  const zeros = () => METRIC_TABLE.map(() => 0);
+  return {
+    unit: 'user',
+    columns: [...COVARIATE_COLUMNS],
+    dropped_levels: 0,
+    shifts: [zeros(), zeros()],
+    arms: [copy(arms[0].covariates), copy(arms[1].covariates)],
+  };
 }
 
 function snapshot(arms: [ArmSums, ArmSums], requestLevel: boolean): ArmSnapshot {
@@ -189,6 +258,7 @@ function snapshot(arms: [ArmSums, ArmSums], requestLevel: boolean): ArmSnapshot 
 export function simulatePlans(options: PlanSimulationOptions): PlanSimulationResult {
   const random = new SeededRandom(options.seed);
   const requestLevel = options.requestLevel ?? false;
+  const covariates = options.covariates ?? false;
   const guardrails: PlanGuardrails = {
     ...DEFAULT_GUARDRAILS,
     request_level: requestLevel,
@@ -228,8 +298,8 @@ export function simulatePlans(options: PlanSimulationOptions): PlanSimulationRes
       const percentage = FIVE_STAGES[state.stage]!.percentage;
       const batch = Math.max(1, Math.round((options.usersPerLook * percentage) / 100));
       for (let user = 0; user < batch; user += 1) {
-        drawUser(random, arms[0], treatmentQuality, requestLevel);
-        drawUser(random, arms[1], QUALITY.mean, requestLevel);
+        drawUser(random, arms[0], treatmentQuality, requestLevel, covariates);
+        drawUser(random, arms[1], QUALITY.mean, requestLevel, covariates);
       }
       arms[0].users += batch;
       arms[1].users += batch;
@@ -237,6 +307,7 @@ export function simulatePlans(options: PlanSimulationOptions): PlanSimulationRes
       const metrics: PlanMetrics = {
         unit: requestLevel ? 'request' : 'user',
         arms: snapshot(arms, requestLevel),
+        ...(covariates && !requestLevel ? { covariates: covariateData(arms) } : {}),
         breakerOpen: false,
         p95Seconds: null,
         rollback: null,

@@ -129,6 +129,7 @@ describe('regression guardrails and the unit of the data', () => {
     alpha: 0.05,
     sequential_tuning: 5000,
     request_level: false,
+    adjustment: 'none',
     max_multiple_exposures: 0.01,
     actions: {
       error_rate: { action: 'roll_back', for: 1 },
