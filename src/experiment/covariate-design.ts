@@ -59,6 +59,36 @@ export class CovariateDesign {
     }
     return row;
   }
+
+  /**
+   * Adds a group of one unit's queries that share their levels (a database's `GROUP BY`): as
+   * many rows as `group.queries`, whose numeric covariates sum to `group.sums` (absent ones
+   * counted as 0) and whose levels are `group.levels` (absent: no indicator).
+   */
+  addGroup(sums: Float64Array | undefined, group: CovariateGroup): Float64Array {
+    let row = sums ?? new Float64Array(this.names.length);
+    const add = (column: number | undefined, value: number) => {
+      if (column === undefined || value === 0) return;
+      if (column >= row.length) row = grown(row, this.names.length);
+      row[column]! += value;
+    };
+    for (const [at, name] of NUMERIC_COVARIATES.entries()) add(at, group.sums[name] ?? 0);
+    for (const name of CATEGORICAL_COVARIATES) {
+      const level = group.levels[name];
+      if (level !== undefined) add(this.columnOf(`${name}=${level}`), group.queries);
+    }
+    return row;
+  }
+}
+
+/** Queries of one unit that share their categorical covariates, with their numeric ones summed. */
+export interface CovariateGroup {
+  /** How many queries. */
+  queries: number;
+  /** Their levels (absent: the queries gave none). */
+  levels: Partial<Record<(typeof CATEGORICAL_COVARIATES)[number], string>>;
+  /** The sums of their numeric covariates (absent values count as 0). */
+  sums: Partial<Record<(typeof NUMERIC_COVARIATES)[number], number>>;
 }
 
 /** A copy of `row` widened to `width` (new columns 0). */
@@ -88,6 +118,11 @@ export class UnitCovariates {
   /** Adds one query of unit `key`. */
   add(key: string, covariates: Covariates): void {
     this.rows.set(key, this.design.addRow(this.rows.get(key), covariates));
+  }
+
+  /** Adds a group of unit `key`'s queries summed elsewhere (see {@link CovariateDesign.addGroup}). */
+  addGroup(key: string, group: CovariateGroup): void {
+    this.rows.set(key, this.design.addGroup(this.rows.get(key), group));
   }
 
   /** The unit's column sums (shorter than the design when later columns are 0), if any. */

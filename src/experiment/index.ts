@@ -14,7 +14,7 @@ export {
 } from './analyze-experiment.js';
 export { type ArmMoments, type ArmSummary, armMean, summarize } from './arm-moments.js';
 export { compareArms } from './compare-arms.js';
-export { UnitCovariates } from './covariate-design.js';
+export { type CovariateGroup, UnitCovariates } from './covariate-design.js';
 export { EventAccumulator } from './event-accumulator.js';
 export { lineTooLong } from './event-file-errors.js';
 export {

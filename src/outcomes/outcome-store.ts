@@ -48,6 +48,7 @@ export function storedOutcomeOf(
     if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
   }
   addShadowParts(event, tied);
+  if (tied.covariates !== undefined) event.covariates = tied.covariates;
   if (tied.decisionId !== undefined) event.decisionId = tied.decisionId;
   event.configVersion = configVersion;
   return { decisionId: tied.decisionId ?? `o-${randomUUID()}`, event };

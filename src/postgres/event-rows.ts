@@ -11,7 +11,7 @@ const NUMERIC = METRIC_TABLE.filter((row) => row.range !== null);
 
 /**
  * One statement that writes a batch of outcomes (a pair's shadow result and preference in
- * their own JSON columns) and says which were new: the rows as arrays
+ * their own JSON columns, the decision's covariates in theirs) and says which were new: the rows as arrays
  * (`unnest`: one parse and one round trip whatever the batch), `ON CONFLICT (decision_id) DO
  * NOTHING` (a decision takes one outcome fleet-wide), `RETURNING` the ids written.
  */
@@ -19,13 +19,15 @@ export const INSERT_OUTCOMES = `
   INSERT INTO flagroute.outcome_events
     (decision_id, environment, occurred_at, unit, cohort, backend, success,
      ${NUMERIC.map((row) => columnOf(row.field)).join(', ')}, config_version, instance_id,
-     shadow, shadow_result, shadow_preference)
+     shadow, shadow_result, shadow_preference, query_type, length_bucket, complexity, region)
   SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
                        $6::text[], $7::boolean[],
                        ${NUMERIC.map((_, index) => `$${8 + index}::float8[]`).join(', ')},
                        $${8 + NUMERIC.length}::text[], $${9 + NUMERIC.length}::text[],
                        $${10 + NUMERIC.length}::boolean[], $${11 + NUMERIC.length}::jsonb[],
-                       $${12 + NUMERIC.length}::jsonb[])
+                       $${12 + NUMERIC.length}::jsonb[], $${13 + NUMERIC.length}::text[],
+                       $${14 + NUMERIC.length}::integer[], $${15 + NUMERIC.length}::float8[],
+                       $${16 + NUMERIC.length}::text[])
   ON CONFLICT (decision_id) DO NOTHING
   RETURNING decision_id`;
 
@@ -55,6 +57,10 @@ export function outcomeParameters(
     column((row) =>
       row.event.preference === undefined ? null : JSON.stringify(row.event.preference),
     ),
+    column((row) => row.event.covariates?.queryType ?? null),
+    column((row) => row.event.covariates?.lengthBucket ?? null),
+    column((row) => row.event.covariates?.complexity ?? null),
+    column((row) => row.event.covariates?.region ?? null),
   ];
 }
 

@@ -12,7 +12,8 @@ export interface ClosableMetricsSource extends PlanMetricsSource {
  * The controller's `postgres` metrics source: the stage's outcomes of the whole fleet, from the
  * store's event tables, aggregated per unit (user) in SQL, so the plan's guardrails are judged
  * at the unit of randomization. Each unit is in the arm of its first exposure of the stage's
- * period; LightRAG's p95 comes from the stage's outcomes. Without a stage (a command before the
+ * period; LightRAG's p95 comes from the stage's outcomes; the units' covariates when the plan
+ * judges adjusted estimates. Without a stage (a command before the
  * plan starts), everything the environment has.
  */
 export async function postgresMetrics(
@@ -30,11 +31,13 @@ export async function postgresMetrics(
         environment,
         since: window?.since ?? 0,
         percentage: window?.percentage ?? null,
+        covariates: window?.covariates ?? false,
       });
       return {
         unit: 'user',
         arms: stage.arms,
         counts: stage.counts,
+        ...(stage.covariates ? { covariates: stage.covariates } : {}),
         breakerOpen: null,
         p95Seconds: stage.p95Seconds,
         rollback: null,

@@ -1,8 +1,17 @@
-import { armMomentsOfRow, byMetric, emptyArmMoments, unitMomentSql } from '../experiment/index.js';
+import {
+  armMomentsOfRow,
+  byMetric,
+  type CovariateData,
+  emptyArmMoments,
+  UnitCovariates,
+  UnitMomentsFold,
+  unitMomentSql,
+} from '../experiment/index.js';
 import { METRIC_TABLE } from '../metrics/index.js';
 import type { StageData } from '../rollout-plan/index.js';
 import { METRIC_VALUES } from './event-rows.js';
 import type { StorePool } from './store-pool.js';
+import { covariateGroupOf } from './store-statistics.js';
 
 /** The stage a controller judges: its environment, since when, and its allocation period. */
 export interface StageQuery {
@@ -14,6 +23,11 @@ export interface StageQuery {
    * (null: the first exposure of any period).
    */
   percentage: number | null;
+  /**
+   * Also read each unit's covariates (for guardrails on adjusted estimates): one row per unit
+   * and per unit and combination of levels then leaves the database, not two in all.
+   */
+  covariates?: boolean;
 }
 
 /**
@@ -68,6 +82,25 @@ const STAGE_SUMS = `${STAGE_ARMS(METRIC_VALUES)},
          ${METRICS.map(unitMomentSql).join(',\n         ')}
   FROM per_unit GROUP BY arm`;
 
+/** Each unit of the stage in its arm with its sums per metric (`m`, `d`): the fold's input. */
+const STAGE_UNITS = `${STAGE_ARMS(METRIC_VALUES)}
+  SELECT a.arm, o.unit,
+         ${METRICS.map((index) => `coalesce(sum(v${index}), 0) AS m${index}, count(v${index})::float8 AS d${index}`).join(',\n         ')}
+  FROM outcomes AS o JOIN arms AS a ON a.unit = o.unit AND a.arm = o.cohort
+  GROUP BY a.arm, o.unit`;
+
+/**
+ * Each unit's covariates over its outcomes of the stage in its arm, per combination of levels:
+ * the query count and the sums of the length buckets and complexities (see the store report's).
+ */
+const STAGE_COVARIATES = `${STAGE_ARMS('query_type, length_bucket, complexity, region')}
+  SELECT o.unit, o.query_type, o.region, count(*)::float8 AS queries,
+         coalesce(sum(o.length_bucket), 0)::float8 AS length_bucket,
+         coalesce(sum(o.complexity), 0)::float8 AS complexity
+  FROM outcomes AS o JOIN arms AS a ON a.unit = o.unit AND a.arm = o.cohort
+  WHERE num_nonnulls(o.query_type, o.length_bucket, o.complexity, o.region) > 0
+  GROUP BY o.unit, o.query_type, o.region`;
+
 /** What the stage's data leaves out and why, and LightRAG's p95, in one pass. */
 const STAGE_COUNTS = `${STAGE_ARMS('success, latency_ms')},
   touched AS (
@@ -103,7 +136,9 @@ export async function readStage(pool: StorePool, stage: StageQuery): Promise<Sta
     arms[side] = byMetric(METRICS.map((index) => armMomentsOfRow(row, index)));
   }
   const counts = counted[0] ?? {};
+  const covariates = stage.covariates ? await readStageCovariates(pool, parameters) : null;
   return {
+    ...(covariates ? { covariates } : {}),
     arms,
     counts: {
       units,
@@ -114,5 +149,39 @@ export async function readStage(pool: StorePool, stage: StageQuery): Promise<Sta
       overLimit: 0,
     },
     p95Seconds: counts.p95 === null || counts.p95 === undefined ? null : Number(counts.p95),
+  };
+}
+
+/**
+ * The stage's per-unit covariate cross-products: each unit's sums and covariate column sums
+ * folded by the one fold, as the in-process tally folds them; null when no outcome of the stage
+ * carried covariates.
+ */
+async function readStageCovariates(
+  pool: StorePool,
+  parameters: unknown[],
+): Promise<CovariateData | null> {
+  const groups = await pool.query(STAGE_COVARIATES, parameters);
+  if (groups.length === 0) return null;
+  const covariates = new UnitCovariates();
+  for (const row of groups) covariates.addGroup(String(row.unit), covariateGroupOf(row));
+  const units = await pool.query(STAGE_UNITS, parameters);
+  const width = covariates.design.names.length;
+  const fold = new UnitMomentsFold(undefined, width);
+  const sums = new Float64Array(METRICS.length * 2);
+  for (const row of units) {
+    for (const index of METRICS) {
+      sums[index * 2] = Number(row[`m${index}`]);
+      sums[index * 2 + 1] = Number(row[`d${index}`]);
+    }
+    fold.add(row.arm === 'lightrag' ? 0 : 1, sums, covariates.of(String(row.unit)));
+  }
+  const zeros = () => METRICS.map(() => 0);
+  return {
+    unit: 'user',
+    columns: [...covariates.design.names],
+    dropped_levels: covariates.design.droppedLevels,
+    shifts: [zeros(), zeros()],
+    arms: fold.covariates,
   };
 }

@@ -1,4 +1,9 @@
-import { dataFromEvents, EventAccumulator, type ExperimentSource } from '../experiment/index.js';
+import {
+  type CovariateGroup,
+  dataFromEvents,
+  EventAccumulator,
+  type ExperimentSource,
+} from '../experiment/index.js';
 import { METRIC_TABLE } from '../metrics/index.js';
 import { METRIC_VALUES } from './event-rows.js';
 import { StorePool } from './store-pool.js';
@@ -48,9 +53,37 @@ const EXPOSURES = `
   GROUP BY unit, cohort`;
 
 /**
+ * Each unit's covariates, summed by PostgreSQL per unit and combination of levels (query type,
+ * region): the query count and the sums of the length buckets and complexities, what each unit's
+ * covariate column sums are made of. Rows without any covariate (written before them) are left
+ * out, as event lines without them are.
+ */
+const COVARIATES = `
+  SELECT unit, query_type, region, count(*)::float8 AS queries,
+         coalesce(sum(length_bucket), 0)::float8 AS length_bucket,
+         coalesce(sum(complexity), 0)::float8 AS complexity
+  FROM flagroute.outcome_events
+  WHERE environment = $1 AND cohort IN ('lightrag', 'perplexity') AND unit IS NOT NULL
+    AND ($2::timestamptz IS NULL OR occurred_at >= $2)
+    AND num_nonnulls(query_type, length_bucket, complexity, region) > 0
+  GROUP BY unit, query_type, region`;
+
+/** A row of per-unit covariate sums (unit, query_type, region, queries, length_bucket, complexity) as a group of a unit's queries. */
+export function covariateGroupOf(row: Record<string, unknown>): CovariateGroup {
+  const levels: CovariateGroup['levels'] = {};
+  if (row.query_type !== null) levels.queryType = String(row.query_type);
+  if (row.region !== null) levels.region = String(row.region);
+  return {
+    queries: Number(row.queries),
+    levels,
+    sums: { lengthBucket: Number(row.length_bucket), complexity: Number(row.complexity) },
+  };
+}
+
+/**
  * The experiment's events in the store, folded as the event log's reader folds its files:
  * PostgreSQL sums each unit's outcomes (the only rows that leave the database are one per
- * unit and arm), then the same accumulator, the same per-user moments and the same statistics
+ * unit and arm, and one per unit and combination of covariate levels), then the same accumulator, the same per-user moments and the same statistics
  * as the event log's report.
  */
 export async function readStoreEvents(
@@ -59,10 +92,11 @@ export async function readStoreEvents(
 ): Promise<EventAccumulator> {
   const since = window.since === undefined ? null : new Date(window.since).toISOString();
   const parameters = [window.environment, since];
-  const [groups, outside, exposures] = await Promise.all([
+  const [groups, outside, exposures, covariates] = await Promise.all([
     pool.query(GROUPS, parameters),
     pool.query(OUTSIDE, parameters),
     pool.query(EXPOSURES, parameters),
+    pool.query(COVARIATES, parameters),
   ]);
   const accumulator = new EventAccumulator();
   for (const row of groups) {
@@ -79,6 +113,8 @@ export async function readStoreEvents(
       last: Number(row.last),
     });
   }
+  for (const row of covariates)
+    accumulator.covariates.addGroup(String(row.unit), covariateGroupOf(row));
   accumulator.addOutsideExperiment(Number(outside[0]?.outside ?? 0));
   for (const row of exposures) {
     accumulator.addExposure({

@@ -15,6 +15,11 @@ export interface StageWindow {
   since: number;
   /** The stage's rollout percentage: exposures of period `p<percentage>` fix a unit's arm. */
   percentage: number;
+  /**
+   * The plan judges covariate-adjusted estimates (`guardrails.adjustment`): a source for which
+   * the units' covariates cost extra work (the store) reads them only then.
+   */
+  covariates?: boolean;
 }
 
 /** Where a controller reads the plan's metrics from. */

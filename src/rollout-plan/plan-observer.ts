@@ -83,5 +83,6 @@ export class PlanObserver {
 export function windowOf(state: PlanState, config: LoadedConfig): StageWindow | undefined {
   const stage = config.settings.rollout_plan.stages[state.stage];
   if (state.stageStartedAt === null || !stage) return undefined;
-  return { since: state.stageStartedAt, percentage: stage.percentage };
+  const covariates = config.settings.rollout_plan.guardrails.adjustment !== 'none';
+  return { since: state.stageStartedAt, percentage: stage.percentage, covariates };
 }
