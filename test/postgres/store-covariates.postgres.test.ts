@@ -39,7 +39,7 @@ function sortedColumns(value: unknown): unknown {
 function adjustedMeans(data: CovariateData) {
   return OUTCOME_METRICS.map((_, index) => {
     const both = adjustedArms(data, index, 'regression');
-    return both && both.arms.map((arm) => [arm.adjusted.mean, arm.adjusted.variance]);
+    return both?.arms.map((arm) => [arm.adjusted.mean, arm.adjusted.variance]) ?? null;
   });
 }
 
