@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { TimeSlice } from '../time-slice.js';
+import { checkRolloutPlan, fillShadowStages } from './check-rollout-plan.js';
 import { type EnvironmentOverlay, readEnvironmentOverlay } from './env-overlay.js';
 import { missingEnvironment } from './environment-files.js';
 import { type ConfigIssue, sortIssues } from './issues.js';
@@ -22,7 +23,7 @@ import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
 import { secretsOf } from './secrets.js';
 import type { EnvironmentSettings, RegionRollout, RoutingRuleSpec } from './types.js';
-import { displayPath, issueAt, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
+import { displayPath, originOf, readYamlFile, type YamlFile } from './yaml-file.js';
 
 const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -84,6 +85,7 @@ export async function assembleConfig(
   const rules = await collectRules(references, envFile, { configDir, cwd, cache, session });
   issues.push(...rules.issues, ...overlay.issues);
   if (issues.length > 0 || !settingsValid) return { ok: false, issues: sortIssues(issues) };
+  fillShadowStages(settings);
   return {
     ok: true,
     config: await assemble({ environment, configDir, envFile, settings, overlay, rules }),
@@ -140,26 +142,6 @@ function fileOrigins(settings: EnvironmentSettings, envFile: YamlFile): Map<stri
     origins.set(path.join('.'), written ? originOf(envFile, pointer) : 'default');
   }
   return origins;
-}
-
-function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const stages = settings.rollout_plan.stages;
-  for (let index = 1; index < stages.length; index += 1) {
-    const before = stages[index - 1]!;
-    const stage = stages[index]!;
-    if (stage.percentage <= before.percentage) {
-      issues.push(
-        issueAt(
-          file,
-          `/rollout_plan/stages/${index}/percentage`,
-          'SCHEMA',
-          `stage percentages must increase: ${stage.percentage} follows ${before.percentage}`,
-        ),
-      );
-    }
-  }
-  return issues;
 }
 
 /**

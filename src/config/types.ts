@@ -48,7 +48,15 @@ export interface RollbackTriggerSettings {
 
 /** One stage of a gradual rollout. */
 export interface RolloutStage {
+  /**
+   * The share of users served LightRAG; on a shadow stage, the share of the eligible queries
+   * Perplexity serves that LightRAG also answers in the shadow (filled in at load: default 100).
+   */
   percentage: number;
+  /** A shadow stage: no user on LightRAG, judged on paired shadow outcomes (the first stage only). */
+  shadow: boolean;
+  /** A shadow stage's pairs needed since it started (filled in at load for a shadow stage: default 500). */
+  min_pairs?: number;
   /** The least time at the stage before it may advance: a duration such as `30m`, `1h`, `2d`. */
   hold: string;
   /** Outcomes each arm must have at this stage before it is judged. */

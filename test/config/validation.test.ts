@@ -101,6 +101,26 @@ describe("the guide's config/environments.yaml blocks", () => {
     expect(config.origins.get('rollout_percentage')).toBe(`environments/${name}.yaml:1`);
     expect(config.origins.get('log_level')).toBe('default');
   });
+
+  it("a shadow stage loads with its defaults: 100 % of the queries Perplexity serves, 500 pairs; its percentage is the shadow's share and stays out of the increasing order", async () => {
+    temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h }\n    - { percentage: 5, hold: 1h }\n    - { percentage: 10, hold: 1h }\n',
+      'environments/staging.yaml':
+        'rollout_plan:\n  stages:\n    - { shadow: true, percentage: 30, hold: 2h, min_pairs: 50 }\n    - { percentage: 5, hold: 1h }\n',
+    });
+    const load = (environment: string) =>
+      loadConfig({ configDir: temp!.dir, environment, env: {}, cwd: temp!.dir });
+    const [first, second] = (await load('development')).settings.rollout_plan.stages;
+    expect(first).toMatchObject({ shadow: true, percentage: 100, min_pairs: 500, hold: '1h' });
+    expect(second).toMatchObject({ shadow: false, percentage: 5 });
+    expect(second!.min_pairs).toBeUndefined();
+    expect((await load('staging')).settings.rollout_plan.stages[0]).toMatchObject({
+      shadow: true,
+      percentage: 30,
+      min_pairs: 50,
+    });
+  });
 });
 
 describe('bad input is reported with file, line, column and what is allowed', () => {
@@ -181,6 +201,44 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       'stages out of order',
       'rollout_plan:\n  stages:\n    - { percentage: 20, hold: 1h }\n    - { percentage: 10, hold: 1h }\n',
       [`${env}:4:21: stage percentages must increase: 10 follows 20`],
+    ],
+    [
+      'a shadow stage after the first',
+      'rollout_plan:\n  stages:\n    - { percentage: 10, hold: 1h }\n    - { shadow: true, hold: 1h }\n',
+      [
+        `${env}:4:17: a shadow stage must be the first stage (it proves LightRAG before any user is served it); this is stage 2`,
+      ],
+    ],
+    [
+      'a plan of only a shadow stage',
+      'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h }\n',
+      [
+        `${env}:3:17: a shadow stage must be followed by a stage that serves users (a plan that only shadows never ends; use flagroute rollout shadow)`,
+      ],
+    ],
+    [
+      'min_pairs on a stage that serves users',
+      'rollout_plan:\n  stages:\n    - { percentage: 10, hold: 1h, min_pairs: 5 }\n',
+      [
+        `${env}:3:35: min_pairs counts shadow pairs and applies only to a shadow stage (shadow: true); a stage that serves users counts min_units`,
+      ],
+    ],
+    [
+      'min_units on a shadow stage',
+      'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h, min_units: 5 }\n    - { percentage: 10, hold: 1h }\n',
+      [
+        `${env}:3:33: min_units counts users per arm, and a shadow stage serves LightRAG to no user: give min_pairs (the pairs it needs) instead`,
+      ],
+    ],
+    [
+      'a stage that serves users without its percentage',
+      'rollout_plan:\n  stages:\n    - { hold: 1h }\n',
+      [`${env}:3:7: "stages[0]" is missing the required key "percentage"`],
+    ],
+    [
+      'min_pairs of 0',
+      'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h, min_pairs: 0 }\n    - { percentage: 10, hold: 1h }\n',
+      [`${env}:3:44: min_pairs must be a whole number from 1 to 1000000000, got 0`],
     ],
     [
       'bad duration',
