@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import { type LayerTarget, rollBack, setRollout } from '../rollout-layers/index.js';
+import { type LayerTarget, rollBack, setRollout, setShadow } from '../rollout-layers/index.js';
 import type { Fault } from './controller-health.js';
 import type { PlanState, Transition } from './plan-state.js';
 import type { PlanEffect } from './step-types.js';
@@ -63,6 +63,17 @@ export class EffectExecutor {
           await context.assertLease();
           await setRollout(context.target, {
             percentage: effect.percentage,
+            reason: effect.note,
+            at: new Date(context.at),
+            setBy: 'plan',
+            liftKillSwitch: effect.lift,
+          });
+          execution.edited = true;
+          break;
+        case 'set_shadow':
+          await context.assertLease();
+          await setShadow(context.target, {
+            shadowPercentage: effect.shadowPercentage,
             reason: effect.note,
             at: new Date(context.at),
             setBy: 'plan',

@@ -1,6 +1,8 @@
 import type { GuardrailAction } from '../config/types.js';
 import { describeReading, type GuardrailReading, type PlanMetrics } from './guardrails.js';
 import { type PlanState, runOf } from './plan-state.js';
+import { stageEdit, stageName, stageServes, usersOf } from './shadow-stage.js';
+import { servedNow } from './stage-data.js';
 import type { StepInput, StepResult } from './step-types.js';
 import { transitionStep } from './transitions.js';
 
@@ -22,29 +24,28 @@ export function respond(
       return (
         transitionStep(state, 'hold', {
           at,
-          reason: `stage ${state.stage + 1} holds: ${why}`,
-          percentage: plan.served,
+          reason: `${stageName(plan.stages, state.stage)} holds: ${why}`,
+          ...servedNow(plan),
         }) ?? written
       );
     case 'pause':
       return transitionStep(state, 'pause', {
         at,
         reason: `${why}; a person decides: resume or abort`,
-        percentage: plan.served,
+        ...servedNow(plan),
       })!;
     case 'step_down': {
       const previous = plan.stages[state.stage - 1];
       if (previous) {
         return transitionStep(state, 'step_down', {
           at,
-          reason: `${why}; back to stage ${state.stage} (${previous.percentage} %), which passed`,
-          percentage: previous.percentage,
-          edit: {
-            kind: 'set_rollout',
-            percentage: previous.percentage,
-            note: `rollout plan stepped down to stage ${state.stage} of ${plan.stages.length}`,
-            lift: false,
-          },
+          reason: `${why}; back to ${stageName(plan.stages, state.stage - 1)} (${stageServes(previous)}), which passed`,
+          percentage: usersOf(previous),
+          edit: stageEdit(
+            previous,
+            `rollout plan stepped down to stage ${state.stage} of ${plan.stages.length}`,
+            false,
+          ),
           changes: {
             stage: state.stage - 1,
             stageStartedAt: at,
@@ -79,7 +80,7 @@ function rollBackStep(
     percentage: 0,
     edit: {
       kind: 'engage_kill_switch',
-      reason: `rollout plan guardrail ${failed.name} failed at stage ${state.stage + 1}`,
+      reason: `rollout plan guardrail ${failed.name} failed at ${stageName(input.plan.stages, state.stage)}`,
     },
   })!;
 }

@@ -7,10 +7,14 @@ import type {
 } from '../config/types.js';
 import { type ArmMoments, armMean, type CovariateData } from '../experiment/index.js';
 import { type Moments, type OutcomeMetric, subtractMoments } from '../metrics/index.js';
+import type { PairedTallyState } from '../shadow/index.js';
 import { actionOf, regressionGuardrails, stageAlpha } from './guardrail-policy.js';
 import type { ArmSnapshot } from './plan-state.js';
 import { regression, requestLevelRefused } from './regression-reading.js';
 import type { StageCounts } from './stage-tally.js';
+
+/** A stage's pairs per user, as the shadow duel's tally holds them. */
+export type StagePairs = PairedTallyState & { unitsBeyondBound?: number };
 
 /**
  * What a metrics source reports for a plan. At the user unit, `arms` is the current stage's
@@ -35,6 +39,11 @@ export interface PlanMetrics {
   p95Seconds: number | null;
   /** The reason of a rollback the source's router made itself (its own triggers), if any. */
   rollback: string | null;
+  /**
+   * A shadow stage's pairs since it started, per user (read only for a shadow stage's window);
+   * absent or null: the source has none per user (Prometheus).
+   */
+  pairs?: StagePairs | null;
 }
 
 /** One guardrail's current value against its threshold, for status and the dashboard. */
@@ -97,7 +106,7 @@ function outcomesOf(moments: ArmMoments | undefined): number {
   return moments?.denominator_sum ?? moments?.n ?? 0;
 }
 
-function withAction(reading: GuardrailReading, spec: ActionSpec): GuardrailReading {
+export function withAction(reading: GuardrailReading, spec: ActionSpec): GuardrailReading {
   return { ...reading, action: spec.action, for: spec.for };
 }
 

@@ -1,8 +1,10 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { severest } from './guardrail-policy.js';
 import { respond } from './guardrail-response.js';
-import { type PlanMetrics, readGuardrails, sinceStageStart, unitsOf } from './guardrails.js';
+import type { PlanMetrics } from './guardrails.js';
 import { ACTIVE_PHASES, type PlanState, runOf } from './plan-state.js';
+import { stageEdit, stageName, stageNeeds, stageServes, usersOf } from './shadow-stage.js';
+import { servedData, servedNow, shadowData } from './stage-data.js';
 import type { StepInput, StepResult } from './step-types.js';
 import { transitionStep } from './transitions.js';
 
@@ -36,7 +38,7 @@ export function lookStep(state: PlanState, input: Look): StepResult {
       transitionStep(state, 'pause', {
         at,
         reason,
-        percentage: plan.served,
+        ...servedNow(plan),
         changes: { stage: within },
       }) ?? {
         ok: true,
@@ -47,10 +49,16 @@ export function lookStep(state: PlanState, input: Look): StepResult {
   }
   if (state.phase === 'paused') return nothing;
   const pause = (reason: string) =>
-    transitionStep(state, 'pause', { at, reason, percentage: plan.served })!;
-  if (plan.served !== stage.percentage) {
+    transitionStep(state, 'pause', { at, reason, ...servedNow(plan) })!;
+  const name = stageName(plan.stages, state.stage);
+  if (plan.served !== usersOf(stage)) {
     return pause(
-      `the rollout is ${plan.served} % but stage ${state.stage + 1} is ${stage.percentage} %: it was changed outside the plan; resume to go on`,
+      `the rollout is ${plan.served} % but ${name} is ${usersOf(stage)} %: it was changed outside the plan; resume to go on`,
+    );
+  }
+  if (stage.shadow && plan.shadow !== stage.percentage) {
+    return pause(
+      `the shadow share is ${plan.shadow} % but ${name} shadows ${stage.percentage} %: it was changed outside the plan; resume to go on`,
     );
   }
   if (metrics === null) return nothing;
@@ -75,11 +83,10 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
   const stage = plan.stages[state.stage]!;
   // Started without a metrics source (by the CLI): the stage's data begins now.
   const baseline = state.stageBaseline ?? metrics.arms;
-  // Per-unit sums are the stage's own; request sums are cumulative.
-  const data = metrics.unit === 'user' ? metrics.arms : sinceStageStart(metrics.arms, baseline);
   const run = runOf(state);
-  const readings = readGuardrails(plan, data, metrics, { run, stages: plan.stages.length });
-  const units = metrics.counts?.units ?? unitsOf(data);
+  const { readings, units, pairs, short, has } = stage.shadow
+    ? shadowData(stage, plan, metrics, run)
+    : servedData(stage, plan, metrics, baseline, run);
   const failing: Record<string, number> = {};
   for (const reading of readings) {
     if (!reading.ok) failing[reading.name] = (state.failing?.[reading.name] ?? 0) + 1;
@@ -89,7 +96,12 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
     stageBaseline: baseline,
     run,
     failing,
-    lastLook: { at: new Date(at).toISOString(), units, guardrails: readings },
+    lastLook: {
+      at: new Date(at).toISOString(),
+      units,
+      ...(pairs === undefined ? {} : { pairs }),
+      guardrails: readings,
+    },
   };
   const due = readings.filter(
     (reading) => !reading.ok && failing[reading.name]! >= (reading.for ?? 1),
@@ -106,22 +118,21 @@ function judge(state: PlanState, input: Look, metrics: PlanMetrics): StepResult 
   if (elapsed < hold && state.promoteStage !== state.stage) return written;
   // A guardrail that fails but whose action is not yet due still keeps the stage where it is.
   if (readings.some((reading) => !reading.ok)) return written;
-  const short = Math.max(0, stage.min_units - Math.min(units.treatment, units.baseline));
   if (short > 0) {
     const maxHold = stage.max_hold ? parseDuration(stage.max_hold) : hold * plan.maxHoldFactor;
-    const counts = `it has ${units.treatment} and ${units.baseline}`;
+    const name = stageName(plan.stages, state.stage);
     if (elapsed > maxHold) {
       return transitionStep(looked, 'pause', {
         at,
-        reason: `stage ${state.stage + 1} waited ${formatDuration(elapsed)} (more than ${formatDuration(maxHold)}) for ${stage.min_units} units per arm; ${counts}`,
-        percentage: plan.served,
+        reason: `${name} waited ${formatDuration(elapsed)} (more than ${formatDuration(maxHold)}) for ${stageNeeds(stage)}; ${has}`,
+        ...servedNow(plan),
       })!;
     }
     return (
       transitionStep(looked, 'hold', {
         at,
-        reason: `stage ${state.stage + 1} needs ${stage.min_units} units per arm before it is judged; ${counts}`,
-        percentage: plan.served,
+        reason: `${name} needs ${stageNeeds(stage)} before it is judged; ${has}`,
+        ...servedNow(plan),
       }) ?? written
     );
   }
@@ -137,26 +148,22 @@ function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult
     return transitionStep(state, 'complete', {
       at,
       reason: `every stage passed; the rollout stays at ${plan.stages.at(-1)!.percentage} %`,
-      percentage: plan.served,
+      ...servedNow(plan),
     })!;
   }
   if (stage.approval && state.approvedStage !== next) {
     return transitionStep(state, 'approval', {
       at,
-      reason: `stage ${next + 1} (${stage.percentage} %) needs a person's approval: flagroute rollout plan promote`,
-      percentage: plan.served,
+      reason: `stage ${next + 1} (${stageServes(stage)}) needs a person's approval: flagroute rollout plan promote`,
+      ...servedNow(plan),
     })!;
   }
+  const left = stageName(plan.stages, state.stage);
   return transitionStep(state, 'advance', {
     at,
-    reason: `stage ${next} passed its checks; now ${stage.percentage} % for at least ${stage.hold}`,
-    percentage: stage.percentage,
-    edit: {
-      kind: 'set_rollout',
-      percentage: stage.percentage,
-      note: `rollout plan stage ${next + 1} of ${plan.stages.length}`,
-      lift: false,
-    },
+    reason: `${left} passed its checks; now ${stageServes(stage)} for at least ${stage.hold}${plan.stages[state.stage]?.shadow ? ' (the shadow is off)' : ''}`,
+    percentage: usersOf(stage),
+    edit: stageEdit(stage, `rollout plan stage ${next + 1} of ${plan.stages.length}`, false),
     changes: {
       stage: next,
       stageStartedAt: at,

@@ -6,7 +6,9 @@ import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
 import { statsFromPrometheus } from '../experiment/prometheus-source.js';
 import type { ExposureEvent, OutcomeEvent } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
+import { PairedTally } from '../shadow/index.js';
 import type { PlanMetrics } from './guardrails.js';
+import { StagePairTally } from './stage-pairs.js';
 import { type ArmIndex, StageTally } from './stage-tally.js';
 
 /** The stage a reading is for: when it started and the percentage it serves (its allocation period). */
@@ -20,6 +22,8 @@ export interface StageWindow {
    * the units' covariates cost extra work (the store) reads them only then.
    */
   covariates?: boolean;
+  /** A shadow stage: the reading also gives the pairs since `since`, per user. */
+  shadow?: boolean;
 }
 
 /** Where a controller reads the plan's metrics from. */
@@ -54,7 +58,9 @@ interface PeriodTally {
 export function routerMetrics(router: Router): PlanMetricsSource {
   let current: PeriodTally | undefined;
   let previous: PeriodTally | undefined;
+  const pairs = new StagePairTally();
   router.on('outcome', (recorded) => {
+    if (recorded.shadow !== undefined) pairs.add(recorded);
     const arm = armOf(recorded.cohort);
     if (arm === undefined) return;
     const percentage = router.settings.rollout_percentage;
@@ -86,6 +92,7 @@ export function routerMetrics(router: Router): PlanMetricsSource {
         breakerOpen: summary.circuit_breaker.is_open,
         p95Seconds: summary.cohorts.lightrag.recent.p95_response_time,
         rollback: router.status().rollback?.reason ?? null,
+        ...(window?.shadow ? { pairs: pairs.since(window.since) } : {}),
       };
     },
   };
@@ -122,11 +129,14 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
     async read(window) {
       const files = (await readdir(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
       const tally = new StageTally();
+      const pairs = window?.shadow ? new PairedTally() : undefined;
       const period = window && `p${window.percentage}`;
       const folder = {
         add(event: OutcomeEvent) {
+          if (window && Date.parse(event.time) < window.since) return;
+          pairs?.add(event);
           const arm = armOf(event.cohort);
-          if (arm === undefined || (window && Date.parse(event.time) < window.since)) return;
+          if (arm === undefined) return;
           const unit =
             event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
           tally.add(unit, arm, event, event.covariates);
@@ -150,6 +160,7 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
         breakerOpen: null,
         p95Seconds: null,
         rollback: null,
+        ...(pairs ? { pairs } : {}),
       };
     },
   };

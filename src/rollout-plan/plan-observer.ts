@@ -6,6 +6,7 @@ import { type Fault, FaultError } from './controller-health.js';
 import type { PlanMetrics } from './guardrails.js';
 import type { PlanMetricsSource, StageWindow } from './metrics-sources.js';
 import type { PlanState } from './plan-state.js';
+import { usersOf } from './shadow-stage.js';
 
 /** What a {@link PlanObserver} reads from. */
 export interface ObserverOptions {
@@ -84,5 +85,10 @@ export function windowOf(state: PlanState, config: LoadedConfig): StageWindow | 
   const stage = config.settings.rollout_plan.stages[state.stage];
   if (state.stageStartedAt === null || !stage) return undefined;
   const covariates = config.settings.rollout_plan.guardrails.adjustment !== 'none';
-  return { since: state.stageStartedAt, percentage: stage.percentage, covariates };
+  return {
+    since: state.stageStartedAt,
+    percentage: usersOf(stage),
+    covariates,
+    ...(stage.shadow ? { shadow: true } : {}),
+  };
 }

@@ -58,6 +58,8 @@ export interface Transition {
   stage: number;
   /** The rollout percentage serving after it. */
   percentage: number;
+  /** The shadow share serving after it, when there is one (a shadow stage). */
+  shadow?: number;
   reason: string;
 }
 
@@ -93,6 +95,8 @@ export interface PlanState {
   lastLook?: {
     at: string;
     units: { treatment: number; baseline: number };
+    /** A shadow stage's pairs since it started, and the users they came from (null: the source has none). */
+    pairs?: { pairs: number; users: number } | null;
     guardrails: {
       name: string;
       value: number | null;

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { RolloutStage } from '../config/types.js';
-import { effective, layersOf } from '../rollout-layers/index.js';
+import { effective, effectiveShadow, layersOf } from '../rollout-layers/index.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
 import { parseDuration } from './duration.js';
 import type { GuardrailReading } from './guardrails.js';
@@ -12,8 +12,12 @@ export interface PlanStatus {
   state: PlanState;
   stages: (RolloutStage & { state: 'done' | 'current' | 'next' })[];
   percentage: number;
+  /** The shadow share served (of the eligible queries Perplexity serves), every layer applied. */
+  shadow: number;
   holdLeftMs: number | null;
   units: { treatment: number; baseline: number; needed: number } | null;
+  /** A shadow stage's pairs since it started, of `needed` (null: not a shadow stage, or no look yet). */
+  pairs: { pairs: number; users: number; needed: number } | null;
   guardrails: GuardrailReading[];
   source: string;
   /** The driving controller's health (its own, or as its last heartbeat reported it), or null. */
@@ -31,6 +35,7 @@ export function planStatusOf(
   const stages = config.settings.rollout_plan.stages;
   const stage = stages[state.stage];
   const look = state.lastLook;
+  const layers = layersOf(config);
   const holdLeftMs =
     stage &&
     state.stageStartedAt !== null &&
@@ -43,9 +48,11 @@ export function planStatusOf(
       ...item,
       state: index < state.stage ? 'done' : index === state.stage ? 'current' : 'next',
     })),
-    percentage: effective(layersOf(config)).percentage,
+    percentage: effective(layers).percentage,
+    shadow: effectiveShadow(layers, config.settings).percentage,
     holdLeftMs,
-    units: look && stage ? { ...look.units, needed: stage.min_units } : null,
+    units: look && stage && !stage.shadow ? { ...look.units, needed: stage.min_units } : null,
+    pairs: look?.pairs && stage?.shadow ? { ...look.pairs, needed: stage.min_pairs ?? 0 } : null,
     guardrails: look?.guardrails ?? [],
     source,
     health,

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { PlanGuardrails, RollbackTriggerSettings, RolloutStage } from '../config/types.js';
-import { effective, layersOf } from '../rollout-layers/index.js';
+import { effective, effectiveShadow, layersOf } from '../rollout-layers/index.js';
 
 /**
  * What a step of the plan needs to know of the configuration, read once per look or command:
@@ -12,6 +12,8 @@ export interface PlanView {
   maxHoldFactor: number;
   /** The rollout percentage served, every layer applied. */
   served: number;
+  /** The shadow share served (of the eligible queries Perplexity serves), every layer applied. */
+  shadow: number;
   /** The kill switch's reason while it is engaged, else null. */
   killSwitch: string | null;
   triggers: RollbackTriggerSettings;
@@ -21,11 +23,13 @@ export interface PlanView {
 /** The plan's view of a loaded configuration. */
 export function planViewOf(config: LoadedConfig): PlanView {
   const { settings } = config;
-  const served = effective(layersOf(config));
+  const layers = layersOf(config);
+  const served = effective(layers);
   return {
     stages: settings.rollout_plan.stages,
     maxHoldFactor: settings.rollout_plan.max_hold_factor,
     served: served.percentage,
+    shadow: effectiveShadow(layers, settings).percentage,
     killSwitch: served.killSwitch ? served.killSwitch.reason : null,
     triggers: settings.rollback_triggers,
     guardrails: settings.rollout_plan.guardrails,

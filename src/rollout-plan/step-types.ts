@@ -33,6 +33,11 @@ export type PlanEffect =
    * resume) lifts a kill switch in the same write; a look never does (it is refused then).
    */
   | { kind: 'set_rollout'; percentage: number; note: string; lift: boolean }
+  /**
+   * A shadow stage: the runtime layer at 0 % for users and `shadowPercentage` of the eligible
+   * queries Perplexity serves shadowed (`setShadow`); `lift` as for `set_rollout`.
+   */
+  | { kind: 'set_shadow'; shadowPercentage: number; note: string; lift: boolean }
   /** Engage the kill switch: 0 % everywhere, above every layer. */
   | { kind: 'engage_kill_switch'; reason: string }
   /** Save the new state (fenced by the controller's lease). */

@@ -7,6 +7,8 @@ import {
   pendingState,
   runOf,
 } from './plan-state.js';
+import { shadowShareOf, stageEdit, stageName, stageServes, usersOf } from './shadow-stage.js';
+import { servedNow } from './stage-data.js';
 import type { PlanRefusalCode, StepInput, StepResult } from './step-types.js';
 import { phaseAfter, transitionStep } from './transitions.js';
 
@@ -57,14 +59,9 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
       };
       return transitionStep(fresh, 'start', {
         at,
-        reason: `${reason}; stage 1: ${first.percentage} % for at least ${first.hold}`,
-        percentage: first.percentage,
-        edit: {
-          kind: 'set_rollout',
-          percentage: first.percentage,
-          note: `rollout plan stage 1 of ${plan.stages.length}: ${reason}`,
-          lift: true,
-        },
+        reason: `${reason}; ${stageName(plan.stages, 0)}: ${stageServes(first)} for at least ${first.hold}`,
+        percentage: usersOf(first),
+        edit: stageEdit(first, `rollout plan stage 1 of ${plan.stages.length}: ${reason}`, true),
         changes: {
           stage: 0,
           stageStartedAt: at,
@@ -77,7 +74,7 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
       })!;
     }
     case 'pause':
-      return transitionStep(state, 'pause', { at, reason, percentage: plan.served })!;
+      return transitionStep(state, 'pause', { at, reason, ...servedNow(plan) })!;
     case 'resume': {
       if (!stage) {
         return refuse(
@@ -85,21 +82,23 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
           `${cannot}: the plan has no stage ${state.stage + 1} any more; abort and start again`,
         );
       }
-      const edit = plan.served !== stage.percentage || plan.killSwitch !== null;
+      const edit =
+        plan.served !== usersOf(stage) ||
+        plan.shadow !== shadowShareOf(stage) ||
+        plan.killSwitch !== null;
       return transitionStep(state, 'resume', {
         at,
-        reason: `${reason}; stage ${state.stage + 1} starts its hold again`,
-        percentage: edit ? stage.percentage : plan.served,
+        reason: `${reason}; ${stageName(plan.stages, state.stage)} starts its hold again`,
         ...(edit
           ? {
-              edit: {
-                kind: 'set_rollout',
-                percentage: stage.percentage,
-                note: `rollout plan resumed at stage ${state.stage + 1}: ${reason}`,
-                lift: true,
-              },
+              percentage: usersOf(stage),
+              edit: stageEdit(
+                stage,
+                `rollout plan resumed at stage ${state.stage + 1}: ${reason}`,
+                true,
+              ),
             }
-          : {}),
+          : servedNow(plan)),
         changes: {
           stageStartedAt: at,
           stageBaseline: input.baseline,
@@ -113,14 +112,14 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
         return transitionStep(state, 'promote', {
           at,
           reason: `approved: ${reason}`,
-          percentage: plan.served,
+          ...servedNow(plan),
           changes: { approvedStage: state.stage + 1 },
         })!;
       }
       return transitionStep(state, 'promote', {
         at,
-        reason: `the hold of stage ${state.stage + 1} is skipped (guardrails still apply): ${reason}`,
-        percentage: plan.served,
+        reason: `the hold of ${stageName(plan.stages, state.stage)} is skipped (guardrails still apply): ${reason}`,
+        ...servedNow(plan),
         changes: { promoteStage: state.stage },
       })!;
     case 'abort':

@@ -83,6 +83,8 @@ export interface TransitionChange {
   reason: string;
   /** The rollout percentage serving after it. */
   percentage: number;
+  /** The shadow share serving after it when there is no edit (an edit says its own). */
+  shadow?: number;
   /** The edit of the environment file that makes it (before the state is written). */
   edit?: PlanEffect;
   /** Other fields of the state that change with it. */
@@ -101,6 +103,13 @@ export function transitionStep(
   const to = phaseAfter(event, state.phase);
   if (to === undefined) return undefined;
   const moved: PlanState = { ...state, ...change.changes };
+  const { edit } = change;
+  // An edit other than a shadow stage's leaves no shadow share of the plan's.
+  const shadow = edit
+    ? edit.kind === 'set_shadow'
+      ? edit.shadowPercentage
+      : 0
+    : (change.shadow ?? 0);
   const transition: Transition = {
     at: new Date(change.at).toISOString(),
     event,
@@ -108,6 +117,7 @@ export function transitionStep(
     to,
     stage: moved.stage,
     percentage: change.percentage,
+    ...(shadow > 0 ? { shadow } : {}),
     reason: change.reason,
   };
   return {

@@ -1,6 +1,8 @@
 import type { Clock } from '../../src/clock.js';
 import type { Moments, OutcomeMetric } from '../../src/metrics/index.js';
+import type { OutcomeEvent } from '../../src/outcomes/index.js';
 import type { PlanMetrics, PlanMetricsSource, StageWindow } from '../../src/rollout-plan/index.js';
+import { PairedTally } from '../../src/shadow/index.js';
 
 /** Moments of n values with this mean and standard deviation (exactly). */
 export function moments(n: number, mean: number, sd: number): Moments {
@@ -32,6 +34,46 @@ export class HandSource implements PlanMetricsSource {
 
   constructor(private readonly clock: Pick<Clock, 'now'>) {}
 
+  /**
+   * Adds the pairs of `users` new users, `perUser` each, at the clock's time: Perplexity served
+   * (quality `perplexity`), LightRAG answered in the shadow (quality `lightrag`, a small spread
+   * per query so that the per-user differences vary), every call a success unless `shadowErrors`.
+   */
+  addPairs(
+    users: number,
+    perUser: number,
+    quality: { lightrag: number; perplexity: number },
+    shadowErrors = 0,
+  ): void {
+    const at = this.clock.now();
+    for (let user = 0; user < users; user += 1) {
+      const unit = `pair-user-${this.pairUsers++}`;
+      for (let query = 0; query < perUser; query += 1) {
+        const wobble = (((user * 7 + query * 13) % 11) - 5) / 250;
+        const failed = (user * perUser + query) % 100 < shadowErrors * 100;
+        this.pairs.push({
+          at,
+          event: {
+            time: new Date(at).toISOString(),
+            cohort: 'control',
+            backend: 'perplexity',
+            success: true,
+            unit,
+            latencyMs: 1800,
+            quality: quality.perplexity + wobble,
+            shadow: failed
+              ? { success: false, latencyMs: 2300 }
+              : { success: true, latencyMs: 2300, quality: quality.lightrag - wobble },
+          } as OutcomeEvent,
+        });
+      }
+    }
+  }
+  private pairs: { at: number; event: OutcomeEvent }[] = [];
+  private pairUsers = 0;
+  /** When false, readings have no pairs per user (as Prometheus). */
+  pairsPerUser = true;
+
   /** Adds n outcomes (users) per arm at the current figures. */
   add(n: number): void {
     this.added.push({ at: this.clock.now(), n });
@@ -57,6 +99,14 @@ export class HandSource implements PlanMetricsSource {
       breakerOpen: this.breakerOpen,
       p95Seconds: null,
       rollback: null,
+      ...(window?.shadow ? { pairs: this.pairsSince(window.since) } : {}),
     };
+  }
+
+  private pairsSince(since: number): PairedTally | null {
+    if (!this.pairsPerUser) return null;
+    const tally = new PairedTally();
+    for (const pair of this.pairs) if (pair.at >= since) tally.add(pair.event);
+    return tally;
   }
 }

@@ -35,6 +35,7 @@ export const FIVE_STAGES: RolloutStage[] = [5, 15, 30, 50, 100].map((percentage)
   hold: '1h',
   min_units: 0,
   approval: false,
+  shadow: false,
 }));
 
 const TRIGGERS: RollbackTriggerSettings = {
@@ -268,6 +269,7 @@ export function simulatePlans(options: PlanSimulationOptions): PlanSimulationRes
     stages: FIVE_STAGES,
     maxHoldFactor: 3,
     served,
+    shadow: 0,
     killSwitch: null,
     triggers: TRIGGERS,
     guardrails,

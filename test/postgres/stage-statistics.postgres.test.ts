@@ -1,11 +1,12 @@
 import { expect, it } from 'vitest';
 import type { ArmMoments } from '../../src/experiment/index.js';
 import { METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../../src/metrics/index.js';
-import type { ExposureEvent, StoredOutcome } from '../../src/outcomes/index.js';
+import type { ExposureEvent, OutcomeEvent, StoredOutcome } from '../../src/outcomes/index.js';
 import { migrateStore, PostgresEventStore, postgresMetrics } from '../../src/postgres/index.js';
 import { readStage } from '../../src/postgres/stage-statistics.js';
 import { StorePool } from '../../src/postgres/store-pool.js';
 import { parsePostgresUrl } from '../../src/postgres/store-url.js';
+import { PairedTally } from '../../src/shadow/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { expectClose } from '../helpers/close-reports.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
@@ -186,5 +187,54 @@ describePostgres('the stage of a plan, per user, in SQL', () => {
     const metrics = await source.read({ since: SINCE, percentage: 20 });
     expect(metrics.unit).toBe('user');
     expectClose({ arms: metrics.arms, counts: metrics.counts }, expected, 1e-12);
+    expect(metrics.pairs).toBeUndefined(); // a stage that serves users reads no pairs
+  });
+
+  it("gives a shadow stage its pairs since it started, per user, as the event log's tally does", async () => {
+    const url = await postgres().createDatabase();
+    await migrateStore({ url });
+    const store = await PostgresEventStore.open({
+      url,
+      environment: 'production',
+      logger: silentLogger(),
+    });
+    onTestEnd(() => store.close());
+    const random = new SeededRandom(30);
+    const outcomes: StoredOutcome[] = [];
+    for (let user = 0; user < 60; user += 1) {
+      const unit = user.toString(16).padStart(32, '0');
+      for (let each = random.integer(1, 4); each > 0; each -= 1) {
+        const shadowed = random.uniform() < 0.9;
+        const event: StoredOutcome['event'] = {
+          time: new Date(START + random.integer(0, 600_000)).toISOString(),
+          cohort: user % 2 === 0 ? 'control' : 'perplexity',
+          backend: 'perplexity',
+          success: true,
+          latencyMs: 300 + random.integer(0, 1200),
+          quality: random.uniform(),
+          costUsd: 0.01,
+        };
+        if (shadowed) {
+          event.shadow = {
+            success: random.uniform() < 0.95,
+            latencyMs: 400 + random.integer(0, 1200),
+            quality: random.uniform(),
+            costUsd: 0.02,
+          };
+        }
+        if (user % 11 !== 3) event.unit = unit;
+        outcomes.push({ decisionId: `p-${user}-${each}`, event });
+      }
+    }
+    await store.keep(outcomes);
+    const source = await postgresMetrics(url, 'production', 'test');
+    onTestEnd(() => source.close());
+    const metrics = await source.read({ since: SINCE, percentage: 0, shadow: true });
+    const expected = new PairedTally();
+    for (const { event } of outcomes)
+      if (Date.parse(event.time) >= SINCE) expected.add(event as OutcomeEvent);
+    expect(expected.units.size).toBeGreaterThan(40);
+    expect(metrics.pairs!.totals).toEqual(expected.totals);
+    expect(new Map([...metrics.pairs!.units].sort())).toEqual(new Map([...expected.units].sort()));
   });
 });

@@ -110,6 +110,58 @@ describe('per-user metrics sources', () => {
     const again = await source.read({ since: Date.now() + 1, percentage: 100 });
     expect(again.counts!.units).toEqual({ treatment: 0, baseline: 0 });
   });
+
+  it("a shadow stage's pairs, per user, since the stage started: from the event log and the in-process router", async () => {
+    const pair = (unit: string, served: number, shadowed: number, at = T0 + 1000) => ({
+      ...outcome(unit, 'control', served, at),
+      backend: 'perplexity',
+      shadow: { success: true, latencyMs: 1200, quality: shadowed },
+    });
+    const dir = await eventDir([
+      pair('u1', 0.5, 0.1, T0 - 1000), // before the stage: left out
+      pair('u1', 0.7, 0.8),
+      pair('u1', 0.6, 0.9),
+      pair('u2', 0.8, 0.7),
+      outcome('u3', 'perplexity', 0.4), // not a pair
+    ]);
+    const events = await eventsMetrics(dir).read({ since: T0, percentage: 0, shadow: true });
+    expect(events.pairs!.totals.pairs).toBe(3);
+    expect(events.pairs!.units.get('u1')!.metrics.quality_score).toEqual({
+      pairs: 2,
+      lightrag: 0.8 + 0.9,
+      perplexity: 0.7 + 0.6,
+    });
+    expect(events.pairs!.units.size).toBe(2);
+    // A stage that serves users reads no pairs.
+    expect((await eventsMetrics(dir).read({ since: T0, percentage: 0 })).pairs).toBeUndefined();
+
+    const { router } = await routerIn({
+      'environments/development.yaml':
+        'rollout_percentage: 0\nshadow:\n  percentage: 100\n  max_per_second: 1000\n',
+    });
+    const source = routerMetrics(router);
+    const since = Date.now() - 1000;
+    for (let user = 0; user < 12; user += 1) {
+      const userId = `user-${user}`;
+      for (let request = 0; request < 3; request += 1) {
+        const decision = router.decideSync({ userId, requestId: `r-${user}-${request}` });
+        expect(decision.shadow).toBe('lightrag');
+        router.recordOutcome(decision, {
+          userId,
+          success: true,
+          latencyMs: 900,
+          quality: 0.7,
+          shadow: { success: true, latencyMs: 1100, quality: 0.75 },
+        });
+      }
+    }
+    const read = await source.read({ since, percentage: 0, shadow: true });
+    expect(read.pairs!.units.size).toBe(12);
+    expect(read.pairs!.totals.pairs).toBe(36);
+    // A stage that started after these pairs starts afresh.
+    const later = await source.read({ since: Date.now() + 1, percentage: 0, shadow: true });
+    expect(later.pairs!.totals.pairs).toBe(0);
+  });
 });
 
 describe('regression guardrails and the unit of the data', () => {

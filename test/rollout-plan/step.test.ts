@@ -49,6 +49,7 @@ interface Row {
     look?: boolean;
     at: number;
     served: number;
+    shadow?: number;
     killSwitch?: string;
     stages?: Partial<RolloutStage>[];
     actions?: Record<string, { action: string; for: number }>;
@@ -87,7 +88,9 @@ function userArms(snapshot: ArmSnapshot): ArmSnapshot {
 }
 
 function stagesOf(stages: Partial<RolloutStage>[]): RolloutStage[] {
-  return stages.map((stage) => ({ min_units: 0, approval: false, ...stage }) as RolloutStage);
+  return stages.map(
+    (stage) => ({ min_units: 0, approval: false, shadow: false, ...stage }) as RolloutStage,
+  );
 }
 
 function stateOf(row: Row): PlanState {
@@ -107,6 +110,7 @@ function inputOf(row: Row): StepInput {
     stages: stagesOf(input.stages ?? cases.plan.stages),
     maxHoldFactor: cases.plan.maxHoldFactor,
     served: input.served,
+    shadow: input.shadow ?? 0,
     killSwitch: input.killSwitch ?? null,
     triggers: cases.plan.triggers,
     guardrails: {

@@ -1,0 +1,160 @@
+import type { PlanCheck, PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
+import { METRIC_DIRECTIONS } from '../metrics/index.js';
+import { analyzePairs, type PairedMetricReport } from '../shadow/index.js';
+import {
+  actionOf,
+  type RegressionGuardrail,
+  regressionGuardrails,
+  stageAlpha,
+} from './guardrail-policy.js';
+import {
+  type GuardrailReading,
+  type PlanMetrics,
+  type ReadingContext,
+  type StagePairs,
+  withAction,
+} from './guardrails.js';
+
+/** What a look at a shadow stage read: every guardrail, and the pairs it was judged on. */
+export interface ShadowLook {
+  readings: GuardrailReading[];
+  /** Pairs since the stage started that name a user (null: the source has none per user). */
+  pairs: { pairs: number; users: number } | null;
+}
+
+const MISSING_NOTES: Record<NonNullable<PairedMetricReport['missing']>, string> = {
+  no_pairs: 'no pairs yet',
+  too_few_units: 'needs pairs from 2 users',
+  no_variation: 'no variation in the per-user differences',
+};
+
+/**
+ * A shadow stage's guardrails, on the pairs since it started, per user (each user's mean
+ * shadow value less their mean served value, the paired analysis of `src/shadow`): for every
+ * regression guardrail of the plan, LightRAG's shadow answers not significantly worse than
+ * Perplexity's on the same queries beyond the metric's margin, with the always-valid interval at
+ * this stage run's share of the plan's alpha (satisfaction is not judged: no user saw the
+ * shadow's answer); and the rollback triggers on the shadow's own per-user means (error rate,
+ * quality, once `min_samples` users have pairs) and the breaker. Each with its graded action.
+ */
+export function readShadowGuardrails(
+  settings: { triggers: RollbackTriggerSettings; guardrails: PlanGuardrails },
+  pairs: StagePairs | null,
+  metrics: Pick<PlanMetrics, 'breakerOpen'>,
+  context: ReadingContext,
+): ShadowLook {
+  const guard = settings.guardrails;
+  const regressions = regressionGuardrails(guard);
+  if (pairs === null) {
+    return {
+      readings: [
+        {
+          name: 'shadow_pairs',
+          value: null,
+          threshold: 'pairs per user',
+          ok: true,
+          note: 'this metrics source has no pairs per user (a shadow stage is judged on router, events=DIR or postgres): the stage cannot advance',
+        },
+      ],
+      pairs: null,
+    };
+  }
+  const alpha = stageAlpha(guard.alpha, context.run, context.stages, regressions.length);
+  const report = analyzePairs(pairs, {
+    alpha,
+    sequential: true,
+    sequentialTuning: guard.sequential_tuning,
+  });
+  const byMetric = new Map(report.metrics.map((metric) => [metric.metric as string, metric]));
+  const readings: GuardrailReading[] = [];
+  const add = (check: PlanCheck, reading: GuardrailReading) =>
+    readings.push(withAction(reading, actionOf(check, guard)));
+  const { triggers } = settings;
+  if (triggers.enabled) {
+    const success = byMetric.get('success_rate');
+    const enough = (metric: PairedMetricReport | undefined) =>
+      (metric?.units ?? 0) >= triggers.min_samples;
+    const few = `fewer than ${triggers.min_samples} users with pairs yet`;
+    const errorRate = success?.lightrag_mean == null ? null : 1 - success.lightrag_mean;
+    add('error_rate', {
+      name: 'error_rate',
+      value: errorRate,
+      threshold: triggers.error_rate,
+      ok: !enough(success) || errorRate! <= triggers.error_rate,
+      note: enough(success) ? "the shadow calls' error rate, per user" : few,
+    });
+    const quality = byMetric.get('quality_score');
+    add('min_quality', {
+      name: 'min_quality',
+      value: quality?.lightrag_mean ?? null,
+      threshold: triggers.min_quality,
+      ok: !enough(quality) || quality!.lightrag_mean! >= triggers.min_quality,
+      note: enough(quality) ? "the shadow answers' quality, per user" : few,
+    });
+    if (triggers.on_circuit_breaker_open) {
+      add('circuit_breaker', {
+        name: 'circuit_breaker',
+        value: metrics.breakerOpen === null ? null : metrics.breakerOpen ? 1 : 0,
+        threshold: 'closed',
+        ok: metrics.breakerOpen !== true,
+        ...(metrics.breakerOpen === null ? { note: 'not available from this metrics source' } : {}),
+      });
+    }
+  }
+  for (const guardrail of regressions) {
+    const reading = pairedRegression(guardrail, byMetric.get(guardrail.metric), alpha);
+    readings.push(withAction(reading, guardrail.action));
+  }
+  return {
+    readings,
+    pairs: { pairs: report.pairs - report.pairs_without_unit, users: report.units },
+  };
+}
+
+/** One regression guardrail on the pairs: LightRAG's shadow worse than the served answers beyond the margin. */
+function pairedRegression(
+  guardrail: RegressionGuardrail,
+  metric: PairedMetricReport | undefined,
+  alpha: number,
+): GuardrailReading {
+  const name = `paired:${guardrail.metric}`;
+  const better = METRIC_DIRECTIONS[guardrail.metric];
+  const margin =
+    'relative' in guardrail.margin
+      ? `margin ${guardrail.margin.relative * 100} % of Perplexity's`
+      : `margin ${guardrail.margin.absolute} absolute`;
+  const threshold = `LightRAG's shadow answers not significantly ${better === 'higher' ? 'lower' : 'higher'} than Perplexity's on the same queries, per user (always-valid ${(100 * (1 - alpha)).toPrecision(4)} % interval, this stage's share of the plan's alpha; ${margin})`;
+  if (metric === undefined) {
+    return {
+      name,
+      value: null,
+      threshold,
+      ok: true,
+      note: "not judged on pairs: no user saw the shadow's answer (judged from the first stage that serves users)",
+    };
+  }
+  if (metric.sequential_ci === null || metric.difference === null) {
+    return {
+      name,
+      value: metric.difference,
+      threshold,
+      ok: true,
+      note: MISSING_NOTES[metric.missing ?? 'no_pairs'],
+    };
+  }
+  const [low, high] = metric.sequential_ci;
+  const tolerated =
+    'relative' in guardrail.margin
+      ? guardrail.margin.relative * Math.abs(metric.perplexity_mean ?? 0)
+      : guardrail.margin.absolute;
+  const worse = better === 'higher' ? high < -tolerated : low > tolerated;
+  return {
+    name,
+    value: metric.difference,
+    threshold,
+    ok: !worse,
+    interval: [low, high],
+    margin: tolerated,
+    note: `paired difference ${metric.difference.toPrecision(3)} over ${metric.units} users (${metric.pairs} pairs), always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
+  };
+}
