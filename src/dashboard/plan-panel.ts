@@ -44,11 +44,14 @@ function actionText(reading: GuardrailReading): string {
 
 /** One guardrail's row: value, threshold, margin, interval, action and state. */
 export function guardrailRow(reading: GuardrailReading): GuardrailRow {
-  const metric = reading.name.startsWith('regression:') ? reading.name.slice(11) : null;
-  const spec = metric !== null && isOutcomeMetric(metric) ? metricSpec(metric) : null;
+  // `regression:<metric>` compares the arms; `paired:<metric>` a shadow stage's pairs.
+  const [kind, metric] = reading.name.split(':') as [string, string | undefined];
+  const spec = metric !== undefined && isOutcomeMetric(metric) ? metricSpec(metric) : null;
   const check = CHECKS[reading.name];
   const format = spec?.format ?? check?.format ?? score;
-  const label = spec ? `no regression in ${spec.label}` : (check?.label ?? reading.name);
+  const label = spec
+    ? `no regression in ${spec.label}${kind === 'paired' ? ' (shadow, on the same queries)' : ''}`
+    : (check?.label ?? reading.name);
   const value =
     reading.name === 'circuit_breaker'
       ? figure(
@@ -95,8 +98,10 @@ function marginText(
 function stageItems(plan: PlanStatus): StageItem[] {
   return plan.stages.map((stage, index) => ({
     number: index + 1,
-    percentage: `${stage.percentage} %`,
-    detail: `hold ${stage.hold}${stage.min_units ? `, ${stage.min_units} per arm` : ''}${stage.approval ? ', approval' : ''}`,
+    percentage: stage.shadow ? `shadow ${stage.percentage} %` : `${stage.percentage} %`,
+    detail: stage.shadow
+      ? `no user on LightRAG, hold ${stage.hold}, ${stage.min_pairs} pairs${stage.approval ? ', approval' : ''}`
+      : `hold ${stage.hold}${stage.min_units ? `, ${stage.min_units} per arm` : ''}${stage.approval ? ', approval' : ''}`,
     state: stage.state,
   }));
 }
@@ -104,6 +109,16 @@ function stageItems(plan: PlanStatus): StageItem[] {
 function progressBars(plan: PlanStatus): ProgressBar[] {
   const look = plan.state.lastLook;
   if (!look) return [];
+  if (plan.pairs) {
+    const { pairs, users, needed } = plan.pairs;
+    return [
+      {
+        arm: 'pairs',
+        text: `pairs: ${pairs} of ${needed} from ${users} users at this shadow stage`,
+        percent: Math.round((needed > 0 ? Math.min(1, pairs / needed) : 1) * 100),
+      },
+    ];
+  }
   const needed = plan.stages[plan.state.stage]?.min_units ?? 0;
   return (
     [

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { scaledClock } from '../../src/clock.js';
 import { DecisionRates } from '../../src/dashboard/decision-rates.js';
 import { fleetPanel } from '../../src/dashboard/fleet-panel.js';
-import { guardrailRow } from '../../src/dashboard/plan-panel.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { guardrailRow, planPanel } from '../../src/dashboard/plan-panel.js';
+import { pendingState, planStatusOf } from '../../src/rollout-plan/index.js';
 import { clockView, foldHistory, momentOf } from '../../src/dashboard/view-text.js';
 import type { FleetInstance, FleetStatus } from '../../src/runtime-store/index.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const AT = Date.UTC(2026, 0, 1, 9, 2, 54);
@@ -76,6 +79,49 @@ describe('the view model built on the server', () => {
     });
     expect(guardrailRow({ name: 'min_quality', value: 0.8, threshold: 0.6, ok: true }).margin).toBe(
       '0.200 to spare',
+    );
+  });
+
+  it("the plan panel names a shadow stage: its share, no user on LightRAG, its pairs of min_pairs, paired guardrails", async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_plan:\n  stages:\n    - { shadow: true, percentage: 40, hold: 1h, min_pairs: 300 }\n    - { percentage: 5, hold: 1h }\n',
+    });
+    const config = await loadConfig({ configDir: temp.dir, environment: 'development', env: {} });
+    const state = {
+      ...pendingState('development'),
+      phase: 'running' as const,
+      stage: 0,
+      stageStartedAt: AT,
+      lastLook: {
+        at: new Date(AT).toISOString(),
+        units: { treatment: 0, baseline: 0 },
+        pairs: { pairs: 120, users: 45 },
+        guardrails: [
+          {
+            name: 'paired:quality_score',
+            value: 0.03,
+            threshold: "LightRAG's shadow answers not significantly lower",
+            ok: true,
+          },
+        ],
+      },
+    };
+    const status = planStatusOf(config, state, AT + 60_000, 'router', null);
+    expect(status.pairs).toEqual({ pairs: 120, users: 45, needed: 300 });
+    expect(status.units).toBeNull();
+    const panel = planPanel(status)!;
+    expect(panel.stages[0]).toMatchObject({
+      percentage: 'shadow 40 %',
+      detail: 'no user on LightRAG, hold 1h, 300 pairs',
+      state: 'current',
+    });
+    expect(panel.stages[1]).toMatchObject({ percentage: '5 %', detail: 'hold 1h' });
+    expect(panel.progress).toEqual([
+      { arm: 'pairs', text: 'pairs: 120 of 300 from 45 users at this shadow stage', percent: 40 },
+    ]);
+    expect(panel.guardrails[0]!.label).toBe(
+      'no regression in quality score (shadow, on the same queries)',
     );
   });
 

@@ -42,9 +42,22 @@ describe('the shadow from the command line', () => {
     expect(explained.stdout).toMatch(/shadow draw \d+\.\d{4} within 100 %: picked for the shadow/);
     expect(explained.stdout).toContain('shadow lightrag');
 
+    const status = await runCli(['status', ...on]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(
+      'shadow: 100 % of the eligible queries Perplexity serves [runtime]',
+    );
+    expect(status.stdout).toMatch(/ {2}runtime: 0 %, shadow 100 % \[set by operator/);
+    const json = await runCli(['status', '--json', ...on]);
+    expect(JSON.parse(json.stdout).shadow).toEqual({ percentage: 100, layer: 'runtime' });
+
     const back = await runCli(['rollout', 'set', '20', '--reason', 'stage 1', ...on]);
     expect(back.code).toBe(0);
     const after = await runCli(['decide', '--user', 'alice', '--request', 'r-1', '--json', ...on]);
     expect(JSON.parse(after.stdout).shadow).toBeUndefined();
+    const ended = await runCli(['status', ...on]);
+    expect(ended.stdout).toContain(
+      'shadow: 0 % of the eligible queries Perplexity serves [shadow.percentage]',
+    );
   });
 });

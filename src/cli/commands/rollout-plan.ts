@@ -77,7 +77,7 @@ function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
   const { state } = status;
   const lines = [
     `rollout plan of ${state.environment}: ${state.phase}${state.reason ? ` (${state.reason})` : ''}`,
-    `serving ${status.percentage} %; controller: ${describeLease(lease)}`,
+    `serving ${status.percentage} %${status.shadow > 0 ? `, shadow ${status.shadow} % of the eligible queries Perplexity serves` : ''}; controller: ${describeLease(lease)}`,
     ...describeHealth(status.health),
     '',
   ];
@@ -85,19 +85,24 @@ function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
     const mark = stage.state === 'done' ? 'done' : stage.state === 'current' ? 'NOW ' : '    ';
     const extras = [
       `hold ${stage.hold}`,
+      stage.shadow ? `${stage.min_pairs} pairs` : '',
       stage.min_units > 0 ? `${stage.min_units} per arm` : '',
       stage.approval ? 'needs approval' : '',
     ].filter(Boolean);
-    lines.push(
-      `  ${mark} stage ${index + 1}: ${String(stage.percentage).padStart(5)} %  (${extras.join(', ')})`,
-    );
+    const serves = stage.shadow
+      ? `shadow ${stage.percentage} % of queries, no user on LightRAG`
+      : `${String(stage.percentage).padStart(5)} %`;
+    lines.push(`  ${mark} stage ${index + 1}: ${serves}  (${extras.join(', ')})`);
   }
   if (status.holdLeftMs !== null) lines.push('', `hold left: ${formatDuration(status.holdLeftMs)}`);
   const look = state.lastLook;
   if (look) {
     const needed = status.stages[state.stage]?.min_units ?? 0;
+    const pairs = status.pairs;
     lines.push(
-      `units at this stage: LightRAG ${look.units.treatment}, baseline ${look.units.baseline}${needed ? ` of ${needed} per arm` : ''} (last look ${look.at})`,
+      pairs
+        ? `pairs at this shadow stage: ${pairs.pairs} of ${pairs.needed}, from ${pairs.users} users (last look ${look.at})`
+        : `units at this stage: LightRAG ${look.units.treatment}, baseline ${look.units.baseline}${needed ? ` of ${needed} per arm` : ''} (last look ${look.at})`,
       '',
       'guardrails:',
     );
@@ -112,7 +117,7 @@ function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
     lines.push('', 'history:');
     for (const item of state.history) {
       lines.push(
-        `  ${item.at}  ${item.event.padEnd(8)} stage ${item.stage + 1}, ${item.percentage} %: ${item.reason}`,
+        `  ${item.at}  ${item.event.padEnd(8)} stage ${item.stage + 1}, ${item.percentage} %${item.shadow ? ` (shadow ${item.shadow} %)` : ''}: ${item.reason}`,
       );
     }
   }

@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../../config/index.js';
 import {
   clearRollout,
   effective,
+  effectiveShadow,
   FileRuntimeLayer,
   givenReason,
   type LayerEdit,
@@ -248,6 +249,7 @@ async function rolloutStatus(config: LoadedConfig) {
     configVersion: config.version,
     rolloutPercentage: now.percentage,
     origin: now.origin,
+    shadow: effectiveShadow(layers, config.settings),
     layers: {
       file: layers.file,
       variable: layers.variable ?? null,
@@ -267,15 +269,19 @@ async function rolloutStatus(config: LoadedConfig) {
   };
 }
 
+/** Where the shadow share comes from, in words. */
+const SHADOW_FROM = { file: 'shadow.percentage', runtime: 'runtime', kill_switch: 'kill switch' };
+
 function describeRolloutStatus(status: Awaited<ReturnType<typeof rolloutStatus>>): string[] {
   const { layers } = status;
   const runtime = layers.runtime;
   const lines = [
     `environment ${status.environment} (config ${status.configVersion})`,
     `rollout: ${status.rolloutPercentage} % [${status.origin}]`,
+    `shadow: ${status.shadow.percentage} % of the eligible queries Perplexity serves [${SHADOW_FROM[status.shadow.layer]}]`,
     `  file: ${layers.file.value} % [${layers.file.origin}]`,
     `  variable: ${layers.variable ? `${layers.variable.value} % [${layers.variable.variable}]` : 'none'}`,
-    `  runtime: ${runtime ? `${runtime.percentage} % [set by ${runtime.setBy} at ${runtime.where}: ${runtime.reason}]` : 'none'}`,
+    `  runtime: ${runtime ? `${runtime.percentage} %${runtime.shadowPercentage === undefined ? '' : `, shadow ${runtime.shadowPercentage} %`} [set by ${runtime.setBy} at ${runtime.where}: ${runtime.reason}]` : 'none'}`,
     `  kill switch: ${layers.killSwitch.engaged ? `ENGAGED [${layers.killSwitch.origin}]` : 'off'}`,
     `file: ${status.file}, last modified ${status.fileModifiedAt}`,
     `last change: ${status.lastChange ?? '(none recorded: no runtime layer or kill switch)'}`,
