@@ -9,6 +9,8 @@ import { unitKey } from './unit-key.js';
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
   covariates?: Covariates | null | undefined;
+  /** Whether the decision was picked for the shadow: only then does it take a pair. */
+  shadow?: boolean;
 };
 
 /** Decisions remembered per server, so that an outcome can name its decision by id. */
@@ -51,6 +53,8 @@ const BACKENDS: readonly Backend[] = ['lightrag', 'perplexity'];
 const COHORT_CODES: readonly (Cohort | null)[] = [null, ...COHORTS];
 /** Marks a slot whose decision already has its outcome. */
 const SETTLED = 0x80;
+/** Marks a slot whose decision was picked for the shadow. */
+const SHADOWED = 0x40;
 const SEQUENCE = /^[0-9a-z]{1,11}$/;
 
 /**
@@ -74,7 +78,7 @@ export class DecisionLedger {
   private readonly size: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
-  /** backend index (bit 3), cohort code (bits 0-2) plus one, {@link SETTLED}; 0 = empty. */
+  /** backend index (bit 3), cohort code (bits 0-2) plus one, {@link SHADOWED}, {@link SETTLED}; 0 = empty. */
   private readonly codes: Uint8Array;
   private readonly times: Float64Array;
   /** Breaker trial numbers by slot: few decisions take a trial slot. */
@@ -110,7 +114,7 @@ export class DecisionLedger {
     user: { id: unknown; salt: string } | undefined = undefined,
     shadow = decision.shadow === 'lightrag',
   ): IssuedDecision {
-    const decisionId = this.remember(decision);
+    const decisionId = this.remember(decision, shadow);
     if (!this.tokens) return { decisionId };
     const unit = typeof user?.id === 'string' ? unitKey(user.id, user.salt) : undefined;
     const decisionToken = this.tokens.issue({
@@ -155,13 +159,14 @@ export class DecisionLedger {
     if (this.owns(claims.id)) this.settle(claims.id);
   }
 
-  /** Remembers a decision; returns its id. */
-  remember(decision: Decision): string {
+  /** Remembers a decision (and whether it was picked for the shadow); returns its id. */
+  remember(decision: Decision, shadow = decision.shadow === 'lightrag'): string {
     const sequence = this.next;
     this.next += 1;
     const slot = sequence % this.size;
     const cohort = COHORT_CODES.indexOf(decision.cohort);
-    this.codes[slot] = ((decision.backend === 'lightrag' ? 0 : 1) << 3) | (cohort + 1);
+    this.codes[slot] =
+      ((decision.backend === 'lightrag' ? 0 : 1) << 3) | (cohort + 1) | (shadow ? SHADOWED : 0);
     this.times[slot] = this.now();
     if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);
     else if (this.trials.size > 0) this.trials.delete(slot);
@@ -213,7 +218,8 @@ export class DecisionLedger {
   }
 
   private entryAt(slot: number): LedgerEntry {
-    const code = this.codes[slot]! & ~SETTLED;
+    const code = this.codes[slot]! & ~SETTLED & ~SHADOWED;
+    const shadow = (this.codes[slot]! & SHADOWED) !== 0;
     const backend = BACKENDS[code >> 3]!;
     const cohort = COHORT_CODES[(code & 0b111) - 1]!;
     const trial = this.trials.get(slot);
@@ -221,6 +227,7 @@ export class DecisionLedger {
     return {
       backend,
       cohort,
+      ...(shadow ? { shadow: true } : {}),
       ...(trial === undefined ? {} : { breakerTrial: trial }),
       ...(covariates ? { covariates } : {}),
     };

@@ -232,7 +232,9 @@ function tieOne(
   if (backend !== undefined && backend !== found.backend) {
     return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
   }
-  return unpaired(posted, found, index) ?? tied(found, posted, salt, decisionId);
+  // A decision not picked for the shadow takes no pair, by its id as by its token.
+  const picked = { ...found, shadow: found.shadow === true };
+  return unpaired(posted, picked, index) ?? tied(found, posted, salt, decisionId);
 }
 
 /** Ties an outcome by its decision token (never echoing the token, which is a credential of sorts). */

@@ -151,7 +151,12 @@ describe('a shadow decision through a real flagroute serve', () => {
           requestId: `request-${index}`,
         });
         expect(answer.status).toBe(200);
-        return answer.body as { cohort: string; shadow?: string; decisionToken: string };
+        return answer.body as {
+          cohort: string;
+          shadow?: string;
+          decisionToken: string;
+          decisionId: string;
+        };
       }),
     );
     const shadowed = decisions.filter((decision) => decision.shadow === 'lightrag');
@@ -161,6 +166,20 @@ describe('a shadow decision through a real flagroute serve', () => {
     expect(shadowed.length).toBeGreaterThan(10);
     expect(plain.length).toBeGreaterThan(10);
     expect(shadowed.every((decision) => decision.cohort !== 'lightrag')).toBe(true);
+    // The budget's answers, in /readyz's detail and in /metrics.
+    const ready = (await fetch(`${url}/readyz`).then((response) => response.json())) as {
+      shadow: { percentage: number; admitted: number; refused: number; maxPerSecond: number };
+    };
+    expect(ready.shadow).toMatchObject({
+      percentage: 50,
+      layer: 'file',
+      admitted: shadowed.length,
+      refused: 0,
+      maxPerSecond: 1000,
+    });
+    const scraped = await fetch(`${url}/metrics`).then((response) => response.text());
+    expect(scraped).toContain(`flagroute_shadow_budget_total{result="admitted"} ${shadowed.length}`);
+    expect(scraped).toContain('flagroute_shadow_budget_total{result="refused"} 0');
 
     const user = shadowed[0]!;
     const index = decisions.indexOf(user);
@@ -185,10 +204,20 @@ describe('a shadow decision through a real flagroute serve', () => {
     const refused = await postOutcomes(`${url}/v1/outcomes`, pair(plain[0]!.decisionToken));
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('is for a decision picked for the shadow');
+    // By decision id, the same: the ledger remembers which decisions were picked.
+    const byId = (decision: { decisionId: string }) => {
+      const { decisionToken: _token, ...rest } = pair('');
+      return { ...rest, decisionId: decision.decisionId, userId: 'by-id' };
+    };
+    const refusedById = await postOutcomes(`${url}/v1/outcomes`, byId(plain[1]!));
+    expect(refusedById.status).toBe(400);
+    expect(JSON.stringify(refusedById.body)).toContain('is for a decision picked for the shadow');
+    const takenById = await postOutcomes(`${url}/v1/outcomes`, byId(shadowed[1]!));
+    expect(takenById).toMatchObject({ status: 200, body: { recorded: 1 } });
     const live = (await fetch(`${url}/v1/experiment/shadow`).then((response) =>
       response.json(),
     )) as ShadowReport;
-    expect(live).toMatchObject({ pairs: 1, units: 1 });
+    expect(live).toMatchObject({ pairs: 2 });
     expect(await server.stop()).toBe(0);
   });
 });
