@@ -65,6 +65,18 @@ function outcomeMetrics(router: Router, registers: Registry[]): () => void {
     registers,
   });
   const shadow = shadowMetrics(registers);
+  new Counter({
+    name: 'flagroute_shadow_budget_total',
+    help: "Queries picked for the shadow, by this process's budget's answer: admitted (LightRAG called in the shadow) or refused (shadow.max_per_second spent: served without a shadow).",
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      const { admitted, refused } = router.status().shadowBudget;
+      this.inc({ result: 'admitted' }, admitted);
+      this.inc({ result: 'refused' }, refused);
+    },
+  });
   const onOutcome = (recorded: OutcomeRecordedEvent) => {
     const { backend, cohort, outcome } = recorded;
     const labels = { backend, cohort: cohort ?? 'none', success: String(outcome.success) };

@@ -7,6 +7,7 @@ import {
   type PlacedRuntime,
   type RegionShare,
 } from '../rollout-layers/index.js';
+import type { ShadowBudgetCounts } from '../safety/index.js';
 import type { RollbackEvent } from './events.js';
 import type { RolloutControl } from './rollout-control.js';
 import type { ServingState } from './serving-state.js';
@@ -39,6 +40,11 @@ export interface RouterStatus {
   regions: Record<string, RegionShare>;
   /** The shadow share of the queries Perplexity serves, and its layer (docs/shadow.md). */
   shadow: EffectiveShadow;
+  /**
+   * This process's shadow budget since start: queries picked for the shadow it admitted, and
+   * those it refused (served without a shadow: the second's `shadow.max_per_second` was spent).
+   */
+  shadowBudget: ShadowBudgetCounts & { maxPerSecond: number };
   runtimeOverrides: { rollout_percentage?: RuntimeOverride };
   /** The rollback in force (the kill switch), if any. */
   rollback: RollbackEvent | null;
@@ -51,7 +57,11 @@ export interface Explanation {
 }
 
 /** The status of what a router serves, with every layer of its rollout. */
-export function statusOf(state: ServingState, rollout: RolloutControl): RouterStatus {
+export function statusOf(
+  state: ServingState,
+  rollout: RolloutControl,
+  budget: ShadowBudgetCounts,
+): RouterStatus {
   const loaded = state.loaded;
   const layers = rollout.layers(loaded);
   const now = rollout.effective(loaded);
@@ -78,6 +88,7 @@ export function statusOf(state: ServingState, rollout: RolloutControl): RouterSt
     },
     regions: now.regions,
     shadow: effectiveShadow(layers, loaded.settings),
+    shadowBudget: { ...budget, maxPerSecond: loaded.settings.shadow.max_per_second },
     runtimeOverrides: override ? { rollout_percentage: override } : {},
     rollback: rollout.rollback,
   };

@@ -75,8 +75,7 @@ export class Router {
     } catch (error) {
       return Promise.reject(error);
     }
-    const decision = this.parts.runner.run(valid);
-    return decision instanceof Promise ? decision : Promise.resolve(decision);
+    return Promise.resolve(this.parts.runner.run(valid));
   }
 
   /**
@@ -249,11 +248,12 @@ export class Router {
   }
 
   /**
-   * Configuration version, load time, last reload outcome, the effective rollout with every
-   * layer behind it (file, variable, runtime, kill switch) and each region's effective share.
+   * Configuration version, load time, last reload, the effective rollout with every layer behind
+   * it, each region's share, the shadow's share and this process's shadow budget.
    */
   status(): RouterStatus {
-    return statusOf(this.parts.state, this.parts.rollout);
+    const { state, rollout, outcomes } = this.parts;
+    return statusOf(state, rollout, outcomes.shadowBudget.counts());
   }
 
   /**

@@ -256,9 +256,10 @@ function healthRoutes(
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_, reply) => {
-    const { lastReload, configVersion } = router.status();
+    const { lastReload, configVersion, shadow, shadowBudget } = router.status();
     const readiness = controller && controllerReadiness(controller);
-    const plan = readiness && { controller: readiness };
+    // The shadow's share, and what this process's budget admitted and refused (docs/shadow.md).
+    const detail = { configVersion, shadow: { ...shadow, ...shadowBudget }, controller: readiness };
     const logs = eventLogs.map((log) => [log.kind, log.health()] as const);
     const events = logs.length > 0 ? { eventLogs: Object.fromEntries(logs) } : {};
     const logDegraded = logs.some(([, health]) => health.status === 'degraded');
@@ -267,16 +268,15 @@ function healthRoutes(
     if (!lastReload.ok) {
       return reply.code(503).send({
         status: 'reload failing',
-        configVersion,
         errors: lastReload.errors,
-        ...plan,
+        ...detail,
         ...events,
         ...store,
       });
     }
     const degraded =
       readiness?.status === 'degraded' || logDegraded || storeHealth?.status === 'degraded';
-    return { status: degraded ? 'degraded' : 'ready', configVersion, ...plan, ...events, ...store };
+    return { status: degraded ? 'degraded' : 'ready', ...detail, ...events, ...store };
   });
 }
 

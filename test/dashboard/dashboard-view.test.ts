@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { scaledClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { DecisionRates } from '../../src/dashboard/decision-rates.js';
 import { fleetPanel } from '../../src/dashboard/fleet-panel.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { guardrailRow, planPanel } from '../../src/dashboard/plan-panel.js';
-import { pendingState, planStatusOf } from '../../src/rollout-plan/index.js';
 import { clockView, foldHistory, momentOf } from '../../src/dashboard/view-text.js';
+import { pendingState, planStatusOf } from '../../src/rollout-plan/index.js';
 import type { FleetInstance, FleetStatus } from '../../src/runtime-store/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -82,7 +82,7 @@ describe('the view model built on the server', () => {
     );
   });
 
-  it("the plan panel names a shadow stage: its share, no user on LightRAG, its pairs of min_pairs, paired guardrails", async () => {
+  it('the plan panel names a shadow stage: its share, no user on LightRAG, its pairs of min_pairs, paired guardrails', async () => {
     const temp = await tempConfigDir({
       'environments/development.yaml':
         'rollout_plan:\n  stages:\n    - { shadow: true, percentage: 40, hold: 1h, min_pairs: 300 }\n    - { percentage: 5, hold: 1h }\n',

@@ -178,7 +178,9 @@ describe('a shadow decision through a real flagroute serve', () => {
       maxPerSecond: 1000,
     });
     const scraped = await fetch(`${url}/metrics`).then((response) => response.text());
-    expect(scraped).toContain(`flagroute_shadow_budget_total{result="admitted"} ${shadowed.length}`);
+    expect(scraped).toContain(
+      `flagroute_shadow_budget_total{result="admitted"} ${shadowed.length}`,
+    );
     expect(scraped).toContain('flagroute_shadow_budget_total{result="refused"} 0');
 
     const user = shadowed[0]!;

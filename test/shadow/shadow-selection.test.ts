@@ -88,6 +88,10 @@ rule_files: [rules/short.yaml]
     expect(picked()).toBe(0);
     clock.advance(400);
     expect(picked()).toBe(2);
+    // Every answer is counted: the probes' 5 of the first second, then 5 + 2 admitted.
+    const { admitted, refused, maxPerSecond } = router.status().shadowBudget;
+    expect({ admitted, maxPerSecond }).toEqual({ admitted: 5 + 5 + 2, maxPerSecond: 5 });
+    expect(admitted + refused).toBe(4 * fallback.length);
   });
 
   it('never while the breaker is open or half-open, nor under the kill switch; the runtime layer (a shadow stage) sets the share', async () => {
