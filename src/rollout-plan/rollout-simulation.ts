@@ -46,6 +46,8 @@ export interface TimelineEntry {
   elapsed: string;
   stage: number;
   percentage: number;
+  /** The shadow share after it, on a shadow stage. */
+  shadow?: number;
   event: TransitionEvent;
   reason: string;
 }
@@ -56,6 +58,10 @@ export interface RolloutSimulation {
   final: { phase: PlanPhase; percentage: number };
   timeline: TimelineEntry[];
   queries: number;
+  /** Queries whose answer LightRAG served to a user. */
+  servedByLightrag: number;
+  /** Queries LightRAG answered in the shadow (the pairs of a shadow stage). */
+  shadowed: number;
 }
 
 const START = Date.UTC(2026, 0, 1);
@@ -112,6 +118,16 @@ async function simulateIn(
     watch: false,
     cwd: dir,
   });
+  if (
+    options.scenario === 'shadow-regression' &&
+    !router.config.settings.rollout_plan.stages[0]!.shadow
+  ) {
+    await router.close();
+    throw new FlagrouteError(
+      'INVALID_ARGUMENT',
+      `--scenario shadow-regression plays a plan that starts with a shadow stage, and the plan of ${options.environment} does not: add { shadow: true, hold: 1h, min_pairs: 500 } as its first stage (docs/shadow.md)`,
+    );
+  }
   const traffic = simulatedTraffic(router, options, () => now);
   let controller: RolloutController | undefined;
   let askedAt: number | null = null;
@@ -146,11 +162,14 @@ async function simulateIn(
       elapsed: elapsedOf(Date.parse(notice.at) - START),
       stage: notice.stage + 1,
       percentage: notice.percentage,
+      ...(notice.shadow === undefined ? {} : { shadow: notice.shadow }),
       event: notice.event,
       reason: notice.reason,
     });
     // The router follows the file as a watching router would: before the next query.
-    if (notice.percentage !== router.settings.rollout_percentage) traffic.reloadBeforeNext();
+    const { rollout_percentage, shadow } = router.settings;
+    if (notice.percentage !== rollout_percentage || (notice.shadow ?? 0) !== shadow.percentage)
+      traffic.reloadBeforeNext();
   });
   try {
     await controller.command({ action: 'start', reason: `simulation of ${options.scenario}` });
@@ -168,7 +187,7 @@ async function simulateIn(
     scenario: options.scenario,
     final: { phase: controller.state.phase, percentage: router.settings.rollout_percentage },
     timeline,
-    queries: traffic.queries(),
+    ...traffic.counts(),
   };
 }
 
@@ -180,11 +199,11 @@ function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now
   const population = hasRepeatUsers(options.scenario)
     ? syntheticPopulation(options.population ?? 20_000, random)
     : undefined;
-  let queries = 0;
+  const counts = { queries: 0, servedByLightrag: 0, shadowed: 0 };
   let owed = 0;
   let reload = false;
   return {
-    queries: () => queries,
+    counts: () => ({ ...counts }),
     reloadBeforeNext() {
       reload = true;
     },
@@ -195,18 +214,28 @@ function simulatedTraffic(router: Router, options: RolloutSimulationOptions, now
       }
       owed += perMinute;
       for (; owed >= 1; owed -= 1) {
-        queries += 1;
+        counts.queries += 1;
         const user = population?.next();
         const userId = user?.userId ?? `user-${Math.floor(random() * 1_000_000)}`;
-        const decision = router.decideSync({ userId });
-        const profile = profileOf(
-          options.scenario,
-          decision.backend,
-          router.settings.rollout_percentage,
-          (now() - START) / MINUTE,
-        );
-        const outcome = syntheticOutcome(profile, random, user?.qualityOffset ?? 0);
-        router.recordOutcome(decision, { ...outcome, userId });
+        const decision = router.decideSync({ userId, requestId: `q${counts.queries}` });
+        const profile = (backend: string) =>
+          profileOf(
+            options.scenario,
+            backend,
+            router.settings.rollout_percentage,
+            (now() - START) / MINUTE,
+          );
+        const offset = user?.qualityOffset ?? 0;
+        const outcome = syntheticOutcome(profile(decision.backend), random, offset);
+        if (decision.backend === 'lightrag') counts.servedByLightrag += 1;
+        // Picked for the shadow: the service also calls LightRAG, serves Perplexity's answer
+        // and reports both (the same user, so the same per-user effect on both).
+        const shadow =
+          decision.shadow === 'lightrag'
+            ? syntheticOutcome(profile('lightrag'), random, offset)
+            : undefined;
+        if (shadow) counts.shadowed += 1;
+        router.recordOutcome(decision, { ...outcome, userId, ...(shadow ? { shadow } : {}) });
       }
     },
   };

@@ -1,6 +1,6 @@
 import type { OutcomeReport } from '../outcomes/index.js';
 
-/** The scenarios of the guide's `rollout_scenarios.py`, and four more. */
+/** The scenarios of the guide's `rollout_scenarios.py`, and five more. */
 export const SCENARIOS = [
   'healthy',
   'latency-regression',
@@ -10,6 +10,7 @@ export const SCENARIOS = [
   'flapping',
   'aa-repeat-users',
   'ramp',
+  'shadow-regression',
 ] as const;
 /** A rollout scenario. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -68,6 +69,10 @@ export function profileOf(
       return percentage >= 15 ? { ...LIGHTRAG, quality: 0.5 } : LIGHTRAG;
     case 'error-spike':
       return percentage >= 15 ? { ...LIGHTRAG, errorRate: 0.6 } : LIGHTRAG;
+    // Worse than Perplexity on the same queries (0.70 against 0.78), yet above every absolute
+    // threshold: only the paired comparison of a shadow stage can see it before users do.
+    case 'shadow-regression':
+      return { ...LIGHTRAG, quality: 0.7 };
     case 'flapping': {
       // Half-hour swings that stay inside every threshold: the plan must not thrash.
       const high = Math.floor(minute / 30) % 2 === 0;

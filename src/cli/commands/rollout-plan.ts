@@ -264,11 +264,12 @@ export function rolloutPlanCommands(rollout: Command): void {
           return;
         }
         const lines = [
-          `scenario ${result.scenario}: ${result.final.phase} at ${result.final.percentage} % (${result.queries} simulated queries)`,
+          `scenario ${result.scenario}: ${result.final.phase} at ${result.final.percentage} % (${result.queries} simulated queries, ${result.servedByLightrag} served by LightRAG, ${result.shadowed} answered by LightRAG in the shadow)`,
         ];
         for (const entry of result.timeline) {
+          const serving = entry.shadow ? 'shadow' : `${String(entry.percentage).padStart(5)} %`;
           lines.push(
-            `  ${entry.elapsed.padStart(7)}  stage ${entry.stage}  ${String(entry.percentage).padStart(5)} %  ${entry.event.padEnd(8)} ${entry.reason}`,
+            `  ${entry.elapsed.padStart(7)}  stage ${entry.stage}  ${serving.padStart(7)}  ${entry.event.padEnd(8)} ${entry.reason}`,
           );
         }
         process.stdout.write(`${lines.join('\n')}\n`);
