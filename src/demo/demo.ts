@@ -8,8 +8,14 @@ import { pino } from 'pino';
 import { type Clock, scaledClock } from '../clock.js';
 import { FlagrouteError } from '../errors.js';
 import { analyzeExperiment, liveSource } from '../experiment/index.js';
-import type { PlanPhase } from '../rollout-plan/plan-state.js';
-import { profileOf, seededRandom, syntheticOutcome } from '../rollout-plan/synthetic-backends.js';
+import type { OutcomeReport } from '../outcomes/index.js';
+import type { PlanPhase, PlanState } from '../rollout-plan/plan-state.js';
+import {
+  type BackendProfile,
+  profileOf,
+  seededRandom,
+  syntheticOutcome,
+} from '../rollout-plan/synthetic-backends.js';
 import { type RunningServer, serve } from '../server/serve.js';
 
 /** The scenarios the demo can play. */
@@ -53,7 +59,7 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-/** The demo environment: the guide's A/B split and triggers, a short plan. */
+/** The demo environment: the guide's A/B split and triggers, a short plan that begins in the shadow. */
 const DEMO_ENVIRONMENT = `# The demo's environment (a temporary copy): A/B tested, a plan that moves every few seconds.
 integration_enabled: true
 rollout_percentage: 0
@@ -76,6 +82,8 @@ rollback_triggers:
   persist: true
 rollout_plan:
   stages:
+    # First LightRAG answers in the shadow: every query Perplexity serves, no user sees it.
+    - { shadow: true, hold: 30m, min_pairs: 100 }
     - { percentage: 10, hold: 1h, min_units: 25 }
     - { percentage: 30, hold: 1h, min_units: 40 }
     - { percentage: 60, hold: 1h, min_units: 60 }
@@ -88,8 +96,10 @@ rollout_plan:
  * The whole loop on one machine: `flagroute serve` with its rollout controller over a temporary
  * copy of the configuration, two synthetic backends with the guide's figures, and simulated
  * users sending queries over HTTP and reporting outcomes, on plan time accelerated `speed`
- * times (a stage's hour in 10 seconds by default). With `latency-regression`, LightRAG slows
- * to 14 s from 30 % and the p95 trigger rolls the plan back.
+ * times (a stage's hour in 10 seconds by default). The plan starts with a shadow stage: the
+ * users' service also calls LightRAG for each query picked for the shadow, serves Perplexity's
+ * answer and reports the pair with a synthetic judge's preference. With `latency-regression`,
+ * LightRAG slows to 14 s from 30 % and the p95 trigger rolls the plan back.
  */
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const scenario = options.scenario ?? 'healthy';
@@ -151,6 +161,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       }).verdict;
       if (next !== verdict) narrate(`[experiment] ${next}`);
       verdict = next;
+      const shadow = shadowNarration(controller.state);
+      if (shadow !== null) narrate(shadow);
     }, 3000);
     watcher.unref();
     narrate(`flagroute demo (${scenario}): the dashboard is at ${running.url}/dashboard`);
@@ -208,19 +220,20 @@ function startTraffic(
       body: JSON.stringify({ userId, region }),
     });
     if (!decided.ok) return;
-    const decision = (await decided.json()) as { decisionId: string; backend: string };
+    const decision = (await decided.json()) as {
+      decisionId: string;
+      backend: string;
+      shadow?: string;
+    };
     const minute = (clock.now() - planStart) / 60_000;
-    const profile = profileOf(
-      scenario,
-      decision.backend,
-      server.router.settings.rollout_percentage,
-      minute,
-    );
-    const outcome = syntheticOutcome(profile, random);
+    const percentage = server.router.settings.rollout_percentage;
+    const profile = (backend: string) => profileOf(scenario, backend, percentage, minute);
+    const outcome = syntheticOutcome(profile(decision.backend), random);
+    const pair = decision.shadow === 'lightrag' ? shadowPair(outcome, profile, random) : {};
     await fetch(`${server.url}/v1/outcomes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ decisionId: decision.decisionId, userId, ...outcome }),
+      body: JSON.stringify({ decisionId: decision.decisionId, userId, ...outcome, ...pair }),
     }).then((response) => response.body?.cancel());
   };
   const tick = () => {
@@ -243,4 +256,29 @@ function startTraffic(
       await Promise.all([...inFlight]);
     },
   };
+}
+
+/**
+ * The shadow's half of a pair: LightRAG's answer to the same query (its synthetic backend), and
+ * a synthetic judge who prefers the answer of clearly higher quality (a tie within 0.02).
+ */
+function shadowPair(
+  served: OutcomeReport,
+  profile: (backend: string) => BackendProfile,
+  random: () => number,
+): Pick<OutcomeReport, 'shadow' | 'preference'> {
+  const shadow = syntheticOutcome(profile('lightrag'), random);
+  if (shadow.quality === undefined || served.quality === undefined) return { shadow };
+  const difference = shadow.quality - served.quality;
+  const winner = difference > 0.02 ? 'lightrag' : difference < -0.02 ? 'perplexity' : 'tie';
+  return { shadow, preference: { winner, judge: 'demo-judge' } };
+}
+
+/** What the shadow stage's last look saw on the same queries, or null outside it. */
+function shadowNarration(state: PlanState): string | null {
+  const look = state.lastLook;
+  if (!look?.pairs) return null;
+  const paired = look.guardrails.filter((reading) => reading.name.startsWith('paired:'));
+  const judged = paired.map((reading) => `${reading.name.slice(7)} ${reading.note ?? ''}`);
+  return `[shadow] ${look.pairs.pairs} pairs from ${look.pairs.users} users, LightRAG against Perplexity on the same queries: ${judged.join('; ')}`;
 }

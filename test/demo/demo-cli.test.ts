@@ -6,7 +6,7 @@ import { REPO_DIR } from '../helpers/config-dir.js';
 import { CLI } from '../helpers/run-cli.js';
 
 describe('flagroute demo', () => {
-  it('prints the dashboard URL, narrates the plan to stage 2, and on Ctrl-C stops leaving nothing behind', async () => {
+  it('prints the dashboard URL, narrates the plan from its shadow stage to stage 3, and on Ctrl-C stops leaving nothing behind', async () => {
     const environment = readFileSync(join(REPO_DIR, 'environments', 'production.yaml'), 'utf8');
     const child = spawn(process.execPath, [CLI, 'demo', '--qps', '80'], {
       cwd: REPO_DIR,
@@ -39,10 +39,17 @@ describe('flagroute demo', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>flagroute dashboard</title>');
-    await seen(/\[plan\] start: demo \(healthy\)/);
-    // Stage 2 (30 %) after an hour of plan time: its looks and the start never trip each other
-    // (they once did under load: a look read the state while the start wrote it).
-    await seen(/\[plan\] advance: stage 1 passed its checks; now 30 %/);
+    // It starts in the shadow: no user on LightRAG, the pairs judged on the same queries.
+    await seen(/\[plan\] start: demo \(healthy\); stage 1 \(shadow\): no user on LightRAG/);
+    await seen(
+      /\[shadow\] \d+ pairs from \d+ users, LightRAG against Perplexity on the same queries: success_rate .*quality_score paired difference/,
+    );
+    await seen(
+      /\[plan\] advance: stage 1 \(shadow\) passed its checks; now 10 % .*\(the shadow is off\)/,
+    );
+    // Then the stage after it (30 %): its looks and the start never trip each other (they
+    // once did under load: a look read the state while the start wrote it).
+    await seen(/\[plan\] advance: stage 2 passed its checks; now 30 %/);
     expect(output).not.toMatch(/\[plan\] (pause|rollback)/);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
