@@ -70,6 +70,10 @@ describe('the dashboard in a real browser, against the demo', () => {
       expect(await page.locator('#plan-stages li[data-stage="1"]').getAttribute('class')).toBe(
         'done',
       );
+      // The demo's plan starts in the shadow: the page names that stage and what it serves.
+      expect(await page.locator('#plan-stages li[data-stage="1"]').textContent()).toMatch(
+        /^shadow 100 %no user on LightRAG, hold 30m, 100 pairs$/,
+      );
 
       // One clock: the demo's plan time, marked simulated; every time on the page is HH:MM:SS
       // of that clock, in UTC, the moment it stands for beside it.
