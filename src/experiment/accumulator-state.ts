@@ -1,4 +1,5 @@
 import type { UnitCovariatesState } from './covariate-design.js';
+import type { TailFoldState } from './tail-values.js';
 
 /** An accumulator's state as plain data (typed arrays and strings), for worker threads. */
 export interface AccumulatorState {
@@ -12,6 +13,8 @@ export interface AccumulatorState {
   exposures: number;
   sums: Float64Array;
   covariates: UnitCovariatesState;
+  /** The tail metrics' values with their users. */
+  tails: TailFoldState;
 }
 
 /** What the accumulator could not use, by reason. */

@@ -9,11 +9,7 @@ import {
   checkStats,
   type ExperimentStats,
 } from './experiment-data.js';
-import {
-  type ExperimentOptions,
-  type ExperimentSettings,
-  settingsOf,
-} from './experiment-settings.js';
+import type { ExperimentOptions, ExperimentSettings } from './experiment-settings.js';
 import {
   dataFromEvents,
   type EventCountsReport,
@@ -24,6 +20,8 @@ import {
 import { foldRecord } from './fold-record.js';
 import { type MetricReport, metricReport } from './metric-report.js';
 import { pValueText, verdictText } from './render-verdict.js';
+import { type CappingReport, type TailTestReport, tailSections } from './tail-report.js';
+import { type ReportSettings, reportSettingsOf, type TailOptions } from './tail-settings.js';
 import { type VarianceReductionReport, varianceReduction } from './variance-reduction.js';
 import { type GuardrailCheck, judgeWinner, type NoWinnerReason } from './winner-rule.js';
 
@@ -85,6 +83,10 @@ export interface ExperimentReport {
    * reads the raw comparisons above; these are shown beside them.
    */
   variance_reduction?: VarianceReductionReport;
+  /** The metrics winsorized before the comparison, per arm (when capping was asked for). */
+  capping?: CappingReport[];
+  /** Response time's percentiles compared between the arms (docs/experiments.md#tails). */
+  tails: TailTestReport;
 }
 
 /** Sample-ratio test of exposed (else outcome-bearing) units against the split. */
@@ -164,9 +166,9 @@ function outcomeReturn(
  */
 export function analyzeExperiment(
   input: ExperimentData | ExperimentStats | Iterable<OutcomeEvent | ExposureEvent>,
-  options: ExperimentOptions = {},
+  options: ExperimentOptions & TailOptions = {},
 ): ExperimentReport {
-  const settings = settingsOf(options);
+  const settings = reportSettingsOf(options);
   if (isData(input)) return reportOf(checked(input.stats), settings, input);
   if (isStats(input)) return reportOf(checked(input), settings, { source: 'stats', notes: [] });
   const accumulator = new EventAccumulator();
@@ -201,11 +203,11 @@ function isStats(input: unknown): input is ExperimentStats {
  */
 export function reportFromEvents(
   accumulator: EventAccumulator,
-  options: ExperimentOptions = {},
+  options: ExperimentOptions & TailOptions = {},
   reading?: number | ReadingCounts,
 ): ExperimentReport {
   const data = dataFromEvents(accumulator, options.unit, reading);
-  return reportOf(data.stats, settingsOf(options), data);
+  return reportOf(data.stats, reportSettingsOf(options), data);
 }
 
 /** The primary is tested on its own; the other metrics share one Holm family. */
@@ -243,15 +245,16 @@ function outcomeCounts(metrics: Record<OutcomeMetric, MetricReport>): Record<Arm
 }
 
 function reportOf(
-  stats: ExperimentStats,
-  settings: ExperimentSettings,
-  data: Pick<ExperimentData, 'source' | 'notes' | 'events' | 'covariates'>,
+  given: ExperimentStats,
+  settings: ReportSettings,
+  data: Pick<ExperimentData, 'source' | 'notes' | 'events' | 'covariates' | 'tails'>,
 ): ExperimentReport {
+  const { stats, ...tails } = tailSections(given, data, settings, settings.alpha);
   const metrics = Object.fromEntries(
     OUTCOME_METRICS.map((metric) => [metric, metricReport(stats, metric, settings)]),
   ) as Record<OutcomeMetric, MetricReport>;
   adjust(metrics, settings);
-  const notes = [stats.unit === 'user' ? USER_NOTE : REQUEST_NOTE, ...data.notes];
+  const notes = [stats.unit === 'user' ? USER_NOTE : REQUEST_NOTE, ...data.notes, ...tails.notes];
   if (!stats.units) notes.push(NO_UNITS_NOTE);
   const srm = sampleRatio(stats, settings);
   const returned = outcomeReturn(stats, settings);
@@ -281,7 +284,9 @@ function reportOf(
     ...decision,
     verdict: '',
     notes,
+    tails: tails.tails,
   };
+  if (tails.capping) report.capping = tails.capping;
   if (data.events) report.events = data.events;
   if (data.covariates) report.variance_reduction = varianceReduction(data.covariates, settings);
   report.verdict = verdictText(report);

@@ -5,6 +5,7 @@ import type { ArmMoments } from './arm-moments.js';
 import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
+import { type TailData, TailFold } from './tail-values.js';
 import { byMetric, UnitMomentsFold } from './unit-moments.js';
 import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
 import type { CovariateData } from './variance-reduction.js';
@@ -24,6 +25,8 @@ export class EventAccumulator {
   private readonly users = new UserTallies();
   /** Each user's covariate column sums (lines that carry covariates). */
   readonly covariates = new UnitCovariates();
+  /** The heavy-tailed metrics' values with their users (for capping and the tail test). */
+  private readonly tails = new TailFold();
   readonly counts: EventCounts = { analyzed: 0, outsideExperiment: 0, withoutUnit: 0 };
   /** Exposure records folded (duplicates included). */
   exposures = 0;
@@ -55,6 +58,7 @@ export class EventAccumulator {
       const value = metricValue(METRIC_TABLE[index]!, event);
       if (value === undefined) continue;
       moments.addAt(index, value);
+      this.tails.addAt(index, at >= 0 ? at / TALLY_WIDTH : -1, arm, value);
       if (at >= 0) {
         sums[at + index * 2]! += value;
         sums[at + index * 2 + 1]! += 1;
@@ -65,6 +69,7 @@ export class EventAccumulator {
   /** Adds a group of outcomes summed elsewhere (one unit in one arm, or an arm's without a unit). */
   addGroup(group: OutcomeGroup): void {
     this.counts.analyzed += group.events;
+    this.tails.addSums();
     if (group.first < this.firstTime) this.firstTime = group.first;
     if (group.last > this.lastTime) this.lastTime = group.last;
     const arm = group.arm === 'lightrag' ? 0 : 1;
@@ -126,6 +131,7 @@ export class EventAccumulator {
       exposures: this.exposures,
       sums,
       covariates: this.covariates.exportState(),
+      tails: this.tails.exportState(),
     };
   }
 
@@ -142,8 +148,10 @@ export class EventAccumulator {
     this.lastTime = Math.max(this.lastTime, state.lastTime);
     this.exposures += state.exposures;
     this.covariates.merge(state.covariates);
+    const slotOf = new Int32Array(state.keys.length);
     for (const [index, key] of state.keys.entries()) {
       const slot = this.users.slotOf(key);
+      slotOf[index] = slot;
       const { arms, exposed, sums } = this.users;
       arms[slot] = joined(arms[slot] as ArmCode, state.arms[index] as ArmCode);
       exposed[slot] = joined(exposed[slot] as ArmCode, state.exposed[index] as ArmCode);
@@ -153,6 +161,12 @@ export class EventAccumulator {
         sums[at + offset]! += state.sums[from + offset]!;
       }
     }
+    this.tails.merge(state.tails, slotOf);
+  }
+
+  /** The heavy-tailed metrics' values per arm at `unit`; null when sums came without them. */
+  tailData(unit: AnalysisUnit): TailData | null {
+    return this.tails.data(unit, this.users.arms);
   }
 
   /** Whether every event of either arm carried a unit (so the user unit is possible). */

@@ -6,6 +6,7 @@ import { type AnalysisUnit, checkStats, type ExperimentStats } from './experimen
 import { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 import type { MalformedLine } from './read-event-part.js';
 import { type EventLine, type ReadEventOptions, readEventFiles } from './read-events.js';
+import type { TailData } from './tail-values.js';
 import type { CovariateData } from './variance-reduction.js';
 
 /** Where an analysis's data comes from. */
@@ -48,6 +49,8 @@ export interface ExperimentData {
   duplicateExamples?: EventLine[];
   /** Per-unit covariate cross-products, when the data's lines carried covariates. */
   covariates?: CovariateData;
+  /** The heavy-tailed metrics' values per arm (capping, the tail test); sources that keep values. */
+  tails?: TailData;
 }
 
 /**
@@ -123,6 +126,8 @@ export function dataFromEvents(
   };
   const covariates = chosen === 'user' ? accumulator.userCovariates() : null;
   if (covariates) data.covariates = covariates;
+  const tails = accumulator.tailData(chosen);
+  if (tails) data.tails = tails;
   if (accumulator.lastTime >= accumulator.firstTime)
     data.span = { first: accumulator.firstTime, last: accumulator.lastTime };
   return data;

@@ -13,6 +13,12 @@ export {
   type SampleRatioReport,
 } from './analyze-experiment.js';
 export { type ArmMoments, type ArmSummary, armMean, summarize } from './arm-moments.js';
+export {
+  type ArmCapping,
+  applyCapping,
+  armCap,
+  type CappingReport,
+} from './capping.js';
 export { compareArms } from './compare-arms.js';
 export { type CovariateGroup, UnitCovariates } from './covariate-design.js';
 export { EventAccumulator } from './event-accumulator.js';
@@ -75,6 +81,26 @@ export {
 } from './read-events.js';
 export { renderReportHtml, renderReportText } from './render-report.js';
 export { pValueText, verdictText } from './render-verdict.js';
+export { type TailSections, tailSections } from './tail-report.js';
+export {
+  cappingFromText,
+  DEFAULT_TAIL_PERCENTILES,
+  percentilesFromText,
+  type ReportSettings,
+  reportSettingsOf,
+  type TailOptions,
+  type TailSettings,
+  tailSettingsOf,
+} from './tail-settings.js';
+export {
+  type ArmTail,
+  MIN_VALUES_BEYOND,
+  type TailComparison,
+  type TailMissing,
+  type TailTestReport,
+  tailTest,
+} from './tail-test.js';
+export type { ArmValues, TailData } from './tail-values.js';
 export {
   armMomentsOfRow,
   byMetric,

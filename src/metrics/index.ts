@@ -46,3 +46,15 @@ export {
   subtractMoments,
   varianceOf,
 } from './moments.js';
+export {
+  bucketCountOf,
+  bucketHighest,
+  bucketIndex,
+  bucketOfValue,
+  isTailMetric,
+  TAIL_METRICS,
+  TAIL_SCALES,
+  type TailMetric,
+  type TailScale,
+  valueOfBucket,
+} from './value-buckets.js';

@@ -10,6 +10,14 @@
 export { clopperPearsonInterval } from './binomial.js';
 export { type ChiSquareResult, chiSquare, chiSquareIndependence } from './chi-square.js';
 export {
+  bucketAtRank,
+  bucketCounts,
+  type ClusteredBuckets,
+  type ClusteredQuantile,
+  clusteredQuantile,
+  rankAtQuantile,
+} from './clustered-quantile.js';
+export {
   betaQuantile,
   chiSquareSurvival,
   clopperPearsonUpper,

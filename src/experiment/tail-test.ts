@@ -1,0 +1,156 @@
+import { bucketCountOf, bucketOfValue, TAIL_SCALES, valueOfBucket } from '../metrics/index.js';
+import {
+  type ClusteredBuckets,
+  type ClusteredQuantile,
+  clusteredQuantile,
+  normalCdf,
+  normalQuantile,
+} from '../statistics/index.js';
+import type { AnalysisUnit, Arm } from './experiment-data.js';
+import type { ArmValues, TailData } from './tail-values.js';
+
+/** Why a percentile's difference has no interval. */
+export type TailMissing =
+  /** The source keeps sums only (statistics, Prometheus, a store, a live router). */
+  | 'no_values'
+  /** An arm has fewer than two units. */
+  | 'too_few_units'
+  /** An arm has fewer than {@link MIN_VALUES_BEYOND} values expected beyond the percentile. */
+  | 'too_few_tail_values';
+
+/** Values each arm needs beyond a percentile (n (1 - p)) before its difference is tested. */
+export const MIN_VALUES_BEYOND = 10;
+
+/** One arm's percentile with Woodruff's interval and standard error. */
+export interface ArmTail {
+  value: number;
+  /** Woodruff's (1 - alpha) interval of the arm's percentile. */
+  lower: number;
+  upper: number;
+  standard_error: number;
+  /** The share of values at or below the percentile's bucket, and its standard error. */
+  share: number;
+  share_standard_error: number;
+  values: number;
+  units: number;
+}
+
+/** One percentile compared between the arms (seconds). */
+export interface TailComparison {
+  percentile: number;
+  arms: Record<Arm, ArmTail | null>;
+  /** LightRAG's percentile minus Perplexity's. */
+  difference: number | null;
+  standard_error: number | null;
+  interval: [number, number] | null;
+  p_value: number | null;
+  significant: boolean;
+  missing: TailMissing | null;
+}
+
+/** The tail test of response time: each percentile's difference between the arms. */
+export interface TailTestReport {
+  metric: 'response_time';
+  unit: AnalysisUnit;
+  method: 'woodruff';
+  alpha: number;
+  comparisons: TailComparison[];
+}
+
+const SCALE = TAIL_SCALES.response_time;
+const SIZE = bucketCountOf(SCALE);
+const bucketValue = (bucket: number) => valueOfBucket(bucket, SCALE);
+
+function bucketsOf(arm: ArmValues): ClusteredBuckets {
+  const buckets = new Int32Array(arm.values.length);
+  for (let index = 0; index < buckets.length; index += 1)
+    buckets[index] = bucketOfValue(arm.values[index]!, SCALE);
+  return { clusterCount: arm.clusters, clusters: arm.clusterOf, buckets };
+}
+
+function armTail(quantile: ClusteredQuantile | null): ArmTail | null {
+  if (!quantile) return null;
+  return {
+    value: quantile.value,
+    lower: quantile.lower,
+    upper: quantile.upper,
+    standard_error: quantile.standardError,
+    share: quantile.share,
+    share_standard_error: quantile.shareStandardError,
+    values: quantile.values,
+    units: quantile.clusters,
+  };
+}
+
+function compare(
+  groups: [ClusteredBuckets, ClusteredBuckets],
+  percentile: number,
+  alpha: number,
+): TailComparison {
+  const [treatment, baseline] = groups.map((group) =>
+    armTail(clusteredQuantile(group, percentile / 100, alpha, bucketValue, SIZE)),
+  ) as [ArmTail | null, ArmTail | null];
+  const comparison: TailComparison = {
+    percentile,
+    arms: { lightrag: treatment, perplexity: baseline },
+    difference: null,
+    standard_error: null,
+    interval: null,
+    p_value: null,
+    significant: false,
+    missing: null,
+  };
+  if (!treatment || !baseline) return { ...comparison, missing: 'too_few_units' };
+  comparison.difference = treatment.value - baseline.value;
+  const beyond = (arm: ArmTail) => arm.values * (1 - percentile / 100);
+  if (beyond(treatment) < MIN_VALUES_BEYOND || beyond(baseline) < MIN_VALUES_BEYOND)
+    return { ...comparison, missing: 'too_few_tail_values' };
+  const standardError = Math.hypot(treatment.standard_error, baseline.standard_error);
+  const z = normalQuantile(1 - alpha / 2);
+  const difference = comparison.difference;
+  comparison.standard_error = standardError;
+  comparison.interval = [difference - z * standardError, difference + z * standardError];
+  if (standardError > 0) {
+    comparison.p_value = 2 * normalCdf(-Math.abs(difference) / standardError);
+    comparison.significant = comparison.p_value < alpha;
+  }
+  return comparison;
+}
+
+/**
+ * The difference of response time's percentiles between the arms, each arm's percentile read
+ * from its values' HDR buckets and its standard error found at the unit of analysis by
+ * Woodruff's method (`clusteredQuantile`): at the user unit a user's correlated requests widen
+ * the interval as they should. Without values (a source of sums) every comparison says
+ * `no_values`.
+ */
+export function tailTest(
+  tails: TailData | undefined,
+  unit: AnalysisUnit,
+  percentiles: readonly number[],
+  alpha: number,
+): TailTestReport {
+  const report: TailTestReport = {
+    metric: 'response_time',
+    unit: tails?.unit ?? unit,
+    method: 'woodruff',
+    alpha,
+    comparisons: [],
+  };
+  if (!tails) {
+    report.comparisons = percentiles.map((percentile) => ({
+      percentile,
+      arms: { lightrag: null, perplexity: null },
+      difference: null,
+      standard_error: null,
+      interval: null,
+      p_value: null,
+      significant: false,
+      missing: 'no_values',
+    }));
+    return report;
+  }
+  const groups = tails.metrics.response_time.map(bucketsOf) as [ClusteredBuckets, ClusteredBuckets];
+  report.comparisons = percentiles.map((percentile) => compare(groups, percentile, alpha));
+  return report;
+}

@@ -1,0 +1,175 @@
+import { isTailMetric, METRIC_TABLE, TAIL_METRICS, type TailMetric } from '../metrics/index.js';
+import type { AnalysisUnit } from './experiment-data.js';
+
+/** One arm's values of a heavy-tailed metric, each with its cluster (its user, or itself). */
+export interface ArmValues {
+  /** Clusters (users at the user unit, values at the request unit). */
+  clusters: number;
+  /** Each value's cluster, 0 .. clusters - 1. */
+  clusterOf: Int32Array;
+  /** The values, in the metric's unit (seconds, dollars). */
+  values: Float64Array;
+}
+
+/**
+ * The values of the heavy-tailed metrics per arm, at a unit of analysis: what capping and the
+ * tail test need beyond sums (a cap is a quantile of the arm's values, and a user's capped sum
+ * is known only from the user's values). Only sources that keep values have it (the event log).
+ */
+export interface TailData {
+  unit: AnalysisUnit;
+  metrics: Record<TailMetric, [ArmValues, ArmValues]>;
+}
+
+/** The values of one metric as folded: per value, its user's slot (-1: none) and arm. */
+export interface TailValuesState {
+  slots: Int32Array;
+  arms: Int8Array;
+  values: Float64Array;
+}
+
+/**
+ * Every value of one heavy-tailed metric with its user's slot and its arm, in growable typed
+ * arrays (16 bytes a value): a user's values are needed after the pass, when the arm's cap and
+ * the users' arms are known.
+ */
+export class TailValues {
+  private slots = new Int32Array(1024);
+  private arms = new Int8Array(1024);
+  private values = new Float64Array(1024);
+  private length = 0;
+
+  /** Adds one value of a user's slot (-1: no unit) in arm 0 or 1. */
+  add(slot: number, arm: 0 | 1, value: number): void {
+    if (this.length === this.values.length) this.grow();
+    this.slots[this.length] = slot;
+    this.arms[this.length] = arm;
+    this.values[this.length] = value;
+    this.length += 1;
+  }
+
+  private grow(): void {
+    const size = this.values.length * 2;
+    const slots = new Int32Array(size);
+    slots.set(this.slots);
+    const arms = new Int8Array(size);
+    arms.set(this.arms);
+    const values = new Float64Array(size);
+    values.set(this.values);
+    [this.slots, this.arms, this.values] = [slots, arms, values];
+  }
+
+  /** What was folded, as plain data. */
+  exportState(): TailValuesState {
+    return {
+      slots: this.slots.slice(0, this.length),
+      arms: this.arms.slice(0, this.length),
+      values: this.values.slice(0, this.length),
+    };
+  }
+
+  /** Adds another fold's values, its slots moved to this fold's (`slotOf[theirs]`). */
+  merge(state: TailValuesState, slotOf: Int32Array): void {
+    for (let index = 0; index < state.values.length; index += 1) {
+      const slot = state.slots[index]!;
+      this.add(slot < 0 ? -1 : slotOf[slot]!, state.arms[index] as 0 | 1, state.values[index]!);
+    }
+  }
+
+  /**
+   * The arms' values at a unit: at the user unit only those of users in one arm (`userArms`
+   * by slot), clustered by user; at the request unit every value, each its own cluster.
+   */
+  armValues(unit: AnalysisUnit, userArms: Int8Array): [ArmValues, ArmValues] {
+    return [this.armOf(0, unit, userArms), this.armOf(1, unit, userArms)];
+  }
+
+  private armOf(arm: 0 | 1, unit: AnalysisUnit, userArms: Int8Array): ArmValues {
+    const clusterOfSlot = new Map<number, number>();
+    const clusterOf: number[] = [];
+    const values: number[] = [];
+    for (let index = 0; index < this.length; index += 1) {
+      if (this.arms[index] !== arm) continue;
+      const slot = this.slots[index]!;
+      if (unit === 'request') {
+        clusterOf.push(values.length);
+      } else {
+        if (slot < 0 || userArms[slot] !== arm) continue;
+        let cluster = clusterOfSlot.get(slot);
+        if (cluster === undefined) {
+          cluster = clusterOfSlot.size;
+          clusterOfSlot.set(slot, cluster);
+        }
+        clusterOf.push(cluster);
+      }
+      values.push(this.values[index]!);
+    }
+    return {
+      clusters: unit === 'request' ? values.length : clusterOfSlot.size,
+      clusterOf: Int32Array.from(clusterOf),
+      values: Float64Array.from(values),
+    };
+  }
+}
+
+/** One {@link TailValues} per tail metric. */
+function emptyTails(): Record<TailMetric, TailValues> {
+  return Object.fromEntries(TAIL_METRICS.map((metric) => [metric, new TailValues()])) as Record<
+    TailMetric,
+    TailValues
+  >;
+}
+
+/** Per metric index of the table, its name when it is a tail metric, else null. */
+const TAIL_OF = METRIC_TABLE.map((spec) => (isTailMetric(spec.name) ? spec.name : null));
+
+/** What a {@link TailFold} folded, as plain data for worker threads. */
+export interface TailFoldState {
+  /** Per tail metric, in {@link TAIL_METRICS}' order. */
+  values: TailValuesState[];
+  complete: boolean;
+}
+
+/**
+ * The tail metrics' values of an accumulator: kept beside its sums, merged with them, and given
+ * per arm at a unit once the users' arms are known.
+ */
+export class TailFold {
+  private readonly tails = emptyTails();
+  /** False once sums without values were added: the values then miss those outcomes. */
+  private complete = true;
+
+  /** Adds the value of the metric at table index `index`, if it is a tail metric. */
+  addAt(index: number, slot: number, arm: 0 | 1, value: number): void {
+    const metric = TAIL_OF[index];
+    if (metric) this.tails[metric].add(slot, arm, value);
+  }
+
+  /** Records that outcomes were added as sums, without their values. */
+  addSums(): void {
+    this.complete = false;
+  }
+
+  exportState(): TailFoldState {
+    return {
+      values: TAIL_METRICS.map((metric) => this.tails[metric].exportState()),
+      complete: this.complete,
+    };
+  }
+
+  /** Adds another fold's state, its user slots moved to this fold's (`slotOf[theirs]`). */
+  merge(state: TailFoldState, slotOf: Int32Array): void {
+    this.complete &&= state.complete;
+    for (const [index, metric] of TAIL_METRICS.entries())
+      this.tails[metric].merge(state.values[index]!, slotOf);
+  }
+
+  /** The values per arm at `unit` (users' arms by slot); null when some came as sums only. */
+  data(unit: AnalysisUnit, userArms: Int8Array): TailData | null {
+    if (!this.complete) return null;
+    const metrics = Object.fromEntries(
+      TAIL_METRICS.map((metric) => [metric, this.tails[metric].armValues(unit, userArms)]),
+    ) as TailData['metrics'];
+    return { unit, metrics };
+  }
+}

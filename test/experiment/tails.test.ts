@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { analyzeExperiment, eventsSource } from '../../src/experiment/index.js';
+import {
+  bucketHighest,
+  bucketIndex,
+  bucketOfValue,
+  LatencyHistogram,
+  TAIL_SCALES,
+} from '../../src/metrics/index.js';
+import { expectClose } from '../helpers/close-reports.js';
+import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
+
+/** Computed once with numpy and scipy by test/fixtures/experiment/tails.py. */
+const reference = JSON.parse(readFileSync(join(EXPERIMENT_FIXTURES, 'tails.json'), 'utf8')) as {
+  alpha: number;
+  percentiles: number[];
+  capping: Record<'response_time' | 'cost_per_query', number>;
+  tails: Array<Record<string, unknown> & { percentile: number }>;
+  capped: Array<{
+    metric: 'response_time' | 'cost_per_query';
+    percentile: number;
+    arms: Record<string, unknown>;
+    comparison: Record<string, unknown>;
+  }>;
+};
+const LOG = join(EXPERIMENT_FIXTURES, 'tails.jsonl');
+
+describe('the HDR buckets of the tail metrics', () => {
+  it("are hdr-histogram-js's: any latency's percentile read from the buckets is LatencyHistogram's", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3_600_000_000 }), { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 1, max: 99.99, noNaN: true }),
+        (micros, percentile) => {
+          const histogram = new LatencyHistogram();
+          for (const value of micros) histogram.add(value / 1000);
+          const buckets = micros
+            .map((value) => bucketOfValue(value / 1e6, TAIL_SCALES.response_time))
+            .sort((a, b) => a - b);
+          const rank = Math.max(Math.ceil((percentile / 100) * micros.length - 1e-9), 1);
+          const expected = histogram.percentileSeconds(percentile)!;
+          expect(bucketHighest(buckets[rank - 1]!) / 1e6).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('put every value in the bucket whose range holds it, and bucket indices grow with values', () => {
+    let previous = -1;
+    for (const value of [1, 2, 255, 256, 257, 511, 512, 513, 1023, 1024, 65_535, 4_294_967_295]) {
+      const index = bucketIndex(value);
+      expect(index).toBeGreaterThanOrEqual(previous);
+      expect(bucketHighest(index)).toBeGreaterThanOrEqual(value);
+      expect(index === 0 || bucketHighest(index - 1) < value).toBe(true);
+      previous = index;
+    }
+  });
+});
+
+describe('the tail test and capping, against numpy and scipy', () => {
+  it("per user from the event log: each arm's p95 and p99 with Woodruff's interval and their difference equal the reference to 1e-9", async () => {
+    const report = analyzeExperiment(await eventsSource([LOG]).read(), {
+      tailPercentiles: reference.percentiles,
+    });
+    expect(report.tails.unit).toBe('user');
+    expect(report.tails.method).toBe('woodruff');
+    expect(report.tails.comparisons.map((c) => c.percentile)).toEqual([95, 99]);
+    for (const [index, expected] of reference.tails.entries()) {
+      const got = report.tails.comparisons[index]!;
+      expect(got.missing).toBeNull();
+      expectClose(got, { ...expected, missing: null, significant: true }, 1e-9);
+    }
+    // l0000 is in both arms and left out: 299 LightRAG users, 300 Perplexity users.
+    expect(report.tails.comparisons[0]!.arms.lightrag!.units).toBe(299);
+    expect(report.tails.comparisons[0]!.arms.perplexity!.units).toBe(300);
+  });
+
+  it('caps response time at the 99th and cost at the 95th percentile of each arm, then compares per user as numpy.clip and scipy do', async () => {
+    const data = await eventsSource([LOG]).read();
+    const report = analyzeExperiment(data, { capping: reference.capping });
+    expect(report.capping!.map((entry) => entry.metric)).toEqual([
+      'response_time',
+      'cost_per_query',
+    ]);
+    for (const expected of reference.capped) {
+      const entry = report.capping!.find((capped) => capped.metric === expected.metric)!;
+      expect(entry.unit).toBe('user');
+      expect(entry.missing).toBeNull();
+      expectClose(entry.arms, expected.arms, 1e-12);
+      const metric = report.metrics[expected.metric];
+      expectClose(
+        { n: metric.n, mean: metric.mean, estimate: metric.estimate, ci: metric.ci },
+        {
+          n: expected.comparison.n,
+          mean: expected.comparison.mean,
+          estimate: expected.comparison.estimate,
+          ci: expected.comparison.ci,
+        },
+        1e-9,
+      );
+      expect(metric.p_value!).toBeCloseTo(expected.comparison.p_value as number, 12);
+      expect(metric.df!).toBeCloseTo(expected.comparison.df as number, 6);
+    }
+    expect(report.notes.join('\n')).toMatch(
+      /response_time is capped at each arm's 99th percentile before the users' means/,
+    );
+    // Uncapped, the means are the raw ones.
+    const raw = analyzeExperiment(data);
+    expect(raw.capping).toBeUndefined();
+    expect(raw.metrics.cost_per_query.mean[0]).toBeCloseTo(
+      (reference.capped[1]!.arms.lightrag as { raw_mean: number }).raw_mean,
+      12,
+    );
+  });
+});
