@@ -23,6 +23,7 @@ export {
   type Backend,
   CANDIDATE,
   type EnvironmentSettings,
+  type ExperimentBlock,
   FALLBACK,
   type RollbackBlock,
   type RoutingRuleSpec,

@@ -177,6 +177,17 @@ export interface ShadowSettings {
   max_per_second: number;
 }
 
+/**
+ * How experiment reports of the environment treat the heavy-tailed metrics
+ * (docs/experiments.md#capping).
+ */
+export interface ExperimentBlock {
+  /** Per metric, the percentile of each arm's values it is winsorized at. */
+  capping: { response_time?: number; cost_per_query?: number };
+  /** The percentiles of response time the tail test compares. */
+  tail_percentiles: number[];
+}
+
 /** Every setting of one environment, defaults filled in. */
 export interface EnvironmentSettings {
   integration_enabled: boolean;
@@ -187,6 +198,8 @@ export interface EnvironmentSettings {
   runtime: RuntimeBlock | null;
   /** The shadow duel's selection. */
   shadow: ShadowSettings;
+  /** Capping and the tail test of experiment reports. */
+  experiment: ExperimentBlock;
   enable_ab_testing: boolean;
   enable_circuit_breaker: boolean;
   circuit_breaker_threshold: number;

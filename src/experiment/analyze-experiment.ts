@@ -247,7 +247,10 @@ function outcomeCounts(metrics: Record<OutcomeMetric, MetricReport>): Record<Arm
 function reportOf(
   given: ExperimentStats,
   settings: ReportSettings,
-  data: Pick<ExperimentData, 'source' | 'notes' | 'events' | 'covariates' | 'tails'>,
+  data: Pick<
+    ExperimentData,
+    'source' | 'notes' | 'events' | 'covariates' | 'tails' | 'latencyCounts'
+  >,
 ): ExperimentReport {
   const { stats, ...tails } = tailSections(given, data, settings, settings.alpha);
   const metrics = Object.fromEntries(

@@ -51,6 +51,8 @@ export interface ExperimentData {
   covariates?: CovariateData;
   /** The heavy-tailed metrics' values per arm (capping, the tail test); sources that keep values. */
   tails?: TailData;
+  /** Response times per arm as request-level HDR bucket counts (a live router's histograms). */
+  latencyCounts?: [Float64Array, Float64Array];
 }
 
 /**
@@ -209,6 +211,8 @@ export function prometheusSource(
 /** What a live source reads: a router's moments per cohort (`router.outcomeMoments()`). */
 export interface LiveOutcomes {
   outcomeMoments(): Readonly<Record<'lightrag' | 'perplexity', Record<OutcomeMetric, Moments>>>;
+  /** Response times per cohort as HDR bucket counts, for the request-level tail test. */
+  latencyCounts?(): Readonly<Record<'lightrag' | 'perplexity', Float64Array>>;
 }
 
 /** A source over a live router's request-level moments, readable at once with `readNow`. */
@@ -222,7 +226,7 @@ export function liveSource(router: LiveOutcomes): LiveSource {
   const readNow = (unit?: AnalysisUnit): ExperimentData => {
     unitRefused('live', unit, ['request']);
     const moments = router.outcomeMoments();
-    return {
+    const data: ExperimentData = {
       source: 'live',
       stats: {
         unit: 'request',
@@ -230,6 +234,9 @@ export function liveSource(router: LiveOutcomes): LiveSource {
       },
       notes: [],
     };
+    const counts = router.latencyCounts?.();
+    if (counts) data.latencyCounts = [counts.lightrag, counts.perplexity];
+    return data;
   };
   return { kind: 'live', units: ['request'], readNow, read: async (unit) => readNow(unit) };
 }

@@ -1,6 +1,7 @@
 import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
 import type { ExperimentReport } from './analyze-experiment.js';
 import type { MetricReport } from './metric-report.js';
+import { tailsHtml, tailsText } from './render-tails.js';
 import { varianceReductionHtml, varianceReductionText } from './render-variance-reduction.js';
 import { pValueText } from './render-verdict.js';
 
@@ -92,6 +93,7 @@ export function renderReportText(report: ExperimentReport): string {
     ...returnLine(report),
     '',
     ...varianceReductionText(report),
+    ...tailsText(report),
     report.verdict,
     ...(report.winner === null || report.confidence_level === null
       ? []
@@ -160,6 +162,7 @@ ${banner}
 ${rows}
 </tbody></table>
 ${varianceReductionHtml(report)}
+${tailsHtml(report)}
 <p>Sample ratio: ${report.srm.observed ? `${report.srm.observed.lightrag} vs ${report.srm.observed.perplexity} users` : 'not tested (no unit counts)'}; chi-square ${report.srm.chi_square?.toFixed(3) ?? '-'}, p = ${report.srm.p_value === null ? '-' : pValueText(report.srm.p_value)}.</p>
 <ul>${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>
 <script type="application/json" id="report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>

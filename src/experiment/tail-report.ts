@@ -22,7 +22,7 @@ const percent = (value: number) => `${value}th percentile`;
 /** Capping (when asked) and the tail test, from a source's values, with notes for the reader. */
 export function tailSections(
   stats: ExperimentStats,
-  data: Pick<ExperimentData, 'tails'>,
+  data: Pick<ExperimentData, 'tails' | 'latencyCounts'>,
   settings: TailSettings,
   alpha: number,
 ): TailSections {
@@ -35,8 +35,13 @@ export function tailSections(
         : `${entry.metric} is capped at each arm's ${percent(entry.percentile)} before the users' means (winsorized: see capping)`,
     );
   }
-  const tails = tailTest(data.tails, stats.unit, settings.tailPercentiles, alpha);
-  if (tails.unit === 'request' && data.tails)
+  const tails = tailTest(
+    data.tails ?? data.latencyCounts,
+    stats.unit,
+    settings.tailPercentiles,
+    alpha,
+  );
+  if (tails.unit === 'request' && (data.tails || data.latencyCounts))
     notes.push(
       "the tail test is per request: a user's repeated requests are taken as independent, so its intervals are too narrow when users repeat",
     );

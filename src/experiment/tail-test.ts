@@ -3,6 +3,7 @@ import {
   type ClusteredBuckets,
   type ClusteredQuantile,
   clusteredQuantile,
+  histogramQuantile,
   normalCdf,
   normalQuantile,
 } from '../statistics/index.js';
@@ -82,13 +83,17 @@ function armTail(quantile: ClusteredQuantile | null): ArmTail | null {
   };
 }
 
-function compare(
-  groups: [ClusteredBuckets, ClusteredBuckets],
-  percentile: number,
-  alpha: number,
-): TailComparison {
+/** Each arm's quantile: from values with their units, or from request-level bucket counts. */
+type ArmGroup = ClusteredBuckets | Float64Array;
+
+const quantileOf = (group: ArmGroup, p: number, alpha: number) =>
+  group instanceof Float64Array
+    ? histogramQuantile(group, p, alpha, bucketValue)
+    : clusteredQuantile(group, p, alpha, bucketValue, SIZE);
+
+function compare(groups: [ArmGroup, ArmGroup], percentile: number, alpha: number): TailComparison {
   const [treatment, baseline] = groups.map((group) =>
-    armTail(clusteredQuantile(group, percentile / 100, alpha, bucketValue, SIZE)),
+    armTail(quantileOf(group, percentile / 100, alpha)),
   ) as [ArmTail | null, ArmTail | null];
   const comparison: TailComparison = {
     percentile,
@@ -121,18 +126,19 @@ function compare(
  * The difference of response time's percentiles between the arms, each arm's percentile read
  * from its values' HDR buckets and its standard error found at the unit of analysis by
  * Woodruff's method (`clusteredQuantile`): at the user unit a user's correlated requests widen
- * the interval as they should. Without values (a source of sums) every comparison says
- * `no_values`.
+ * the interval as they should. From request-level bucket counts (a live router's histograms,
+ * `[lightrag, perplexity]`) every request is its own unit. Without either (a source of sums)
+ * every comparison says `no_values`.
  */
 export function tailTest(
-  tails: TailData | undefined,
+  tails: TailData | [Float64Array, Float64Array] | undefined,
   unit: AnalysisUnit,
   percentiles: readonly number[],
   alpha: number,
 ): TailTestReport {
   const report: TailTestReport = {
     metric: 'response_time',
-    unit: tails?.unit ?? unit,
+    unit: Array.isArray(tails) ? 'request' : (tails?.unit ?? unit),
     method: 'woodruff',
     alpha,
     comparisons: [],
@@ -150,7 +156,9 @@ export function tailTest(
     }));
     return report;
   }
-  const groups = tails.metrics.response_time.map(bucketsOf) as [ClusteredBuckets, ClusteredBuckets];
+  const groups = Array.isArray(tails)
+    ? tails
+    : (tails.metrics.response_time.map(bucketsOf) as [ClusteredBuckets, ClusteredBuckets]);
   report.comparisons = percentiles.map((percentile) => compare(groups, percentile, alpha));
   return report;
 }

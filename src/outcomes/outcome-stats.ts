@@ -47,6 +47,11 @@ export class OutcomeStats {
     this.latency.reset();
   }
 
+  /** The response times' HDR bucket counts, by bucket index. */
+  latencyCounts(): Float64Array {
+    return this.latency.bucketCounts();
+  }
+
   /** Bytes the histogram holds; constant for the life of the series. */
   get footprintBytes(): number {
     return this.latency.footprintBytes;

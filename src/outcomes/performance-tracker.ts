@@ -91,6 +91,13 @@ export class PerformanceTracker {
     ) as Record<Cohort, Record<OutcomeMetric, Moments>>;
   }
 
+  /** Response times per cohort since start, as HDR bucket counts (every reported time). */
+  cohortLatencyCounts(): Record<Cohort, Float64Array> {
+    return Object.fromEntries(
+      [...this.cohorts].map(([cohort, series]) => [cohort, series.sinceStart.latencyCounts()]),
+    ) as Record<Cohort, Float64Array>;
+  }
+
   /** Figures per backend and per cohort. */
   summary(): { backends: Record<Backend, SeriesSummary>; cohorts: Record<Cohort, SeriesSummary> } {
     const now = this.clock.now();

@@ -91,10 +91,7 @@ export class Router {
     return this.parts.runner.run(valid) as Decision;
   }
 
-  /**
-   * The user's bucket in [0, 100] under the salt in force: the number the rollout percentage is
-   * compared with, the same for every decision about this user. Throws `InvalidContextError`.
-   */
+  /** The user's bucket in [0, 100] under the salt in force. Throws `InvalidContextError`. */
   bucketOf(context: RoutingContext): number {
     return this.parts.state.snapshot.bucketOf(identifierOf(normalizeContext(context)));
   }
@@ -219,12 +216,14 @@ export class Router {
     return this.parts.outcomes.addSink(sink);
   }
 
-  /**
-   * Sufficient statistics (n, sum, sum of squares) of every outcome metric per cohort since
-   * start: they add exactly across instances, which is what fleet-wide statistics need.
-   */
+  /** Every outcome metric's moments per cohort since start: they add across instances. */
   outcomeMoments(): Record<Cohort, Record<OutcomeMetric, Moments>> {
     return this.parts.outcomes.tracker.cohortMoments();
+  }
+
+  /** Response times per cohort since start, as HDR bucket counts (they add too). */
+  latencyCounts(): Record<Cohort, Float64Array> {
+    return this.parts.outcomes.tracker.cohortLatencyCounts();
   }
 
   /** Decisions made since start, by backend, cohort and reason. */

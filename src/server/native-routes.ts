@@ -5,6 +5,7 @@ import {
   type ExperimentOptions,
   liveSource,
   optionsFromText,
+  type TailOptions,
 } from '../experiment/index.js';
 import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
@@ -19,6 +20,12 @@ import type { OutcomeIngest } from './outcome-ingest.js';
  */
 function experimentOptionsOf(query: Record<string, string | string[]>): ExperimentOptions {
   return { sequential: true, ...optionsFromText(query, 'wire', '/v1/experiment', ['unit']) };
+}
+
+/** The environment's `experiment:` block: capping and the tail test's percentiles. */
+function tailOptionsOf(router: Router): TailOptions {
+  const block = router.settings.experiment;
+  return { capping: { ...block.capping }, tailPercentiles: [...block.tail_percentiles] };
 }
 
 /**
@@ -69,7 +76,10 @@ export function nativeRoutes(
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/experiment', async (request) =>
-    analyzeExperiment(liveSource(router).readNow(), experimentOptionsOf(request.query)),
+    analyzeExperiment(liveSource(router).readNow(), {
+      ...experimentOptionsOf(request.query),
+      ...tailOptionsOf(router),
+    }),
   );
   const pairs = livePairs(router);
   app.addHook('onClose', async () => pairs.stop());

@@ -100,19 +100,64 @@ export function clusteredQuantile(
     squares += residual * residual;
   }
   const shareStandardError = Math.sqrt((n * squares) / ((n - 1) * total * total));
+  return woodruff(
+    counts,
+    { bucket, share, shareStandardError, clusters: n },
+    p,
+    alpha,
+    bucketValue,
+  );
+}
+
+/** Woodruff's interval of quantile `p` from the share's standard error, carried to values. */
+function woodruff(
+  counts: Float64Array,
+  found: { bucket: number; share: number; shareStandardError: number; clusters: number },
+  p: number,
+  alpha: number,
+  bucketValue: (bucket: number) => number,
+): ClusteredQuantile {
+  let total = 0;
+  for (const count of counts) total += count;
   const z = normalQuantile(1 - alpha / 2);
   const at = (q: number) => bucketValue(bucketAtRank(counts, rankAtQuantile(q, total)));
-  const lower = at(Math.max(p - z * shareStandardError, 0));
-  const upper = at(Math.min(p + z * shareStandardError, 1));
+  const lower = at(Math.max(p - z * found.shareStandardError, 0));
+  const upper = at(Math.min(p + z * found.shareStandardError, 1));
   return {
-    bucket,
-    value: bucketValue(bucket),
-    share,
-    shareStandardError,
+    ...found,
+    value: bucketValue(found.bucket),
     lower,
     upper,
     standardError: (upper - lower) / (2 * z),
     values: total,
-    clusters: n,
   };
+}
+
+/**
+ * The quantile `p` of a histogram's values with Woodruff's interval, every value its own
+ * cluster (the share's variance F (1 - F) / (N - 1), the clustered formula with d_i = 1): for
+ * request-level histograms, where correlated values of one unit are taken as independent and
+ * the interval is too narrow when they are correlated. Null with fewer than two values.
+ */
+export function histogramQuantile(
+  counts: Float64Array,
+  p: number,
+  alpha: number,
+  bucketValue: (bucket: number) => number,
+): ClusteredQuantile | null {
+  let total = 0;
+  for (const count of counts) total += count;
+  if (total < 2) return null;
+  const bucket = bucketAtRank(counts, rankAtQuantile(p, total));
+  let atOrBelow = 0;
+  for (let index = 0; index <= bucket; index += 1) atOrBelow += counts[index]!;
+  const share = atOrBelow / total;
+  const shareStandardError = Math.sqrt((share * (1 - share)) / (total - 1));
+  return woodruff(
+    counts,
+    { bucket, share, shareStandardError, clusters: total },
+    p,
+    alpha,
+    bucketValue,
+  );
 }

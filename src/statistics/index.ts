@@ -15,6 +15,7 @@ export {
   type ClusteredBuckets,
   type ClusteredQuantile,
   clusteredQuantile,
+  histogramQuantile,
   rankAtQuantile,
 } from './clustered-quantile.js';
 export {

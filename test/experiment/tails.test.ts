@@ -4,14 +4,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment, eventsSource } from '../../src/experiment/index.js';
 import {
+  bucketCountOf,
   bucketHighest,
   bucketIndex,
   bucketOfValue,
   LatencyHistogram,
   TAIL_SCALES,
 } from '../../src/metrics/index.js';
+import { clusteredQuantile, histogramQuantile } from '../../src/statistics/index.js';
 import { expectClose } from '../helpers/close-reports.js';
 import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
+import { SeededRandom } from '../helpers/seeded-random.js';
 
 /** Computed once with numpy and scipy by test/fixtures/experiment/tails.py. */
 const reference = JSON.parse(readFileSync(join(EXPERIMENT_FIXTURES, 'tails.json'), 'utf8')) as {
@@ -115,5 +118,31 @@ describe('the tail test and capping, against numpy and scipy', () => {
       (reference.capped[1]!.arms.lightrag as { raw_mean: number }).raw_mean,
       12,
     );
+  });
+});
+
+describe('request-level quantiles from a histogram', () => {
+  it("equal the clustered ones with every value its own cluster, and read the live histogram's buckets", () => {
+    const random = new SeededRandom(95);
+    const histogram = new LatencyHistogram();
+    const seconds = Array.from({ length: 2000 }, () => Math.exp(random.normal()) * 0.7);
+    for (const value of seconds) histogram.add(value * 1000);
+    const counts = histogram.bucketCounts();
+    const buckets = Int32Array.from(seconds, (value) =>
+      bucketOfValue(value, TAIL_SCALES.response_time),
+    );
+    const valueOf = (bucket: number) => bucketHighest(bucket) / 1e6;
+    for (const p of [0.5, 0.95, 0.99]) {
+      const fromCounts = histogramQuantile(counts, p, 0.05, valueOf)!;
+      const clustered = clusteredQuantile(
+        { clusterCount: seconds.length, clusters: Int32Array.from(seconds, (_, i) => i), buckets },
+        p,
+        0.05,
+        valueOf,
+        bucketCountOf(TAIL_SCALES.response_time),
+      )!;
+      expect(fromCounts.value).toBe(histogram.percentileSeconds(p * 100));
+      expectClose(fromCounts, clustered, 1e-12);
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface SourceFlags {
   unit?: string;
   store?: string;
   env?: string;
+  /** `experiment report`'s environment directory, which `--env` may also name. */
+  configDir?: string;
 }
 
 /** Adds the data flags (`--events`, `--stats`, `--prometheus`, `--range`, `--unit`). */
@@ -39,7 +41,7 @@ export function withSources(command: Command): Command {
     )
     .option(
       '--env <name>',
-      'with --store: the environment whose events to read (default $FLAGROUTE_ENV, else development)',
+      'with --store: the environment whose events to read; with --config-dir: whose experiment: block to use (default $FLAGROUTE_ENV, else development)',
     )
     .option('--unit <unit>', 'request or user (default: user when every event names its user)');
 }
@@ -59,8 +61,8 @@ function sourceOf(flags: SourceFlags): ExperimentSource {
       'name exactly one source: --events FILE..., --stats FILE, --prometheus URL or --store URL',
     );
   }
-  if (flags.env !== undefined && flags.store === undefined) {
-    throw new UsageError('--env applies to --store only');
+  if (flags.env !== undefined && flags.store === undefined && flags.configDir === undefined) {
+    throw new UsageError('--env applies to --store and --config-dir only');
   }
   if (flags.store !== undefined) {
     const environment = flags.env ?? process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;

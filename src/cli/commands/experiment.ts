@@ -14,8 +14,10 @@ import { renderShadowHtml, renderShadowText } from '../../shadow/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
 import { shadowReportOf } from './experiment-shadow.js';
 import { readData, type SourceFlags, withSources } from './experiment-sources.js';
+import { type TailFlags, tailOptionsOf, withTailFlags } from './experiment-tails.js';
 
 type ReportFlags = SourceFlags &
+  TailFlags &
   Record<string, unknown> & { json?: boolean; html?: string; shadow?: boolean };
 
 interface PlanFlags extends SourceFlags {
@@ -58,11 +60,13 @@ export function experimentCommands(program: Command): void {
   const experiment = program
     .command('experiment')
     .description('A/B statistics: LightRAG against Perplexity');
-  withSettingFlags(
-    withSources(
-      experiment
-        .command('report')
-        .description('compare the arms on every metric and name a winner'),
+  withTailFlags(
+    withSettingFlags(
+      withSources(
+        experiment
+          .command('report')
+          .description('compare the arms on every metric and name a winner'),
+      ),
     ),
   )
     .option('--json', 'print the report as JSON')
@@ -82,7 +86,9 @@ export function experimentCommands(program: Command): void {
         );
         return;
       }
-      const report = analyzeExperiment(await readData(flags), options);
+      const tails = await tailOptionsOf(flags);
+      if (!tails) return;
+      const report = analyzeExperiment(await readData(flags), { ...options, ...tails });
       if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
       process.stdout.write(
         flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReportText(report)}\n`,
