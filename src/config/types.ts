@@ -179,7 +179,7 @@ export interface ShadowSettings {
 
 /**
  * How experiment reports of the environment treat the heavy-tailed metrics
- * (docs/experiments.md#capping).
+ * (docs/experiments.md#capping-heavy-tailed-metrics-winsorized).
  */
 export interface ExperimentBlock {
   /** Per metric, the percentile of each arm's values it is winsorized at. */

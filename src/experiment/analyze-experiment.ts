@@ -85,7 +85,7 @@ export interface ExperimentReport {
   variance_reduction?: VarianceReductionReport;
   /** The metrics winsorized before the comparison, per arm (when capping was asked for). */
   capping?: CappingReport[];
-  /** Response time's percentiles compared between the arms (docs/experiments.md#tails). */
+  /** Response time's percentiles compared between the arms (docs/experiments.md, tail test). */
   tails: TailTestReport;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../../src/metrics/index.js';
 import { clusteredQuantile, histogramQuantile } from '../../src/statistics/index.js';
 import { expectClose } from '../helpers/close-reports.js';
+import { REPO_DIR } from '../helpers/config-dir.js';
 import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
 import { SeededRandom } from '../helpers/seeded-random.js';
 
@@ -131,18 +132,36 @@ describe('request-level quantiles from a histogram', () => {
     const buckets = Int32Array.from(seconds, (value) =>
       bucketOfValue(value, TAIL_SCALES.response_time),
     );
-    const valueOf = (bucket: number) => bucketHighest(bucket) / 1e6;
+    const secondsOf = (bucket: number) => bucketHighest(bucket) / 1e6;
     for (const p of [0.5, 0.95, 0.99]) {
-      const fromCounts = histogramQuantile(counts, p, 0.05, valueOf)!;
+      const fromCounts = histogramQuantile(counts, p, 0.05, secondsOf)!;
       const clustered = clusteredQuantile(
         { clusterCount: seconds.length, clusters: Int32Array.from(seconds, (_, i) => i), buckets },
         p,
         0.05,
-        valueOf,
+        secondsOf,
         bucketCountOf(TAIL_SCALES.response_time),
       )!;
       expect(fromCounts.value).toBe(histogram.percentileSeconds(p * 100));
       expectClose(fromCounts, clustered, 1e-12);
+    }
+  });
+});
+
+describe('the tail values through worker threads', () => {
+  it('give the same tail test and capping when the log is read by three threads as by one', async () => {
+    const built = (await import(
+      join(REPO_DIR, 'dist', 'index.js')
+    )) as typeof import('../../src/index.js');
+    const options = { capping: reference.capping };
+    const one = await built.readEventFiles([LOG], { threads: 1 });
+    const three = await built.readEventFiles([LOG], { threads: 3, parallelMinBytes: 0 });
+    for (const unit of ['user', 'request'] as const) {
+      const a = built.reportFromEvents(one.accumulator, { ...options, unit });
+      const b = built.reportFromEvents(three.accumulator, { ...options, unit });
+      expectClose(b.tails, a.tails, 1e-12);
+      expectClose(b.capping, a.capping, 1e-12);
+      expect(b.metrics.response_time.p_value!).toBeCloseTo(a.metrics.response_time.p_value!, 12);
     }
   });
 });

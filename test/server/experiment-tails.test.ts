@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ExperimentReport, TailComparison } from '../../src/experiment/index.js';
+import type { PerformanceSummary } from '../../src/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { postOutcomes, testServer } from '../helpers/test-server.js';
 
@@ -11,9 +13,10 @@ experiment:
   tail_percentiles: [95, 99]
 `;
 
-async function get(url: string) {
+async function getJson<Body>(url: string): Promise<Body> {
   const response = await fetch(url);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  expect(response.status).toBe(200);
+  return (await response.json()) as Body;
 }
 
 /** Response times of one arm: most around `typical` ms, a fifth three times slower. */
@@ -37,17 +40,18 @@ describe('GET /v1/experiment: the tail test from the live histograms', () => {
       const posted = await postOutcomes(`${server.url}/v1/outcomes`, outcomes(cohort, typical));
       expect(posted.status).toBe(200);
     }
-    const report = (await get(`${server.url}/v1/experiment`)).body;
-    const summary = (await get(`${server.url}/v1/summary`)).body;
+    const report = await getJson<ExperimentReport>(`${server.url}/v1/experiment`);
+    const summary = await getJson<PerformanceSummary>(`${server.url}/v1/summary`);
     expect(report.tails).toMatchObject({ unit: 'request', method: 'woodruff' });
-    const [p95, p99] = report.tails.comparisons;
+    const [p95, p99] = report.tails.comparisons as [TailComparison, TailComparison];
+    const [lightrag, perplexity] = [p95.arms.lightrag!, p95.arms.perplexity!];
     expect(p95.percentile).toBe(95);
-    expect(p95.arms.lightrag.value).toBe(summary.cohorts.lightrag.p95_response_time);
-    expect(p95.arms.perplexity.value).toBe(summary.cohorts.perplexity.p95_response_time);
-    expect(p99.arms.lightrag.value).toBe(summary.cohorts.lightrag.p99_response_time);
-    expect(p95.arms.lightrag.values).toBe(500);
-    expect(p95.difference).toBeCloseTo(p95.arms.lightrag.value - p95.arms.perplexity.value, 12);
-    expect(p95.interval[0]).toBeGreaterThan(0);
+    expect(lightrag.value).toBe(summary.cohorts.lightrag.p95_response_time);
+    expect(perplexity.value).toBe(summary.cohorts.perplexity.p95_response_time);
+    expect(p99.arms.lightrag!.value).toBe(summary.cohorts.lightrag.p99_response_time);
+    expect(lightrag.values).toBe(500);
+    expect(p95.difference).toBeCloseTo(lightrag.value - perplexity.value, 12);
+    expect(p95.interval![0]).toBeGreaterThan(0);
     expect(p95.significant).toBe(true);
     expect(report.capping).toEqual([
       {
