@@ -182,8 +182,13 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
       { ...store_, notes: store_.notes.filter((note: string) => !mine(note)) },
       files_,
       1e-9,
-      ['malformed', 'duplicate_decision_ids'],
+      // The store keeps per-unit sums, not each response time: no tail test (the files have one).
+      ['malformed', 'duplicate_decision_ids', 'tails'],
     );
+    expect(store_.tails.comparisons.map((c: { missing: string }) => c.missing)).toEqual([
+      'no_values',
+      'no_values',
+    ]);
     expect(fromStore.stdout).not.toContain(new URL(store).password);
   });
 
