@@ -4,6 +4,7 @@ import type { MetricReport } from './metric-report.js';
 import { tailsHtml, tailsText } from './render-tails.js';
 import { varianceReductionHtml, varianceReductionText } from './render-variance-reduction.js';
 import { pValueText } from './render-verdict.js';
+import { textTable } from './text-table.js';
 
 /** A metric's mean as the metric table formats it; `-` when there is none. */
 const meanText = (metric: OutcomeMetric, x: number | null) =>
@@ -69,14 +70,7 @@ export function renderReportText(report: ExperimentReport): string {
       metric.note && metric.p_value === null ? metric.note : metricVerdict(metric),
     ]);
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const table = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  );
-  table.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
+  const table = textTable(rows);
   const srm = report.srm;
   const srmLine =
     srm.basis === null

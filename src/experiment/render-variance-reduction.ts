@@ -1,5 +1,6 @@
 import { formatMetric, METRIC_LABELS, type OutcomeMetric } from '../metrics/index.js';
 import type { ExperimentReport } from './analyze-experiment.js';
+import { textTable } from './text-table.js';
 import {
   ADJUSTMENT_METHODS,
   type AdjustmentMethod,
@@ -57,14 +58,7 @@ export function varianceReductionText(report: ExperimentReport): string[] {
   const reduction = report.variance_reduction;
   if (!reduction) return [];
   const rows = [HEADER, ...rowsOf(reduction)];
-  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const table = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  );
-  table.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
+  const table = textTable(rows);
   return [
     `variance reduction with query covariates, per ${reduction.unit}${reduction.request_level ? ' (request-level figures, not a test)' : ''}: ${designText(reduction)}; LightRAG - Perplexity, the winner above reads the raw differences`,
     ...table,

@@ -3,6 +3,8 @@
  * connection (node-postgres, loaded on first use) stays inside this folder, so that neither
  * flagroute's code nor its public types load or name node-postgres.
  */
+
+export type { EventWindow } from './event-window.js';
 export {
   ADVISORY_LOCK_CLASS,
   ADVISORY_LOCKS,
@@ -26,5 +28,5 @@ export {
   type PostgresRuntimeStoreOptions,
 } from './postgres-runtime-store.js';
 export { readStorePairs, storePairs } from './store-pairs.js';
-export { type EventWindow, storeEventsSource } from './store-statistics.js';
+export { storeEventsSource } from './store-statistics.js';
 export { POSTGRES_SCHEMES, type PostgresTarget, parsePostgresUrl } from './store-url.js';

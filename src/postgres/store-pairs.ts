@@ -7,8 +7,8 @@ import {
   type UnitPairs,
 } from '../shadow/index.js';
 import { metricExpression, type RowValues } from './event-rows.js';
+import { type EventWindow, windowParameters } from './event-window.js';
 import { StorePool } from './store-pool.js';
-import type { EventWindow } from './store-statistics.js';
 import { parsePostgresUrl } from './store-url.js';
 
 const PAIRED_ROWS = METRIC_TABLE.filter((row) =>
@@ -70,8 +70,7 @@ const TOTALS = `
  * leave the database), folded into the same tally the event log's reader fills.
  */
 export async function readStorePairs(pool: StorePool, window: EventWindow): Promise<PairedTally> {
-  const since = window.since === undefined ? null : new Date(window.since).toISOString();
-  const parameters = [window.environment, since];
+  const parameters = windowParameters(window);
   const [units, judged, totals] = await Promise.all([
     pool.query(UNIT_SUMS, parameters),
     pool.query(JUDGED, parameters),

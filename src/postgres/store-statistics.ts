@@ -6,14 +6,9 @@ import {
 } from '../experiment/index.js';
 import { METRIC_TABLE } from '../metrics/index.js';
 import { METRIC_VALUES } from './event-rows.js';
+import { type EventWindow, windowParameters } from './event-window.js';
 import { StorePool } from './store-pool.js';
 import { parsePostgresUrl } from './store-url.js';
-
-/** Which events of an environment to read: all, or those at or after `since` (ms since the epoch). */
-export interface EventWindow {
-  environment: string;
-  since?: number;
-}
 
 const METRIC_COUNT = METRIC_TABLE.length;
 const range = (from: number) => Array.from({ length: METRIC_COUNT }, (_, index) => from + index);
@@ -90,8 +85,7 @@ export async function readStoreEvents(
   pool: StorePool,
   window: EventWindow,
 ): Promise<EventAccumulator> {
-  const since = window.since === undefined ? null : new Date(window.since).toISOString();
-  const parameters = [window.environment, since];
+  const parameters = windowParameters(window);
   const [groups, outside, exposures, covariates] = await Promise.all([
     pool.query(GROUPS, parameters),
     pool.query(OUTSIDE, parameters),
