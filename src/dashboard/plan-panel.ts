@@ -12,6 +12,14 @@ const percent = (decimals: number): MetricFormat => ({
   prefix: '',
   suffix: ' %',
 });
+/**
+ * A difference of two percentages is in percentage points: 12 % against 10 % is 2 pp, and
+ * "2 %" would read as a relative change.
+ */
+function differenceFormat(format: MetricFormat): MetricFormat {
+  return format.suffix === ' %' ? { ...format, suffix: ' pp' } : format;
+}
+
 const seconds: MetricFormat = { scale: 1, decimals: 2, prefix: '', suffix: ' s' };
 const score: MetricFormat = { scale: 1, decimals: 3, prefix: '', suffix: '' };
 
@@ -49,6 +57,8 @@ export function guardrailRow(reading: GuardrailReading): GuardrailRow {
   const spec = metric !== undefined && isOutcomeMetric(metric) ? metricSpec(metric) : null;
   const check = CHECKS[reading.name];
   const format = spec?.format ?? check?.format ?? score;
+  // A regression's (or a pair's) value and interval are LightRAG less the baseline: a difference.
+  const valueFormat = spec ? differenceFormat(format) : format;
   const label = spec
     ? `no regression in ${spec.label}${kind === 'paired' ? ' (shadow, on the same queries)' : ''}`
     : (check?.label ?? reading.name);
@@ -59,7 +69,7 @@ export function guardrailRow(reading: GuardrailReading): GuardrailRow {
           reading.value,
           reading.value === null ? '–' : reading.value ? 'open' : 'closed',
         )
-      : figure('value', reading.value, formatWith(format, reading.value));
+      : figure('value', reading.value, formatWith(valueFormat, reading.value));
   const waiting = reading.value === null || (reading.note ?? '').startsWith('fewer than');
   const waitingText = reading.value === null ? 'no value yet' : 'too few samples yet';
   return {
@@ -72,7 +82,7 @@ export function guardrailRow(reading: GuardrailReading): GuardrailRow {
         : reading.threshold,
     margin: marginText(reading, format, check?.bound),
     interval: reading.interval
-      ? `[${formatWith(format, reading.interval[0])}, ${formatWith(format, reading.interval[1])}]`
+      ? `[${formatWith(valueFormat, reading.interval[0])}, ${formatWith(valueFormat, reading.interval[1])}]`
       : '–',
     action: actionText(reading),
     state: !reading.ok ? 'failed' : waiting ? 'waiting' : 'ok',
@@ -84,9 +94,10 @@ export function guardrailRow(reading: GuardrailReading): GuardrailRow {
 /** The room left before a check fails, or a regression's tolerated margin. */
 function marginText(
   reading: GuardrailReading,
-  format: MetricFormat,
+  valueFormat: MetricFormat,
   bound: 'max' | 'min' | 'state' | undefined,
 ): string {
+  const format = differenceFormat(valueFormat);
   if (reading.margin !== undefined) return `${formatWith(format, reading.margin)} worse tolerated`;
   if (reading.value === null || typeof reading.threshold !== 'number' || !bound) return '–';
   if (bound === 'state') return '–';

@@ -71,7 +71,7 @@ describe('the view model built on the server', () => {
     });
     expect(errorRate).toMatchObject({
       threshold: 'at most 5.00 %',
-      margin: '2.00 % over',
+      margin: '2.00 pp over',
       interval: '–',
       action: 'pause the plan after 1 failing look',
       state: 'failed',
@@ -80,6 +80,20 @@ describe('the view model built on the server', () => {
     expect(guardrailRow({ name: 'min_quality', value: 0.8, threshold: 0.6, ok: true }).margin).toBe(
       '0.200 to spare',
     );
+    // A difference of success rates is in percentage points, the rate itself in per cent.
+    const success = guardrailRow({
+      name: 'regression:success_rate',
+      value: -0.015,
+      threshold: 'LightRAG not significantly lower per user',
+      ok: true,
+      interval: [-0.031, 0.001],
+      margin: 0.02,
+    });
+    expect(success).toMatchObject({
+      value: { text: '-1.50 pp' },
+      margin: '2.00 pp worse tolerated',
+      interval: '[-3.10 pp, 0.10 pp]',
+    });
   });
 
   it('the plan panel names a shadow stage: its share, no user on LightRAG, its pairs of min_pairs, paired guardrails', async () => {
