@@ -5,7 +5,14 @@ import { expect, it } from 'vitest';
 import type { DashboardView } from '../../src/dashboard/index.js';
 import type { FleetStatus } from '../../src/runtime-store/index.js';
 import { REPO_DIR } from '../helpers/config-dir.js';
-import { cli, type Instance, serveInstance, statusOf, until } from '../helpers/fleet.js';
+import {
+  cli,
+  fetchStatus,
+  type Instance,
+  serveInstance,
+  until,
+  untilEvery,
+} from '../helpers/fleet.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 import { INGEST_TOKEN, postOutcomes } from '../helpers/test-server.js';
 
@@ -66,7 +73,7 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
     expect(status.environment).toBe('staging');
     expect(status.runtimeVersion).toBeNull();
     expect(status.skew).toEqual([]);
-    const configVersion = (await statusOf(instances[0]!)).configVersion;
+    const configVersion = (await fetchStatus(instances[0]!)).configVersion;
     for (const instance of instances) {
       const row = status.instances.find((each) => each.pid === instance.child.pid)!;
       expect(row).toMatchObject({ host: hostname(), listen: instance.url, configVersion });
@@ -87,7 +94,8 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
     expect(rollback.output).toMatch(
       /: runtime version 1 acknowledged by 3 of 3 live instances in \d+(\.\d+)? s\n$/,
     );
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(0);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(0);
 
     // The admin route (what the dashboard's buttons call) answers with the acknowledgements.
     const resume = await adminPost(instances[0]!, '/v1/rollout/resume', {
@@ -102,11 +110,12 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
       complete: true,
       missing: [],
     });
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(50);
     const refused = await adminPost(instances[1]!, '/v1/rollback', { waitMs: -1 });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('waitMs');
-    expect((await statusOf(instances[1]!)).rolloutPercentage).toBe(50); // nothing changed
+    expect((await fetchStatus(instances[1]!)).rolloutPercentage).toBe(50); // nothing changed
 
     // A killed instance still counts as live until its heartbeat is stale: it is named missing.
     const [first, second, killed] = instances as [Instance, Instance, Instance];
@@ -164,7 +173,8 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
         serveInstance(store, { files, env: { FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN } }),
       ),
     );
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(50);
     // LightRAG fails on the first instance only: its breaker and error-rate triggers fire there.
     const failing = instances[0]!;
     for (let call = 0; call < 25; call += 1) {
@@ -176,17 +186,11 @@ describePostgres('acknowledgements and fleet status on PostgreSQL', () => {
       });
       expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
     }
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every(
-          (each) => each.rolloutPercentage === 0 && each.rolloutLayers.killSwitch.engaged,
-        )
-          ? seen
-          : undefined;
-      },
+    await untilEvery(
+      instances,
+      (each) => each.rolloutPercentage === 0 && each.rolloutLayers.killSwitch.engaged,
       () =>
-        `every instance to serve 0 % under the kill switch the trigger engaged; the failing one said:\n${failing.output()}`,
+        `serve 0 % under the kill switch the trigger engaged; the failing one said:\n${failing.output()}`,
     );
     // It is the store's kill switch, engaged by a trigger, that every instance shows.
     const status = await cli(['status', '--json'], store, { files });

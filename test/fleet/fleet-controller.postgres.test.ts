@@ -4,13 +4,14 @@ import type { PlanState } from '../../src/rollout-plan/index.js';
 import {
   cli,
   type FleetProcess,
+  fetchStatus,
   type Instance,
   readOnlyConfig,
   serveInstance,
   sharedWritableDir,
   startFleetProcess,
-  statusOf,
   until,
+  untilEvery,
 } from '../helpers/fleet.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
@@ -90,7 +91,8 @@ describePostgres('the rollout controller of a fleet on PostgreSQL', () => {
         }),
       ),
     );
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(0);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(0);
 
     // The plan starts through the store: nobody writes the read-only files.
     const start = await cli(['rollout', 'plan', 'start', '--reason', 'fleet e2e'], store, {
@@ -98,12 +100,10 @@ describePostgres('the rollout controller of a fleet on PostgreSQL', () => {
     });
     expect(start.code, start.output).toBe(0);
     expect(start.output).toMatch(/rollout plan of staging: running/);
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every((each) => each.rolloutPercentage === 20) ? true : undefined;
-      },
-      () => 'every instance to serve the first stage, 20 %',
+    await untilEvery(
+      instances,
+      (each) => each.rolloutPercentage === 20,
+      'serve the first stage, 20 %',
     );
 
     const first = await controllerProcess(store, events);
@@ -153,13 +153,7 @@ describePostgres('the rollout controller of a fleet on PostgreSQL', () => {
     );
     expect(standby.child.exitCode).toBeNull();
     // Every instance followed the stages through the store, and serves 100 % now.
-    await until(
-      async () => {
-        const seen = await Promise.all(instances.map(statusOf));
-        return seen.every((each) => each.rolloutPercentage === 100) ? true : undefined;
-      },
-      () => 'every instance to serve 100 %',
-    );
+    await untilEvery(instances, (each) => each.rolloutPercentage === 100, 'serve 100 %');
     for (const instance of instances) {
       expect(instance.output()).not.toMatch(/CONFIG_NOT_WRITABLE|EACCES/);
       // The dashboard's data: the plan as the store holds it, not the read-only state/.

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { cli, serveInstance, statusOf, until, untilEvery } from '../helpers/fleet.js';
+import { cli, fetchStatus, serveInstance, until, untilEvery } from '../helpers/fleet.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 
 describePostgres('a fleet on PostgreSQL', () => {
@@ -8,7 +8,8 @@ describePostgres('a fleet on PostgreSQL', () => {
   it('a rollback from the CLI reaches every instance, each on its own read-only config; resume too', async () => {
     const store = await postgres().createDatabase();
     const instances = await Promise.all([1, 2, 3].map(() => serveInstance(store)));
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(50);
 
     const rollback = await cli(['rollback', '--reason', 'pager: error budget'], store);
     expect(rollback.code, rollback.output).toBe(0);
@@ -37,7 +38,8 @@ describePostgres('a fleet on PostgreSQL', () => {
   it('a rollback whose notification never comes reaches every instance through the poll', async () => {
     const store = await postgres().createDatabase();
     const instances = await Promise.all([1, 2, 3].map(() => serveInstance(store)));
-    for (const instance of instances) expect((await statusOf(instance)).rolloutPercentage).toBe(50);
+    for (const instance of instances)
+      expect((await fetchStatus(instance)).rolloutPercentage).toBe(50);
     // The runtime row's trigger is the only sender of NOTIFY: without it, only the poll can tell.
     await postgres().query(
       'ALTER TABLE flagroute.runtime_state DISABLE TRIGGER runtime_state_announce',
@@ -72,7 +74,7 @@ describePostgres('a fleet on PostgreSQL', () => {
     const rollback = await cli(['rollback', '--reason', 'before the outage'], store);
     expect(rollback.code, rollback.output).toBe(0);
     await until(
-      async () => ((await statusOf(instance)).rolloutPercentage === 0 ? true : undefined),
+      async () => ((await fetchStatus(instance)).rolloutPercentage === 0 ? true : undefined),
       () => 'the kill switch to be served',
     );
 
@@ -90,7 +92,7 @@ describePostgres('a fleet on PostgreSQL', () => {
       );
       expect(degraded.store?.message).not.toContain(new URL(store).password);
       // Decisions never wait on the store: the kill switch read before the outage still holds.
-      const status = await statusOf(instance);
+      const status = await fetchStatus(instance);
       expect(status.rolloutPercentage).toBe(0);
       const metrics = await (await fetch(`${instance.url}/metrics`)).text();
       expect(metrics).toMatch(/^flagroute_runtime_store_up 0$/m);
@@ -105,7 +107,7 @@ describePostgres('a fleet on PostgreSQL', () => {
     const resume = await cli(['rollout', 'resume', '--reason', 'after the outage'], store);
     expect(resume.code, resume.output).toBe(0);
     await until(
-      async () => ((await statusOf(instance)).rolloutPercentage === 50 ? true : undefined),
+      async () => ((await fetchStatus(instance)).rolloutPercentage === 50 ? true : undefined),
       () => 'the resume to be served after the outage',
     );
     expect(instance.child.exitCode).toBeNull();

@@ -129,26 +129,28 @@ export interface Status {
   rolloutLayers: { killSwitch: { engaged: boolean } };
 }
 
-export async function statusOf(instance: Instance): Promise<Status> {
+/** One instance's `/v1/status`, as the fleet tests read it. */
+export async function fetchStatus(instance: Instance): Promise<Status> {
   const response = await fetch(`${instance.url}/v1/status`);
   return (await response.json()) as Status;
 }
 
 /**
  * Polls every instance's `/v1/status` until `reached` holds for each of them, with the deadline
- * of {@link until}; `what` finishes "every instance to ...". Resolves with their statuses.
+ * of {@link until}; `what` finishes "every instance to ..." (a function: read when the deadline
+ * passes, to say what the processes said by then). Resolves with their statuses.
  */
 export function untilEvery(
   instances: readonly Instance[],
   reached: (status: Status) => boolean,
-  what: string,
+  what: string | (() => string),
 ): Promise<Status[]> {
   return until(
     async () => {
-      const seen = await Promise.all(instances.map(statusOf));
+      const seen = await Promise.all(instances.map(fetchStatus));
       return seen.every(reached) ? seen : undefined;
     },
-    () => `every instance to ${what}`,
+    () => `every instance to ${typeof what === 'string' ? what : what()}`,
   );
 }
 
