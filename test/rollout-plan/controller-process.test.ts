@@ -252,6 +252,12 @@ describe('the rollout controller as real processes', () => {
       stage: 0,
       reason: expect.stringContaining('faults'),
     });
+    // The look that rewrote the state goes on to load the configuration: broken now, it would
+    // name both faults. A look's faults replace the last look's when it begins, so ready means
+    // that look is over.
+    await waitFor('/readyz to say ready after the rewrite', async () => {
+      return (await endpoint.readyz()).status === 'ready';
+    });
 
     // 4. The configuration is broken, then fixed.
     await temp.write('environments/development.yaml', 'rollout_percentage: [\n');
