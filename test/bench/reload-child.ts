@@ -1,13 +1,16 @@
 /**
  * The reload measurement, in a process of its own: `node reload-child.js RULES FILES RELOADS`
- * writes a configuration of RULES rules in FILES rule files, and reloads it RELOADS times while
- * a loop keeps deciding (200 decisions a turn of the event loop). It prints, as JSON, each
- * reload's wall time and CPU time (the process's, worker threads included), the longest the
- * event loop was blocked during the reloads (perf_hooks.monitorEventLoopDelay, 1 ms
- * resolution) and the longest wait between two turns of the decision loop, and both again for
- * as long a time of deciding without reloads (the baseline); and the floor, the YAML parse of
- * the same files alone. The waits are taken apart: how much of the longest was garbage collection
- * (PerformanceObserver's gc entries), and the longest wait without its collections.
+ * writes a configuration of RULES rules in FILES rule files, and reloads it RELOADS times with
+ * nothing else running, then RELOADS times while a loop keeps deciding (200 decisions a turn of
+ * the event loop); before each reload one rule is edited (the first file rewritten), so that
+ * every reload swaps in a new configuration and reports one changed key, as an edit in
+ * production does. It prints, as JSON, each reload's wall time and CPU time (the process's,
+ * worker threads included), the longest the event loop was blocked during the reloads
+ * (perf_hooks.monitorEventLoopDelay, 1 ms resolution) and the longest wait between two turns of
+ * the decision loop, and both again for as long a time of deciding without reloads (the
+ * baseline); and the floor, the YAML parse of the same files alone. The waits are taken apart:
+ * how much of the longest was garbage collection (PerformanceObserver's gc entries), and the
+ * longest wait without its collections.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createRouter } from 'flagroute';
 import { pino } from 'pino';
 import { parseDocument } from 'yaml';
-import { writeRuleConfig } from './rule-configs.js';
+import { writeFirstRuleFile, writeRuleConfig } from './rule-configs.js';
 
 const [rules = 1000, files = 1, reloads = 5] = process.argv.slice(2).map(Number);
 const { dir } = await writeRuleConfig(rules, files);
@@ -28,16 +31,24 @@ const router = await createRouter({
   stabilityMs: 0,
   logger: pino({ level: 'silent' }),
 });
-/** Reloads `reloads` times; each run's wall time and the process's CPU time during it. */
+let edits = 0;
+/**
+ * Edits one rule and reloads, `reloads` times; each run's wall time and the process's CPU time
+ * during it (the edit's write not included).
+ */
 async function reloadRuns(): Promise<{ wallMs: number; cpuMs: number }[]> {
   const runs: { wallMs: number; cpuMs: number }[] = [];
   for (let run = 0; run < reloads; run += 1) {
+    edits += 1;
+    await writeFirstRuleFile(dir, rules, files, edits);
     const cpu = process.cpuUsage();
     const started = performance.now();
     const outcome = await router.reload();
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
-    if (!outcome.ok) throw new Error(`reload failed: ${JSON.stringify(outcome)}`);
+    if (!outcome.ok || outcome.changedKeys.length !== 1) {
+      throw new Error(`the reload did not change one rule: ${JSON.stringify(outcome)}`);
+    }
     runs.push({ wallMs, cpuMs: (used.user + used.system) / 1000 });
   }
   return runs;

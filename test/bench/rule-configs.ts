@@ -2,8 +2,11 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The rules of a large configuration: half query-length rules, half query-type rules. */
-export function ruleEntries(first: number, last: number): string[] {
+/**
+ * The rules of a large configuration: half query-length rules, half query-type rules. `edit`
+ * is added to the first rule's `max_length`: a reload of another edit changes one rule.
+ */
+export function ruleEntries(first: number, last: number, edit = 0): string[] {
   const lines: string[] = [];
   for (let index = first; index < last; index += 1) {
     if (index % 2 === 0) {
@@ -11,7 +14,7 @@ export function ruleEntries(first: number, last: number): string[] {
         `  rule_${index}:`,
         '    type: query_length',
         `    min_length: ${100 + (index % 50)}`,
-        `    max_length: ${1000 + index}`,
+        `    max_length: ${1000 + index + (index === 0 ? edit : 0)}`,
       );
     } else {
       lines.push(
@@ -22,6 +25,25 @@ export function ruleEntries(first: number, last: number): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Writes the first of the `files` rule files holding `rules` rules between them (the one with
+ * rule 0 and the ten regions) with `edit` added to rule 0's `max_length`; returns its reference.
+ */
+export async function writeFirstRuleFile(
+  dir: string,
+  rules: number,
+  files: number,
+  edit: number,
+): Promise<string> {
+  const lines = ['routing_rules:', ...ruleEntries(0, Math.ceil(rules / files), edit)];
+  lines.push('geographic_routing:');
+  for (let region = 0; region < 10; region += 1) {
+    lines.push(`  region_${region}:`, `    rollout_percentage: ${region * 10}`);
+  }
+  await writeFile(join(dir, 'rules', 'rules-0.yaml'), `${lines.join('\n')}\n`);
+  return 'rules/rules-0.yaml';
 }
 
 /**
@@ -38,19 +60,13 @@ export async function writeRuleConfig(
   const dir = await mkdtemp(join(tmpdir(), 'flagroute-bench-rules-'));
   await mkdir(join(dir, 'rules'));
   await mkdir(join(dir, 'environments'));
-  const references: string[] = [];
+  const references = [await writeFirstRuleFile(dir, rules, files, 0)];
   const perFile = Math.ceil(rules / files);
-  for (let file = 0; file < files; file += 1) {
+  for (let file = 1; file < files; file += 1) {
     const lines = [
       'routing_rules:',
       ...ruleEntries(file * perFile, Math.min(rules, (file + 1) * perFile)),
     ];
-    if (file === 0) {
-      lines.push('geographic_routing:');
-      for (let region = 0; region < 10; region += 1) {
-        lines.push(`  region_${region}:`, `    rollout_percentage: ${region * 10}`);
-      }
-    }
     await writeFile(join(dir, 'rules', `rules-${file}.yaml`), `${lines.join('\n')}\n`);
     references.push(`rules/rules-${file}.yaml`);
   }
