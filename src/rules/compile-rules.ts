@@ -10,7 +10,12 @@ export const ELIGIBLE_EVENT = 'eligible';
 /** The event a geography rule fires when the region matches. */
 export const GEOGRAPHY_EVENT = 'geography';
 
-/** A rule compiled for json-rules-engine, with the facts its outcome depends on. */
+/**
+ * A rule compiled for json-rules-engine, with the facts its outcome depends on. It keeps only
+ * what deciding reads: a configuration of 10,000 rules keeps 10,000 of these, and every object
+ * one holds is copied by the young-generation collections that run while a reload builds them
+ * (their pauses held the event loop for longest during a reload; see docs/performance.md).
+ */
 export interface CompiledRule {
   readonly name: string;
   readonly kind: 'eligibility' | 'geography';
@@ -23,13 +28,13 @@ export interface CompiledRule {
    * garbage collections copy tens of megabytes.
    */
   readonly rule: Rule | null;
-  /** The rule's conditions, as json-rules-engine reads them. */
-  readonly conditions: EngineConditionSpec;
-  /** The facts the rule reads, or null when that cannot be known (it then is never memoised). */
+  /**
+   * The facts the rule reads, or null when that cannot be known (it then is never memoised);
+   * one frozen list shared by every rule that reads the same facts.
+   */
   readonly factsRead: readonly string[] | null;
   /** For geography rules: the region's rollout percentage. */
   readonly rolloutPercentage?: number;
-  readonly origin: string;
 }
 
 /** Turns the guide's shorthand into json-rules-engine conditions. */
@@ -66,6 +71,23 @@ export function factsReadBy(condition: EngineConditionSpec): string[] | null {
     return true;
   };
   return walk(condition) ? [...facts].sort() : null;
+}
+
+/** One frozen list per set of facts read, shared by the rules that read it. */
+const sharedFactLists = new Map<string, readonly string[]>();
+
+/** {@link factsReadBy}, as a shared frozen list (see {@link CompiledRule}). */
+function sharedFactsReadBy(condition: EngineConditionSpec): readonly string[] | null {
+  const facts = factsReadBy(condition);
+  if (!facts) return null;
+  const key = facts.join('\u0000');
+  let shared = sharedFactLists.get(key);
+  if (!shared) {
+    shared = Object.freeze(facts);
+    // Bounded by the distinct fact sets of the configurations loaded, a handful in practice.
+    if (sharedFactLists.size < 1024) sharedFactLists.set(key, shared);
+  }
+  return shared;
 }
 
 function compileIssue(loaded: LoadedRule, error: unknown): ConfigIssue {
@@ -126,11 +148,11 @@ function compileEligibility(loaded: LoadedRule): CompiledRule {
     kind: 'eligibility',
     predicate,
     rule: predicate ? null : rule,
-    conditions: spec.conditions,
-    factsRead: factsReadBy(spec.conditions),
-    origin: loaded.origin,
+    factsRead: sharedFactsReadBy(spec.conditions),
   };
 }
+
+const REGION_FACTS: readonly string[] = Object.freeze(['region']);
 
 /** A region's geography rule: `region equal <name>`, carrying the region's percentage. */
 function compileRegion(region: LoadedRegion): CompiledRule {
@@ -148,11 +170,9 @@ function compileRegion(region: LoadedRegion): CompiledRule {
   return {
     name,
     kind: 'geography',
-    conditions,
     predicate,
     rule: predicate ? null : rule,
-    factsRead: ['region'],
+    factsRead: REGION_FACTS,
     rolloutPercentage: region.rolloutPercentage,
-    origin: region.origin,
   };
 }
