@@ -29,6 +29,11 @@ export interface NamePlace {
   readonly column: number;
 }
 
+/** Where each name of a rule-file section is written (a `Map` is one). */
+export interface NamePlaces {
+  get(name: string): NamePlace | undefined;
+}
+
 /** A region's rollout percentage with where it was written. */
 export interface LoadedRegion {
   readonly region: string;
@@ -102,10 +107,7 @@ export type LoadResult = ConfigResult<{ config: LoadedConfig }>;
 export type RuleFileResult = ConfigResult<{
   displayPath: string;
   content: RuleFileContent;
-  places: {
-    readonly rules: ReadonlyMap<string, NamePlace>;
-    readonly regions: ReadonlyMap<string, NamePlace>;
-  };
+  places: { readonly rules: NamePlaces; readonly regions: NamePlaces };
 }>;
 
 /** Parsed rule files by absolute path, shared by the environments of one validation run. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TimeSlice } from '../time-slice.js';
-import type { NamePlace, RuleFileResult } from './loaded-config.js';
+import type { NamePlace, NamePlaces, RuleFileResult } from './loaded-config.js';
 import { checkRuleFileText } from './rule-file-text.js';
 import type { RuleFileContent } from './types.js';
 
@@ -50,10 +50,7 @@ const SECTIONS = [
 /** Packs a result for the trip to the event loop (see {@link PackedSection}). */
 export function packRuleFile(result: RuleFileResult): PackedRuleFile {
   if (!result.ok) return result;
-  const pack = (
-    places: ReadonlyMap<string, NamePlace>,
-    section: Record<string, unknown> | undefined,
-  ) => {
+  const pack = (places: NamePlaces, section: Record<string, unknown> | undefined) => {
     const names = Object.keys(section ?? {});
     const packed = new Int32Array(names.length * 4);
     names.forEach((name, index) => {
@@ -76,28 +73,55 @@ export function packRuleFile(result: RuleFileResult): PackedRuleFile {
   };
 }
 
+/**
+ * The places of a packed section, read from its `Int32Array` when asked: no object per name
+ * stays alive through the reload (see `CompiledRule` in src/rules for why that matters).
+ */
+class PackedPlaces implements NamePlaces {
+  private readonly indexOf = new Map<string, number>();
+
+  /** `names` are a section's keys, each once (`Object.keys`); `places` four numbers each. */
+  constructor(
+    names: readonly string[],
+    private readonly places: Int32Array,
+  ) {
+    for (const [index, name] of names.entries()) this.indexOf.set(name, index * 4);
+  }
+
+  get(name: string): NamePlace | undefined {
+    const at = this.indexOf.get(name);
+    if (at === undefined) return undefined;
+    const { places } = this;
+    return {
+      keyLine: places[at]!,
+      keyColumn: places[at + 1]!,
+      line: places[at + 2]!,
+      column: places[at + 3]!,
+    };
+  }
+}
+
+const NO_PLACES: NamePlaces = new Map<string, NamePlace>();
+
 /** Unpacks a worker's result, a slice of the event loop at a time. */
 async function unpackRuleFile(packed: PackedRuleFile): Promise<RuleFileResult> {
   if (!packed.ok) return packed;
   const slice = new TimeSlice();
   const content: Record<string, Record<string, unknown>> = {};
-  const places = { rules: new Map<string, NamePlace>(), regions: new Map<string, NamePlace>() };
+  const places = { rules: NO_PLACES, regions: NO_PLACES };
   for (const [kind, key] of SECTIONS) {
     const { present, names, entries, places: at } = packed[kind];
     if (!present) continue;
     const section: Record<string, unknown> = {};
     for (const [index, name] of names.entries()) {
       section[name] = JSON.parse(entries[index]!);
-      const [keyLine, keyColumn, line, column] = at.subarray(index * 4, index * 4 + 4);
-      places[kind].set(name, {
-        keyLine: keyLine!,
-        keyColumn: keyColumn!,
-        line: line!,
-        column: column!,
-      });
+      // Each entry's text dies once parsed, instead of living (and being copied by young-
+      // generation collections) until the whole file is unpacked.
+      entries[index] = '';
       if (slice.due()) await slice.next();
     }
     content[key] = section;
+    places[kind] = new PackedPlaces(names, at);
   }
   return {
     ok: true,
