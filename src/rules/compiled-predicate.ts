@@ -44,15 +44,21 @@ const BOOLEAN_KEYS = ['all', 'any', 'not', 'condition', 'fact'] as const;
  * Returns null for what only the engine itself can do: shared `condition` references, `path`,
  * `params`, fact-valued comparisons, unknown operators or nodes mixing boolean keys. Such rules
  * are run by `Engine.run`.
+ *
+ * Each closure is made in a small function of its own, so that its context holds only what it
+ * reads: a closure made beside another that read `condition` (or the list of parts) kept that
+ * alive too, for every rule of a configuration, and a reload's young-generation collections
+ * copied it (see docs/performance.md).
  */
 export function compilePredicate(condition: EngineConditionSpec): FactsPredicate | null {
-  const kinds = BOOLEAN_KEYS.filter((key) => condition[key] !== undefined);
-  if (kinds.length !== 1) return null;
+  let kinds = 0;
+  for (const key of BOOLEAN_KEYS) if (condition[key] !== undefined) kinds += 1;
+  if (kinds !== 1) return null;
   if (condition.all) return combine(condition.all, 'all');
   if (condition.any) return combine(condition.any, 'any');
   if (condition.not) {
     const inner = compilePredicate(condition.not);
-    return inner ? (facts) => !inner(facts) : null;
+    return inner ? negatedPredicate(inner) : null;
   }
   if (
     condition.fact === undefined ||
@@ -64,13 +70,26 @@ export function compilePredicate(condition: EngineConditionSpec): FactsPredicate
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return null;
   const operator = condition.operator === undefined ? undefined : operators.get(condition.operator);
   if (!operator) return null;
-  const fact = condition.fact;
+  return leafPredicate(operator, condition.operator!, condition.fact, value);
+}
+
+function negatedPredicate(inner: FactsPredicate): FactsPredicate {
+  return (facts) => !inner(facts);
+}
+
+/** A leaf's test: the engine's operator on the fact's value. */
+function leafPredicate(
+  operator: EngineOperator,
+  name: string,
+  fact: string,
+  value: unknown,
+): FactsPredicate {
   // Decided once per rule, so that the common fact name keeps its plain property read.
   if (isInheritedName(fact)) {
     return (facts) =>
       operator.evaluate(Object.hasOwn(facts, fact) ? facts[fact] : undefined, value);
   }
-  if (numericFastPath(operator, condition.operator!)) {
+  if (numericFastPath(operator, name)) {
     return (facts) => {
       const factValue = facts[fact];
       return typeof factValue === 'number'
@@ -80,6 +99,8 @@ export function compilePredicate(condition: EngineConditionSpec): FactsPredicate
   }
   return (facts) => operator.evaluate(facts[fact], value);
 }
+
+const ALWAYS: FactsPredicate = () => true;
 
 function combine(
   children: readonly EngineConditionSpec[],
@@ -91,15 +112,26 @@ function combine(
     if (!part) return null;
     parts.push(part);
   }
-  if (parts.length === 0) return () => true;
+  if (parts.length === 0) return ALWAYS;
   if (parts.length === 1) return parts[0]!;
-  if (parts.length === 2) {
-    const [first, second] = parts as [FactsPredicate, FactsPredicate];
-    return kind === 'all'
-      ? (facts) => first(facts) && second(facts)
-      : (facts) => first(facts) || second(facts);
-  }
+  if (parts.length === 2) return pairPredicate(parts[0]!, parts[1]!, kind);
+  return kind === 'all' ? allOfPredicates(parts) : anyOfPredicates(parts);
+}
+
+function pairPredicate(
+  first: FactsPredicate,
+  second: FactsPredicate,
+  kind: 'all' | 'any',
+): FactsPredicate {
   return kind === 'all'
-    ? (facts) => parts.every((part) => part(facts))
-    : (facts) => parts.some((part) => part(facts));
+    ? (facts) => first(facts) && second(facts)
+    : (facts) => first(facts) || second(facts);
+}
+
+function allOfPredicates(parts: readonly FactsPredicate[]): FactsPredicate {
+  return (facts) => parts.every((part) => part(facts));
+}
+
+function anyOfPredicates(parts: readonly FactsPredicate[]): FactsPredicate {
+  return (facts) => parts.some((part) => part(facts));
 }
