@@ -1,18 +1,43 @@
-import type { LoadedConfig } from '../config/load-config.js';
+import type { LoadedConfig, LoadedRule } from '../config/load-config.js';
 import { maskSecret } from '../config/secrets.js';
-import type { EnvironmentSettings } from '../config/types.js';
+import type { EnvironmentSettings, RoutingRuleSpec } from '../config/types.js';
+import { TimeSlice } from '../time-slice.js';
 import type { ChangedKey } from './events.js';
 
-/** What differs between two configurations: settings (the salt masked), rules and regions. */
-export function diffConfigs(before: LoadedConfig, after: LoadedConfig): ChangedKey[] {
+/**
+ * What differs between two configurations: settings (the salt masked), rules (those of `before`
+ * in its order, then the new ones) and regions. Gives the event loop back every time `slice`
+ * is due: comparing 10,000 rules held it for 23 to 60 ms in one piece.
+ */
+export async function diffConfigs(
+  before: LoadedConfig,
+  after: LoadedConfig,
+  slice = new TimeSlice(),
+): Promise<ChangedKey[]> {
   const changes = diffSettings(before.settings, after.settings);
-  const rulesBefore = new Map(before.routingRules.map((rule) => [rule.name, rule.spec]));
-  const rulesAfter = new Map(after.routingRules.map((rule) => [rule.name, rule.spec]));
-  for (const name of new Set([...rulesBefore.keys(), ...rulesAfter.keys()])) {
+  const specsOf = async (rules: readonly LoadedRule[]) => {
+    const specs = new Map<string, RoutingRuleSpec>();
+    for (const rule of rules) {
+      specs.set(rule.name, rule.spec);
+      if (slice.due()) await slice.next();
+    }
+    return specs;
+  };
+  const rulesBefore = await specsOf(before.routingRules);
+  const rulesAfter = await specsOf(after.routingRules);
+  const compare = (name: string) => {
     const from = rulesBefore.get(name) ?? null;
     const to = rulesAfter.get(name) ?? null;
     if (JSON.stringify(from) !== JSON.stringify(to))
       changes.push({ key: `routing_rules.${name}`, from, to });
+  };
+  for (const name of rulesBefore.keys()) {
+    compare(name);
+    if (slice.due()) await slice.next();
+  }
+  for (const name of rulesAfter.keys()) {
+    if (!rulesBefore.has(name)) compare(name);
+    if (slice.due()) await slice.next();
   }
   const regionsBefore = new Map(
     before.geographicRouting.map((r) => [r.region, r.rolloutPercentage]),

@@ -34,12 +34,13 @@ export interface ReloadPlan {
 
 /**
  * Decides what a freshly loaded result means against the configuration served now: rejected
- * (the old one keeps serving), unchanged (nothing to do), or a new snapshot with what changed.
+ * (the old one keeps serving), unchanged (nothing to do), or a new snapshot with what changed
+ * (found a slice of the event loop at a time, see `diffConfigs`).
  */
-export function planReload(
+export async function planReload(
   current: { snapshot: RoutingSnapshot; lastReloadOk: boolean },
   result: SnapshotResult,
-): ReloadPlan {
+): Promise<ReloadPlan> {
   if (!result.ok) return rejected(result.issues);
   const previous = current.snapshot.config;
   const next = result.snapshot;
@@ -55,7 +56,7 @@ export function planReload(
       ],
     };
   }
-  const changedKeys = diffConfigs(previous, next.config);
+  const changedKeys = await diffConfigs(previous, next.config);
   return {
     outcome: { ok: true, changedKeys },
     log: [...syncWarning(current.snapshot, next), reloadedLine(previous, next.config, changedKeys)],
@@ -155,10 +156,11 @@ export class Reloader {
     const at = state.isoNow();
     const result = await this.parts.load();
     if (this.stopped) return { ok: false, errors: [] };
-    const plan = planReload(
+    const plan = await planReload(
       { snapshot: state.snapshot, lastReloadOk: state.lastReload.ok },
       result,
     );
+    if (this.stopped) return { ok: false, errors: [] };
     logPlan(logger, plan);
     if (plan.serve) {
       rollout.reloaded(state.loaded, plan.serve.config);
