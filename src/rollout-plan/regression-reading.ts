@@ -124,13 +124,27 @@ export function regression(
     alpha,
     sequentialTuning: guard.sequential_tuning,
   });
-  if (!comparison)
-    return { name, value: 0, threshold, ok: true, note: 'no variation in either arm' };
-  const [low, high] = comparison.sequential_ci;
   const margin =
     'relative' in guardrail.margin
       ? guardrail.margin.relative * Math.abs(sb.mean)
       : guardrail.margin.absolute;
+  if (!comparison) {
+    // No variation in either arm: no test is defined, and none is needed, each arm's value is
+    // known exactly. LightRAG failing every call while Perplexity never fails must not pass.
+    const d = st.mean - sb.mean;
+    if (!Number.isFinite(d))
+      return { name, value: null, threshold, ok: true, note: 'no test is defined' };
+    return {
+      name,
+      value: d,
+      threshold,
+      ok: !(better === 'higher' ? d < -margin : d > margin),
+      interval: [d, d],
+      margin,
+      note: `no variation in either arm (every user the same): difference ${d.toPrecision(3)} over ${st.n} and ${sb.n} users, judged as it is, without an interval`,
+    };
+  }
+  const [low, high] = comparison.sequential_ci;
   const worse = better === 'higher' ? high < -margin : low > margin;
   const notes = [
     `difference ${comparison.estimate.toPrecision(3)} over ${st.n} and ${sb.n} users, always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,

@@ -133,6 +133,24 @@ function pairedRegression(
       note: "not judged on pairs: no user saw the shadow's answer (judged from the first stage that serves users)",
     };
   }
+  const tolerated =
+    'relative' in guardrail.margin
+      ? guardrail.margin.relative * Math.abs(metric.perplexity_mean ?? 0)
+      : guardrail.margin.absolute;
+  if (metric.missing === 'no_variation' && metric.difference !== null) {
+    // Every user's difference is the same: no test is defined, and none is needed, the
+    // difference is known exactly. LightRAG failing every shadow call must not pass.
+    const d = metric.difference;
+    return {
+      name,
+      value: d,
+      threshold,
+      ok: !(better === 'higher' ? d < -tolerated : d > tolerated),
+      interval: [d, d],
+      margin: tolerated,
+      note: `every one of ${metric.units} users has the same paired difference, ${d.toPrecision(3)} (${metric.pairs} pairs): judged as it is, without an interval`,
+    };
+  }
   if (metric.sequential_ci === null || metric.difference === null) {
     return {
       name,
@@ -143,10 +161,6 @@ function pairedRegression(
     };
   }
   const [low, high] = metric.sequential_ci;
-  const tolerated =
-    'relative' in guardrail.margin
-      ? guardrail.margin.relative * Math.abs(metric.perplexity_mean ?? 0)
-      : guardrail.margin.absolute;
   const worse = better === 'higher' ? high < -tolerated : low > tolerated;
   return {
     name,
