@@ -1,4 +1,9 @@
-import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import {
+  METRIC_DIRECTIONS,
+  OUTCOME_METRICS,
+  type OutcomeMetric,
+  STRATUM_PREFIX,
+} from '../metrics/index.js';
 import {
   type AdjustedSummary,
   adjustRatio,
@@ -7,7 +12,6 @@ import {
   type SampleSummary,
 } from '../statistics/index.js';
 import { compareArms } from './compare-arms.js';
-import { STRATUM_PREFIX } from './covariate-design.js';
 import type { AnalysisUnit } from './experiment-data.js';
 import type { ExperimentSettings } from './experiment-settings.js';
 

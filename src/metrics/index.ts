@@ -7,6 +7,13 @@
  */
 export { CentredMoments } from './centred-moments.js';
 export {
+  CovariateDesign,
+  type CovariateGroup,
+  grown,
+  MAX_COVARIATE_COLUMNS,
+  STRATUM_PREFIX,
+} from './covariate-design.js';
+export {
   CATEGORICAL_COVARIATES,
   type Covariates,
   covariatesOf,

@@ -1,10 +1,5 @@
-import {
-  type CovariateGroup,
-  dataFromEvents,
-  EventAccumulator,
-  type ExperimentSource,
-} from '../experiment/index.js';
-import { METRIC_TABLE } from '../metrics/index.js';
+import { dataFromEvents, EventAccumulator, type ExperimentSource } from '../experiment/index.js';
+import { type CovariateGroup, METRIC_TABLE } from '../metrics/index.js';
 import { METRIC_VALUES } from './event-rows.js';
 import { type EventWindow, windowParameters } from './event-window.js';
 import { StorePool } from './store-pool.js';

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CovariateDesign } from '../../src/experiment/covariate-design.js';
 import { settingsOf } from '../../src/experiment/experiment-settings.js';
 import { UnitMomentsFold } from '../../src/experiment/index.js';
 import { compareAdjusted } from '../../src/experiment/variance-reduction.js';
-import { METRIC_TABLE, OUTCOME_METRICS } from '../../src/metrics/index.js';
+import { CovariateDesign, METRIC_TABLE, OUTCOME_METRICS } from '../../src/metrics/index.js';
 import { clopperPearsonUpper } from '../../src/statistics/index.js';
 import { SeededRandom } from '../helpers/seeded-random.js';
 

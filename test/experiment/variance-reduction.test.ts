@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CovariateDesign } from '../../src/experiment/covariate-design.js';
 import { settingsOf } from '../../src/experiment/experiment-settings.js';
 import { analyzeExperiment, eventsSource } from '../../src/experiment/index.js';
 import { varianceReduction } from '../../src/experiment/variance-reduction.js';
-import { METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../../src/metrics/index.js';
+import {
+  CovariateDesign,
+  METRIC_TABLE,
+  metricValue,
+  OUTCOME_METRICS,
+} from '../../src/metrics/index.js';
 import type { OutcomeEvent } from '../../src/outcomes/index.js';
 import type { CovariateMoments } from '../../src/statistics/index.js';
 import { expectClose } from '../helpers/close-reports.js';
