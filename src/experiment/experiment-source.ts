@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { FlagrouteError } from '../errors.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
+import type { RequestCovariateSnapshot } from '../outcomes/index.js';
 import type { EventAccumulator } from './event-accumulator.js';
 import { type AnalysisUnit, checkStats, type ExperimentStats } from './experiment-data.js';
 import { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
 import type { MalformedLine } from './read-event-part.js';
 import { type EventLine, type ReadEventOptions, readEventFiles } from './read-events.js';
+import { covariatesFromPrometheus, covariatesOfRequests } from './request-covariates.js';
 import type { TailData } from './tail-values.js';
 import type { CovariateData } from './variance-reduction.js';
 
@@ -203,16 +205,31 @@ export function prometheusSource(
     units: ['request'],
     async read(unit) {
       unitRefused('prometheus', unit, ['request']);
-      return { source: 'prometheus', stats: await statsFromPrometheus(url, options), notes: [] };
+      const data: ExperimentData = {
+        source: 'prometheus',
+        stats: await statsFromPrometheus(url, options),
+        notes: [],
+      };
+      // The cross-products are sums since each instance started: no window of them is read.
+      const covariates =
+        options.range === undefined ? await covariatesFromPrometheus(new URL(url), options) : null;
+      if (covariates) data.covariates = covariates;
+      else if (options.range !== undefined)
+        data.notes.push('no variance reduction over a --range: covariate sums are read whole');
+      return data;
     },
   };
 }
 
-/** What a live source reads: a router's moments per cohort (`router.outcomeMoments()`). */
+/**
+ * What a live source reads: a router's moments per cohort (`router.outcomeMoments()`) and, when
+ * it keeps them, its request-level covariate sums (`router.outcomeCovariates`).
+ */
 export interface LiveOutcomes {
   outcomeMoments(): Readonly<Record<'lightrag' | 'perplexity', Record<OutcomeMetric, Moments>>>;
   /** Response times per cohort as HDR bucket counts, for the request-level tail test. */
   latencyCounts?(): Readonly<Record<'lightrag' | 'perplexity', Float64Array>>;
+  readonly outcomeCovariates?: { snapshot(): RequestCovariateSnapshot };
 }
 
 /** A source over a live router's request-level moments, readable at once with `readNow`. */
@@ -236,6 +253,9 @@ export function liveSource(router: LiveOutcomes): LiveSource {
     };
     const counts = router.latencyCounts?.();
     if (counts) data.latencyCounts = [counts.lightrag, counts.perplexity];
+    const snapshot = router.outcomeCovariates?.snapshot();
+    const covariates = snapshot && covariatesOfRequests(snapshot);
+    if (covariates) data.covariates = covariates;
     return data;
   };
   return { kind: 'live', units: ['request'], readNow, read: async (unit) => readNow(unit) };

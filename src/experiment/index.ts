@@ -20,7 +20,7 @@ export {
   type CappingReport,
 } from './capping.js';
 export { compareArms } from './compare-arms.js';
-export { type CovariateGroup, UnitCovariates } from './covariate-design.js';
+export { UnitCovariates } from './covariate-design.js';
 export { EventAccumulator } from './event-accumulator.js';
 export { lineTooLong } from './event-file-errors.js';
 export {

@@ -22,7 +22,7 @@ const SERIES = {
 const RANGE = /^[1-9]\d*[smhdw]$/;
 
 /** One series of an instant (vector) or range (matrix) query. */
-interface Row {
+export interface Row {
   metric: Record<string, string>;
   value?: [number, string];
   values?: [number, string][];
@@ -188,7 +188,8 @@ function seriesKey(row: Row): string {
   return [cohort, metric, ...rest].join('\n');
 }
 
-async function query(
+/** One PromQL query's result rows, of the type expected; a coded error naming the query. */
+export async function query(
   base: URL,
   promql: string,
   resultType: 'vector' | 'matrix',

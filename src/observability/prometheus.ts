@@ -170,6 +170,31 @@ function sufficientStatistics(router: Router, registers: Registry[]): void {
     'Sum of squares of the metric less its shift (label shift) over outcomes, per cohort.',
     (m) => m.sum_of_squares,
   );
+  covariateProducts(router, registers);
+}
+
+/**
+ * Per arm and metric, the request-level cross-products for regression adjustment: over the
+ * outcomes carrying the metric, the sum of row * column, each an entry of the request's vector
+ * (`value`: the metric less its shift; `one`: 1; a covariate column: `lengthBucket`,
+ * `complexity`, `queryType=<level>`, `region=<level>`, at most 16). Each pair once, in a fixed
+ * order, so that `sum by (cohort, metric, shift, row, column)` adds the fleet's instances.
+ */
+function covariateProducts(router: Router, registers: Registry[]): void {
+  const cohorts = ['lightrag', 'perplexity'] as const;
+  new Gauge({
+    name: 'flagroute_outcome_covariate_products',
+    help: `Sum over outcomes of the product of two entries (row, column) of the request's vector: value (the metric less its shift), one, and the query's covariates; per cohort and metric (${UNITS}). Request-level sums: their adjustment is never a test.`,
+    labelNames: ['cohort', 'metric', 'shift', 'row', 'column'],
+    registers,
+    collect() {
+      for (const { arm, metric, row, column, value } of router.outcomeCovariates.namedProducts()) {
+        const spec = METRIC_TABLE[metric]!;
+        const shift = String(spec.reference);
+        this.set({ cohort: cohorts[arm], metric: spec.name, shift, row, column }, value);
+      }
+    },
+  });
 }
 
 function stateGauges(router: Router, registers: Registry[]): void {

@@ -64,6 +64,15 @@ export {
   recordOutcome,
   recordOutcomes,
 } from './record-outcomes.js';
+export {
+  MAX_REQUEST_COVARIATE_COLUMNS,
+  ONE_ENTRY,
+  orderedEntries,
+  type RequestCovariateProduct,
+  type RequestCovariateSnapshot,
+  RequestCovariateSums,
+  VALUE_ENTRY,
+} from './request-covariates.js';
 export { SETTLED_MEMORY, SettledDecisions, type SettledStatus } from './settled-decisions.js';
 export {
   addShadowParts,

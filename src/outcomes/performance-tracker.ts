@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { BACKENDS, type Backend } from '../config/types.js';
 import { COHORTS, type Cohort } from '../decision/types.js';
 import {
+  type Covariates,
   METRIC_TABLE,
   type Moments,
   metricValues,
@@ -9,6 +10,7 @@ import {
   type OutcomeMetric,
 } from '../metrics/index.js';
 import { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
+import { RequestCovariateSums } from './request-covariates.js';
 
 const OUTCOME_METRIC_COUNT = METRIC_TABLE.length;
 
@@ -72,16 +74,23 @@ export class PerformanceTracker {
   );
 
   private readonly values = new Float64Array(OUTCOME_METRIC_COUNT);
+  /** Both arms' request-level sums of metrics and covariates, since start. */
+  readonly covariates = new RequestCovariateSums();
 
   constructor(private readonly clock: Clock) {}
 
-  /** Adds one outcome of `backend`, and of `cohort` when the decision assigned one. */
-  add(backend: Backend, cohort: Cohort | null, outcome: Outcome): void {
+  /**
+   * Adds one outcome of `backend`, and of `cohort` when the decision assigned one; in an arm,
+   * with what the decision knew of its query (`covariates`), to the request-level sums too.
+   */
+  add(backend: Backend, cohort: Cohort | null, outcome: Outcome, covariates?: Covariates): void {
     const now = this.clock.now();
     // Read once, added to four accumulators (the backend's and the cohort's, each twice).
     const values = metricValues(outcome, this.values);
     this.backends.get(backend)!.add(outcome, values, now);
     if (cohort !== null) this.cohorts.get(cohort)!.add(outcome, values, now);
+    if (cohort === 'lightrag' || cohort === 'perplexity')
+      this.covariates.add(cohort === 'lightrag' ? 0 : 1, values, covariates);
   }
 
   /** Sufficient statistics (n, sum, sum of squares) of every outcome metric per cohort, since start. */

@@ -141,7 +141,7 @@ export class OutcomeRecorder implements OutcomeRecording {
     if (origin === 'anonymous') this.anonymousFed = true;
     const settings = this.host.settings();
     const { backend, cohort, outcome } = tied;
-    this.tracker.add(backend, cohort, outcome);
+    this.tracker.add(backend, cohort, outcome, tied.covariates);
     if (backend === CANDIDATE) this.feedSafety(tied, settings);
     const recorded: RecordedOutcome = {
       backend,

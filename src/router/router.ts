@@ -41,11 +41,14 @@ import type { RouterParts } from './wire-router.js';
 export class Router {
   /** The router's pino logger. */
   readonly logger: Logger;
+  /** Per arm, request-level sums of the metrics and covariates since start: they add too. */
+  readonly outcomeCovariates: RouterParts['outcomes']['tracker']['covariates'];
   private watcher: ConfigWatcher | undefined;
 
   /** @internal Use `createRouter`. */
   constructor(private readonly parts: RouterParts) {
     this.logger = parts.logger;
+    this.outcomeCovariates = parts.outcomes.tracker.covariates;
   }
 
   /** The environment this router serves. */

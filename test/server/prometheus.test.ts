@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze-experiment.js';
 import { addMoments, rebasedArm } from '../../src/experiment/arm-moments.js';
+import { settingsOf } from '../../src/experiment/experiment-settings.js';
 import { statsFromPrometheus } from '../../src/experiment/prometheus-source.js';
-import { OUTCOME_METRICS } from '../../src/metrics/index.js';
+import { covariatesOfRequests } from '../../src/experiment/request-covariates.js';
+import { varianceReduction } from '../../src/experiment/variance-reduction.js';
+import { type Covariates, metricValues, OUTCOME_METRICS } from '../../src/metrics/index.js';
+import { RequestCovariateSums } from '../../src/outcomes/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { freePort } from '../helpers/free-port.js';
@@ -222,6 +226,111 @@ describe('a real Prometheus scraping two instances', () => {
       const down = await runCli(['experiment', 'report', '--prometheus', 'http://127.0.0.1:9']);
       expect(down.code).toBe(1);
       expect(down.stderr).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:9 cannot be reached/);
+    },
+    120_000,
+  );
+
+  runIt(
+    'request-level covariate sums: summed across two instances they give the adjustment one tally of the union gives, shown as request-level figures',
+    async () => {
+      const temp = await tempConfigDir({
+        'environments/development.yaml':
+          'rollout_percentage: 100\nenable_ab_testing: true\nenable_quality_metrics: false\nrollback_triggers: {enabled: false}\n',
+      });
+      const servers = [
+        await testServer({ configDir: temp.dir, watch: false, ingestToken: INGEST_TOKEN }),
+        await testServer({ configDir: temp.dir, watch: false, ingestToken: INGEST_TOKEN }),
+      ];
+      // One tally of every outcome of both instances: what the fleet's sums must add up to.
+      const union = new RequestCovariateSums();
+      const types = ['factual', 'analytical', 'code'];
+      const regions = ['eu', 'us'];
+      for (let index = 0; index < 240; index += 1) {
+        // Instance 1 sees only some levels, instance 2 others too: columns differ between them.
+        const server = servers[index % 3 === 0 ? 0 : 1]!;
+        const type = types[index % 3 === 0 ? index % 2 : index % 3]!;
+        const region = regions[(index >> 2) % 2]!;
+        const complexity = ((index * 37) % 100) / 100;
+        const decided = (
+          await post(`${server.url}/v1/decide`, {
+            userId: `user-${index}`,
+            queryType: type,
+            region,
+            queryComplexity: complexity,
+            queryText: 'x'.repeat(1 + ((index * 13) % 60)),
+          })
+        ).body as { decisionId: string; cohort: string; covariates: Covariates | null };
+        expect(decided.covariates).not.toBeNull();
+        const outcome = {
+          success: index % 17 !== 0,
+          latencyMs: 400 + 900 * complexity + (type === 'code' ? 300 : 0) + ((index * 7) % 50),
+          quality:
+            0.4 + 0.4 * complexity + (type === 'analytical' ? 0.1 : 0) + ((index * 11) % 10) / 100,
+        };
+        expect(
+          await postOutcomes(`${server.url}/v1/outcomes`, {
+            decisionId: decided.decisionId,
+            ...outcome,
+          }),
+        ).toMatchObject({ status: 200 });
+        const arm = decided.cohort === 'lightrag' ? 0 : decided.cohort === 'perplexity' ? 1 : -1;
+        if (arm >= 0) union.add(arm as 0 | 1, metricValues(outcome), decided.covariates!);
+      }
+      const base = await startPrometheus(
+        servers.map((server) => server.url.replace('http://', '')),
+      );
+      await queryUntil(
+        base,
+        'count(up{job="flagroute"} == 1)',
+        (result) => result[0]?.value[1] === '2',
+      );
+      const count = union.snapshot().arms.reduce((total, arm) => total + arm[1]!.n, 0);
+      await queryUntil(
+        base,
+        'sum(flagroute_outcome_covariate_products{metric="success_rate", row="one", column="one"})',
+        (rows) => rows[0]?.value[1] === String(count),
+      );
+      const cli = await runCli(['experiment', 'report', '--prometheus', base, '--json']);
+      expect(cli.stderr).toBe('');
+      const reduction = JSON.parse(cli.stdout).variance_reduction;
+      expect(reduction).toMatchObject({ unit: 'request', request_level: true });
+      const expected = varianceReduction(covariatesOfRequests(union.snapshot())!, settingsOf({}));
+      expect([...reduction.columns].sort()).toEqual([...expected.columns].sort());
+      for (const metric of ['response_time', 'quality_score', 'success_rate'] as const) {
+        for (const method of ['regression', 'post_stratification'] as const) {
+          const [got, want] = [
+            reduction.metrics[metric][method],
+            expected.metrics[metric][method]!,
+          ];
+          expect(got.raw.estimate, `${metric} ${method} raw`).toBeCloseTo(want.raw.estimate, 9);
+          expect(got.adjusted.estimate, `${metric} ${method}`).toBeCloseTo(
+            want.adjusted.estimate,
+            9,
+          );
+          expect(got.adjusted.se).toBeCloseTo(want.adjusted.se, 9);
+          expect(got.variance_reduction).toBeCloseTo(want.variance_reduction, 7);
+        }
+      }
+      // The covariates explain the response time here: the adjustment removes most of its variance.
+      expect(expected.metrics.response_time.regression!.variance_reduction).toBeGreaterThan(0.5);
+      const text = await runCli(['experiment', 'report', '--prometheus', base]);
+      expect(text.stdout).toMatch(/per request \(request-level figures, not a test\)/);
+      // Each instance's own tally, read live (GET /v1/experiment), is request-level too.
+      const first = servers[0]!;
+      const live = (await (await fetch(`${first.url}/v1/experiment`)).json()) as {
+        variance_reduction: {
+          request_level: boolean;
+          metrics: Record<string, Record<string, { adjusted: { estimate: number } }>>;
+        };
+      };
+      const own = varianceReduction(
+        covariatesOfRequests(first.router.outcomeCovariates.snapshot())!,
+        settingsOf({}),
+      );
+      expect(live.variance_reduction.request_level).toBe(true);
+      expect(
+        live.variance_reduction.metrics.response_time!.regression!.adjusted.estimate,
+      ).toBeCloseTo(own.metrics.response_time.regression!.adjusted.estimate, 12);
     },
     120_000,
   );
