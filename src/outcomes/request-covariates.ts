@@ -62,6 +62,8 @@ export class RequestCovariateSums {
   );
   private readonly entries = new Int32Array(WIDTH);
   private readonly values = new Float64Array(WIDTH);
+  /** Per categorical covariate (query type, region): each level's column. */
+  private readonly levels = [new Map<string, number>(), new Map<string, number>()];
 
   /**
    * Adds one request of `arm` whose metric values are `values` (table order, NaN where it has
@@ -80,9 +82,9 @@ export class RequestCovariateSums {
     if (covariates) {
       for (const [at, name] of NUMERIC_COVARIATES.entries()) entry(at, covariates[name] ?? 0);
       if (covariates.queryType !== undefined)
-        entry(this.design.columnOf(`queryType=${covariates.queryType}`), 1);
+        entry(this.levelColumn(0, 'queryType', covariates.queryType), 1);
       if (covariates.region !== undefined)
-        entry(this.design.columnOf(`region=${covariates.region}`), 1);
+        entry(this.levelColumn(1, 'region', covariates.region), 1);
     }
     this.entries[0] = 0;
     for (let metric = 0; metric < METRIC_COUNT; metric += 1) {
@@ -96,6 +98,16 @@ export class RequestCovariateSums {
         for (let b = 0; b < size; b += 1) into[row + this.entries[b]!]! += va * this.values[b]!;
       }
     }
+  }
+
+  /** A level's column, remembered per covariate so that a request builds no name. */
+  private levelColumn(at: 0 | 1, covariate: string, level: string): number | undefined {
+    const known = this.levels[at]!;
+    if (known.has(level)) return known.get(level);
+    const column = this.design.columnOf(`${covariate}=${level}`);
+    // Levels beyond the bound are not remembered: each is counted once by the design.
+    if (column !== undefined) known.set(level, column);
+    return column;
   }
 
   /** The sums as the adjustment reads them (see {@link RequestCovariateSnapshot}). */
