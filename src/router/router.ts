@@ -104,10 +104,7 @@ export class Router {
     return this.parts.state.snapshot.evaluator.asyncRules.length === 0;
   }
 
-  /**
-   * Decides like {@link decide} and returns each step of the tree and why; while the kill switch
-   * is engaged, the first step names it, whichever step decides.
-   */
+  /** {@link decide} with each step of the tree and why; the kill switch, while engaged, first. */
   async explain(context: RoutingContext): Promise<Explanation> {
     const valid = normalizeContext(context);
     const steps: ExplainStep[] = killSwitchSteps(this.parts.state.snapshot.rollout);
