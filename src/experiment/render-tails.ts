@@ -3,6 +3,7 @@ import type { ExperimentReport } from './analyze-experiment.js';
 import type { CappingReport } from './capping.js';
 import { pValueText } from './render-verdict.js';
 import type { ArmTail, TailComparison, TailMissing, TailTestReport } from './tail-test.js';
+import { textTable } from './text-table.js';
 
 const seconds = (x: number) => formatMetric('response_time', x);
 const signedSeconds = (x: number) => `${x < 0 ? '-' : '+'}${seconds(Math.abs(x))}`;
@@ -18,7 +19,7 @@ function armText(arm: ArmTail | null): string {
   return `${seconds(arm.value)} [${seconds(arm.lower)}, ${seconds(arm.upper)}]`;
 }
 
-function verdictOf(comparison: TailComparison): string {
+function tailVerdictText(comparison: TailComparison): string {
   if (comparison.missing) return MISSING_TEXT[comparison.missing];
   if (!comparison.significant) return 'no significant difference';
   return comparison.difference! > 0 ? 'LightRAG slower' : 'LightRAG faster';
@@ -35,7 +36,7 @@ function tailRows(tails: TailTestReport): string[][] {
         ? '-'
         : signedSeconds(comparison.difference),
     comparison.p_value === null ? '-' : pValueText(comparison.p_value),
-    verdictOf(comparison),
+    tailVerdictText(comparison),
   ]);
 }
 
@@ -77,18 +78,6 @@ const CAPPING_HEADER = [
   'Perplexity cap',
   'mean raw -> capped (LightRAG; Perplexity)',
 ];
-
-function textTable(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
-  return lines;
-}
 
 const tailTitle = (tails: TailTestReport) =>
   `tail test of response time, per ${tails.unit}${tails.unit === 'request' ? ' (request-level figures, not a test)' : ''}: each arm's percentile with Woodruff's ${((1 - tails.alpha) * 100).toFixed(0)} % interval, LightRAG - Perplexity beside the absolute p95 rollback trigger`;

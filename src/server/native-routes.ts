@@ -23,7 +23,7 @@ function experimentOptionsOf(query: Record<string, string | string[]>): Experime
 }
 
 /** The environment's `experiment:` block: capping and the tail test's percentiles. */
-function tailOptionsOf(router: Router): TailOptions {
+function tailOptionsOfRouter(router: Router): TailOptions {
   const block = router.settings.experiment;
   return { capping: { ...block.capping }, tailPercentiles: [...block.tail_percentiles] };
 }
@@ -78,7 +78,7 @@ export function nativeRoutes(
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/experiment', async (request) =>
     analyzeExperiment(liveSource(router).readNow(), {
       ...experimentOptionsOf(request.query),
-      ...tailOptionsOf(router),
+      ...tailOptionsOfRouter(router),
     }),
   );
   const pairs = livePairs(router);

@@ -38,7 +38,7 @@ export function withTailFlags(command: Command): Command {
  * `--config-dir`), then `--cap` and `--tail-percentiles` over it, checked in the flags' names.
  * Undefined when the environment does not load (its issues are printed, the exit code set).
  */
-export async function tailOptionsOf(flags: TailFlags): Promise<TailOptions | undefined> {
+export async function tailOptionsFromFlags(flags: TailFlags): Promise<TailOptions | undefined> {
   const options: TailOptions = {};
   if (flags.configDir !== undefined) {
     const env = flags.env ?? process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;

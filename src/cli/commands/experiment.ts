@@ -14,7 +14,7 @@ import { renderShadowHtml, renderShadowText } from '../../shadow/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
 import { shadowReportOf } from './experiment-shadow.js';
 import { readData, type SourceFlags, withSources } from './experiment-sources.js';
-import { type TailFlags, tailOptionsOf, withTailFlags } from './experiment-tails.js';
+import { type TailFlags, tailOptionsFromFlags, withTailFlags } from './experiment-tails.js';
 
 type ReportFlags = SourceFlags &
   TailFlags &
@@ -86,7 +86,7 @@ export function experimentCommands(program: Command): void {
         );
         return;
       }
-      const tails = await tailOptionsOf(flags);
+      const tails = await tailOptionsFromFlags(flags);
       if (!tails) return;
       const report = analyzeExperiment(await readData(flags), { ...options, ...tails });
       if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
