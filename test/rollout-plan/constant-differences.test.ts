@@ -4,6 +4,7 @@ import { regressionGuardrails } from '../../src/rollout-plan/guardrail-policy.js
 import { regression } from '../../src/rollout-plan/regression-reading.js';
 import { readShadowGuardrails } from '../../src/rollout-plan/shadow-guardrails.js';
 import { PairedTally } from '../../src/shadow/paired-tally.js';
+import { DEFAULT_GUARDRAILS } from '../helpers/plan-simulation.js';
 
 const triggers: RollbackTriggerSettings = {
   enabled: false,
@@ -16,23 +17,7 @@ const triggers: RollbackTriggerSettings = {
   persist: true,
 };
 
-const guardrails: PlanGuardrails = {
-  metrics: ['success_rate', 'quality_score'],
-  tolerance: 0.02,
-  alpha: 0.05,
-  sequential_tuning: 5000,
-  request_level: false,
-  adjustment: 'none',
-  max_multiple_exposures: 0.01,
-  actions: {
-    error_rate: { action: 'roll_back', for: 1 },
-    min_quality: { action: 'roll_back', for: 1 },
-    p95_response_time: { action: 'roll_back', for: 1 },
-    circuit_breaker: { action: 'roll_back', for: 1 },
-    multiple_exposures: { action: 'pause', for: 1 },
-    regression: { action: 'roll_back', for: 1 },
-  },
-};
+const guardrails: PlanGuardrails = { ...DEFAULT_GUARDRAILS, tolerance: 0.02 };
 
 /** Per user, one outcome of `value`: the per-unit sums of `users` such users. */
 const constantArm = (users: number, value: number) => ({
