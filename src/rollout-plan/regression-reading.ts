@@ -7,17 +7,14 @@ import {
   summarize,
 } from '../experiment/index.js';
 import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
+import { differenceReading, judgedBy, pointReading, toleratedMargin } from './difference-reading.js';
 import type { RegressionGuardrail } from './guardrail-policy.js';
 import type { GuardrailReading } from './guardrails.js';
 import type { ArmSnapshot } from './plan-state.js';
 
 function thresholdOf(guardrail: RegressionGuardrail, alpha: number, adjusted: string): string {
   const better = METRIC_DIRECTIONS[guardrail.metric];
-  const margin =
-    'relative' in guardrail.margin
-      ? `margin ${guardrail.margin.relative * 100} % of the baseline`
-      : `margin ${guardrail.margin.absolute} absolute`;
-  return `LightRAG not significantly ${better === 'higher' ? 'lower' : 'higher'} per user${adjusted} (always-valid ${(100 * (1 - alpha)).toPrecision(4)} % interval, this stage's share of the plan's alpha; ${margin})`;
+  return `LightRAG not significantly ${better === 'higher' ? 'lower' : 'higher'} per user${adjusted} (${judgedBy(guardrail, alpha, 'the baseline')})`;
 }
 
 /** A regression guardrail on request sums the plan did not opt in to: not judged, and why. */
@@ -124,28 +121,21 @@ export function regression(
     alpha,
     sequentialTuning: guard.sequential_tuning,
   });
-  const margin =
-    'relative' in guardrail.margin
-      ? guardrail.margin.relative * Math.abs(sb.mean)
-      : guardrail.margin.absolute;
+  const margin = toleratedMargin(guardrail, sb.mean);
   if (!comparison) {
-    // No variation in either arm: no test is defined, and none is needed, each arm's value is
-    // known exactly. LightRAG failing every call while Perplexity never fails must not pass.
     const d = st.mean - sb.mean;
     if (!Number.isFinite(d))
       return { name, value: null, threshold, ok: true, note: 'no test is defined' };
-    return {
+    return pointReading({
       name,
-      value: d,
       threshold,
-      ok: !(better === 'higher' ? d < -margin : d > margin),
-      interval: [d, d],
+      better,
       margin,
+      estimate: d,
       note: `no variation in either arm (every user the same): difference ${d.toPrecision(3)} over ${st.n} and ${sb.n} users, judged as it is, without an interval`,
-    };
+    });
   }
   const [low, high] = comparison.sequential_ci;
-  const worse = better === 'higher' ? high < -margin : low > margin;
   const notes = [
     `difference ${comparison.estimate.toPrecision(3)} over ${st.n} and ${sb.n} users, always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
   ];
@@ -154,14 +144,14 @@ export function regression(
       `adjusted for covariates: ${(100 * arms.adjustment.variance_reduction).toFixed(1)} % of the variance removed`,
     );
   if (arms.unadjusted) notes.push(`not adjusted: ${arms.unadjusted}`);
-  return {
+  return differenceReading({
     name,
-    value: comparison.estimate,
     threshold,
-    ok: !worse,
-    interval: [low, high],
+    better,
     margin,
+    estimate: comparison.estimate,
+    interval: [low, high],
     ...(arms.adjustment ? { adjustment: arms.adjustment } : {}),
     note: notes.join('; '),
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type { PlanCheck, PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
 import { METRIC_DIRECTIONS } from '../metrics/index.js';
 import { analyzePairs, type PairedMetricReport } from '../shadow/index.js';
+import { differenceReading, judgedBy, pointReading, toleratedMargin } from './difference-reading.js';
 import {
   actionOf,
   type RegressionGuardrail,
@@ -119,11 +120,7 @@ function pairedRegression(
 ): GuardrailReading {
   const name = `paired:${guardrail.metric}`;
   const better = METRIC_DIRECTIONS[guardrail.metric];
-  const margin =
-    'relative' in guardrail.margin
-      ? `margin ${guardrail.margin.relative * 100} % of Perplexity's`
-      : `margin ${guardrail.margin.absolute} absolute`;
-  const threshold = `LightRAG's shadow answers not significantly ${better === 'higher' ? 'lower' : 'higher'} than Perplexity's on the same queries, per user (always-valid ${(100 * (1 - alpha)).toPrecision(4)} % interval, this stage's share of the plan's alpha; ${margin})`;
+  const threshold = `LightRAG's shadow answers not significantly ${better === 'higher' ? 'lower' : 'higher'} than Perplexity's on the same queries, per user (${judgedBy(guardrail, alpha, "Perplexity's")})`;
   if (metric === undefined) {
     return {
       name,
@@ -133,23 +130,17 @@ function pairedRegression(
       note: "not judged on pairs: no user saw the shadow's answer (judged from the first stage that serves users)",
     };
   }
-  const tolerated =
-    'relative' in guardrail.margin
-      ? guardrail.margin.relative * Math.abs(metric.perplexity_mean ?? 0)
-      : guardrail.margin.absolute;
+  const margin = toleratedMargin(guardrail, metric.perplexity_mean ?? 0);
   if (metric.missing === 'no_variation' && metric.difference !== null) {
-    // Every user's difference is the same: no test is defined, and none is needed, the
-    // difference is known exactly. LightRAG failing every shadow call must not pass.
     const d = metric.difference;
-    return {
+    return pointReading({
       name,
-      value: d,
       threshold,
-      ok: !(better === 'higher' ? d < -tolerated : d > tolerated),
-      interval: [d, d],
-      margin: tolerated,
+      better,
+      margin,
+      estimate: d,
       note: `every one of ${metric.units} users has the same paired difference, ${d.toPrecision(3)} (${metric.pairs} pairs): judged as it is, without an interval`,
-    };
+    });
   }
   if (metric.sequential_ci === null || metric.difference === null) {
     return {
@@ -161,14 +152,13 @@ function pairedRegression(
     };
   }
   const [low, high] = metric.sequential_ci;
-  const worse = better === 'higher' ? high < -tolerated : low > tolerated;
-  return {
+  return differenceReading({
     name,
-    value: metric.difference,
     threshold,
-    ok: !worse,
+    better,
+    margin,
+    estimate: metric.difference,
     interval: [low, high],
-    margin: tolerated,
     note: `paired difference ${metric.difference.toPrecision(3)} over ${metric.units} users (${metric.pairs} pairs), always-valid interval [${low.toPrecision(3)}, ${high.toPrecision(3)}]`,
-  };
+  });
 }
