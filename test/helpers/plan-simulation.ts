@@ -38,7 +38,11 @@ export const FIVE_STAGES: RolloutStage[] = [5, 15, 30, 50, 100].map((percentage)
   shadow: false,
 }));
 
-const TRIGGERS: RollbackTriggerSettings = {
+/**
+ * The rollback triggers the simulated plans run with (the guide's thresholds; 50 users before a
+ * rate fires); tests of single readings spread them with their own `enabled` and `min_samples`.
+ */
+export const PLAN_TRIGGERS: RollbackTriggerSettings = {
   enabled: true,
   error_rate: 0.05,
   min_quality: 0.6,
@@ -271,7 +275,7 @@ export function simulatePlans(options: PlanSimulationOptions): PlanSimulationRes
     served,
     shadow: 0,
     killSwitch: null,
-    triggers: TRIGGERS,
+    triggers: PLAN_TRIGGERS,
     guardrails,
   });
   const result: PlanSimulationResult = {

@@ -13,6 +13,7 @@ import { eventsMetrics, type PlanMetrics, routerMetrics } from '../../src/rollou
 import { MIN_USERS_PER_COLUMN } from '../../src/rollout-plan/regression-reading.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
+import { DEFAULT_GUARDRAILS, PLAN_TRIGGERS } from '../helpers/plan-simulation.js';
 import { routerIn } from '../helpers/test-router.js';
 
 /** Computed once with numpy's lstsq and scipy by test/fixtures/experiment/variance_reduction.py. */
@@ -28,33 +29,12 @@ const reference = JSON.parse(
   >;
 };
 
-const triggers: RollbackTriggerSettings = {
-  enabled: false,
-  error_rate: 0.05,
-  min_quality: 0.6,
-  on_circuit_breaker_open: true,
-  response_time_seconds: 10,
-  min_samples: 20,
-  window_size: 100,
-  persist: true,
-};
+const triggers: RollbackTriggerSettings = { ...PLAN_TRIGGERS, enabled: false, min_samples: 20 };
 
 const guardrailsWith = (adjustment: GuardrailAdjustment): PlanGuardrails => ({
+  ...DEFAULT_GUARDRAILS,
   metrics: ['quality_score', 'response_time', 'cost_per_query'],
-  tolerance: 0,
-  alpha: 0.05,
-  sequential_tuning: 5000,
-  request_level: false,
   adjustment,
-  max_multiple_exposures: 0.01,
-  actions: {
-    error_rate: { action: 'roll_back', for: 1 },
-    min_quality: { action: 'roll_back', for: 1 },
-    p95_response_time: { action: 'roll_back', for: 1 },
-    circuit_breaker: { action: 'roll_back', for: 1 },
-    multiple_exposures: { action: 'pause', for: 1 },
-    regression: { action: 'roll_back', for: 1 },
-  },
 });
 
 const judged = (metrics: PlanMetrics, adjustment: GuardrailAdjustment) =>

@@ -4,18 +4,9 @@ import { regressionGuardrails } from '../../src/rollout-plan/guardrail-policy.js
 import { regression } from '../../src/rollout-plan/regression-reading.js';
 import { readShadowGuardrails } from '../../src/rollout-plan/shadow-guardrails.js';
 import { PairedTally } from '../../src/shadow/paired-tally.js';
-import { DEFAULT_GUARDRAILS } from '../helpers/plan-simulation.js';
+import { DEFAULT_GUARDRAILS, PLAN_TRIGGERS } from '../helpers/plan-simulation.js';
 
-const triggers: RollbackTriggerSettings = {
-  enabled: false,
-  error_rate: 0.05,
-  min_quality: 0.6,
-  on_circuit_breaker_open: true,
-  response_time_seconds: 10,
-  min_samples: 50,
-  window_size: 100,
-  persist: true,
-};
+const triggers: RollbackTriggerSettings = { ...PLAN_TRIGGERS, enabled: false };
 
 const guardrails: PlanGuardrails = { ...DEFAULT_GUARDRAILS, tolerance: 0.02 };
 

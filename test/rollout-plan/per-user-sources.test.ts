@@ -7,6 +7,7 @@ import { readGuardrails } from '../../src/rollout-plan/guardrails.js';
 import { eventsMetrics, type PlanMetrics, routerMetrics } from '../../src/rollout-plan/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { perUser } from '../helpers/hand-source.js';
+import { DEFAULT_GUARDRAILS, PLAN_TRIGGERS } from '../helpers/plan-simulation.js';
 import { routerIn } from '../helpers/test-router.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -165,33 +166,8 @@ describe('per-user metrics sources', () => {
 });
 
 describe('regression guardrails and the unit of the data', () => {
-  const triggers: RollbackTriggerSettings = {
-    enabled: false,
-    error_rate: 0.05,
-    min_quality: 0.6,
-    on_circuit_breaker_open: true,
-    response_time_seconds: 10,
-    min_samples: 20,
-    window_size: 100,
-    persist: true,
-  };
-  const guardrails: PlanGuardrails = {
-    metrics: ['quality_score'],
-    tolerance: 0,
-    alpha: 0.05,
-    sequential_tuning: 5000,
-    request_level: false,
-    adjustment: 'none',
-    max_multiple_exposures: 0.01,
-    actions: {
-      error_rate: { action: 'roll_back', for: 1 },
-      min_quality: { action: 'roll_back', for: 1 },
-      p95_response_time: { action: 'roll_back', for: 1 },
-      circuit_breaker: { action: 'roll_back', for: 1 },
-      multiple_exposures: { action: 'pause', for: 1 },
-      regression: { action: 'roll_back', for: 1 },
-    },
-  };
+  const triggers: RollbackTriggerSettings = { ...PLAN_TRIGGERS, enabled: false, min_samples: 20 };
+  const guardrails: PlanGuardrails = { ...DEFAULT_GUARDRAILS, metrics: ['quality_score'] };
   const n = 2000;
   const moments = (mean: number) => ({
     n,
