@@ -1,9 +1,11 @@
+import type { Backend } from '../config/types.js';
+import type { Cohort } from '../decision/types.js';
 import { EventLog, type EventLogOptions } from '../event-log/index.js';
-import { METRIC_TABLE } from '../metrics/index.js';
+import { type Covariates, METRIC_TABLE, type Outcome } from '../metrics/index.js';
 import type { ExposureEvent } from './exposures.js';
 import type { OutcomeEvent } from './parse-outcome.js';
 import type { RecordedOutcome } from './record-outcomes.js';
-import { addShadowParts } from './shadow-pair.js';
+import { addShadowParts, type ShadowParts } from './shadow-pair.js';
 
 /** Options of {@link OutcomeEventLog}: those of an {@link EventLog} but its kind. */
 export type OutcomeEventLogOptions = Omit<EventLogOptions, 'kind'>;
@@ -42,24 +44,47 @@ export interface OutcomeSink {
   admits?(count: number): boolean;
 }
 
-/** A recorded outcome as an event-log line; null when it has no cohort (not in any experiment). */
-export function outcomeEventOf(recorded: RecordedOutcome): OutcomeEvent | null {
-  if (recorded.cohort === null) return null;
-  const { outcome } = recorded;
-  const event: OutcomeEvent = {
-    time: new Date(recorded.time).toISOString(),
-    cohort: recorded.cohort,
-    backend: recorded.backend,
+/** What an outcome's event line is made of: a recorded or a tied outcome. */
+type OutcomeFacts<C extends Cohort | null> = ShadowParts & {
+  backend: Backend;
+  cohort: C;
+  outcome: Outcome;
+  unit?: string;
+  decisionId?: string;
+  covariates?: Covariates;
+};
+
+/**
+ * An outcome as an event line (schemas/outcome-event.schema.json), at `time` (ms since the
+ * epoch) on `configVersion`; its cohort as given (the store keeps a null one, the log does not).
+ * The one writer of the line's fields, for the event log and the outcome store alike.
+ */
+export function outcomeLine<C extends Cohort | null>(
+  facts: OutcomeFacts<C>,
+  time: number,
+  configVersion: string,
+): Omit<OutcomeEvent, 'cohort'> & { cohort: C } {
+  const { outcome } = facts;
+  const event: Omit<OutcomeEvent, 'cohort'> & { cohort: C } = {
+    time: new Date(time).toISOString(),
+    cohort: facts.cohort,
+    backend: facts.backend,
     success: outcome.success,
   };
-  if (recorded.unit !== undefined) event.unit = recorded.unit;
+  if (facts.unit !== undefined) event.unit = facts.unit;
   const fields = event as Record<string, unknown>;
   for (const { field } of METRIC_TABLE) {
     if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
   }
-  addShadowParts(event, recorded);
-  if (recorded.decisionId !== undefined) event.decisionId = recorded.decisionId;
-  if (recorded.covariates !== undefined) event.covariates = recorded.covariates;
-  event.configVersion = recorded.configVersion;
+  addShadowParts(event, facts);
+  if (facts.decisionId !== undefined) event.decisionId = facts.decisionId;
+  if (facts.covariates !== undefined) event.covariates = facts.covariates;
+  event.configVersion = configVersion;
   return event;
+}
+
+/** A recorded outcome as an event-log line; null when it has no cohort (not in any experiment). */
+export function outcomeEventOf(recorded: RecordedOutcome): OutcomeEvent | null {
+  if (recorded.cohort === null) return null;
+  return outcomeLine(recorded as OutcomeFacts<Cohort>, recorded.time, recorded.configVersion);
 }

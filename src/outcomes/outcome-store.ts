@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { METRIC_TABLE } from '../metrics/index.js';
 import type { DecisionLedger } from './decision-ledger.js';
-import type { OutcomeSink } from './event-log.js';
+import { type OutcomeSink, outcomeLine } from './event-log.js';
 import type { OutcomeEvent } from './parse-outcome.js';
 import type { OutcomeOrigin, OutcomeRecording, RecordedBatch } from './record-outcomes.js';
-import { addShadowParts } from './shadow-pair.js';
 import { settleAll, type TiedOutcome, tieOutcomes } from './tie-outcome.js';
 
 /** An outcome as an outcome store keeps it: its event, under its decision's id. */
@@ -35,22 +33,7 @@ export function storedOutcomeOf(
   time: number,
   configVersion: string,
 ): StoredOutcome {
-  const { outcome } = tied;
-  const event: StoredOutcome['event'] = {
-    time: new Date(time).toISOString(),
-    cohort: tied.cohort,
-    backend: tied.backend,
-    success: outcome.success,
-  };
-  if (tied.unit !== undefined) event.unit = tied.unit;
-  const fields = event as Record<string, unknown>;
-  for (const { field } of METRIC_TABLE) {
-    if (field !== 'success' && outcome[field] !== undefined) fields[field] = outcome[field];
-  }
-  addShadowParts(event, tied);
-  if (tied.covariates !== undefined) event.covariates = tied.covariates;
-  if (tied.decisionId !== undefined) event.decisionId = tied.decisionId;
-  event.configVersion = configVersion;
+  const event = outcomeLine(tied, time, configVersion);
   return { decisionId: tied.decisionId ?? `o-${randomUUID()}`, event };
 }
 
