@@ -122,7 +122,8 @@ export async function readStage(pool: StorePool, stage: StageQuery): Promise<Sta
   const parameters = [
     stage.environment,
     new Date(stage.since).toISOString(),
-    `p${stage.percentage}`,
+    // No stage (a command before the plan starts): the first exposure of any period.
+    stage.percentage === null ? null : `p${stage.percentage}`,
   ];
   const [sums, counted] = await Promise.all([
     pool.query(STAGE_SUMS, parameters),
