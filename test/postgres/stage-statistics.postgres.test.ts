@@ -18,18 +18,30 @@ const SINCE = START + 60_000;
 
 type Arm = 'lightrag' | 'perplexity';
 
-/** The stage's data as a plain fold of the same events: the reference the SQL is held to. */
-function reference(outcomes: StoredOutcome[], exposures: ExposureEvent[], period: string) {
-  const byTime = <T extends { time: string }>(list: T[]) =>
-    [...list].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+/**
+ * The stage's data as a plain fold of the same events: the reference the SQL is held to. A unit's
+ * arm is that of its first exposure of `period` (of any period when null), else of its first
+ * outcome since `since`; ties in time go to the first cohort by name, as the SQL's `ORDER BY`.
+ */
+function reference(
+  outcomes: StoredOutcome[],
+  exposures: ExposureEvent[],
+  period: string | null,
+  since = SINCE,
+) {
+  const byTime = <T extends { time: string; cohort: string | null }>(list: T[]) =>
+    [...list].sort(
+      (a, b) =>
+        Date.parse(a.time) - Date.parse(b.time) || String(a.cohort).localeCompare(String(b.cohort)),
+    );
   const inStage = outcomes
     .map((row) => row.event)
-    .filter((event) => Date.parse(event.time) >= SINCE);
+    .filter((event) => Date.parse(event.time) >= since);
   const arms = new Map<string, Arm>();
   const touched = new Map<string, Set<Arm>>();
   const touch = (unit: string, arm: Arm) =>
     touched.set(unit, (touched.get(unit) ?? new Set()).add(arm));
-  for (const exposure of byTime(exposures.filter((each) => each.period === period))) {
+  for (const exposure of byTime(exposures.filter((each) => period === null || each.period === period))) {
     if (!arms.has(exposure.unit)) arms.set(exposure.unit, exposure.cohort);
     touch(exposure.unit, exposure.cohort);
   }
@@ -104,58 +116,75 @@ function reference(outcomes: StoredOutcome[], exposures: ExposureEvent[], period
   };
 }
 
+/** A fresh database with the store's schema, and an event store on it (closed after the test). */
+async function openStore(createDatabase: () => Promise<string>) {
+  const url = await createDatabase();
+  await migrateStore({ url });
+  const store = await PostgresEventStore.open({
+    url,
+    environment: 'production',
+    logger: silentLogger(),
+  });
+  onTestEnd(() => store.close());
+  return { url, store };
+}
+
+/**
+ * 300 users' outcomes and exposures, kept in `store` (every write done): most exposed in their
+ * arm in period p20, some also in the other arm later (travellers) or in period p10 (at the same
+ * time as their p20 exposure), a few outcomes in the other arm and some without a unit.
+ */
+async function keepUsers(store: PostgresEventStore) {
+  const random = new SeededRandom(25);
+  const outcomes: StoredOutcome[] = [];
+  const exposures: ExposureEvent[] = [];
+  for (let user = 0; user < 300; user += 1) {
+    const unit = user.toString(16).padStart(32, '0');
+    const arm: Arm = random.uniform() < 0.5 ? 'lightrag' : 'perplexity';
+    const other: Arm = arm === 'lightrag' ? 'perplexity' : 'lightrag';
+    const exposure = (cohort: Arm, period: string, at: number): ExposureEvent => ({
+      kind: 'exposure',
+      schema: 1,
+      time: new Date(at).toISOString(),
+      unit,
+      cohort,
+      backend: cohort,
+      percentage: 20,
+      period,
+    });
+    if (user % 5 !== 0) exposures.push(exposure(arm, 'p20', START + user));
+    if (user % 17 === 0) exposures.push(exposure(other, 'p20', START + 100_000 + user)); // a traveller
+    if (user % 13 === 0) exposures.push(exposure(other, 'p10', START + user)); // another period
+    for (let each = random.integer(1, 5); each > 0; each -= 1) {
+      const cohort = random.uniform() < 0.05 ? other : arm;
+      const success = random.uniform() < 0.9;
+      const event: StoredOutcome['event'] = {
+        time: new Date(START + random.integer(0, 600_000)).toISOString(),
+        cohort,
+        backend: cohort,
+        success,
+        latencyMs: 300 + random.integer(0, 1200),
+        quality: random.uniform(),
+      };
+      if (user % 23 !== 7) event.unit = unit;
+      outcomes.push({ decisionId: `d-${user}-${each}`, event });
+    }
+  }
+  await store.keep(outcomes);
+  for (const exposure of exposures) store.writeExposure(exposure);
+  const deadline = Date.now() + 30_000;
+  while (store.health().waiting > 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(store.health().waiting).toBe(0);
+  return { outcomes, exposures };
+}
+
 describePostgres('the stage of a plan, per user, in SQL', () => {
   const postgres = usePostgres();
 
   it("sums each unit's outcomes of the stage in the arm of its first exposure of the period, as a plain fold does", async () => {
-    const url = await postgres().createDatabase();
-    await migrateStore({ url });
-    const store = await PostgresEventStore.open({
-      url,
-      environment: 'production',
-      logger: silentLogger(),
-    });
-    onTestEnd(() => store.close());
-    const random = new SeededRandom(25);
-    const outcomes: StoredOutcome[] = [];
-    const exposures: ExposureEvent[] = [];
-    for (let user = 0; user < 300; user += 1) {
-      const unit = user.toString(16).padStart(32, '0');
-      const arm: Arm = random.uniform() < 0.5 ? 'lightrag' : 'perplexity';
-      const other: Arm = arm === 'lightrag' ? 'perplexity' : 'lightrag';
-      const exposure = (cohort: Arm, period: string, at: number): ExposureEvent => ({
-        kind: 'exposure',
-        schema: 1,
-        time: new Date(at).toISOString(),
-        unit,
-        cohort,
-        backend: cohort,
-        percentage: 20,
-        period,
-      });
-      if (user % 5 !== 0) exposures.push(exposure(arm, 'p20', START + user));
-      if (user % 17 === 0) exposures.push(exposure(other, 'p20', START + 100_000 + user)); // a traveller
-      if (user % 13 === 0) exposures.push(exposure(other, 'p10', START + user)); // another period
-      for (let each = random.integer(1, 5); each > 0; each -= 1) {
-        const cohort = random.uniform() < 0.05 ? other : arm;
-        const success = random.uniform() < 0.9;
-        const event: StoredOutcome['event'] = {
-          time: new Date(START + random.integer(0, 600_000)).toISOString(),
-          cohort,
-          backend: cohort,
-          success,
-          latencyMs: 300 + random.integer(0, 1200),
-          quality: random.uniform(),
-        };
-        if (user % 23 !== 7) event.unit = unit;
-        outcomes.push({ decisionId: `d-${user}-${each}`, event });
-      }
-    }
-    await store.keep(outcomes);
-    for (const exposure of exposures) store.writeExposure(exposure);
-    const deadline = Date.now() + 30_000;
-    while (store.health().waiting > 0 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    const { url, store } = await openStore(() => postgres().createDatabase());
+    const { outcomes, exposures } = await keepUsers(store);
 
     const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
     onTestEnd(() => pool.end());
@@ -190,15 +219,33 @@ describePostgres('the stage of a plan, per user, in SQL', () => {
     expect(metrics.pairs).toBeUndefined(); // a stage that serves users reads no pairs
   });
 
-  it("gives a shadow stage its pairs since it started, per user, as the event log's tally does", async () => {
-    const url = await postgres().createDatabase();
-    await migrateStore({ url });
-    const store = await PostgresEventStore.open({
-      url,
+  it('without a stage (a command before the plan starts), each unit is in the arm of its first exposure of any period', async () => {
+    const { url, store } = await openStore(() => postgres().createDatabase());
+    const { outcomes, exposures } = await keepUsers(store);
+    const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
+    onTestEnd(() => pool.end());
+    const reading = await readStage(pool, {
       environment: 'production',
-      logger: silentLogger(),
+      since: SINCE,
+      percentage: null,
     });
-    onTestEnd(() => store.close());
+    const expected = reference(outcomes, exposures, null);
+    // The other period's exposures move units: a filter on one period would not give this.
+    expect(expected.counts).not.toEqual(reference(outcomes, exposures, 'p20').counts);
+    expectClose({ arms: reading.arms, counts: reading.counts }, expected, 1e-12);
+
+    const source = await postgresMetrics(url, 'production', 'test');
+    onTestEnd(() => source.close());
+    const metrics = await source.read();
+    expectClose(
+      { arms: metrics.arms, counts: metrics.counts },
+      reference(outcomes, exposures, null, 0),
+      1e-12,
+    );
+  });
+
+  it("gives a shadow stage its pairs since it started, per user, as the event log's tally does", async () => {
+    const { url, store } = await openStore(() => postgres().createDatabase());
     const random = new SeededRandom(30);
     const outcomes: StoredOutcome[] = [];
     for (let user = 0; user < 60; user += 1) {
