@@ -23,6 +23,7 @@ export {
   type OutcomeSink,
   outcomeEventOf,
 } from './event-log.js';
+export { tieFailure, tieSuccess } from './guide-calls.js';
 export {
   type Assignment,
   EXPOSURE_MEMORY,
@@ -86,10 +87,8 @@ export {
 export {
   MAX_OUTCOMES_PER_BATCH,
   settleAll,
-  successArguments,
   type TiedBatch,
   type TiedOutcome,
-  tieCall,
   tieOutcome,
   tieOutcomes,
 } from './tie-outcome.js';

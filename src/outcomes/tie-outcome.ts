@@ -5,7 +5,6 @@ import { InvalidOutcomeError, type OutcomeProblemAt } from '../errors.js';
 import {
   type Covariates,
   covariatesOfClaim,
-  MAX_LATENCY_MS,
   METRIC_TABLE,
   type Outcome,
 } from '../metrics/index.js';
@@ -95,24 +94,6 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
   if (pairing) throw new InvalidOutcomeError(...pairing);
   const breakerTrial = trial === undefined ? {} : { breakerTrial: trial };
   return tied({ backend, cohort, ...breakerTrial, covariates }, checkedReport.outcome, salt, id);
-}
-
-/**
- * `recordSuccess`'s arguments by the outcome field each becomes, for {@link tieCall}'s
- * messages: the response time in seconds (the schema says it in milliseconds) and the quality.
- */
-export function successArguments(
-  responseTimeSeconds: unknown,
-  qualityScore: unknown,
-): Record<string, { name: string; value: unknown; allowed?: string }> {
-  return {
-    latencyMs: {
-      name: 'responseTimeSeconds',
-      value: responseTimeSeconds,
-      allowed: `a number of seconds from 0 to ${MAX_LATENCY_MS / 1000} (one hour)`,
-    },
-    quality: { name: 'qualityScore', value: qualityScore },
-  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { RoutingSnapshot, SnapshotResult } from '../decision/snapshot.js';
 import type { Result } from '../result.js';
+import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
 import { diffConfigs } from './config-diff.js';
 import type { RouterEventHub } from './event-hub.js';
 import type { ChangedKey, ReloadErrorEvent, ReloadEvent } from './events.js';
@@ -131,11 +132,13 @@ export interface ReloaderParts {
 
 /**
  * Re-reads the configuration and swaps in the new snapshot whole, one reload at a time and in
- * call order, so that a slower, older load can never replace a newer one.
+ * call order, so that a slower, older load can never replace a newer one; when watching, on
+ * every change of the configuration's files (hot reload).
  */
 export class Reloader {
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private watcher: ConfigWatcher | undefined;
 
   constructor(private readonly parts: ReloaderParts) {}
 
@@ -146,9 +149,22 @@ export class Reloader {
     return next;
   }
 
-  /** Makes later reloads no-ops (the router is closing). */
-  stop(): void {
+  /** Starts hot reload: a reload after each change of the configuration directory's files. */
+  async watch(options: WatchOptions): Promise<void> {
+    const { state, logger, events } = this.parts;
+    const reload = async () => {
+      await this.reload();
+    };
+    this.watcher = new ConfigWatcher(state.loaded.configDir, reload, options, logger, (file) =>
+      events.emit('writtenInPlace', { file }),
+    );
+    await this.watcher.start();
+  }
+
+  /** Makes later reloads no-ops and stops watching (the router is closing). */
+  async stop(): Promise<void> {
     this.stopped = true;
+    await this.watcher?.close();
   }
 
   private async once(): Promise<ReloadOutcome> {

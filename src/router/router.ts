@@ -7,7 +7,7 @@ import {
   SyncDecisionUnavailableError,
 } from '../decision/context.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../decision/types.js';
-import { type Moments, millisecondsOf, type OutcomeMetric } from '../metrics/index.js';
+import type { Moments, OutcomeMetric } from '../metrics/index.js';
 import {
   type DecisionLedger,
   type IssuedDecision,
@@ -19,10 +19,10 @@ import {
   recordOutcome,
   recordOutcomes,
   recordOutcomesOnce,
-  successArguments,
-  tieCall,
+  tieFailure,
+  tieSuccess,
 } from '../outcomes/index.js';
-import { ConfigWatcher, type WatchOptions } from '../watch/config-watcher.js';
+import type { WatchOptions } from '../watch/config-watcher.js';
 import type { LabelledCount } from './decision-counts.js';
 import type { Listener } from './event-hub.js';
 import type { RouterEvents } from './events.js';
@@ -43,7 +43,6 @@ export class Router {
   readonly logger: Logger;
   /** Per arm, request-level sums of the metrics and covariates since start: they add too. */
   readonly outcomeCovariates: RouterParts['outcomes']['tracker']['covariates'];
-  private watcher: ConfigWatcher | undefined;
 
   /** @internal Use `createRouter`. */
   constructor(private readonly parts: RouterParts) {
@@ -138,19 +137,12 @@ export class Router {
    * while a trial's outcome is outstanding (see docs/safety.md); prefer `recordOutcome`.
    */
   recordSuccess(backend: Backend, responseTimeSeconds: number, qualityScore?: number): void {
-    const seconds = responseTimeSeconds;
-    // A value that is not a number is passed on as it is, for the check to name it.
-    const latencyMs = typeof seconds === 'number' ? millisecondsOf(seconds) : (seconds as never);
-    const report: OutcomeReport = { success: true, latencyMs };
-    if (qualityScore !== undefined) report.quality = qualityScore;
-    this.parts.outcomes.record(
-      tieCall(backend, report, successArguments(responseTimeSeconds, qualityScore)),
-    );
+    this.parts.outcomes.record(tieSuccess(backend, responseTimeSeconds, qualityScore));
   }
 
   /** Records a failed call to a backend (the guide's `record_failure`). */
   recordFailure(backend: Backend, error?: unknown): void {
-    const tied = tieCall(backend, { success: false }, {});
+    const tied = tieFailure(backend);
     if (error !== undefined) this.logger.debug({ err: error, backend }, 'backend failure recorded');
     this.parts.outcomes.record(tied);
   }
@@ -276,23 +268,17 @@ export class Router {
   }
 
   /** @internal Starts hot reload; called by `createRouter`. */
-  async watch(options: WatchOptions): Promise<void> {
-    const reload = async () => {
-      await this.reload();
-    };
-    this.watcher = new ConfigWatcher(this.config.configDir, reload, options, this.logger, (file) =>
-      this.parts.events.emit('writtenInPlace', { file }),
-    );
-    await this.watcher.start();
+  watch(options: WatchOptions): Promise<void> {
+    return this.parts.reloader.watch(options);
   }
 
   /**
    * Releases watchers, timers and caches. Decisions keep working on the last snapshot (uncached).
    */
   async close(): Promise<void> {
-    this.parts.reloader.stop();
+    const stopped = this.parts.reloader.stop();
     this.parts.unfollow();
-    await this.watcher?.close();
+    await stopped;
     this.parts.events.clear();
     this.parts.state.snapshot.release();
   }
