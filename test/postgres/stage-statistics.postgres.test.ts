@@ -129,6 +129,13 @@ async function openStore(createDatabase: () => Promise<string>) {
   return { url, store };
 }
 
+/** The production stage since SINCE at `percentage` (null: no stage), read on a pool of its own. */
+async function readStageOf(url: string, percentage: number | null) {
+  const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
+  onTestEnd(() => pool.end());
+  return readStage(pool, { environment: 'production', since: SINCE, percentage });
+}
+
 /**
  * 300 users' outcomes and exposures, kept in `store` (every write done): most exposed in their
  * arm in period p20, some also in the other arm later (travellers) or in period p10 (at the same
@@ -185,14 +192,7 @@ describePostgres('the stage of a plan, per user, in SQL', () => {
   it("sums each unit's outcomes of the stage in the arm of its first exposure of the period, as a plain fold does", async () => {
     const { url, store } = await openStore(() => postgres().createDatabase());
     const { outcomes, exposures } = await keepUsers(store);
-
-    const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
-    onTestEnd(() => pool.end());
-    const reading = await readStage(pool, {
-      environment: 'production',
-      since: SINCE,
-      percentage: 20,
-    });
+    const reading = await readStageOf(url, 20);
     const expected = reference(outcomes, exposures, 'p20');
     expect(expected.counts.units.treatment + expected.counts.units.baseline).toBeGreaterThan(200);
     expect(expected.counts.multipleExposures).toBeGreaterThan(5);
@@ -222,13 +222,7 @@ describePostgres('the stage of a plan, per user, in SQL', () => {
   it('without a stage (a command before the plan starts), each unit is in the arm of its first exposure of any period', async () => {
     const { url, store } = await openStore(() => postgres().createDatabase());
     const { outcomes, exposures } = await keepUsers(store);
-    const pool = await StorePool.open(parsePostgresUrl(url, 'test'));
-    onTestEnd(() => pool.end());
-    const reading = await readStage(pool, {
-      environment: 'production',
-      since: SINCE,
-      percentage: null,
-    });
+    const reading = await readStageOf(url, null);
     const expected = reference(outcomes, exposures, null);
     // The other period's exposures move units: a filter on one period would not give this.
     expect(expected.counts).not.toEqual(reference(outcomes, exposures, 'p20').counts);
