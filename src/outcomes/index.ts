@@ -23,7 +23,6 @@ export {
   type OutcomeSink,
   outcomeEventOf,
 } from './event-log.js';
-export { tieFailure, tieSuccess } from './guide-calls.js';
 export {
   type Assignment,
   EXPOSURE_MEMORY,
@@ -31,6 +30,7 @@ export {
   type ExposureEvent,
   ExposureLedger,
 } from './exposures.js';
+export { tieFailure, tieSuccess } from './guide-calls.js';
 export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 export {
   type KeptOutcomeRecording,

@@ -7,7 +7,12 @@ import {
   summarize,
 } from '../experiment/index.js';
 import { METRIC_DIRECTIONS, OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
-import { differenceReading, judgedBy, pointReading, toleratedMargin } from './difference-reading.js';
+import {
+  differenceReading,
+  judgedBy,
+  pointReading,
+  toleratedMargin,
+} from './difference-reading.js';
 import type { RegressionGuardrail } from './guardrail-policy.js';
 import type { GuardrailReading } from './guardrails.js';
 import type { ArmSnapshot } from './plan-state.js';

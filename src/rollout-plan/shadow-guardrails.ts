@@ -1,7 +1,12 @@
 import type { PlanCheck, PlanGuardrails, RollbackTriggerSettings } from '../config/types.js';
 import { METRIC_DIRECTIONS } from '../metrics/index.js';
 import { analyzePairs, type PairedMetricReport } from '../shadow/index.js';
-import { differenceReading, judgedBy, pointReading, toleratedMargin } from './difference-reading.js';
+import {
+  differenceReading,
+  judgedBy,
+  pointReading,
+  toleratedMargin,
+} from './difference-reading.js';
 import {
   actionOf,
   type RegressionGuardrail,

@@ -41,7 +41,9 @@ function reference(
   const touched = new Map<string, Set<Arm>>();
   const touch = (unit: string, arm: Arm) =>
     touched.set(unit, (touched.get(unit) ?? new Set()).add(arm));
-  for (const exposure of byTime(exposures.filter((each) => period === null || each.period === period))) {
+  for (const exposure of byTime(
+    exposures.filter((each) => period === null || each.period === period),
+  )) {
     if (!arms.has(exposure.unit)) arms.set(exposure.unit, exposure.cohort);
     touch(exposure.unit, exposure.cohort);
   }
