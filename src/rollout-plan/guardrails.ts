@@ -164,15 +164,7 @@ export function readGuardrails(
         metrics.p95Seconds <= triggers.response_time_seconds,
       ...(metrics.p95Seconds === null ? { note: 'not available from this metrics source' } : {}),
     });
-    if (triggers.on_circuit_breaker_open) {
-      add('circuit_breaker', {
-        name: 'circuit_breaker',
-        value: metrics.breakerOpen === null ? null : metrics.breakerOpen ? 1 : 0,
-        threshold: 'closed',
-        ok: metrics.breakerOpen !== true,
-        ...(metrics.breakerOpen === null ? { note: 'not available from this metrics source' } : {}),
-      });
-    }
+    if (triggers.on_circuit_breaker_open) add('circuit_breaker', breakerReading(metrics));
   }
   if (metrics.counts) add('multiple_exposures', multipleExposures(metrics.counts, guard));
   const regressions = regressionGuardrails(guard);
@@ -188,6 +180,18 @@ export function readGuardrails(
 }
 
 /** Units seen in both arms within the stage, against the plan's largest share. */
+/** The circuit breaker's trigger: closed passes; a source that cannot tell passes and says so. */
+export function breakerReading(metrics: Pick<PlanMetrics, 'breakerOpen'>): GuardrailReading {
+  const { breakerOpen } = metrics;
+  return {
+    name: 'circuit_breaker',
+    value: breakerOpen === null ? null : breakerOpen ? 1 : 0,
+    threshold: 'closed',
+    ok: breakerOpen !== true,
+    ...(breakerOpen === null ? { note: 'not available from this metrics source' } : {}),
+  };
+}
+
 function multipleExposures(counts: StageCounts, guard: PlanGuardrails): GuardrailReading {
   const share = counts.seen > 0 ? counts.multipleExposures / counts.seen : 0;
   const notes: string[] = [

@@ -14,6 +14,7 @@ import {
   stageAlpha,
 } from './guardrail-policy.js';
 import {
+  breakerReading,
   type GuardrailReading,
   type PlanMetrics,
   type ReadingContext,
@@ -97,15 +98,7 @@ export function readShadowGuardrails(
       ok: !enough(quality) || quality!.lightrag_mean! >= triggers.min_quality,
       note: enough(quality) ? "the shadow answers' quality, per user" : few,
     });
-    if (triggers.on_circuit_breaker_open) {
-      add('circuit_breaker', {
-        name: 'circuit_breaker',
-        value: metrics.breakerOpen === null ? null : metrics.breakerOpen ? 1 : 0,
-        threshold: 'closed',
-        ok: metrics.breakerOpen !== true,
-        ...(metrics.breakerOpen === null ? { note: 'not available from this metrics source' } : {}),
-      });
-    }
+    if (triggers.on_circuit_breaker_open) add('circuit_breaker', breakerReading(metrics));
   }
   for (const guardrail of regressions) {
     const reading = pairedRegression(guardrail, byMetric.get(guardrail.metric), alpha);

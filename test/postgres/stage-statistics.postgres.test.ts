@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { ArmMoments } from '../../src/experiment/index.js';
+import { byMetric, emptyArmMoments } from '../../src/experiment/index.js';
 import { METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../../src/metrics/index.js';
 import type { ExposureEvent, OutcomeEvent, StoredOutcome } from '../../src/outcomes/index.js';
 import { migrateStore, PostgresEventStore, postgresMetrics } from '../../src/postgres/index.js';
@@ -73,21 +73,10 @@ function reference(
       tally[index * 2 + 1]! += 1;
     }
   }
-  const empty = () =>
-    Object.fromEntries(
-      OUTCOME_METRICS.map((metric) => [
-        metric,
-        {
-          n: 0,
-          sum: 0,
-          sum_of_squares: 0,
-          denominator_sum: 0,
-          denominator_sum_of_squares: 0,
-          cross_sum: 0,
-        } as ArmMoments,
-      ]),
-    );
-  const moments = { treatment: empty(), baseline: empty() };
+  const moments = {
+    treatment: byMetric(emptyArmMoments()),
+    baseline: byMetric(emptyArmMoments()),
+  };
   const units = { treatment: 0, baseline: 0 };
   for (const [unit, tally] of sums) {
     const side = arms.get(unit) === 'lightrag' ? 'treatment' : 'baseline';
