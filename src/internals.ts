@@ -6,4 +6,14 @@
  * @packageDocumentation
  */
 export { userBucket } from './decision/bucket.js';
+export { toEngineRule } from './rules/compile-rules.js';
+export { compilePredicate } from './rules/compiled-predicate.js';
 export { codePointLength } from './rules/facts.js';
+
+import { validators } from './config/schemas.js';
+
+/**
+ * The rule file schema's validator (generated at build time; fills in defaults), so that the
+ * bench's floor of a reload validates exactly as a load does.
+ */
+export const validateRuleFile = validators.ruleFile;

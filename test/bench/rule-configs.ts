@@ -28,22 +28,30 @@ export function ruleEntries(first: number, last: number, edit = 0): string[] {
 }
 
 /**
- * Writes the first of the `files` rule files holding `rules` rules between them (the one with
- * rule 0 and the ten regions) with `edit` added to rule 0's `max_length`; returns its reference.
+ * The text of the first of the `files` rule files holding `rules` rules between them (the one
+ * with rule 0 and the ten regions), with `edit` added to rule 0's `max_length`.
  */
+export function firstRuleFileText(rules: number, files: number, edit: number): string {
+  const lines = ['routing_rules:', ...ruleEntries(0, Math.ceil(rules / files), edit)];
+  lines.push('geographic_routing:');
+  for (let region = 0; region < 10; region += 1) {
+    lines.push(`  region_${region}:`, `    rollout_percentage: ${region * 10}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The path of the first rule file under a config directory, and its reference. */
+export const FIRST_RULE_FILE = 'rules/rules-0.yaml';
+
+/** Writes the first rule file (see {@link firstRuleFileText}); returns its reference. */
 export async function writeFirstRuleFile(
   dir: string,
   rules: number,
   files: number,
   edit: number,
 ): Promise<string> {
-  const lines = ['routing_rules:', ...ruleEntries(0, Math.ceil(rules / files), edit)];
-  lines.push('geographic_routing:');
-  for (let region = 0; region < 10; region += 1) {
-    lines.push(`  region_${region}:`, `    rollout_percentage: ${region * 10}`);
-  }
-  await writeFile(join(dir, 'rules', 'rules-0.yaml'), `${lines.join('\n')}\n`);
-  return 'rules/rules-0.yaml';
+  await writeFile(join(dir, FIRST_RULE_FILE), firstRuleFileText(rules, files, edit));
+  return FIRST_RULE_FILE;
 }
 
 /**
