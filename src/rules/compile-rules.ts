@@ -133,16 +133,28 @@ export async function compileRules(
   return issues.length > 0 ? { ok: false, issues } : { ok: true, rules: compiled };
 }
 
-/** An eligibility rule on json-rules-engine; throws what json-rules-engine rejects. */
+/**
+ * An eligibility rule on json-rules-engine; throws what json-rules-engine rejects. A rule
+ * written as `conditions` is built as a json-rules-engine `Rule` (so that the engine rejects
+ * what it would reject) and kept when it has no predicate. A shorthand rule is not: its
+ * conditions are made by {@link toEngineRule}, a leaf or two of a known operator and a value
+ * each, which the engine always accepts (a test holds it to that), and it always compiles to a
+ * predicate; building and dropping a `Rule` for each of 10,000 such rules was about 20 ms of a
+ * reload's work on the event loop (compiling them took 44 ms instead of 28), and its garbage.
+ */
 function compileEligibility(loaded: LoadedRule): CompiledRule {
   const spec = toEngineRule(loaded.spec);
-  const rule = new Rule({
-    name: loaded.name,
-    conditions: structuredClone(spec.conditions) as never,
-    event: { type: ELIGIBLE_EVENT, params: { rule: loaded.name } },
-    ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
-  });
+  const shorthand = !('conditions' in loaded.spec);
   const predicate = compilePredicate(spec.conditions);
+  const rule =
+    shorthand && predicate
+      ? null
+      : new Rule({
+          name: loaded.name,
+          conditions: structuredClone(spec.conditions) as never,
+          event: { type: ELIGIBLE_EVENT, params: { rule: loaded.name } },
+          ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+        });
   return {
     name: loaded.name,
     kind: 'eligibility',
@@ -160,18 +172,20 @@ function compileRegion(region: LoadedRegion): CompiledRule {
   const conditions: EngineConditionSpec = {
     all: [{ fact: 'region', operator: 'equal', value: region.region }],
   };
-  const params = { rollout_percentage: region.rolloutPercentage };
-  const rule = new Rule({
-    name,
-    conditions: structuredClone(conditions) as never,
-    event: { type: GEOGRAPHY_EVENT, params },
-  });
   const predicate = compilePredicate(conditions);
+  // Made here, always accepted by the engine, and always a predicate: a `Rule` only if not.
+  const rule = predicate
+    ? null
+    : new Rule({
+        name,
+        conditions: structuredClone(conditions) as never,
+        event: { type: GEOGRAPHY_EVENT, params: { rollout_percentage: region.rolloutPercentage } },
+      });
   return {
     name,
     kind: 'geography',
     predicate,
-    rule: predicate ? null : rule,
+    rule,
     factsRead: REGION_FACTS,
     rolloutPercentage: region.rolloutPercentage,
   };
