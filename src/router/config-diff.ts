@@ -28,8 +28,7 @@ export async function diffConfigs(
   const compare = (name: string) => {
     const from = rulesBefore.get(name) ?? null;
     const to = rulesAfter.get(name) ?? null;
-    if (JSON.stringify(from) !== JSON.stringify(to))
-      changes.push({ key: `routing_rules.${name}`, from, to });
+    if (!sameJson(from, to)) changes.push({ key: `routing_rules.${name}`, from, to });
   };
   for (const name of rulesBefore.keys()) {
     compare(name);
@@ -49,6 +48,30 @@ export async function diffConfigs(
     if (from !== to) changes.push({ key: `geographic_routing.${region}`, from, to });
   }
   return changes;
+}
+
+/**
+ * Whether two values of JSON data stringify alike (`JSON.stringify(a) === JSON.stringify(b)`:
+ * keys in the same order, properties whose value is undefined left out), found without making
+ * the two strings: a reload compared 10,000 rules that way, two strings of each.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, index) => sameJson(item, b[index]));
+  }
+  const keysOf = (value: object) =>
+    Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+  const keysA = keysOf(a);
+  const keysB = keysOf(b);
+  if (keysA.length !== keysB.length) return false;
+  return keysA.every(
+    (key, index) =>
+      key === keysB[index] &&
+      sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 function diffSettings(before: EnvironmentSettings, after: EnvironmentSettings): ChangedKey[] {
