@@ -1,6 +1,6 @@
 import type { GuardrailAction } from '../config/types.js';
 import { describeReading, type GuardrailReading, type PlanMetrics } from './guardrails.js';
-import { type PlanState, runOf } from './plan-state.js';
+import { newRun, type PlanState } from './plan-state.js';
 import { stageEdit, stageName, stageServes, usersOf } from './shadow-stage.js';
 import { servedNow } from './stage-data.js';
 import type { StepInput, StepResult } from './step-types.js';
@@ -48,11 +48,8 @@ export function respond(
           ),
           changes: {
             stage: state.stage - 1,
-            stageStartedAt: at,
-            stageBaseline: metrics.arms,
             promoteStage: null,
-            run: runOf(state) + 1,
-            failing: {},
+            ...newRun(state, at, metrics.arms),
           },
         })!;
       }

@@ -2,7 +2,7 @@ import { formatDuration, parseDuration } from './duration.js';
 import { severest } from './guardrail-policy.js';
 import { respond } from './guardrail-response.js';
 import type { PlanMetrics } from './guardrails.js';
-import { ACTIVE_PHASES, type PlanState, runOf } from './plan-state.js';
+import { ACTIVE_PHASES, newRun, type PlanState, runOf } from './plan-state.js';
 import { stageEdit, stageName, stageNeeds, stageServes, usersOf } from './shadow-stage.js';
 import { servedData, servedNow, shadowData } from './stage-data.js';
 import type { StepInput, StepResult } from './step-types.js';
@@ -164,13 +164,6 @@ function moveOn(state: PlanState, input: Look, metrics: PlanMetrics): StepResult
     reason: `${left} passed its checks; now ${stageServes(stage)} for at least ${stage.hold}${plan.stages[state.stage]?.shadow ? ' (the shadow is off)' : ''}`,
     percentage: usersOf(stage),
     edit: stageEdit(stage, `rollout plan stage ${next + 1} of ${plan.stages.length}`, false),
-    changes: {
-      stage: next,
-      stageStartedAt: at,
-      stageBaseline: metrics.arms,
-      promoteStage: null,
-      run: runOf(state) + 1,
-      failing: {},
-    },
+    changes: { stage: next, promoteStage: null, ...newRun(state, at, metrics.arms) },
   })!;
 }

@@ -1,5 +1,5 @@
-import type { GuardrailAction } from '../config/types.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
+import type { GuardrailReading } from './guardrails.js';
 
 /** Where a rollout plan is. */
 export const PLAN_PHASES = [
@@ -97,17 +97,7 @@ export interface PlanState {
     units: { treatment: number; baseline: number };
     /** A shadow stage's pairs since it started, and the users they came from (null: the source has none). */
     pairs?: { pairs: number; users: number } | null;
-    guardrails: {
-      name: string;
-      value: number | null;
-      threshold: number | string;
-      ok: boolean;
-      action?: GuardrailAction;
-      for?: number;
-      note?: string;
-      interval?: [number, number];
-      margin?: number;
-    }[];
+    guardrails: GuardrailReading[];
   };
 }
 
@@ -139,6 +129,18 @@ export const ACTIVE_PHASES: readonly PlanPhase[] = [
   'awaiting_approval',
   'paused',
 ];
+
+/**
+ * What a new run of the current or next stage starts from: its clock and the metrics' baseline
+ * at `at`, the next run's number, and no guardrail failing yet.
+ */
+export function newRun(
+  state: PlanState,
+  at: number,
+  baseline: ArmSnapshot | null,
+): Pick<PlanState, 'stageStartedAt' | 'stageBaseline' | 'run' | 'failing'> {
+  return { stageStartedAt: at, stageBaseline: baseline, run: runOf(state) + 1, failing: {} };
+}
 
 /** The stage run a state is in (a state written before runs were counted: the stage's index + 1). */
 export function runOf(state: PlanState): number {

@@ -1,11 +1,11 @@
 import { reasonProblem } from '../rollout-layers/index.js';
 import { lookStep } from './look-step.js';
 import {
+  newRun,
   type PlanAction,
   type PlanPhase,
   type PlanState,
   pendingState,
-  runOf,
 } from './plan-state.js';
 import { shadowShareOf, stageEdit, stageName, stageServes, usersOf } from './shadow-stage.js';
 import { servedNow } from './stage-data.js';
@@ -99,12 +99,7 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
               ),
             }
           : servedNow(plan)),
-        changes: {
-          stageStartedAt: at,
-          stageBaseline: input.baseline,
-          run: runOf(state) + 1,
-          failing: {},
-        },
+        changes: newRun(state, at, input.baseline),
       })!;
     }
     case 'promote':
