@@ -35,6 +35,7 @@ export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 export {
   type KeptOutcomeRecording,
   type OutcomeStore,
+  outcomeKey,
   recordOutcomesOnce,
   type StoredOutcome,
   storedOutcomeOf,

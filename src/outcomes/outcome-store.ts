@@ -27,14 +27,18 @@ export interface OutcomeStore extends OutcomeSink {
   keep(outcomes: readonly StoredOutcome[]): Promise<ReadonlySet<string>>;
 }
 
+/** The key a store keeps an outcome under: its decision's id, or `o-<uuid>` when it named none. */
+export function outcomeKey(decisionId: string | undefined): string {
+  return decisionId ?? `o-${randomUUID()}`;
+}
+
 /** A tied outcome as its store row, at `time` on `configVersion`. */
 export function storedOutcomeOf(
   tied: TiedOutcome,
   time: number,
   configVersion: string,
 ): StoredOutcome {
-  const event = outcomeLine(tied, time, configVersion);
-  return { decisionId: tied.decisionId ?? `o-${randomUUID()}`, event };
+  return { decisionId: outcomeKey(tied.decisionId), event: outcomeLine(tied, time, configVersion) };
 }
 
 /** What records an outcome that a store has kept already: the router's recorder. */

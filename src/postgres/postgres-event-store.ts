@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { FlagrouteError, StoreError } from '../errors.js';
 import { defaultInstance } from '../event-log/index.js';
-import type {
-  ExposureEvent,
-  OutcomeEvent,
-  OutcomeStore,
-  StoredOutcome,
+import {
+  type ExposureEvent,
+  type OutcomeEvent,
+  type OutcomeStore,
+  outcomeKey,
+  type StoredOutcome,
 } from '../outcomes/index.js';
 import {
   exposureParameters,
@@ -118,7 +118,7 @@ export class PostgresEventStore implements OutcomeStore {
 
   /** Writes an outcome recorded in process, in the background (its decision id is its key, or a new one). */
   write(event: OutcomeEvent): void {
-    const row: StoredOutcome = { decisionId: event.decisionId ?? `o-${randomUUID()}`, event };
+    const row: StoredOutcome = { decisionId: outcomeKey(event.decisionId), event };
     if (this.take(1)) this.enqueue(this.outcomes, { rows: [row] });
   }
 
