@@ -15,9 +15,25 @@ export function describeSecret(value: unknown): string {
   return `${typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown: secret)`;
 }
 
-/** A value as a message shows it: strings quoted, lists and mappings by kind. */
+/** The most characters of a client's text that a message repeats (then its length). */
+export const MAX_ECHOED_CHARACTERS = 64;
+
+/**
+ * A client's text as a message may repeat it: whole up to {@link MAX_ECHOED_CHARACTERS}
+ * characters (code points), else its start and its length, so that no answer or log line
+ * echoes unbounded input; `quoted` puts the part shown in JSON quotes.
+ */
+export function echoed(text: string, quoted = false): string {
+  const quote = (part: string) => (quoted ? JSON.stringify(part) : part);
+  if (text.length <= MAX_ECHOED_CHARACTERS) return quote(text);
+  const points = [...text];
+  if (points.length <= MAX_ECHOED_CHARACTERS) return quote(text);
+  return `${quote(points.slice(0, MAX_ECHOED_CHARACTERS).join(''))}… (${points.length} characters)`;
+}
+
+/** A value as a message shows it: strings quoted (long ones cut, see {@link echoed}), lists and mappings by kind. */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return echoed(value, true);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

@@ -1,4 +1,4 @@
-import { suggestKey } from '../config/schema-errors.js';
+import { echoed, suggestKey } from '../config/schema-errors.js';
 import { FlagrouteError } from '../errors.js';
 import { codePointLength, type RuleFacts } from '../rules/facts.js';
 import type { RoutingContext } from './types.js';
@@ -143,7 +143,7 @@ function checkContext(record: Record<string, unknown>): RoutingContext {
 function unknownField(key: string): never {
   const suggestion = suggestField(key);
   throw new InvalidContextError(
-    key,
+    echoed(key),
     `is not a field of a routing context${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; the fields are ${CONTEXT_FIELDS.join(', ')}, and free-form facts belong in attributes`,
   );
 }

@@ -1,3 +1,4 @@
+import { echoed, show } from '../config/schema-errors.js';
 import { InvalidArgumentError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import type { AnalysisUnit } from './experiment-data.js';
@@ -201,7 +202,7 @@ export function settingsOf(
     const field = fieldOf(option);
     throw new InvalidArgumentError(
       nameOf(field, naming),
-      why ?? `must be ${field.allowed}, got ${JSON.stringify(got)}`,
+      why ?? `must be ${field.allowed}, got ${show(got)}`,
     );
   };
   const number = <K extends keyof typeof DEFAULTS>(option: K) => {
@@ -260,7 +261,7 @@ export function optionsFromText(
     const field = byName.get(name);
     if (!field) {
       const known = [...byName.keys()].join(', ');
-      throw new InvalidArgumentError(name, `is not an option of ${where}; use ${known}`);
+      throw new InvalidArgumentError(echoed(name), `is not an option of ${where}; use ${known}`);
     }
     // A key repeated in a query string arrives as a list; a variadic flag's list is one value.
     if (naming === 'wire' && Array.isArray(raw))
@@ -278,13 +279,13 @@ function parsedValue(field: SettingField, raw: string | readonly string[] | bool
     case 'number': {
       const value = Number(text);
       if (text.trim() === '' || !Number.isFinite(value))
-        throw new InvalidArgumentError(name, `must be a number, got ${JSON.stringify(text)}`);
+        throw new InvalidArgumentError(name, `must be a number, got ${show(text)}`);
       return value;
     }
     case 'boolean':
       if (text === 'true' || text === '') return true;
       if (text === 'false') return false;
-      throw new InvalidArgumentError(name, `must be true or false, got ${JSON.stringify(text)}`);
+      throw new InvalidArgumentError(name, `must be true or false, got ${show(text)}`);
     case 'metrics':
       return texts.filter(Boolean);
     default:

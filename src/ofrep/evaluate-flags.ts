@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
+import { echoed } from '../config/schema-errors.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import type { DecisionLedger, RecordedBatch } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
@@ -48,14 +49,14 @@ export function flagOf(key: string, type?: string): OfrepFlag {
   if (!(OFREP_FLAGS as readonly string[]).includes(key)) {
     throw new FlagrouteError(
       'FLAG_NOT_FOUND',
-      `flag "${key}" is not served here; the flags are ${OFREP_FLAGS.join(', ')}`,
+      `flag ${echoed(key, true)} is not served here; the flags are ${OFREP_FLAGS.join(', ')}`,
     );
   }
   const flag = key as OfrepFlag;
   if (type !== undefined && FLAG_TYPES[flag] !== type) {
     throw new FlagrouteError(
       'TYPE_MISMATCH',
-      `flag "${key}" is a ${FLAG_TYPES[flag]}, not a ${type}`,
+      `flag ${echoed(key, true)} is a ${FLAG_TYPES[flag]}, not a ${type}`,
     );
   }
   return flag;

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load-config.js';
+import { echoed } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/context.js';
 import type { Decision, Reason, RoutingContext } from '../decision/types.js';
 import { factsReadBy, toEngineRule } from '../rules/compile-rules.js';
@@ -72,7 +73,7 @@ export function routingContextOf(
     const meant = attributesRead === null || attributesRead.has(key) ? undefined : misspelt(key);
     if (meant !== undefined) {
       throw new InvalidContextError(
-        `context.${key}`,
+        `context.${echoed(key)}`,
         `is not a field flagroute reads (did you mean "${meant}"?), and no loaded rule reads it as an attribute; the fields are ${OFREP_CONTEXT_FIELDS.join(', ')}`,
       );
     }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { echoed } from '../config/schema-errors.js';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
 import { givenReason } from '../rollout-layers/index.js';
 import {
@@ -92,7 +93,7 @@ export function adminRoutes(
     if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
       throw new FlagrouteError(
         'NOT_FOUND',
-        `no plan action ${action}; the actions are ${PLAN_ACTIONS.join(', ')}`,
+        `no plan action ${echoed(action)}; the actions are ${PLAN_ACTIONS.join(', ')}`,
       );
     }
     const reason = reasonOf(request.body);

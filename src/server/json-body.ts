@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 
@@ -46,10 +47,15 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${(error as Error).message}`);
   }
-  const path = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
-  if (path === undefined) return value;
+  const found = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
+  if (found === undefined) return value;
+  // A long path is shown by its end, where the refused key is, and its length.
+  const path =
+    found.length <= MAX_ECHOED_CHARACTERS
+      ? found
+      : `\u2026${found.slice(-MAX_ECHOED_CHARACTERS)} (a path of ${found.length} characters)`;
   const why = `is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it`;
-  if (path.startsWith('context.') || path.startsWith('attributes.')) {
+  if (found.startsWith('context.') || found.startsWith('attributes.')) {
     throw new InvalidContextError(path, why);
   }
   throw new InvalidArgumentError(path, why);
