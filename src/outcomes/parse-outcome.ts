@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { describeAllowed, show } from '../config/schema-errors.js';
+import { describeAllowed, echoed, show } from '../config/schema-errors.js';
 import { outcomeSchema, type SchemaNode, validators } from '../config/schemas.js';
 import type { Backend } from '../config/types.js';
 import type { Cohort } from '../decision/types.js';
@@ -53,6 +53,10 @@ export type OutcomeDecision = {
   decisionId?: string;
   /** The decision's covariates (a `Decision` carries them), written with the outcome. */
   covariates?: Covariates | null;
+  /** `lightrag` when the decision was picked for the shadow (a `Decision` says so). */
+  shadow?: 'lightrag' | null;
+  /** Why the decision went where it did: a whole `Decision` has it, and so says its shadow. */
+  reason?: string;
 };
 
 /**
@@ -89,9 +93,10 @@ const VALIDATORS: Readonly<Record<OutcomeShape, ValidateFunction>> = {
 /**
  * Checks one outcome whole against its shape in the schema (compiled at build time), and says
  * what is wrong with the first problem: an unknown or missing field, a value out of range or of
- * the wrong type. A report or a posted outcome names its fields as an API caller wrote them
- * (`outcome.latencyMs`, `decision.backend`); an event line names them as the file has them.
- * The outcome is returned as it was given: validation adds nothing.
+ * the wrong type. A report or a posted outcome names its fields as an API caller wrote them,
+ * with the path into a nested object (`outcome.latencyMs`, `outcome.shadow.success`,
+ * `outcome.preference.winner`, `decision.backend`); an event line names them as the file has
+ * them. The outcome is returned as it was given: validation adds nothing.
  */
 export function parseOutcome<Shape extends OutcomeShape>(
   value: unknown,
@@ -100,22 +105,53 @@ export function parseOutcome<Shape extends OutcomeShape>(
   const validate = VALIDATORS[shape];
   if (validate(value)) return { ok: true, outcome: value as OutcomeShapes[Shape] };
   const errors = validate.errors ?? [];
-  const first = shape === 'event' ? errors[0] : firstInOrder(errors);
-  return {
-    ok: false,
-    problem: shape === 'event' ? lineProblem(first, 'the event') : callProblem(first, shape),
-  };
+  if (shape === 'event') return { ok: false, problem: lineProblem(errors[0], 'the event') };
+  return { ok: false, problem: callProblem(firstInOrder(withoutAlternatives(errors)), shape) };
 }
 
-/** The key of the object an Ajv error is about (unknown, missing or wrong); '' for the object. */
-function keyOf(error: ErrorObject): string {
+/**
+ * An `anyOf` (a decision's covariates: an object or null) fails with each alternative's errors
+ * and its own. At its own place its `x-allowed` says the allowed shapes once, so the
+ * alternatives' errors there go; where an alternative failed deeper (a covariate of the wrong
+ * type) that error says what is wrong, and the `anyOf`'s goes instead.
+ */
+function withoutAlternatives(errors: readonly ErrorObject[]): readonly ErrorObject[] {
+  const choices = errors.filter((error) => error.keyword === 'anyOf');
+  if (choices.length === 0) return errors;
+  const below = (error: ErrorObject, at: string) => {
+    const path = `/${pathOf(error).join('/')}`;
+    return path.startsWith(`${at}/`);
+  };
+  return errors.filter((error) =>
+    choices.every((choice) => {
+      if (error === choice) return !errors.some((other) => below(other, choice.instancePath));
+      return (
+        error.keyword === 'anyOf' ||
+        below(error, choice.instancePath) ||
+        error.instancePath !== choice.instancePath
+      );
+    }),
+  );
+}
+
+/**
+ * Where an Ajv error points, as keys from the outcome down: its instance path, then the key it
+ * is about (an unknown or a missing one); [] for the outcome itself.
+ */
+function pathOf(error: ErrorObject): string[] {
+  const path =
+    error.instancePath === ''
+      ? []
+      : error.instancePath
+          .slice(1)
+          .split('/')
+          .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
   if (error.keyword === 'additionalProperties') {
-    return String((error.params as { additionalProperty: string }).additionalProperty);
+    path.push(String((error.params as { additionalProperty: string }).additionalProperty));
+  } else if (error.keyword === 'required') {
+    path.push(String((error.params as { missingProperty: string }).missingProperty));
   }
-  if (error.keyword === 'required') {
-    return String((error.params as { missingProperty: string }).missingProperty);
-  }
-  return error.instancePath.slice(1).split('/')[0] ?? '';
+  return path;
 }
 
 const DEFINITIONS = (outcomeSchema as { definitions: Record<string, SchemaNode> }).definitions;
@@ -124,13 +160,16 @@ const FIELD_ORDER = Object.keys(DEFINITIONS.posted?.properties ?? {});
 
 /**
  * For an API caller, the first problem in a fixed order: the object itself, then the decision's
- * fields, then unknown fields, then the outcome's own fields in schema order.
+ * fields, then unknown fields, then the outcome's own fields in schema order (a problem inside
+ * a nested object at its field's place).
  */
 function firstInOrder(errors: readonly ErrorObject[]): ErrorObject | undefined {
   const rank = (error: ErrorObject) => {
-    if (error.keyword === 'additionalProperties') return FIELD_ORDER.indexOf('success') - 0.5;
-    const key = keyOf(error);
-    return key === '' ? -1 : FIELD_ORDER.indexOf(key);
+    const path = pathOf(error);
+    if (error.keyword === 'additionalProperties' && path.length === 1) {
+      return FIELD_ORDER.indexOf('success') - 0.5;
+    }
+    return path.length === 0 ? -1 : FIELD_ORDER.indexOf(path[0]!);
   };
   return [...errors].sort((a, b) => rank(a) - rank(b))[0];
 }
@@ -142,11 +181,18 @@ const TIE_FIELDS: Readonly<Record<string, string>> = {
   cohort: 'decision.cohort',
 };
 
-function fieldName(key: string, shape: OutcomeShape): string {
-  if (key === '') return shape === 'decision' ? 'decision' : 'outcome';
+/**
+ * A field as the caller wrote it, by its path: `decision.<path>` in a decision, the decision's
+ * fields of a posted outcome by their names, `outcome.<path>` otherwise. A key the schema does
+ * not know (the caller's text) is cut to a bounded length.
+ */
+function fieldName(path: readonly string[], shape: OutcomeShape): string {
+  const [top, ...below] = path.map((key) => echoed(key));
+  if (top === undefined) return shape === 'decision' ? 'decision' : 'outcome';
+  if (shape === 'decision') return ['decision', top, ...below].join('.');
   // A report has no decision fields: there, `backend` is an unknown field of the outcome.
-  const tie = shape !== 'report' && Object.hasOwn(TIE_FIELDS, key);
-  return tie ? TIE_FIELDS[key]! : `outcome.${key}`;
+  const tie = shape !== 'report' && below.length === 0 && Object.hasOwn(TIE_FIELDS, top);
+  return tie ? TIE_FIELDS[top]! : ['outcome', top, ...below].join('.');
 }
 
 function problem(field: string, message: string): OutcomeProblem {
@@ -155,28 +201,28 @@ function problem(field: string, message: string): OutcomeProblem {
 
 /** A problem of a report or a posted outcome, in the API's words (as `INVALID_OUTCOME` says it). */
 function callProblem(error: ErrorObject | undefined, shape: OutcomeShape): OutcomeProblem {
-  if (!error) return problem(fieldName('', shape), 'is not valid');
+  if (!error) return problem(fieldName([], shape), 'is not valid');
   const parent = (error.parentSchema ?? {}) as SchemaNode;
+  const path = pathOf(error);
   if (error.keyword === 'additionalProperties') {
     const known = Object.keys(parent.properties ?? {}).join(', ');
-    return problem(fieldName(keyOf(error), shape), `is not a field of an outcome; use ${known}`);
+    const within = path.length === 1 ? 'an outcome' : fieldName(path.slice(0, -1), shape);
+    return problem(fieldName(path, shape), `is not a field of ${within}; use ${known}`);
   }
   if (error.keyword === 'required') {
-    const missing = keyOf(error);
-    const allowed = parent.properties?.[missing];
+    const allowed = parent.properties?.[path.at(-1)!];
     return problem(
-      fieldName(missing, shape),
+      fieldName(path, shape),
       `is required${allowed ? `: ${describeAllowed(resolve(allowed))}` : ''}`,
     );
   }
-  const key = keyOf(error);
-  if (key === '') {
+  if (path.length === 0) {
     return shape === 'decision'
       ? problem('decision', 'must be the decision object the outcome is for')
       : problem('outcome', 'must be an object');
   }
   return problem(
-    fieldName(key, shape),
+    fieldName(path, shape),
     `must be ${describeAllowed(parent)}, got ${show(error.data)}`,
   );
 }
@@ -220,11 +266,11 @@ export function lineProblem(error: ErrorObject | undefined, subject: string): Ou
     text,
   });
   if (error.keyword === 'additionalProperties') {
-    const key = keyOf(error);
+    const key = echoed(pathOf(error).at(-1)!);
     return line(key, 'is not a field', `${within}unknown field "${key}"`);
   }
   if (error.keyword === 'required') {
-    const missing = keyOf(error);
+    const missing = pathOf(error).at(-1)!;
     return line(missing, 'is missing', `${within}missing field "${missing}"`);
   }
   if (error.keyword === 'enum') {

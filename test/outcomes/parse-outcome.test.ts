@@ -101,6 +101,62 @@ const CASES: [OutcomeShape, unknown, [string, string] | null][] = [
     { success: true, backend: 'lightrag' },
     ['outcome.backend', expect.stringContaining('is not a field') as unknown as string],
   ],
+  // Inside a nested object, the path to the field and what it takes.
+  [
+    'report',
+    { success: true, shadow: { latencyMs: 5 } },
+    ['outcome.shadow.success', 'outcome.shadow.success is required: true or false'],
+  ],
+  [
+    'report',
+    { success: true, shadow: { success: true, quality: 2 } },
+    ['outcome.shadow.quality', 'outcome.shadow.quality must be a number from 0 to 1, got 2'],
+  ],
+  [
+    'posted',
+    {
+      backend: 'perplexity',
+      success: true,
+      shadow: { success: true },
+      preference: { winner: 'tie' },
+    },
+    [
+      'outcome.preference.judge',
+      'outcome.preference.judge is required: a name of 1 to 128 characters',
+    ],
+  ],
+  [
+    'posted',
+    { success: true, preference: { winner: 'x'.repeat(100), judge: 'j' } },
+    [
+      'outcome.preference.winner',
+      `outcome.preference.winner must be "lightrag", "perplexity" or "tie", got "${'x'.repeat(64)}"\u2026 (100 characters)`,
+    ],
+  ],
+  [
+    'decision',
+    { backend: 'lightrag', covariates: { region: 5 } },
+    [
+      'decision.covariates.region',
+      'decision.covariates.region must be a string of at most 64 characters, got 5',
+    ],
+  ],
+  [
+    'decision',
+    { backend: 'lightrag', covariates: 5 },
+    [
+      'decision.covariates',
+      "decision.covariates must be the decision's covariates (an object of queryType, lengthBucket, complexity and region) or null, got 5",
+    ],
+  ],
+  [
+    'decision',
+    { backend: 'lightrag', covariates: { colour: 'red' } },
+    [
+      'decision.covariates.colour',
+      'decision.covariates.colour is not a field of decision.covariates; use queryType, lengthBucket, complexity, region',
+    ],
+  ],
   ['posted', { decisionId: 'abc-1', success: true }, null],
   ['posted', { backend: 'lightrag', cohort: null, success: true, satisfaction: 1 }, null],
   // The decision's fields come first.
@@ -170,6 +226,17 @@ const CASES: [OutcomeShape, unknown, [string, string] | null][] = [
     ['costUsd', 'costUsd must be <= 1000'],
   ],
   ['event', { cohort: 'lightrag' }, ['time', 'missing field "time"']],
+  [
+    'event',
+    {
+      time: '2026-11-26T10:00:00Z',
+      cohort: 'control',
+      backend: 'perplexity',
+      success: true,
+      shadow: { latencyMs: 5 },
+    },
+    ['success', 'shadow: missing field "success"'],
+  ],
   ['event', [], ['', 'the event must be an object']],
 ];
 
