@@ -1,15 +1,13 @@
 import { realpathSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import { resolve, sep } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock.js';
+import { echoed } from '../config/schema-errors.js';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { DecisionTokens } from '../decision-tokens/index.js';
-import { FlagrouteError } from '../errors.js';
 import type { EventLogView } from '../event-log/index.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
@@ -30,6 +28,17 @@ import { useJsonBodyParser } from './json-body.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
 import { outcomeIngestMode } from './outcome-ingest.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  bodyTooLarge,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  drainAfterAnswer,
+  isBodyTooLarge,
+  noRoute,
+  requestCheckIntervalMs,
+} from './request-limits.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -85,20 +94,6 @@ export interface ServerOptions {
   outcomeStore?: (OutcomeStore & EventLogView) | undefined;
 }
 
-/** Default of {@link ServerOptions.bodyLimit}. */
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
-/** Default of {@link ServerOptions.requestTimeoutMs}. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-
-/**
- * How often the server looks for requests past their time limit: a tenth of the limit, at
- * most 250 ms, so a request that has not arrived whole is answered 408 at most that long after
- * its limit. (Node looks every 30 s by default: a 10 s limit held for up to 40 s.)
- */
-export function requestCheckIntervalMs(requestTimeoutMs: number): number {
-  return Math.max(10, Math.min(250, Math.floor(requestTimeoutMs / 10)));
-}
-
 /**
  * The HTTP service over one router: OFREP (`/ofrep/v1`), the native API (`/v1`), admin routes,
  * `/healthz`, `/readyz` and Prometheus `/metrics`. JSON only (415 otherwise), bodies up to 64 KiB (413), malformed
@@ -108,8 +103,9 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   const ingest = { token: options.ingestToken, anonymous: options.anonymousOutcomes };
   outcomeIngestMode(ingest, options.adminToken);
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     requestTimeout,
     // Node holds a request's body to requestTimeout only when its server is built with it
     // (fastify sets it afterwards, which limits the headers alone), and checks on a timer.
@@ -118,6 +114,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
       connectionsCheckingInterval: requestCheckIntervalMs(requestTimeout),
     },
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     logger: false,
     return503OnClosing: true,
   });
@@ -163,21 +160,22 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
       : {}),
   });
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = toWire(
-      new FlagrouteError('NOT_FOUND', `no route ${request.method} ${request.url}`),
-      { ofrep: request.url.startsWith('/ofrep/') },
-    );
+    const ofrep = request.url.startsWith('/ofrep/');
+    const { status, body } = toWire(noRoute(request.method, request.url), { ofrep });
     return reply.code(status).send(body);
   });
   const withoutPaths = pathScrubber(router.config.configDir);
   // Every route throws coded errors; this is the one place they become answers.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = toWire(error, { ofrep: request.url.startsWith('/ofrep/') });
+    const tooLarge = isBodyTooLarge(error);
+    if (tooLarge) drainAfterAnswer(request.raw, reply);
+    const known = tooLarge ? bodyTooLarge(bodyLimit) : error;
+    const { status, body } = toWire(known, { ofrep: request.url.startsWith('/ofrep/') });
     body.errorDetails = withoutPaths(body.errorDetails);
     // OFREP's single-flag failures name their flag (as fastify decoded it from the path).
     const key = (request.params as { key?: unknown } | undefined)?.key;
     if (request.routeOptions.url === SINGLE_FLAG && typeof key === 'string') {
-      (body as ErrorBody & { key?: string }).key = key;
+      (body as ErrorBody & { key?: string }).key = echoed(key);
     }
     // A store or event store that cannot take the request now: the client tries again.
     if (body.errorCode === 'EVENTS_BACKLOGGED' || body.errorCode === 'STORE_UNAVAILABLE') {
@@ -216,30 +214,6 @@ function realpathOr(path: string): string {
   } catch {
     return path;
   }
-}
-
-/**
- * A request Node refused before fastify saw it whole (too slow, headers too large, not HTTP),
- * answered as every error is (`toWire`: `BAD_REQUEST` with status 408, 431 or 400), unless an
- * answer has begun on that connection; the connection is then closed.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [statusCode, message] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'the request did not arrive whole within the time limit; send it at once']
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'the request headers are larger than the server accepts']
-        : [400, 'malformed HTTP request'];
-  const { status, body } = toWire(Object.assign(new Error(message), { statusCode }));
-  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !answering?.headersSent) {
-    const text = JSON.stringify(body);
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${text}`,
-    );
-  }
-  socket.destroy();
 }
 
 /**

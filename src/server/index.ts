@@ -16,11 +16,12 @@ export {
   controllerReadiness,
   serveControllerEndpoint,
 } from './controller-endpoint.js';
-export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './create-server.js';
+export { createServer, type ServerOptions } from './create-server.js';
 export { type ErrorBody, HTTP_STATUSES, OFREP_ERROR_CODES, toWire } from './http-errors.js';
 export {
   INGEST_MODE_WARNINGS,
   type OutcomeIngestMode,
   outcomeIngestMode,
 } from './outcome-ingest.js';
+export { DEFAULT_BODY_LIMIT, MAX_DISCARDED_BODY_BYTES } from './request-limits.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';

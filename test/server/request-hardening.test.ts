@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_REASON_LENGTH } from '../../src/rollout-layers/index.js';
-import { requestCheckIntervalMs } from '../../src/server/create-server.js';
+import { requestCheckIntervalMs } from '../../src/server/request-limits.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { post, testServer } from '../helpers/test-server.js';
 
