@@ -6,4 +6,5 @@
  */
 
 export { registerEventLogMetrics } from './event-log-metrics.js';
+export { registerOutcomeRefusalMetrics } from './outcome-refusal-metrics.js';
 export { LATENCY_BUCKETS, registerControllerMetrics, registerMetrics } from './prometheus.js';

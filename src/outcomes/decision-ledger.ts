@@ -4,13 +4,16 @@ import { COHORTS, type Cohort, type Decision } from '../decision/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import type { Covariates } from '../metrics/index.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
-import { unitKey } from './unit-key.js';
+import { TieRefusals } from './tie-refusals.js';
+import { UNIT_KEY_BYTES, unitDigest } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
   covariates?: Covariates | null | undefined;
   /** Whether the decision was picked for the shadow: only then does it take a pair. */
   shadow?: boolean;
+  /** The pseudonymous unit key of the user the decision was made for (see `unitKey`), if any. */
+  unit?: string;
 };
 
 /** Decisions remembered per server, so that an outcome can name its decision by id. */
@@ -55,6 +58,10 @@ const COHORT_CODES: readonly (Cohort | null)[] = [null, ...COHORTS];
 const SETTLED = 0x80;
 /** Marks a slot whose decision was picked for the shadow. */
 const SHADOWED = 0x40;
+/** Marks a slot that holds its user's unit key. */
+const WITH_UNIT = 0x20;
+/** The bits of a slot's code that hold its backend and cohort. */
+const DECISION_BITS = 0x0f;
 const SEQUENCE = /^[0-9a-z]{1,11}$/;
 
 /**
@@ -78,8 +85,16 @@ export class DecisionLedger {
   private readonly size: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
-  /** backend index (bit 3), cohort code (bits 0-2) plus one, {@link SHADOWED}, {@link SETTLED}; 0 = empty. */
+  /**
+   * backend index (bit 3), cohort code (bits 0-2) plus one, {@link WITH_UNIT},
+   * {@link SHADOWED}, {@link SETTLED}; 0 = empty.
+   */
   private readonly codes: Uint8Array;
+  /**
+   * The user's unit key by slot, {@link UNIT_KEY_BYTES} bytes each (the key's 128 bits, not its
+   * text: 1.6 MB for the default 100,000 slots, and nothing for the collector to trace).
+   */
+  private readonly units: Uint8Array;
   private readonly times: Float64Array;
   /** Breaker trial numbers by slot: few decisions take a trial slot. */
   private readonly trials = new Map<number, number>();
@@ -92,6 +107,8 @@ export class DecisionLedger {
   /** Signs and checks tokens; undefined when this process has no decision key. */
   readonly tokens: DecisionTokens | undefined;
   private readonly settledTokens: SettledDecisions;
+  /** Outcomes refused for what they said of their decision (`/metrics` shows them). */
+  readonly refusals = new TieRefusals();
 
   constructor(options: LedgerOptions = {}) {
     this.size = options.size ?? LEDGER_SIZE;
@@ -99,6 +116,7 @@ export class DecisionLedger {
     this.now = options.now ?? (() => performance.now());
     this.codes = new Uint8Array(this.size);
     this.times = new Float64Array(this.size);
+    this.units = new Uint8Array(this.size * UNIT_KEY_BYTES);
     this.covariates = new Array<Covariates | null>(this.size).fill(null);
     this.tokens = options.tokens;
     this.settledTokens = new SettledDecisions(options.settledMemory ?? SETTLED_MEMORY);
@@ -106,17 +124,19 @@ export class DecisionLedger {
 
   /**
    * Remembers a decision and gives it what its outcome will name: its id and, with tokens on,
-   * a signed token whose id is the same, carrying the user's pseudonymous unit key (from
-   * `user.id` under `user.salt`, when the id is a string).
+   * a signed token whose id is the same. Both carry the user's pseudonymous unit key (from
+   * `user.id` under `user.salt`, when the id is a string), so that an outcome for another user
+   * is refused and one that names no user is counted for the decision's.
    */
   issue(
     decision: Decision,
     user: { id: unknown; salt: string } | undefined = undefined,
     shadow = decision.shadow === 'lightrag',
   ): IssuedDecision {
-    const decisionId = this.remember(decision, shadow);
+    const digest = typeof user?.id === 'string' ? unitDigest(user.id, user.salt) : undefined;
+    const decisionId = this.remember(decision, shadow, digest);
     if (!this.tokens) return { decisionId };
-    const unit = typeof user?.id === 'string' ? unitKey(user.id, user.salt) : undefined;
+    const unit = digest?.toString('hex', 0, UNIT_KEY_BYTES);
     const decisionToken = this.tokens.issue({
       id: decisionId,
       backend: decision.backend,
@@ -159,14 +179,28 @@ export class DecisionLedger {
     if (this.owns(claims.id)) this.settle(claims.id);
   }
 
-  /** Remembers a decision (and whether it was picked for the shadow); returns its id. */
-  remember(decision: Decision, shadow = decision.shadow === 'lightrag'): string {
+  /**
+   * Remembers a decision (whether it was picked for the shadow, and its user's unit digest, of
+   * which the first {@link UNIT_KEY_BYTES} bytes are kept: see `unitDigest`); returns its id.
+   */
+  remember(
+    decision: Decision,
+    shadow = decision.shadow === 'lightrag',
+    unit: Uint8Array | undefined = undefined,
+  ): string {
     const sequence = this.next;
     this.next += 1;
     const slot = sequence % this.size;
     const cohort = COHORT_CODES.indexOf(decision.cohort);
     this.codes[slot] =
-      ((decision.backend === 'lightrag' ? 0 : 1) << 3) | (cohort + 1) | (shadow ? SHADOWED : 0);
+      ((decision.backend === 'lightrag' ? 0 : 1) << 3) |
+      (cohort + 1) |
+      (shadow ? SHADOWED : 0) |
+      (unit ? WITH_UNIT : 0);
+    if (unit) {
+      const at = slot * UNIT_KEY_BYTES;
+      for (let byte = 0; byte < UNIT_KEY_BYTES; byte += 1) this.units[at + byte] = unit[byte]!;
+    }
     this.times[slot] = this.now();
     if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);
     else if (this.trials.size > 0) this.trials.delete(slot);
@@ -194,7 +228,7 @@ export class DecisionLedger {
     return entry;
   }
 
-  /** Forgets everything. */
+  /** Forgets every decision (the refusals counted stay: they are counters). */
   clear(): void {
     this.codes.fill(0);
     this.trials.clear();
@@ -218,8 +252,12 @@ export class DecisionLedger {
   }
 
   private entryAt(slot: number): LedgerEntry {
-    const code = this.codes[slot]! & ~SETTLED & ~SHADOWED;
+    const code = this.codes[slot]! & DECISION_BITS;
     const shadow = (this.codes[slot]! & SHADOWED) !== 0;
+    const unit =
+      (this.codes[slot]! & WITH_UNIT) === 0
+        ? undefined
+        : Buffer.from(this.units.buffer, slot * UNIT_KEY_BYTES, UNIT_KEY_BYTES).toString('hex');
     const backend = BACKENDS[code >> 3]!;
     const cohort = COHORT_CODES[(code & 0b111) - 1]!;
     const trial = this.trials.get(slot);
@@ -228,6 +266,7 @@ export class DecisionLedger {
       backend,
       cohort,
       ...(shadow ? { shadow: true } : {}),
+      ...(unit === undefined ? {} : { unit }),
       ...(trial === undefined ? {} : { breakerTrial: trial }),
       ...(covariates ? { covariates } : {}),
     };

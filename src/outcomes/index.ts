@@ -81,7 +81,7 @@ export {
   type JudgePreference,
   PREFERENCE_WINNERS,
   type PreferenceWinner,
-  pairProblem,
+  pairRefusal,
   type ShadowOutcome,
   type ShadowParts,
 } from './shadow-pair.js';
@@ -93,4 +93,5 @@ export {
   tieOutcome,
   tieOutcomes,
 } from './tie-outcome.js';
-export { unitKey } from './unit-key.js';
+export { type TieRefusal, TieRefusals } from './tie-refusals.js';
+export { unitDigest, unitKey } from './unit-key.js';

@@ -59,23 +59,35 @@ export function pairProblem(
 }
 
 /**
- * The problem of a posted pair for its decision, at its index in a batch, or undefined. A
- * decision known by its token must also have been picked for the shadow (`shadow` claim): a
- * pair the service made on its own sample would bias the comparison.
+ * What is wrong with a pair for its decision, as `[field, message]`, or null: the checks of
+ * {@link pairProblem}, and, for a decision whose shadow selection is known (`shadow`: by its
+ * token, its id in a ledger, or a whole `Decision` in process), that it was picked for the
+ * shadow: a pair the service made on its own sample would bias the comparison. A decision
+ * given by backend and cohort alone (`shadow` undefined) has nothing to check it against. The
+ * one check of `POST /v1/outcomes`, the provider's `track` and `router.recordOutcome`.
  */
+export function pairRefusal(
+  parts: ShadowParts,
+  decision: { backend: Backend; cohort?: Cohort | null; shadow?: boolean | undefined },
+): [field: string, message: string] | null {
+  return (
+    pairProblem(parts, { backend: decision.backend, cohort: decision.cohort ?? null }) ??
+    (parts.shadow !== undefined && decision.shadow === false
+      ? [
+          'outcome.shadow',
+          'is for a decision picked for the shadow (shadow: "lightrag"); this one was not, and its pair would bias the comparison',
+        ]
+      : null)
+  );
+}
+
+/** {@link pairRefusal} of a posted outcome, at its index in a batch, or undefined. */
 export function unpaired(
   posted: ShadowParts,
   decision: { backend: Backend; cohort?: Cohort | null; shadow?: boolean },
   index: number,
 ): { index: number; field: string; message: string } | undefined {
-  const found: [string, string] | null =
-    pairProblem(posted, { backend: decision.backend, cohort: decision.cohort ?? null }) ??
-    (posted.shadow !== undefined && decision.shadow === false
-      ? [
-          'outcome.shadow',
-          'is for a decision picked for the shadow (shadow: "lightrag"); this one was not, and its pair would bias the comparison',
-        ]
-      : null);
+  const found = pairRefusal(posted, decision);
   return found ? { index, field: found[0], message: `${found[0]} ${found[1]}` } : undefined;
 }
 

@@ -1,3 +1,4 @@
+import { echoed } from '../config/schema-errors.js';
 import type { Backend } from '../config/types.js';
 import type { Cohort } from '../decision/types.js';
 import { TOKEN_REFUSAL_MESSAGES } from '../decision-tokens/index.js';
@@ -17,7 +18,8 @@ import {
   parseOutcome,
   valueProblem,
 } from './parse-outcome.js';
-import { pairProblem, type ShadowParts, shadowPartsOf, unpaired } from './shadow-pair.js';
+import { pairRefusal, type ShadowParts, shadowPartsOf, unpaired } from './shadow-pair.js';
+import { userMismatch } from './tie-refusals.js';
 import { unitKey } from './unit-key.js';
 
 /** An outcome tied to its decision: what the router records (with the shadow's half of a pair). */
@@ -58,7 +60,10 @@ function measured(report: OutcomeReport): Outcome {
 }
 
 function tied(
-  decision: Omit<LedgerEntry, 'cohort'> & { cohort?: Cohort | null },
+  decision: { [K in keyof LedgerEntry]?: LedgerEntry[K] | undefined } & Pick<
+    LedgerEntry,
+    'backend'
+  >,
   report: OutcomeReport,
   salt: string,
   decisionId: string | undefined,
@@ -70,7 +75,9 @@ function tied(
     tie: { kind: 'decision', trial: decision.breakerTrial ?? null },
     ...shadowPartsOf(report),
   };
-  if (report.userId !== undefined) result.unit = unitKey(report.userId, salt);
+  // An outcome that names no user counts for its decision's, when the decision had one.
+  const unit = report.userId === undefined ? decision.unit : unitKey(report.userId, salt);
+  if (unit !== undefined) result.unit = unit;
   if (decisionId !== undefined) result.decisionId = decisionId;
   if (decision.covariates) result.covariates = decision.covariates;
   return result;
@@ -78,7 +85,9 @@ function tied(
 
 /**
  * Ties a report to the decision it follows (`router.recordOutcome`): both are checked whole
- * first, and the first problem is thrown as an `InvalidOutcomeError` naming its field.
+ * first, and the first problem is thrown as an `InvalidOutcomeError` naming its field. A pair
+ * is checked as over HTTP ({@link pairRefusal}); a whole `Decision` (one with its `reason`)
+ * tells whether it was picked for the shadow, so a pair for one that was not is refused.
  */
 export function tieOutcome(decision: unknown, report: unknown, salt: string): TiedOutcome {
   const checkedDecision = parseOutcome(decision, 'decision');
@@ -90,10 +99,12 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
   const id = typeof given.decisionId === 'string' ? given.decisionId : undefined;
   const { backend, covariates } = given;
   const cohort = given.cohort ?? null;
-  const pairing = pairProblem(checkedReport.outcome, { backend, cohort });
+  const whole = typeof given.reason === 'string';
+  const shadow = given.shadow === 'lightrag' || (whole ? false : undefined);
+  const pairing = pairRefusal(checkedReport.outcome, { backend, cohort, shadow });
   if (pairing) throw new InvalidOutcomeError(...pairing);
-  const breakerTrial = trial === undefined ? {} : { breakerTrial: trial };
-  return tied({ backend, cohort, ...breakerTrial, covariates }, checkedReport.outcome, salt, id);
+  const known = { backend, cohort, breakerTrial: trial, covariates };
+  return tied(known, checkedReport.outcome, salt, id);
 }
 
 /**
@@ -154,7 +165,7 @@ export function tieOutcomes(
   const ids = new Set<string>();
   const results = items.map((item, index) => tieOne(item, index, ledger, ids, salt));
   const problems = results.filter((each): each is OutcomeProblemAt => 'index' in each);
-  if (problems.length > 0) throw InvalidOutcomeError.batch(problems, items.length);
+  if (problems.length > 0) throw ledger.refusals.refuse(problems, items.length);
   const outcomes: TiedOutcome[] = [];
   const duplicates: number[] = [];
   for (const [index, result] of (results as (TiedOutcome | Duplicate)[]).entries()) {
@@ -208,11 +219,13 @@ function tieOne(
   earlier.add(decisionId);
   const found = ledger.find(decisionId);
   if (typeof found === 'string') {
-    return at('decisionId', `${ledgerMissMessage(found)}: ${JSON.stringify(decisionId)}`);
+    return at('decisionId', `${ledgerMissMessage(found)}: ${echoed(decisionId, true)}`);
   }
   if (backend !== undefined && backend !== found.backend) {
     return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
   }
+  const otherUser = userMismatch(posted.userId, found.unit, salt, index);
+  if (otherUser) return otherUser;
   // A decision not picked for the shadow takes no pair, by its id as by its token.
   const picked = { ...found, shadow: found.shadow === true };
   return unpaired(posted, picked, index) ?? tied(found, posted, salt, decisionId);
@@ -250,31 +263,18 @@ function tieToken(
       `is ${JSON.stringify(posted.cohort)} but the decision assigned ${JSON.stringify(claims.cohort)}`,
     );
   }
-  if (
-    posted.userId !== undefined &&
-    claims.unit !== undefined &&
-    unitKey(posted.userId, salt) !== claims.unit
-  ) {
-    return at('userId', 'is not the user the decision was made for');
-  }
+  const otherUser = userMismatch(posted.userId, claims.unit, salt, index);
+  if (otherUser) return otherUser;
   const refused = unpaired(posted, { ...claims, shadow: claims.shadow === true }, index);
   if (refused) return refused;
   if (check.status === 'duplicate') return { duplicate: true };
   // A breaker trial is a slot of the issuing process's breaker: elsewhere it means nothing.
   const trial = ledger.owns(claims.id) ? claims.trial : undefined;
-  const result = tied(
-    {
-      backend: claims.backend,
-      cohort: claims.cohort,
-      ...(trial === undefined ? {} : { breakerTrial: trial }),
-      // The claim `cov`: an extension of the version 1 claim set, which older readers keep.
-      covariates: covariatesOfClaim(claims.cov),
-    },
-    posted,
-    salt,
-    claims.id,
-  );
-  if (result.unit === undefined && claims.unit !== undefined) result.unit = claims.unit;
+  // The claim `cov`: an extension of the version 1 claim set, which older readers keep.
+  const covariates = covariatesOfClaim(claims.cov);
+  const { backend, cohort, unit } = claims;
+  const decision = { backend, cohort, covariates, unit, breakerTrial: trial };
+  const result = tied(decision, posted, salt, claims.id);
   result.tokenExpiry = claims.exp;
   return result;
 }

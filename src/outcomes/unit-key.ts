@@ -1,5 +1,16 @@
 import { hash } from 'node:crypto';
 
+/** The bytes of a unit key: 128 bits, the first half of the SHA-256 digest. */
+export const UNIT_KEY_BYTES = 16;
+
+/**
+ * The digest a user's unit key is the first {@link UNIT_KEY_BYTES} bytes of: sha256("unit:" +
+ * salt + ":" + userId), as bytes (for a ledger that keeps the bytes, not the text).
+ */
+export function unitDigest(userId: string, salt: string): Buffer {
+  return hash('sha256', `unit:${salt}:${userId}`, 'buffer');
+}
+
 /**
  * A user's pseudonymous unit key for the outcome event log: the first 32 hex digits of
  * sha256("unit:" + salt + ":" + userId). Stable while the salt is, the same on every instance,
@@ -7,5 +18,5 @@ import { hash } from 'node:crypto';
  * the user id nor the bucket. Without the salt the key cannot be traced back to a user.
  */
 export function unitKey(userId: string, salt: string): string {
-  return hash('sha256', `unit:${salt}:${userId}`, 'hex').slice(0, 32);
+  return unitDigest(userId, salt).toString('hex', 0, UNIT_KEY_BYTES);
 }

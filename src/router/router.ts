@@ -148,16 +148,15 @@ export class Router {
   }
 
   /**
-   * Records the outcome of the call a decision led to, counted for its backend and cohort. The
-   * decision and the outcome are checked whole first: on any problem an `InvalidOutcomeError`
-   * (code `INVALID_OUTCOME`) names the field, and nothing is recorded. When the breaker is
-   * half-open, only the outcome of a decision that took a trial slot closes or re-opens it.
-   * An outcome that names its `userId` reaches the outcome event log under the user's
-   * pseudonymous unit (see `unitKey`), never under the id itself.
+   * Records the outcome of the call a decision led to, counted for its backend and cohort. Both
+   * are checked whole first, a shadow pair as over HTTP (refused for a `Decision` not picked for
+   * the shadow): on any problem an `InvalidOutcomeError` names the field; nothing is recorded.
+   * When the breaker is half-open, only the outcome of a decision that took a trial slot closes
+   * or re-opens it. A `userId` reaches the outcome event log as its pseudonymous unit (`unitKey`).
    */
   recordOutcome(
     decision: Pick<Decision, 'backend' | 'cohort'> &
-      Partial<Pick<Decision, 'breakerTrial'>> & { decisionId?: string },
+      Partial<Pick<Decision, 'breakerTrial' | 'shadow' | 'reason'>> & { decisionId?: string },
     outcome: OutcomeReport,
   ): void {
     recordOutcome(decision, outcome, this.parts.outcomes);

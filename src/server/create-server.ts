@@ -10,6 +10,7 @@ import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { DecisionTokens } from '../decision-tokens/index.js';
 import type { EventLogView } from '../event-log/index.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
+import { registerOutcomeRefusalMetrics } from '../observability/outcome-refusal-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
 import { registerStoreMetrics } from '../observability/store-metrics.js';
 import { DecisionLedger, type OutcomeStore } from '../outcomes/index.js';
@@ -142,7 +143,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   const storeHealth =
     shared && 'health' in shared ? (shared as RuntimeStore & StoreWithHealth) : undefined;
   healthRoutes(app, router, options.rolloutController, eventLogs, storeHealth);
-  metricsRoute(app, router, options.rolloutController, eventLogs, storeHealth);
+  metricsRoute(app, router, ledger, options.rolloutController, eventLogs, storeHealth);
   ofrepRoutes(app, router, ledger);
   nativeRoutes(app, router, ledger, ingest, options.outcomeStore);
   const fleet = isFleetStore(shared) ? shared : undefined;
@@ -258,6 +259,7 @@ function healthRoutes(
 function metricsRoute(
   app: FastifyInstance,
   router: Router,
+  ledger: DecisionLedger,
   controller: RolloutController | undefined,
   eventLogs: readonly EventLogView[],
   runtimeStore: StoreWithHealth | undefined,
@@ -267,6 +269,7 @@ function metricsRoute(
   const unregister = registerMetrics(router, registry);
   if (controller) registerControllerMetrics(controller, registry);
   for (const log of eventLogs) registerEventLogMetrics(log, registry);
+  registerOutcomeRefusalMetrics(ledger.refusals, registry);
   app.addHook('onClose', async () => unregister());
   app.get('/metrics', async (_, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

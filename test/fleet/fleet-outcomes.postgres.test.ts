@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parseDecisionKeys, signDecisionToken } from '../../src/decision-tokens/index.js';
+import { unitKey } from '../../src/outcomes/index.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
 import { expectClose } from '../helpers/close-reports.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
@@ -134,6 +135,26 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
     });
     expect(JSON.stringify(refused.body)).not.toContain(SECRET);
 
+    // By decision id, on the instance that made it: another user's userId is refused there as by
+    // token, and nothing reaches the store; without a userId it counts for the decision's user.
+    const bob = await decide(one, 'bob');
+    const byId = { decisionId: bob.metadata.decisionId, success: true, latencyMs: 700 };
+    const mallory = await postOutcomes(`${one.url}/v1/outcomes`, { ...byId, userId: 'mallory' });
+    expect(mallory).toMatchObject({
+      status: 400,
+      body: { problems: [{ index: 0, field: 'userId', reason: 'user_mismatch' }] },
+    });
+    expect(await postOutcomes(`${one.url}/v1/outcomes`, byId)).toMatchObject({
+      status: 200,
+      body: { recorded: 1, duplicates: 0 },
+    });
+    const kept = await postgres().query<{ unit: string }>(
+      'SELECT unit FROM flagroute.outcome_events WHERE decision_id = $1',
+      [bob.metadata.decisionId],
+      new URL(store).pathname.slice(1),
+    );
+    expect(kept).toEqual([{ unit: unitKey('bob', 'fleet-outcomes-salt') }]);
+
     // Traffic: users decided on one instance, outcomes posted to another (some twice).
     const random = new SeededRandom(2027);
     const batches: Record<number, unknown[]> = { 0: [], 1: [], 2: [] };
@@ -151,7 +172,8 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
         if (random.uniform() < 0.1) batches[(user + 2) % 3]!.push(item);
       }
     }
-    let recorded = 1;
+    // Alice's outcome by token and Bob's by id, above.
+    let recorded = 2;
     let duplicates = 0;
     for (const [index, items] of Object.entries(batches)) {
       // Batches of 50: with their tokens they stay under the 64 KiB body limit.
@@ -165,7 +187,7 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
       }
     }
     const sent = Object.values(batches).reduce((sum, items) => sum + items.length, 0);
-    expect(recorded + duplicates).toBe(sent + 1);
+    expect(recorded + duplicates).toBe(sent + 2);
     expect(duplicates).toBeGreaterThan(0);
 
     expect(await Promise.all(instances.map(({ process }) => process.stop()))).toEqual([0, 0, 0]);

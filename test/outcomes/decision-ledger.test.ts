@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/types.js';
-import { DecisionLedger, ledgerMissMessage } from '../../src/outcomes/index.js';
+import { DecisionLedger, ledgerMissMessage, unitKey } from '../../src/outcomes/index.js';
 
 const decision = (overrides: Partial<Decision> = {}): Decision =>
   ({ backend: 'lightrag', cohort: 'lightrag', ...overrides }) as Decision;
@@ -59,6 +59,25 @@ describe('DecisionLedger', () => {
     }
     ledger.clear();
     expect(ledger.find(mine)).toBe('unknown');
+  });
+
+  it("keeps each decision's user as its 128-bit unit key, for the slot's life only", () => {
+    const ledger = new DecisionLedger({ size: 2 });
+    const salt = 'ledger-salt';
+    const alice = ledger.issue(decision(), { id: 'alice', salt }).decisionId;
+    const nobody = ledger.issue(decision(), { id: undefined, salt }).decisionId;
+    expect(ledger.find(alice)).toEqual({
+      backend: 'lightrag',
+      cohort: 'lightrag',
+      unit: unitKey('alice', salt),
+    });
+    expect(ledger.find(nobody)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    // The slot is reused: the next decision has its own user, or none.
+    const bob = ledger.issue(decision(), { id: 'bob', salt }).decisionId;
+    const none = ledger.issue(decision({ cohort: 'control' })).decisionId;
+    expect(ledger.find(bob)).toMatchObject({ unit: unitKey('bob', salt) });
+    expect(ledger.find(none)).toEqual({ backend: 'lightrag', cohort: 'control' });
+    expect(unitKey('bob', salt)).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('says why an id takes no outcome', () => {

@@ -80,7 +80,7 @@ describe('paired outcomes through a real flagroute serve', () => {
     expect(problems.map((problem) => problem.field)).toEqual([
       'outcome.shadow',
       'outcome.preference',
-      'outcome.shadow',
+      'outcome.shadow.success',
     ]);
     expect(problems[0]!.message).toContain('for a query Perplexity served');
 
@@ -206,10 +206,12 @@ describe('a shadow decision through a real flagroute serve', () => {
     const refused = await postOutcomes(`${url}/v1/outcomes`, pair(plain[0]!.decisionToken));
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('is for a decision picked for the shadow');
-    // By decision id, the same: the ledger remembers which decisions were picked.
-    const byId = (decision: { decisionId: string }) => {
+    // By decision id, the same: the ledger remembers which decisions were picked (and for
+    // whom: the outcome names the decision's own user).
+    const byId = (decision: (typeof decisions)[number]) => {
       const { decisionToken: _token, ...rest } = pair('');
-      return { ...rest, decisionId: decision.decisionId, userId: 'by-id' };
+      const userId = `user-${decisions.indexOf(decision)}`;
+      return { ...rest, decisionId: decision.decisionId, userId };
     };
     const refusedById = await postOutcomes(`${url}/v1/outcomes`, byId(plain[1]!));
     expect(refusedById.status).toBe(400);

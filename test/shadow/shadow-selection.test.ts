@@ -162,4 +162,24 @@ rule_files: [rules/short.yaml]
       claims: { shadow: true },
     });
   });
+
+  it('router.recordOutcome checks the selection as POST /v1/outcomes does: a pair for a decision not picked is refused', async () => {
+    const { router } = await routerIn(
+      environment('shadow: { percentage: 50, max_per_second: 100000 }\n'),
+    );
+    const served = users(400)
+      .map((userId) => router.decideSync({ userId, requestId: 'r1' }))
+      .filter((decision) => decision.cohort === 'perplexity');
+    const picked = served.find((decision) => decision.shadow === 'lightrag')!;
+    const unpicked = served.find((decision) => decision.shadow === undefined)!;
+    const pair = { success: true, shadow: { success: true, quality: 0.8 } };
+    router.recordOutcome(picked, pair);
+    expect(() => router.recordOutcome(unpicked, pair)).toThrow(
+      'invalid outcome: outcome.shadow is for a decision picked for the shadow (shadow: "lightrag"); this one was not, and its pair would bias the comparison',
+    );
+    // Given by backend and cohort alone (a decision made elsewhere), nothing to check it against.
+    router.recordOutcome({ backend: 'perplexity', cohort: 'perplexity' }, pair);
+    // A pair was recorded twice, the refused one not at all.
+    expect(router.getPerformanceSummary().cohorts.perplexity.success_count).toBe(2);
+  });
 });

@@ -1,0 +1,19 @@
+import { Counter, type Registry } from 'prom-client';
+import type { TieRefusals } from '../outcomes/index.js';
+
+/**
+ * The outcomes a server refused for what they said of their decision, on `registry`, by
+ * reason (a decision token's refusal, or `user_mismatch`), read when Prometheus scrapes.
+ */
+export function registerOutcomeRefusalMetrics(refusals: TieRefusals, registry: Registry): void {
+  new Counter({
+    name: 'flagroute_outcomes_refused_total',
+    help: "Posted outcomes refused for what they said of their decision, by reason: a decision token's refusal (expired, bad_signature, ...) or user_mismatch (a userId that is not the user the decision, by token or by id, was made for). Nothing of their batch was recorded.",
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of refusals.byReason()) this.inc({ reason }, count);
+    },
+  });
+}
