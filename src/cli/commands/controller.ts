@@ -38,14 +38,14 @@ export function withControllerOptions(command: Command): Command {
     );
 }
 
-/** Resolves once SIGTERM or SIGINT arrives, aborting `abort`. */
-export function stopOnSignals(abort: AbortController): Promise<void> {
+/** Resolves with the signal once SIGTERM or SIGINT arrives, aborting `abort`. */
+export function stopOnSignals(abort: AbortController): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const stop = () => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       abort.abort();
-      resolve();
+      resolve(signal);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -82,8 +82,10 @@ export function controllerCommand(program: Command): void {
         command: Command,
       ) => {
         const abort = new AbortController();
-        void stopOnSignals(abort);
         const logger = createLogger('info');
+        void stopOnSignals(abort).then((signal) =>
+          logger.info({ signal }, `${signal} received: stopping after the look in progress`),
+        );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
         const source = stored ?? metricsSourceOf(flags.metrics);
         const store = await openRuntimeStoreOf(command, flags.env);

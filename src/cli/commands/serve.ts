@@ -147,12 +147,21 @@ export function serveCommand(program: Command): void {
       `flagroute serving ${server.router.environment} at ${server.url}${server.controller ? ` with its rollout controller (${server.controller.role})` : ''}`,
     );
     process.stdout.write(`listening on ${server.url}\n`);
-    await stopped;
-    const forced = setTimeout(() => process.exit(0), DRAIN_LIMIT_MS);
+    const signal = await stopped;
+    const { logger } = server.router;
+    logger.info(
+      { signal },
+      `${signal} received: shutting down (no new requests; those in flight have ${DRAIN_LIMIT_MS / 1000} s${server.controller ? ', the rollout controller releases its lease' : ''})`,
+    );
+    const forced = setTimeout(() => {
+      logger.warn({ signal }, `requests still in flight after ${DRAIN_LIMIT_MS / 1000} s: exiting`);
+      process.exit(0);
+    }, DRAIN_LIMIT_MS);
     forced.unref();
     await server.close();
     await outcomeStore?.close();
     await storedMetrics?.close();
     await runtimeStore?.close();
+    logger.info({ signal }, `shutdown complete after ${signal}: flagroute serve exits`);
   });
 }
