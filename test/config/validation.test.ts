@@ -231,6 +231,13 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       ],
     ],
     [
+      'approval on a shadow stage (nothing advances into it: starting the plan is its approval)',
+      'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h, approval: true }\n    - { percentage: 10, hold: 1h }\n',
+      [
+        `${env}:3:33: approval holds the plan for a person before it advances into a stage, and no stage advances into a shadow stage (it is first: flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve the first users on LightRAG, set approval: true on stage 2`,
+      ],
+    ],
+    [
       'a stage that serves users without its percentage',
       'rollout_plan:\n  stages:\n    - { hold: 1h }\n',
       [`${env}:3:7: "stages[0]" is missing the required key "percentage"`],
