@@ -5,7 +5,7 @@ import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-t
 import type { Covariates } from '../metrics/index.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { TieRefusals } from './tie-refusals.js';
-import { UNIT_KEY_BYTES, unitDigest } from './unit-key.js';
+import { UNIT_KEY_BYTES, unitDigest, unitKeyOfDigest } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
@@ -136,7 +136,7 @@ export class DecisionLedger {
     const digest = typeof user?.id === 'string' ? unitDigest(user.id, user.salt) : undefined;
     const decisionId = this.remember(decision, shadow, digest);
     if (!this.tokens) return { decisionId };
-    const unit = digest?.toString('hex', 0, UNIT_KEY_BYTES);
+    const unit = digest === undefined ? undefined : unitKeyOfDigest(digest);
     const decisionToken = this.tokens.issue({
       id: decisionId,
       backend: decision.backend,
@@ -186,7 +186,7 @@ export class DecisionLedger {
   remember(
     decision: Decision,
     shadow = decision.shadow === 'lightrag',
-    unit: Uint8Array | undefined = undefined,
+    unit: string | undefined = undefined,
   ): string {
     const sequence = this.next;
     this.next += 1;
@@ -199,7 +199,8 @@ export class DecisionLedger {
       (unit ? WITH_UNIT : 0);
     if (unit) {
       const at = slot * UNIT_KEY_BYTES;
-      for (let byte = 0; byte < UNIT_KEY_BYTES; byte += 1) this.units[at + byte] = unit[byte]!;
+      for (let byte = 0; byte < UNIT_KEY_BYTES; byte += 1)
+        this.units[at + byte] = unit.charCodeAt(byte);
     }
     this.times[slot] = this.now();
     if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);

@@ -94,4 +94,4 @@ export {
   tieOutcomes,
 } from './tie-outcome.js';
 export { type TieRefusal, TieRefusals } from './tie-refusals.js';
-export { unitDigest, unitKey } from './unit-key.js';
+export { unitDigest, unitKey, unitKeyOfDigest } from './unit-key.js';

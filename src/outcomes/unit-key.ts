@@ -5,10 +5,16 @@ export const UNIT_KEY_BYTES = 16;
 
 /**
  * The digest a user's unit key is the first {@link UNIT_KEY_BYTES} bytes of: sha256("unit:" +
- * salt + ":" + userId), as bytes (for a ledger that keeps the bytes, not the text).
+ * salt + ":" + userId), one character a byte ('binary', latin1: the form Node returns fastest, a
+ * third of the time of a Buffer), for a ledger that keeps the bytes, not the text.
  */
-export function unitDigest(userId: string, salt: string): Buffer {
-  return hash('sha256', `unit:${salt}:${userId}`, 'buffer');
+export function unitDigest(userId: string, salt: string): string {
+  return hash('sha256', `unit:${salt}:${userId}`, 'binary');
+}
+
+/** The unit key (see {@link unitKey}) of a digest from {@link unitDigest}. */
+export function unitKeyOfDigest(digest: string): string {
+  return Buffer.from(digest.slice(0, UNIT_KEY_BYTES), 'latin1').toString('hex');
 }
 
 /**
@@ -18,5 +24,5 @@ export function unitDigest(userId: string, salt: string): Buffer {
  * the user id nor the bucket. Without the salt the key cannot be traced back to a user.
  */
 export function unitKey(userId: string, salt: string): string {
-  return unitDigest(userId, salt).toString('hex', 0, UNIT_KEY_BYTES);
+  return hash('sha256', `unit:${salt}:${userId}`, 'hex').slice(0, 32);
 }
