@@ -163,8 +163,8 @@ export class Router {
   }
 
   /**
-   * Remembers a decision made for `context` in `ledger`: its id and, with decision tokens, a
-   * signed token with the user's pseudonymous unit (from `userId`, else `sessionId`).
+   * Remembers a decision made for `context` in `ledger`, with the user's pseudonymous unit (from
+   * `userId`, else `sessionId`): its id and, with decision tokens, a signed token carrying both.
    */
   issueDecision(
     decision: Decision,
