@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Fastify from 'fastify';
-import { serve } from 'flagroute/server';
-import { pino } from 'pino';
+import { createInterface } from 'node:readline';
+import type { ServerProbe } from './server-probe.js';
 
 /** One load run against one HTTP target. */
 export interface HttpRun {
@@ -12,6 +11,10 @@ export interface HttpRun {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** The server process's CPU time per request answered, µs (its probe's CPU over autocannon's count). */
+  cpuPerRequestUs: number;
+  /** What the server's own process saw during the run. */
+  server: ServerProbe;
 }
 
 /** Latency at a constant arrival rate, from {@link pacedRun}. */
@@ -26,9 +29,15 @@ export interface PacedRun {
   /** The client's own lateness in dispatching requests (99th percentile, and the worst). */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Requests that found every connection busy (held by the server) when due, and waited. */
+  queued: number;
+  /** The client's CPU time over the run, ms (it sleeps between requests). */
+  clientCpuMs: number;
   achievedRate: number;
   /** False when the client fell behind its schedule: the run's latencies are then not valid. */
   onSchedule: boolean;
+  /** What the server's own process saw during the run. */
+  server: ServerProbe;
 }
 
 /** The HTTP figures: max throughput per round for each target, and latency at half the max. */
@@ -41,19 +50,84 @@ export interface HttpResult {
 }
 
 const PACED_LOAD = join(import.meta.dirname, 'paced-load.js');
+const PROBE = join(import.meta.dirname, 'server-probe.js');
+const BARE_ROUTE = join(import.meta.dirname, 'bare-route.js');
+const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const OFREP_PATH = '/ofrep/v1/evaluate/flags/backend';
+
+/** A server under test in a process of its own, with {@link PROBE} preloaded. */
+interface ServerProcess {
+  url: string;
+  /** Starts a new window of the probe's figures. */
+  reset(): void;
+  /** The probe's figures since the last reset. */
+  report(): Promise<ServerProbe>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import server-probe.js ARGS...` and waits for its `listening on URL` line.
+ * Its stderr is kept, to say why should it exit early.
+ */
+async function startServer(name: string, args: string[], cwd: string): Promise<ServerProcess> {
+  // Neither the overlay nor the server's tokens of the bench's own environment reach the server.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.startsWith('LIGHTRAG_') && !key.startsWith('FLAGROUTE_'),
+    ),
+  );
+  const child = spawn(process.execPath, ['--import', PROBE, ...args], {
+    cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4096);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const lines = createInterface({ input: child.stdout! });
+  const reports: ((probe: ServerProbe) => void)[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (line.startsWith('listening on ')) resolve(line.slice('listening on '.length));
+      else if (line.startsWith('probe ')) reports.shift()?.(JSON.parse(line.slice(6)));
+    });
+    void exited.then((code) => reject(new Error(`${name} exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    reset: () => child.stdin!.write('reset\n'),
+    report: () =>
+      new Promise((resolve) => {
+        reports.push(resolve);
+        child.stdin!.write('report\n');
+      }),
+    stop: async () => {
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 /** Latency at a constant arrival rate (open loop; see paced-load.ts for why not autocannon's -R). */
-function pacedRun(url: string, target: string, rate: number, seconds: number): Promise<PacedRun> {
-  return new Promise((resolve, reject) => {
+async function pacedRun(
+  server: ServerProcess,
+  target: string,
+  rate: number,
+  seconds: number,
+): Promise<PacedRun> {
+  server.reset();
+  const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
-      [PACED_LOAD, url, String(rate), String(seconds), BODY],
-      (error, stdout) => {
-        if (error) return reject(error);
-        resolve({ target, rate, ...(JSON.parse(stdout) as Omit<PacedRun, 'target' | 'rate'>) });
-      },
+      [PACED_LOAD, `${server.url}${OFREP_PATH}`, String(rate), String(seconds), BODY],
+      (error, out) => (error ? reject(error) : resolve(out)),
     );
   });
+  const measured = JSON.parse(stdout) as Omit<PacedRun, 'target' | 'rate' | 'server'>;
+  return { target, rate, ...measured, server: await server.report() };
 }
 
 const BODY = JSON.stringify({ context: { targetingKey: 'user-42', region: 'us_east' } });
@@ -61,8 +135,8 @@ const BODY = JSON.stringify({ context: { targetingKey: 'user-42', region: 'us_ea
 // Resolved as a package: the built bench's own folder has no node_modules beside it.
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
-/** One autocannon run, in a process of its own so that the load does not share the servers' event loop. */
-function run(url: string, target: string, seconds: number): Promise<HttpRun> {
+/** One autocannon run, in a process of its own (as each server is). */
+async function run(server: ServerProcess, target: string, seconds: number): Promise<HttpRun> {
   const args = [
     AUTOCANNON,
     '--json',
@@ -76,26 +150,30 @@ function run(url: string, target: string, seconds: number): Promise<HttpRun> {
     '32',
     '-d',
     String(seconds),
-    url,
+    `${server.url}${OFREP_PATH}`,
   ];
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      if (error) return reject(error);
-      const result = JSON.parse(stdout) as {
-        requests: { average: number };
-        latency: { p50: number; p99: number };
-        errors: number;
-        non2xx: number;
-      };
-      resolve({
-        target,
-        requestsPerSecond: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        errors: result.errors + result.non2xx,
-      });
-    });
+  server.reset();
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    );
   });
+  const probe = await server.report();
+  const result = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    target,
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuPerRequestUs: (probe.cpuMs * 1000) / Math.max(1, result.requests.total),
+    server: probe,
+  };
 }
 
 const median = (values: number[]) =>
@@ -103,55 +181,51 @@ const median = (values: number[]) =>
 
 /**
  * OFREP single evaluations on loopback against a bare fastify route that returns a fixed JSON
- * body, in alternating rounds in one run; then flagroute at half its maximum rate for p99.
+ * body, in alternating rounds in one run; then both at half flagroute's maximum rate for p99.
+ * Each server runs in a process of its own, as in production: flagroute is the real
+ * `flagroute serve --env production` (dist/cli/main.js, from the current directory), the peer
+ * bare-route.js; neither shares a heap or an event loop with the bench, which earlier parts
+ * filled (their collections then stalled the server under test).
  */
 export async function benchmarkHttp(
   configDir: string,
   rounds = 3,
   seconds = 4,
 ): Promise<HttpResult> {
-  const server = await serve({
+  const ours = await startServer(
+    'flagroute serve',
+    [CLI, 'serve', '--env', 'production', '--port', '0', '--config-dir', configDir],
     configDir,
-    environment: 'production',
-    port: 0,
-    env: {},
-    watch: false,
-    logger: pino({ level: 'silent' }),
+  );
+  const bare = await startServer('bare-route', [BARE_ROUTE], configDir).catch(async (error) => {
+    await ours.stop();
+    throw error;
   });
-  const bare = Fastify();
-  bare.post('/ofrep/v1/evaluate/flags/backend', async () => ({
-    key: 'backend',
-    value: 'perplexity',
-    variant: 'control',
-    reason: 'SPLIT',
-  }));
-  await bare.listen({ port: 0, host: '127.0.0.1' });
-  const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/ofrep/v1/evaluate/flags/backend`;
-  const ourUrl = `${server.url}/ofrep/v1/evaluate/flags/backend`;
   try {
     // Warm both up (JIT, connections) before anything is measured.
-    await run(ourUrl, 'warm-up', 2);
-    await run(bareUrl, 'warm-up', 2);
+    await run(ours, 'warm-up', 2);
+    await run(bare, 'warm-up', 2);
     const results: HttpRun[][] = [];
     for (let round = 0; round < rounds; round += 1) {
-      const ours = await run(ourUrl, 'flagroute OFREP', seconds);
-      const theirs = await run(bareUrl, 'bare fastify route', seconds);
-      results.push([ours, theirs]);
+      results.push([
+        await run(ours, 'flagroute OFREP', seconds),
+        await run(bare, 'bare fastify route', seconds),
+      ]);
     }
-    const ourMedian = median(results.map(([ours]) => ours!.requestsPerSecond));
-    const bareMedian = median(results.map(([, theirs]) => theirs!.requestsPerSecond));
+    const ourMedian = median(results.map(([flagroute]) => flagroute!.requestsPerSecond));
+    const bareMedian = median(results.map(([, peer]) => peer!.requestsPerSecond));
     const rate = Math.round(ourMedian / 2);
     const halfRate: PacedRun[][] = [];
     for (let round = 0; round < rounds; round += 1) {
       halfRate.push([
-        await pacedRun(ourUrl, 'flagroute OFREP', rate, seconds),
-        await pacedRun(bareUrl, 'bare fastify route', rate, seconds),
+        await pacedRun(ours, 'flagroute OFREP', rate, seconds),
+        await pacedRun(bare, 'bare fastify route', rate, seconds),
       ]);
     }
     return { rounds: results, throughputRatio: ourMedian / bareMedian, halfRate };
   } finally {
-    await server.close();
-    await bare.close();
+    await ours.stop();
+    await bare.stop();
   }
 }
 
@@ -160,32 +234,34 @@ export function renderHttp(result: HttpResult): string[] {
   const lines = [
     '## HTTP service (OFREP on loopback)',
     '',
-    'autocannon (its own process), 32 connections, one POST `/ofrep/v1/evaluate/flags/backend` body, against `flagroute serve` (production config) and a bare fastify route returning a fixed JSON body, alternating, in one run.',
+    "autocannon (its own process), 32 connections, one POST `/ofrep/v1/evaluate/flags/backend` body, against the real `flagroute serve --env production` and a bare fastify route returning a fixed JSON body, each server in a process of its own (test/bench/bare-route.ts), alternating, in one run. Inside each server, test/bench/server-probe.ts measures the process's CPU time, its event loop's longest delay and its garbage collector's pauses in each run.",
     '',
-    '| round | flagroute req/s | bare route req/s | flagroute p50 / p99 ms | bare p50 / p99 ms |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| round | flagroute req/s | bare route req/s | flagroute p50 / p99 ms | bare p50 / p99 ms | server CPU µs a request (flagroute; bare) | longest GC pause ms (flagroute; bare) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const gcMax = (probe: ServerProbe) => Math.max(probe.minorMaxMs, probe.majorMaxMs).toFixed(1);
   for (const [index, [ours, theirs]] of result.rounds.entries()) {
     lines.push(
-      `| ${index + 1} | ${ours!.requestsPerSecond.toFixed(0)} | ${theirs!.requestsPerSecond.toFixed(0)} | ${ours!.p50Ms} / ${ours!.p99Ms} | ${theirs!.p50Ms} / ${theirs!.p99Ms} |`,
+      `| ${index + 1} | ${ours!.requestsPerSecond.toFixed(0)} | ${theirs!.requestsPerSecond.toFixed(0)} | ${ours!.p50Ms} / ${ours!.p99Ms} | ${theirs!.p50Ms} / ${theirs!.p99Ms} | ${ours!.cpuPerRequestUs.toFixed(1)}; ${theirs!.cpuPerRequestUs.toFixed(1)} | ${gcMax(ours!.server)}; ${gcMax(theirs!.server)} |`,
     );
   }
   lines.push(
     '',
     `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
     '',
-    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; the client spins between requests, so its CPU is a core's worth whatever the rate), alternating:`,
+    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; the client sleeps between requests, 0.2 ms at most at a time, so an answer is timed up to 0.2 ms late), alternating. Client lag: how late the client took requests off its schedule; queued: requests due while the server held all 32 connections (they wait, timed from their due time). Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
     '',
-    '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | queued (flagroute; bare) | client CPU s (flagroute; bare) | server event loop max / GC max ms (flagroute; bare) | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   const fmt = (run: PacedRun) =>
     `${run.p50Ms.toFixed(2)} / ${run.p90Ms.toFixed(2)} / ${run.p99Ms.toFixed(2)} / ${run.maxMs.toFixed(1)}`;
   const lagOf = (run: PacedRun) =>
     `${run.lagP99Ms.toFixed(2)} / ${run.lagMaxMs.toFixed(1)}${run.onSchedule ? '' : ' **behind**'}`;
+  const inside = (run: PacedRun) => `${run.server.delayMaxMs.toFixed(1)} / ${gcMax(run.server)}`;
   for (const [index, [ours, theirs]] of result.halfRate.entries()) {
     lines.push(
-      `| ${index + 1} | ${fmt(ours!)} | ${fmt(theirs!)} | ${(ours!.p99Ms / theirs!.p99Ms).toFixed(2)} | ${lagOf(ours!)}; ${lagOf(theirs!)} | ${ours!.errors + theirs!.errors} |`,
+      `| ${index + 1} | ${fmt(ours!)} | ${fmt(theirs!)} | ${(ours!.p99Ms / theirs!.p99Ms).toFixed(2)} | ${lagOf(ours!)}; ${lagOf(theirs!)} | ${ours!.queued}; ${theirs!.queued} | ${(ours!.clientCpuMs / 1000).toFixed(2)}; ${(theirs!.clientCpuMs / 1000).toFixed(2)} | ${inside(ours!)}; ${inside(theirs!)} | ${ours!.errors + theirs!.errors} |`,
     );
   }
   // Only rounds in which the client kept to its schedule for both targets count.
