@@ -6,8 +6,8 @@ import { EXIT, EXIT_CODES } from './exit-codes.js';
 import { buildProgram } from './program.js';
 import { printIssues } from './shared.js';
 
-const program = buildProgram();
 try {
+  const program = await buildProgram(process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

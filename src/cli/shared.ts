@@ -9,7 +9,8 @@ import {
 } from '../config/index.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { parseDuration } from '../rollout-plan/index.js';
+// Not the rollout plan's door: that would load the controller and the reports with every command.
+import { parseDuration } from '../rollout-plan/duration.js';
 import { createRouter, type Router } from '../router/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 

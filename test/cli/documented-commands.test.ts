@@ -85,9 +85,12 @@ function commandsOf(text: string): string[][] {
   return commands;
 }
 
-/** A fresh program whose actions do nothing: parsing checks commands, options and values only. */
-function programThatDoesNothing(errors: string[]): Command {
-  const program = buildProgram();
+/**
+ * A fresh program, built for `args` as the binary builds it (with only the named command's
+ * module), whose actions do nothing: parsing checks commands, options and values only.
+ */
+async function programThatDoesNothing(errors: string[], args: string[]): Promise<Command> {
+  const program = await buildProgram(args);
   program.configureOutput({ writeErr: (text) => errors.push(text), writeOut: () => {} });
   const silence = (command: Command) => {
     command.action(() => {});
@@ -102,7 +105,7 @@ function programThatDoesNothing(errors: string[]): Command {
 async function refusal(args: string[]): Promise<string | null> {
   const errors: string[] = [];
   try {
-    await programThatDoesNothing(errors).parseAsync(args, { from: 'user' });
+    await (await programThatDoesNothing(errors, args)).parseAsync(args, { from: 'user' });
     return null;
   } catch (error) {
     if (error instanceof CommanderError) {

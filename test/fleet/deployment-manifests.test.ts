@@ -62,8 +62,8 @@ function sourceText(dir = join(REPO_DIR, 'src')): string {
 }
 
 /** The subcommand `args` name (`store migrate`), and the arguments after its name. */
-function subcommandOf(args: string[]): { command: Command; rest: string[] } {
-  let command = buildProgram();
+async function subcommandOf(args: string[]): Promise<{ command: Command; rest: string[] }> {
+  let command: Command = await buildProgram(args);
   let rest = args;
   for (;;) {
     const next = command.commands.find((each) => each.name() === rest[0]);
@@ -112,20 +112,23 @@ describe('the Kubernetes manifests of docs/examples/kubernetes', () => {
       `${manifest.metadata.name}/${container.name}`,
       container,
     ]),
-  )('%s runs a command line the CLI parses, with every required option', (_name, container) => {
-    const { command: entrypoint, args = [] } = container as Container;
-    expect(entrypoint).toEqual(['flagroute']);
-    const { command, rest } = subcommandOf(args);
-    expect(command.name()).not.toBe('flagroute');
-    expect(command.commands).toEqual([]); // a command that runs, not a group
-    const parsed = command.parseOptions(rest);
-    expect(parsed.unknown).toEqual([]);
-    expect(parsed.operands).toEqual([]);
-    const given = new Set(rest.filter((arg) => arg.startsWith('--')));
-    for (const option of command.options.filter((each) => each.mandatory)) {
-      expect(given.has(option.long!), `${option.long} is required`).toBe(true);
-    }
-  });
+  )(
+    '%s runs a command line the CLI parses, with every required option',
+    async (_name, container) => {
+      const { command: entrypoint, args = [] } = container as Container;
+      expect(entrypoint).toEqual(['flagroute']);
+      const { command, rest } = await subcommandOf(args);
+      expect(command.name()).not.toBe('flagroute');
+      expect(command.commands).toEqual([]); // a command that runs, not a group
+      const parsed = command.parseOptions(rest);
+      expect(parsed.unknown).toEqual([]);
+      expect(parsed.operands).toEqual([]);
+      const given = new Set(rest.filter((arg) => arg.startsWith('--')));
+      for (const option of command.options.filter((each) => each.mandatory)) {
+        expect(given.has(option.long!), `${option.long} is required`).toBe(true);
+      }
+    },
+  );
 
   it('name only variables flagroute reads, and give every one of the Secret a use', () => {
     const source = sourceText();

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram, COMMAND_MODULES } from '../../src/cli/program.js';
+
+const names = (program: Awaited<ReturnType<typeof buildProgram>>) =>
+  program.commands.map((command) => command.name());
+
+describe('buildProgram', () => {
+  it('has every command, in the table order, when no command is named', async () => {
+    expect(names(await buildProgram())).toEqual(
+      COMMAND_MODULES.flatMap(({ commands }) => commands),
+    );
+    expect(names(await buildProgram([]))).toEqual(names(await buildProgram()));
+  });
+
+  it.each(COMMAND_MODULES.flatMap(({ commands }) => commands.map((name) => ({ name, commands }))))(
+    'loads only the module of $name when it is named',
+    async ({ name, commands }) => {
+      expect(names(await buildProgram([name, '--help']))).toEqual(commands);
+    },
+  );
+
+  it('has every command for an unknown one, so that commander can suggest the right one', async () => {
+    expect(names(await buildProgram(['decied']))).toEqual(names(await buildProgram()));
+    expect(names(await buildProgram(['--version']))).toEqual(names(await buildProgram()));
+  });
+});
