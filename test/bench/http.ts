@@ -31,7 +31,7 @@ export interface PacedRun {
   lagMaxMs: number;
   /** Requests that found every connection busy (held by the server) when due, and waited. */
   queued: number;
-  /** The client's CPU time over the run, ms (it sleeps between requests). */
+  /** The client's CPU time over the run, ms (its threads sleep between requests). */
   clientCpuMs: number;
   achievedRate: number;
   /** False when the client fell behind its schedule: the run's latencies are then not valid. */
@@ -249,7 +249,7 @@ export function renderHttp(result: HttpResult): string[] {
     '',
     `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
     '',
-    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; the client sleeps between requests, 0.2 ms at most at a time, so an answer is timed up to 0.2 ms late), alternating. Client lag: how late the client took requests off its schedule; queued: requests due while the server held all 32 connections (they wait, timed from their due time). Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
+    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; no thread of the client spins: a worker thread sleeps until each request is due and wakes the main thread, which times answers as they arrive), alternating. Client lag: how late the client took requests off its schedule; queued: requests due while the server held all 32 connections (they wait, timed from their due time). Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
     '',
     '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | queued (flagroute; bare) | client CPU s (flagroute; bare) | server event loop max / GC max ms (flagroute; bare) | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

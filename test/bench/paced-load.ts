@@ -24,12 +24,11 @@
  * whatever the rate. On two cores that left one for the server under test, and any third thread
  * (the server's garbage-collector helpers, the kernel's loopback work, the machine's own
  * processes) preempted one of the two: the client lagged by milliseconds even against a bare
- * route. Now it sleeps (`Atomics.wait`, which gives the core back) until shortly before the next
- * request is due, {@link MAX_SLEEP_MS} at most at a time, and reads what arrived on waking: an
- * answer is timed at most that much late. Times are doubles from `performance.now()` rather
- * than bigints, which made garbage on every turn.
+ * route. Now no thread spins: see {@link startMetronome}. Times are doubles from
+ * `performance.now()` rather than bigints, which made garbage on every turn.
  */
 import { connect, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 
 const [url = '', rateText, secondsText, body = ''] = process.argv.slice(2);
@@ -55,11 +54,6 @@ let queued = 0;
 
 const WARM_UP_MS = 1000;
 const start = performance.now();
-/** The longest the client sleeps at once, ms: an answer arriving meanwhile is read that late at most. */
-const MAX_SLEEP_MS = 0.2;
-/** How long before a request is due the client wakes: a sleep overshoots by 60 to 90 µs here. */
-const WAKE_EARLY_MS = 0.1;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The request, as bytes written once: the client is plain sockets with keep-alive and one request
@@ -146,6 +140,42 @@ for (let index = 0; index < CONNECTIONS; index += 1) new Connection();
 
 const intervalMs = 1000 / rate;
 const dueOf = (index: number) => start + index * intervalMs;
+
+/**
+ * The schedule's clock (engineer C's design): a worker thread sleeps (`Atomics.wait`, a futex
+ * with a timeout of microseconds) until the next request is due, then wakes this thread with a
+ * message. Node's timers cannot wait less than a millisecond, and sleeping on this thread would
+ * leave answers unread; so this thread waits in its event loop for either, an answer is timed
+ * when it arrives, a due request goes out within the message's delivery (tens of µs), and
+ * neither thread spins.
+ */
+function startMetronome(onTick: () => void): Worker {
+  const metronome = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+    const { start, intervalMs, total } = workerData;
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const now = () => performance.timeOrigin + performance.now();
+    let next = 0;
+    while (next < total) {
+      const wait = start + next * intervalMs - now();
+      if (wait > 0) {
+        Atomics.wait(sleeper, 0, 0, wait);
+        continue;
+      }
+      parentPort.postMessage(null);
+      next = Math.floor((now() - start) / intervalMs) + 1;
+    }`,
+    {
+      eval: true,
+      execArgv: [],
+      // Both threads read the same clock as time since the epoch (each has its own origin).
+      workerData: { start: performance.timeOrigin + start, intervalMs, total },
+    },
+  );
+  metronome.on('message', onTick);
+  return metronome;
+}
+
 let lastSend = start;
 const cpuAtStart = process.cpuUsage();
 await new Promise<void>((resolve) => {
@@ -165,12 +195,8 @@ await new Promise<void>((resolve) => {
       }
       sent += 1;
     }
-    if (sent >= total) return;
-    const sleep = Math.min(MAX_SLEEP_MS, dueOf(sent) - WAKE_EARLY_MS - performance.now());
-    if (sleep > 0) Atomics.wait(sleeper, 0, 0, sleep);
-    setImmediate(tick);
   };
-  tick();
+  startMetronome(tick).unref();
 });
 const cpu = process.cpuUsage(cpuAtStart);
 const ms = (micros: number) => micros / 1000;
