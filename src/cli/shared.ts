@@ -7,10 +7,11 @@ import {
   type LoadedConfig,
   loadConfig,
 } from '../config/index.js';
+// Its own file, not the rollout plan's door: that would load the controller and the reports
+// with every command.
+import { parseDuration } from '../duration.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
-// Not the rollout plan's door: that would load the controller and the reports with every command.
-import { parseDuration } from '../rollout-plan/duration.js';
 import { createRouter, type Router } from '../router/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 

@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+export { formatDuration, parseDuration } from '../duration.js';
 export { type CommandReceipt, commandPlan } from './command-plan.js';
 export { RolloutController } from './controller.js';
 export {
@@ -16,7 +18,6 @@ export {
   type HealthSnapshot,
 } from './controller-health.js';
 export type { ControllerOptions, ControllerRole } from './controller-options.js';
-export { formatDuration, parseDuration } from './duration.js';
 export type { TransitionNotice } from './effect-executor.js';
 export { CLOCK_SKEW_BOUND_MS } from './file-lease.js';
 export { defaultStateDir, FilePlanStore, isPlanState, statePaths } from './file-plan-store.js';

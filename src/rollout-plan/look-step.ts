@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { severest } from './guardrail-policy.js';
 import { respond } from './guardrail-response.js';
 import type { PlanMetrics } from './guardrails.js';

@@ -1,8 +1,8 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { RolloutStage } from '../config/types.js';
+import { parseDuration } from '../duration.js';
 import { effective, effectiveShadow, layersOf } from '../rollout-layers/index.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
-import { parseDuration } from './duration.js';
 import type { GuardrailReading } from './guardrails.js';
 import type { PlanState } from './plan-state.js';
 import type { LeaseReading, PlanStore } from './plan-store.js';
