@@ -1,7 +1,19 @@
-import { linearRegression } from 'simple-statistics';
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.js';
 import type { EnvironmentSettings } from '../config/types.js';
 import { EPSILON, RingBuffer } from './ring-buffer.js';
+
+/**
+ * simple-statistics' linear regression, loaded on first use (the gate's status, not its
+ * decisions): the library's 160 KB are then not loaded by every command at start.
+ */
+let linearRegression: typeof import('simple-statistics').linearRegression | undefined;
+function slopeOf(scores: readonly number[]): number {
+  linearRegression ??= (
+    createRequire(import.meta.url)('simple-statistics') as typeof import('simple-statistics')
+  ).linearRegression;
+  return linearRegression(scores.map((score, index) => [index, score])).m;
+}
 
 /** The settings the gate reads. */
 export type QualityGateConfig = Pick<
@@ -94,8 +106,7 @@ export class QualityGate {
   snapshot(): QualityGateSnapshot {
     const open = this.isOpen();
     const scores = this.window.toArray();
-    const slope =
-      scores.length >= 2 ? linearRegression(scores.map((score, index) => [index, score])).m : null;
+    const slope = scores.length >= 2 ? slopeOf(scores) : null;
     return {
       state: open ? 'open' : 'closed',
       samples: scores.length,

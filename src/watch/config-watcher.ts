@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { DEFAULT_STABILITY_MS } from '../config/read-session.js';
 
@@ -97,6 +97,8 @@ export class ConfigWatcher {
 
   private async open(): Promise<void> {
     const stability = this.options.stabilityMs ?? DEFAULT_STABILITY_MS;
+    // Loaded on first use: the commands that do not watch (decide, validate, ...) start without it.
+    const { watch } = await import('chokidar');
     const watcher = watch(this.configDir, {
       ignoreInitial: true,
       followSymlinks: true,
