@@ -2,19 +2,42 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import standalone from 'ajv/dist/standalone/index.js';
-import { environmentSchema, flagrouteAjv, settingExport, VALIDATOR_IDS } from './schemas.js';
+import {
+  environmentSchema,
+  flagrouteAjv,
+  GENERATED_VALIDATORS,
+  settingExport,
+  VALIDATOR_GROUPS,
+  VALIDATOR_IDS,
+  type ValidatorGroup,
+} from './schemas.js';
 
 /**
- * Writes `validators.generated.js` beside this module: every validator flagroute uses, as code
- * (Ajv's standalone mode), so that a command does not compile the schemas at start-up. Run by
+ * Writes the validators flagroute uses as code (Ajv's standalone mode), so that a command does
+ * not compile the schemas at start-up: one CommonJS module per group of
+ * {@link GENERATED_VALIDATORS}, in `dir`, each required when its group is first used. Run by
  * `npm run build` after the TypeScript compiler.
  */
-export function generateValidators(file: string): void {
-  const ajv = flagrouteAjv({ code: { source: true, esm: true } });
-  const targets: Record<string, string> = { ...VALIDATOR_IDS };
-  for (const key of Object.keys(environmentSchema.properties ?? {})) {
-    targets[settingExport(key)] = `${VALIDATOR_IDS.environment}#/properties/${key}`;
+export function generateValidators(dir: string): void {
+  const targets: Record<ValidatorGroup, Record<string, string>> = {
+    config: {},
+    settings: {},
+    outcomes: {},
+  };
+  for (const [name, id] of Object.entries(VALIDATOR_IDS)) {
+    targets[VALIDATOR_GROUPS[name as keyof typeof VALIDATOR_IDS]][name] = id;
   }
+  for (const key of Object.keys(environmentSchema.properties ?? {})) {
+    targets.settings[settingExport(key)] = `${VALIDATOR_IDS.environment}#/properties/${key}`;
+  }
+  for (const [group, file] of Object.entries(GENERATED_VALIDATORS)) {
+    writeFileSync(join(dir, file), generatedCode(targets[group as ValidatorGroup]));
+  }
+}
+
+/** The CommonJS module of the validators `targets` names (export name -> schema id). */
+function generatedCode(targets: Record<string, string>): string {
+  const ajv = flagrouteAjv({ code: { source: true, esm: false } });
   // A part of a schema is exported as a schema of its own that refers to it, exactly as the
   // run-time compilation does (a part compiled as a root would lose its defaults).
   const exports: Record<string, string> = {};
@@ -27,13 +50,10 @@ export function generateValidators(file: string): void {
     ajv.addSchema({ $id: id, $ref: target });
     exports[name] = id;
   }
-  // ajv's CommonJS module, imported whole: the function is also its `default`. Its ES module
-  // output still loads ajv's small run-time helpers with require, so the module gets one.
-  const code = standalone.default(ajv, exports);
-  const header = `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n`;
-  writeFileSync(file, header + code.replace(/^"use strict";/, ''));
+  // ajv's CommonJS module, imported whole: the function is also its `default`.
+  return standalone.default(ajv, exports);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  generateValidators(join(dirname(fileURLToPath(import.meta.url)), 'validators.generated.js'));
+  generateValidators(dirname(fileURLToPath(import.meta.url)));
 }

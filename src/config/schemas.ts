@@ -79,7 +79,7 @@ export function settingExport(key: string): string {
 }
 
 /** An Ajv with flagroute's schemas and keywords, to compile from or to generate code with. */
-export function flagrouteAjv(options: { code?: { source: true; esm: true } } = {}): AjvInstance {
+export function flagrouteAjv(options: { code?: { source: true; esm: boolean } } = {}): AjvInstance {
   // Loaded on first use: with the generated validators a command never loads Ajv at all.
   const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
   const ajv = new Ajv({ ...AJV_OPTIONS, ...options });
@@ -106,14 +106,57 @@ type Validators = {
 };
 
 /**
- * The validators generated at build time (`dist/config/validators.generated.js`, see
- * generate-validators.ts): compiling the schemas took a third of a command's start-up. When
- * running from source (the tests) there is no generated module and Ajv compiles them here.
+ * The modules of validators generated at build time (see generate-validators.ts), beside this
+ * one in `dist/config`: compiling the schemas took a third of a command's start-up. Three
+ * groups, so that a command parses only what it uses: the configuration's validators at start,
+ * each setting's (the variables overlay) and the outcomes' and statistics' on first use. (One
+ * module of all of them was 525 KB of code for every command to parse.)
  */
-const generated = (await import(
-  // A variable, so that TypeScript does not look for a module that only the build writes.
-  ['.', 'validators.generated.js'].join('/')
-).catch(() => undefined)) as (Validators & Record<string, ValidateFunction>) | undefined;
+export const GENERATED_VALIDATORS = {
+  config: 'config-validators.generated.cjs',
+  settings: 'setting-validators.generated.cjs',
+  outcomes: 'outcome-validators.generated.cjs',
+} as const;
+
+/** A group of generated validators (`settings` holds every `setting_*`). */
+export type ValidatorGroup = keyof typeof GENERATED_VALIDATORS;
+
+/** The group each named validator is generated in. */
+export const VALIDATOR_GROUPS: Readonly<
+  Record<keyof typeof VALIDATOR_IDS, Exclude<ValidatorGroup, 'settings'>>
+> = {
+  environment: 'config',
+  ruleFile: 'config',
+  routingRules: 'config',
+  geographicRouting: 'config',
+  outcomeEvent: 'outcomes',
+  outcomeReport: 'outcomes',
+  outcomePosted: 'outcomes',
+  outcomeDecision: 'outcomes',
+  exposureEvent: 'outcomes',
+  experimentStats: 'outcomes',
+};
+
+const require = createRequire(import.meta.url);
+const groups = new Map<ValidatorGroup, Record<string, ValidateFunction> | null>();
+
+/**
+ * A group's generated module, loaded on first use; null when running from source (the tests),
+ * where no build wrote it and Ajv compiles the schemas here instead.
+ */
+function generatedGroup(group: ValidatorGroup): Record<string, ValidateFunction> | null {
+  let loaded = groups.get(group);
+  if (loaded === undefined) {
+    try {
+      loaded = require(`./${GENERATED_VALIDATORS[group]}`) as Record<string, ValidateFunction>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      loaded = null;
+    }
+    groups.set(group, loaded);
+  }
+  return loaded;
+}
 
 let compiler: AjvInstance | undefined;
 function compiled(): AjvInstance {
@@ -121,25 +164,48 @@ function compiled(): AjvInstance {
   return compiler;
 }
 
+/** One named validator: generated, or compiled here when running from source. */
+function validatorOf(name: keyof typeof VALIDATOR_IDS): ValidateFunction {
+  const generated = generatedGroup(VALIDATOR_GROUPS[name])?.[name];
+  if (generated) return generated;
+  const id = VALIDATOR_IDS[name];
+  return id.includes('#') ? compiled().compile({ $ref: id }) : compiled().getSchema(id)!;
+}
+
+/**
+ * A validator loaded on its first call; after each call its `errors` are those of the call,
+ * as Ajv's own validators keep them.
+ */
+function onFirstCall(name: keyof typeof VALIDATOR_IDS): ValidateFunction {
+  let validate: ValidateFunction | undefined;
+  const call = ((data: unknown) => {
+    validate ??= validatorOf(name);
+    const ok = validate(data);
+    call.errors = validate.errors ?? null;
+    return ok;
+  }) as ValidateFunction;
+  return call;
+}
+
 /** Validators, compiled once (or generated at build time). Validating fills in schema defaults. */
-export const validators: Validators = generated ?? {
-  environment: compiled().getSchema(VALIDATOR_IDS.environment) as Validators['environment'],
-  ruleFile: compiled().getSchema(VALIDATOR_IDS.ruleFile) as Validators['ruleFile'],
-  routingRules: compiled().compile({ $ref: VALIDATOR_IDS.routingRules }),
-  geographicRouting: compiled().compile({ $ref: VALIDATOR_IDS.geographicRouting }),
-  outcomeEvent: compiled().getSchema(VALIDATOR_IDS.outcomeEvent)!,
-  outcomeReport: compiled().compile({ $ref: VALIDATOR_IDS.outcomeReport }),
-  outcomePosted: compiled().compile({ $ref: VALIDATOR_IDS.outcomePosted }),
-  outcomeDecision: compiled().compile({ $ref: VALIDATOR_IDS.outcomeDecision }),
-  exposureEvent: compiled().compile({ $ref: VALIDATOR_IDS.exposureEvent }),
-  experimentStats: compiled().getSchema(VALIDATOR_IDS.experimentStats)!,
+export const validators: Validators = {
+  environment: validatorOf('environment') as Validators['environment'],
+  ruleFile: validatorOf('ruleFile') as Validators['ruleFile'],
+  routingRules: validatorOf('routingRules') as Validators['routingRules'],
+  geographicRouting: validatorOf('geographicRouting') as Validators['geographicRouting'],
+  outcomeEvent: onFirstCall('outcomeEvent'),
+  outcomeReport: onFirstCall('outcomeReport'),
+  outcomePosted: onFirstCall('outcomePosted'),
+  outcomeDecision: onFirstCall('outcomeDecision'),
+  exposureEvent: onFirstCall('exposureEvent'),
+  experimentStats: onFirstCall('experimentStats'),
 };
 
 const settingValidators = new Map<string, ValidateFunction>();
 
 /** A validator for one top-level environment setting (used for variables). */
 export function settingValidator(key: string): ValidateFunction {
-  let validate = settingValidators.get(key) ?? generated?.[settingExport(key)];
+  let validate = settingValidators.get(key) ?? generatedGroup('settings')?.[settingExport(key)];
   if (!validate) {
     validate = compiled().compile({ $ref: `${VALIDATOR_IDS.environment}#/properties/${key}` });
   }

@@ -5,11 +5,10 @@ import { parse } from 'yaml';
 import { settingValidator, validators } from '../../src/config/schemas.js';
 import { HOSTILE_FILES } from '../cases/hostile-config.js';
 import { REPO_DIR } from '../helpers/config-dir.js';
+import { generatedValidators } from '../helpers/generated-validators.js';
 
 /** The validators `npm run build` generates (the CLI and the package use them). */
-const generated = (await import(
-  join(REPO_DIR, 'dist', 'config', 'validators.generated.js')
-)) as Record<string, ((data: unknown) => boolean) & { errors?: unknown[] | null }>;
+const generated = generatedValidators();
 
 function documents(): { name: string; kind: 'environment' | 'ruleFile'; data: unknown }[] {
   const found: { name: string; kind: 'environment' | 'ruleFile'; data: unknown }[] = [];
