@@ -216,8 +216,8 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * Content hash of an effective configuration: equal configs share a version. The hash of the
- * stable JSON of `{settings, rules, regions}`, built and hashed piece by piece (the same bytes
- * as stringifying the whole, whose keys sort as regions, rules, settings), giving the event loop
+ * stable JSON of `{settings, rules, regions}`, hashed piece by piece (the same bytes as
+ * stringifying the whole, whose keys sort as regions, rules, settings), giving the event loop
  * back every time `slice` is due: one string of 10,000 rules held it for tens of milliseconds.
  */
 export async function configVersion(
@@ -227,17 +227,16 @@ export async function configVersion(
   slice = new TimeSlice(),
 ): Promise<string> {
   const hash = createHash('sha256');
+  // Each item's text goes to the hash as it is made: a slice's worth of texts joined into one
+  // string cost more than the texts themselves (10,000 rules: 18 ms against 8, a string of
+  // 10,000 pieces flattened and encoded), and kept them all alive until the slice ended.
   const list = async <T>(items: readonly T[], json: (item: T) => string | undefined) => {
-    let text = '[';
+    hash.update('[');
     for (const [index, item] of items.entries()) {
-      text += `${index === 0 ? '' : ','}${json(item)}`;
-      if (slice.due()) {
-        hash.update(text);
-        text = '';
-        await slice.next();
-      }
+      hash.update(index === 0 ? `${json(item)}` : `,${json(item)}`);
+      if (slice.due()) await slice.next();
     }
-    hash.update(`${text}]`);
+    hash.update(']');
   };
   hash.update('{"regions":');
   await list(regions, ({ region, rolloutPercentage }) => stringify({ region, rolloutPercentage }));
