@@ -22,6 +22,7 @@ import { createRouter } from 'flagroute';
 import { compilePredicate, toEngineRule, validateRuleFile } from 'flagroute/internals';
 import { pino } from 'pino';
 import { LineCounter, parseDocument } from 'yaml';
+import type { LoopBlocks } from './reload.js';
 import { FIRST_RULE_FILE, firstRuleFileText, writeRuleConfig } from './rule-configs.js';
 
 const [rules = 1000, files = 1, reloads = 5] = process.argv.slice(2).map(Number);
@@ -208,14 +209,7 @@ function schedstat(): { ranMs: number; queuedMs: number } | undefined {
  * time the machine gave other processes); and the most this thread ran in any one wait (its
  * own block of the loop, collections included, whatever the machine did).
  */
-function blocksOf(waits: Wait[]): {
-  longestGcMs: number;
-  longestOtherMs: number;
-  longestRanMs: number;
-  longestQueuedMs: number;
-  mostRanMs: number;
-  mostRanGcMs: number;
-} {
+function blocksOf(waits: Wait[]): LoopBlocks {
   let longest: Wait = { start: 0, end: 0, ranMs: 0, queuedMs: 0 };
   let longestOtherMs = 0;
   let mostRanMs = 0;

@@ -1,8 +1,26 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
+/** What the decision loop's waits were made of (reload-child.ts's blocksOf). */
+export interface LoopBlocks {
+  /** Garbage collection (main thread) inside the longest wait. */
+  longestGcMs: number;
+  /** The longest wait once the collections inside it are taken out. */
+  longestOtherMs: number;
+  /** In the longest wait: the main thread on a core, and runnable but waiting for one. */
+  longestRanMs: number;
+  longestQueuedMs: number;
+  /**
+   * The most the main thread ran in any one wait (Linux schedstat): the loop's block by this
+   * process's own work (reload slices, decisions, collections), whatever else the machine ran.
+   */
+  mostRanMs: number;
+  /** Garbage collection (main thread) inside that wait. */
+  mostRanGcMs: number;
+}
+
 /** One size of configuration, reloaded while decisions run (see reload-child.ts). */
-export interface ReloadSize {
+export interface ReloadSize extends LoopBlocks {
   rules: number;
   files: number;
   /** Each reload with nothing else running: wall time and the process's CPU time. */
@@ -20,29 +38,8 @@ export interface ReloadSize {
   p99DelayMs: number;
   /** The longest wait between two turns of the decision loop during the reloads. */
   longestGapMs: number;
-  /** Garbage collection (main thread) inside that longest wait. */
-  longestGcMs: number;
-  /** The longest wait once the collections inside it are taken out. */
-  longestOtherMs: number;
-  /** In that longest wait: the main thread on a core, and runnable but waiting for one. */
-  longestRanMs: number;
-  longestQueuedMs: number;
-  /**
-   * The most the main thread ran in any one wait (Linux schedstat): the loop's block by this
-   * process's own work (reload slices, decisions, collections), whatever else the machine ran.
-   */
-  mostRanMs: number;
-  /** Garbage collection (main thread) inside that wait. */
-  mostRanGcMs: number;
   /** The same while deciding alone. */
-  baselineBlocks: {
-    longestGcMs: number;
-    longestOtherMs: number;
-    longestRanMs: number;
-    longestQueuedMs: number;
-    mostRanMs: number;
-    mostRanGcMs: number;
-  };
+  baselineBlocks: LoopBlocks;
   /** The same two over as long a time of deciding without reloads. */
   baselineMaxDelayMs: number;
   baselineGapMs: number;
