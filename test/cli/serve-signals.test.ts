@@ -1,15 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startCli, waitFor } from '../helpers/cli-process.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
-
-const ENV = `rollout_percentage: 0
-enable_ab_testing: true
-rollout_plan:
-  stages:
-    - { percentage: 20, hold: 1h, min_units: 5 }
-    - { percentage: 100, hold: 1h }
-`;
+import { TWO_STAGE_PLAN_ENV, tempConfigDir } from '../helpers/config-dir.js';
 
 /** The messages of a process's log lines (JSON on stderr). */
 const messages = (logs: Record<string, unknown>[]) => logs.map((line) => String(line.msg));
@@ -21,7 +13,7 @@ describe('flagroute serve stops on a signal and says so', () => {
   ] as const)(
     '%s, on %s: the signal and the shutdown are logged, exit 0',
     async (_, signal, extra) => {
-      const temp = await tempConfigDir({ 'environments/development.yaml': ENV });
+      const temp = await tempConfigDir({ 'environments/development.yaml': TWO_STAGE_PLAN_ENV });
       const args = ['serve', '--config-dir', temp.dir, '--port', '0', ...extra];
       if (extra.length > 0) args.push('--metrics', `events=${join(temp.dir, 'events')}`);
       const server = startCli(args, { env: { FLAGROUTE_INGEST_TOKEN: 'ingest-token-of-signals' } });

@@ -25,3 +25,15 @@ export async function tempConfigDir(files: Record<string, string> = {}): Promise
 
 /** The repository's own config directory. */
 export const REPO_DIR = join(import.meta.dirname, '..', '..');
+
+/**
+ * A development environment with a two-stage rollout plan (20 % for an hour with at least 5
+ * users, then 100 %) and A/B testing on: what the tests of `serve --controller` start from.
+ */
+export const TWO_STAGE_PLAN_ENV = `rollout_percentage: 0
+enable_ab_testing: true
+rollout_plan:
+  stages:
+    - { percentage: 20, hold: 1h, min_units: 5 }
+    - { percentage: 100, hold: 1h }
+`;

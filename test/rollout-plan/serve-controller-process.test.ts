@@ -3,16 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FilePlanStore } from '../../src/rollout-plan/index.js';
 import { startCli, waitFor } from '../helpers/cli-process.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
+import { TWO_STAGE_PLAN_ENV, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
-
-const ENV = `rollout_percentage: 0
-enable_ab_testing: true
-rollout_plan:
-  stages:
-    - { percentage: 20, hold: 1h, min_units: 5 }
-    - { percentage: 100, hold: 1h }
-`;
 
 interface Readiness {
   status: string;
@@ -51,7 +43,7 @@ async function serveWithController(dir: string, events: string) {
 
 describe('flagroute serve --controller', () => {
   it('drives the plan in the server, says in /readyz and /metrics when it is degraded or standing by, and hands over its lease on SIGTERM', async () => {
-    const temp = await tempConfigDir({ 'environments/development.yaml': ENV });
+    const temp = await tempConfigDir({ 'environments/development.yaml': TWO_STAGE_PLAN_ENV });
     const events = join(temp.dir, 'events');
     const store = new FilePlanStore(join(temp.dir, 'state'), 'development');
     const first = await serveWithController(temp.dir, events);

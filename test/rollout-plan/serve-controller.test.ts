@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { tempConfigDir } from '../helpers/config-dir.js';
+import { TWO_STAGE_PLAN_ENV, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
-const ENV = `rollout_percentage: 0
-enable_ab_testing: true
-rollout_plan:
-  stages:
-    - { percentage: 20, hold: 1h, min_units: 5 }
-    - { percentage: 100, hold: 1h }
-`;
-
 describe('serve({ controller }): the library', () => {
   it('drives the plan from the in-process router, serves its metrics, and the CLI sees and queues', async () => {
-    const temp = await tempConfigDir({ 'environments/development.yaml': ENV });
+    const temp = await tempConfigDir({ 'environments/development.yaml': TWO_STAGE_PLAN_ENV });
     // The wall clock: the CLI, another process, judges the lease by it.
     const server = await testServer({
       configDir: temp.dir,
