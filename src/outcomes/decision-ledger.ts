@@ -3,6 +3,7 @@ import type { Backend } from '../config/types.js';
 import { COHORTS, type Cohort, type Decision } from '../decision/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import type { Covariates } from '../metrics/index.js';
+import { allocationPeriod } from './exposures.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { TieRefusals } from './tie-refusals.js';
 import { UNIT_KEY_BYTES, unitDigest, unitKeyOfDigest } from './unit-key.js';
@@ -145,7 +146,7 @@ export class DecisionLedger {
       config: decision.configVersion,
       ...(decision.breakerTrial === undefined ? {} : { trial: decision.breakerTrial }),
       ...(unit === undefined ? {} : { unit }),
-      period: `p${decision.rolloutPercentage}`,
+      period: allocationPeriod(decision.rolloutPercentage),
       ...(shadow ? { shadow: true } : {}),
       ...(decision.covariates ? { cov: decision.covariates } : {}),
     });

@@ -21,11 +21,23 @@ export interface ExposureEvent {
   backend: Backend;
   /** The rollout percentage in force for the unit when it was assigned. */
   percentage: number;
-  /** The allocation period: the span in which one percentage is in force, named by it (`p10`). */
+  /** The allocation period: the span in which one percentage is in force ({@link allocationPeriod}). */
   period: string;
   configVersion?: string;
   /** The covariates of the decision that exposed the unit (version 2). */
   covariates?: Covariates;
+}
+
+/** The name of an allocation period: `p` and its rollout percentage. */
+export type AllocationPeriod = `p${number}`;
+
+/**
+ * The allocation period in which `percentage` is in force (`p10`): the one name exposures,
+ * decision tokens and every reader of them (event files, the store) use. It takes a number
+ * only, so no missing percentage becomes a period (`pnull`, which matches no exposure).
+ */
+export function allocationPeriod(percentage: number): AllocationPeriod {
+  return `p${percentage}`;
 }
 
 /**
@@ -66,7 +78,7 @@ export class ExposureLedger {
   ): ExposureEvent | null {
     const { cohort } = assignment;
     if ((cohort !== 'lightrag' && cohort !== 'perplexity') || identifier === undefined) return null;
-    const period = `p${assignment.rolloutPercentage}`;
+    const period = allocationPeriod(assignment.rolloutPercentage);
     const key = `${period}\u0000${identifier}`;
     if (this.seen.has(key)) return null;
     this.seen.set(key, true);

@@ -24,7 +24,9 @@ export {
   outcomeEventOf,
 } from './event-log.js';
 export {
+  type AllocationPeriod,
   type Assignment,
+  allocationPeriod,
   EXPOSURE_MEMORY,
   EXPOSURE_SCHEMA_VERSION,
   type ExposureEvent,

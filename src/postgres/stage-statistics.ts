@@ -8,6 +8,7 @@ import {
   unitMomentSql,
 } from '../experiment/index.js';
 import { METRIC_TABLE } from '../metrics/index.js';
+import { allocationPeriod } from '../outcomes/index.js';
 import type { StageData } from '../rollout-plan/index.js';
 import { METRIC_VALUES } from './event-rows.js';
 import type { StorePool } from './store-pool.js';
@@ -123,7 +124,7 @@ export async function readStage(pool: StorePool, stage: StageQuery): Promise<Sta
     stage.environment,
     new Date(stage.since).toISOString(),
     // No stage (a command before the plan starts): the first exposure of any period.
-    stage.percentage === null ? null : `p${stage.percentage}`,
+    stage.percentage === null ? null : allocationPeriod(stage.percentage),
   ];
   const [sums, counted] = await Promise.all([
     pool.query(STAGE_SUMS, parameters),

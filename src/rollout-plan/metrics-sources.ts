@@ -4,7 +4,7 @@ import { FlagrouteError } from '../errors.js';
 import { lineTooLong } from '../experiment/event-file-errors.js';
 import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
 import { statsFromPrometheus } from '../experiment/prometheus-source.js';
-import type { ExposureEvent, OutcomeEvent } from '../outcomes/index.js';
+import { allocationPeriod, type ExposureEvent, type OutcomeEvent } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import { PairedTally } from '../shadow/index.js';
 import type { PlanMetrics } from './guardrails.js';
@@ -130,7 +130,7 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
       const files = (await readdir(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
       const tally = new StageTally();
       const pairs = window?.shadow ? new PairedTally() : undefined;
-      const period = window && `p${window.percentage}`;
+      const period = window && allocationPeriod(window.percentage);
       const folder = {
         add(event: OutcomeEvent) {
           if (window && Date.parse(event.time) < window.since) return;
