@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
+import { RetryPause, type RetryPauses } from '../retry-pause.js';
 import { DailyFiles } from './daily-files.js';
 import { type LogFileSystem, nodeFileSystem } from './log-file-system.js';
 import { checkInstance, defaultInstance } from './log-files.js';
@@ -26,7 +27,7 @@ export interface EventLogOptions {
   /** Events waiting for the disk beyond this are dropped (and counted), never queued. Default 4 MiB. */
   maxPendingBytes?: number;
   /** After a failed write, the first pause before the next try and the longest (it doubles). Default 100 ms and 5 s. */
-  retryMs?: { first: number; max: number };
+  retryMs?: RetryPauses;
   logger?: Logger;
   /** For the times in {@link EventLogHealth}; default the wall clock. */
   clock?: Clock;
@@ -71,7 +72,6 @@ export class EventLog<Entry extends { time: string }> {
   /** Records on disk since start. */
   written = 0;
   private readonly maxPendingBytes: number;
-  private readonly retryMs: { first: number; max: number };
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
   private readonly daily: DailyFiles;
@@ -82,8 +82,7 @@ export class EventLog<Entry extends { time: string }> {
   private sizes: number[] = [];
   private waitingBytes = 0;
   private flushing: Promise<void> | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private attempts = 0;
+  private readonly retryPause: RetryPause;
   private failure: { reason: WriteFailure; since: number } | undefined;
   private dropping = false;
   private closing: Promise<void> | undefined;
@@ -93,7 +92,7 @@ export class EventLog<Entry extends { time: string }> {
     this.dir = options.dir;
     this.instance = checkInstance(options.instance ?? defaultInstance());
     this.maxPendingBytes = options.maxPendingBytes ?? 4 * MiB;
-    this.retryMs = options.retryMs ?? { first: 100, max: 5_000 };
+    this.retryPause = new RetryPause(options.retryMs);
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     const files = options.files ?? nodeFileSystem;
@@ -162,8 +161,7 @@ export class EventLog<Entry extends { time: string }> {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearTimeout(this.retry);
-      this.retry = undefined;
+      this.retryPause.cancel();
       await this.ready;
       await this.flushing;
       if (this.lines.length > 0) await this.drain(false);
@@ -183,14 +181,14 @@ export class EventLog<Entry extends { time: string }> {
   }
 
   private kick(): void {
-    if (this.flushing || this.retry || this.closing) return;
+    if (this.flushing || this.retryPause.waiting || this.closing) return;
     this.flushing = (async () => {
       await this.ready;
       await this.drain(true);
     })().finally(() => {
       this.flushing = undefined;
       // Records that came while the last batch finished must not wait for the next write.
-      if (this.lines.length > 0 && !this.retry) this.kick();
+      if (this.lines.length > 0 && !this.retryPause.waiting) this.kick();
     });
   }
 
@@ -200,7 +198,7 @@ export class EventLog<Entry extends { time: string }> {
         await this.writeBatch();
       } catch (error) {
         this.failed(error);
-        if (retry && !this.closing) this.scheduleRetry();
+        if (retry && !this.closing) this.retryPause.schedule(() => this.kick());
         return;
       }
       this.recovered();
@@ -233,7 +231,7 @@ export class EventLog<Entry extends { time: string }> {
   }
 
   private recovered(): void {
-    this.attempts = 0;
+    this.retryPause.succeeded();
     const failure = this.failure;
     if (!failure) return;
     this.failure = undefined;
@@ -241,16 +239,6 @@ export class EventLog<Entry extends { time: string }> {
       { dir: this.dir, reason: failure.reason, dropped: { ...this.droppedBy } },
       `the ${this.kind} event log is written again (it failed with ${failure.reason} since ${new Date(failure.since).toISOString()})`,
     );
-  }
-
-  private scheduleRetry(): void {
-    const delay = Math.min(this.retryMs.max, this.retryMs.first * 2 ** this.attempts);
-    this.attempts += 1;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.kick();
-    }, delay);
-    this.retry.unref();
   }
 
   private drop(reason: DropReason, count: number): void {

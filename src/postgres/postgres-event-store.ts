@@ -9,6 +9,7 @@ import {
   outcomeKey,
   type StoredOutcome,
 } from '../outcomes/index.js';
+import { RetryPause } from '../retry-pause.js';
 import {
   exposureParameters,
   INSERT_EXPOSURES,
@@ -42,9 +43,6 @@ interface Pending<Row> {
   done?: { resolve(ids: ReadonlySet<string>): void; reject(error: Error): void };
 }
 
-/** The first pause after a failed background write, and the longest. */
-const RETRY_MS = { first: 100, max: 5_000 };
-
 /**
  * The experiment's events in the fleet's database: outcomes and exposures written in batches
  * (one `INSERT ... SELECT FROM unnest(...)` per batch, whatever its size). An outcome posted
@@ -62,8 +60,7 @@ export class PostgresEventStore implements OutcomeStore {
   private readonly exposures: Pending<ExposureEvent>[] = [];
   private waitingRows = 0;
   private writing: Promise<void> | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private attempts = 0;
+  private readonly retryPause = new RetryPause();
   private closed = false;
   private readonly tracker: EventStoreTracker;
 
@@ -140,7 +137,7 @@ export class PostgresEventStore implements OutcomeStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.retry);
+    this.retryPause.cancel();
     await this.writing;
     if (this.waitingRows > 0) await this.drain().catch(() => undefined);
     const left = this.waitingRows;
@@ -173,12 +170,12 @@ export class PostgresEventStore implements OutcomeStore {
   }
 
   private kick(): void {
-    if (this.writing || this.retry) return;
+    if (this.writing || this.retryPause.waiting) return;
     this.writing = this.drain()
       .catch((error: unknown) => this.failed(error))
       .finally(() => {
         this.writing = undefined;
-        if (this.waitingRows > 0 && !this.retry && !this.closed) this.kick();
+        if (this.waitingRows > 0 && !this.retryPause.waiting && !this.closed) this.kick();
       });
   }
 
@@ -260,17 +257,11 @@ export class PostgresEventStore implements OutcomeStore {
   private failed(error: unknown): void {
     this.tracker.failed(error, this.waitingRows);
     if (this.closed || this.waitingRows === 0) return;
-    const delay = Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** this.attempts);
-    this.attempts += 1;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.kick();
-    }, delay);
-    this.retry.unref();
+    this.retryPause.schedule(() => this.kick());
   }
 
   private recovered(): void {
-    this.attempts = 0;
+    this.retryPause.succeeded();
     this.tracker.recovered();
   }
 }

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { RetryPause } from '../retry-pause.js';
 import type { RuntimeState } from '../rollout-layers/index.js';
 import type { StoreChange } from '../runtime-store/index.js';
 import { connectPostgres } from './connection.js';
@@ -6,9 +7,6 @@ import type { PostgresTarget } from './store-url.js';
 
 /** The channels the schema announces changes on (0001-initial.sql). */
 const CHANNELS = ['flagroute_runtime', 'flagroute_plan', 'flagroute_commands'] as const;
-/** The longest wait between two attempts to listen again after a lost connection. */
-const MAX_BACKOFF_MS = 5_000;
-
 /** What one look at the store found: the versions of what changes, and the runtime state. */
 export interface StoreVersions {
   runtime: string | null;
@@ -46,8 +44,7 @@ export class StoreWatch {
   private last: StoreVersions | undefined;
   private session: Client | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private reconnect: NodeJS.Timeout | undefined;
-  private backoffMs = 100;
+  private readonly reconnect = new RetryPause();
   private looking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -94,7 +91,7 @@ export class StoreWatch {
     this.stopped = true;
     this.applied = null;
     clearInterval(this.timer);
-    clearTimeout(this.reconnect);
+    this.reconnect.cancel();
     this.timer = undefined;
     this.last = undefined;
     const session = this.session;
@@ -135,7 +132,7 @@ export class StoreWatch {
       return;
     }
     this.session = session;
-    this.backoffMs = 100;
+    this.reconnect.succeeded();
     this.requestLook(); // what changed while nobody listened
   }
 
@@ -147,14 +144,10 @@ export class StoreWatch {
   }
 
   private retryListen(): void {
-    if (this.stopped || this.reconnect) return;
-    const wait = this.backoffMs;
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
-    this.reconnect = setTimeout(() => {
-      this.reconnect = undefined;
+    if (this.stopped) return;
+    this.reconnect.schedule(() => {
       if (!this.stopped) void this.listen();
-    }, wait);
-    this.reconnect.unref();
+    });
   }
 
   private concerns(payload: string | undefined): boolean {
