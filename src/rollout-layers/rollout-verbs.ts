@@ -59,19 +59,7 @@ export async function setRollout(
 ): Promise<LayerEdit> {
   checkPercentage(options.percentage);
   if (options.percentage === 0) return rollBack(target, { ...options, trigger: 'manual' });
-  const lift = options.liftKillSwitch ?? options.setBy === 'operator';
-  const runtime = {
-    percentage: options.percentage,
-    setBy: options.setBy,
-    reason: options.reason,
-    at: options.at.toISOString(),
-  };
-  const change: RuntimeChange = lift
-    ? { runtime, killSwitch: null }
-    : { runtime, unlessKillSwitch: true };
-  const { facts, written } = await applyChange(target, change, options.reason);
-  const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
-  return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', rolloutSetMessage(facts, lifted));
+  return setRuntime(target, options, { percentage: options.percentage }, rolloutSetMessage);
 }
 
 /**
@@ -90,20 +78,35 @@ export async function setShadow(
   },
 ): Promise<LayerEdit> {
   checkPercentage(options.shadowPercentage);
+  const served = { percentage: 0, shadowPercentage: options.shadowPercentage };
+  return setRuntime(target, options, served, shadowSetMessage);
+}
+
+/**
+ * Writes the runtime layer `served` (what {@link setRollout} or {@link setShadow} set), by
+ * `options.setBy`, lifting the kill switch or refused by it as they say, and says so with `message`.
+ */
+async function setRuntime(
+  target: LayerTarget,
+  options: VerbOptions & { setBy: RuntimeSetter; liftKillSwitch?: boolean },
+  served: { percentage: number; shadowPercentage?: number },
+  message: (facts: ChangeFacts, lifted: boolean) => string,
+): Promise<LayerEdit> {
   const lift = options.liftKillSwitch ?? options.setBy === 'operator';
+  const { percentage, shadowPercentage } = served;
   const runtime = {
-    percentage: 0,
+    percentage,
     setBy: options.setBy,
     reason: options.reason,
     at: options.at.toISOString(),
-    shadowPercentage: options.shadowPercentage,
+    ...(shadowPercentage === undefined ? {} : { shadowPercentage }),
   };
   const change: RuntimeChange = lift
     ? { runtime, killSwitch: null }
     : { runtime, unlessKillSwitch: true };
   const { facts, written } = await applyChange(target, change, options.reason);
   const lifted = written.before.killSwitch !== null && written.after.killSwitch === null;
-  return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', shadowSetMessage(facts, lifted));
+  return edit(facts, 'set', lifted ? 'lifted' : 'unchanged', message(facts, lifted));
 }
 
 /** Clears the runtime layer: the rollout returns to what the file or a variable says. */

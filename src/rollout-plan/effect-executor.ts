@@ -60,27 +60,20 @@ export class EffectExecutor {
     for (const effect of effects) {
       switch (effect.kind) {
         case 'set_rollout':
+        case 'set_shadow': {
           await context.assertLease();
-          await setRollout(context.target, {
-            percentage: effect.percentage,
+          const stage = {
             reason: effect.note,
             at: new Date(context.at),
-            setBy: 'plan',
+            setBy: 'plan' as const,
             liftKillSwitch: effect.lift,
-          });
+          };
+          await (effect.kind === 'set_rollout'
+            ? setRollout(context.target, { ...stage, percentage: effect.percentage })
+            : setShadow(context.target, { ...stage, shadowPercentage: effect.shadowPercentage }));
           execution.edited = true;
           break;
-        case 'set_shadow':
-          await context.assertLease();
-          await setShadow(context.target, {
-            shadowPercentage: effect.shadowPercentage,
-            reason: effect.note,
-            at: new Date(context.at),
-            setBy: 'plan',
-            liftKillSwitch: effect.lift,
-          });
-          execution.edited = true;
-          break;
+        }
         case 'engage_kill_switch':
           await context.assertLease();
           await rollBack(context.target, {
