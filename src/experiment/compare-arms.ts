@@ -37,6 +37,17 @@ export interface Comparison {
 }
 
 /**
+ * The interval of a difference known exactly: one point. Without variation (every unit the same
+ * in each arm, or every user's paired difference the same) no test is defined, and none is
+ * needed: the difference is judged as it is. The winner rule's guardrails (on the relative lift)
+ * and a rollout plan's regression readings judge it as this interval, so that LightRAG failing
+ * every call while Perplexity never fails does not pass for want of a test.
+ */
+export function exactInterval(difference: number): [number, number] {
+  return [difference, difference];
+}
+
+/**
  * Welch's two-sample comparison of treatment `t` against baseline `b` from per-unit means and
  * variances, with gbstats' delta-method relative lift, Cohen's d, the minimum detectable
  * effect at 80 % power, the flat-prior chance to win and the always-valid (sequential) intervals.

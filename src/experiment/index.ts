@@ -19,7 +19,7 @@ export {
   armCap,
   type CappingReport,
 } from './capping.js';
-export { compareArms } from './compare-arms.js';
+export { compareArms, exactInterval } from './compare-arms.js';
 export { UnitCovariates } from './covariate-design.js';
 export { EventAccumulator } from './event-accumulator.js';
 export { lineTooLong } from './event-file-errors.js';

@@ -1,4 +1,5 @@
 import type { OutcomeMetric } from '../metrics/index.js';
+import { exactInterval } from './compare-arms.js';
 import type { Arm } from './experiment-data.js';
 import type { ExperimentSettings } from './experiment-settings.js';
 import type { MetricReport, MissingReason } from './metric-report.js';
@@ -66,6 +67,19 @@ function worstCase(metric: MetricReport, arm: Arm, interval: [number, number]): 
   return arm === 'lightrag' ? treatmentWorst : baselineWorst;
 }
 
+/**
+ * The interval of the relative lift a guardrail is judged on: the always-valid one with
+ * `sequential`, else the fixed-horizon one; without variation in either arm, the lift known
+ * exactly ({@link exactInterval}). Null when there is none (too few units, a zero baseline).
+ */
+function judgedLift(metric: MetricReport, settings: ExperimentSettings): [number, number] | null {
+  const interval = settings.sequential ? metric.sequential_relative_ci : metric.relative_ci;
+  if (interval) return interval;
+  const [t, b] = metric.mean;
+  if (metric.missing !== 'no_variation' || t === null || b === null || b === 0) return null;
+  return exactInterval((t - b) / b);
+}
+
 /** A guardrail's non-inferiority check for `arm`. */
 export function checkGuardrail(
   name: OutcomeMetric,
@@ -74,14 +88,8 @@ export function checkGuardrail(
   settings: ExperimentSettings,
 ): GuardrailCheck {
   const margin = settings.guardrailTolerance;
-  const interval = settings.sequential ? metric.sequential_relative_ci : metric.relative_ci;
-  let worst: number | null = interval ? worstCase(metric, arm, interval) : null;
-  const [t, b] = metric.mean;
-  if (worst === null && metric.missing === 'no_variation' && t !== null && b !== null && b !== 0) {
-    // Both arms constant: the difference is known exactly.
-    const lift = (t - b) / b;
-    worst = worstCase(metric, arm, [lift, lift]);
-  }
+  const interval = judgedLift(metric, settings);
+  const worst = interval && worstCase(metric, arm, interval);
   if (worst === null) {
     return { metric: name, status: 'missing', worst_case: null, margin, missing: metric.missing };
   }

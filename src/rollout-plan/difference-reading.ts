@@ -1,3 +1,4 @@
+import { exactInterval } from '../experiment/index.js';
 import type { MetricDirection } from '../metrics/index.js';
 import type { RegressionGuardrail } from './guardrail-policy.js';
 import type { GuardrailReading } from './guardrails.js';
@@ -60,10 +61,8 @@ export function differenceReading(judged: JudgedDifference): GuardrailReading {
 
 /**
  * A difference without variation (every unit the same in each arm, or every user's paired
- * difference the same): no test is defined and none is needed, the difference is known exactly,
- * so it is judged as an interval of one point. LightRAG failing every call while Perplexity never
- * fails must not pass for want of a test.
+ * difference the same), judged as the interval of one point it is ({@link exactInterval}).
  */
 export function pointReading(judged: Omit<JudgedDifference, 'interval'>): GuardrailReading {
-  return differenceReading({ ...judged, interval: [judged.estimate, judged.estimate] });
+  return differenceReading({ ...judged, interval: exactInterval(judged.estimate) });
 }

@@ -54,6 +54,41 @@ describe('the winner rule a careful analyst would sign', () => {
     },
   );
 
+  it('a guardrail without variation in either arm is judged on its lift, known exactly', () => {
+    // Every user's satisfaction the same in each arm: no interval, and none needed.
+    const constant = (n: number, x: number) => ({
+      n,
+      sum: n * x,
+      sum_of_squares: n * x * x,
+      denominator_sum: n,
+      denominator_sum_of_squares: n,
+      cross_sum: n * x,
+    });
+    const withSatisfaction = (lightrag: number, perplexity: number): ExperimentStats => {
+      const stats = structuredClone(scenarios.clean_win!.stats);
+      stats.arms.lightrag.satisfaction = constant(stats.units!.lightrag, lightrag);
+      stats.arms.perplexity.satisfaction = constant(stats.units!.perplexity, perplexity);
+      return stats;
+    };
+    const worse = analyzeExperiment(withSatisfaction(0.5, 0.75));
+    expect(worse.metrics.satisfaction).toMatchObject({
+      missing: 'no_variation',
+      relative_ci: null,
+    });
+    expect(worse.guardrail_checks.find((c) => c.metric === 'satisfaction')).toMatchObject({
+      status: 'fail',
+      worst_case: 1 / 3,
+      missing: null,
+    });
+    expect(worse).toMatchObject({ winner: null, reason: 'guardrail_regression' });
+    const same = analyzeExperiment(withSatisfaction(0.75, 0.75));
+    expect(same.guardrail_checks.find((c) => c.metric === 'satisfaction')).toMatchObject({
+      status: 'pass',
+      missing: null,
+    });
+    expect(same.winner).toBe('lightrag');
+  });
+
   it('the primary is tested on its own: its p is not Holm-adjusted with the guardrails', () => {
     const report = analyzeExperiment(fixtureEvents('clear-winner'));
     const primary = report.metrics.quality_score;
