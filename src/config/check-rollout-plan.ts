@@ -8,9 +8,9 @@ export const SHADOW_STAGE_PERCENTAGE = 100;
 export const SHADOW_STAGE_MIN_PAIRS = 500;
 
 /**
- * What the schema cannot say of a rollout plan, each at its file:line:col: a shadow stage comes
- * first and is followed by a stage that serves users, and asks no `approval` (starting the plan
- * is the approval of its first stage); `min_pairs` belongs to a shadow stage and
+ * What the schema cannot say of a rollout plan, each at its file:line:col: the first stage, of
+ * either kind, asks no `approval` (starting the plan is its approval); a shadow stage comes first
+ * and is followed by a stage that serves users; `min_pairs` belongs to a shadow stage and
  * `min_units` (users per arm) to the others; the percentages of the stages that serve users
  * increase (a shadow stage's percentage is a share of queries, not of users).
  */
@@ -25,6 +25,16 @@ export function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile):
     ];
     return stage !== null && typeof stage === 'object' && Object.hasOwn(stage, key);
   };
+  const first = stages[0];
+  if (first?.approval === true) {
+    const approve = first.shadow ? 'the first users on LightRAG' : 'the step to stage 2';
+    at(
+      0,
+      'approval',
+      `approval holds the plan for a person before it advances into a stage, and no stage advances into the first (flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve ${approve}, set approval: true on stage 2`,
+      'key',
+    );
+  }
   for (const [index, stage] of stages.entries()) {
     if (stage.shadow) {
       if (index > 0) {
@@ -38,14 +48,6 @@ export function checkRolloutPlan(settings: EnvironmentSettings, file: YamlFile):
           index,
           'shadow',
           'a shadow stage must be followed by a stage that serves users (a plan that only shadows never ends; use flagroute rollout shadow)',
-        );
-      }
-      if (stage.approval === true) {
-        at(
-          index,
-          'approval',
-          'approval holds the plan for a person before it advances into a stage, and no stage advances into a shadow stage (it is first: flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve the first users on LightRAG, set approval: true on stage 2',
-          'key',
         );
       }
       if (written(index, 'min_units')) {

@@ -234,7 +234,14 @@ describe('bad input is reported with file, line, column and what is allowed', ()
       'approval on a shadow stage (nothing advances into it: starting the plan is its approval)',
       'rollout_plan:\n  stages:\n    - { shadow: true, hold: 1h, approval: true }\n    - { percentage: 10, hold: 1h }\n',
       [
-        `${env}:3:33: approval holds the plan for a person before it advances into a stage, and no stage advances into a shadow stage (it is first: flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve the first users on LightRAG, set approval: true on stage 2`,
+        `${env}:3:33: approval holds the plan for a person before it advances into a stage, and no stage advances into the first (flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve the first users on LightRAG, set approval: true on stage 2`,
+      ],
+    ],
+    [
+      'approval on a first stage that serves users (starting the plan is its approval too)',
+      'rollout_plan:\n  stages:\n    - { percentage: 5, hold: 1h, approval: true }\n    - { percentage: 10, hold: 1h }\n',
+      [
+        `${env}:3:34: approval holds the plan for a person before it advances into a stage, and no stage advances into the first (flagroute rollout plan start enters it, and is that approval), so here it would ask nothing; to have a person approve the step to stage 2, set approval: true on stage 2`,
       ],
     ],
     [
