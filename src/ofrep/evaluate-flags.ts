@@ -41,17 +41,20 @@ export interface FlagsResolution {
   metadata: { configVersion: string };
 }
 
+/** The error of a key that names no flag flagroute serves (`FLAG_NOT_FOUND`, with the flags it serves). */
+export function flagNotFound(key: string): FlagrouteError {
+  return new FlagrouteError(
+    'FLAG_NOT_FOUND',
+    `flag ${echoed(key, true)} is not served here; the flags are ${OFREP_FLAGS.join(', ')}`,
+  );
+}
+
 /**
  * The flag a key names: `FLAG_NOT_FOUND` for a key flagroute does not serve, and, when the
  * caller asks for a type, `TYPE_MISMATCH` for a flag of another type.
  */
 export function flagOf(key: string, type?: string): OfrepFlag {
-  if (!(OFREP_FLAGS as readonly string[]).includes(key)) {
-    throw new FlagrouteError(
-      'FLAG_NOT_FOUND',
-      `flag ${echoed(key, true)} is not served here; the flags are ${OFREP_FLAGS.join(', ')}`,
-    );
-  }
+  if (!(OFREP_FLAGS as readonly string[]).includes(key)) throw flagNotFound(key);
   const flag = key as OfrepFlag;
   if (type !== undefined && FLAG_TYPES[flag] !== type) {
     throw new FlagrouteError(

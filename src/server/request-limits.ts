@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { echoed } from '../config/schema-errors.js';
 import { FlagrouteError } from '../errors.js';
+import { flagNotFound } from '../ofrep/index.js';
 import { toWire } from './http-errors.js';
+import { SINGLE_FLAG } from './ofrep-routes.js';
 
 /** Default of `ServerOptions.bodyLimit`. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -83,16 +85,39 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   socket.destroy();
 }
 
+/** The flag key of a request to OFREP's single-flag evaluation, as its path gives it; else undefined. */
+function singleFlagKey(request: FastifyRequest): string | undefined {
+  const prefix = SINGLE_FLAG.slice(0, -':key'.length);
+  const path = request.url.split('?', 1)[0]!;
+  if (request.method !== 'POST' || !path.startsWith(prefix)) return undefined;
+  const key = path.slice(prefix.length);
+  if (key.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
+}
+
 /**
  * fastify's refusals of a URL it could not route (`frameworkErrors`: a malformed percent-escape,
  * a path parameter over its length limit), answered as every error is (`BAD_REQUEST` at
  * fastify's status, 400 or 414) instead of fastify's own body, which repeated the whole path.
+ * On OFREP's single-flag route a key over the length limit is answered as every key that names
+ * no flag, 404 `FLAG_NOT_FOUND` with its key (cut): OFREP defines no 414, and its clients read
+ * a 404 as the flag not found, any other status as a `GENERAL` failure.
  */
 export function answerFrameworkError(
   error: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  const key = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? singleFlagKey(request) : undefined;
+  if (key !== undefined) {
+    const { status, body } = toWire(flagNotFound(key), { ofrep: true });
+    void reply.code(status).send({ ...body, key: echoed(key) });
+    return;
+  }
   const message =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? 'a part of the path is longer than the server takes (a flag key, a plan action: 100 characters)'

@@ -101,6 +101,13 @@ describe('OFREP through the official OpenFeature client', () => {
         },
       );
       expect(details).toMatchObject({ value: false, errorCode: 'FLAG_NOT_FOUND' });
+      // A key longer than the server takes in a path names no flag either (not GENERAL).
+      const long = await OpenFeature.getClient('flagroute-missing').getBooleanDetails(
+        'k'.repeat(101),
+        false,
+        { targetingKey: 'a' },
+      );
+      expect(long).toMatchObject({ value: false, errorCode: 'FLAG_NOT_FOUND' });
     } finally {
       await OpenFeature.clearProviders();
     }
@@ -174,6 +181,14 @@ describe('OFREP responses follow the spec', () => {
         'evaluationFailure',
       ],
       [`${single}/nope`, { context: { targetingKey: 'a' } }, 404, 'FLAG_NOT_FOUND', 'flagNotFound'],
+      // Longer than a path parameter may be: no flag, as for any other key (OFREP has no 414).
+      [
+        `${single}/${'k'.repeat(101)}`,
+        { context: { targetingKey: 'a' } },
+        404,
+        'FLAG_NOT_FOUND',
+        'flagNotFound',
+      ],
       [
         single,
         { context: { region: 'eu' } },
@@ -198,6 +213,19 @@ describe('OFREP responses follow the spec', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatchObject({ key: 'backend', errorCode: 'PARSE_ERROR' });
     assertOfrep('evaluationFailure', malformed.body);
+
+    const long = await post(`${single}/${'k'.repeat(300)}`, { context: { targetingKey: 'a' } });
+    expect(long.body).toEqual({
+      errorCode: 'FLAG_NOT_FOUND',
+      errorDetails: `flag "${'k'.repeat(64)}"… (300 characters) is not served here; the flags are backend, cohort, bucket`,
+      key: `${'k'.repeat(64)}… (300 characters)`,
+    });
+    // Another route keeps the status that says what is wrong with the URL.
+    const native = await post(`${server.url}/v1/rollout/plan/${'k'.repeat(101)}`, {});
+    expect([native.status, (native.body as { errorCode: string }).errorCode]).toEqual([
+      414,
+      'BAD_REQUEST',
+    ]);
   });
 
   it('refuses a null field and a misspelt key with a message that says what to change', async () => {
