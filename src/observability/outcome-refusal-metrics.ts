@@ -1,11 +1,13 @@
 import { Counter, type Registry } from 'prom-client';
-import type { TieRefusals } from '../outcomes/index.js';
+import type { RefusalCounts } from '../outcomes/index.js';
 
 /**
- * The outcomes a server refused for what they said of their decision, on `registry`, by
- * reason (a decision token's refusal, or `user_mismatch`), read when Prometheus scrapes.
+ * The outcomes refused for what they said of their decision, on `registry`, by reason (a
+ * decision token's refusal, or `user_mismatch`), read when Prometheus scrapes: a server's
+ * (`flagroute serve` registers its ledger's) or an in-process provider's
+ * (`FlagrouteProvider.outcomeRefusals`).
  */
-export function registerOutcomeRefusalMetrics(refusals: TieRefusals, registry: Registry): void {
+export function registerOutcomeRefusalMetrics(refusals: RefusalCounts, registry: Registry): void {
   new Counter({
     name: 'flagroute_outcomes_refused_total',
     help: "Posted outcomes refused for what they said of their decision, by reason: a decision token's refusal (expired, bad_signature, ...) or user_mismatch (a userId that is not the user the decision, by token or by id, was made for). Nothing of their batch was recorded.",

@@ -14,7 +14,7 @@ import {
 import type { DecisionTokens } from '../decision-tokens/index.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import { evaluateFlag, trackOutcome } from '../ofrep/index.js';
-import { DecisionLedger } from '../outcomes/index.js';
+import { DecisionLedger, type RefusalCounts } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 
 /** The tracking event that records an outcome: `client.track(OUTCOME_EVENT, context, details)`. */
@@ -100,6 +100,17 @@ export class FlagrouteProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<T>> {
     return this.resolve(flagKey, 'object', context);
+  }
+
+  /**
+   * The outcomes `track` refused for what they said of their decision, by reason (`user_mismatch`,
+   * or a decision token's refusal: `expired`, `bad_signature`, ...), counted as a server counts
+   * them. `registerOutcomeRefusalMetrics(provider.outcomeRefusals, registry)` (from `flagroute`)
+   * puts them on a prom-client registry as `flagroute_outcomes_refused_total{reason}`, as
+   * `flagroute serve` does for its own.
+   */
+  get outcomeRefusals(): RefusalCounts {
+    return this.ledger.refusals;
   }
 
   /** Records an outcome (`trackingEventName` `outcome`) of the decision named by `decisionId`. */

@@ -95,5 +95,5 @@ export {
   tieOutcome,
   tieOutcomes,
 } from './tie-outcome.js';
-export { type TieRefusal, TieRefusals } from './tie-refusals.js';
+export { type RefusalCounts, type TieRefusal, TieRefusals } from './tie-refusals.js';
 export { unitDigest, unitKey, unitKeyOfDigest } from './unit-key.js';

@@ -9,8 +9,18 @@ import { unitKey } from './unit-key.js';
  */
 export type TieRefusal = TokenRefusal | 'user_mismatch';
 
+/**
+ * The outcomes refused so far for what they said of their decision, by reason: what
+ * `registerOutcomeRefusalMetrics` exports as `flagroute_outcomes_refused_total{reason}`, for a
+ * server's ledger and an in-process provider's alike.
+ */
+export interface RefusalCounts {
+  /** The refusals so far, by reason (counters: they only grow). */
+  byReason(): ReadonlyMap<TieRefusal, number>;
+}
+
 /** Outcomes refused for what they said of their decision, counted by reason, for `/metrics`. */
-export class TieRefusals {
+export class TieRefusals implements RefusalCounts {
   private readonly counts = new Map<TieRefusal, number>();
 
   /** Counts one refused outcome. */

@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { registerOutcomeRefusalMetrics } from '../../src/observability/index.js';
 import { FlagrouteProvider } from '../../src/openfeature/provider.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { silentLogger } from '../helpers/silent-logger.js';
@@ -14,7 +16,7 @@ async function setUp(domain: string) {
   const router = await testRouter({ configDir: temp.dir, env: {}, logger: silentLogger() });
   const provider = new FlagrouteProvider(router);
   await OpenFeature.setProviderAndWait(domain, provider);
-  return { router, client: OpenFeature.getClient(domain), dir: temp.dir };
+  return { router, provider, client: OpenFeature.getClient(domain), dir: temp.dir };
 }
 
 describe('FlagrouteProvider (in-process OpenFeature provider)', () => {
@@ -66,6 +68,29 @@ describe('FlagrouteProvider (in-process OpenFeature provider)', () => {
       );
       const summary = router.getPerformanceSummary();
       expect(summary.performance[details.value as 'lightrag' | 'perplexity'].success_count).toBe(1);
+    } finally {
+      await OpenFeature.clearProviders();
+    }
+  });
+
+  it('counts the outcomes track refused by reason, for the registry a server exports them on', async () => {
+    const { router, provider, client } = await setUp('refusals');
+    try {
+      const details = await client.getStringDetails('backend', 'perplexity', { targetingKey: 'a' });
+      const decisionId = details.flagMetadata.decisionId as string;
+      // The SDK swallows what track throws: the count is the only trace of the refusal.
+      client.track('outcome', { targetingKey: 'b' }, { decisionId, success: true });
+      client.track('outcome', { targetingKey: 'a' }, { decisionId, success: true, userId: 'c' });
+      expect(Object.fromEntries(provider.outcomeRefusals.byReason())).toEqual({ user_mismatch: 2 });
+      const summary = router.getPerformanceSummary();
+      expect(summary.performance[details.value as 'lightrag' | 'perplexity'].success_count).toBe(0);
+
+      const registry = new Registry();
+      registerOutcomeRefusalMetrics(provider.outcomeRefusals, registry);
+      const [metric] = (await registry.getMetricsAsJSON()).filter(
+        (each) => each.name === 'flagroute_outcomes_refused_total',
+      );
+      expect(metric?.values).toEqual([{ labels: { reason: 'user_mismatch' }, value: 2 }]);
     } finally {
       await OpenFeature.clearProviders();
     }
