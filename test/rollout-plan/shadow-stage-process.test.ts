@@ -10,7 +10,12 @@ import { runCli } from '../helpers/run-cli.js';
 import { SeededRandom } from '../helpers/seeded-random.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
-/** A plan that starts in the shadow (a 2 s hold, as the other process tests hold their stages). */
+/**
+ * A plan that starts in the shadow (a 2 s hold, as the other process tests hold their stages).
+ * Its min_pairs is every pair the test posts (40 users, 2 queries each): with fewer, a loaded
+ * machine let the plan leave the shadow before the last queries were decided, and those were
+ * (rightly) not shadowed.
+ */
 const ENV = (webhook: string) => `rollout_percentage: 0
 enable_ab_testing: true
 user_hash_salt: shadow-stage-process-salt
@@ -18,7 +23,7 @@ rollback_triggers: { min_samples: 10 }
 shadow: { max_per_second: 1000 }
 rollout_plan:
   stages:
-    - { shadow: true, hold: 2s, min_pairs: 60 }
+    - { shadow: true, hold: 2s, min_pairs: 80 }
     - { percentage: 20, hold: 1h }
     - { percentage: 100, hold: 1h }
   guardrails: { metrics: [success_rate, quality_score] }
@@ -72,7 +77,7 @@ describe('a shadow stage end to end', () => {
       expect((await status()).rolloutPercentage).toBe(0);
       const planStatus = await runCli(['rollout', 'plan', 'status', ...on]);
       expect(planStatus.stdout).toMatch(
-        /NOW {2}stage 1: shadow 100 % of queries, no user on LightRAG {2}\(hold 2s, 60 pairs\)/,
+        /NOW {2}stage 1: shadow 100 % of queries, no user on LightRAG {2}\(hold 2s, 80 pairs\)/,
       );
 
       // The service: a decision for each query, both backends called, the pair posted by token.
