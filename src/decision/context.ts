@@ -1,4 +1,4 @@
-import { echoed, suggestKey } from '../config/schema-errors.js';
+import { echoed, show, suggestKey } from '../config/schema-errors.js';
 import { FlagrouteError } from '../errors.js';
 import { codePointLength, type RuleFacts } from '../rules/facts.js';
 import type { RoutingContext } from './types.js';
@@ -152,7 +152,7 @@ function checkComplexity(complexity: unknown): void {
   if (typeof complexity !== 'number' || !Number.isFinite(complexity) || complexity < 0) {
     throw new InvalidContextError(
       'queryComplexity',
-      `must be a finite number of at least 0, got ${String(complexity)}`,
+      `must be a finite number of at least 0, got ${show(complexity)}`,
     );
   }
 }

@@ -1,6 +1,11 @@
+import { show } from '../config/schema-errors.js';
 import { InvalidArgumentError } from '../errors.js';
 
-/** Throws `INVALID_ARGUMENT` unless `percentage` is a number from 0 to 100. */
+/**
+ * Throws `INVALID_ARGUMENT` unless `percentage` is a number from 0 to 100; the message shows
+ * what was given as every error does (a string quoted and cut at 64 characters, a list or a
+ * mapping by its kind), never the caller's whole text.
+ */
 export function checkPercentage(percentage: unknown): asserts percentage is number {
   if (
     typeof percentage !== 'number' ||
@@ -10,7 +15,9 @@ export function checkPercentage(percentage: unknown): asserts percentage is numb
   ) {
     throw new InvalidArgumentError(
       'rollout percentage',
-      `must be a number from 0 to 100, got ${String(percentage)}`,
+      percentage === undefined
+        ? 'is required: a number from 0 to 100'
+        : `must be a number from 0 to 100, got ${show(percentage)}`,
     );
   }
 }

@@ -5,6 +5,7 @@ import {
   type ExperimentOptions,
   liveSource,
   optionsFromText,
+  settingsOf,
   type TailOptions,
 } from '../experiment/index.js';
 import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
@@ -19,7 +20,13 @@ import type { OutcomeIngest } from './outcome-ingest.js';
  * `sequential=false`: it is looked at all the time.
  */
 function experimentOptionsOf(query: Record<string, string | string[]>): ExperimentOptions {
-  return { sequential: true, ...optionsFromText(query, 'wire', '/v1/experiment', ['unit']) };
+  const options = {
+    sequential: true,
+    ...optionsFromText(query, 'wire', '/v1/experiment', ['unit']),
+  };
+  // Checked here, in the query's names (srm_threshold), before the report checks them in its own.
+  settingsOf(options, 'wire');
+  return options;
 }
 
 /** The environment's `experiment:` block: capping and the tail test's percentiles. */
@@ -35,6 +42,7 @@ function tailOptionsOfRouter(router: Router): TailOptions {
  */
 function pairedOptionsFromQuery(query: Record<string, string | string[]>): PairedOptions {
   const given = optionsFromText(query, 'wire', '/v1/experiment/shadow', ['unit']);
+  settingsOf(given, 'wire');
   const options: PairedOptions = { sequential: given.sequential ?? true };
   if (given.alpha !== undefined) options.alpha = given.alpha;
   if (given.sequentialTuning !== undefined) options.sequentialTuning = given.sequentialTuning;
