@@ -11,13 +11,22 @@ export const STORED_REASON_LENGTH = 500;
 
 /** Control characters (C0, DEL, C1): a reason is one line of plain text. */
 const CONTROL = /\p{Cc}/u;
+/** U+2028 and U+2029: line breaks to a YAML reader, a browser's text and most terminals. */
+const SEPARATOR = /[\p{Zl}\p{Zp}]/u;
+/**
+ * Bidirectional controls (the marks, embeddings, overrides and isolates): they reorder how the
+ * text around them shows, so a reason read in the dashboard, a log or a terminal could say
+ * something other than what it holds.
+ */
+const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * What is wrong with the reason given for a rollout change (`rollback`, `rollout set`,
  * `resume`, a plan command, the admin API), to follow the word `reason`; undefined when nothing
  * is. A reason is a non-empty string of at most `maxLength` characters without control
- * characters (NUL, ESC, a line break), so that it goes into the environment file, the logs and
- * every answer as it was given.
+ * characters (NUL, ESC, a line break), line or paragraph separators (U+2028, U+2029) or
+ * bidirectional controls (U+202E and its kin), so that it goes into the environment file, the
+ * logs, the dashboard and every answer as it was given, and reads there as it was meant.
  */
 export function reasonProblem(reason: unknown, maxLength = MAX_REASON_LENGTH): string | undefined {
   if (typeof reason !== 'string' || reason.trim() === '') {
@@ -27,11 +36,23 @@ export function reasonProblem(reason: unknown, maxLength = MAX_REASON_LENGTH): s
   if (length > maxLength) return `is ${length} characters long; give at most ${maxLength}`;
   const control = CONTROL.exec(reason);
   if (control) {
-    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    return `contains the control character U+${code}; give one line of plain text`;
+    return `contains the control character U+${codeOf(control[0])}; give one line of plain text`;
+  }
+  const separator = SEPARATOR.exec(reason);
+  if (separator) {
+    return `contains the line separator U+${codeOf(separator[0])}; give one line of plain text`;
+  }
+  const bidi = BIDI_CONTROL.exec(reason);
+  if (bidi) {
+    return `contains the bidirectional control U+${codeOf(bidi[0])}, which reorders how text shows; give plain text`;
   }
   if (!reason.isWellFormed()) return 'contains a lone UTF-16 surrogate (not valid Unicode)';
   return undefined;
+}
+
+/** A character's code point as `U+` notation writes it (four hex digits at least). */
+function codeOf(character: string): string {
+  return character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 }
 
 /**

@@ -25,7 +25,8 @@ export function authorise(credential: BearerCredential, request: FastifyRequest)
   const { token, name } = credential;
   if (token === undefined || token === '') throw new FlagrouteError('FORBIDDEN', credential.off);
   const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
+  // The scheme is case-insensitive and may be followed by more than one space (RFC 9110, 11.4).
+  const match = typeof header === 'string' ? /^Bearer +(.+)$/i.exec(header) : null;
   if (!match) {
     throw new FlagrouteError(
       'UNAUTHORIZED',

@@ -101,4 +101,61 @@ describe('an outside check of a real flagroute serve', () => {
       errorDetails: 'srm_threshold must be between 0 and 1, got 2',
     });
   });
+
+  it('a reason with a line separator or a bidirectional override is refused, and nothing changes', async () => {
+    const { url, dir } = await serve();
+    const before = await readFile(join(dir, ENVIRONMENT_FILE), 'utf8');
+    const cases: [string, string][] = [
+      [
+        'error\u2028spike',
+        'reason contains the line separator U+2028; give one line of plain text',
+      ],
+      [
+        'error\u2029spike',
+        'reason contains the line separator U+2029; give one line of plain text',
+      ],
+      [
+        'approved \u202Edesrever',
+        'reason contains the bidirectional control U+202E, which reorders how text shows; give plain text',
+      ],
+      [
+        'isolated \u2066text\u2069',
+        'reason contains the bidirectional control U+2066, which reorders how text shows; give plain text',
+      ],
+    ];
+    for (const [reason, message] of cases) {
+      for (const [path, extra] of [
+        ['/v1/rollback', {}],
+        ['/v1/rollout', { percentage: 20 }],
+      ] as const) {
+        const { status, body } = await post(`${url}${path}`, { reason, ...extra }, admin);
+        expect(status, path).toBe(400);
+        expect(body).toEqual({ errorCode: 'INVALID_ARGUMENT', errorDetails: message });
+      }
+    }
+    expect(await readFile(join(dir, ENVIRONMENT_FILE), 'utf8')).toBe(before);
+    // A right-to-left language is text like any other.
+    const hebrew = await post(`${url}/v1/rollout`, { percentage: 20, reason: 'שלב 2' }, admin);
+    expect(hebrew.status).toBe(200);
+  });
+
+  it('the bearer scheme is case-insensitive, as HTTP has it; a wrong token is still refused', async () => {
+    const { url } = await serve();
+    for (const authorization of [`bearer ${ADMIN_TOKEN}`, `BEARER ${ADMIN_TOKEN}`]) {
+      const { status } = await post(`${url}/v1/breaker/reset`, {}, { authorization });
+      expect(status, authorization).toBe(200);
+    }
+    const outcome = await post(
+      `${url}/v1/outcomes`,
+      { backend: 'perplexity', success: true },
+      { authorization: `bearer ${INGEST_TOKEN}` },
+    );
+    expect(outcome.status).toBe(200);
+    expect(
+      (await post(`${url}/v1/breaker/reset`, {}, { authorization: 'bearer nope' })).status,
+    ).toBe(403);
+    expect(
+      (await post(`${url}/v1/breaker/reset`, {}, { authorization: `Basic ${ADMIN_TOKEN}` })).status,
+    ).toBe(401);
+  });
 });
