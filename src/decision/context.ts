@@ -43,6 +43,16 @@ export function identifierOf(context: RoutingContext): string {
   return context.userId || context.sessionId || 'anonymous';
 }
 
+/**
+ * The identity of the user an experiment counts a decision for (its pseudonymous unit, its
+ * exposure, the user its outcome must name): the bucket's identity ({@link identifierOf}), an
+ * empty id counting as absent, but no identity at all when neither id is given, since every
+ * such caller would otherwise be one user, `anonymous`.
+ */
+export function unitIdentityOf(context: RoutingContext): string | undefined {
+  return context.userId || context.sessionId || undefined;
+}
+
 function checkString(
   field: string,
   value: unknown,

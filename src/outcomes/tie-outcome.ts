@@ -210,7 +210,10 @@ function tieOne(
   }
   if (decisionId === undefined) {
     if (backend === undefined) {
-      return at('decision.backend', 'must be "lightrag" or "perplexity", got undefined');
+      return at(
+        'decision.backend',
+        'is required without a decisionId or a decisionToken: "lightrag" or "perplexity", the backend that served the query',
+      );
     }
     const decision = { backend, cohort: cohort ?? null };
     return unpaired(posted, decision, index) ?? tied(decision, posted, salt, undefined);
@@ -223,6 +226,13 @@ function tieOne(
   }
   if (backend !== undefined && backend !== found.backend) {
     return at('backend', `is ${JSON.stringify(backend)} but the decision chose "${found.backend}"`);
+  }
+  // As by token: a cohort the decision did not assign is the caller's mistake, not ignored.
+  if (cohort !== undefined && cohort !== found.cohort) {
+    return at(
+      'decision.cohort',
+      `is ${JSON.stringify(cohort)} but the decision assigned ${JSON.stringify(found.cohort)}`,
+    );
   }
   const otherUser = userMismatch(posted.userId, found.unit, salt, index);
   if (otherUser) return otherUser;

@@ -5,6 +5,7 @@ import {
   identifierOf,
   normalizeContext,
   SyncDecisionUnavailableError,
+  unitIdentityOf,
 } from '../decision/context.js';
 import type { Cohort, Decision, ExplainStep, RoutingContext } from '../decision/types.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
@@ -171,7 +172,7 @@ export class Router {
     context: RoutingContext,
     ledger: DecisionLedger,
   ): IssuedDecision {
-    const id = context.userId ?? context.sessionId;
+    const id = unitIdentityOf(context);
     return ledger.issue(decision, { id, salt: this.settings.user_hash_salt });
   }
 

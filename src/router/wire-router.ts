@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { unitIdentityOf } from '../decision/context.js';
 import type { SafetyView } from '../decision/decision-tree.js';
 import type { RoutingSnapshot } from '../decision/snapshot.js';
 import { ExposureLedger } from '../outcomes/index.js';
@@ -103,7 +104,7 @@ export function wireRouter(
     internals.timeDecisions,
     (decision, context, snapshot) => {
       if (!outcomes.keepsExposures) return;
-      const identifier = context.userId ?? context.sessionId;
+      const identifier = unitIdentityOf(context);
       const salt = snapshot.settings.user_hash_salt;
       const event = exposures.expose(decision, identifier, salt, internals.clock.now());
       if (event) outcomes.writeExposure(event);

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
+import { unitKey } from '../../src/outcomes/index.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
-import { INGEST_TOKEN, post } from '../helpers/test-server.js';
+import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 // What an outside check of a real `flagroute serve` found (session 10): each case failed before
 // its fix.
@@ -52,6 +53,30 @@ interface Refusal {
   errorCode: string;
   errorDetails: string;
   problems?: { index: number; field: string; message: string; reason?: string }[];
+}
+
+interface DecisionAnswer {
+  cohort: string;
+  backend: string;
+  decisionId: string;
+  decisionToken: string;
+}
+
+async function decide(url: string, context: Record<string, unknown>): Promise<DecisionAnswer> {
+  const { status, body } = await post(`${url}/v1/decide`, context);
+  expect(status).toBe(200);
+  return body as DecisionAnswer;
+}
+
+/** The outcome event log's lines so far (each process writes files of its own). */
+async function eventLines(events: string): Promise<Record<string, unknown>[]> {
+  const files = await readdir(events).catch(() => [] as string[]);
+  const lines: Record<string, unknown>[] = [];
+  for (const file of files.filter((name) => name.startsWith('outcomes-'))) {
+    const text = await readFile(join(events, file), 'utf8');
+    for (const line of text.split('\n')) if (line !== '') lines.push(JSON.parse(line));
+  }
+  return lines;
 }
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -157,5 +182,94 @@ describe('an outside check of a real flagroute serve', () => {
     expect(
       (await post(`${url}/v1/breaker/reset`, {}, { authorization: `Basic ${ADMIN_TOKEN}` })).status,
     ).toBe(401);
+  });
+
+  it('an outcome by id naming a cohort its decision did not assign is refused, as by token; one naming no decision says what it needs', async () => {
+    const { url, events } = await serve();
+    const decision = await decide(url, { userId: 'cohort-check' });
+    const other = decision.cohort === 'lightrag' ? 'control' : 'lightrag';
+    const expected = {
+      index: 0,
+      field: 'decision.cohort',
+      message: `decision.cohort is "${other}" but the decision assigned "${decision.cohort}"`,
+    };
+    for (const tie of [
+      { decisionId: decision.decisionId },
+      { decisionToken: decision.decisionToken },
+    ]) {
+      const { status, body } = await postOutcomes(`${url}/v1/outcomes`, {
+        ...tie,
+        cohort: other,
+        success: true,
+      });
+      expect(status).toBe(400);
+      expect((body as Refusal).problems).toEqual([expected]);
+    }
+    // Nothing was recorded: the decision still takes its outcome, with its own cohort.
+    const right = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionId: decision.decisionId,
+      cohort: decision.cohort,
+      success: true,
+    });
+    expect(right.body).toEqual({ recorded: 1, duplicates: 0 });
+    const lines = await waitFor('the outcome in the event log', async () => {
+      const found = await eventLines(events);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(lines.map((line) => line.cohort)).toEqual([decision.cohort]);
+
+    const { status, body } = await postOutcomes(`${url}/v1/outcomes`, { success: true });
+    expect(status).toBe(400);
+    expect((body as Refusal).problems).toEqual([
+      {
+        index: 0,
+        field: 'decision.backend',
+        message:
+          'decision.backend is required without a decisionId or a decisionToken: "lightrag" or "perplexity", the backend that served the query',
+      },
+    ]);
+  });
+
+  it("an empty userId is no user, as for the bucket: the decision is its sessionId's, by id and by token, and two such sessions are two units", async () => {
+    const { url, events } = await serve();
+    const sessions = ['session-one', 'session-two', 'session-three'];
+    const decisions = [];
+    for (const sessionId of sessions) {
+      decisions.push(await decide(url, { userId: '', sessionId }));
+    }
+    // The session's own id is the decision's user: refused before as user_mismatch.
+    const byId = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionId: decisions[0]!.decisionId,
+      userId: 'session-one',
+      success: true,
+    });
+    expect(byId.body).toEqual({ recorded: 1, duplicates: 0 });
+    const byToken = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionToken: decisions[1]!.decisionToken,
+      userId: 'session-two',
+      success: true,
+    });
+    expect(byToken.body).toEqual({ recorded: 1, duplicates: 0 });
+    // Without a userId the outcome counts for the decision's user: the session, not "".
+    const unnamed = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionId: decisions[2]!.decisionId,
+      success: true,
+    });
+    expect(unnamed.body).toEqual({ recorded: 1, duplicates: 0 });
+    const lines = await waitFor('three outcomes in the event log', async () => {
+      const found = await eventLines(events);
+      return found.length === 3 ? found : undefined;
+    });
+    expect(new Set(lines.map((line) => line.unit))).toEqual(
+      new Set(sessions.map((session) => unitKey(session, SALT))),
+    );
+    // Another user is still refused.
+    const another = await decide(url, { userId: '', sessionId: 'session-four' });
+    const refused = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionId: another.decisionId,
+      userId: 'session-one',
+      success: true,
+    });
+    expect((refused.body as Refusal).problems?.[0]?.reason).toBe('user_mismatch');
   });
 });
