@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
@@ -271,5 +272,36 @@ describe('an outside check of a real flagroute serve', () => {
       success: true,
     });
     expect((refused.body as Refusal).problems?.[0]?.reason).toBe('user_mismatch');
+  });
+
+  it('a second signal during the shutdown is logged and ends the process at once, instead of killing it without a word', async () => {
+    const { process, url } = await serve();
+    // A request that has not arrived whole holds the shutdown (up to its 5 s drain): once the
+    // server has answered 100 Continue, it has the request, and half of its body follows.
+    const { port } = new URL(url);
+    const socket: Socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\nExpect: 100-continue\r\n\r\n',
+    );
+    await waitFor('the server to take the request', () => received.includes('100 Continue'));
+    socket.write('{"userId":');
+    const messages = () => process.logs().map((line) => String(line.msg));
+    process.child.kill('SIGTERM');
+    await waitFor('the first signal to be logged', () =>
+      messages().some((message) => message.startsWith('SIGTERM received: shutting down')),
+    );
+    process.child.kill('SIGINT');
+    const code = await process.exited;
+    socket.destroy();
+    expect(code).toBe(130);
+    expect(messages()).toContain(
+      'SIGINT received again while shutting down: exiting now, without waiting for requests in flight, the outcome event log',
+    );
   });
 });

@@ -1,4 +1,6 @@
+import { constants } from 'node:os';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import {
   defaultStateDir,
@@ -38,18 +40,45 @@ export function withControllerOptions(command: Command): Command {
     );
 }
 
-/** Resolves with the signal once SIGTERM or SIGINT arrives, aborting `abort`. */
-export function stopOnSignals(abort: AbortController): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the signal once SIGTERM or SIGINT arrives, aborting `abort`. A second signal
+ * while the shutdown it started runs goes to `again` (see {@link exitOnRepeat}): without a
+ * listener, Node's default would end the process there and then, without a word.
+ */
+export function stopOnSignals(
+  abort: AbortController,
+  again: (signal: NodeJS.Signals) => void,
+): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.on('SIGINT', again);
+      process.on('SIGTERM', again);
       abort.abort();
       resolve(signal);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/**
+ * What a second SIGTERM or SIGINT does during a shutdown: the person insists (Ctrl-C pressed
+ * twice), so the process logs that it stops without waiting for `skipped`, and exits at once
+ * with 128 + the signal's number, as a shell reports a process the signal ended.
+ */
+export function exitOnRepeat(
+  logger: Pick<Logger, 'warn'>,
+  skipped: string,
+): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    logger.warn(
+      { signal },
+      `${signal} received again while shutting down: exiting now, without waiting for ${skipped}`,
+    );
+    process.exit(128 + (constants.signals[signal] ?? 0));
+  };
 }
 
 /** `flagroute controller`: one environment's rollout controller, until SIGTERM or SIGINT. */
@@ -83,7 +112,8 @@ export function controllerCommand(program: Command): void {
       ) => {
         const abort = new AbortController();
         const logger = createLogger('info');
-        void stopOnSignals(abort).then((signal) =>
+        const again = exitOnRepeat(logger, 'the look in progress or the release of its lease');
+        void stopOnSignals(abort, again).then((signal) =>
           logger.info({ signal }, `${signal} received: stopping after the look in progress`),
         );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DecisionTokens, parseDecisionKeys } from '../../decision-tokens/index.js';
+import { createLogger } from '../../logging.js';
 import {
   duration,
   type EnvironmentOptions,
@@ -7,7 +8,12 @@ import {
   UsageError,
   withEnvironmentOptions,
 } from '../shared.js';
-import { type ControllerFlags, stopOnSignals, withControllerOptions } from './controller.js';
+import {
+  type ControllerFlags,
+  exitOnRepeat,
+  stopOnSignals,
+  withControllerOptions,
+} from './controller.js';
 import {
   heartbeatOption,
   openEventStoreOf,
@@ -94,8 +100,11 @@ export function serveCommand(program: Command): void {
       );
     }
     const decisionTokens = decisionTokensOf(options.decisionTokenTtl);
-    // Listen for signals before starting, so that none comes too early to stop cleanly.
-    const stopped = stopOnSignals(new AbortController());
+    // Listen for signals before starting, so that none comes too early to stop cleanly. A
+    // second one exits at once, through the server's logger once there is one.
+    let again = (signal: NodeJS.Signals) =>
+      exitOnRepeat(createLogger('info'), 'the start to finish')(signal);
+    const stopped = stopOnSignals(new AbortController(), (signal) => again(signal));
     // Loaded on use: the other commands start without fastify.
     const { serve } = await import('../../server/index.js');
     // The runtime layer, the kill switch and the plan on PostgreSQL, shared by the fleet.
@@ -147,6 +156,13 @@ export function serveCommand(program: Command): void {
       `flagroute serving ${server.router.environment} at ${server.url}${server.controller ? ` with its rollout controller (${server.controller.role})` : ''}`,
     );
     process.stdout.write(`listening on ${server.url}\n`);
+    const unfinished = [
+      'requests in flight',
+      ...(server.eventLog ? ['the outcome event log'] : []),
+      ...(server.controller ? ["the rollout controller's lease"] : []),
+      ...(runtimeStore ? ['the store'] : []),
+    ];
+    again = exitOnRepeat(server.router.logger, unfinished.join(', '));
     const signal = await stopped;
     const { logger } = server.router;
     logger.info(
