@@ -7,35 +7,101 @@ import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 const SUSPECT = /__proto__|constructor|\\u/;
 
 /**
+ * The deepest nesting of objects and lists a request body may have. Nothing flagroute reads
+ * nests more than a few levels; a deeper body (64 KiB hold some 32,000 levels) would only make
+ * every walk over it (the check for refused keys, the ETag's stable JSON) recurse that deep.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/**
  * Where `value` holds a key no body may carry, as a dotted path (`context.__proto__`): a
  * `__proto__` key, or a `constructor` object with a `prototype` key. Copied by assignment or a
- * deep merge, either would change an object's prototype. Undefined when there is none.
+ * deep merge, either would change an object's prototype. Undefined when there is none. One
+ * path is kept and extended in place, so a walk costs the size of the value, not its size
+ * times its depth.
  */
-export function forbiddenKeyPath(value: unknown, path: readonly string[] = []): string | undefined {
+export function forbiddenKeyPath(value: unknown, path: string[] = []): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, child] of Object.entries(value)) {
-    const here = [...path, key];
-    if (key === '__proto__') return here.join('.');
+    path.push(key);
+    if (key === '__proto__') return path.join('.');
     if (
       key === 'constructor' &&
       typeof child === 'object' &&
       child !== null &&
       Object.hasOwn(child, 'prototype')
     ) {
-      return [...here, 'prototype'].join('.');
+      return [...path, 'prototype'].join('.');
     }
-    const below = forbiddenKeyPath(child, here);
+    const below = forbiddenKeyPath(child, path);
     if (below !== undefined) return below;
+    path.pop();
   }
   return undefined;
 }
 
 /**
+ * Whether JSON `text` nests objects and lists deeper than `limit`, in one pass over its
+ * characters (brackets inside strings do not count). A body too short to hold that many
+ * brackets is not read at all.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  if (text.length < 2 * (limit + 1)) return false;
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/** The path to the first object or list of `value` below `limit` levels (it has one). */
+function tooDeepPath(value: unknown, limit: number, path: string[] = []): string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (path.length === limit) return [...path];
+  for (const [key, child] of Object.entries(value)) {
+    path.push(key);
+    const found = tooDeepPath(child, limit, path);
+    if (found !== undefined) return found;
+    path.pop();
+  }
+  return undefined;
+}
+
+/** A path as an error names it: a long one by its end, where the point is, and its length. */
+function shownPath(path: string): string {
+  return path.length <= MAX_ECHOED_CHARACTERS
+    ? path
+    : `\u2026${path.slice(-MAX_ECHOED_CHARACTERS)} (a path of ${path.length} characters)`;
+}
+
+/** A problem at `path` of a body: `INVALID_CONTEXT` in a context, else `INVALID_ARGUMENT`. */
+function bodyProblem(path: string, why: string): FlagrouteError {
+  const shown = shownPath(path);
+  if (path.startsWith('context.') || path.startsWith('attributes.')) {
+    return new InvalidContextError(shown, why);
+  }
+  return new InvalidArgumentError(shown, why);
+}
+
+/**
  * A request body as JSON: `PARSE_ERROR` with JSON's own words when it is not JSON; a body that
- * is JSON but carries a key that could change a prototype is refused naming the key and why
- * (the context of an OFREP or decide request: `INVALID_CONTEXT`; elsewhere `INVALID_ARGUMENT`).
- * `JSON.parse` makes `__proto__` an own key rather than a prototype, so the check runs on the
- * parsed value, and only when the text could spell such a key.
+ * is JSON but nests deeper than {@link MAX_BODY_DEPTH}, or carries a key that could change a
+ * prototype, is refused naming where and why (the context of an OFREP or decide request:
+ * `INVALID_CONTEXT`; elsewhere `INVALID_ARGUMENT`). `JSON.parse` makes `__proto__` an own key
+ * rather than a prototype, so the check runs on the parsed value, and only when the text could
+ * spell such a key.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) {
@@ -47,18 +113,19 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${(error as Error).message}`);
   }
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    const path = tooDeepPath(value, MAX_BODY_DEPTH)?.join('.') || 'the body';
+    throw bodyProblem(
+      path,
+      `nests objects and lists more than ${MAX_BODY_DEPTH} levels deep, more than flagroute reads anywhere; send flatter data`,
+    );
+  }
   const found = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
   if (found === undefined) return value;
-  // A long path is shown by its end, where the refused key is, and its length.
-  const path =
-    found.length <= MAX_ECHOED_CHARACTERS
-      ? found
-      : `\u2026${found.slice(-MAX_ECHOED_CHARACTERS)} (a path of ${found.length} characters)`;
-  const why = `is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it`;
-  if (found.startsWith('context.') || found.startsWith('attributes.')) {
-    throw new InvalidContextError(path, why);
-  }
-  throw new InvalidArgumentError(path, why);
+  throw bodyProblem(
+    found,
+    `is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it`,
+  );
 }
 
 /** Replaces fastify's JSON body parser with {@link parseJsonBody}. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
 import { unitKey } from '../../src/outcomes/index.js';
+import { MAX_BODY_DEPTH } from '../../src/server/json-body.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
@@ -272,6 +273,45 @@ describe('an outside check of a real flagroute serve', () => {
       success: true,
     });
     expect((refused.body as Refusal).problems?.[0]?.reason).toBe('user_mismatch');
+  });
+
+  it('a body nested deeper than 64 levels is refused naming where, never a 500 or a long walk; brackets in a string do not count', async () => {
+    const { url } = await serve();
+    const list = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const object = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const send = async (path: string, text: string) => {
+      const headers = {
+        'content-type': 'application/json',
+        ...(path === '/v1/outcomes' ? { authorization: `Bearer ${INGEST_TOKEN}` } : {}),
+      };
+      return post(`${url}${path}`, text, headers);
+    };
+    const why = `nests objects and lists more than ${MAX_BODY_DEPTH} levels deep, more than flagroute reads anywhere; send flatter data`;
+    const cases: [string, string, string][] = [
+      // A \u escape made the refused-key check walk it: 1.2 s of a blocked event loop at 3,000 levels, a 500 beyond.
+      ['/v1/decide', `{"userId":"\\u0041","attributes":{"x":${list(3000)}}}`, 'INVALID_CONTEXT'],
+      ['/v1/decide', `{"userId":"a","attributes":{"x":${list(8000)}}}`, 'INVALID_CONTEXT'],
+      // The bulk evaluation's ETag hashes the context's stable JSON: a 500 at 4,000 levels.
+      [
+        '/ofrep/v1/evaluate/flags',
+        `{"context":{"targetingKey":"a","x":${object(4000)}}}`,
+        'INVALID_CONTEXT',
+      ],
+      ['/v1/outcomes', list(20000), 'INVALID_ARGUMENT'],
+    ];
+    for (const [path, text, code] of cases) {
+      const { status, body } = await send(path, text);
+      expect(status, path).toBe(400);
+      const refusal = body as Refusal;
+      expect(refusal.errorCode, path).toBe(code);
+      expect(refusal.errorDetails, path).toContain(why);
+      expect(refusal.errorDetails.length, path).toBeLessThan(400);
+    }
+    // 64 levels are read as before, and a query of brackets is text.
+    const deepest = `{"context":{"targetingKey":"a","x":${object(MAX_BODY_DEPTH - 2)}}}`;
+    expect((await send('/ofrep/v1/evaluate/flags', deepest)).status).toBe(200);
+    const text = JSON.stringify({ userId: 'a', queryText: `${'['.repeat(2000)}"{`.repeat(2) });
+    expect((await send('/v1/decide', text)).status).toBe(200);
   });
 
   it('a second signal during the shutdown is logged and ends the process at once, instead of killing it without a word', async () => {
