@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServerProbe } from './server-probe.js';
+import type { ThroughputResult } from './throughput-load.js';
 
 /** One load run against one HTTP target. */
 export interface HttpRun {
@@ -31,6 +31,10 @@ export interface PacedRun {
   lagMaxMs: number;
   /** Requests that found every connection busy (held by the server) when due, and waited. */
   queued: number;
+  /** Connections the client opened (32 before the run, more on demand up to 256). */
+  connections: number;
+  /** The client's scheduling: real-time (`chrt -f 1`) or the server's. */
+  priority: ClientPriority;
   /** The client's CPU time over the run, ms (its threads sleep between requests). */
   clientCpuMs: number;
   achievedRate: number;
@@ -50,10 +54,10 @@ export interface HttpResult {
 }
 
 const PACED_LOAD = join(import.meta.dirname, 'paced-load.js');
+const THROUGHPUT_LOAD = join(import.meta.dirname, 'throughput-load.js');
 const PROBE = join(import.meta.dirname, 'server-probe.js');
 const BARE_ROUTE = join(import.meta.dirname, 'bare-route.js');
 const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
-const OFREP_PATH = '/ofrep/v1/evaluate/flags/backend';
 
 /** A server under test in a process of its own, with {@link PROBE} preloaded. */
 interface ServerProcess {
@@ -111,60 +115,62 @@ async function startServer(name: string, args: string[], cwd: string): Promise<S
   };
 }
 
+/** How the paced client is scheduled against the server under test. */
+export type ClientPriority = 'real-time (chrt -f 1)' | "the server's (chrt not allowed here)";
+
+/**
+ * Whether this machine lets the bench run the paced client under `chrt -f 1` (SCHED_FIFO:
+ * util-linux's chrt, and root or `RLIMIT_RTPRIO`). Under the default scheduler a woken client
+ * thread on a busy core waits for the running thread's time slice, a millisecond and more, and
+ * a lower nice value did not change that in the runs of docs/performance.md; a real-time thread
+ * runs when it wakes.
+ */
+async function clientPriority(): Promise<ClientPriority> {
+  const allowed = await new Promise<boolean>((resolve) =>
+    execFile('chrt', ['-f', '1', 'true'], (error) => resolve(!error)),
+  );
+  return allowed ? 'real-time (chrt -f 1)' : "the server's (chrt not allowed here)";
+}
+
 /** Latency at a constant arrival rate (open loop; see paced-load.ts for why not autocannon's -R). */
 async function pacedRun(
   server: ServerProcess,
   target: string,
   rate: number,
   seconds: number,
+  seed: number,
+  priority: ClientPriority,
 ): Promise<PacedRun> {
+  server.reset();
+  const client = [PACED_LOAD, server.url, String(rate), String(seconds), String(seed)];
+  const [command, args] =
+    priority === 'real-time (chrt -f 1)'
+      ? ['chrt', ['-f', '1', process.execPath, ...client]]
+      : [process.execPath, client];
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(command, args, (error, out) => (error ? reject(error) : resolve(out)));
+  });
+  const measured = JSON.parse(stdout) as Omit<PacedRun, 'target' | 'rate' | 'server' | 'priority'>;
+  return { target, rate, ...measured, priority, server: await server.report() };
+}
+
+/** One autocannon run at full load, in a process of its own (as each server is). */
+async function run(
+  server: ServerProcess,
+  target: string,
+  seconds: number,
+  seed: number,
+): Promise<HttpRun> {
   server.reset();
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
-      [PACED_LOAD, `${server.url}${OFREP_PATH}`, String(rate), String(seconds), BODY],
+      [THROUGHPUT_LOAD, server.url, String(seconds), String(seed)],
       (error, out) => (error ? reject(error) : resolve(out)),
     );
   });
-  const measured = JSON.parse(stdout) as Omit<PacedRun, 'target' | 'rate' | 'server'>;
-  return { target, rate, ...measured, server: await server.report() };
-}
-
-const BODY = JSON.stringify({ context: { targetingKey: 'user-42', region: 'us_east' } });
-
-// Resolved as a package: the built bench's own folder has no node_modules beside it.
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-
-/** One autocannon run, in a process of its own (as each server is). */
-async function run(server: ServerProcess, target: string, seconds: number): Promise<HttpRun> {
-  const args = [
-    AUTOCANNON,
-    '--json',
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-b',
-    BODY,
-    '-c',
-    '32',
-    '-d',
-    String(seconds),
-    `${server.url}${OFREP_PATH}`,
-  ];
-  server.reset();
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, out) =>
-      error ? reject(error) : resolve(out),
-    );
-  });
   const probe = await server.report();
-  const result = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
+  const result = JSON.parse(stdout) as ThroughputResult;
   return {
     target,
     requestsPerSecond: result.requests.average,
@@ -203,23 +209,25 @@ export async function benchmarkHttp(
   });
   try {
     // Warm both up (JIT, connections) before anything is measured.
-    await run(ours, 'warm-up', 2);
-    await run(bare, 'warm-up', 2);
+    await run(ours, 'warm-up', 2, 0);
+    await run(bare, 'warm-up', 2, 0);
+    // Each round a new draw of users, the same for both servers.
     const results: HttpRun[][] = [];
-    for (let round = 0; round < rounds; round += 1) {
+    for (let round = 1; round <= rounds; round += 1) {
       results.push([
-        await run(ours, 'flagroute OFREP', seconds),
-        await run(bare, 'bare fastify route', seconds),
+        await run(ours, 'flagroute OFREP', seconds, round),
+        await run(bare, 'bare fastify route', seconds, round),
       ]);
     }
     const ourMedian = median(results.map(([flagroute]) => flagroute!.requestsPerSecond));
     const bareMedian = median(results.map(([, peer]) => peer!.requestsPerSecond));
     const rate = Math.round(ourMedian / 2);
+    const priority = await clientPriority();
     const halfRate: PacedRun[][] = [];
-    for (let round = 0; round < rounds; round += 1) {
+    for (let round = 1; round <= rounds; round += 1) {
       halfRate.push([
-        await pacedRun(ours, 'flagroute OFREP', rate, seconds),
-        await pacedRun(bare, 'bare fastify route', rate, seconds),
+        await pacedRun(ours, 'flagroute OFREP', rate, seconds, 100 + round, priority),
+        await pacedRun(bare, 'bare fastify route', rate, seconds, 100 + round, priority),
       ]);
     }
     return { rounds: results, throughputRatio: ourMedian / bareMedian, halfRate };
@@ -234,7 +242,7 @@ export function renderHttp(result: HttpResult): string[] {
   const lines = [
     '## HTTP service (OFREP on loopback)',
     '',
-    "autocannon (its own process), 32 connections, one POST `/ofrep/v1/evaluate/flags/backend` body, against the real `flagroute serve --env production` and a bare fastify route returning a fixed JSON body, each server in a process of its own (test/bench/bare-route.ts), alternating, in one run. Inside each server, test/bench/server-probe.ts measures the process's CPU time, its event loop's longest delay and its garbage collector's pauses in each run.",
+    "autocannon (its own process, test/bench/throughput-load.ts), 32 connections, POST `/ofrep/v1/evaluate/flags/backend` with realistic traffic (1,000 bodies of a new Zipf draw of users over 1,000,000 each round, with queries, types and regions: 16.5 % of them in the experiment's arms in expectation, by the production environment's rollout per region; both servers get the same draw), against the real `flagroute serve --env production` and a bare fastify route returning a fixed JSON body, each server in a process of its own (test/bench/bare-route.ts), alternating, in one run. Inside each server, test/bench/server-probe.ts measures the process's CPU time, its event loop's longest delay and its garbage collector's pauses in each run.",
     '',
     '| round | flagroute req/s | bare route req/s | flagroute p50 / p99 ms | bare p50 / p99 ms | server CPU µs a request (flagroute; bare) | longest GC pause ms (flagroute; bare) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -249,9 +257,9 @@ export function renderHttp(result: HttpResult): string[] {
     '',
     `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
     '',
-    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time (test/bench/paced-load.ts: plain keep-alive sockets with ready request bytes, 32 connections, after a 1 s warm-up; no thread of the client spins: a worker thread sleeps until each request is due and wakes the main thread, which times answers as they arrive), alternating. Client lag: how late the client took requests off its schedule; queued: requests due while the server held all 32 connections (they wait, timed from their due time). Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
+    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time, with the same kind of traffic (a new draw each round, the same for both servers), alternating. The client (test/bench/paced-load.ts) is plain keep-alive sockets with ready request bytes, after a 1 s warm-up: a sender thread sleeps until each request is due and writes it to an idle connection itself, the main thread reads and times the answers; 32 connections open before the run, more opened on demand up to 256 (as a client's pool does); the client scheduled ${result.halfRate[0]?.[0]?.priority ?? 'unknown'}, so that a woken client thread does not wait for the server's time slice. Client lag: how late the client took requests off its schedule; queued: requests due while every open connection was busy (they wait for one, timed from their due time); connections: how many the client opened. Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
     '',
-    '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | queued (flagroute; bare) | client CPU s (flagroute; bare) | server event loop max / GC max ms (flagroute; bare) | errors |',
+    '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | queued / connections (flagroute; bare) | client CPU s (flagroute; bare) | server event loop max / GC max ms (flagroute; bare) | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   const fmt = (run: PacedRun) =>
@@ -261,7 +269,7 @@ export function renderHttp(result: HttpResult): string[] {
   const inside = (run: PacedRun) => `${run.server.delayMaxMs.toFixed(1)} / ${gcMax(run.server)}`;
   for (const [index, [ours, theirs]] of result.halfRate.entries()) {
     lines.push(
-      `| ${index + 1} | ${fmt(ours!)} | ${fmt(theirs!)} | ${(ours!.p99Ms / theirs!.p99Ms).toFixed(2)} | ${lagOf(ours!)}; ${lagOf(theirs!)} | ${ours!.queued}; ${theirs!.queued} | ${(ours!.clientCpuMs / 1000).toFixed(2)}; ${(theirs!.clientCpuMs / 1000).toFixed(2)} | ${inside(ours!)}; ${inside(theirs!)} | ${ours!.errors + theirs!.errors} |`,
+      `| ${index + 1} | ${fmt(ours!)} | ${fmt(theirs!)} | ${(ours!.p99Ms / theirs!.p99Ms).toFixed(2)} | ${lagOf(ours!)}; ${lagOf(theirs!)} | ${ours!.queued} / ${ours!.connections}; ${theirs!.queued} / ${theirs!.connections} | ${(ours!.clientCpuMs / 1000).toFixed(2)}; ${(theirs!.clientCpuMs / 1000).toFixed(2)} | ${inside(ours!)}; ${inside(theirs!)} | ${ours!.errors + theirs!.errors} |`,
     );
   }
   // Only rounds in which the client kept to its schedule for both targets count.
