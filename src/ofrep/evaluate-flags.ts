@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { echoed } from '../config/schema-errors.js';
+import type { Decision, RoutingContext } from '../decision/types.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import type { DecisionLedger, RecordedBatch } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
@@ -80,25 +81,65 @@ export function checkedContext(context: unknown): Record<string, unknown> {
   return context as Record<string, unknown>;
 }
 
+/** The resolver of each flag on one decision, which is remembered in `ledger` (see {@link decided}). */
+function resolverOf(
+  router: Router,
+  ledger: DecisionLedger,
+  routing: RoutingContext,
+  decision: Decision,
+): (flag: OfrepFlag) => FlagResolution {
+  const issued = router.issueDecision(decision, routing, ledger);
+  const reason = OFREP_REASONS[decision.reason];
+  // A decision that stopped before the assignment step has no bucket: hashed only should the
+  // bucket flag be asked for, not for every answer while (say) the kill switch is engaged.
+  let bucket = decision.bucket;
+  const bucketOf = () => {
+    bucket ??= router.bucketOf(routing);
+    return bucket;
+  };
+  return (flag) => ({
+    key: flag,
+    ...flagValue(flag, decision, bucketOf),
+    reason,
+    metadata: flagMetadata(decision, issued),
+  });
+}
+
 /**
  * Decides once for a context and remembers the decision in `ledger` (its id goes out in every
- * flag's metadata, for the outcome); returns the resolver of each flag on that decision.
+ * flag's metadata, for the outcome); returns the resolver of each flag on that decision. It
+ * decides synchronously when every loaded rule allows it (`router.supportsSyncDecisions`), and
+ * only then returns the resolver itself rather than a promise of it: no promise, microtask or
+ * async frame on the single-flag route's hot path.
  */
-async function decided(
+function decided(
   router: Router,
   ledger: DecisionLedger,
   context: Record<string, unknown>,
-): Promise<(flag: OfrepFlag) => FlagResolution> {
+): ((flag: OfrepFlag) => FlagResolution) | Promise<(flag: OfrepFlag) => FlagResolution> {
   const routing = routingContextOf(context, attributesReadBy(router.config));
-  const decision = await router.decide(routing);
-  const bucket = decision.bucket ?? router.bucketOf(routing);
-  const issued = router.issueDecision(decision, routing, ledger);
-  return (flag) => ({
-    key: flag,
-    ...flagValue(flag, decision, bucket),
-    reason: OFREP_REASONS[decision.reason],
-    metadata: flagMetadata(decision, issued),
-  });
+  if (router.supportsSyncDecisions) {
+    return resolverOf(router, ledger, routing, router.decideSync(routing));
+  }
+  return router.decide(routing).then((decision) => resolverOf(router, ledger, routing, decision));
+}
+
+/**
+ * {@link evaluateFlag}, synchronously whenever the loaded rules allow (see {@link decided}):
+ * the resolution itself, or a promise of it when a rule needs json-rules-engine's asynchronous
+ * run. A refusal is thrown, not rejected, on the synchronous path. For a hot path that can take
+ * either (a fastify handler does); others use {@link evaluateFlag}.
+ */
+export function evaluateFlagNow(
+  router: Router,
+  ledger: DecisionLedger,
+  key: string,
+  context: unknown,
+  type?: string,
+): FlagResolution | Promise<FlagResolution> {
+  const flag = flagOf(key, type);
+  const resolve = decided(router, ledger, checkedContext(context));
+  return typeof resolve === 'function' ? resolve(flag) : resolve.then((found) => found(flag));
 }
 
 /**
@@ -113,9 +154,7 @@ export async function evaluateFlag(
   context: unknown,
   type?: string,
 ): Promise<FlagResolution> {
-  const flag = flagOf(key, type);
-  const resolve = await decided(router, ledger, checkedContext(context));
-  return resolve(flag);
+  return evaluateFlagNow(router, ledger, key, context, type);
 }
 
 /**

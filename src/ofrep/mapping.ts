@@ -55,10 +55,12 @@ export function routingContextOf(
   attributesRead: ReadonlySet<string> | null = null,
 ): RoutingContext {
   const routing: Record<string, unknown> = {};
-  // Without a prototype, a key `__proto__` is an attribute of its own (refused as such by
-  // normalizeContext) rather than a change of the object's prototype.
-  const attributes: Record<string, unknown> = Object.create(null);
-  for (const [key, value] of Object.entries(context)) {
+  // Made on the first attribute (most contexts have none). Without a prototype, a key
+  // `__proto__` is an attribute of its own (refused as such by normalizeContext) rather than a
+  // change of the object's prototype.
+  let attributes: Record<string, unknown> | undefined;
+  for (const key of Object.keys(context)) {
+    const value = context[key];
     const field = NAMED.get(key);
     if (field !== undefined) {
       if (value === null) {
@@ -77,9 +79,10 @@ export function routingContextOf(
         `is not a field flagroute reads (did you mean "${meant}"?), and no loaded rule reads it as an attribute; the fields are ${OFREP_CONTEXT_FIELDS.join(', ')}`,
       );
     }
+    attributes ??= Object.create(null) as Record<string, unknown>;
     attributes[key] = value;
   }
-  if (Object.keys(attributes).length > 0) routing.attributes = attributes;
+  if (attributes !== undefined) routing.attributes = attributes;
   return routing as RoutingContext;
 }
 
@@ -139,16 +142,16 @@ export function attributesReadBy(config: LoadedConfig): ReadonlySet<string> | nu
   return read;
 }
 
-/** One flag's value, variant and reason for a decision. */
+/** One flag's value and variant for a decision; `bucket` gives the user's bucket, asked for the bucket flag only. */
 export function flagValue(
   flag: OfrepFlag,
   decision: Decision,
-  bucket: number,
+  bucket: () => number,
 ): { value: string | number; variant: string } {
   const variant = decision.cohort ?? 'none';
   if (flag === 'backend') return { value: decision.backend, variant };
   if (flag === 'cohort') return { value: variant, variant };
-  return { value: bucket, variant };
+  return { value: bucket(), variant };
 }
 
 /** The flag metadata OFREP carries (strings, numbers and booleans only). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FlagrouteError } from '../errors.js';
-import { evaluateFlag, evaluateFlags, flagOf, flagsEtag } from '../ofrep/index.js';
+import { evaluateFlagNow, evaluateFlags, flagOf, flagsEtag } from '../ofrep/index.js';
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 
@@ -55,9 +55,12 @@ export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: Decisi
   app.post<{ Params: { key: string } }>(
     SINGLE_FLAG,
     { schema: { response: { 200: FLAG_SUCCESS } } },
-    async (request) => {
+    // Not async: with rules that decide synchronously the answer is sent within this call,
+    // without a promise and a microtask turn per request (fastify sends a returned value, and
+    // answers a thrown error through the error handler, as a rejection).
+    (request) => {
       const key = flagOf(request.params.key);
-      return evaluateFlag(router, ledger, key, contextOf(request.body));
+      return evaluateFlagNow(router, ledger, key, contextOf(request.body));
     },
   );
 

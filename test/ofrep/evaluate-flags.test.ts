@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { evaluateFlag, evaluateFlags, trackOutcome } from '../../src/ofrep/index.js';
+import {
+  evaluateFlag,
+  evaluateFlagNow,
+  evaluateFlags,
+  trackOutcome,
+} from '../../src/ofrep/index.js';
 import { DecisionLedger, type OutcomeEvent } from '../../src/outcomes/index.js';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
 import { silentLogger } from '../helpers/silent-logger.js';
@@ -42,6 +47,61 @@ describe('the OFREP core (no HTTP framework)', () => {
         backend: expected.backend,
       });
     }
+  });
+
+  it('evaluates synchronously when every rule allows it, through a promise when a rule needs the engine run', async () => {
+    const { router, ledger } = await setUp();
+    expect(router.supportsSyncDecisions).toBe(true);
+    const now = evaluateFlagNow(router, ledger, 'bucket', { targetingKey: 'ann' }, 'number');
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toMatchObject({ key: 'bucket', value: router.bucketOf({ userId: 'ann' }) });
+    expect(() => evaluateFlagNow(router, ledger, 'dark-mode', {})).toThrow(
+      expect.objectContaining({ code: 'FLAG_NOT_FOUND' }),
+    );
+
+    const temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_percentage: 100\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\nrollback_triggers: {enabled: false}\n',
+      'rules/r.yaml':
+        'routing_rules:\n  gold:\n    conditions:\n      all: [{ fact: account, path: $.tier, operator: equal, value: gold }]\n',
+    });
+    const engineRun = await testRouter({
+      configDir: temp.dir,
+      env: {},
+      logger: silentLogger(),
+      watch: false,
+    });
+    expect(engineRun.supportsSyncDecisions).toBe(false);
+    for (const tier of ['gold', 'tin']) {
+      const context = { targetingKey: 'bo', account: { tier } };
+      const later = evaluateFlagNow(engineRun, ledger, 'backend', context);
+      expect(later).toBeInstanceOf(Promise);
+      const expected = await engineRun.decide({ userId: 'bo', attributes: { account: { tier } } });
+      expect(await later).toMatchObject({
+        value: expected.backend,
+        metadata: { reason: tier === 'gold' ? 'rollout_percentage' : 'conditional_rule' },
+      });
+    }
+  });
+
+  it('gives the bucket flag of a decision that stopped before assignment, hashing it then', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml':
+        'integration_enabled: false\nrollout_percentage: 50\nrollback_triggers: {enabled: false}\n',
+    });
+    const router = await testRouter({
+      configDir: temp.dir,
+      env: {},
+      logger: silentLogger(),
+      watch: false,
+    });
+    const ledger = new DecisionLedger();
+    const { flags } = await evaluateFlags(router, ledger, { targetingKey: 'cy' });
+    expect(flags.map((flag) => [flag.key, flag.value, flag.reason])).toEqual([
+      ['backend', 'perplexity', 'DISABLED'],
+      ['cohort', 'none', 'DISABLED'],
+      ['bucket', router.bucketOf({ userId: 'cy' }), 'DISABLED'],
+    ]);
   });
 
   it('refuses with codes: the flag and its type first, then the context', async () => {

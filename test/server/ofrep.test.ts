@@ -279,6 +279,26 @@ describe('OFREP responses follow the spec', () => {
     expect(response.body).toMatchObject({ reason: 'SPLIT' });
   });
 
+  it('answers on the asynchronous path too, when a rule needs the engine run', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml':
+        'rollout_percentage: 100\nenable_conditional_routing: true\nrule_files: [rules/r.yaml]\nrollback_triggers: {enabled: false}\n',
+      'rules/r.yaml':
+        'routing_rules:\n  gold:\n    conditions:\n      all: [{ fact: account, path: $.tier, operator: equal, value: gold }]\n',
+    });
+    const server = await testServer({ configDir: temp.dir, watch: false });
+    const url = `${server.url}/ofrep/v1/evaluate/flags/backend`;
+    const gold = await post(url, { context: { targetingKey: 'a', account: { tier: 'gold' } } });
+    expect(gold.status).toBe(200);
+    expect(gold.body).toMatchObject({ value: 'lightrag', reason: 'SPLIT' });
+    const tin = await post(url, { context: { targetingKey: 'a', account: { tier: 'tin' } } });
+    expect(tin.body).toMatchObject({ value: 'perplexity', reason: 'TARGETING_MATCH' });
+    const missing = await post(url, { context: { account: { tier: 'gold' } } });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ key: 'backend', errorCode: 'TARGETING_KEY_MISSING' });
+    assertOfrep('evaluationFailure', missing.body);
+  });
+
   it('bulk ETags change with the context and the configuration, and If-None-Match gives 304', async () => {
     const { server, dir } = await setUp();
     const url = `${server.url}/ofrep/v1/evaluate/flags`;
