@@ -142,16 +142,20 @@ export function attributesReadBy(config: LoadedConfig): ReadonlySet<string> | nu
   return read;
 }
 
-/** One flag's value and variant for a decision; `bucket` gives the user's bucket, asked for the bucket flag only. */
+/**
+ * One flag's value and variant for a decision. `bucket` is the user's bucket, or a function
+ * giving it, called for the bucket flag only (a decision that stopped before assignment has
+ * none, and hashing for the other flags is wasted).
+ */
 export function flagValue(
   flag: OfrepFlag,
   decision: Decision,
-  bucket: () => number,
+  bucket: number | (() => number),
 ): { value: string | number; variant: string } {
   const variant = decision.cohort ?? 'none';
   if (flag === 'backend') return { value: decision.backend, variant };
   if (flag === 'cohort') return { value: variant, variant };
-  return { value: bucket(), variant };
+  return { value: typeof bucket === 'function' ? bucket() : bucket, variant };
 }
 
 /** The flag metadata OFREP carries (strings, numbers and booleans only). */
