@@ -35,7 +35,7 @@ export interface PacedRun {
   connections: number;
   /** The client's scheduling: real-time (`chrt -f 1`) or the server's. */
   priority: ClientPriority;
-  /** The client's CPU time over the run, ms (its threads sleep between requests). */
+  /** The client's CPU time from the start of the schedule, ms (its threads sleep between requests). */
   clientCpuMs: number;
   achievedRate: number;
   /** False when the client fell behind its schedule: the run's latencies are then not valid. */
@@ -257,7 +257,7 @@ export function renderHttp(result: HttpResult): string[] {
     '',
     `- throughput: flagroute / bare route = ${result.throughputRatio.toFixed(2)} (median of the rounds; target >= 0.8): ${result.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`,
     '',
-    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time, with the same kind of traffic (a new draw each round, the same for both servers), alternating. The client (test/bench/paced-load.ts) is plain keep-alive sockets with ready request bytes, after a 1 s warm-up: a sender thread sleeps until each request is due and writes it to an idle connection itself, the main thread reads and times the answers; 32 connections open before the run, more opened on demand up to 256 (as a client's pool does); the client scheduled ${result.halfRate[0]?.[0]?.priority ?? 'unknown'}, so that a woken client thread does not wait for the server's time slice. Client lag: how late the client took requests off its schedule; queued: requests due while every open connection was busy (they wait for one, timed from their due time); connections: how many the client opened. Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
+    `Latency at a constant ${result.halfRate[0]?.[0]?.rate ?? 0} req/s (half flagroute's max), open loop, measured from each request's due time, with the same kind of traffic (a new draw each round, the same for both servers), alternating. The client (test/bench/paced-load.ts) is plain keep-alive sockets with ready request bytes, after a 1 s warm-up: a sender thread sleeps until each request is due and writes it to an idle connection itself, the main thread reads and times the answers; 32 connections open before the run, more opened on demand up to 256 (as a client's pool does); the client scheduled ${result.halfRate[0]?.[0]?.priority ?? 'unknown'}, so that a woken client thread does not wait for the server's time slice. Client lag: how late the client took requests off its schedule; queued: requests due while every open connection was busy (they wait for one, timed from their due time); connections: how many the client opened; client CPU: both threads' from the start of the schedule. Server event loop and GC: the longest delay of the server's event loop and its longest collector pause in the run, from inside the server:`,
     '',
     '| round | flagroute p50 / p90 / p99 / max ms | bare route p50 / p90 / p99 / max ms | p99 ratio | client lag p99 / max ms (flagroute; bare) | queued / connections (flagroute; bare) | client CPU s (flagroute; bare) | server event loop max / GC max ms (flagroute; bare) | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
