@@ -186,8 +186,10 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
- * OFREP single evaluations on loopback against a bare fastify route that returns a fixed JSON
- * body, in alternating rounds in one run; then both at half flagroute's maximum rate for p99.
+ * OFREP single evaluations of realistic traffic (ofrep-traffic.ts: a new Zipf draw of users
+ * each round, the same for both servers) on loopback against a bare fastify route that returns
+ * a fixed JSON body, in alternating rounds in one run; then both at half flagroute's maximum
+ * rate for p99 (paced-load.ts, under `chrt -f 1` where allowed).
  * Each server runs in a process of its own, as in production: flagroute is the real
  * `flagroute serve --env production` (dist/cli/main.js, from the current directory), the peer
  * bare-route.js; neither shares a heap or an event loop with the bench, which earlier parts
