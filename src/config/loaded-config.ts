@@ -102,7 +102,7 @@ export type LoadResult = ConfigResult<{ config: LoadedConfig }>;
 
 /**
  * A rule file, read and validated, with where each rule and region is written; or its
- * problems. Plain data, so that a worker thread can send it.
+ * problems. Plain data, so that a child process can send it.
  */
 export type RuleFileResult = ConfigResult<{
   displayPath: string;

@@ -13,7 +13,7 @@ const SECTIONS = ['routing_rules', 'geographic_routing'] as const;
  * Parses, validates and checks the text of one rule file, and finds where each rule and region
  * is written. A file with nothing but comments, or a section whose entries are all commented out
  * (`routing_rules:` with no value), is an empty rule set. A pure function of the text, so that a
- * large file can be checked on a worker thread (`rule-file-thread.ts`) with the same result.
+ * large file can be checked in a child process (`rule-file-process.ts`) with the same result.
  */
 export function checkRuleFileText(text: string, path: string, displayPath: string): RuleFileResult {
   const read = parseYamlText(text, path, displayPath, { emptyIsMapping: true });

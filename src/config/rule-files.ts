@@ -13,7 +13,7 @@ import type {
 export type { RuleFileCache, RuleFileResult } from './loaded-config.js';
 
 import type { ReadSession } from './read-session.js';
-import { checkRuleFile } from './rule-file-thread.js';
+import { checkRuleFile } from './rule-file-process.js';
 import { displayPath, issueAt, readConfigText, type YamlFile } from './yaml-file.js';
 
 /** How an environment may name a rule file. */
@@ -21,7 +21,7 @@ export const RULE_FILE_REFERENCE = /^rules\/[A-Za-z0-9_.-]+\.ya?ml$/;
 
 /**
  * Reads, parses and validates one rule file (see `checkRuleFileText`); a large one is parsed
- * on a worker thread.
+ * in a child process.
  */
 export async function readRuleFile(
   path: string,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as built from 'flagroute';
 import stringify from 'safe-stable-stringify';
 import { describe, expect, it } from 'vitest';
 import { configVersion } from '../../src/config/assemble-config.js';
 import { tryLoadConfig } from '../../src/config/load-config.js';
-import { OFF_THREAD_CHARS } from '../../src/config/rule-file-thread.js';
+import { OFF_THREAD_CHARS } from '../../src/config/rule-file-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 
 /** `count` rules from `first`, alternating query-length and query-type rules. */
@@ -25,8 +26,8 @@ const ENVIRONMENT =
 const EMPTY = '# nothing yet\n';
 
 /**
- * The sources parse every rule file on the event loop (the worker's script is the built one);
- * the built package parses these files, each far above the threshold, on its worker thread.
+ * The sources parse every rule file on the event loop (the child's script is the built one);
+ * the built package parses these files, each far above the threshold, in its child process.
  * Both must load the same configuration and report the same problems, positions included.
  */
 async function bothWays(files: Record<string, string>) {
@@ -78,6 +79,47 @@ describe('large rule files', () => {
       { code: 'DUPLICATE_KEY', file: 'rules/b.yaml', line: 2402 },
       { code: 'DUPLICATE_NAME', file: 'rules/d.yaml', line: 2 },
     ]);
+  });
+});
+
+/** This process's children that run the built rule-file child script (Linux's /proc). */
+function ruleFileChildren(): number[] {
+  const children = readdirSync('/proc/self/task').flatMap((task) =>
+    readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return children.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rule-file-child.js');
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
+describe('the process that parses large rule files', () => {
+  it('is started again when it dies, and the next load is the same', async () => {
+    const { dir } = await tempConfigDir({
+      'environments/bench.yaml': ENVIRONMENT,
+      'rules/a.yaml': `routing_rules:\n${rules(0, 1500)}\n`,
+      'rules/b.yaml': EMPTY,
+      'rules/c.yaml': EMPTY,
+      'rules/d.yaml': EMPTY,
+    });
+    const options = { configDir: dir, environment: 'bench', env: {}, cwd: dir, stabilityMs: 0 };
+    const first = await built.tryLoadConfig(options);
+    if (!first.ok) throw new Error(JSON.stringify(first.issues));
+    const [child, ...more] = ruleFileChildren();
+    expect(child).toBeDefined();
+    expect(more).toEqual([]);
+    // Killed, and the next load sent at once: this process may not have heard of the death yet.
+    process.kill(child!, 'SIGKILL');
+    const second = await built.tryLoadConfig(options);
+    if (!second.ok) throw new Error(JSON.stringify(second.issues));
+    expect(second.config.version).toBe(first.config.version);
+    expect(second.config.routingRules).toEqual(first.config.routingRules);
+    const [next] = ruleFileChildren();
+    expect(next).toBeDefined();
+    expect(next).not.toBe(child);
   });
 });
 

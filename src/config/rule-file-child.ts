@@ -1,0 +1,26 @@
+/**
+ * The child process of `rule-file-process.ts`: checks rule-file texts sent to it, one message
+ * each, and answers with the result (or the error a bug threw), tagged with the job's id and
+ * its CPU time so far. It has no handle but its channel to the parent, so it ends when the
+ * parent does.
+ */
+
+import { packRuleFile, type RuleFileJob, type RuleFileReply } from './rule-file-process.js';
+import { checkRuleFileText } from './rule-file-text.js';
+
+process.on('message', (job: RuleFileJob) => {
+  let reply: RuleFileReply;
+  try {
+    const result = packRuleFile(checkRuleFileText(job.text, job.path, job.displayPath));
+    reply = { id: job.id, result, cpuMicros: cpuMicros() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    reply = { id: job.id, error: message, cpuMicros: cpuMicros() };
+  }
+  process.send?.(reply);
+});
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}

@@ -1,0 +1,292 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TimeSlice } from '../time-slice.js';
+import type { NamePlace, NamePlaces, RuleFileResult } from './loaded-config.js';
+import { checkRuleFileText } from './rule-file-text.js';
+import type { RuleFileContent } from './types.js';
+
+/**
+ * Rule-file texts at least this long are checked in a child process. Parsing YAML is one
+ * synchronous call of about 7 to 9 us a line here (a file of 10,000 rules: about 0.9 s), which
+ * no time slicing can split; below this size it stays under about 5 ms on the event loop.
+ */
+export const OFF_THREAD_CHARS = 16 * 1024;
+
+/** A job sent to the child. */
+export interface RuleFileJob {
+  id: number;
+  text: string;
+  path: string;
+  displayPath: string;
+}
+
+/**
+ * A section of a valid rule file as the child sends it: names, each entry's JSON and their
+ * places (key line, key column, line, column per name). Structured clone of 10,000 entries
+ * as objects took about 22 ms on the receiving event loop, in one piece; strings and an
+ * Int32Array take about 1 ms, and the entries are parsed back a slice at a time.
+ */
+interface PackedSection {
+  present: boolean;
+  names: string[];
+  entries: string[];
+  places: Int32Array;
+}
+
+/** A rule-file result as the child sends it: packed when valid, as it is otherwise. */
+export type PackedRuleFile =
+  | Extract<RuleFileResult, { ok: false }>
+  | { ok: true; displayPath: string; rules: PackedSection; regions: PackedSection };
+
+/**
+ * The child's answer: the result, or the message of an error a bug threw; and the child's CPU
+ * time so far (its `process.cpuUsage()`, user and system, µs), which this process's own
+ * `process.cpuUsage()` does not include.
+ */
+export type RuleFileReply = ({ result: PackedRuleFile } | { error: string }) & {
+  id: number;
+  cpuMicros: number;
+};
+
+const SECTIONS = [
+  ['rules', 'routing_rules'],
+  ['regions', 'geographic_routing'],
+] as const;
+
+/** Packs a result for the trip to the event loop (see {@link PackedSection}). */
+export function packRuleFile(result: RuleFileResult): PackedRuleFile {
+  if (!result.ok) return result;
+  const pack = (places: NamePlaces, section: Record<string, unknown> | undefined) => {
+    const names = Object.keys(section ?? {});
+    const packed = new Int32Array(names.length * 4);
+    names.forEach((name, index) => {
+      const place = places.get(name)!;
+      packed.set([place.keyLine, place.keyColumn, place.line, place.column], index * 4);
+    });
+    return {
+      present: section !== undefined,
+      names,
+      entries: names.map((name) => JSON.stringify(section![name])),
+      places: packed,
+    };
+  };
+  const { content, places } = result;
+  return {
+    ok: true,
+    displayPath: result.displayPath,
+    rules: pack(places.rules, content.routing_rules),
+    regions: pack(places.regions, content.geographic_routing),
+  };
+}
+
+/**
+ * The places of a packed section, read from its `Int32Array` when asked: no object per name
+ * stays alive through the reload (see `CompiledRule` in src/rules for why that matters).
+ */
+class PackedPlaces implements NamePlaces {
+  private readonly indexOf = new Map<string, number>();
+
+  /** `names` are a section's keys, each once (`Object.keys`); `places` four numbers each. */
+  constructor(
+    names: readonly string[],
+    private readonly places: Int32Array,
+  ) {
+    for (const [index, name] of names.entries()) this.indexOf.set(name, index * 4);
+  }
+
+  get(name: string): NamePlace | undefined {
+    const at = this.indexOf.get(name);
+    if (at === undefined) return undefined;
+    const { places } = this;
+    return {
+      keyLine: places[at]!,
+      keyColumn: places[at + 1]!,
+      line: places[at + 2]!,
+      column: places[at + 3]!,
+    };
+  }
+}
+
+const NO_PLACES: NamePlaces = new Map<string, NamePlace>();
+
+/** Unpacks a child's result, a slice of the event loop at a time. */
+async function unpackRuleFile(packed: PackedRuleFile): Promise<RuleFileResult> {
+  if (!packed.ok) return packed;
+  const slice = new TimeSlice();
+  const content: Record<string, Record<string, unknown>> = {};
+  const places = { rules: NO_PLACES, regions: NO_PLACES };
+  for (const [kind, key] of SECTIONS) {
+    const { present, names, entries, places: at } = packed[kind];
+    if (!present) continue;
+    const section: Record<string, unknown> = {};
+    for (const [index, name] of names.entries()) {
+      section[name] = JSON.parse(entries[index]!);
+      // Each entry's text dies once parsed, instead of living (and being copied by young-
+      // generation collections) until the whole file is unpacked.
+      entries[index] = '';
+      if (slice.due()) await slice.next();
+    }
+    content[key] = section;
+    places[kind] = new PackedPlaces(names, at);
+  }
+  return {
+    ok: true,
+    displayPath: packed.displayPath,
+    content: content as RuleFileContent,
+    places,
+  };
+}
+
+/** The child process failed (it exited, was killed, or its channel broke), not a file. */
+class HelperFailed extends Error {
+  constructor(what: string) {
+    super(`the process that parses large rule files ${what}`);
+  }
+}
+
+type Waiting = { resolve: (result: PackedRuleFile) => void; reject: (error: Error) => void };
+
+/**
+ * The process that checks large rule files, started on first use and kept for the next reload.
+ * A process of its own, not a worker thread: a worker shares this process's address space, and
+ * while it parsed a large file its heap's growth and release (mmap, munmap, madvise) held the
+ * address space's lock that this thread's own page faults and allocations wait for: the event
+ * loop slept up to 16 ms at a time in the kernel, with nothing to run (docs/performance.md).
+ * It holds this process open only while a job is waiting, and ends by itself when this process
+ * does (its channel closes). When it fails or exits, the jobs waiting are rejected (the load
+ * reports them as a problem, the configuration served stays) and the next job starts another.
+ */
+class RuleFileProcess {
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (reply: RuleFileReply) => this.answer(reply));
+    child.on('error', (error) => this.fail(new HelperFailed(error.message)));
+    child.on('exit', (code, signal) => this.fail(new HelperFailed(`exited (${signal ?? code})`)));
+    this.hold(false);
+  }
+
+  private static current: RuleFileProcess | undefined;
+
+  /** CPU time of the processes that ended, and of the current one, as each last reported it. */
+  private static endedCpuMicros = 0;
+  private cpuMicros = 0;
+
+  /** The process, or undefined when its script is missing (the sources run by the tests). */
+  static get(): RuleFileProcess | undefined {
+    if (RuleFileProcess.current) return RuleFileProcess.current;
+    const script = fileURLToPath(new URL('./rule-file-child.js', import.meta.url));
+    if (!existsSync(script)) return undefined;
+    const child = fork(script, [], {
+      // V8's serializer (strings and an Int32Array), as a worker thread's messages were.
+      serialization: 'advanced',
+      // Neither this process's flags (an inspector's port, a profiler) nor its environment
+      // (which may hold the salt): the child needs none of them.
+      execArgv: [],
+      env: {},
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    RuleFileProcess.current = new RuleFileProcess(child);
+    return RuleFileProcess.current;
+  }
+
+  /** CPU time (ms) all processes that parsed large rule files have used (see {@link RuleFileReply}). */
+  static cpuMs(): number {
+    const current = RuleFileProcess.current?.cpuMicros ?? 0;
+    return (RuleFileProcess.endedCpuMicros + current) / 1000;
+  }
+
+  /** The child's packed result for one text; rejects with {@link HelperFailed} if it fails. */
+  post(text: string, path: string, displayPath: string): Promise<PackedRuleFile> {
+    const id = this.nextId;
+    this.nextId += 1;
+    return new Promise<PackedRuleFile>((resolve, reject) => {
+      if (this.waiting.size === 0) this.hold(true);
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ id, text, path, displayPath } satisfies RuleFileJob, (error) => {
+        if (error) this.fail(new HelperFailed(`could not be sent a file: ${error.message}`));
+      });
+    });
+  }
+
+  /** Whether the child (its process and its channel) keeps this process's event loop alive. */
+  private hold(held: boolean): void {
+    if (held) {
+      this.child.ref();
+      this.child.channel?.ref();
+    } else {
+      this.child.unref();
+      this.child.channel?.unref();
+    }
+  }
+
+  private answer(reply: RuleFileReply): void {
+    this.cpuMicros = Math.max(this.cpuMicros, reply.cpuMicros);
+    const waiting = this.waiting.get(reply.id);
+    if (!waiting) return;
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.hold(false);
+    if ('error' in reply) waiting.reject(new Error(reply.error));
+    else waiting.resolve(reply.result);
+  }
+
+  private fail(error: Error): void {
+    if (RuleFileProcess.current === this) {
+      RuleFileProcess.current = undefined;
+      RuleFileProcess.endedCpuMicros += this.cpuMicros;
+      this.cpuMicros = 0;
+      this.child.kill();
+    }
+    for (const waiting of this.waiting.values()) waiting.reject(error);
+    this.waiting.clear();
+    this.hold(false);
+  }
+}
+
+/**
+ * CPU time (ms) used by the processes that parse large rule files, as they reported it with
+ * their last answers: the part of a load's work that `process.cpuUsage()` does not count.
+ */
+export function ruleFileProcessCpuMs(): number {
+  return RuleFileProcess.cpuMs();
+}
+
+/**
+ * Checks the text of one rule file (see `checkRuleFileText`): on the event loop when it is
+ * short, in a child process when it is at least {@link OFF_THREAD_CHARS} long, so that a
+ * reload of a large file never stops decisions for the time of its parse.
+ */
+export function checkRuleFile(
+  text: string,
+  path: string,
+  displayPath: string,
+): RuleFileResult | Promise<RuleFileResult> {
+  const helper = text.length >= OFF_THREAD_CHARS ? RuleFileProcess.get() : undefined;
+  return helper
+    ? checkInChild(helper, text, path, displayPath)
+    : checkRuleFileText(text, path, displayPath);
+}
+
+/**
+ * Checks a text in the child process. A child that died (killed for its memory, by an
+ * operator) before this process heard of it takes the job down with it: a new child gets the
+ * job once more; if that one fails too, the load reports it as a problem.
+ */
+async function checkInChild(
+  helper: RuleFileProcess,
+  text: string,
+  path: string,
+  displayPath: string,
+): Promise<RuleFileResult> {
+  let packed: PackedRuleFile;
+  try {
+    packed = await helper.post(text, path, displayPath);
+  } catch (error) {
+    const next = error instanceof HelperFailed ? RuleFileProcess.get() : undefined;
+    if (!next) throw error;
+    packed = await next.post(text, path, displayPath);
+  }
+  return unpackRuleFile(packed);
+}
