@@ -15,29 +15,7 @@ export async function diffConfigs(
   slice = new TimeSlice(),
 ): Promise<ChangedKey[]> {
   const changes = diffSettings(before.settings, after.settings);
-  const specsOf = async (rules: readonly LoadedRule[]) => {
-    const specs = new Map<string, RoutingRuleSpec>();
-    for (const rule of rules) {
-      specs.set(rule.name, rule.spec);
-      if (slice.due()) await slice.next();
-    }
-    return specs;
-  };
-  const rulesBefore = await specsOf(before.routingRules);
-  const rulesAfter = await specsOf(after.routingRules);
-  const compare = (name: string) => {
-    const from = rulesBefore.get(name) ?? null;
-    const to = rulesAfter.get(name) ?? null;
-    if (!sameJson(from, to)) changes.push({ key: `routing_rules.${name}`, from, to });
-  };
-  for (const name of rulesBefore.keys()) {
-    compare(name);
-    if (slice.due()) await slice.next();
-  }
-  for (const name of rulesAfter.keys()) {
-    if (!rulesBefore.has(name)) compare(name);
-    if (slice.due()) await slice.next();
-  }
+  changes.push(...(await diffRules(before.routingRules, after.routingRules, slice)));
   const regionsBefore = new Map(
     before.geographicRouting.map((r) => [r.region, r.rolloutPercentage]),
   );
@@ -48,6 +26,62 @@ export async function diffConfigs(
     if (from !== to) changes.push({ key: `geographic_routing.${region}`, from, to });
   }
   return changes;
+}
+
+/**
+ * The rules that differ: those of `before` in its order, then the new ones. An edit that keeps
+ * every name where it was (the usual reload) is compared rule by rule in one walk of the two
+ * lists; any other goes through a map of each list by name.
+ */
+export async function diffRules(
+  before: readonly LoadedRule[],
+  after: readonly LoadedRule[],
+  slice = new TimeSlice(),
+): Promise<ChangedKey[]> {
+  const changes: ChangedKey[] = [];
+  const change = (name: string, from: RoutingRuleSpec | null, to: RoutingRuleSpec | null) => {
+    if (!sameJson(from, to)) changes.push({ key: `routing_rules.${name}`, from, to });
+  };
+  if (await sameNames(before, after, slice)) {
+    for (const [index, rule] of before.entries()) {
+      change(rule.name, rule.spec, after[index]!.spec);
+      if (slice.due()) await slice.next();
+    }
+    return changes;
+  }
+  const specsOf = async (rules: readonly LoadedRule[]) => {
+    const specs = new Map<string, RoutingRuleSpec>();
+    for (const rule of rules) {
+      specs.set(rule.name, rule.spec);
+      if (slice.due()) await slice.next();
+    }
+    return specs;
+  };
+  const rulesBefore = await specsOf(before);
+  const rulesAfter = await specsOf(after);
+  for (const [name, from] of rulesBefore) {
+    change(name, from, rulesAfter.get(name) ?? null);
+    if (slice.due()) await slice.next();
+  }
+  for (const [name, to] of rulesAfter) {
+    if (!rulesBefore.has(name)) change(name, null, to);
+    if (slice.due()) await slice.next();
+  }
+  return changes;
+}
+
+/** Whether two lists of rules name the same rules in the same order. */
+async function sameNames(
+  before: readonly LoadedRule[],
+  after: readonly LoadedRule[],
+  slice: TimeSlice,
+): Promise<boolean> {
+  if (before.length !== after.length) return false;
+  for (const [index, rule] of before.entries()) {
+    if (rule.name !== after[index]!.name) return false;
+    if (slice.due()) await slice.next();
+  }
+  return true;
 }
 
 /**
