@@ -8,6 +8,10 @@
 import { packRuleFile, type RuleFileJob, type RuleFileReply } from './rule-file-process.js';
 import { checkRuleFileText } from './rule-file-text.js';
 
+// Ctrl-C in a terminal signals the whole process group: the parent decides when to stop, and
+// this process ends when its channel closes. (A signal's listener does not keep it alive.)
+process.on('SIGINT', () => undefined);
+
 process.on('message', (job: RuleFileJob) => {
   let reply: RuleFileReply;
   try {

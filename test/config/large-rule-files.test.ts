@@ -120,6 +120,11 @@ describe('the process that parses large rule files', () => {
     const [next] = ruleFileChildren();
     expect(next).toBeDefined();
     expect(next).not.toBe(child);
+    // Ctrl-C reaches the whole process group; the child leaves stopping to its parent.
+    process.kill(next!, 'SIGINT');
+    const third = await built.tryLoadConfig(options);
+    if (!third.ok) throw new Error(JSON.stringify(third.issues));
+    expect(ruleFileChildren()).toEqual([next]);
   });
 });
 
