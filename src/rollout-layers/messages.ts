@@ -31,10 +31,8 @@ export function rolloutSetMessage(facts: ChangeFacts, liftedKillSwitch: boolean)
 
 /** A shadow stage set in the runtime layer. */
 export function shadowSetMessage(facts: ChangeFacts, liftedKillSwitch: boolean): string {
-  const runtime = facts.layers.runtime;
-  const who = runtime?.setBy === 'plan' ? 'set by the plan' : 'set by an operator';
-  const lifted = liftedKillSwitch ? '; kill switch lifted' : '';
-  return `shadow ${runtime?.shadowPercentage ?? 0} % of the queries Perplexity serves, rollout ${facts.before.percentage} % -> ${facts.after.percentage} % (runtime layer, ${who}: ${facts.reason})${lifted}; ${beneath(facts.layers)}`;
+  const shadowed = facts.layers.runtime?.shadowPercentage ?? 0;
+  return `shadow ${shadowed} % of the queries Perplexity serves, ${rolloutSetMessage(facts, liftedKillSwitch)}`;
 }
 
 /** `rollout clear`. */
