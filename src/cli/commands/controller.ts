@@ -112,8 +112,8 @@ export function controllerCommand(program: Command): void {
       ) => {
         const abort = new AbortController();
         const logger = createLogger('info');
-        const again = exitOnRepeat(logger, 'the look in progress or the release of its lease');
-        void stopOnSignals(abort, again).then((signal) =>
+        let again = exitOnRepeat(logger, 'the look in progress or the release of its lease');
+        void stopOnSignals(abort, (signal) => again(signal)).then((signal) =>
           logger.info({ signal }, `${signal} received: stopping after the look in progress`),
         );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
@@ -167,6 +167,8 @@ export function controllerCommand(program: Command): void {
           { environment: flags.env },
           `rollout controller of ${flags.env} stopped; its lease is released`,
         );
+        // Nothing is left undone: a signal now only hastens the exit under way.
+        again = () => process.exit(0);
       },
     );
 }

@@ -179,5 +179,7 @@ export function serveCommand(program: Command): void {
     await storedMetrics?.close();
     await runtimeStore?.close();
     logger.info({ signal }, `shutdown complete after ${signal}: flagroute serve exits`);
+    // Nothing is left undone: a signal now only hastens the exit under way.
+    again = () => process.exit(0);
   });
 }
