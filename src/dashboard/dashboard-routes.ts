@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { echoed } from '../config/schema-errors.js';
 import { FlagrouteError } from '../errors.js';
 import type { DashboardFeed } from './dashboard-feed.js';
 
@@ -79,8 +80,10 @@ export function dashboardRoutes(
   );
   app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => {
     const file = request.params.file;
+    // `/dashboard/` is the page, as a browser or a person typing the address expects.
+    if (file === '') return reply.redirect('/dashboard', 308);
     const asset = Object.hasOwn(files, file) ? files[file] : undefined;
-    if (!asset) throw new FlagrouteError('NOT_FOUND', `no dashboard file ${file}`);
+    if (!asset) throw new FlagrouteError('NOT_FOUND', `no dashboard file ${echoed(file, true)}`);
     return reply
       .type(asset.type)
       .header('cache-control', 'no-cache')

@@ -314,6 +314,23 @@ describe('an outside check of a real flagroute serve', () => {
     expect((await send('/v1/decide', text)).status).toBe(200);
   });
 
+  it('/dashboard/ is the dashboard (a redirect), and an unknown dashboard file is named within the echo bound', async () => {
+    const { url } = await serve();
+    const slash = await fetch(`${url}/dashboard/`, { redirect: 'manual' });
+    expect(slash.status).toBe(308);
+    expect(slash.headers.get('location')).toBe('/dashboard');
+    const followed = await fetch(`${url}/dashboard/`);
+    expect(followed.status).toBe(200);
+    expect(await followed.text()).toContain('<title>flagroute');
+    const name = 'x'.repeat(90);
+    const missing = await fetch(`${url}/dashboard/${name}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      errorCode: 'NOT_FOUND',
+      errorDetails: `no dashboard file "${'x'.repeat(MAX_ECHOED_CHARACTERS)}"… (90 characters)`,
+    });
+  });
+
   it('a second signal during the shutdown is logged and ends the process at once, instead of killing it without a word', async () => {
     const { process, url } = await serve();
     // A request that has not arrived whole holds the shutdown (up to its 5 s drain): once the
