@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
+import { echoed, MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 
@@ -128,11 +128,29 @@ export function parseJsonBody(text: string): unknown {
   );
 }
 
+/** A `charset` parameter of a media type: `latin1` of `application/json; charset=latin1`. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/**
+ * JSON is UTF-8 (RFC 8259); the body is read as UTF-8 whatever the header says, so a body sent
+ * in another charset is refused (`UNSUPPORTED_MEDIA_TYPE`, 415) rather than read wrong: a user
+ * id `josé` in Latin-1 would become `jos\uFFFD`, another user with another bucket.
+ */
+function checkCharset(contentType: string | undefined): void {
+  const charset = CHARSET.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return;
+  throw new FlagrouteError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `send JSON in UTF-8 (Content-Type: application/json, with charset=utf-8 or none), got charset=${echoed(charset)}`,
+  );
+}
+
 /** Replaces fastify's JSON body parser with {@link parseJsonBody}. */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
+      checkCharset(request.headers['content-type']);
       done(null, parseJsonBody(body as string));
     } catch (error) {
       done(error as Error, undefined);

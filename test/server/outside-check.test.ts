@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
+import { userBucket } from '../../src/decision/bucket.js';
 import { unitKey } from '../../src/outcomes/index.js';
 import { MAX_BODY_DEPTH } from '../../src/server/json-body.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
@@ -312,6 +313,32 @@ describe('an outside check of a real flagroute serve', () => {
     expect((await send('/ofrep/v1/evaluate/flags', deepest)).status).toBe(200);
     const text = JSON.stringify({ userId: 'a', queryText: `${'['.repeat(2000)}"{`.repeat(2) });
     expect((await send('/v1/decide', text)).status).toBe(200);
+  });
+
+  it('a JSON body in another charset than UTF-8 is refused (415), never read as UTF-8 into another user', async () => {
+    const { url } = await serve();
+    const send = (charset: string, body: Uint8Array) =>
+      fetch(`${url}/v1/decide`, {
+        method: 'POST',
+        headers: { 'content-type': `application/json; charset=${charset}` },
+        body,
+      });
+    const latin1 = new Uint8Array(Buffer.from('{"userId":"jos\u00e9"}', 'latin1'));
+    const refused = await send('ISO-8859-1', latin1);
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toEqual({
+      errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+      errorDetails:
+        'send JSON in UTF-8 (Content-Type: application/json, with charset=utf-8 or none), got charset=iso-8859-1',
+    });
+    const utf8 = new Uint8Array(Buffer.from('{"userId":"jos\u00e9"}', 'utf8'));
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"']) {
+      const answer = await send(charset, utf8);
+      expect(answer.status, charset).toBe(200);
+      expect(((await answer.json()) as { bucket: number }).bucket).toBe(
+        userBucket('jos\u00e9', SALT),
+      );
+    }
   });
 
   it('/dashboard/ is the dashboard (a redirect), and an unknown dashboard file is named within the echo bound', async () => {
