@@ -61,7 +61,10 @@ export async function assembleConfig(
   secrets: string[],
 ): Promise<LoadResult> {
   const cwd = options.cwd ?? process.cwd();
-  const configDir = resolve(cwd, options.configDir);
+  // A relative directory is the process's, as a command line means it; `cwd` only names files
+  // in messages (serve passes the config directory itself, which resolved against itself was
+  // config/config: serve --config-dir config found no directory).
+  const configDir = resolve(options.configDir);
   const environment = options.environment ?? DEFAULT_ENVIRONMENT;
   if (!ENVIRONMENT_NAME.test(environment)) return badEnvironmentName(environment);
   const envPath = join(configDir, 'environments', `${environment}.yaml`);

@@ -30,7 +30,10 @@ export async function validateConfigDir(options: {
   cwd?: string;
 }): Promise<ValidationReport> {
   const cwd = options.cwd ?? process.cwd();
-  const configDir = resolve(cwd, options.configDir);
+  // A relative directory is the process's, as a command line means it; `cwd` only names files
+  // in messages (serve passes the config directory itself, which resolved against itself was
+  // config/config: serve --config-dir config found no directory).
+  const configDir = resolve(options.configDir);
   if (!(await isDirectory(configDir))) {
     const message = `config directory ${displayPath(configDir, cwd)} does not exist (give --config-dir the directory that holds environments/ and rules/)`;
     return {

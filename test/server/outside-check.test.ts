@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
 import { userBucket } from '../../src/decision/bucket.js';
@@ -8,6 +8,7 @@ import { unitKey } from '../../src/outcomes/index.js';
 import { MAX_BODY_DEPTH } from '../../src/server/json-body.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { runCli } from '../helpers/run-cli.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 // What an outside check of a real `flagroute serve` found (session 10): each case failed before
@@ -356,6 +357,59 @@ describe('an outside check of a real flagroute serve', () => {
       errorCode: 'NOT_FOUND',
       errorDetails: `no dashboard file "${'x'.repeat(MAX_ECHOED_CHARACTERS)}"… (90 characters)`,
     });
+  });
+
+  it('serve, serve --controller and controller take a relative --config-dir, as every other command does', async () => {
+    const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
+    const [parent, name] = [dirname(temp.dir), basename(temp.dir)];
+    const server = startCli(
+      ['serve', '--config-dir', name, '--port', '0', '--controller', '--metrics', 'router'],
+      { cwd: parent, env: { FLAGROUTE_ADMIN_TOKEN: ADMIN_TOKEN } },
+    );
+    const url = await waitFor(
+      'the server to listen',
+      () =>
+        /listening on (\S+)/.exec(server.output())?.[1] ??
+        (server.child.exitCode !== null ? server.output() : undefined),
+    );
+    expect(url, url).toMatch(/^http:/);
+    expect((await post(`${url}/v1/decide`, { userId: 'a' })).status).toBe(200);
+    const rollback = await post(`${url}/v1/rollback`, { reason: 'relative dir' }, admin);
+    expect(rollback.status).toBe(200);
+    expect(await readFile(join(temp.dir, ENVIRONMENT_FILE), 'utf8')).toContain('relative dir');
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const once = await runCli(
+      ['controller', '--config-dir', name, '--metrics', `events=${name}`, '--once'],
+      {
+        cwd: parent,
+      },
+    );
+    expect(once.stderr).not.toContain('does not exist');
+    expect(once.stdout).toContain('rollout plan of development:');
+    expect(once.code).toBe(0);
+  });
+
+  it('the controller flags show their defaults as durations the flags take, not milliseconds they refuse', async () => {
+    for (const command of ['controller', 'serve']) {
+      const { stdout } = await runCli([command, '--help']);
+      const help = stdout.replace(/\s+/g, ' ');
+      expect(help, command).toContain('time between looks at the plan (default: 1m)');
+      expect(help, command).toContain('a standby takes over after it (default: 30s)');
+    }
+    const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
+    const once = await runCli([
+      'controller',
+      '--config-dir',
+      temp.dir,
+      '--metrics',
+      'router',
+      '--once',
+      '--interval',
+      '1m',
+      '--lease-ttl',
+      '30s',
+    ]);
+    expect(once.stderr).not.toContain('must be a duration');
   });
 
   it('a second signal during the shutdown is logged and ends the process at once, instead of killing it without a word', async () => {

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import {
@@ -21,22 +21,24 @@ export interface ControllerFlags {
 
 /** Adds the controller's flags (`--interval`, `--state-dir`, `--lease-ttl`) to a command. */
 export function withControllerOptions(command: Command): Command {
+  // The defaults are shown as durations: shown in milliseconds, they were a value the flag refuses.
   return command
-    .option(
-      '--interval <duration>',
-      'time between looks at the plan',
-      duration('--interval'),
-      60_000,
+    .addOption(
+      new Option('--interval <duration>', 'time between looks at the plan')
+        .argParser(duration('--interval'))
+        .default(60_000, '1m'),
     )
     .option(
       '--state-dir <dir>',
       'where the plan state, the lease and queued commands live (default: state/ in the config directory)',
     )
-    .option(
-      '--lease-ttl <duration>',
-      'how long the lease lasts without a heartbeat; a standby takes over after it',
-      duration('--lease-ttl'),
-      30_000,
+    .addOption(
+      new Option(
+        '--lease-ttl <duration>',
+        'how long the lease lasts without a heartbeat; a standby takes over after it',
+      )
+        .argParser(duration('--lease-ttl'))
+        .default(30_000, '30s'),
     );
 }
 
