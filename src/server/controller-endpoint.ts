@@ -2,6 +2,8 @@ import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { registerControllerMetrics } from '../observability/prometheus.js';
 import { FAULT_SUMMARIES, type RolloutController } from '../rollout-plan/index.js';
+import { toWire } from './http-errors.js';
+import { noRoute } from './request-limits.js';
 
 /** A controller's health as `/readyz` shows it: role, status, faults by reason (no file path). */
 export function controllerReadiness(controller: RolloutController) {
@@ -26,6 +28,7 @@ export interface ControllerEndpoint {
  * Prometheus: `/readyz` is 200 `ready`, `standby` or `degraded` (with the controller's
  * faults), so that a standby replica stays alive; `/metrics` has the plan's and the
  * controller's series (`flagroute_rollout_controller_errors_total{reason}`, `..._active`).
+ * Anything else is 404 `NOT_FOUND` in flagroute's error shape, the path cut like every echo.
  */
 export async function serveControllerEndpoint(
   controller: RolloutController,
@@ -45,6 +48,15 @@ export async function serveControllerEndpoint(
   app.get('/metrics', async (_, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
+  // Answers in flagroute's shape, as the server's: fastify's own repeated the whole path.
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = toWire(noRoute(request.method, request.url));
+    return reply.code(status).send(body);
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const { status, body } = toWire(error);
+    return reply.code(status).send(body);
+  });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

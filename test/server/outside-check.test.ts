@@ -389,6 +389,33 @@ describe('an outside check of a real flagroute serve', () => {
     expect(once.code).toBe(0);
   });
 
+  it("the standalone controller's endpoint answers an unknown route in flagroute's shape, the path cut", async () => {
+    const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
+    const controller = startCli([
+      'controller',
+      '--config-dir',
+      temp.dir,
+      '--metrics',
+      `events=${temp.dir}`,
+      '--port',
+      '0',
+      '--interval',
+      '1h',
+    ]);
+    const url = await waitFor(
+      'the controller to listen',
+      () => /\/metrics at (http:\/\/\S+?)"/.exec(controller.output())?.[1],
+    );
+    const path = `/${'p'.repeat(90)}`;
+    const response = await fetch(`${url}${path}`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      errorCode: 'NOT_FOUND',
+      errorDetails: `no route GET ${path.slice(0, MAX_ECHOED_CHARACTERS)}… (91 characters)`,
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
   it('the controller flags show their defaults as durations the flags take, not milliseconds they refuse', async () => {
     for (const command of ['controller', 'serve']) {
       const { stdout } = await runCli([command, '--help']);
