@@ -111,6 +111,13 @@ export function parseJsonBody(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (error) {
+    // JSON's own words would point at a character no one can see.
+    if (text.charCodeAt(0) === 0xfeff) {
+      throw new FlagrouteError(
+        'PARSE_ERROR',
+        'malformed JSON body: it starts with a byte order mark (U+FEFF); send the JSON without it',
+      );
+    }
     throw new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${(error as Error).message}`);
   }
   if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
@@ -145,12 +152,28 @@ function checkCharset(contentType: string | undefined): void {
   );
 }
 
+/**
+ * A compressed body (`Content-Encoding: gzip`) is refused as what it is (415), not parsed as
+ * JSON and called malformed with a few of its binary bytes: bodies are small (64 KiB at most)
+ * and read as sent.
+ */
+function checkEncoding(encoding: string | undefined): void {
+  if (encoding === undefined || encoding.trim() === '' || /^\s*identity\s*$/i.test(encoding)) {
+    return;
+  }
+  throw new FlagrouteError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `send the body uncompressed (no Content-Encoding), got Content-Encoding: ${echoed(encoding)}`,
+  );
+}
+
 /** Replaces fastify's JSON body parser with {@link parseJsonBody}. */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
       checkCharset(request.headers['content-type']);
+      checkEncoding(request.headers['content-encoding']);
       done(null, parseJsonBody(body as string));
     } catch (error) {
       done(error as Error, undefined);

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_CHARACTERS } from '../../src/config/schema-errors.js';
 import { userBucket } from '../../src/decision/bucket.js';
@@ -340,6 +341,36 @@ describe('an outside check of a real flagroute serve', () => {
         userBucket('jos\u00e9', SALT),
       );
     }
+  });
+
+  it('a compressed body is 415 saying so, and a byte order mark is named, instead of JSON words about bytes no one sees', async () => {
+    const { url } = await serve();
+    const json = '{"userId":"a"}';
+    const gzipped = await fetch(`${url}/v1/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: new Uint8Array(gzipSync(json)),
+    });
+    expect(gzipped.status).toBe(415);
+    expect(await gzipped.json()).toEqual({
+      errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+      errorDetails: 'send the body uncompressed (no Content-Encoding), got Content-Encoding: gzip',
+    });
+    const marked = await post(`${url}/v1/decide`, `\uFEFF${json}`, {
+      'content-type': 'application/json',
+    });
+    expect(marked.status).toBe(400);
+    expect(marked.body).toEqual({
+      errorCode: 'PARSE_ERROR',
+      errorDetails:
+        'malformed JSON body: it starts with a byte order mark (U+FEFF); send the JSON without it',
+    });
+    const identity = await fetch(`${url}/v1/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      body: json,
+    });
+    expect(identity.status).toBe(200);
   });
 
   it('/dashboard/ is the dashboard (a redirect), and an unknown dashboard file is named within the echo bound', async () => {
