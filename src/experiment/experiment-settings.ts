@@ -271,6 +271,9 @@ export function optionsFromText(
   return options as ExperimentOptions;
 }
 
+/** A number as a person writes one: digits, a point, an exponent; no hex, octal or binary. */
+const DECIMAL = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 function parsedValue(field: SettingField, raw: string | readonly string[] | boolean, name: string) {
   if (typeof raw === 'boolean') return raw;
   const texts = (typeof raw === 'string' ? [raw] : raw).flatMap((text) => text.split(','));
@@ -278,7 +281,8 @@ function parsedValue(field: SettingField, raw: string | readonly string[] | bool
   switch (field.kind) {
     case 'number': {
       const value = Number(text);
-      if (text.trim() === '' || !Number.isFinite(value))
+      // Number() also reads 0x10, 0o20 and 0b10000 (16): a setting is written in decimal.
+      if (!DECIMAL.test(text) || !Number.isFinite(value))
         throw new InvalidArgumentError(name, `must be a number, got ${show(text)}`);
       return value;
     }

@@ -130,6 +130,21 @@ describe('an outside check of a real flagroute serve', () => {
       errorCode: 'INVALID_ARGUMENT',
       errorDetails: 'srm_threshold must be between 0 and 1, got 2',
     });
+    // Number() read 0x10 as 16 (and 0b1 as 1): a setting is written in decimal.
+    const hexadecimal: [string, string][] = [
+      ['alpha=0x10', '0x10'],
+      ['treatment_share=0b1', '0b1'],
+    ];
+    for (const [query, text] of hexadecimal) {
+      const refused = await fetch(`${url}/v1/experiment?${query}`);
+      expect(refused.status, query).toBe(400);
+      const name = query.split('=')[0];
+      expect(await refused.json()).toEqual({
+        errorCode: 'INVALID_ARGUMENT',
+        errorDetails: `${name} must be a number, got "${text}"`,
+      });
+    }
+    expect((await fetch(`${url}/v1/experiment?alpha=1e-2`)).status).toBe(200);
   });
 
   it('a reason with a line separator or a bidirectional override is refused, and nothing changes', async () => {
