@@ -9,7 +9,7 @@ import {
 } from '../config/index.js';
 // Its own file, not the rollout plan's door: that would load the controller and the reports
 // with every command.
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { createRouter, type Router } from '../router/index.js';
@@ -94,17 +94,24 @@ export function port(value: string): number {
   return parsed;
 }
 
-/** Parses a duration option (`30s`, `15m`, `1h`, `2d`) into milliseconds, or throws a usage error naming the flag. */
-export function duration(flag: string) {
-  return (value: string): number => {
-    try {
-      return parseDuration(value);
-    } catch {
-      throw new UsageError(
-        `${flag} must be a duration like 30s, 15m, 1h or 2d, got ${JSON.stringify(value)}`,
-      );
-    }
-  };
+/**
+ * A duration option (`30s`, `15m`, `1h`, `2d`), parsed into milliseconds with a usage error naming
+ * the flag. Its default is shown as a duration: shown in milliseconds (`3600000`), it was a value
+ * the flag itself refuses.
+ */
+export function durationOption(flags: string, description: string, defaultMs: number): Option {
+  const flag = flags.split(' ')[0]!;
+  return new Option(flags, description)
+    .argParser((value: string): number => {
+      try {
+        return parseDuration(value);
+      } catch {
+        throw new UsageError(
+          `${flag} must be a duration like 30s, 15m, 1h or 2d, got ${JSON.stringify(value)}`,
+        );
+      }
+    })
+    .default(defaultMs, formatDuration(defaultMs));
 }
 
 /** A mistake in how a command was called. */

@@ -469,6 +469,10 @@ describe('an outside check of a real flagroute serve', () => {
       expect(help, command).toContain('time between looks at the plan (default: 1m)');
       expect(help, command).toContain('a standby takes over after it (default: 30s)');
     }
+    const serveHelp = (await runCli(['serve', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(serveHelp).toContain('how long a decision token takes its outcome (default: 1h)');
+    const planHelp = (await runCli(['rollout', 'plan', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(planHelp).toContain('wait for it to apply the command (default: 10s)');
     const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
     const once = await runCli([
       'controller',

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import {
@@ -8,7 +8,12 @@ import {
   RolloutController,
   runController,
 } from '../../rollout-plan/index.js';
-import { duration, type EnvironmentOptions, port, withEnvironmentOptions } from '../shared.js';
+import {
+  durationOption,
+  type EnvironmentOptions,
+  port,
+  withEnvironmentOptions,
+} from '../shared.js';
 import { openRuntimeStoreOf, postgresMetricsOf, storeOption } from './store.js';
 
 /** The flags that `flagroute controller` and `flagroute serve --controller` share. */
@@ -21,24 +26,18 @@ export interface ControllerFlags {
 
 /** Adds the controller's flags (`--interval`, `--state-dir`, `--lease-ttl`) to a command. */
 export function withControllerOptions(command: Command): Command {
-  // The defaults are shown as durations: shown in milliseconds, they were a value the flag refuses.
   return command
-    .addOption(
-      new Option('--interval <duration>', 'time between looks at the plan')
-        .argParser(duration('--interval'))
-        .default(60_000, '1m'),
-    )
+    .addOption(durationOption('--interval <duration>', 'time between looks at the plan', 60_000))
     .option(
       '--state-dir <dir>',
       'where the plan state, the lease and queued commands live (default: state/ in the config directory)',
     )
     .addOption(
-      new Option(
+      durationOption(
         '--lease-ttl <duration>',
         'how long the lease lasts without a heartbeat; a standby takes over after it',
-      )
-        .argParser(duration('--lease-ttl'))
-        .default(30_000, '30s'),
+        30_000,
+      ),
     );
 }
 

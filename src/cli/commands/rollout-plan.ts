@@ -23,7 +23,7 @@ import {
   statusFromStore,
 } from '../../rollout-plan/index.js';
 import {
-  duration,
+  durationOption,
   type EnvironmentOptions,
   UsageError,
   withEnvironmentOptions,
@@ -192,11 +192,12 @@ export function rolloutPlanCommands(rollout: Command): void {
     )
     .option('--json', 'status as JSON')
     .addOption(storeOption())
-    .option(
-      '--wait <duration>',
-      'with a controller running, how long to wait for it to apply the command',
-      duration('--wait'),
-      10_000,
+    .addOption(
+      durationOption(
+        '--wait <duration>',
+        'with a controller running, how long to wait for it to apply the command',
+        10_000,
+      ),
     )
     .action(async (action: PlanAction | 'status', flags: PlanFlags, command: Command) => {
       const reason = action === 'status' ? undefined : givenReason(flags.reason);

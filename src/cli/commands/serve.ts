@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DecisionTokens, parseDecisionKeys } from '../../decision-tokens/index.js';
 import { createLogger } from '../../logging.js';
 import {
-  duration,
+  durationOption,
   type EnvironmentOptions,
   port,
   UsageError,
@@ -73,11 +73,12 @@ export function serveCommand(program: Command): void {
         '--anonymous-outcomes',
         'take outcomes from clients without FLAGROUTE_INGEST_TOKEN (a trial only: they act on this process, never on the environment file; not with --events-dir or --controller)',
       )
-      .option(
-        '--decision-token-ttl <duration>',
-        'with FLAGROUTE_DECISION_KEY: how long a decision token takes its outcome',
-        duration('--decision-token-ttl'),
-        60 * 60 * 1000,
+      .addOption(
+        durationOption(
+          '--decision-token-ttl <duration>',
+          'with FLAGROUTE_DECISION_KEY: how long a decision token takes its outcome',
+          60 * 60 * 1000,
+        ),
       )
       .option(
         '--controller',
