@@ -27,6 +27,21 @@ export async function tempConfigDir(files: Record<string, string> = {}): Promise
 export const REPO_DIR = join(import.meta.dirname, '..', '..');
 
 /**
+ * An environment with A/B testing on at `percentage` and the safety machinery that would act on
+ * its own (rollback triggers, circuit breaker, quality gate) off, so that only what a test posts
+ * moves anything; `extra` lines (YAML) are appended.
+ */
+export function experimentEnv(salt: string, percentage: number, extra = ''): string {
+  return `rollout_percentage: ${percentage}
+enable_ab_testing: true
+user_hash_salt: ${salt}
+rollback_triggers: {enabled: false}
+enable_circuit_breaker: false
+enable_quality_metrics: false
+${extra}`;
+}
+
+/**
  * A development environment with a two-stage rollout plan (20 % for an hour with at least 5
  * users, then 100 %) and A/B testing on: what the tests of `serve --controller` start from.
  */

@@ -8,19 +8,13 @@ import {
 import { readEventFiles } from '../../src/experiment/read-events.js';
 import type { OutcomeEvent } from '../../src/outcomes/index.js';
 import { OutcomeEventLog, unitKey } from '../../src/outcomes/index.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
+import { experimentEnv, tempConfigDir } from '../helpers/config-dir.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { INGEST_TOKEN, post, postOutcomes, testServer } from '../helpers/test-server.js';
 
 const SALT = 'event-log-salt-7f3a9c';
 const ENV = 'environments/development.yaml';
-const BODY = `rollout_percentage: 100
-enable_ab_testing: true
-user_hash_salt: ${SALT}
-rollback_triggers: {enabled: false}
-enable_circuit_breaker: false
-enable_quality_metrics: false
-`;
+const BODY = experimentEnv(SALT, 100);
 
 const event = (time: string, extra: Partial<OutcomeEvent> = {}): OutcomeEvent => ({
   time,

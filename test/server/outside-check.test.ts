@@ -8,7 +8,7 @@ import { userBucket } from '../../src/decision/bucket.js';
 import { unitKey } from '../../src/outcomes/index.js';
 import { MAX_BODY_DEPTH } from '../../src/server/json-body.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
+import { experimentEnv, tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
@@ -17,13 +17,7 @@ import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 const SALT = 'outside-check-salt';
 const ADMIN_TOKEN = 'outside-check-admin-token';
-const BODY = `rollout_percentage: 50
-enable_ab_testing: true
-user_hash_salt: ${SALT}
-rollback_triggers: {enabled: false}
-enable_circuit_breaker: false
-enable_quality_metrics: false
-`;
+const BODY = experimentEnv(SALT, 50);
 const ENVIRONMENT_FILE = 'environments/development.yaml';
 
 interface Served {

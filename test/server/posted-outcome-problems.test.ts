@@ -7,19 +7,12 @@ import { ERROR_CODES } from '../../src/errors.js';
 import { unitKey } from '../../src/outcomes/index.js';
 import { MAX_DISCARDED_BODY_BYTES } from '../../src/server/request-limits.js';
 import { type CliProcess, startCli, waitFor } from '../helpers/cli-process.js';
-import { tempConfigDir } from '../helpers/config-dir.js';
+import { experimentEnv, tempConfigDir } from '../helpers/config-dir.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
 const SALT = 'posted-outcome-problems-salt';
-const BODY = `rollout_percentage: 50
-enable_ab_testing: true
-user_hash_salt: ${SALT}
-rollback_triggers: {enabled: false}
-enable_circuit_breaker: false
-enable_quality_metrics: false
-shadow: { percentage: 100, max_per_second: 1000 }
-`;
+const BODY = experimentEnv(SALT, 50, 'shadow: { percentage: 100, max_per_second: 1000 }\n');
 
 /** A real `flagroute serve` with the ingest token, decision tokens and an event log. */
 async function serve(): Promise<{ process: CliProcess; url: string; events: string }> {
