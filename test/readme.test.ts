@@ -94,6 +94,16 @@ function startLine(line: string, cwd: string): Job {
     output += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  // A line that fails ends the test before the tour's own `kill %1`: its server goes too.
+  onTestEnd(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // The group has gone already.
+    }
+    await exited;
+  });
   return { child, output: () => output, exited };
 }
 

@@ -86,6 +86,9 @@ export class EventLog<Entry extends { time: string }> {
   private failure: { reason: WriteFailure; since: number } | undefined;
   private dropping = false;
   private closing: Promise<void> | undefined;
+  /** Records that left the queue since start, written or dropped: the queue is first in, first out. */
+  private settled = 0;
+  private waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(options: EventLogOptions) {
     this.kind = options.kind;
@@ -141,6 +144,18 @@ export class EventLog<Entry extends { time: string }> {
   admits(count: number): boolean {
     if (this.closing) return false;
     return this.lines.length === 0 || this.waitingBytes + count * 512 <= this.maxPendingBytes;
+  }
+
+  /**
+   * Resolves once every record appended so far is on disk, or its write failed (logged, counted,
+   * to be tried again) or it was dropped: at once while the log is failing or closing. What waits
+   * on it (the answer to a posted outcome) never waits out a disk outage, and a reader of the
+   * files after it finds the records that were written.
+   */
+  flushed(): Promise<void> {
+    if (this.lines.length === 0 || this.failure || this.closing) return Promise.resolve();
+    const upTo = this.settled + this.lines.length;
+    return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
   }
 
   /** The log's state: writing or failing (why, since when), and its counts. */
@@ -217,11 +232,24 @@ export class EventLog<Entry extends { time: string }> {
     this.lines.splice(0, count);
     this.days.splice(0, count);
     for (const size of this.sizes.splice(0, count)) this.waitingBytes -= size;
+    this.settled += count;
+    this.release((waiter) => waiter.upTo <= this.settled);
+  }
+
+  private release(done: (waiter: { upTo: number }) => boolean): void {
+    if (this.waiters.length === 0) return;
+    const waiting: typeof this.waiters = [];
+    for (const waiter of this.waiters) {
+      if (done(waiter)) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.waiters = waiting;
   }
 
   private failed(error: unknown): void {
     const reason = writeFailureOf(error);
     this.failedBy[reason] = (this.failedBy[reason] ?? 0) + 1;
+    this.release(() => true);
     if (this.failure?.reason === reason) return;
     this.failure = { reason, since: this.clock.now() };
     this.logger?.error(

@@ -42,6 +42,12 @@ export interface OutcomeSink {
    * instead of answering "recorded" for outcomes the sink would drop.
    */
   admits?(count: number): boolean;
+  /**
+   * Resolves once every event handed over so far is where readers find it, or failed there and
+   * was counted; `POST /v1/outcomes` answers after it, so a client that reads the events next
+   * finds its own.
+   */
+  flushed?(): Promise<void>;
 }
 
 /** What an outcome's event line is made of: a recorded or a tied outcome. */

@@ -109,6 +109,11 @@ export class OutcomeRecorder implements OutcomeRecording {
     return true;
   }
 
+  /** Resolves once every sink has put away the events handed to it so far (see `OutcomeSink.flushed`). */
+  async flushed(): Promise<void> {
+    for (const sink of this.sinks) if (sink.flushed) await sink.flushed();
+  }
+
   /** The salt in force, which turns a user id into its pseudonymous unit. */
   get unitSalt(): string {
     return this.host.settings().user_hash_salt;

@@ -200,6 +200,14 @@ export class Router {
   }
 
   /**
+   * Resolves once every outcome sink has put away the events it was handed so far: written,
+   * or failed and counted (see `OutcomeSink.flushed`).
+   */
+  outcomesFlushed(): Promise<void> {
+    return this.parts.outcomes.flushed();
+  }
+
+  /**
    * Writes every outcome this router records with a cohort to `sink`, as an event line
    * (schemas/outcome-event.schema.json); returns the detach function. The sink is the
    * caller's to close.

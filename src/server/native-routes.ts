@@ -78,8 +78,12 @@ export function nativeRoutes(
     const anonymous = ingest.anonymous === true && !ingest.token;
     if (!anonymous) authorise(credential, request);
     const origin = anonymous ? 'anonymous' : 'trusted';
-    if (outcomeStore) return router.recordOutcomesOnce(request.body, ledger, outcomeStore, origin);
-    return router.recordOutcomes(request.body, ledger, origin);
+    const recorded = outcomeStore
+      ? await router.recordOutcomesOnce(request.body, ledger, outcomeStore, origin)
+      : router.recordOutcomes(request.body, ledger, origin);
+    // "Recorded" means a reader of the event files finds them (the README's tour reads them next).
+    await router.outcomesFlushed();
+    return recorded;
   });
 
   app.get('/v1/summary', async () => router.getPerformanceSummary());

@@ -117,6 +117,44 @@ describe('the event log writer', () => {
     ).toBe(true);
   });
 
+  it('flushed(): resolves once what was appended is in the file, at once when nothing waits, and on a failed write without waiting for the retry', async () => {
+    const { dir, files, log } = await outcomeLog();
+    await log.flushed();
+    const name = logFileName('outcomes', DAY, 'test-1', 0);
+    for (let i = 0; i < 3; i += 1) log.write(event(`a-${i}`));
+    const first = log.flushed();
+    log.write(event('b'));
+    await first;
+    // Read synchronously, at once: the three are there whatever the scheduler did.
+    expect(
+      filesOf(dir)
+        [name]!.map((line) => line.unit)
+        .slice(0, 3),
+    ).toEqual(['a-0', 'a-1', 'a-2']);
+    await log.flushed();
+    expect(filesOf(dir)[name]!.map((line) => line.unit)).toEqual(['a-0', 'a-1', 'a-2', 'b']);
+
+    files.faults = [{ op: 'append', code: 'ENOSPC' }];
+    log.write(event('c'));
+    await log.flushed();
+    expect(log.health()).toMatchObject({ status: 'degraded', waiting: 1 });
+    // While the disk fails, a caller is not held for the retry.
+    log.write(event('d'));
+    await log.flushed();
+    expect(log.health().waiting).toBe(2);
+    files.faults = [];
+    await log.close();
+    await log.flushed();
+    expect(filesOf(dir)[name]!.map((line) => line.unit)).toEqual([
+      'a-0',
+      'a-1',
+      'a-2',
+      'b',
+      'c',
+      'd',
+    ]);
+  });
+
   it('an I/O error: retried until the disk takes it, none of the failed write left behind', async () => {
     const { dir, files, log } = await outcomeLog();
     log.write(event('a'));
