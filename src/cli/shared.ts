@@ -9,7 +9,7 @@ import {
 } from '../config/index.js';
 // Its own file, not the rollout plan's door: that would load the controller and the reports
 // with every command.
-import { formatDuration, parseDuration } from '../duration.js';
+import { allowedDurations, type DurationBounds, durationText, readDuration } from '../duration.js';
 import { FlagrouteError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { createRouter, type Router } from '../router/index.js';
@@ -94,24 +94,32 @@ export function port(value: string): number {
   return parsed;
 }
 
+/** How long a command waits for others to apply a change: `0` (not at all) up to an hour. */
+export const WAIT_BOUNDS: DurationBounds = { min: 0, max: 3_600_000 };
+
 /**
- * A duration option (`30s`, `15m`, `1h`, `2d`), parsed into milliseconds with a usage error naming
- * the flag. Its default is shown as a duration: shown in milliseconds (`3600000`), it was a value
- * the flag itself refuses.
+ * A duration option (`250ms`, `30s`, `15m`, `1h`, `2d`; see {@link readDuration}), parsed into
+ * milliseconds within the flag's own `bounds`, with a usage error naming the flag, what was given
+ * and what the flag takes. Its default, if it has one, is shown as a duration the flag takes (shown in
+ * milliseconds, `3600000`, it was a value the flag itself refuses).
  */
-export function durationOption(flags: string, description: string, defaultMs: number): Option {
+export function durationOption(
+  flags: string,
+  description: string,
+  defaultMs: number | undefined,
+  bounds: DurationBounds,
+): Option {
   const flag = flags.split(' ')[0]!;
-  return new Option(flags, description)
-    .argParser((value: string): number => {
-      try {
-        return parseDuration(value);
-      } catch {
-        throw new UsageError(
-          `${flag} must be a duration like 30s, 15m, 1h or 2d, got ${JSON.stringify(value)}`,
-        );
-      }
-    })
-    .default(defaultMs, formatDuration(defaultMs));
+  const option = new Option(flags, description).argParser((value: string): number => {
+    const ms = readDuration(value, bounds);
+    if (ms === undefined) {
+      throw new UsageError(
+        `${flag} must be ${allowedDurations(bounds)}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return ms;
+  });
+  return defaultMs === undefined ? option : option.default(defaultMs, durationText(defaultMs));
 }
 
 /** A mistake in how a command was called. */

@@ -71,7 +71,11 @@ export {
   planExperiment,
   planFromData,
 } from './plan-experiment.js';
-export { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
+export {
+  PROMETHEUS_RANGE_BOUNDS,
+  type PrometheusSourceOptions,
+  statsFromPrometheus,
+} from './prometheus-source.js';
 export { type MalformedLine, readPart } from './read-event-part.js';
 export {
   type EventLine,

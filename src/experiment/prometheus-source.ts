@@ -1,3 +1,4 @@
+import { type DurationBounds, durationText, parseDuration } from '../duration.js';
 import { FlagrouteError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import { type ArmMoments, addMoments } from './arm-moments.js';
@@ -5,7 +6,10 @@ import { ARMS, type Arm, type ExperimentStats } from './experiment-data.js';
 
 /** Options of {@link statsFromPrometheus}. */
 export interface PrometheusSourceOptions {
-  /** A window such as `24h` or `30m`: the increase over it. Default: everything since start. */
+  /**
+   * A window such as `24h` or `30m` (from 1s to 365d, in the words of `parseDuration`): the
+   * increase over it. Default: everything since start.
+   */
   range?: string;
   /** The fetch to use (tests inject nothing; the default is the global fetch). */
   fetch?: typeof fetch;
@@ -19,7 +23,8 @@ const SERIES = {
   sum_of_squares: 'flagroute_outcome_metric_sum_of_squares',
 } as const;
 
-const RANGE = /^[1-9]\d*[smhdw]$/;
+/** The windows {@link PrometheusSourceOptions.range} may be: a second at least, a year at most. */
+export const PROMETHEUS_RANGE_BOUNDS: DurationBounds = { min: 1_000, max: 365 * 86_400_000 };
 
 /** One series of an instant (vector) or range (matrix) query. */
 export interface Row {
@@ -33,8 +38,6 @@ interface QueryResponse {
   error?: string;
   data?: { resultType: string; result: Row[] };
 }
-
-const SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
 function failure(message: string, cause?: unknown): FlagrouteError {
   return new FlagrouteError('INVALID_DATA', message, { cause });
@@ -51,12 +54,10 @@ export async function statsFromPrometheus(
   baseUrl: string,
   options: PrometheusSourceOptions = {},
 ): Promise<ExperimentStats> {
-  if (options.range !== undefined && !RANGE.test(options.range)) {
-    throw new FlagrouteError(
-      'INVALID_ARGUMENT',
-      `--range must be a duration such as 24h, 30m or 7d, got ${JSON.stringify(options.range)}`,
-    );
-  }
+  const rangeMs =
+    options.range === undefined
+      ? undefined
+      : parseDuration(options.range, PROMETHEUS_RANGE_BOUNDS, '--range');
   let base: URL;
   try {
     base = new URL(baseUrl);
@@ -68,9 +69,9 @@ export async function statsFromPrometheus(
   }
   const arms: ExperimentStats['arms'] = { lightrag: {}, perplexity: {} };
   const totals =
-    options.range === undefined
+    rangeMs === undefined
       ? await totalMoments(base, options)
-      : await windowedMoments(base, options.range, options);
+      : await windowedMoments(base, rangeMs, options);
   for (const [key, moments] of totals) {
     const [arm, metric] = key.split('\n') as [Arm, OutcomeMetric];
     if (!ARMS.includes(arm) || !OUTCOME_METRICS.includes(metric)) continue;
@@ -118,7 +119,7 @@ async function totalMoments(
 }
 
 /**
- * Moments by `cohort\nmetric` of the outcomes recorded within the last `range`. Per series (one
+ * Moments by `cohort\nmetric` of the outcomes recorded within the last `rangeMs`. Per series (one
  * instance's cohort and metric), the growth is added up from its raw samples in the window,
  * starting from its value at the window's start (0 when it had none: it began inside the
  * window); a count that drops marks a restart, after which the series counts from 0 again.
@@ -129,11 +130,13 @@ async function totalMoments(
  */
 async function windowedMoments(
   base: URL,
-  range: string,
+  rangeMs: number,
   options: PrometheusSourceOptions,
 ): Promise<Map<string, ArmMoments>> {
   const end = Date.now() / 1000;
-  const start = end - Number(range.slice(0, -1)) * (SECONDS[range.slice(-1)] ?? 0);
+  const start = end - rangeMs / 1000;
+  // PromQL reads the same words for a duration.
+  const range = durationText(rangeMs);
   const starting = new Map<string, number[]>();
   const samples = new Map<string, Map<number, number[]>>();
   const fields = Object.values(SERIES);

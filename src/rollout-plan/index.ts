@@ -6,7 +6,14 @@
  * @packageDocumentation
  */
 
-export { formatDuration, parseDuration } from '../duration.js';
+export {
+  allowedDurations,
+  type DurationBounds,
+  durationText,
+  formatDuration,
+  parseDuration,
+  readDuration,
+} from '../duration.js';
 export { type CommandReceipt, commandPlan } from './command-plan.js';
 export { RolloutController } from './controller.js';
 export {

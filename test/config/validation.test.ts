@@ -257,12 +257,16 @@ describe('bad input is reported with file, line, column and what is allowed', ()
     [
       'bad duration',
       'rollout_plan:\n  stages:\n    - { percentage: 20, hold: soon }\n',
-      [`${env}:3:31: hold must be a positive duration like 30s, 15m, 1h or 2d, got "soon"`],
+      [
+        `${env}:3:31: hold must be a positive duration such as 30s, 15m, 1h or 2d (a whole number of ms, s, m, h or d), got "soon"`,
+      ],
     ],
     [
       'hold 0',
       'rollout_plan:\n  stages:\n    - { percentage: 20, hold: 0h }\n',
-      [`${env}:3:31: hold must be a positive duration like 30s, 15m, 1h or 2d, got "0h"`],
+      [
+        `${env}:3:31: hold must be a positive duration such as 30s, 15m, 1h or 2d (a whole number of ms, s, m, h or d), got "0h"`,
+      ],
     ],
     [
       'unknown guardrail metric',

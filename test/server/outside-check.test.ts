@@ -466,7 +466,7 @@ describe('an outside check of a real flagroute serve', () => {
     const serveHelp = (await runCli(['serve', '--help'])).stdout.replace(/\s+/g, ' ');
     expect(serveHelp).toContain('how long a decision token takes its outcome (default: 1h)');
     const planHelp = (await runCli(['rollout', 'plan', '--help'])).stdout.replace(/\s+/g, ' ');
-    expect(planHelp).toContain('wait for it to apply the command (default: 10s)');
+    expect(planHelp).toContain('wait for it to apply the command (0: do not wait) (default: 10s)');
     const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
     const once = await runCli([
       'controller',

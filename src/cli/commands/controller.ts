@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { LONGEST_TIMER_MS } from '../../duration.js';
 import { createLogger } from '../../logging.js';
 import {
   defaultStateDir,
@@ -27,7 +28,12 @@ export interface ControllerFlags {
 /** Adds the controller's flags (`--interval`, `--state-dir`, `--lease-ttl`) to a command. */
 export function withControllerOptions(command: Command): Command {
   return command
-    .addOption(durationOption('--interval <duration>', 'time between looks at the plan', 60_000))
+    .addOption(
+      durationOption('--interval <duration>', 'time between looks at the plan', 60_000, {
+        min: 100,
+        max: LONGEST_TIMER_MS,
+      }),
+    )
     .option(
       '--state-dir <dir>',
       'where the plan state, the lease and queued commands live (default: state/ in the config directory)',
@@ -37,6 +43,7 @@ export function withControllerOptions(command: Command): Command {
         '--lease-ttl <duration>',
         'how long the lease lasts without a heartbeat; a standby takes over after it',
         30_000,
+        { min: 1_000, max: LONGEST_TIMER_MS },
       ),
     );
 }

@@ -1,23 +1,26 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_ENVIRONMENT } from '../../config/index.js';
+import { durationText } from '../../duration.js';
 import {
   type AnalysisUnit,
   type ExperimentData,
   type ExperimentSource,
   eventsSource,
+  PROMETHEUS_RANGE_BOUNDS,
   prometheusSource,
   statsFileSource,
 } from '../../experiment/index.js';
 import { storeEventsSource } from '../../postgres/index.js';
-import { UsageError } from '../shared.js';
+import { durationOption, UsageError } from '../shared.js';
 
 /** The data flags of `experiment report` and `experiment plan`. */
 export interface SourceFlags {
   events?: string[];
   stats?: string;
   prometheus?: string;
-  range?: string;
+  /** `--range` in milliseconds. */
+  range?: number;
   unit?: string;
   store?: string;
   env?: string;
@@ -34,7 +37,14 @@ export function withSources(command: Command): Command {
       'per-arm sufficient statistics (schemas/experiment-stats.schema.json)',
     )
     .option('--prometheus <url>', 'sum the sufficient statistics of every instance from Prometheus')
-    .option('--range <window>', 'with --prometheus: only the increase over this window (24h, 30m)')
+    .addOption(
+      durationOption(
+        '--range <duration>',
+        'with --prometheus: only the increase over this window (24h, 30m)',
+        undefined,
+        PROMETHEUS_RANGE_BOUNDS,
+      ),
+    )
     .option(
       '--store <url>',
       "the fleet's store (postgres://...): its event tables, summed per unit by PostgreSQL",
@@ -76,7 +86,7 @@ function sourceOf(flags: SourceFlags): ExperimentSource {
       throw new UsageError('Prometheus holds request-level statistics only; drop --unit user');
     return prometheusSource(
       flags.prometheus,
-      flags.range === undefined ? {} : { range: flags.range },
+      flags.range === undefined ? {} : { range: durationText(flags.range) },
     );
   }
   if (flags.stats !== undefined) return statsFileSource(flags.stats);

@@ -8,6 +8,7 @@ import {
   type CommandReceipt,
   commandPlan,
   defaultStateDir,
+  durationText,
   FilePlanStore,
   formatDuration,
   type HealthSnapshot,
@@ -26,6 +27,7 @@ import {
   durationOption,
   type EnvironmentOptions,
   UsageError,
+  WAIT_BOUNDS,
   withEnvironmentOptions,
 } from '../shared.js';
 import { openRuntimeStoreOf, storeOption } from './store.js';
@@ -157,7 +159,8 @@ function describeReceipt(action: PlanAction, flags: PlanFlags, receipt: CommandR
   const queued = `rollout plan of ${flags.env}: "${action}" queued for the running controller ${receipt.holder}`;
   const { outcome } = receipt;
   if (!outcome) {
-    return `${queued}; not applied within ${formatDuration(flags.wait)}: it applies queued commands at its next poll (see flagroute rollout plan status)`;
+    const waited = flags.wait === 0 ? '' : `; not applied within ${durationText(flags.wait)}`;
+    return `${queued}${waited}: it applies queued commands at its next poll (see flagroute rollout plan status)`;
   }
   if (!outcome.ok) {
     throw new FlagrouteError(
@@ -195,8 +198,9 @@ export function rolloutPlanCommands(rollout: Command): void {
     .addOption(
       durationOption(
         '--wait <duration>',
-        'with a controller running, how long to wait for it to apply the command',
+        'with a controller running, how long to wait for it to apply the command (0: do not wait)',
         10_000,
+        WAIT_BOUNDS,
       ),
     )
     .action(async (action: PlanAction | 'status', flags: PlanFlags, command: Command) => {

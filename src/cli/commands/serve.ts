@@ -78,6 +78,7 @@ export function serveCommand(program: Command): void {
           '--decision-token-ttl <duration>',
           'with FLAGROUTE_DECISION_KEY: how long a decision token takes its outcome',
           60 * 60 * 1000,
+          { min: 1_000, max: 30 * 86_400_000 },
         ),
       )
       .option(

@@ -13,7 +13,7 @@ import {
   DEFAULT_STALE_AFTER_MS,
   describeAcknowledgements,
 } from '../../runtime-store/index.js';
-import { UsageError } from '../shared.js';
+import { durationOption, UsageError, WAIT_BOUNDS } from '../shared.js';
 
 /** The variable that names the store when `--store` is not given. */
 export const STORE_VARIABLE = 'FLAGROUTE_STORE';
@@ -38,56 +38,37 @@ export function storeUrlOf(command: Command): { url: string; source: string } {
   return { url, source };
 }
 
-/**
- * A short duration for a flag: `0`, `250ms`, `2s`, `1.5s`, `1m`, as milliseconds (the fleet's
- * waits and heartbeats are shorter than the plan's durations).
- */
-export function shortDuration(flag: string, { allowZero }: { allowZero: boolean }) {
-  return (value: string): number => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
-    const ms =
-      value.trim() === '0'
-        ? 0
-        : match
-          ? Math.round(Number(match[1]) * { ms: 1, s: 1_000, m: 60_000 }[match[2] as 'ms'])
-          : Number.NaN;
-    if (!Number.isFinite(ms) || ms > 3_600_000 || (ms === 0 && !allowZero)) {
-      throw new UsageError(
-        `${flag} must be a duration like ${allowZero ? '0, ' : ''}250ms, 2s or 1m (at most 1h), got ${JSON.stringify(value)}`,
-      );
-    }
-    return ms;
-  };
-}
-
 /** `--stale-after`: how long without a heartbeat before an instance is not counted as live. */
 export function staleAfterOption(): Option {
-  return new Option(
+  return durationOption(
     '--stale-after <duration>',
     'an instance without a heartbeat for this long is stale, not live',
-  )
-    .argParser(shortDuration('--stale-after', { allowZero: false }))
-    .default(DEFAULT_STALE_AFTER_MS, `${DEFAULT_STALE_AFTER_MS / 1000}s`);
+    DEFAULT_STALE_AFTER_MS,
+    { min: 1_000, max: 3_600_000 },
+  );
 }
 
 /** `--wait`: how long a runtime change on the store waits for the fleet to apply it. */
 export function waitOption(): Option {
-  return new Option(
+  return durationOption(
     '--wait <duration>',
     'with --store: how long to wait for every live instance to apply the change (0: do not wait)',
-  )
-    .argParser(shortDuration('--wait', { allowZero: true }))
-    .default(DEFAULT_ACK_WAIT_MS, `${DEFAULT_ACK_WAIT_MS / 1000}s`);
+    DEFAULT_ACK_WAIT_MS,
+    WAIT_BOUNDS,
+  );
 }
 
-/** `--heartbeat`: how often a serving instance tells the store it is alive. */
+/**
+ * `--heartbeat`: how often a serving instance tells the store it is alive (each is a write to
+ * the store, hence at least 100ms).
+ */
 export function heartbeatOption(): Option {
-  return new Option(
+  return durationOption(
     '--heartbeat <duration>',
     'with --store: how often this instance tells the store it is alive and what it serves',
-  )
-    .argParser(shortDuration('--heartbeat', { allowZero: false }))
-    .default(DEFAULT_HEARTBEAT_MS, `${DEFAULT_HEARTBEAT_MS / 1000}s`);
+    DEFAULT_HEARTBEAT_MS,
+    { min: 100, max: 3_600_000 },
+  );
 }
 
 /**
