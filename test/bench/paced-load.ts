@@ -1,9 +1,13 @@
 /**
  * An open-loop load generator at a constant arrival rate, run as a process of its own:
  * `node paced-load.js ORIGIN RATE SECONDS [SEED]` (after a one-second warm-up)
- * sends OFREP single evaluations of a Zipf draw of users seeded with SEED (ofrep-traffic.ts) and
- * prints `{sent, errors, p50Ms, p90Ms, p99Ms, maxMs}` and how well the client itself kept to its
- * schedule: `{lagP99Ms, lagMaxMs, achievedRate, onSchedule}`.
+ * sends OFREP single evaluations of a Zipf draw of users seeded with SEED (ofrep-traffic.ts). It
+ * prints the line `measuring` when the warm-up ends (the bench starts the server's probe window
+ * there), then one line of JSON: `{sent, measured, errors, p50Ms, p90Ms, p99Ms, maxMs}`, how well
+ * the client itself kept to its schedule (`{lagP99Ms, lagMaxMs, achievedRate, onSchedule}`) and
+ * whether the server kept pace (`backlogged`: requests due with at least 32 unanswered ahead;
+ * `queued`: requests that waited for a connection; the connections opened in all and after the
+ * warm-up).
  *
  * autocannon's `-R` gives each connection a per-second quota that resets on a one-second
  * interval, so "half the maximum rate" is full load for half of every second, and its
@@ -71,7 +75,7 @@ const micros = (from: number, to: number) => Math.max(0, Math.round((to - from) 
 let start = 0;
 let done = 0;
 let errors = 0;
-let sendReport: { queued: number; sendErrors: number } | undefined;
+let sendReport: { queued: number; backlogged: number; sendErrors: number } | undefined;
 let finish: () => void = () => undefined;
 const finished = () =>
   sendReport !== undefined && done + sendReport.sendErrors === total ? finish() : undefined;
@@ -139,6 +143,7 @@ class Connection {
     }
     if (!ok) errors += 1;
     done += 1;
+    Atomics.sub(control, CONTROL.outstanding, 1);
     Atomics.store(state, this.slot, SLOT.idle);
     wakeSender(slots);
     finished();
@@ -148,6 +153,7 @@ class Connection {
     const before = Atomics.exchange(state, this.slot, SLOT.dead);
     if (before === SLOT.connecting) Atomics.add(control, CONTROL.connected, 1);
     if (before === SLOT.busy) {
+      Atomics.sub(control, CONTROL.outstanding, 1);
       errors += 1;
       done += 1;
       finished();
@@ -157,6 +163,8 @@ class Connection {
 }
 
 let slotsUsed = 0;
+/** Connections opened by the end of the warm-up (the rest were opened while measuring). */
+let openedInWarmUp = 0;
 const connections: Connection[] = [];
 function openConnection(): void {
   if (slotsUsed === MAX_CONNECTIONS) return;
@@ -195,6 +203,10 @@ await new Promise<void>((resolve, reject) => {
     slots.start[0] = start;
     Atomics.store(control, CONTROL.started, 1);
     wakeSender(slots, true);
+    setTimeout(() => {
+      openedInWarmUp = slotsUsed;
+      process.stdout.write('measuring\n');
+    }, WARM_UP_MS);
   };
   startWhenOpen();
 });
@@ -212,7 +224,9 @@ const achievedRate = (total - 1) / ((slots.dispatched[total - 1]! - start) / 100
 process.stdout.write(
   JSON.stringify({
     connections: slotsUsed,
+    connectionsMeasuring: slotsUsed - openedInWarmUp,
     sent: total,
+    measured: total - measuredFrom,
     errors: errors + sendReport!.sendErrors,
     p50Ms: ms(histogram.getValueAtPercentile(50)),
     p90Ms: ms(histogram.getValueAtPercentile(90)),
@@ -221,6 +235,7 @@ process.stdout.write(
     lagP99Ms,
     lagMaxMs: ms(lag.maxValue),
     queued: sendReport!.queued,
+    backlogged: sendReport!.backlogged,
     clientCpuMs: (cpu.user + cpu.system) / 1000,
     achievedRate,
     onSchedule: lagP99Ms <= MAX_LAG_P99_MS && achievedRate >= rate * 0.98,

@@ -20,6 +20,7 @@ import {
   SLOT,
   WARM_UP_MS,
 } from './paced-slots.js';
+import { BACKLOG } from './sustained-rate.js';
 
 /** What the reader gives the sender. */
 export interface SenderData {
@@ -36,7 +37,7 @@ export interface SenderData {
 export type SenderMessage =
   | { kind: 'ready' }
   | { kind: 'open'; count: number }
-  | { kind: 'sent'; queued: number; sendErrors: number };
+  | { kind: 'sent'; queued: number; backlogged: number; sendErrors: number };
 
 const { buffer, url, rate, total, seed } = workerData as SenderData;
 const slots = pacedSlots(total, buffer);
@@ -62,6 +63,8 @@ let next = 0;
 let cursor = 0;
 let asked = 0;
 let queued = 0;
+/** Measured requests due with at least {@link BACKLOG} requests unanswered ahead. */
+let backlogged = 0;
 let sendErrors = 0;
 
 /** An idle connection's slot, now busy, or -1; round the slots from the last one taken. */
@@ -88,13 +91,17 @@ function anyAlive(): boolean {
 
 function send(slot: number, index: number): void {
   Atomics.store(request, slot, index);
+  Atomics.add(control, CONTROL.outstanding, 1);
   const bytes = requests[index]!;
   try {
     if (writeSync(fd[slot]!, bytes) !== bytes.length) throw new Error('short write');
   } catch {
     // The connection is gone (the reader sees it close too): whoever marks it dead first counts
     // its request as failed.
-    if (Atomics.compareExchange(state, slot, SLOT.busy, SLOT.dead) === SLOT.busy) sendErrors += 1;
+    if (Atomics.compareExchange(state, slot, SLOT.busy, SLOT.dead) === SLOT.busy) {
+      sendErrors += 1;
+      Atomics.sub(control, CONTROL.outstanding, 1);
+    }
   }
 }
 
@@ -108,6 +115,8 @@ for (;;) {
   const now = epochNow();
   while (next < total && start + next * intervalMs <= now) {
     dispatched[next] = now;
+    const ahead = Atomics.load(control, CONTROL.outstanding) + waiting.length - head;
+    if (ahead >= BACKLOG && next >= measuredFrom) backlogged += 1;
     const slot = head === waiting.length ? takeIdle() : -1;
     if (slot >= 0) send(slot, next);
     else {
@@ -135,4 +144,4 @@ for (;;) {
   const wait = next < total ? start + next * intervalMs - epochNow() : 1000;
   if (wait > 0) Atomics.wait(control, CONTROL.signal, seen, wait);
 }
-tell({ kind: 'sent', queued, sendErrors });
+tell({ kind: 'sent', queued, backlogged, sendErrors });

@@ -31,6 +31,8 @@ export const CONTROL = {
   connected: 3,
   /** Requests the sender holds for want of an idle connection (the reader wakes it only then). */
   waiting: 4,
+  /** Requests written and not yet answered (the sender adds, whoever ends one subtracts). */
+  outstanding: 5,
 } as const;
 
 /** The first second opens connections and warms both sides' JIT: sent, not measured. */

@@ -6,7 +6,12 @@
  * It reads commands on stdin, one a line: `reset` starts a new window, `report` writes the
  * window's figures to stdout as one line `probe {...}`. It changes nothing else in the process.
  */
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import {
+  constants,
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  performance,
+} from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 /** What a server under test did in one window, from inside. */
@@ -24,6 +29,13 @@ export interface ServerProbe {
   majorMaxMs: number;
   /** CPU time of the process in the window (all threads), ms, and the heap in use at its end, MB. */
   cpuMs: number;
+  /** The window's length, ms (its CPU over this: the cores' worth the server used). */
+  windowMs: number;
+  /**
+   * The share of the window the event loop was busy (not waiting for events): the server's
+   * utilisation, about 1 when saturated, whether or not the machine gave it a core meanwhile.
+   */
+  loopBusyShare: number;
   heapUsedMb: number;
 }
 
@@ -31,6 +43,8 @@ const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 let window = emptyWindow();
 let cpuAtReset = process.cpuUsage();
+let resetAt = performance.now();
+let loopAtReset = performance.eventLoopUtilization();
 
 function emptyWindow() {
   return { minorCount: 0, minorMs: 0, minorMaxMs: 0, majorCount: 0, majorMs: 0, majorMaxMs: 0 };
@@ -62,6 +76,8 @@ commands.on('line', (line) => {
     delay.reset();
     window = emptyWindow();
     cpuAtReset = process.cpuUsage();
+    resetAt = performance.now();
+    loopAtReset = performance.eventLoopUtilization();
   } else if (line === 'report') {
     const cpu = process.cpuUsage(cpuAtReset);
     const report: ServerProbe = {
@@ -69,6 +85,8 @@ commands.on('line', (line) => {
       delayMaxMs: delay.max / 1e6,
       ...window,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      windowMs: performance.now() - resetAt,
+      loopBusyShare: performance.eventLoopUtilization(loopAtReset).utilization,
       heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
     };
     process.stdout.write(`probe ${JSON.stringify(report)}\n`);
