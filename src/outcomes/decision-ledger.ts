@@ -4,9 +4,10 @@ import { COHORTS, type Cohort, type Decision } from '../decision/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import type { Covariates } from '../metrics/index.js';
 import { allocationPeriod } from './exposures.js';
+import { LedgerUsers } from './ledger-users.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { TieRefusals } from './tie-refusals.js';
-import { UNIT_KEY_BYTES, unitDigest, unitKeyOfDigest } from './unit-key.js';
+import { unitDigest, unitKeyOfDigest } from './unit-key.js';
 
 /** What an outcome reported over HTTP needs of the decision it follows. */
 export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> & {
@@ -61,6 +62,8 @@ const SETTLED = 0x80;
 const SHADOWED = 0x40;
 /** Marks a slot that holds its user's unit key. */
 const WITH_UNIT = 0x20;
+/** Marks a slot that holds its user's id, whose unit key is hashed when asked. */
+const WITH_ID = 0x10;
 /** The bits of a slot's code that hold its backend and cohort. */
 const DECISION_BITS = 0x0f;
 const SEQUENCE = /^[0-9a-z]{1,11}$/;
@@ -87,15 +90,12 @@ export class DecisionLedger {
   private readonly ttlMs: number;
   private readonly now: () => number;
   /**
-   * backend index (bit 3), cohort code (bits 0-2) plus one, {@link WITH_UNIT},
+   * backend index (bit 3), cohort code (bits 0-2) plus one, {@link WITH_ID}, {@link WITH_UNIT},
    * {@link SHADOWED}, {@link SETTLED}; 0 = empty.
    */
   private readonly codes: Uint8Array;
-  /**
-   * The user's unit key by slot, {@link UNIT_KEY_BYTES} bytes each (the key's 128 bits, not its
-   * text: 1.6 MB for the default 100,000 slots, and nothing for the collector to trace).
-   */
-  private readonly units: Uint8Array;
+  /** The user of each slot: its id (hashed when an outcome asks) or its unit key. */
+  private readonly users: LedgerUsers;
   private readonly times: Float64Array;
   /** Breaker trial numbers by slot: few decisions take a trial slot. */
   private readonly trials = new Map<number, number>();
@@ -117,7 +117,7 @@ export class DecisionLedger {
     this.now = options.now ?? (() => performance.now());
     this.codes = new Uint8Array(this.size);
     this.times = new Float64Array(this.size);
-    this.units = new Uint8Array(this.size * UNIT_KEY_BYTES);
+    this.users = new LedgerUsers(this.size);
     this.covariates = new Array<Covariates | null>(this.size).fill(null);
     this.tokens = options.tokens;
     this.settledTokens = new SettledDecisions(options.settledMemory ?? SETTLED_MEMORY);
@@ -127,16 +127,23 @@ export class DecisionLedger {
    * Remembers a decision and gives it what its outcome will name: its id and, with tokens on,
    * a signed token whose id is the same. Both carry the user's pseudonymous unit key (from
    * `user.id` under `user.salt`, when the id is a string), so that an outcome for another user
-   * is refused and one that names no user is counted for the decision's.
+   * is refused and one that names no user is counted for the decision's. Without tokens the key
+   * is hashed when an outcome asks for it (most decisions get none), from the id kept.
    */
   issue(
     decision: Decision,
     user: { id: unknown; salt: string } | undefined = undefined,
     shadow = decision.shadow === 'lightrag',
   ): IssuedDecision {
-    const digest = typeof user?.id === 'string' ? unitDigest(user.id, user.salt) : undefined;
+    const id = typeof user?.id === 'string' ? user.id : undefined;
+    if (!this.tokens) {
+      // No token to carry the unit key: it is hashed only if an outcome asks for it.
+      const sequence = this.store(decision, shadow);
+      if (id !== undefined) this.keepUser(sequence % this.size, id, user!.salt);
+      return { decisionId: this.idOf(sequence) };
+    }
+    const digest = id === undefined ? undefined : unitDigest(id, user!.salt);
     const decisionId = this.remember(decision, shadow, digest);
-    if (!this.tokens) return { decisionId };
     const unit = digest === undefined ? undefined : unitKeyOfDigest(digest);
     const decisionToken = this.tokens.issue({
       id: decisionId,
@@ -182,31 +189,48 @@ export class DecisionLedger {
 
   /**
    * Remembers a decision (whether it was picked for the shadow, and its user's unit digest, of
-   * which the first {@link UNIT_KEY_BYTES} bytes are kept: see `unitDigest`); returns its id.
+   * which the first `UNIT_KEY_BYTES` bytes are kept: see `unitDigest`); returns its id.
    */
   remember(
     decision: Decision,
     shadow = decision.shadow === 'lightrag',
     unit: string | undefined = undefined,
   ): string {
+    const sequence = this.store(decision, shadow);
+    if (unit) {
+      const slot = sequence % this.size;
+      this.users.keepDigest(slot, unit);
+      this.codes[slot]! |= WITH_UNIT;
+    }
+    return this.idOf(sequence);
+  }
+
+  /** Stores a decision, without its user, in the next slot; returns its sequence number. */
+  private store(decision: Decision, shadow: boolean): number {
     const sequence = this.next;
     this.next += 1;
     const slot = sequence % this.size;
     const cohort = COHORT_CODES.indexOf(decision.cohort);
     this.codes[slot] =
-      ((decision.backend === 'lightrag' ? 0 : 1) << 3) |
-      (cohort + 1) |
-      (shadow ? SHADOWED : 0) |
-      (unit ? WITH_UNIT : 0);
-    if (unit) {
-      const at = slot * UNIT_KEY_BYTES;
-      for (let byte = 0; byte < UNIT_KEY_BYTES; byte += 1)
-        this.units[at + byte] = unit.charCodeAt(byte);
-    }
+      ((decision.backend === 'lightrag' ? 0 : 1) << 3) | (cohort + 1) | (shadow ? SHADOWED : 0);
     this.times[slot] = this.now();
     if (decision.breakerTrial !== undefined) this.trials.set(slot, decision.breakerTrial);
     else if (this.trials.size > 0) this.trials.delete(slot);
     this.covariates[slot] = decision.covariates ?? null;
+    return sequence;
+  }
+
+  /** Keeps a slot's user: its id when it fits, else its unit digest now. */
+  private keepUser(slot: number, id: string, salt: string): void {
+    if (this.users.keepId(slot, id, salt)) {
+      this.codes[slot]! |= WITH_ID;
+    } else {
+      this.users.keepDigest(slot, unitDigest(id, salt));
+      this.codes[slot]! |= WITH_UNIT;
+    }
+  }
+
+  private idOf(sequence: number): string {
     return this.prefix + sequence.toString(36);
   }
 
@@ -256,10 +280,13 @@ export class DecisionLedger {
   private entryAt(slot: number): LedgerEntry {
     const code = this.codes[slot]! & DECISION_BITS;
     const shadow = (this.codes[slot]! & SHADOWED) !== 0;
+    const flags = this.codes[slot]!;
     const unit =
-      (this.codes[slot]! & WITH_UNIT) === 0
-        ? undefined
-        : Buffer.from(this.units.buffer, slot * UNIT_KEY_BYTES, UNIT_KEY_BYTES).toString('hex');
+      flags & WITH_ID
+        ? this.users.unitOfId(slot)
+        : flags & WITH_UNIT
+          ? this.users.unitOfDigest(slot)
+          : undefined;
     const backend = BACKENDS[code >> 3]!;
     const cohort = COHORT_CODES[(code & 0b111) - 1]!;
     const trial = this.trials.get(slot);

@@ -3,10 +3,11 @@
  * key it keeps per slot (see docs/performance.md, the decision ledger). Run
  * `node dist-bench/bench/ledger-cost.js` after `npm run build` and `tsc -p tsconfig.bench.json`.
  * A server issues every decision it makes into a ledger of 100,000 slots; this issues 1,000,000
- * decisions for fresh user ids (as new traffic brings them) with the user (the unit key's
- * SHA-256 and its 16 bytes in the slot) and without (what the ledger did before it kept the
- * user), alternating, best of several rounds, since a busy machine only ever adds. Prints JSON:
- * nanoseconds per decision each way, and the bytes the ledger's arrays hold.
+ * decisions for fresh user ids (as new traffic brings them) with the user (without decision
+ * tokens, as here, the id's characters copied into the slot, its unit key hashed only if an
+ * outcome asks) and without (what the ledger did before it kept the user), alternating, best of
+ * several rounds, since a busy machine only ever adds. Prints JSON: nanoseconds per decision
+ * each way, and the bytes the ledger's arrays hold.
  */
 import { type Decision, DecisionLedger, LEDGER_SIZE } from 'flagroute';
 
@@ -36,7 +37,9 @@ process.stdout.write(
     nsPerDecision: { withoutUser: best.withoutUser, withUser: best.withUser },
     addedNs: best.withUser - best.withoutUser,
     slots: LEDGER_SIZE,
-    unitBytes: LEDGER_SIZE * 16,
+    // 48 characters of id (or the unit key's 16 bytes), its length and its salt's index a slot
+    // (src/outcomes/ledger-users.ts).
+    userBytes: LEDGER_SIZE * (48 + 1 + 1),
     otherArrayBytes: LEDGER_SIZE * (1 + 8 + 8),
   })}\n`,
 );

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/types.js';
 import { DecisionLedger, ledgerMissMessage, unitKey } from '../../src/outcomes/index.js';
@@ -78,6 +79,46 @@ describe('DecisionLedger', () => {
     expect(ledger.find(bob)).toMatchObject({ unit: unitKey('bob', salt) });
     expect(ledger.find(none)).toEqual({ backend: 'lightrag', cohort: 'control' });
     expect(unitKey('bob', salt)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('gives every user the unit key of their id under the salt of their decision', () => {
+    // Ids of any length and characters (kept as characters, or hashed at once when they do not
+    // fit), salts that change between decisions, more salts than the ledger tells apart, slots
+    // reused: an outcome sees unitKey(id, salt) whichever way the slot held the user.
+    const user = fc.record({
+      id: fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 60 })),
+      salt: fc.oneof(fc.constantFrom('a', 'b', ''), fc.string({ maxLength: 4 })),
+    });
+    fc.assert(
+      fc.property(fc.array(user, { minLength: 1, maxLength: 40 }), (users) => {
+        const ledger = new DecisionLedger({ size: 16 });
+        const ids = users.map((each) => ledger.issue(decision(), each).decisionId);
+        for (const [index, { id, salt }] of users.entries()) {
+          if (index < users.length - 16) continue;
+          expect(ledger.find(ids[index]!)).toMatchObject({ unit: unitKey(id, salt) });
+        }
+      }),
+    );
+    const ledger = new DecisionLedger({ size: 300 });
+    const ids = Array.from(
+      { length: 300 },
+      (_, index) =>
+        ledger.issue(decision(), { id: `user-${index}`, salt: `salt-${index}` }).decisionId,
+    );
+    for (const [index, id] of ids.entries()) {
+      expect(ledger.find(id)).toMatchObject({ unit: unitKey(`user-${index}`, `salt-${index}`) });
+    }
+    // Ids around the length kept as characters, each slot's neighbours written after it.
+    const lengths = [0, 1, 36, 47, 48, 49, 60, 200];
+    const byLength = new DecisionLedger({ size: lengths.length });
+    const issued = lengths.map(
+      (length) => byLength.issue(decision(), { id: 'é'.repeat(length), salt: 's' }).decisionId,
+    );
+    for (const [index, length] of lengths.entries()) {
+      expect(byLength.find(issued[index]!)).toMatchObject({
+        unit: unitKey('é'.repeat(length), 's'),
+      });
+    }
   });
 
   it('says why an id takes no outcome', () => {
