@@ -35,4 +35,31 @@ describe('the fleet flags of the CLI', () => {
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('--heartbeat needs --store');
   });
+
+  it('a bare --store reads FLAGROUTE_STORE, as docs/fleet.md writes serve --store; without the variable it says so', async () => {
+    // Nothing listens on port 1: the refusal names the database the variable points to.
+    const env = { FLAGROUTE_STORE: 'postgres://app:secret@127.0.0.1:1/from_variable' };
+    for (const args of [
+      ['fleet', 'status', '--store'],
+      ['store', 'migrate', '--store'],
+      ['rollout', 'plan', 'status', '--store', '--config-dir', REPO_DIR],
+      ['experiment', 'report', '--store', '--env', 'production'],
+    ]) {
+      const run = await runCli(args, { env });
+      expect(run.stderr, args.join(' ')).toContain(
+        'PostgreSQL database "from_variable" on 127.0.0.1:1 as "app": connection refused',
+      );
+      expect(run.stderr, args.join(' ')).not.toContain('secret');
+      expect(run.code, args.join(' ')).not.toBe(0);
+    }
+    const unset = await runCli(['fleet', 'status', '--store']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('--store without a URL reads FLAGROUTE_STORE, which is not set');
+    // Before the command's argument, a bare --store would take it for its URL: said so.
+    const before = await runCli(['rollout', 'plan', '--store', 'status'], { env });
+    expect(before.code).toBe(2);
+    expect(before.stderr).toContain(
+      "a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments",
+    );
+  });
 });

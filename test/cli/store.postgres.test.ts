@@ -90,7 +90,7 @@ describePostgres('flagroute store migrate', () => {
     const notUrl = await runCli(['store', 'migrate', '--store', 'app:hunter2@db/flagroute']);
     expect(notUrl.code).toBe(2);
     expect(notUrl.stderr).toBe(
-      'error: --store is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database\n',
+      "error: --store is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database (a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments)\n",
     );
     const mysql = await runCli(['store', 'migrate'], {
       env: { FLAGROUTE_STORE: 'mysql://app:hunter2@db/flagroute' },

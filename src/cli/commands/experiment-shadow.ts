@@ -9,7 +9,7 @@ import {
   type ShadowReport,
 } from '../../shadow/index.js';
 import { UsageError } from '../shared.js';
-import type { SourceFlags } from './experiment-sources.js';
+import { type SourceFlags, storeNamedBy } from './experiment-sources.js';
 
 /** The report's settings the paired analysis reads: alpha and the always-valid interval's. */
 function pairedOptionsFromFlags(options: ExperimentOptions): PairedOptions {
@@ -33,7 +33,8 @@ async function readTally(flags: SourceFlags): Promise<PairedTally> {
   }
   if (flags.store !== undefined) {
     const environment = flags.env ?? process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
-    return storePairs(flags.store, { environment });
+    const { url, source } = storeNamedBy(flags.store);
+    return storePairs(url, { environment }, source);
   }
   const read = await readPairFiles(flags.events!);
   for (const example of read.examples) {

@@ -13,6 +13,7 @@ import {
 } from '../../experiment/index.js';
 import { storeEventsSource } from '../../postgres/index.js';
 import { durationOption, UsageError } from '../shared.js';
+import { type GivenStore, givenStore, type StoreFlag, storeOption } from './store.js';
 
 /** The data flags of `experiment report` and `experiment plan`. */
 export interface SourceFlags {
@@ -22,7 +23,7 @@ export interface SourceFlags {
   /** `--range` in milliseconds. */
   range?: number;
   unit?: string;
-  store?: string;
+  store?: StoreFlag;
   env?: string;
   /** `experiment report`'s environment directory, which `--env` may also name. */
   configDir?: string;
@@ -45,9 +46,12 @@ export function withSources(command: Command): Command {
         PROMETHEUS_RANGE_BOUNDS,
       ),
     )
-    .option(
-      '--store <url>',
-      "the fleet's store (postgres://...): its event tables, summed per unit by PostgreSQL",
+    .addOption(
+      storeOption({
+        absentReadsVariable: false,
+        description:
+          "the fleet's store (postgres://...; bare, the URL in FLAGROUTE_STORE): its event tables, summed per unit by PostgreSQL",
+      }),
     )
     .option(
       '--env <name>',
@@ -59,6 +63,15 @@ export function withSources(command: Command): Command {
 function unitOf(text: string | undefined): AnalysisUnit | undefined {
   if (text === undefined || text === 'request' || text === 'user') return text;
   throw new UsageError(`--unit must be request or user, got ${JSON.stringify(text)}`);
+}
+
+/** The store `--store` names (a URL, or bare for FLAGROUTE_STORE's). */
+export function storeNamedBy(flag: StoreFlag): GivenStore {
+  const given = givenStore(flag);
+  if (given === undefined) {
+    throw new UsageError('--store needs a URL such as postgres://user:password@host:5432/database');
+  }
+  return given;
 }
 
 /** The one source the flags name. */
@@ -76,7 +89,8 @@ function sourceOf(flags: SourceFlags): ExperimentSource {
   }
   if (flags.store !== undefined) {
     const environment = flags.env ?? process.env.FLAGROUTE_ENV ?? DEFAULT_ENVIRONMENT;
-    return storeEventsSource(flags.store, { environment });
+    const { url, source } = storeNamedBy(flags.store);
+    return storeEventsSource(url, { environment }, source);
   }
   if (flags.range !== undefined && flags.prometheus === undefined) {
     throw new UsageError('--range applies to --prometheus only');

@@ -30,7 +30,7 @@ import {
   WAIT_BOUNDS,
   withEnvironmentOptions,
 } from '../shared.js';
-import { openRuntimeStoreOf, storeOption } from './store.js';
+import { givenStoreOf, openRuntimeStoreOf, storeOption } from './store.js';
 
 interface PlanFlags extends EnvironmentOptions {
   reason?: string;
@@ -208,7 +208,7 @@ export function rolloutPlanCommands(rollout: Command): void {
       if (action !== 'status' && reason === undefined) {
         throw new UsageError(`rollout plan ${action} needs --reason`);
       }
-      if (flags.stateDir !== undefined && command.opts<{ store?: string }>().store) {
+      if (flags.stateDir !== undefined && givenStoreOf(command) !== undefined) {
         throw new UsageError(
           '--state-dir and --store do not go together: the store keeps the plan',
         );

@@ -18,24 +18,87 @@ import { durationOption, UsageError, WAIT_BOUNDS } from '../shared.js';
 /** The variable that names the store when `--store` is not given. */
 export const STORE_VARIABLE = 'FLAGROUTE_STORE';
 
-/** `--store <url>`, read from {@link STORE_VARIABLE} when absent. */
-export function storeOption(): Option {
-  return new Option(
-    '--store <url>',
-    'the PostgreSQL store: postgres://user:password@host:5432/database (better in the variable, or with PGPASSWORD, than on a command line others can read)',
-  ).env(STORE_VARIABLE);
+/** What `--store [url]` holds once parsed: the URL, `true` when bare, undefined when absent. */
+export type StoreFlag = string | true | undefined;
+
+/** A store URL and where it came from (`--store` or the variable), for errors that never echo it. */
+export interface GivenStore {
+  url: string;
+  source: string;
 }
 
-/** The store URL a command was given, and where it came from (for errors that never echo it). */
-export function storeUrlOf(command: Command): { url: string; source: string } {
-  const url = command.opts<{ store?: string }>().store;
-  if (url === undefined || url === '') {
+const STORE_HELP =
+  'the PostgreSQL store: postgres://user:password@host:5432/database; bare, the URL in FLAGROUTE_STORE (better there, or with PGPASSWORD, than on a command line others can read)';
+
+/**
+ * `--store [url]`: a URL, or bare for the one in {@link STORE_VARIABLE}, as a Deployment writes
+ * `flagroute serve --store` with the variable from a Secret. With `absentReadsVariable` (every
+ * command but the experiment report's, where the store is one source among several), the
+ * variable is read when the flag is absent too.
+ */
+export function storeOption({
+  absentReadsVariable = true,
+  description = STORE_HELP,
+}: {
+  absentReadsVariable?: boolean;
+  description?: string;
+} = {}): Option {
+  const option = new Option('--store [url]', description).argParser(storeUrlArgument);
+  return absentReadsVariable ? option.env(STORE_VARIABLE) : option;
+}
+
+/**
+ * A value after `--store` that is no URL is most likely the command's next argument taken as
+ * one (`rollout plan --store status`): said so at once, not as that argument missing. The value
+ * is not shown (it may be a password); the URL itself is checked when the store opens.
+ */
+function storeUrlArgument(value: string): string {
+  if (value === '' || value.includes('://')) return value;
+  throw new UsageError(
+    "--store is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database (a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments)",
+  );
+}
+
+/**
+ * The store a `--store` value names: the URL given; for a bare `--store`, {@link STORE_VARIABLE}
+ * (a usage error when that is not set); undefined when neither names one (`--store ""` and an
+ * empty variable name none). `fromVariable` says the value was read from the variable.
+ */
+export function givenStore(
+  flag: StoreFlag,
+  fromVariable = false,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GivenStore | undefined {
+  if (flag === true) {
+    const url = env[STORE_VARIABLE];
+    if (url === undefined || url === '') {
+      throw new UsageError(
+        `--store without a URL reads ${STORE_VARIABLE}, which is not set: set it, or give --store postgres://user:password@host:5432/database`,
+      );
+    }
+    return { url, source: STORE_VARIABLE };
+  }
+  if (flag === undefined || flag === '') return undefined;
+  return { url: flag, source: fromVariable ? STORE_VARIABLE : '--store' };
+}
+
+/** The store a command was given (`--store URL`, a bare `--store`, or the variable alone), if any. */
+export function givenStoreOf(command: Command): GivenStore | undefined {
+  return givenStore(
+    command.opts<{ store?: StoreFlag }>().store,
+    command.getOptionValueSource('store') === 'env',
+  );
+}
+
+/** The store URL a command was given, and where it came from; a usage error when none was. */
+export function storeUrlOf(command: Command): GivenStore {
+  const given = givenStoreOf(command);
+  if (given === undefined) {
     throw new UsageError(
-      `${command.name()} needs a store: --store postgres://user:password@host:5432/database, or ${STORE_VARIABLE}`,
+      `${command.name()} needs a store: --store postgres://user:password@host:5432/database, or ${STORE_VARIABLE} (with or without a bare --store)`,
     );
   }
-  const source = command.getOptionValueSource('store') === 'env' ? STORE_VARIABLE : '--store';
-  return { url, source };
+  return given;
 }
 
 /** `--stale-after`: how long without a heartbeat before an instance is not counted as live. */
@@ -106,9 +169,9 @@ export async function openRuntimeStoreOf(
   command: Command,
   environment: string,
 ): Promise<PostgresRuntimeStore | undefined> {
-  const url = command.opts<{ store?: string }>().store;
-  if (url === undefined || url === '') return undefined;
-  return PostgresRuntimeStore.open({ ...storeUrlOf(command), environment });
+  const given = givenStoreOf(command);
+  if (given === undefined) return undefined;
+  return PostgresRuntimeStore.open({ ...given, environment });
 }
 
 /**
@@ -132,10 +195,11 @@ export async function openEventStoreOf(
  */
 export async function postgresMetricsOf(command: Command, environment: string, spec: string) {
   if (spec !== 'postgres') return undefined;
-  if (command.opts<{ store?: string }>().store === undefined) {
+  const given = givenStoreOf(command);
+  if (given === undefined) {
     throw new UsageError('--metrics postgres reads the store: give --store or FLAGROUTE_STORE');
   }
-  const { url, source } = storeUrlOf(command);
+  const { url, source } = given;
   return postgresMetrics(url, environment, source);
 }
 
