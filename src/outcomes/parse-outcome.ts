@@ -253,7 +253,8 @@ const KINDS: Readonly<Record<string, string>> = {
 
 /**
  * A problem of a line of a data file (an outcome event, or experiment statistics), tersely:
- * `latencyMs must be >= 0`, `unknown field "latency"`, `arms: missing field "perplexity"`.
+ * `latencyMs must be >= 0`, `unknown field "latency"`, `arms: missing field "perplexity"`,
+ * `time must be an ISO 8601 time with its zone, such as ..., got "yesterday"`.
  */
 export function lineProblem(error: ErrorObject | undefined, subject: string): OutcomeProblem {
   if (!error) return { field: '', message: 'is not valid', text: `${subject} is not valid` };
@@ -280,6 +281,12 @@ export function lineProblem(error: ErrorObject | undefined, subject: string): Ou
   if (error.keyword === 'type') {
     const type = (error.params as { type: string }).type;
     return line(path, `must be ${KINDS[type] ?? type}`);
+  }
+  if (error.keyword === 'pattern') {
+    // A pattern's own message is its regular expression; the schema says it in words too (a
+    // test holds every pattern to having them).
+    const allowed = (error.parentSchema as SchemaNode | undefined)?.['x-allowed'] ?? 'valid';
+    return line(path, `must be ${allowed}, got ${show(error.data)}`);
   }
   return line(path, error.message ?? 'is not valid');
 }

@@ -146,6 +146,25 @@ describe('flagroute experiment', () => {
     expect(JSON.parse(result.stdout).events.malformed).toBe(2);
   });
 
+  it('a bad time on an event line is said in words, with file:line, never as a regular expression', async () => {
+    const { dir } = await tempConfigDir();
+    const file = join(dir, 'events.jsonl');
+    const lines = readFileSync(CLEAR, 'utf8').trim().split('\n');
+    const at = (time: string) => JSON.stringify({ ...JSON.parse(lines[0]!), time });
+    // The shape was held to its digits only: month 13 passed and was then read as no time.
+    lines.splice(2, 0, at('yesterday'), at('2026-13-01T10:00:00Z'), at('2026-12-07 10:00:00'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await runCli(['experiment', 'report', '--events', file, '--json']);
+    expect(result.code).toBe(0);
+    const allowed =
+      'time must be an ISO 8601 time with its zone, such as 2026-12-07T10:00:00Z or 2026-12-07T11:00:00.250+01:00';
+    expect(result.stderr).toContain(`${file}:3: skipped: ${allowed}, got "yesterday"`);
+    expect(result.stderr).toContain(`${file}:4: skipped: ${allowed}, got "2026-13-01T10:00:00Z"`);
+    expect(result.stderr).toContain(`${file}:5: skipped: ${allowed}, got "2026-12-07 10:00:00"`);
+    expect(result.stderr).not.toMatch(/pattern|\\d|\^/);
+    expect(JSON.parse(result.stdout).events.malformed).toBe(3);
+  });
+
   it('plan gives units per arm and the days at the traffic in the events', async () => {
     const given = await runCli([
       'experiment',
