@@ -43,6 +43,16 @@ function failure(message: string, cause?: unknown): FlagrouteError {
   return new FlagrouteError('INVALID_DATA', message, { cause });
 }
 
+/** `text` as the base URL of a Prometheus server (http or https), or undefined when it is none. */
+export function prometheusUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Request-level sufficient statistics of a whole fleet from Prometheus: the per-cohort series of
  * every `flagroute serve` instance summed (`sum by (cohort, metric, shift)`), each metric's
@@ -58,13 +68,11 @@ export async function statsFromPrometheus(
     options.range === undefined
       ? undefined
       : parseDuration(options.range, PROMETHEUS_RANGE_BOUNDS, '--range');
-  let base: URL;
-  try {
-    base = new URL(baseUrl);
-  } catch {
+  const base = prometheusUrl(baseUrl);
+  if (base === undefined) {
     throw new FlagrouteError(
       'INVALID_ARGUMENT',
-      `--prometheus must be a URL such as http://localhost:9090, got ${JSON.stringify(baseUrl)}`,
+      `--prometheus must be an http:// or https:// URL such as http://localhost:9090, got ${JSON.stringify(baseUrl)}`,
     );
   }
   const arms: ExperimentStats['arms'] = { lightrag: {}, perplexity: {} };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FlagrouteError } from '../errors.js';
 import { lineTooLong } from '../experiment/event-file-errors.js';
 import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
-import { statsFromPrometheus } from '../experiment/prometheus-source.js';
+import { prometheusUrl, statsFromPrometheus } from '../experiment/prometheus-source.js';
 import { allocationPeriod, type ExposureEvent, type OutcomeEvent } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import { PairedTally } from '../shadow/index.js';
@@ -184,7 +184,17 @@ export const NO_METRICS: PlanMetricsSource = {
 export function metricsSourceOf(spec: string, router?: Router): PlanMetricsSource {
   if (spec === 'router' && router) return routerMetrics(router);
   const [kind, value] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
-  if (kind === 'prometheus' && value) return prometheusMetrics(value);
+  if (kind === 'prometheus' && value) {
+    // Refused at start, in the flag's words: at the first look it was the experiment report's
+    // --prometheus that "must be a URL", a flag the command does not have.
+    if (prometheusUrl(value) === undefined) {
+      throw new FlagrouteError(
+        'USAGE',
+        `--metrics prometheus=URL needs an http:// or https:// URL such as prometheus=http://prometheus:9090, got ${JSON.stringify(spec)}`,
+      );
+    }
+    return prometheusMetrics(value);
+  }
   if (kind === 'events' && value) return eventsMetrics(value);
   throw new FlagrouteError(
     'USAGE',

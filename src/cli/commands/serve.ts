@@ -93,7 +93,11 @@ export function serveCommand(program: Command): void {
       ),
   ).action(async (options: ServeFlags, command: Command) => {
     const stray = options.controller ? [] : strayControllerFlags(command);
-    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} need --controller`);
+    if (stray.length > 0) {
+      throw new UsageError(
+        `${stray.join(', ')} ${stray.length === 1 ? 'needs' : 'need'} --controller`,
+      );
+    }
     if (options.anonymousOutcomes && (options.eventsDir !== undefined || options.controller)) {
       // The event log and the controller carry outcomes beyond this process: into reports, and
       // into the rollout (a controller's rollback is written to the environment file).
