@@ -85,6 +85,12 @@ describe('LIGHTRAG_* variables', () => {
       'LIGHTRAG_CIRCUIT_BREAKER_FAILURE_THRESHOLD: "2.5" is not allowed for circuit_breaker_threshold; it must be a whole number from 1 to 10000',
     ],
     [
+      // A time in seconds, as the Python service reads it: the message says the unit.
+      'LIGHTRAG_CIRCUIT_BREAKER_RECOVERY_TIMEOUT',
+      '5m',
+      'LIGHTRAG_CIRCUIT_BREAKER_RECOVERY_TIMEOUT: "5m" is not allowed for circuit_breaker_recovery_timeout; it must be a whole number of seconds from 1 to 86400 (a day), such as 300 for five minutes',
+    ],
+    [
       'LIGHTRAG_MIN_QUALITY_THRESHOLD',
       '1.5',
       'LIGHTRAG_MIN_QUALITY_THRESHOLD: "1.5" is not allowed for min_quality_threshold; it must be a number from 0 to 1',

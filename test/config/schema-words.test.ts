@@ -29,4 +29,13 @@ describe('the shipped schemas', () => {
       expect(wordless).toEqual([]);
     },
   );
+
+  it('every number of seconds in the environment schema says its unit when it is refused', () => {
+    const unitless = [...nodes(environmentSchema)]
+      .filter(([, node]) => node.type === 'integer' || node.type === 'number')
+      .filter(([, node]) => /\bseconds\b/i.test(node.description ?? ''))
+      .filter(([, node]) => !node['x-allowed']?.includes('seconds'))
+      .map(([pointer]) => pointer);
+    expect(unitless).toEqual([]);
+  });
 });
