@@ -63,9 +63,28 @@ function checkString(
     throw new InvalidContextError(field, `must be a string, got ${typeof value}`);
   }
   // Only identities are hashed, and Python could not encode a lone surrogate.
-  if (hashed && !value.isWellFormed()) {
-    throw new InvalidContextError(field, 'contains a lone UTF-16 surrogate (not valid Unicode)');
+  if (hashed && !value.isWellFormed()) throw new InvalidContextError(field, notUnicode(value));
+}
+
+/**
+ * What is wrong with an identity (a user or session id, a request id, an outcome's `userId`)
+ * that is not well-formed Unicode (`isWellFormed()` is false): its first lone UTF-16 surrogate,
+ * as an escape, and where. Such an id has no UTF-8 form, so it cannot round-trip through a JSON
+ * file or a database, and a Python service cannot hash it: the same user would be another unit
+ * there. Every route refuses it in these words.
+ */
+export function notUnicode(id: string): string {
+  let at = 0;
+  while (at < id.length) {
+    const unit = id.charCodeAt(at);
+    const high = unit >= 0xd800 && unit <= 0xdbff;
+    const next = id.charCodeAt(at + 1);
+    if (high && next >= 0xdc00 && next <= 0xdfff) at += 2;
+    else if (high || (unit >= 0xdc00 && unit <= 0xdfff)) break;
+    else at += 1;
   }
+  const unit = id.charCodeAt(at).toString(16).padStart(4, '0');
+  return `contains a lone UTF-16 surrogate (\\u${unit} at UTF-16 offset ${at}), which is not Unicode: it has no UTF-8 form, so it cannot be stored or hashed as the same user elsewhere; send valid Unicode`;
 }
 
 /** The fields a routing context may have; anything else belongs in `attributes`. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { echoed } from '../config/schema-errors.js';
+import { InvalidContextError, notUnicode } from '../decision/context.js';
 import type { Decision, RoutingContext } from '../decision/types.js';
 import { FlagrouteError, InvalidOutcomeError } from '../errors.js';
 import type { DecisionLedger, RecordedBatch } from '../outcomes/index.js';
@@ -77,6 +78,10 @@ export function checkedContext(context: unknown): Record<string, unknown> {
       'TARGETING_KEY_MISSING',
       'context.targetingKey (the user id) must be a non-empty string',
     );
+  }
+  // Named as the caller wrote it: the routing context's check would say userId.
+  if (!targetingKey.isWellFormed()) {
+    throw new InvalidContextError('context.targetingKey', notUnicode(targetingKey));
   }
   return context as Record<string, unknown>;
 }

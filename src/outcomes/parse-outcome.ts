@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeAllowed, echoed, show } from '../config/schema-errors.js';
 import { outcomeSchema, type SchemaNode, validators } from '../config/schemas.js';
 import type { Backend } from '../config/types.js';
+import { notUnicode } from '../decision/context.js';
 import type { Cohort } from '../decision/types.js';
 import type { Covariates, Outcome } from '../metrics/index.js';
 import type { Result } from '../result.js';
@@ -96,14 +97,23 @@ const VALIDATORS: Readonly<Record<OutcomeShape, ValidateFunction>> = {
  * the wrong type. A report or a posted outcome names its fields as an API caller wrote them,
  * with the path into a nested object (`outcome.latencyMs`, `outcome.shadow.success`,
  * `outcome.preference.winner`, `decision.backend`); an event line names them as the file has
- * them. The outcome is returned as it was given: validation adds nothing.
+ * them. A `userId` that is not well-formed Unicode (a lone surrogate) is refused as the routing
+ * context refuses one (see `notUnicode`). The outcome is returned as it was given: validation
+ * adds nothing.
  */
 export function parseOutcome<Shape extends OutcomeShape>(
   value: unknown,
   shape: Shape,
 ): Result<{ outcome: OutcomeShapes[Shape] }, { problem: OutcomeProblem }> {
   const validate = VALIDATORS[shape];
-  if (validate(value)) return { ok: true, outcome: value as OutcomeShapes[Shape] };
+  if (validate(value)) {
+    const userId = (value as { userId?: unknown }).userId;
+    if (typeof userId === 'string' && !userId.isWellFormed()) {
+      const field = shape === 'event' ? 'userId' : fieldName(['userId'], shape);
+      return { ok: false, problem: problem(field, notUnicode(userId)) };
+    }
+    return { ok: true, outcome: value as OutcomeShapes[Shape] };
+  }
   const errors = validate.errors ?? [];
   if (shape === 'event') return { ok: false, problem: lineProblem(errors[0], 'the event') };
   return { ok: false, problem: callProblem(firstInOrder(withoutAlternatives(errors)), shape) };
