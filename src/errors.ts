@@ -68,6 +68,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** No route, plan action or dashboard file of that name. */
   'NOT_FOUND',
+  /** The route exists, for other methods (the answer's `Allow` header lists them). */
+  'METHOD_NOT_ALLOWED',
   /** The process already serves as many event streams (the dashboard's) as its limit; try later. */
   'TOO_MANY_STREAMS',
   /** The server failed; the details are in its log, never in the answer. */

@@ -42,6 +42,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: EXIT.failure,
   FORBIDDEN: EXIT.failure,
   NOT_FOUND: EXIT.failure,
+  METHOD_NOT_ALLOWED: EXIT.failure,
   TOO_MANY_STREAMS: EXIT.failure,
   GENERAL: EXIT.failure,
 };

@@ -15,6 +15,7 @@ import {
   DEFAULT_ACK_WAIT_MS,
   type FleetStore,
 } from '../runtime-store/index.js';
+import { ADMIN_BODY, adminBody } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
 /** What `POST /v1/rollback` answers when the environment file could not take the kill switch. */
@@ -25,8 +26,8 @@ const NOT_PERSISTED =
 const QUEUED_COMMAND_WAIT_MS = 5_000;
 
 /** The reason a request gives (see `givenReason`), checked before anything changes. */
-function reasonOf(body: unknown): string | undefined {
-  return givenReason((body as { reason?: unknown } | null)?.reason);
+function reasonOf(body: Readonly<Record<string, unknown>>): string | undefined {
+  return givenReason(body.reason);
 }
 
 /** The longest a request may ask to wait for the fleet's acknowledgements (`waitMs`). */
@@ -36,8 +37,8 @@ const MAX_ACK_WAIT_MS = 60_000;
  * How long a runtime change waits for the fleet (`waitMs` in the body, 0 to 60000 ms; default
  * `DEFAULT_ACK_WAIT_MS`), checked before anything changes.
  */
-function waitOf(body: unknown): number {
-  const wait = (body as { waitMs?: unknown } | null)?.waitMs;
+function waitOf(body: Readonly<Record<string, unknown>>): number {
+  const wait = body.waitMs;
   if (wait === undefined || wait === null) return DEFAULT_ACK_WAIT_MS;
   if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_ACK_WAIT_MS) {
     throw new InvalidArgumentError(
@@ -87,55 +88,61 @@ export function adminRoutes(
     off: 'the admin API is off: start the server with FLAGROUTE_ADMIN_TOKEN set',
   };
   const authorise = (request: FastifyRequest) => authoriseBearer(admin, request);
-  app.post<{ Params: { action: string } }>('/v1/rollout/plan/:action', async (request) => {
-    authorise(request);
-    const action = request.params.action;
-    if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
-      throw new FlagrouteError(
-        'NOT_FOUND',
-        `no plan action ${echoed(action)}; the actions are ${PLAN_ACTIONS.join(', ')}`,
+  app.post<{ Params: { action: string } }>(
+    '/v1/rollout/plan/:action',
+    { config: ADMIN_BODY },
+    async (request) => {
+      authorise(request);
+      const action = request.params.action;
+      if (!(PLAN_ACTIONS as readonly string[]).includes(action)) {
+        throw new FlagrouteError(
+          'NOT_FOUND',
+          `no plan action ${echoed(action)}; the actions are ${PLAN_ACTIONS.join(', ')}`,
+        );
+      }
+      const reason = reasonOf(adminBody(request.body, '/v1/rollout/plan/:action'));
+      if (reason === undefined) {
+        throw new InvalidArgumentError('reason', 'is required: every plan action says why');
+      }
+      const command = { action: action as PlanAction, reason };
+      if (controller?.role === 'active') {
+        return { applied: true, state: await controller.command(command) };
+      }
+      // No controller here, or a standby: applied at once, or queued for the one that drives.
+      const receipt = await commandPlan(
+        {
+          configDir: router.config.configDir,
+          environment: router.environment,
+          source: NO_METRICS,
+          logger: router.logger,
+          ...(controller ? { store: controller.keeper.store } : {}),
+        },
+        command,
+        QUEUED_COMMAND_WAIT_MS,
       );
-    }
-    const reason = reasonOf(request.body);
-    if (reason === undefined) {
-      throw new InvalidArgumentError('reason', 'is required: every plan action says why');
-    }
-    const command = { action: action as PlanAction, reason };
-    if (controller?.role === 'active') {
-      return { applied: true, state: await controller.command(command) };
-    }
-    // No controller here, or a standby: applied at once, or queued for the one that drives.
-    const receipt = await commandPlan(
-      {
-        configDir: router.config.configDir,
-        environment: router.environment,
-        source: NO_METRICS,
-        logger: router.logger,
-        ...(controller ? { store: controller.keeper.store } : {}),
-      },
-      command,
-      QUEUED_COMMAND_WAIT_MS,
-    );
-    if (!receipt.applied && receipt.outcome?.ok === false) {
-      throw new FlagrouteError(
-        receipt.outcome.code as ErrorCode,
-        `the controller ${receipt.holder} refused it: ${receipt.outcome.message}`,
-      );
-    }
-    return receipt;
-  });
-  app.post('/v1/rollout', async (request) => {
+      if (!receipt.applied && receipt.outcome?.ok === false) {
+        throw new FlagrouteError(
+          receipt.outcome.code as ErrorCode,
+          `the controller ${receipt.holder} refused it: ${receipt.outcome.message}`,
+        );
+      }
+      return receipt;
+    },
+  );
+  app.post('/v1/rollout', { config: ADMIN_BODY }, async (request) => {
     authorise(request);
-    const percentage = (request.body as { percentage?: unknown } | null)?.percentage;
-    const reason = reasonOf(request.body) ?? 'set through the admin API';
-    const wait = waitOf(request.body);
+    const body = adminBody(request.body, '/v1/rollout');
+    const percentage = body.percentage;
+    const reason = reasonOf(body) ?? 'set through the admin API';
+    const wait = waitOf(body);
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
     return { ...router.status(), ...(await acknowledged(wait)) };
   });
-  app.post('/v1/rollback', async (request) => {
+  app.post('/v1/rollback', { config: ADMIN_BODY }, async (request) => {
     authorise(request);
-    const reason = reasonOf(request.body) ?? 'rollback through the admin API';
-    const wait = waitOf(request.body);
+    const body = adminBody(request.body, '/v1/rollback');
+    const reason = reasonOf(body) ?? 'rollback through the admin API';
+    const wait = waitOf(body);
     try {
       await router.updateRolloutPercentage(0, { persist: true, reason });
     } catch (error) {
@@ -157,15 +164,17 @@ export function adminRoutes(
       ...(await acknowledged(wait)),
     };
   });
-  app.post('/v1/rollout/resume', async (request) => {
+  app.post('/v1/rollout/resume', { config: ADMIN_BODY }, async (request) => {
     authorise(request);
-    const reason = reasonOf(request.body) ?? 'resumed through the admin API';
-    const wait = waitOf(request.body);
+    const body = adminBody(request.body, '/v1/rollout/resume');
+    const reason = reasonOf(body) ?? 'resumed through the admin API';
+    const wait = waitOf(body);
     await router.resumeRollout({ reason });
     return { ...router.status(), ...(await acknowledged(wait)) };
   });
-  app.post('/v1/breaker/reset', async (request) => {
+  app.post('/v1/breaker/reset', { config: ADMIN_BODY }, async (request) => {
     authorise(request);
+    adminBody(request.body, '/v1/breaker/reset');
     router.resetCircuitBreaker();
     return router.getPerformanceSummary().circuit_breaker;
   });

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { registerControllerMetrics } from '../observability/prometheus.js';
 import { FAULT_SUMMARIES, type RolloutController } from '../rollout-plan/index.js';
 import { toWire } from './http-errors.js';
-import { noRoute } from './request-limits.js';
+import { answerUnrouted, collectRouteMethods } from './route-methods.js';
 
 /** A controller's health as `/readyz` shows it: role, status, faults by reason (no file path). */
 export function controllerReadiness(controller: RolloutController) {
@@ -28,7 +28,8 @@ export interface ControllerEndpoint {
  * Prometheus: `/readyz` is 200 `ready`, `standby` or `degraded` (with the controller's
  * faults), so that a standby replica stays alive; `/metrics` has the plan's and the
  * controller's series (`flagroute_rollout_controller_errors_total{reason}`, `..._active`).
- * Anything else is 404 `NOT_FOUND` in flagroute's error shape, the path cut like every echo.
+ * Anything else is 404 `NOT_FOUND` (405 `METHOD_NOT_ALLOWED` with `Allow` for another method of
+ * these paths) in flagroute's error shape, the path cut like every echo.
  */
 export async function serveControllerEndpoint(
   controller: RolloutController,
@@ -37,6 +38,7 @@ export async function serveControllerEndpoint(
   const app = Fastify({ logger: false });
   const registry = new Registry();
   registerControllerMetrics(controller, registry);
+  const methodsAt = collectRouteMethods(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => {
     const readiness = controllerReadiness(controller);
@@ -49,10 +51,7 @@ export async function serveControllerEndpoint(
     reply.type(registry.contentType).send(await registry.metrics()),
   );
   // Answers in flagroute's shape, as the server's: fastify's own repeated the whole path.
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = toWire(noRoute(request.method, request.url));
-    return reply.code(status).send(body);
-  });
+  app.setNotFoundHandler((request, reply) => answerUnrouted(request, reply, methodsAt));
   app.setErrorHandler((error, _request, reply) => {
     const { status, body } = toWire(error);
     return reply.code(status).send(body);

@@ -32,14 +32,15 @@ import { outcomeIngestMode } from './outcome-ingest.js';
 import {
   answerClientError,
   answerFrameworkError,
+  type BodyAdvice,
   bodyTooLarge,
   DEFAULT_BODY_LIMIT,
   DEFAULT_REQUEST_TIMEOUT_MS,
   drainAfterAnswer,
   isBodyTooLarge,
-  noRoute,
   requestCheckIntervalMs,
 } from './request-limits.js';
+import { answerUnrouted, collectRouteMethods } from './route-methods.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -121,6 +122,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
   });
   app.removeContentTypeParser('text/plain');
   useJsonBodyParser(app);
+  const methodsAt = collectRouteMethods(app);
   // Once closing, answers end their connection, so a drain does not wait out keep-alives.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -160,17 +162,16 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
       ? { maxStreams: options.maxDashboardStreams }
       : {}),
   });
-  app.setNotFoundHandler((request, reply) => {
-    const ofrep = request.url.startsWith('/ofrep/');
-    const { status, body } = toWire(noRoute(request.method, request.url), { ofrep });
-    return reply.code(status).send(body);
-  });
+  app.setNotFoundHandler((request, reply) => answerUnrouted(request, reply, methodsAt));
   const withoutPaths = pathScrubber(router.config.configDir);
   // Every route throws coded errors; this is the one place they become answers.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const tooLarge = isBodyTooLarge(error);
     if (tooLarge) drainAfterAnswer(request.raw, reply);
-    const known = tooLarge ? bodyTooLarge(bodyLimit) : error;
+    // A request no route takes (its body refused on the way) is answered for its route: 405 or 404.
+    if (request.is404) return answerUnrouted(request, reply, methodsAt);
+    const advice = (request.routeOptions.config as BodyAdvice | undefined)?.tooLarge;
+    const known = tooLarge ? bodyTooLarge(bodyLimit, advice) : error;
     const { status, body } = toWire(known, { ofrep: request.url.startsWith('/ofrep/') });
     body.errorDetails = withoutPaths(body.errorDetails);
     // OFREP's single-flag failures name their flag (as fastify decoded it from the path).

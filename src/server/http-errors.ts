@@ -28,6 +28,7 @@ export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   TOO_MANY_STREAMS: 503,
   GENERAL: 500,
 };

@@ -13,6 +13,15 @@ import type { Router } from '../router/router.js';
 import { analyzePairs, livePairs, type PairedOptions } from '../shadow/index.js';
 import { authorise } from './bearer-token.js';
 import type { OutcomeIngest } from './outcome-ingest.js';
+import type { BodyAdvice } from './request-limits.js';
+
+/** What the 413 of `/v1/decide` and `/v1/explain` advises: their body is a routing context. */
+const CONTEXT_BODY: BodyAdvice = {
+  tooLarge: 'send a smaller routing context (fewer or shorter attributes, a shorter queryText)',
+};
+
+/** What the 413 of `/v1/outcomes` advises: a batch can be split. */
+const OUTCOMES_BODY: BodyAdvice = { tooLarge: 'send the batch of outcomes in several posts' };
 
 /**
  * The report options of `GET /v1/experiment`'s query, read through the settings table (the
@@ -66,15 +75,17 @@ export function nativeRoutes(
     name: 'ingest',
     off: 'outcomes over HTTP are off: start the server with FLAGROUTE_INGEST_TOKEN set (or, for a trial, with --anonymous-outcomes)',
   };
-  app.post('/v1/decide', async (request) => {
+  app.post('/v1/decide', { config: CONTEXT_BODY }, async (request) => {
     const context = request.body as RoutingContext;
     const decision = await router.decide(context);
     return { ...decision, ...router.issueDecision(decision, context, ledger) };
   });
 
-  app.post('/v1/explain', async (request) => router.explain(request.body as RoutingContext));
+  app.post('/v1/explain', { config: CONTEXT_BODY }, async (request) =>
+    router.explain(request.body as RoutingContext),
+  );
 
-  app.post('/v1/outcomes', async (request) => {
+  app.post('/v1/outcomes', { config: OUTCOMES_BODY }, async (request) => {
     const anonymous = ingest.anonymous === true && !ingest.token;
     if (!anonymous) authorise(credential, request);
     const origin = anonymous ? 'anonymous' : 'trusted';

@@ -3,9 +3,15 @@ import { FlagrouteError } from '../errors.js';
 import { evaluateFlagNow, evaluateFlags, flagOf, flagsEtag } from '../ofrep/index.js';
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
+import type { BodyAdvice } from './request-limits.js';
 
 /** The single evaluation's route (the error handler names the flag of its failures). */
 export const SINGLE_FLAG = '/ofrep/v1/evaluate/flags/:key';
+
+/** What OFREP's 413 advises: the body is a context, and its attributes are what can grow. */
+const OFREP_BODY: BodyAdvice = {
+  tooLarge: 'send a smaller evaluation context (fewer or shorter attributes, a shorter queryText)',
+};
 
 /** The evaluation context of an OFREP request body: `{"context": {...}}`. */
 function contextOf(body: unknown): unknown {
@@ -54,7 +60,7 @@ const FLAG_SUCCESS = {
 export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: DecisionLedger): void {
   app.post<{ Params: { key: string } }>(
     SINGLE_FLAG,
-    { schema: { response: { 200: FLAG_SUCCESS } } },
+    { schema: { response: { 200: FLAG_SUCCESS } }, config: OFREP_BODY },
     // Not async: with rules that decide synchronously the answer is sent within this call,
     // without a promise and a microtask turn per request (fastify sends a returned value, and
     // answers a thrown error through the error handler, as a rejection).
@@ -64,7 +70,7 @@ export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: Decisi
     },
   );
 
-  app.post('/ofrep/v1/evaluate/flags', async (request, reply) => {
+  app.post('/ofrep/v1/evaluate/flags', { config: OFREP_BODY }, async (request, reply) => {
     const context = contextOf(request.body);
     // One read of the version: the ETag and the metadata name the same configuration.
     const configVersion = router.config.version;

@@ -31,12 +31,23 @@ export function isBodyTooLarge(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
 }
 
-/** A body over the limit, in words that say the limit. */
-export function bodyTooLarge(bodyLimit: number): FlagrouteError {
+/**
+ * What a route's 413 advises, in its `config` (`{config: {tooLarge: '...'}}` of the route's
+ * options): how to send that route's data in less, in the route's own terms.
+ */
+export interface BodyAdvice {
+  tooLarge?: string;
+}
+
+/**
+ * A body over the limit, in words that say the limit and, when the route gives it
+ * ({@link BodyAdvice}), how to send less to that route.
+ */
+export function bodyTooLarge(bodyLimit: number, advice?: string): FlagrouteError {
   const size = bodyLimit % 1024 === 0 ? ` (${bodyLimit / 1024} KiB)` : '';
   return new FlagrouteError(
     'PAYLOAD_TOO_LARGE',
-    `the body is larger than this server takes: at most ${bodyLimit} bytes${size}; send less (a batch of outcomes in several posts)`,
+    `the body is larger than this server takes: at most ${bodyLimit} bytes${size}; ${advice ?? 'send less'}`,
   );
 }
 
@@ -125,9 +136,4 @@ export function answerFrameworkError(
   const refusal = Object.assign(new Error(message), { statusCode: error.statusCode ?? 400 });
   const { status, body } = toWire(refusal, { ofrep: request.url.startsWith('/ofrep/') });
   void reply.code(status).send(body);
-}
-
-/** `no route <method> <url>`, with a long URL cut (no answer echoes unbounded input). */
-export function noRoute(method: string, url: string): FlagrouteError {
-  return new FlagrouteError('NOT_FOUND', `no route ${method} ${echoed(url)}`);
 }

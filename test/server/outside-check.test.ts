@@ -429,7 +429,7 @@ describe('an outside check of a real flagroute serve', () => {
     expect(once.code).toBe(0);
   });
 
-  it("the standalone controller's endpoint answers an unknown route in flagroute's shape, the path cut", async () => {
+  it("the standalone controller's endpoint answers an unknown route in flagroute's shape, the path cut, and another method of its routes 405", async () => {
     const temp = await tempConfigDir({ [ENVIRONMENT_FILE]: BODY });
     const controller = startCli([
       'controller',
@@ -454,6 +454,14 @@ describe('an outside check of a real flagroute serve', () => {
       errorDetails: `no route GET ${path.slice(0, MAX_ECHOED_CHARACTERS)}… (91 characters)`,
     });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // Its routes asked with another method: 405, saying which methods they take.
+    const posted = await fetch(`${url}/metrics`, { method: 'POST' });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('allow')).toBe('GET, HEAD');
+    expect(await posted.json()).toEqual({
+      errorCode: 'METHOD_NOT_ALLOWED',
+      errorDetails: 'POST is not a method of /metrics; use GET, HEAD',
+    });
   });
 
   it('the controller flags show their defaults as durations the flags take, not milliseconds they refuse', async () => {

@@ -222,7 +222,7 @@ describe('posted outcomes refused by a real flagroute serve', () => {
     expect(JSON.parse(answers[0]!.body)).toEqual({
       errorCode: 'PAYLOAD_TOO_LARGE',
       errorDetails:
-        'the body is larger than this server takes: at most 65536 bytes (64 KiB); send less (a batch of outcomes in several posts)',
+        'the body is larger than this server takes: at most 65536 bytes (64 KiB); send the batch of outcomes in several posts',
     });
     // A client that keeps sending far beyond the limit is cut off: the drain is bounded.
     const endless = await sendWhole(port, MAX_DISCARDED_BODY_BYTES + 8 * 1024 * 1024);

@@ -1,0 +1,58 @@
+import { echoed, suggestKey } from '../config/schema-errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { BodyAdvice } from './request-limits.js';
+
+/**
+ * The fields the body of each admin route takes. A key outside its route's list is refused, as
+ * the configuration files refuse unknown keys: ignored, a misspelt `percentage` (or a field of
+ * another route) would have the change go ahead without what its sender meant.
+ */
+export const ADMIN_BODY_FIELDS = {
+  '/v1/rollout': ['percentage', 'reason', 'waitMs'],
+  '/v1/rollback': ['reason', 'waitMs'],
+  '/v1/rollout/resume': ['reason', 'waitMs'],
+  '/v1/rollout/plan/:action': ['reason'],
+  '/v1/breaker/reset': [],
+} as const satisfies Record<string, readonly string[]>;
+
+/** An admin route, by its path pattern. */
+export type AdminRoute = keyof typeof ADMIN_BODY_FIELDS;
+
+/** What an admin route's 413 advises: its body is a few small fields. */
+export const ADMIN_BODY: BodyAdvice = {
+  tooLarge: 'send only the fields of the route (a reason is at most 400 characters)',
+};
+
+/** The fields of `route` as a sentence's end: `percentage, reason, waitMs`, or that it has none. */
+function fieldList(route: AdminRoute): string {
+  const fields: readonly string[] = ADMIN_BODY_FIELDS[route];
+  return fields.length === 0
+    ? 'it takes none: send {} or no body'
+    : `the fields are ${fields.join(', ')}`;
+}
+
+/**
+ * The body of a request to the admin route `route`, checked before anything changes: absent
+ * (no body) or a JSON object whose keys are all among the route's fields. Anything else is
+ * `INVALID_ARGUMENT`, naming the key (quoted, cut like every echo) with a did-you-mean and the
+ * fields the route takes.
+ */
+export function adminBody(body: unknown, route: AdminRoute): Readonly<Record<string, unknown>> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidArgumentError(
+      'the body',
+      `of POST ${route} must be a JSON object; ${fieldList(route)}`,
+    );
+  }
+  const fields: readonly string[] = ADMIN_BODY_FIELDS[route];
+  for (const key of Object.keys(body)) {
+    if (fields.includes(key)) continue;
+    const meant = suggestKey(key, fields);
+    throw new InvalidArgumentError(
+      echoed(key, true),
+      `is not a field of POST ${route}${meant ? ` (did you mean "${meant}"?)` : ''}; ${fieldList(route)}`,
+    );
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createServer } from '../../src/server/create-server.js';
+import { routerIn } from '../helpers/test-router.js';
+
+const ENV = 'environments/development.yaml';
+const ADMIN = { authorization: 'Bearer admin-token', 'content-type': 'application/json' };
+
+async function setUp() {
+  const { router, dir } = await routerIn({ [ENV]: 'rollout_percentage: 10\n' });
+  const server = createServer(router, { adminToken: 'admin-token' });
+  const environment = () => readFile(join(dir, ENV), 'utf8');
+  return { server, environment };
+}
+
+describe('an admin body with a key its route does not take', () => {
+  it('is refused naming the key, with a did-you-mean and the fields allowed, and nothing changes', async () => {
+    const { server, environment } = await setUp();
+    const before = await environment();
+    const cases: [string, Record<string, unknown>, string][] = [
+      [
+        '/v1/rollout',
+        { percentage: 5, reason: 'x', percentag: 90 },
+        '"percentag" is not a field of POST /v1/rollout (did you mean "percentage"?); the fields are percentage, reason, waitMs',
+      ],
+      [
+        '/v1/rollout',
+        { percentage: 5, reason: 'x', wait_ms: 10 },
+        '"wait_ms" is not a field of POST /v1/rollout (did you mean "waitMs"?); the fields are percentage, reason, waitMs',
+      ],
+      [
+        '/v1/rollback',
+        { reason: 'x', percentage: 0 },
+        '"percentage" is not a field of POST /v1/rollback; the fields are reason, waitMs',
+      ],
+      [
+        '/v1/rollout/resume',
+        { reason: 'x', force: true },
+        '"force" is not a field of POST /v1/rollout/resume; the fields are reason, waitMs',
+      ],
+      [
+        '/v1/rollout/plan/pause',
+        { reason: 'x', waitMs: 10 },
+        '"waitMs" is not a field of POST /v1/rollout/plan/:action; the fields are reason',
+      ],
+      [
+        '/v1/breaker/reset',
+        { reason: 'x' },
+        '"reason" is not a field of POST /v1/breaker/reset; it takes none: send {} or no body',
+      ],
+      [
+        '/v1/rollback',
+        { reason: 'x', ['k'.repeat(100)]: 1 },
+        `"${'k'.repeat(64)}"… (100 characters) is not a field of POST /v1/rollback; the fields are reason, waitMs`,
+      ],
+    ];
+    for (const [url, body, details] of cases) {
+      const answer = await server.inject({ method: 'POST', url, headers: ADMIN, payload: body });
+      expect(answer.statusCode, url).toBe(400);
+      expect(answer.json()).toEqual({ errorCode: 'INVALID_ARGUMENT', errorDetails: details });
+    }
+    const list = await server.inject({
+      method: 'POST',
+      url: '/v1/rollback',
+      headers: ADMIN,
+      payload: '[1]',
+    });
+    expect(list.json()).toEqual({
+      errorCode: 'INVALID_ARGUMENT',
+      errorDetails:
+        'the body of POST /v1/rollback must be a JSON object; the fields are reason, waitMs',
+    });
+    expect(await environment()).toBe(before);
+  });
+
+  it('takes every field its route lists, and no body where it needs none', async () => {
+    const { server } = await setUp();
+    const rollout = await server.inject({
+      method: 'POST',
+      url: '/v1/rollout',
+      headers: ADMIN,
+      payload: { percentage: 20, reason: 'widen', waitMs: 0 },
+    });
+    expect(rollout.statusCode).toBe(200);
+    expect(rollout.json().rolloutPercentage).toBe(20);
+    for (const url of ['/v1/rollback', '/v1/rollout/resume']) {
+      const answer = await server.inject({
+        method: 'POST',
+        url,
+        headers: ADMIN,
+        payload: { reason: 'drill', waitMs: 0 },
+      });
+      expect(answer.statusCode, url).toBe(200);
+    }
+    const reset = await server.inject({
+      method: 'POST',
+      url: '/v1/breaker/reset',
+      headers: { authorization: ADMIN.authorization },
+    });
+    expect(reset.statusCode).toBe(200);
+  });
+});
