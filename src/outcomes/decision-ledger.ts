@@ -254,6 +254,16 @@ export class DecisionLedger {
     return entry;
   }
 
+  /**
+   * Undoes {@link settle} of an id whose outcome could not be written after all (a store that
+   * refused it): the decision takes its outcome again. An id not settled here is left alone.
+   */
+  release(id: string): void {
+    if (this.slotOf(id) !== 'settled') return;
+    this.codes[Number.parseInt(id.slice(this.prefix.length), 36) % this.size]! &= ~SETTLED;
+    this.settledTokens.forget(id);
+  }
+
   /** Forgets every decision (the refusals counted stay: they are counters). */
   clear(): void {
     this.codes.fill(0);

@@ -41,6 +41,23 @@ export function storedOutcomeOf(
   return { decisionId: outcomeKey(tied.decisionId), event: outcomeLine(tied, time, configVersion) };
 }
 
+/**
+ * Settles, before the store is asked, the outcomes tied by a decision id of this process (not
+ * by token), and returns their ids. A second post for one of them while the store writes the
+ * first is then refused by the ledger (`already has its outcome`, 400) as in file mode, where
+ * tying and settling happen in one turn; without the hold both were tied, and the store
+ * answered the second as a duplicate (200). Tokens are left to the store: a replay of one is a
+ * duplicate in both modes.
+ */
+function holdDecisionIds(outcomes: readonly TiedOutcome[], ledger: DecisionLedger): string[] {
+  const held: string[] = [];
+  for (const { decisionId, tokenExpiry } of outcomes) {
+    if (decisionId === undefined || tokenExpiry !== undefined) continue;
+    if (typeof ledger.settle(decisionId) !== 'string') held.push(decisionId);
+  }
+  return held;
+}
+
 /** What records an outcome that a store has kept already: the router's recorder. */
 export interface KeptOutcomeRecording extends OutcomeRecording {
   /** Now, on the recorder's clock, and the configuration version serving. */
@@ -52,8 +69,10 @@ export interface KeptOutcomeRecording extends OutcomeRecording {
  * Records a batch of posted outcomes through an outcome store, so that each decision takes
  * one outcome fleet-wide: tied and checked whole as `recordOutcomes` does, then written to the
  * store, which leaves out every decision that has its outcome already (from any instance);
- * only the outcomes it wrote are recorded here. When the store cannot take them, its coded
- * error is thrown and nothing is recorded, so the client may send the batch again.
+ * only the outcomes it wrote are recorded here. Decision ids of this process are settled
+ * before the store is asked (see `holdDecisionIds`), so that a concurrent post of the same id
+ * is refused as in file mode. When the store cannot take them, its coded error is thrown, the
+ * ids are released and nothing is recorded, so the client may send the batch again.
  */
 export async function recordOutcomesOnce(
   batch: unknown,
@@ -68,7 +87,14 @@ export async function recordOutcomesOnce(
   const time = recording.now();
   const configVersion = recording.configVersion();
   const rows = outcomes.map((tied) => storedOutcomeOf(tied, time, configVersion));
-  const fresh = await store.keep(rows);
+  const held = holdDecisionIds(outcomes, ledger);
+  let fresh: ReadonlySet<string>;
+  try {
+    fresh = await store.keep(rows);
+  } catch (error) {
+    for (const id of held) ledger.release(id);
+    throw error;
+  }
   // Settled here too, new or not: a later replay to this instance is answered without the store.
   settleAll(outcomes, ledger);
   let recorded = 0;

@@ -45,6 +45,11 @@ export class SettledDecisions {
     }
   }
 
+  /** Forgets that `id` was settled (its outcome was not written after all); the floor stays. */
+  forget(id: string): void {
+    this.settled.delete(id);
+  }
+
   /** Forgets everything (and the floor). */
   clear(): void {
     this.settled.clear();

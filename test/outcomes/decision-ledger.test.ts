@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/types.js';
+import { DecisionTokens, parseDecisionKeys } from '../../src/decision-tokens/index.js';
 import { DecisionLedger, ledgerMissMessage, unitKey } from '../../src/outcomes/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const decision = (overrides: Partial<Decision> = {}): Decision =>
   ({ backend: 'lightrag', cohort: 'lightrag', ...overrides }) as Decision;
@@ -33,6 +35,32 @@ describe('DecisionLedger', () => {
     expect(ledger.settle(id)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
     expect(ledger.settle(id)).toBe('settled');
     expect(ledger.find(id)).toBe('settled');
+  });
+
+  it('releases a settled id whose outcome was not written, and its token with it; nothing else', () => {
+    const clock = new FakeClock();
+    const ledger = new DecisionLedger({
+      tokens: new DecisionTokens({
+        keys: parseDecisionKeys('k1:the-secret-of-the-decision-ledger-tests-0123456789'),
+        clock,
+        ttlMs: 60_000,
+      }),
+    });
+    const { decisionId, decisionToken } = ledger.issue(
+      decision({ bucket: 3.5, configVersion: 'cfg', rolloutPercentage: 10 }),
+    );
+    const other = ledger.remember(decision());
+    ledger.settle(decisionId);
+    expect(ledger.checkToken(decisionToken!)).toMatchObject({ ok: true, status: 'duplicate' });
+    ledger.release(decisionId);
+    expect(ledger.find(decisionId)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    expect(ledger.checkToken(decisionToken!)).toMatchObject({ ok: true, status: 'open' });
+    // An id not settled, or not this ledger's, is left as it is.
+    ledger.release(other);
+    ledger.release('elsewhere-1');
+    expect(ledger.find(other)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    expect(ledger.settle(decisionId)).toEqual({ backend: 'lightrag', cohort: 'lightrag' });
+    expect(ledger.find(decisionId)).toBe('settled');
   });
 
   it('expires ids by age (injected clock) and by being pushed out of the ring', () => {
