@@ -1,6 +1,6 @@
 import { echoed, suggestKey } from '../config/schema-errors.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { BodyAdvice } from './request-limits.js';
+import type { RouteBody } from './json-body.js';
 
 /**
  * The fields the body of each admin route takes. A key outside its route's list is refused, as
@@ -19,7 +19,7 @@ export const ADMIN_BODY_FIELDS = {
 export type AdminRoute = keyof typeof ADMIN_BODY_FIELDS;
 
 /** What an admin route's 413 advises: its body is a few small fields. */
-export const ADMIN_BODY: BodyAdvice = {
+export const ADMIN_BODY: RouteBody = {
   tooLarge: 'send only the fields of the route (a reason is at most 400 characters)',
 };
 

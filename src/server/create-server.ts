@@ -25,14 +25,13 @@ import {
 import { adminRoutes } from './admin-routes.js';
 import { controllerReadiness } from './controller-endpoint.js';
 import { type ErrorBody, toWire } from './http-errors.js';
-import { useJsonBodyParser } from './json-body.js';
+import { type RouteBody, useJsonBodyParser } from './json-body.js';
 import { nativeRoutes } from './native-routes.js';
 import { ofrepRoutes, SINGLE_FLAG } from './ofrep-routes.js';
 import { outcomeIngestMode } from './outcome-ingest.js';
 import {
   answerClientError,
   answerFrameworkError,
-  type BodyAdvice,
   bodyTooLarge,
   DEFAULT_BODY_LIMIT,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -170,7 +169,7 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     if (tooLarge) drainAfterAnswer(request.raw, reply);
     // A request no route takes (its body refused on the way) is answered for its route: 405 or 404.
     if (request.is404) return answerUnrouted(request, reply, methodsAt);
-    const advice = (request.routeOptions.config as BodyAdvice | undefined)?.tooLarge;
+    const advice = (request.routeOptions.config as RouteBody | undefined)?.tooLarge;
     const known = tooLarge ? bodyTooLarge(bodyLimit, advice) : error;
     const { status, body } = toWire(known, { ofrep: request.url.startsWith('/ofrep/') });
     body.errorDetails = withoutPaths(body.errorDetails);

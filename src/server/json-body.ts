@@ -2,6 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { echoed, MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
+import { findDuplicateKey, mayRepeatKeys } from './duplicate-keys.js';
+
+/**
+ * What a route says of its JSON body, in its options' `config`: whether the body is a context
+ * (its problems are `INVALID_CONTEXT`), and what its 413 advises, in the route's own terms.
+ */
+export interface RouteBody {
+  /** The body is an evaluation or routing context (OFREP, `/v1/decide`, `/v1/explain`). */
+  isContext?: boolean;
+  /** How to send that route's data in less, ending the 413's words. */
+  tooLarge?: string;
+}
 
 /** Text that may spell a refused key: the names themselves, or any \u escape. */
 const SUSPECT = /__proto__|constructor|\\u/;
@@ -40,14 +52,19 @@ export function forbiddenKeyPath(value: unknown, path: string[] = []): string | 
   return undefined;
 }
 
+/** What {@link structureOf} says of a text that nests too deep. */
+const TOO_DEEP = -1;
+
 /**
- * Whether JSON `text` nests objects and lists deeper than `limit`, in one pass over its
- * characters (brackets inside strings do not count). A body too short to hold that many
- * brackets is not read at all.
+ * One pass over the characters of JSON `text` (brackets and colons inside strings do not
+ * count): {@link TOO_DEEP} when it nests objects and lists deeper than `limit`, else the number
+ * of its keys (its colons outside strings; see `mayRepeatKeys`). A body too short to hold that
+ * many brackets is not read at all: undefined.
  */
-function nestsDeeperThan(text: string, limit: number): boolean {
-  if (text.length < 2 * (limit + 1)) return false;
+function structureOf(text: string, limit: number): number | undefined {
+  if (text.length < 2 * (limit + 1)) return undefined;
   let depth = 0;
+  let keys = 0;
   let inString = false;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
@@ -56,14 +73,16 @@ function nestsDeeperThan(text: string, limit: number): boolean {
       else if (code === 0x22) inString = false;
     } else if (code === 0x22) {
       inString = true;
+    } else if (code === 0x3a) {
+      keys += 1;
     } else if (code === 0x7b || code === 0x5b) {
       depth += 1;
-      if (depth > limit) return true;
+      if (depth > limit) return TOO_DEEP;
     } else if (code === 0x7d || code === 0x5d) {
       depth -= 1;
     }
   }
-  return false;
+  return keys;
 }
 
 /** The path to the first object or list of `value` below `limit` levels (it has one). */
@@ -86,10 +105,13 @@ function shownPath(path: string): string {
     : `\u2026${path.slice(-MAX_ECHOED_CHARACTERS)} (a path of ${path.length} characters)`;
 }
 
-/** A problem at `path` of a body: `INVALID_CONTEXT` in a context, else `INVALID_ARGUMENT`. */
-function bodyProblem(path: string, why: string): FlagrouteError {
+/**
+ * A problem at `path` of a body: `INVALID_CONTEXT` in a context (a body that is one, or a path
+ * into one), else `INVALID_ARGUMENT`.
+ */
+function bodyProblem(path: string, why: string, isContext = false): FlagrouteError {
   const shown = shownPath(path);
-  if (path.startsWith('context.') || path.startsWith('attributes.')) {
+  if (isContext || path.startsWith('context.') || path.startsWith('attributes.')) {
     return new InvalidContextError(shown, why);
   }
   return new InvalidArgumentError(shown, why);
@@ -97,13 +119,15 @@ function bodyProblem(path: string, why: string): FlagrouteError {
 
 /**
  * A request body as JSON: `PARSE_ERROR` with JSON's own words when it is not JSON; a body that
- * is JSON but nests deeper than {@link MAX_BODY_DEPTH}, or carries a key that could change a
- * prototype, is refused naming where and why (the context of an OFREP or decide request:
- * `INVALID_CONTEXT`; elsewhere `INVALID_ARGUMENT`). `JSON.parse` makes `__proto__` an own key
- * rather than a prototype, so the check runs on the parsed value, and only when the text could
- * spell such a key.
+ * is JSON but nests deeper than {@link MAX_BODY_DEPTH}, gives a key twice in one object, or
+ * carries a key that could change a prototype, is refused naming where and why (in a context,
+ * or a body that is one, `isContext`: `INVALID_CONTEXT`; elsewhere `INVALID_ARGUMENT`).
+ * `JSON.parse` keeps the last of a repeated key without a word, so the text is read for one,
+ * natively unless it could hold one (see `mayRepeatKeys`). `JSON.parse` makes `__proto__` an
+ * own key rather than a prototype, so that check runs on the parsed value, and only when the
+ * text could spell such a key.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, isContext = false): unknown {
   if (text.length === 0) {
     throw new FlagrouteError('PARSE_ERROR', 'malformed JSON body: the body is empty');
   }
@@ -120,11 +144,22 @@ export function parseJsonBody(text: string): unknown {
     }
     throw new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${(error as Error).message}`);
   }
-  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+  const keyColons = structureOf(text, MAX_BODY_DEPTH);
+  if (keyColons === TOO_DEEP) {
     const path = tooDeepPath(value, MAX_BODY_DEPTH)?.join('.') || 'the body';
     throw bodyProblem(
       path,
       `nests objects and lists more than ${MAX_BODY_DEPTH} levels deep, more than flagroute reads anywhere; send flatter data`,
+      isContext,
+    );
+  }
+  const repeated = mayRepeatKeys(text, value, keyColons) ? findDuplicateKey(text) : undefined;
+  if (repeated !== undefined) {
+    const { first, second } = repeated;
+    throw bodyProblem(
+      repeated.path.join('.'),
+      `is given twice in one object (at ${first.line}:${first.column} and ${second.line}:${second.column} of the body): JSON would keep the last value without a word; give each key once`,
+      isContext,
     );
   }
   const found = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
@@ -132,6 +167,7 @@ export function parseJsonBody(text: string): unknown {
   throw bodyProblem(
     found,
     `is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it`,
+    isContext,
   );
 }
 
@@ -167,14 +203,18 @@ function checkEncoding(encoding: string | undefined): void {
   );
 }
 
-/** Replaces fastify's JSON body parser with {@link parseJsonBody}. */
+/**
+ * Replaces fastify's JSON body parser with {@link parseJsonBody}, told by the route's
+ * {@link RouteBody} whether the body is a context.
+ */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
       checkCharset(request.headers['content-type']);
       checkEncoding(request.headers['content-encoding']);
-      done(null, parseJsonBody(body as string));
+      const route = request.routeOptions.config as RouteBody | undefined;
+      done(null, parseJsonBody(body as string, route?.isContext === true));
     } catch (error) {
       done(error as Error, undefined);
     }

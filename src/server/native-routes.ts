@@ -12,16 +12,17 @@ import type { DecisionLedger, OutcomeStore } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import { analyzePairs, livePairs, type PairedOptions } from '../shadow/index.js';
 import { authorise } from './bearer-token.js';
+import type { RouteBody } from './json-body.js';
 import type { OutcomeIngest } from './outcome-ingest.js';
-import type { BodyAdvice } from './request-limits.js';
 
-/** What the 413 of `/v1/decide` and `/v1/explain` advises: their body is a routing context. */
-const CONTEXT_BODY: BodyAdvice = {
+/** The body of `/v1/decide` and `/v1/explain`: a routing context, whole. */
+const CONTEXT_BODY: RouteBody = {
+  isContext: true,
   tooLarge: 'send a smaller routing context (fewer or shorter attributes, a shorter queryText)',
 };
 
-/** What the 413 of `/v1/outcomes` advises: a batch can be split. */
-const OUTCOMES_BODY: BodyAdvice = { tooLarge: 'send the batch of outcomes in several posts' };
+/** The body of `/v1/outcomes`: an outcome or a batch, which can be split. */
+const OUTCOMES_BODY: RouteBody = { tooLarge: 'send the batch of outcomes in several posts' };
 
 /**
  * The report options of `GET /v1/experiment`'s query, read through the settings table (the

@@ -3,13 +3,14 @@ import { FlagrouteError } from '../errors.js';
 import { evaluateFlagNow, evaluateFlags, flagOf, flagsEtag } from '../ofrep/index.js';
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
-import type { BodyAdvice } from './request-limits.js';
+import type { RouteBody } from './json-body.js';
 
 /** The single evaluation's route (the error handler names the flag of its failures). */
 export const SINGLE_FLAG = '/ofrep/v1/evaluate/flags/:key';
 
-/** What OFREP's 413 advises: the body is a context, and its attributes are what can grow. */
-const OFREP_BODY: BodyAdvice = {
+/** OFREP's body: `{"context": {...}}`, all of it the evaluation context. */
+const OFREP_BODY: RouteBody = {
+  isContext: true,
   tooLarge: 'send a smaller evaluation context (fewer or shorter attributes, a shorter queryText)',
 };
 

@@ -32,16 +32,8 @@ export function isBodyTooLarge(error: unknown): boolean {
 }
 
 /**
- * What a route's 413 advises, in its `config` (`{config: {tooLarge: '...'}}` of the route's
- * options): how to send that route's data in less, in the route's own terms.
- */
-export interface BodyAdvice {
-  tooLarge?: string;
-}
-
-/**
- * A body over the limit, in words that say the limit and, when the route gives it
- * ({@link BodyAdvice}), how to send less to that route.
+ * A body over the limit, in words that say the limit and, when the route gives it (its
+ * `RouteBody.tooLarge`), how to send less to that route.
  */
 export function bodyTooLarge(bodyLimit: number, advice?: string): FlagrouteError {
   const size = bodyLimit % 1024 === 0 ? ` (${bodyLimit / 1024} KiB)` : '';
