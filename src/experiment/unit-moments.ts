@@ -4,7 +4,7 @@ import type { ArmMoments } from './arm-moments.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 /** Every outcome has a success: its count is the unit's query count, c_i of the covariates. */
-const QUERIES = METRIC_TABLE.findIndex((spec) => spec.name === 'success_rate');
+export const QUERIES = METRIC_TABLE.findIndex((spec) => spec.name === 'success_rate');
 
 /** An arm's moments of every metric, in the metric table's order, all zero. */
 export function emptyArmMoments(): ArmMoments[] {
@@ -56,13 +56,7 @@ export class UnitMomentsFold {
   ) {
     const size = 3 + covariateWidth;
     const empty = () =>
-      covariateWidth === 0
-        ? []
-        : OUTCOME_METRICS.map(() => ({
-            n: 0,
-            sums: new Array<number>(size).fill(0),
-            products: new Array<number>(size * size).fill(0),
-          }));
+      covariateWidth === 0 ? [] : OUTCOME_METRICS.map(() => emptyCovariateMoments(size));
     this.covariates = [empty(), empty()];
     this.vector = new Float64Array(size);
   }
@@ -102,22 +96,50 @@ export class UnitMomentsFold {
     covariates: ArrayLike<number> | undefined,
   ): void {
     const v = this.vector;
-    v.fill(0);
-    v[0] = m;
-    v[1] = d;
-    v[2] = sums[QUERIES * 2 + 1]!;
-    const width = Math.min(this.covariateWidth, covariates?.length ?? 0);
-    for (let j = 0; j < width; j += 1) v[3 + j] = covariates![j]!;
-    const size = v.length;
-    into.n += 1;
-    for (let row = 0; row < size; row += 1) {
-      const x = v[row]!;
-      into.sums[row]! += x;
-      if (x === 0) continue;
-      for (let column = 0; column < size; column += 1)
-        into.products[row * size + column]! += x * v[column]!;
-    }
+    unitVector(v, m, d, sums[QUERIES * 2 + 1]!, covariates);
+    addCrossProducts(into, v);
   }
+}
+
+/**
+ * Writes a unit's vector (m_i, d_i, c_i, s_i1 .. s_ik) into `into` (3 + k long): its metric's
+ * sum and count, its query count and its covariate column sums (missing columns 0).
+ */
+export function unitVector(
+  into: Float64Array,
+  m: number,
+  d: number,
+  c: number,
+  covariates: ArrayLike<number> | undefined,
+): void {
+  into.fill(0);
+  into[0] = m;
+  into[1] = d;
+  into[2] = c;
+  const width = Math.min(into.length - 3, covariates?.length ?? 0);
+  for (let j = 0; j < width; j += 1) into[3 + j] = covariates![j]!;
+}
+
+/** Adds one unit's vector v to an arm's sums of v and of v v' (its covariate cross-products). */
+export function addCrossProducts(into: CovariateMoments, v: ArrayLike<number>): void {
+  const size = v.length;
+  into.n += 1;
+  for (let row = 0; row < size; row += 1) {
+    const x = v[row]!;
+    into.sums[row]! += x;
+    if (x === 0) continue;
+    for (let column = 0; column < size; column += 1)
+      into.products[row * size + column]! += x * v[column]!;
+  }
+}
+
+/** Empty cross-products of vectors of `size` numbers. */
+export function emptyCovariateMoments(size: number): CovariateMoments {
+  return {
+    n: 0,
+    sums: new Array<number>(size).fill(0),
+    products: new Array<number>(size * size).fill(0),
+  };
 }
 
 /**
