@@ -291,7 +291,8 @@ function reportOf(
   };
   if (tails.capping) report.capping = tails.capping;
   if (data.events) report.events = data.events;
-  if (data.covariates) report.variance_reduction = varianceReduction(data.covariates, settings);
+  const covariates = tails.covariates ?? data.covariates;
+  if (covariates) report.variance_reduction = varianceReduction(covariates, settings);
   report.verdict = verdictText(report);
   return report;
 }

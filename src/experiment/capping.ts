@@ -8,9 +8,11 @@ import {
 } from '../metrics/index.js';
 import { bucketAtRank, rankAtQuantile } from '../statistics/index.js';
 import type { ArmMoments } from './arm-moments.js';
+import { type CappedArms, type CappedClusters, cappedCovariates } from './capped-covariates.js';
 import type { AnalysisUnit, Arm, ExperimentStats } from './experiment-data.js';
 import type { TailSettings } from './tail-settings.js';
 import type { ArmValues, TailData } from './tail-values.js';
+import type { CovariateData } from './variance-reduction.js';
 
 /** One arm's cap and what it changed. */
 export interface ArmCapping {
@@ -44,11 +46,11 @@ export function armCap(values: Float64Array, metric: TailMetric, percentile: num
 }
 
 /**
- * An arm's moments of values winsorized at `cap`, at the unit of `clusters`: per user the sum
- * of the capped values (m_i) and their count (d_i), around the capped mean (the shift), as the
- * accumulator's user-level moments; at the request unit the capped values' power sums.
+ * An arm's users' sums of its values winsorized at `cap` (per cluster: a user, or a value at the
+ * request unit), their counts, and the capped mean: what the capped comparison and the capped
+ * variance reduction are both made of.
  */
-function cappedMoments(arm: ArmValues, cap: number, unit: AnalysisUnit): ArmMoments {
+function cappedClusters(arm: ArmValues, cap: number): CappedClusters {
   const sums = new Float64Array(arm.clusters);
   const counts = new Float64Array(arm.clusters);
   let total = 0;
@@ -58,16 +60,27 @@ function cappedMoments(arm: ArmValues, cap: number, unit: AnalysisUnit): ArmMome
     counts[arm.clusterOf[index]!]! += 1;
     total += value;
   }
-  const shift = total / arm.values.length;
-  const moments: ArmMoments = { n: arm.clusters, sum: 0, sum_of_squares: 0, shift };
+  const clusters: CappedClusters = { sums, counts, mean: total / arm.values.length };
+  if (arm.slots) clusters.slots = arm.slots;
+  return clusters;
+}
+
+/**
+ * An arm's moments of capped clusters: per user the sum of the capped values (m_i) and their
+ * count (d_i), around the capped mean (the shift), as the accumulator's user-level moments; at
+ * the request unit the capped values' power sums.
+ */
+function cappedMoments(capped: CappedClusters, unit: AnalysisUnit): ArmMoments {
+  const shift = capped.mean;
+  const moments: ArmMoments = { n: capped.sums.length, sum: 0, sum_of_squares: 0, shift };
   if (unit === 'user') {
     moments.denominator_sum = 0;
     moments.denominator_sum_of_squares = 0;
     moments.cross_sum = 0;
   }
-  for (let cluster = 0; cluster < arm.clusters; cluster += 1) {
-    const d = counts[cluster]!;
-    const m = sums[cluster]! - shift * d;
+  for (let cluster = 0; cluster < capped.sums.length; cluster += 1) {
+    const d = capped.counts[cluster]!;
+    const m = capped.sums[cluster]! - shift * d;
     moments.sum += m;
     moments.sum_of_squares += m * m;
     if (unit === 'user') {
@@ -82,7 +95,7 @@ function cappedMoments(arm: ArmValues, cap: number, unit: AnalysisUnit): ArmMome
 function armCapping(arm: ArmValues, metric: TailMetric, percentile: number, unit: AnalysisUnit) {
   if (arm.values.length === 0) {
     const none: ArmCapping = { cap: null, values: 0, capped: 0, raw_mean: null, capped_mean: null };
-    return { report: none, moments: null };
+    return { report: none, clusters: null, moments: null };
   }
   const cap = armCap(arm.values, metric, percentile);
   let capped = 0;
@@ -91,7 +104,8 @@ function armCapping(arm: ArmValues, metric: TailMetric, percentile: number, unit
     raw += value;
     if (value > cap) capped += 1;
   }
-  const moments = cappedMoments(arm, cap, unit);
+  const clusters = cappedClusters(arm, cap);
+  const moments = cappedMoments(clusters, unit);
   const report: ArmCapping = {
     cap,
     values: arm.values.length,
@@ -99,21 +113,39 @@ function armCapping(arm: ArmValues, metric: TailMetric, percentile: number, unit
     raw_mean: raw / arm.values.length,
     capped_mean: moments.shift! + moments.sum / arm.values.length,
   };
-  return { report, moments };
+  return { report, clusters, moments };
+}
+
+/** What capping gives back: the statistics with the capped metrics' moments in place. */
+export interface CappedStatistics {
+  stats: ExperimentStats;
+  /** Per metric the settings cap, what was done (or why not). */
+  capping: CappingReport[];
+  /**
+   * The covariate cross-products with the capped metrics' folded again from the users' capped
+   * sums (when covariates were given and a metric was capped).
+   */
+  covariates?: CovariateData;
+  /** Capped metrics whose cross-products could not be folded again: left out of them. */
+  covariatesLeftOut: TailMetric[];
 }
 
 /**
  * Winsorizes every metric the settings cap: per arm, the cap is the arm's percentile from its
  * histogram, each value above it counts as the cap, then the users' sums and the arm's
- * moments are made again. Returns the statistics with the capped metrics' moments in place,
- * and what was done; a source without values is reported as not capped.
+ * moments are made again, and so are the covariate cross-products of variance reduction when
+ * `covariates` are given (capping comes before the adjustment, as in gbstats). Returns the
+ * statistics with the capped metrics' moments in place, and what was done; a source without
+ * values is reported as not capped.
  */
 export function applyCapping(
   stats: ExperimentStats,
   tails: TailData | undefined,
   settings: TailSettings,
-): { stats: ExperimentStats; capping: CappingReport[] } {
+  covariates?: CovariateData,
+): CappedStatistics {
   const capping: CappingReport[] = [];
+  const clusters: Partial<Record<TailMetric, CappedArms>> = {};
   const arms = { lightrag: { ...stats.arms.lightrag }, perplexity: { ...stats.arms.perplexity } };
   for (const metric of TAIL_METRICS) {
     const percentile = settings.capping[metric];
@@ -127,6 +159,7 @@ export function applyCapping(
     ) as [ReturnType<typeof armCapping>, ReturnType<typeof armCapping>];
     if (treatment.moments) arms.lightrag[metric] = treatment.moments;
     if (baseline.moments) arms.perplexity[metric] = baseline.moments;
+    clusters[metric] = [treatment.clusters, baseline.clusters];
     capping.push({
       metric,
       percentile,
@@ -135,5 +168,15 @@ export function applyCapping(
       missing: null,
     });
   }
-  return capping.length === 0 ? { stats, capping } : { stats: { ...stats, arms }, capping };
+  const result: CappedStatistics = {
+    stats: capping.length === 0 ? stats : { ...stats, arms },
+    capping,
+    covariatesLeftOut: [],
+  };
+  if (covariates) {
+    const refolded = cappedCovariates(covariates, clusters);
+    result.covariates = refolded.covariates;
+    result.covariatesLeftOut = refolded.leftOut;
+  }
+  return result;
 }

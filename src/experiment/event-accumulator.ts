@@ -6,9 +6,9 @@ import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 import { type TailData, TailFold } from './tail-values.js';
-import { byMetric, UnitMomentsFold } from './unit-moments.js';
+import { byMetric, QUERIES, UnitMomentsFold } from './unit-moments.js';
 import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
-import type { CovariateData } from './variance-reduction.js';
+import type { CovariateData, UnitCovariateVectors } from './variance-reduction.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 
@@ -279,12 +279,29 @@ export class EventAccumulator {
     if (!this.covariates.any) return null;
     const shifts = this.shifts();
     const fold = this.userFold(shifts, true);
-    return {
+    const data: CovariateData = {
       unit: 'user',
       columns: [...this.covariates.design.names],
       dropped_levels: this.covariates.design.droppedLevels,
       shifts,
       arms: fold.covariates,
     };
+    if (this.tails.keepsValues) data.units = this.unitVectors();
+    return data;
+  }
+
+  /**
+   * Per user slot, the query count and (the same array as kept, not a copy) the covariate
+   * column sums: 16 bytes a user beyond the pass's own, for capping to fold again.
+   */
+  private unitVectors(): UnitCovariateVectors {
+    const { sums, size, keys } = this.users;
+    const queries = new Float64Array(size);
+    const rows = new Array<Float64Array | undefined>(size);
+    for (let slot = 0; slot < size; slot += 1) {
+      queries[slot] = sums[slot * TALLY_WIDTH + QUERIES * 2 + 1]!;
+      rows[slot] = this.covariates.of(keys[slot]!);
+    }
+    return { queries, rows };
   }
 }

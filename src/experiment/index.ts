@@ -17,6 +17,7 @@ export {
   type ArmCapping,
   applyCapping,
   armCap,
+  type CappedStatistics,
   type CappingReport,
 } from './capping.js';
 export { compareArms, exactInterval } from './compare-arms.js';
@@ -117,6 +118,7 @@ export {
   type AdjustmentMethod,
   adjustedArms,
   type CovariateData,
+  type UnitCovariateVectors,
   type VarianceReductionReport,
 } from './variance-reduction.js';
 export {

@@ -9,6 +9,11 @@ export interface ArmValues {
   clusterOf: Int32Array;
   /** The values, in the metric's unit (seconds, dollars). */
   values: Float64Array;
+  /**
+   * At the user unit from an accumulator, each cluster's user slot: where a metric capped after
+   * the pass finds the user's covariates (see `UnitCovariateVectors`).
+   */
+  slots?: Int32Array;
 }
 
 /**
@@ -86,6 +91,7 @@ export class TailValues {
 
   private armOf(arm: 0 | 1, unit: AnalysisUnit, userArms: Int8Array): ArmValues {
     const clusterOfSlot = new Map<number, number>();
+    const slotOfCluster: number[] = [];
     const clusterOf: number[] = [];
     const values: number[] = [];
     for (let index = 0; index < this.length; index += 1) {
@@ -99,16 +105,19 @@ export class TailValues {
         if (cluster === undefined) {
           cluster = clusterOfSlot.size;
           clusterOfSlot.set(slot, cluster);
+          slotOfCluster.push(slot);
         }
         clusterOf.push(cluster);
       }
       values.push(this.values[index]!);
     }
-    return {
+    const kept: ArmValues = {
       clusters: unit === 'request' ? values.length : clusterOfSlot.size,
       clusterOf: Int32Array.from(clusterOf),
       values: Float64Array.from(values),
     };
+    if (unit === 'user') kept.slots = Int32Array.from(slotOfCluster);
+    return kept;
   }
 }
 
@@ -148,6 +157,11 @@ export class TailFold {
   /** Records that outcomes were added as sums, without their values. */
   addSums(): void {
     this.complete = false;
+  }
+
+  /** Whether every outcome's values were kept (no sums were added without them). */
+  get keepsValues(): boolean {
+    return this.complete;
   }
 
   exportState(): TailFoldState {

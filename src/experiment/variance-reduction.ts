@@ -23,6 +23,17 @@ export const ADJUSTMENT_METHODS = ['regression', 'post_stratification'] as const
 /** A method from {@link ADJUSTMENT_METHODS}. */
 export type AdjustmentMethod = (typeof ADJUSTMENT_METHODS)[number];
 
+/**
+ * Per user slot of an accumulator, what a metric capped after the pass needs, besides its capped
+ * sums, to fold its cross-products again: the user's query count and covariate column sums.
+ */
+export interface UnitCovariateVectors {
+  /** Per slot, the user's query count c_i. */
+  queries: Float64Array;
+  /** Per slot, the user's covariate column sums (none: zeros; shorter: later columns 0). */
+  rows: readonly (ArrayLike<number> | undefined)[];
+}
+
 /** Per-unit covariate cross-products of both arms, as a source gives them. */
 export interface CovariateData {
   /** The unit they are per: `request` sums are request-level figures only. */
@@ -35,6 +46,11 @@ export interface CovariateData {
   shifts: [number[], number[]];
   /** Per arm and metric in the metric table's order. */
   arms: [CovariateMoments[], CovariateMoments[]];
+  /**
+   * The users' vectors, from a source that keeps each value with its user (the event log), so
+   * that capping can fold a capped metric's cross-products again.
+   */
+  units?: UnitCovariateVectors;
 }
 
 /** A treatment-against-baseline difference with its interval (Welch). */
