@@ -252,7 +252,7 @@ function reportOf(
     'source' | 'notes' | 'events' | 'covariates' | 'tails' | 'latencyCounts'
   >,
 ): ExperimentReport {
-  const { stats, ...tails } = tailSections(given, data, settings, settings.alpha);
+  const { stats, ...tails } = tailSections(given, data, settings);
   const metrics = Object.fromEntries(
     OUTCOME_METRICS.map((metric) => [metric, metricReport(stats, metric, settings)]),
   ) as Record<OutcomeMetric, MetricReport>;

@@ -26,18 +26,22 @@ function tailVerdictText(comparison: TailComparison): string {
 }
 
 function tailRows(tails: TailTestReport): string[][] {
-  return tails.comparisons.map((comparison) => [
-    `p${comparison.percentile}`,
-    armText(comparison.arms.lightrag),
-    armText(comparison.arms.perplexity),
-    comparison.interval
-      ? `${signedSeconds(comparison.difference!)} [${signedSeconds(comparison.interval[0])}, ${signedSeconds(comparison.interval[1])}]`
-      : comparison.difference === null
-        ? '-'
-        : signedSeconds(comparison.difference),
-    comparison.p_value === null ? '-' : pValueText(comparison.p_value),
-    tailVerdictText(comparison),
-  ]);
+  return tails.comparisons.map((comparison) => {
+    // A sequential report judges, and so shows, the always-valid interval of the difference.
+    const interval = tails.sequential ? comparison.sequential_interval : comparison.interval;
+    return [
+      `p${comparison.percentile}`,
+      armText(comparison.arms.lightrag),
+      armText(comparison.arms.perplexity),
+      interval
+        ? `${signedSeconds(comparison.difference!)} [${signedSeconds(interval[0])}, ${signedSeconds(interval[1])}]`
+        : comparison.difference === null
+          ? '-'
+          : signedSeconds(comparison.difference),
+      comparison.p_value === null ? '-' : pValueText(comparison.p_value),
+      tailVerdictText(comparison),
+    ];
+  });
 }
 
 const TAIL_HEADER = [
@@ -80,7 +84,7 @@ const CAPPING_HEADER = [
 ];
 
 const tailTitle = (tails: TailTestReport) =>
-  `tail test of response time, per ${tails.unit}${tails.unit === 'request' ? ' (request-level figures, not a test)' : ''}: each arm's percentile with Woodruff's ${((1 - tails.alpha) * 100).toFixed(0)} % interval, LightRAG - Perplexity beside the absolute p95 rollback trigger`;
+  `tail test of response time, per ${tails.unit}${tails.unit === 'request' ? ' (request-level figures, not a test)' : ''}: each arm's percentile with Woodruff's ${((1 - tails.alpha) * 100).toFixed(0)} % interval, LightRAG - Perplexity${tails.sequential ? ' with its always-valid interval' : ''} beside the absolute p95 rollback trigger`;
 
 /** The tail test's and the capping's lines of the text report. */
 export function tailsText(report: ExperimentReport): string[] {

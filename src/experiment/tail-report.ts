@@ -2,7 +2,7 @@ import { applyCapping, type CappingReport } from './capping.js';
 import type { ExperimentStats } from './experiment-data.js';
 import type { ExperimentData } from './experiment-source.js';
 import type { TailSettings } from './tail-settings.js';
-import { type TailTestReport, tailTest } from './tail-test.js';
+import { type TailTestReport, type TailTestSettings, tailTest } from './tail-test.js';
 import type { CovariateData } from './variance-reduction.js';
 
 export type { CappingReport } from './capping.js';
@@ -26,8 +26,7 @@ const percent = (value: number) => `${value}th percentile`;
 export function tailSections(
   stats: ExperimentStats,
   data: Pick<ExperimentData, 'tails' | 'latencyCounts' | 'covariates'>,
-  settings: TailSettings,
-  alpha: number,
+  settings: TailSettings & TailTestSettings,
 ): TailSections {
   const capped = applyCapping(stats, data.tails, settings, data.covariates);
   const notes: string[] = [];
@@ -46,7 +45,7 @@ export function tailSections(
     data.tails ?? data.latencyCounts,
     stats.unit,
     settings.tailPercentiles,
-    alpha,
+    settings,
   );
   if (tails.unit === 'request' && (data.tails || data.latencyCounts))
     notes.push(

@@ -3,6 +3,7 @@ import {
   type ClusteredBuckets,
   type ClusteredQuantile,
   clusteredQuantile,
+  confidenceSequenceHalfWidth,
   histogramQuantile,
   normalCdf,
   normalQuantile,
@@ -44,9 +45,24 @@ export interface TailComparison {
   difference: number | null;
   standard_error: number | null;
   interval: [number, number] | null;
+  /**
+   * The always-valid interval of the difference: Woodruff's standard error in the asymptotic
+   * confidence sequence the metrics' `sequential_ci` use, valid however often it is looked at.
+   */
+  sequential_interval: [number, number] | null;
   p_value: number | null;
+  /** `sequential_interval` excludes 0 when the report is sequential; else p < alpha. */
   significant: boolean;
   missing: TailMissing | null;
+}
+
+/** What the tail test is judged with: the report's alpha and its sequential settings. */
+export interface TailTestSettings {
+  alpha: number;
+  /** Judge on the always-valid interval (`significant` reads it). */
+  sequential: boolean;
+  /** N* of the confidence sequence: the number of users it is tightest at. */
+  sequentialTuning: number;
 }
 
 /** The tail test of response time: each percentile's difference between the arms. */
@@ -55,6 +71,8 @@ export interface TailTestReport {
   unit: AnalysisUnit;
   method: 'woodruff';
   alpha: number;
+  /** Whether `significant` reads the always-valid intervals. */
+  sequential: boolean;
   comparisons: TailComparison[];
 }
 
@@ -91,7 +109,12 @@ const quantileOf = (group: ArmGroup, p: number, alpha: number) =>
     ? histogramQuantile(group, p, alpha, bucketValue)
     : clusteredQuantile(group, p, alpha, bucketValue, SIZE);
 
-function compare(groups: [ArmGroup, ArmGroup], percentile: number, alpha: number): TailComparison {
+function compare(
+  groups: [ArmGroup, ArmGroup],
+  percentile: number,
+  settings: TailTestSettings,
+): TailComparison {
+  const { alpha } = settings;
   const [treatment, baseline] = groups.map((group) =>
     armTail(quantileOf(group, percentile / 100, alpha)),
   ) as [ArmTail | null, ArmTail | null];
@@ -101,6 +124,7 @@ function compare(groups: [ArmGroup, ArmGroup], percentile: number, alpha: number
     difference: null,
     standard_error: null,
     interval: null,
+    sequential_interval: null,
     p_value: null,
     significant: false,
     missing: null,
@@ -115,9 +139,17 @@ function compare(groups: [ArmGroup, ArmGroup], percentile: number, alpha: number
   const difference = comparison.difference;
   comparison.standard_error = standardError;
   comparison.interval = [difference - z * standardError, difference + z * standardError];
+  const half = confidenceSequenceHalfWidth(
+    standardError,
+    treatment.units + baseline.units,
+    alpha,
+    settings.sequentialTuning,
+  );
+  comparison.sequential_interval = [difference - half, difference + half];
   if (standardError > 0) {
     comparison.p_value = 2 * normalCdf(-Math.abs(difference) / standardError);
-    comparison.significant = comparison.p_value < alpha;
+    const [low, high] = comparison.sequential_interval;
+    comparison.significant = settings.sequential ? low > 0 || high < 0 : comparison.p_value < alpha;
   }
   return comparison;
 }
@@ -128,19 +160,23 @@ function compare(groups: [ArmGroup, ArmGroup], percentile: number, alpha: number
  * Woodruff's method (`clusteredQuantile`): at the user unit a user's correlated requests widen
  * the interval as they should. From request-level bucket counts (a live router's histograms,
  * `[lightrag, perplexity]`) every request is its own unit. Without either (a source of sums)
- * every comparison says `no_values`.
+ * every comparison says `no_values`. Beside the fixed-horizon interval, the always-valid one:
+ * the percentile is asymptotically a mean of its influence values (Bahadur's representation),
+ * so the confidence sequence of a difference of means holds for it with Woodruff's standard
+ * error, per user (docs/experiments.md, the tail test).
  */
 export function tailTest(
   tails: TailData | [Float64Array, Float64Array] | undefined,
   unit: AnalysisUnit,
   percentiles: readonly number[],
-  alpha: number,
+  settings: TailTestSettings,
 ): TailTestReport {
   const report: TailTestReport = {
     metric: 'response_time',
     unit: Array.isArray(tails) ? 'request' : (tails?.unit ?? unit),
     method: 'woodruff',
-    alpha,
+    alpha: settings.alpha,
+    sequential: settings.sequential,
     comparisons: [],
   };
   if (!tails) {
@@ -150,6 +186,7 @@ export function tailTest(
       difference: null,
       standard_error: null,
       interval: null,
+      sequential_interval: null,
       p_value: null,
       significant: false,
       missing: 'no_values',
@@ -159,6 +196,6 @@ export function tailTest(
   const groups = Array.isArray(tails)
     ? tails
     : (tails.metrics.response_time.map(bucketsOf) as [ClusteredBuckets, ClusteredBuckets]);
-  report.comparisons = percentiles.map((percentile) => compare(groups, percentile, alpha));
+  report.comparisons = percentiles.map((percentile) => compare(groups, percentile, settings));
   return report;
 }

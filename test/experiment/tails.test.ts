@@ -11,7 +11,11 @@ import {
   LatencyHistogram,
   TAIL_SCALES,
 } from '../../src/metrics/index.js';
-import { clusteredQuantile, histogramQuantile } from '../../src/statistics/index.js';
+import {
+  clusteredQuantile,
+  confidenceSequenceHalfWidth,
+  histogramQuantile,
+} from '../../src/statistics/index.js';
 import { expectClose } from '../helpers/close-reports.js';
 import { REPO_DIR } from '../helpers/config-dir.js';
 import { EXPERIMENT_FIXTURES } from '../helpers/experiment-fixtures.js';
@@ -22,7 +26,14 @@ const reference = JSON.parse(readFileSync(join(EXPERIMENT_FIXTURES, 'tails.json'
   alpha: number;
   percentiles: number[];
   capping: Record<'response_time' | 'cost_per_query', number>;
-  tails: Array<Record<string, unknown> & { percentile: number }>;
+  tails: Array<
+    Record<string, unknown> & {
+      percentile: number;
+      difference: number;
+      standard_error: number;
+      arms: Record<'lightrag' | 'perplexity', { units: number }>;
+    }
+  >;
   capped: Array<{
     metric: 'response_time' | 'cost_per_query';
     percentile: number;
@@ -76,7 +87,18 @@ describe('the tail test and capping, against numpy and scipy', () => {
     for (const [index, expected] of reference.tails.entries()) {
       const got = report.tails.comparisons[index]!;
       expect(got.missing).toBeNull();
-      expectClose(got, { ...expected, missing: null, significant: true }, 1e-9);
+      expectClose(got, { ...expected, missing: null, significant: true }, 1e-9, [
+        'sequential_interval',
+      ]);
+      // The always-valid interval: the same standard error in the metrics' confidence sequence.
+      const users = expected.arms.lightrag.units + expected.arms.perplexity.units;
+      const half = confidenceSequenceHalfWidth(expected.standard_error, users, 0.05, 5000);
+      expectClose(
+        got.sequential_interval,
+        [expected.difference - half, expected.difference + half],
+        1e-9,
+      );
+      expect(half).toBeGreaterThan(got.difference! - got.interval![0]);
     }
     // l0000 is in both arms and left out: 299 LightRAG users, 300 Perplexity users.
     expect(report.tails.comparisons[0]!.arms.lightrag!.units).toBe(299);
