@@ -2,9 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TimeSlice } from '../time-slice.js';
-import type { NamePlace, NamePlaces, RuleFileResult } from './loaded-config.js';
+import type { RuleFileResult, RuleFileSection } from './loaded-config.js';
 import { checkRuleFileText } from './rule-file-text.js';
-import type { RuleFileContent } from './types.js';
+import type { RegionRollout, RoutingRuleSpec } from './types.js';
 
 /**
  * Rule-file texts at least this long are checked in a child process. Parsing YAML is one
@@ -22,16 +22,15 @@ export interface RuleFileJob {
 }
 
 /**
- * A section of a valid rule file as the child sends it: names, each entry's JSON and their
- * places (key line, key column, line, column per name). Structured clone of 10,000 entries
- * as objects took about 22 ms on the receiving event loop, in one piece; strings and an
- * Int32Array take about 1 ms, and the entries are parsed back a slice at a time.
+ * A section of a valid rule file as the child sends it: its columns, each value as its JSON
+ * text. Structured clone of 10,000 values as objects took about 22 ms on the receiving event
+ * loop, in one piece; strings and an Int32Array take about 1 ms, and the values are parsed back
+ * a slice at a time.
  */
 interface PackedSection {
-  present: boolean;
-  names: string[];
-  entries: string[];
-  places: Int32Array;
+  readonly names: readonly string[];
+  readonly texts: string[];
+  readonly places: Int32Array;
 }
 
 /** A rule-file result as the child sends it: packed when valid, as it is otherwise. */
@@ -49,92 +48,42 @@ export type RuleFileReply = ({ result: PackedRuleFile } | { error: string }) & {
   cpuMicros: number;
 };
 
-const SECTIONS = [
-  ['rules', 'routing_rules'],
-  ['regions', 'geographic_routing'],
-] as const;
-
 /** Packs a result for the trip to the event loop (see {@link PackedSection}). */
 export function packRuleFile(result: RuleFileResult): PackedRuleFile {
   if (!result.ok) return result;
-  const pack = (places: NamePlaces, section: Record<string, unknown> | undefined) => {
-    const names = Object.keys(section ?? {});
-    const packed = new Int32Array(names.length * 4);
-    names.forEach((name, index) => {
-      const place = places.get(name)!;
-      packed.set([place.keyLine, place.keyColumn, place.line, place.column], index * 4);
-    });
-    return {
-      present: section !== undefined,
-      names,
-      entries: names.map((name) => JSON.stringify(section![name])),
-      places: packed,
-    };
-  };
-  const { content, places } = result;
+  const pack = ({ names, values, places }: RuleFileSection<unknown>): PackedSection => ({
+    names,
+    texts: values.map((value) => JSON.stringify(value)),
+    places,
+  });
   return {
     ok: true,
     displayPath: result.displayPath,
-    rules: pack(places.rules, content.routing_rules),
-    regions: pack(places.regions, content.geographic_routing),
+    rules: pack(result.rules),
+    regions: pack(result.regions),
   };
 }
-
-/**
- * The places of a packed section, read from its `Int32Array` when asked: no object per name
- * stays alive through the reload (see `CompiledRule` in src/rules for why that matters).
- */
-class PackedPlaces implements NamePlaces {
-  private readonly indexOf = new Map<string, number>();
-
-  /** `names` are a section's keys, each once (`Object.keys`); `places` four numbers each. */
-  constructor(
-    names: readonly string[],
-    private readonly places: Int32Array,
-  ) {
-    for (const [index, name] of names.entries()) this.indexOf.set(name, index * 4);
-  }
-
-  get(name: string): NamePlace | undefined {
-    const at = this.indexOf.get(name);
-    if (at === undefined) return undefined;
-    const { places } = this;
-    return {
-      keyLine: places[at]!,
-      keyColumn: places[at + 1]!,
-      line: places[at + 2]!,
-      column: places[at + 3]!,
-    };
-  }
-}
-
-const NO_PLACES: NamePlaces = new Map<string, NamePlace>();
 
 /** Unpacks a child's result, a slice of the event loop at a time. */
 async function unpackRuleFile(packed: PackedRuleFile): Promise<RuleFileResult> {
   if (!packed.ok) return packed;
   const slice = new TimeSlice();
-  const content: Record<string, Record<string, unknown>> = {};
-  const places = { rules: NO_PLACES, regions: NO_PLACES };
-  for (const [kind, key] of SECTIONS) {
-    const { present, names, entries, places: at } = packed[kind];
-    if (!present) continue;
-    const section: Record<string, unknown> = {};
-    for (const [index, name] of names.entries()) {
-      section[name] = JSON.parse(entries[index]!);
-      // Each entry's text dies once parsed, instead of living (and being copied by young-
-      // generation collections) until the whole file is unpacked.
-      entries[index] = '';
+  const unpack = async <Value>({ names, texts, places }: PackedSection) => {
+    const values: Value[] = [];
+    for (let index = 0; index < texts.length; index += 1) {
+      values.push(JSON.parse(texts[index]!) as Value);
+      // Each text dies once parsed, instead of living (and being copied by young-generation
+      // collections) until the whole file is unpacked.
+      texts[index] = '';
       if (slice.due()) await slice.next();
     }
-    content[key] = section;
-    places[kind] = new PackedPlaces(names, at);
-  }
+    return { names, values, places };
+  };
   return {
     ok: true,
     displayPath: packed.displayPath,
-    content: content as RuleFileContent,
-    places,
+    rules: await unpack<RoutingRuleSpec>(packed.rules),
+    regions: await unpack<RegionRollout>(packed.regions),
   };
 }
 

@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, type LineCounter, type Node } from 'yaml';
 import type { ConfigIssue } from './issues.js';
-import type { NamePlace, RuleFileResult } from './loaded-config.js';
+import type { RuleFileResult, RuleFileSection } from './loaded-config.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
@@ -29,9 +29,15 @@ export function checkRuleFileText(text: string, path: string, displayPath: strin
       issues: schemaIssues(validators.ruleFile.errors ?? [], { kind: 'file', file: read.file }),
     };
   }
-  const issues = checkRuleSemantics(content, read.file);
+  const valid: RuleFileContent = content;
+  const issues = checkRuleSemantics(valid, read.file);
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, displayPath, content, places: placesOf(read.file) };
+  return {
+    ok: true,
+    displayPath,
+    rules: sectionOf(read.file, 'routing_rules', valid.routing_rules),
+    regions: sectionOf(read.file, 'geographic_routing', valid.geographic_routing),
+  };
 }
 
 function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIssue[] {
@@ -55,34 +61,37 @@ function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIss
 }
 
 /**
- * Where each name of a valid file is written: one pass over each section's pairs (the first
- * pair of a name, as `positionOf` finds it), rather than a search per name.
+ * A valid section as columns (see `RuleFileSection`), with where each name is written: one pass
+ * over the section's pairs (the first pair of a name, as `positionOf` finds it), rather than a
+ * search per name.
  */
-function placesOf(file: YamlFile): {
-  rules: Map<string, NamePlace>;
-  regions: Map<string, NamePlace>;
-} {
+function sectionOf<Value>(
+  file: YamlFile,
+  key: (typeof SECTIONS)[number],
+  section: Record<string, Value> | undefined,
+): RuleFileSection<Value> {
+  const names = Object.keys(section ?? {});
+  const values = names.map((name) => section![name]!);
+  const places = new Int32Array(names.length * 4);
   const contents = file.document.contents;
-  const section = (name: string) => {
-    const places = new Map<string, NamePlace>();
-    const map = isMap(contents) ? contents.get(name, true) : undefined;
-    if (!isMap(map)) return places;
-    for (const pair of map.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
-      const name = String(pair.key.value);
-      if (places.has(name)) continue;
-      const key = at(pair.key, file.lineCounter);
-      const value = isNode(pair.value) ? at(pair.value, file.lineCounter) : key;
-      places.set(name, {
-        keyLine: key.line,
-        keyColumn: key.col,
-        line: value.line,
-        column: value.col,
-      });
-    }
-    return places;
-  };
-  return { rules: section('routing_rules'), regions: section('geographic_routing') };
+  const map = isMap(contents) ? contents.get(key, true) : undefined;
+  if (names.length === 0 || !isMap(map)) return { names, values, places };
+  const indexOf = new Map(names.map((name, index) => [name, index]));
+  for (const pair of map.items) {
+    if (!isPair(pair) || !isScalar(pair.key)) continue;
+    const name = String(pair.key.value);
+    const index = indexOf.get(name);
+    if (index === undefined) continue;
+    // The first pair of a name is where it is written: a later one is a duplicate key, refused.
+    indexOf.delete(name);
+    const keyAt = at(pair.key, file.lineCounter);
+    const valueAt = isNode(pair.value) ? at(pair.value, file.lineCounter) : keyAt;
+    places[index * 4] = keyAt.line;
+    places[index * 4 + 1] = keyAt.col;
+    places[index * 4 + 2] = valueAt.line;
+    places[index * 4 + 3] = valueAt.col;
+  }
+  return { names, values, places };
 }
 
 function isNode(value: unknown): value is Node {

@@ -2,13 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { TimeSlice } from '../time-slice.js';
 import type { ConfigIssue } from './issues.js';
-import type {
-  LoadedRegion,
-  LoadedRule,
-  NamePlace,
-  RuleFileCache,
-  RuleFileResult,
-} from './loaded-config.js';
+import type { LoadedRegion, LoadedRule, RuleFileCache, RuleFileResult } from './loaded-config.js';
 
 export type { RuleFileCache, RuleFileResult } from './loaded-config.js';
 
@@ -93,22 +87,25 @@ export async function collectRules(
       collected.issues.push(...ruleFile.issues);
       continue;
     }
-    const { displayPath: file, content, places } = ruleFile;
-    for (const [name, spec] of Object.entries(content.routing_rules ?? {})) {
+    const { displayPath: file, rules, regions } = ruleFile;
+    for (let index = 0; index < rules.names.length; index += 1) {
+      const name = rules.names[index]!;
+      const { places } = rules;
       const pointer = `/routing_rules/${name}`;
-      const place = places.rules.get(name)!;
-      const origin = names.claim('rule', name, file, pointer, place);
+      const origin = names.claim('rule', name, file, pointer, places, index);
       if (origin !== undefined) {
-        const at = { file, line: place.line, column: place.column };
-        collected.routingRules.push({ name, spec, origin, at, pointer });
+        const at = { file, line: places[4 * index + 2]!, column: places[4 * index + 3]! };
+        collected.routingRules.push({ name, spec: rules.values[index]!, origin, at, pointer });
       }
       if (slice.due()) await slice.next();
     }
-    for (const [region, rollout] of Object.entries(content.geographic_routing ?? {})) {
+    for (let index = 0; index < regions.names.length; index += 1) {
+      const region = regions.names[index]!;
       const pointer = `/geographic_routing/${region}`;
-      const origin = names.claim('region', region, file, pointer, places.regions.get(region)!);
+      const origin = names.claim('region', region, file, pointer, regions.places, index);
       if (origin !== undefined) {
-        collected.regions.push({ region, rolloutPercentage: rollout.rollout_percentage, origin });
+        const rolloutPercentage = regions.values[index]!.rollout_percentage;
+        collected.regions.push({ region, rolloutPercentage, origin });
       }
       if (slice.due()) await slice.next();
     }
@@ -148,23 +145,25 @@ class NameRegistry {
 
   /**
    * The origin (`file:line`) of a new name, or undefined (and an issue at its key) when it was
-   * defined before.
+   * defined before; `places` and `index` are its section's (see `RuleFileSection`).
    */
   claim(
     kind: 'rule' | 'region',
     name: string,
     file: string,
     pointer: string,
-    place: NamePlace,
+    places: Int32Array,
+    index: number,
   ): string | undefined {
     const previous = this.seen[kind].get(name);
+    const line = places[4 * index]!;
     if (previous !== undefined) {
       const message = `${kind} "${name}" is already defined at ${previous}`;
-      const { keyLine: line, keyColumn: column } = place;
+      const column = places[4 * index + 1]!;
       this.issues.push({ code: 'DUPLICATE_NAME', file, line, column, pointer, message });
       return undefined;
     }
-    const origin = `${file}:${place.keyLine}`;
+    const origin = `${file}:${line}`;
     this.seen[kind].set(name, origin);
     return origin;
   }
