@@ -112,6 +112,12 @@ export type RuleFileResult = ConfigResult<{
   displayPath: string;
   rules: RuleFileSection<RoutingRuleSpec>;
   regions: RuleFileSection<RegionRollout>;
+  /**
+   * The stable JSON of each rule as the configuration's version hashes it (`{"name":…,"spec":…}`,
+   * keys sorted), joined by commas: made where the file is parsed (in the child process for a
+   * large file), so that the event loop hashes one string instead of stringifying every rule.
+   */
+  rulesJson: string;
 }>;
 
 /** Parsed rule files by absolute path, shared by the environments of one validation run. */

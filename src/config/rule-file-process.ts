@@ -36,7 +36,13 @@ interface PackedSection {
 /** A rule-file result as the child sends it: packed when valid, as it is otherwise. */
 export type PackedRuleFile =
   | Extract<RuleFileResult, { ok: false }>
-  | { ok: true; displayPath: string; rules: PackedSection; regions: PackedSection };
+  | {
+      ok: true;
+      displayPath: string;
+      rules: PackedSection;
+      regions: PackedSection;
+      rulesJson: string;
+    };
 
 /**
  * The child's answer: the result, or the message of an error a bug threw; and the child's CPU
@@ -61,6 +67,7 @@ export function packRuleFile(result: RuleFileResult): PackedRuleFile {
     displayPath: result.displayPath,
     rules: pack(result.rules),
     regions: pack(result.regions),
+    rulesJson: result.rulesJson,
   };
 }
 
@@ -84,6 +91,7 @@ async function unpackRuleFile(packed: PackedRuleFile): Promise<RuleFileResult> {
     displayPath: packed.displayPath,
     rules: await unpack<RoutingRuleSpec>(packed.rules),
     regions: await unpack<RegionRollout>(packed.regions),
+    rulesJson: packed.rulesJson,
   };
 }
 

@@ -1,9 +1,10 @@
+import stringify from 'safe-stable-stringify';
 import { isMap, isPair, isScalar, type LineCounter, type Node } from 'yaml';
 import type { ConfigIssue } from './issues.js';
 import type { RuleFileResult, RuleFileSection } from './loaded-config.js';
 import { schemaIssues } from './schema-errors.js';
 import { validators } from './schemas.js';
-import type { RuleFileContent } from './types.js';
+import type { RoutingRuleSpec, RuleFileContent } from './types.js';
 import { issueAt, parseYamlText, type YamlFile } from './yaml-file.js';
 
 /** The sections of a rule file whose keys are names (of rules, of regions). */
@@ -32,12 +33,19 @@ export function checkRuleFileText(text: string, path: string, displayPath: strin
   const valid: RuleFileContent = content;
   const issues = checkRuleSemantics(valid, read.file);
   if (issues.length > 0) return { ok: false, issues };
+  const rules = sectionOf(read.file, 'routing_rules', valid.routing_rules);
   return {
     ok: true,
     displayPath,
-    rules: sectionOf(read.file, 'routing_rules', valid.routing_rules),
+    rules,
     regions: sectionOf(read.file, 'geographic_routing', valid.geographic_routing),
+    rulesJson: rules.names.map((name, index) => ruleJson(name, rules.values[index]!)).join(','),
   };
+}
+
+/** A rule's stable JSON, as `configVersion` hashes it. */
+function ruleJson(name: string, spec: RoutingRuleSpec): string {
+  return stringify({ name, spec }) ?? '';
 }
 
 function checkRuleSemantics(content: RuleFileContent, file: YamlFile): ConfigIssue[] {

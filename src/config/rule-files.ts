@@ -64,6 +64,8 @@ async function escapesConfigDir(path: string, configDir: string): Promise<string
 export interface CollectedRules {
   routingRules: LoadedRule[];
   regions: LoadedRegion[];
+  /** The rules' stable JSON, one piece per file with rules (see `RuleFileResult`). */
+  rulesJson: string[];
   issues: ConfigIssue[];
 }
 
@@ -77,7 +79,7 @@ export async function collectRules(
   envFile: YamlFile,
   options: { configDir: string; cwd: string; cache: RuleFileCache; session?: ReadSession },
 ): Promise<CollectedRules> {
-  const collected: CollectedRules = { routingRules: [], regions: [], issues: [] };
+  const collected: CollectedRules = { routingRules: [], regions: [], rulesJson: [], issues: [] };
   const names = new NameRegistry(collected.issues);
   const slice = new TimeSlice();
   for (const [index, reference] of references.entries()) {
@@ -88,6 +90,7 @@ export async function collectRules(
       continue;
     }
     const { displayPath: file, rules, regions } = ruleFile;
+    if (ruleFile.rulesJson !== '') collected.rulesJson.push(ruleFile.rulesJson);
     for (let index = 0; index < rules.names.length; index += 1) {
       const name = rules.names[index]!;
       const { places } = rules;
