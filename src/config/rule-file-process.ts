@@ -13,13 +13,11 @@ import type { RegionRollout, RoutingRuleSpec } from './types.js';
  */
 export const OFF_THREAD_CHARS = 16 * 1024;
 
-/** A job sent to the child. */
-export interface RuleFileJob {
-  id: number;
-  text: string;
-  path: string;
-  displayPath: string;
-}
+/** A job sent to the child: a text to check, or (no text) a question for its CPU time so far. */
+export type RuleFileJob = { id: number } & (
+  | { text: string; path: string; displayPath: string }
+  | { text?: never }
+);
 
 /**
  * A section of a valid rule file as the child sends it: its columns, each value as its JSON
@@ -45,11 +43,15 @@ export type PackedRuleFile =
     };
 
 /**
- * The child's answer: the result, or the message of an error a bug threw; and the child's CPU
- * time so far (its `process.cpuUsage()`, user and system, µs), which this process's own
- * `process.cpuUsage()` does not include.
+ * The child's answer: the result, or the message of an error a bug threw (nothing more to a
+ * question for its CPU time); and the child's CPU time so far (its `process.cpuUsage()`, user
+ * and system, µs), which this process's own `process.cpuUsage()` does not include.
  */
-export type RuleFileReply = ({ result: PackedRuleFile } | { error: string }) & {
+export type RuleFileReply = (
+  | { result: PackedRuleFile }
+  | { error: string }
+  | { result?: never }
+) & {
   id: number;
   cpuMicros: number;
 };
@@ -102,7 +104,7 @@ class HelperFailed extends Error {
   }
 }
 
-type Waiting = { resolve: (result: PackedRuleFile) => void; reject: (error: Error) => void };
+type Waiting = { resolve: (reply: RuleFileReply) => void; reject: (error: Error) => void };
 
 /**
  * The process that checks large rule files, started on first use and kept for the next reload.
@@ -149,21 +151,39 @@ class RuleFileProcess {
     return RuleFileProcess.current;
   }
 
-  /** CPU time (ms) all processes that parsed large rule files have used (see {@link RuleFileReply}). */
-  static cpuMs(): number {
-    const current = RuleFileProcess.current?.cpuMicros ?? 0;
-    return (RuleFileProcess.endedCpuMicros + current) / 1000;
+  /**
+   * CPU time (ms) all processes that parsed large rule files have used: the ended ones as they
+   * last reported it, the current one as it answers now (see {@link RuleFileReply}), so that
+   * what it did after its last answer (the collection of a parse's garbage) is counted too.
+   */
+  static async cpuMs(): Promise<number> {
+    const current = RuleFileProcess.current;
+    if (current) {
+      try {
+        await current.request({ id: current.nextId });
+      } catch {
+        // It ended meanwhile: its last report was added to the ended processes' time.
+      }
+    }
+    return (RuleFileProcess.endedCpuMicros + (RuleFileProcess.current?.cpuMicros ?? 0)) / 1000;
   }
 
   /** The child's packed result for one text; rejects with {@link HelperFailed} if it fails. */
-  post(text: string, path: string, displayPath: string): Promise<PackedRuleFile> {
-    const id = this.nextId;
+  async post(text: string, path: string, displayPath: string): Promise<PackedRuleFile> {
+    const reply = await this.request({ id: this.nextId, text, path, displayPath });
+    if ('error' in reply) throw new Error(reply.error);
+    if (!reply.result) throw new HelperFailed('answered a file without a result');
+    return reply.result;
+  }
+
+  /** Sends one job (its id the next one); rejects with {@link HelperFailed} if the child fails. */
+  private request(job: RuleFileJob): Promise<RuleFileReply> {
     this.nextId += 1;
-    return new Promise<PackedRuleFile>((resolve, reject) => {
+    return new Promise<RuleFileReply>((resolve, reject) => {
       if (this.waiting.size === 0) this.hold(true);
-      this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, text, path, displayPath } satisfies RuleFileJob, (error) => {
-        if (error) this.fail(new HelperFailed(`could not be sent a file: ${error.message}`));
+      this.waiting.set(job.id, { resolve, reject });
+      this.child.send(job, (error) => {
+        if (error) this.fail(new HelperFailed(`could not be sent a job: ${error.message}`));
       });
     });
   }
@@ -185,8 +205,7 @@ class RuleFileProcess {
     if (!waiting) return;
     this.waiting.delete(reply.id);
     if (this.waiting.size === 0) this.hold(false);
-    if ('error' in reply) waiting.reject(new Error(reply.error));
-    else waiting.resolve(reply.result);
+    waiting.resolve(reply);
   }
 
   private fail(error: Error): void {
@@ -203,10 +222,10 @@ class RuleFileProcess {
 }
 
 /**
- * CPU time (ms) used by the processes that parse large rule files, as they reported it with
- * their last answers: the part of a load's work that `process.cpuUsage()` does not count.
+ * CPU time (ms) used by the processes that parse large rule files, the current one asked now:
+ * the part of a load's work that `process.cpuUsage()` does not count.
  */
-export function ruleFileProcessCpuMs(): number {
+export function ruleFileProcessCpuMs(): Promise<number> {
   return RuleFileProcess.cpuMs();
 }
 
