@@ -1,7 +1,9 @@
 import { METRIC_TABLE, type TailMetric } from '../metrics/index.js';
 import type { CovariateMoments } from '../statistics/index.js';
-import { addCrossProducts, emptyCovariateMoments, unitVector } from './unit-moments.js';
-import type { CovariateData } from './variance-reduction.js';
+import type { UnitCovariates } from './covariate-design.js';
+import { addCrossProducts, emptyCovariateMoments, QUERIES, unitVector } from './unit-moments.js';
+import { TALLY_WIDTH, type UserTallies } from './user-tallies.js';
+import type { CovariateData, UnitCovariateVectors } from './variance-reduction.js';
 
 /**
  * One arm's clusters of a capped metric (users at the user unit): each one's sum of its values
@@ -67,4 +69,23 @@ export function cappedCovariates(
     }
   }
   return { covariates: { ...data, arms, shifts }, leftOut };
+}
+
+/**
+ * Per user slot of an accumulator's pass, the query count and (the same array as kept, not a
+ * copy) the covariate column sums: 16 bytes a user beyond the pass's own, for capping to fold
+ * again.
+ */
+export function unitCovariateVectors(
+  users: UserTallies,
+  covariates: UnitCovariates,
+): UnitCovariateVectors {
+  const { sums, size, keys } = users;
+  const queries = new Float64Array(size);
+  const rows = new Array<Float64Array | undefined>(size);
+  for (let slot = 0; slot < size; slot += 1) {
+    queries[slot] = sums[slot * TALLY_WIDTH + QUERIES * 2 + 1]!;
+    rows[slot] = covariates.of(keys[slot]!);
+  }
+  return { queries, rows };
 }

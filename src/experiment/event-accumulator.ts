@@ -2,13 +2,14 @@ import { CentredMoments, METRIC_TABLE, metricValue, OUTCOME_METRICS } from '../m
 import type { OutcomeEvent } from '../outcomes/index.js';
 import type { AccumulatorState, EventCounts } from './accumulator-state.js';
 import type { ArmMoments } from './arm-moments.js';
+import { unitCovariateVectors } from './capped-covariates.js';
 import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 import { type TailData, TailFold } from './tail-values.js';
-import { byMetric, QUERIES, UnitMomentsFold } from './unit-moments.js';
+import { byMetric, UnitMomentsFold } from './unit-moments.js';
 import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
-import type { CovariateData, UnitCovariateVectors } from './variance-reduction.js';
+import type { CovariateData } from './variance-reduction.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 
@@ -286,22 +287,7 @@ export class EventAccumulator {
       shifts,
       arms: fold.covariates,
     };
-    if (this.tails.keepsValues) data.units = this.unitVectors();
+    if (this.tails.keepsValues) data.units = unitCovariateVectors(this.users, this.covariates);
     return data;
-  }
-
-  /**
-   * Per user slot, the query count and (the same array as kept, not a copy) the covariate
-   * column sums: 16 bytes a user beyond the pass's own, for capping to fold again.
-   */
-  private unitVectors(): UnitCovariateVectors {
-    const { sums, size, keys } = this.users;
-    const queries = new Float64Array(size);
-    const rows = new Array<Float64Array | undefined>(size);
-    for (let slot = 0; slot < size; slot += 1) {
-      queries[slot] = sums[slot * TALLY_WIDTH + QUERIES * 2 + 1]!;
-      rows[slot] = this.covariates.of(keys[slot]!);
-    }
-    return { queries, rows };
   }
 }

@@ -4,6 +4,8 @@ import { COHORTS, type Cohort, type Decision } from '../decision/types.js';
 import type { DecisionClaims, DecisionTokens, TokenRefusal } from '../decision-tokens/index.js';
 import type { Covariates } from '../metrics/index.js';
 import { allocationPeriod } from './exposures.js';
+import type { LedgerMiss } from './ledger-miss.js';
+import { LEDGER_SIZE, LEDGER_TTL_MS, type LedgerOptions } from './ledger-options.js';
 import { LedgerUsers } from './ledger-users.js';
 import { SETTLED_MEMORY, SettledDecisions } from './settled-decisions.js';
 import { TieRefusals } from './tie-refusals.js';
@@ -18,28 +20,6 @@ export type LedgerEntry = Pick<Decision, 'backend' | 'cohort' | 'breakerTrial'> 
   unit?: string;
 };
 
-/** Decisions remembered per server, so that an outcome can name its decision by id. */
-export const LEDGER_SIZE = 100_000;
-/** How long a decision id stays valid for its outcome. */
-export const LEDGER_TTL_MS = 15 * 60 * 1000;
-
-/** Options of {@link DecisionLedger}; the defaults suit a server. */
-export interface LedgerOptions {
-  /** How many recent decisions are remembered. Default {@link LEDGER_SIZE}. */
-  size?: number;
-  /** How long an id stays valid, in milliseconds. Default {@link LEDGER_TTL_MS}. */
-  ttlMs?: number;
-  /** A monotonic clock in milliseconds. Default `performance.now`. */
-  now?: () => number;
-  /**
-   * Signed decision tokens: with them every decision also gets a token that any instance
-   * holding the key accepts, and each token takes one outcome.
-   */
-  tokens?: DecisionTokens | undefined;
-  /** Settled tokens remembered (see {@link SETTLED_MEMORY}). */
-  settledMemory?: number;
-}
-
 /** What a decision is given for its outcome: its id, and its signed token when tokens are on. */
 export interface IssuedDecision {
   decisionId: string;
@@ -50,9 +30,6 @@ export interface IssuedDecision {
 export type TokenTie =
   | { ok: true; claims: DecisionClaims; status: 'open' | 'duplicate' }
   | { ok: false; reason: TokenRefusal };
-
-/** Why an id names no decision that may take an outcome. */
-export type LedgerMiss = 'unknown' | 'expired' | 'settled';
 
 const BACKENDS: readonly Backend[] = ['lightrag', 'perplexity'];
 const COHORT_CODES: readonly (Cohort | null)[] = [null, ...COHORTS];
@@ -309,18 +286,5 @@ export class DecisionLedger {
       ...(trial === undefined ? {} : { breakerTrial: trial }),
       ...(covariates ? { covariates } : {}),
     };
-  }
-}
-
-/** What an outcome's author is told when its decision id takes no outcome. */
-export function ledgerMissMessage(miss: LedgerMiss, ttlMs = LEDGER_TTL_MS): string {
-  const minutes = Math.round(ttlMs / 60_000);
-  switch (miss) {
-    case 'unknown':
-      return 'is not a decision this server made (ids are per server process)';
-    case 'expired':
-      return `is more than ${minutes} minutes old or beyond the last ${LEDGER_SIZE} decisions`;
-    case 'settled':
-      return 'already has its outcome; a decision takes one';
   }
 }

@@ -9,12 +9,7 @@
 export {
   DecisionLedger,
   type IssuedDecision,
-  LEDGER_SIZE,
-  LEDGER_TTL_MS,
   type LedgerEntry,
-  type LedgerMiss,
-  type LedgerOptions,
-  ledgerMissMessage,
   type TokenTie,
 } from './decision-ledger.js';
 export {
@@ -33,6 +28,9 @@ export {
   ExposureLedger,
 } from './exposures.js';
 export { tieFailure, tieSuccess } from './guide-calls.js';
+export { type LedgerMiss, ledgerMissMessage } from './ledger-miss.js';
+export { LEDGER_SIZE, LEDGER_TTL_MS, type LedgerOptions } from './ledger-options.js';
+export { lineProblem, type OutcomeProblem } from './line-problem.js';
 export { OutcomeStats, type OutcomeSummary } from './outcome-stats.js';
 export {
   type KeptOutcomeRecording,
@@ -43,10 +41,8 @@ export {
   storedOutcomeOf,
 } from './outcome-store.js';
 export {
-  lineProblem,
   type OutcomeDecision,
   type OutcomeEvent,
-  type OutcomeProblem,
   type OutcomeReport,
   type OutcomeShape,
   type OutcomeShapes,

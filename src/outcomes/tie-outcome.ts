@@ -10,7 +10,8 @@ import {
   type Outcome,
 } from '../metrics/index.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
-import { type DecisionLedger, type LedgerEntry, ledgerMissMessage } from './decision-ledger.js';
+import type { DecisionLedger, LedgerEntry } from './decision-ledger.js';
+import { ledgerMissMessage } from './ledger-miss.js';
 import {
   type OutcomeDecision,
   type OutcomeReport,
