@@ -1,16 +1,5 @@
 import { FlagrouteError } from '../errors.js';
-
-/** What a system error code means to someone who named the file. */
-const SYSTEM_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EIO: 'an input/output error (a failing disk?)',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the name is too long',
-  ENOTDIR: 'a part of the path is not a directory',
-  EMFILE: 'too many open files',
-};
+import { fileErrorReason } from '../file-errors.js';
 
 /**
  * A file that cannot be read, as an `INVALID_DATA` error naming the file as it was given (never
@@ -18,10 +7,10 @@ const SYSTEM_REASONS: Readonly<Record<string, string>> = {
  * the path).
  */
 export function unreadableFile(file: string, error: unknown): FlagrouteError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-  if (code === 'EISDIR') return directoryGiven(file);
-  const reason = SYSTEM_REASONS[code] ?? `a system error (${code || 'unknown'})`;
-  return new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${reason}`, { cause: error });
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'EISDIR') return directoryGiven(file);
+  return new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${fileErrorReason(error)}`, {
+    cause: error,
+  });
 }
 
 /** A directory where an event file was expected. */

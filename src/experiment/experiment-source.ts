@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FlagrouteError } from '../errors.js';
+import { fileErrorReason } from '../file-errors.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
 import type { RequestCovariateSnapshot } from '../outcomes/index.js';
 import type { EventAccumulator } from './event-accumulator.js';
@@ -177,11 +178,19 @@ export function statsFileSource(file: string): ExperimentSource {
     kind: 'stats',
     units: ['user', 'request'],
     async read(unit) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        throw new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${fileErrorReason(error)}`, {
+          cause: error,
+        });
+      }
       let value: unknown;
       try {
-        value = JSON.parse(await readFile(file, 'utf8'));
+        value = JSON.parse(text);
       } catch (error) {
-        throw new FlagrouteError('INVALID_DATA', `${file}: ${(error as Error).message}`);
+        throw new FlagrouteError('INVALID_DATA', `${file}: not JSON: ${(error as Error).message}`);
       }
       const checked = checkStats(value);
       if (!checked.ok) {

@@ -113,7 +113,11 @@ describe('usage errors', () => {
     [['simulate', '--users', 'many'], /--users must be a whole number of at least 1, got "many"/],
     [
       ['decide', '--input', '/nonexistent/contexts.jsonl'],
-      /cannot read --input \/nonexistent\/contexts\.jsonl: ENOENT/,
+      /^error: cannot read --input \/nonexistent\/contexts\.jsonl: no such file$/m,
+    ],
+    [
+      ['decide', '--input', '/'],
+      /^error: cannot read --input \/: it is a directory; name a file of JSON lines, or - for stdin$/m,
     ],
     [['rollout', 'set'], /missing required argument 'percentage'/],
   ])('%j exits 2 with a message', async (args, message) => {

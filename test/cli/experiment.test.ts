@@ -120,6 +120,29 @@ describe('flagroute experiment', () => {
     const bad = await runCli(['experiment', 'report', '--stats', stats]);
     expect(bad).toMatchObject({ code: 1 });
     expect(bad.stderr).toContain(`${stats}: arms: missing field "perplexity"`);
+    // A file that cannot be read, or is no JSON, in words: not Node's "ENOENT: ... open '...'".
+    writeFileSync(stats, '{"unit":');
+    for (const [file, said] of [
+      [join(dir, 'none.json'), `cannot read ${join(dir, 'none.json')}: no such file`],
+      [dir, `cannot read ${dir}: it is a directory`],
+      [stats, `${stats}: not JSON: Unexpected end of JSON input`],
+    ] as const) {
+      const unread = await runCli(['experiment', 'report', '--stats', file]);
+      expect(unread.code).toBe(1);
+      expect(unread.stderr).toBe(`error: ${said}\n`);
+    }
+    const html = await runCli([
+      'experiment',
+      'report',
+      '--events',
+      CLEAR,
+      '--html',
+      join(dir, 'missing', 'report.html'),
+    ]);
+    expect(html.code).toBe(2);
+    expect(html.stderr).toBe(
+      `error: cannot write --html ${join(dir, 'missing', 'report.html')}: its directory does not exist\n`,
+    );
     const none = await runCli(['experiment', 'report']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/name exactly one source/);

@@ -1,8 +1,9 @@
-import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { constants, createReadStream, type Stats } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { decideStream } from '../../batch/index.js';
 import type { Decision, ExplainStep, RoutingContext } from '../../decision/index.js';
+import { fileErrorReason } from '../../file-errors.js';
 import type { Router } from '../../router/index.js';
 import {
   type EnvironmentOptions,
@@ -165,11 +166,16 @@ function explainCommand(program: Command): void {
 
 async function decideLines(router: Router, input: string): Promise<number> {
   if (input !== '-') {
+    let file: Stats;
     try {
       await access(input, constants.R_OK);
+      file = await stat(input);
     } catch (error) {
+      throw new UsageError(`cannot read --input ${input}: ${fileErrorReason(error)}`);
+    }
+    if (file.isDirectory()) {
       throw new UsageError(
-        `cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        `cannot read --input ${input}: it is a directory; name a file of JSON lines, or - for stdin`,
       );
     }
   }

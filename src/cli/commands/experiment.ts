@@ -9,6 +9,7 @@ import {
   renderReportText,
   settingsOf,
 } from '../../experiment/index.js';
+import { fileErrorReason } from '../../file-errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../../metrics/index.js';
 import { renderShadowHtml, renderShadowText } from '../../shadow/index.js';
 import { checkedNumber, UsageError } from '../shared.js';
@@ -32,6 +33,17 @@ interface PlanFlags extends SourceFlags {
   guardrailTolerance?: string;
   minUnitsPerArm?: string;
   json?: boolean;
+}
+
+/** Writes `--html`'s file; a path that cannot be written is said in words, naming the flag. */
+function writeHtml(file: string, html: string): void {
+  try {
+    writeFileSync(file, html);
+  } catch (error) {
+    throw new UsageError(
+      `cannot write --html ${file}: ${fileErrorReason(error, { writing: true })}`,
+    );
+  }
 }
 
 /** The report's settings as flags, from the one settings table (`--unit` is a source flag). */
@@ -80,7 +92,7 @@ export function experimentCommands(program: Command): void {
       settingsOf(options, 'flag');
       if (flags.shadow) {
         const shadow = await shadowReportOf(flags, options);
-        if (flags.html !== undefined) writeFileSync(flags.html, renderShadowHtml(shadow));
+        if (flags.html !== undefined) writeHtml(flags.html, renderShadowHtml(shadow));
         process.stdout.write(
           flags.json ? `${JSON.stringify(shadow, null, 2)}\n` : `${renderShadowText(shadow)}\n`,
         );
@@ -89,7 +101,7 @@ export function experimentCommands(program: Command): void {
       const tails = await tailOptionsFromFlags(flags);
       if (!tails) return;
       const report = analyzeExperiment(await readData(flags), { ...options, ...tails });
-      if (flags.html !== undefined) writeFileSync(flags.html, renderReportHtml(report));
+      if (flags.html !== undefined) writeHtml(flags.html, renderReportHtml(report));
       process.stdout.write(
         flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReportText(report)}\n`,
       );
