@@ -4,6 +4,7 @@ import { FlagrouteError } from '../errors.js';
 import { lineTooLong } from '../experiment/event-file-errors.js';
 import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
 import { prometheusUrl, statsFromPrometheus } from '../experiment/prometheus-source.js';
+import { fileErrorReason } from '../file-errors.js';
 import { allocationPeriod, type ExposureEvent, type OutcomeEvent } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import { PairedTally } from '../shadow/index.js';
@@ -118,6 +119,22 @@ export function prometheusMetrics(url: string, fetcher?: typeof fetch): PlanMetr
   };
 }
 
+/** The names in an event directory, or an error saying in words why it cannot be listed. */
+async function eventFileNames(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such directory'
+        : code === 'ENOTDIR'
+          ? 'it is not a directory'
+          : fileErrorReason(error);
+    throw new FlagrouteError('INVALID_DATA', `${dir}: ${why}`, { cause: error });
+  }
+}
+
 /**
  * The outcome event log's files in a directory, read whole at each look and aggregated by unit
  * for the stage: a unit's arm is that of its first exposure record of the stage's allocation
@@ -127,7 +144,7 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
   return {
     name: `events=${dir}`,
     async read(window) {
-      const files = (await readdir(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
+      const files = (await eventFileNames(dir)).filter((name) => /\.jsonl(\.gz)?$/.test(name));
       const tally = new StageTally();
       const pairs = window?.shadow ? new PairedTally() : undefined;
       const period = window && allocationPeriod(window.percentage);

@@ -84,6 +84,20 @@ describe('per-user metrics sources', () => {
     });
   });
 
+  it('an event directory that cannot be listed says why in words, not with the system call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flagroute-events-'));
+    onTestEnd(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'outcomes.jsonl');
+    await writeFile(file, '');
+    const missing = join(dir, 'none');
+    await expect(eventsMetrics(missing).read()).rejects.toThrow(
+      new RegExp(`^${missing}: no such directory$`),
+    );
+    await expect(eventsMetrics(file).read()).rejects.toThrow(
+      new RegExp(`^${file}: it is not a directory$`),
+    );
+  });
+
   it("the in-process router: each user's outcomes summed once per stage; a new period starts afresh", async () => {
     const { router } = await routerIn({
       'environments/development.yaml': 'rollout_percentage: 100\nenable_ab_testing: true\n',
