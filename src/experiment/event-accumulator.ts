@@ -8,6 +8,7 @@ import { eventTime } from './event-time.js';
 import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 import { type TailData, TailFold } from './tail-values.js';
 import { byMetric, UnitMomentsFold } from './unit-moments.js';
+import type { UserShareSink } from './user-exchange.js';
 import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
 import type { CovariateData } from './variance-reduction.js';
 
@@ -35,6 +36,14 @@ export class EventAccumulator {
   firstTime = Number.POSITIVE_INFINITY;
   lastTime = Number.NEGATIVE_INFINITY;
 
+  /**
+   * Where the users' shares of events go: this accumulator's own tallies, or, while a file is
+   * read by several threads, a `UserExchange` that sends those of other threads' users there.
+   */
+  private userSink: UserShareSink = this.ownUsers();
+  /** One event's metric values (NaN for none), refilled per event. */
+  private readonly values = new Float64Array(METRIC_COUNT);
+
   /** Adds one event. */
   add(event: OutcomeEvent): void {
     if (event.cohort === 'control') {
@@ -47,24 +56,55 @@ export class EventAccumulator {
     if (time > this.lastTime) this.lastTime = time;
     const arm = event.cohort === 'lightrag' ? 0 : 1;
     const key = event.unit ?? (event.userId === undefined ? undefined : `id:${event.userId}`);
-    let at = -1;
-    if (key === undefined) this.counts.withoutUnit += 1;
-    else {
-      at = this.tallyOf(key, arm) * TALLY_WIDTH;
-      if (event.covariates) this.covariates.add(key, event.covariates);
-    }
     const moments = this.requests[arm]!;
-    const sums = this.users.sums;
+    const values = this.values;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
       const value = metricValue(METRIC_TABLE[index]!, event);
+      values[index] = value ?? Number.NaN;
       if (value === undefined) continue;
       moments.addAt(index, value);
-      this.tails.addAt(index, at >= 0 ? at / TALLY_WIDTH : -1, arm, value);
-      if (at >= 0) {
-        sums[at + index * 2]! += value;
-        sums[at + index * 2 + 1]! += 1;
-      }
+      if (key === undefined) this.tails.addAt(index, -1, arm, value);
     }
+    if (key === undefined) this.counts.withoutUnit += 1;
+    else {
+      // Covariates stay with the thread that read the line (merged by key): their design's
+      // columns then come in the order the file gives their levels, as on one thread.
+      if (event.covariates) this.covariates.add(key, event.covariates);
+      this.userSink.outcome(key, arm, values, 0);
+    }
+  }
+
+  /**
+   * Sends the users' shares of the events added from now on to `sink` (a `UserExchange`
+   * that owns some users here and sends the others' away), or back to this accumulator's own
+   * tallies when undefined.
+   */
+  routeUsers(sink: UserShareSink | undefined): void {
+    this.userSink = sink ?? this.ownUsers();
+  }
+
+  /** This accumulator's own user tallies, as a sink of users' shares. */
+  ownUsers(): UserShareSink {
+    return {
+      outcome: (key, arm, values, from) => {
+        const slot = this.tallyOf(key, arm);
+        const at = slot * TALLY_WIDTH;
+        const sums = this.users.sums;
+        for (let index = 0; index < METRIC_COUNT; index += 1) {
+          const value = values[from + index]!;
+          if (Number.isNaN(value)) continue;
+          this.tails.addAt(index, slot, arm, value);
+          sums[at + index * 2]! += value;
+          sums[at + index * 2 + 1]! += 1;
+        }
+      },
+      exposure: (key, arm) => {
+        this.exposures += 1;
+        const slot = this.users.slotOf(key);
+        const { exposed } = this.users;
+        exposed[slot] = joined(exposed[slot] as ArmCode, arm);
+      },
+    };
   }
 
   /** Adds a group of outcomes summed elsewhere (one unit in one arm, or an arm's without a unit). */
@@ -100,10 +140,7 @@ export class EventAccumulator {
 
   /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */
   addExposure(exposure: { unit: string; cohort: 'lightrag' | 'perplexity' }): void {
-    this.exposures += 1;
-    const slot = this.users.slotOf(exposure.unit);
-    const { exposed } = this.users;
-    exposed[slot] = joined(exposed[slot] as ArmCode, exposure.cohort === 'lightrag' ? 0 : 1);
+    this.userSink.exposure(exposure.unit, exposure.cohort === 'lightrag' ? 0 : 1);
   }
 
   /** The user's slot, its arm joined with `arm`. */
@@ -141,14 +178,7 @@ export class EventAccumulator {
    * sums its tallies; one seen in different arms is in both arms, as if folded here.
    */
   merge(state: AccumulatorState): void {
-    for (const [arm, sums] of state.requests.entries()) this.requests[arm]!.merge(sums);
-    this.counts.analyzed += state.counts.analyzed;
-    this.counts.outsideExperiment += state.counts.outsideExperiment;
-    this.counts.withoutUnit += state.counts.withoutUnit;
-    this.firstTime = Math.min(this.firstTime, state.firstTime);
-    this.lastTime = Math.max(this.lastTime, state.lastTime);
-    this.exposures += state.exposures;
-    this.covariates.merge(state.covariates);
+    this.mergeRequests(state);
     const slotOf = new Int32Array(state.keys.length);
     for (const [index, key] of state.keys.entries()) {
       const slot = this.users.slotOf(key);
@@ -165,6 +195,30 @@ export class EventAccumulator {
     this.tails.merge(state.tails, slotOf);
   }
 
+  /**
+   * {@link merge} for an accumulator none of whose users is here (another thread's part of a file
+   * whose users were shared out by owner): its users are added after these without a lookup.
+   */
+  mergeDisjoint(state: AccumulatorState): void {
+    this.mergeRequests(state);
+    const first = this.users.appendDisjoint(state.keys, state.arms, state.exposed, state.sums);
+    const slotOf = new Int32Array(state.keys.length);
+    for (let index = 0; index < slotOf.length; index += 1) slotOf[index] = first + index;
+    this.tails.merge(state.tails, slotOf);
+  }
+
+  /** What merging adds besides the users' tallies and values. */
+  private mergeRequests(state: AccumulatorState): void {
+    for (const [arm, sums] of state.requests.entries()) this.requests[arm]!.merge(sums);
+    this.counts.analyzed += state.counts.analyzed;
+    this.counts.outsideExperiment += state.counts.outsideExperiment;
+    this.counts.withoutUnit += state.counts.withoutUnit;
+    this.firstTime = Math.min(this.firstTime, state.firstTime);
+    this.lastTime = Math.max(this.lastTime, state.lastTime);
+    this.exposures += state.exposures;
+    this.covariates.merge(state.covariates);
+  }
+
   /** The heavy-tailed metrics' values per arm at `unit`; null when sums came without them. */
   tailData(unit: AnalysisUnit): TailData | null {
     return this.tails.data(unit, this.users.arms);
@@ -173,6 +227,11 @@ export class EventAccumulator {
   /** Whether every event of either arm carried a unit (so the user unit is possible). */
   get everyEventHasUnit(): boolean {
     return this.counts.analyzed > 0 && this.counts.withoutUnit === 0;
+  }
+
+  /** Users with a tally here (outcomes or exposures). */
+  get usersTallied(): number {
+    return this.users.size;
   }
 
   /** Users seen in both arms (left out of the user unit and of the sample-ratio test). */

@@ -1,20 +1,28 @@
 /**
- * A worker thread of `readEventFiles`: reads one byte range of an event file and sends back
- * what it folded, as plain data (typed arrays are transferred, not copied).
+ * A worker thread of `readEventFiles`: reads one byte range of an event file, tallies the users
+ * it owns (the others' shares go to their threads, see `UserExchange`) and sends back what it
+ * folded, as plain data (typed arrays are transferred, not copied).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { FINGERPRINT, FingerprintList, fingerprint } from './decision-ids.js';
 import { EventAccumulator } from './event-accumulator.js';
 import { type Range, readPart } from './read-event-part.js';
 import type { PartResult } from './read-events.js';
+import { UserExchange } from './user-exchange.js';
 
-const { file, range, maxLineBytes } = workerData as {
+const { file, range, maxLineBytes, thread, ports } = workerData as {
   file: string;
   range: Range;
   maxLineBytes: number;
+  /** This thread's number among the file's readers (0 is the thread that started it). */
+  thread: number;
+  /** A port to each other reader, by its number. */
+  ports: (MessagePort | undefined)[];
 };
 let unreported = 0;
 const accumulator = new EventAccumulator();
+const exchange = new UserExchange(thread, ports, accumulator.ownUsers());
+accumulator.routeUsers(exchange);
 const decisionIds = new FingerprintList();
 const lines = await readPart(
   file,
@@ -33,8 +41,11 @@ const lines = await readPart(
       fingerprint(id);
       decisionIds.push(FINGERPRINT.high, FINGERPRINT.low, line);
     },
+    throttle: exchange,
   },
 );
+await exchange.finish();
+exchange.close();
 if (unreported > 0) parentPort!.postMessage({ progress: unreported });
 const state = accumulator.exportState();
 const part: PartResult = { ...lines, state, decisionIds: decisionIds.export() };
@@ -43,5 +54,10 @@ parentPort!.postMessage({ part }, [
   state.arms.buffer as ArrayBuffer,
   state.exposed.buffer as ArrayBuffer,
   state.sums.buffer as ArrayBuffer,
+  ...state.tails.values.flatMap(({ slots, arms, values }) => [
+    slots.buffer as ArrayBuffer,
+    arms.buffer as ArrayBuffer,
+    values.buffer as ArrayBuffer,
+  ]),
   part.decisionIds.buffer as ArrayBuffer,
 ]);

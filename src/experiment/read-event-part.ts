@@ -31,6 +31,14 @@ export interface PartLines {
 export interface PartReading {
   maxLineBytes: number;
   onDecisionId(id: string, line: number): void;
+  /** When set, reading pauses while it is backlogged (another thread has much of this one's to fold). */
+  throttle?: ReadThrottle;
+}
+
+/** What can ask a reader to wait (a `UserExchange` whose batches are not yet folded). */
+export interface ReadThrottle {
+  backlogged(): boolean;
+  onRelieved(resume: () => void): void;
 }
 
 /** A byte range of a file, both ends included. */
@@ -82,10 +90,16 @@ export async function readPart(
     raw.on('error', (error) => stop(unreadableFile(file, error)));
     gunzip?.on('error', (error) => stop(badGzip(file, splitter.count, error)));
     if (onProgress) raw.on('data', (chunk) => onProgress(chunk.length));
+    const { throttle } = reading;
     input.on('data', (chunk: Buffer) => {
-      if (stopped || splitter.push(chunk)) return;
-      part.tooLong = splitter.count + 1;
-      stop();
+      if (stopped) return;
+      if (!splitter.push(chunk)) {
+        part.tooLong = splitter.count + 1;
+        stop();
+      } else if (throttle?.backlogged()) {
+        input.pause();
+        throttle.onRelieved(() => input.resume());
+      }
     });
     input.on('end', () => {
       if (stopped) return;

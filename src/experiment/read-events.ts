@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { FlagrouteError } from '../errors.js';
 import { DecisionIdSet, FINGERPRINT, fingerprint } from './decision-ids.js';
 import { type AccumulatorState, EventAccumulator } from './event-accumulator.js';
@@ -16,6 +16,7 @@ import {
   type Range,
   readPart,
 } from './read-event-part.js';
+import { UserExchange } from './user-exchange.js';
 
 /** A line of an event file. */
 export interface EventLine {
@@ -111,14 +112,14 @@ export async function readEventFiles(
       },
     };
     const ranges = parallel ? await partsOf(file, size, threads) : [{}];
-    const [first, rest] = await Promise.all([
-      readPart(file, ranges[0]!, result.accumulator, settings.onProgress, reading),
-      readInWorkers(file, ranges.slice(1), settings.onProgress, maxLineBytes),
-    ]);
-    const parts: (PartLines & Partial<PartResult>)[] = [first, ...rest];
+    // The users of this file are shared out by owner between its readers, so the workers' users
+    // join this thread's without a lookup, unless an earlier file left users here already.
+    const disjoint = result.accumulator.usersTallied === 0;
+    const parts = await readParts(file, ranges, result.accumulator, settings.onProgress, reading);
     let before = 0;
     for (const part of parts) {
-      if (part.state) result.accumulator.merge(part.state);
+      if (part.state && disjoint) result.accumulator.mergeDisjoint(part.state);
+      else if (part.state) result.accumulator.merge(part.state);
       const ids = part.decisionIds ?? new Uint32Array(0);
       for (let at = 0; at < ids.length; at += 3) {
         if (!seen.add(ids[at]!, ids[at + 1]!)) duplicate(file, before + ids[at + 2]!);
@@ -178,17 +179,87 @@ async function partsOf(file: string, size: number, count: number): Promise<Range
   }
 }
 
-function readInWorkers(
+/**
+ * Reads `ranges` of a file, the first on this thread into `accumulator`, the others on worker
+ * threads, the users shared out by owner (see {@link UserExchange}); resolves with each part's
+ * lines, the workers' with their tallies. A failing reader stops them all.
+ */
+async function readParts(
   file: string,
   ranges: Range[],
+  accumulator: EventAccumulator,
   onProgress: ((bytes: number) => void) | undefined,
+  reading: PartReading,
+): Promise<(PartLines & Partial<PartResult>)[]> {
+  if (ranges.length === 1)
+    return [await readPart(file, ranges[0]!, accumulator, onProgress, reading)];
+  const ports = portsBetween(ranges.length);
+  const exchange = new UserExchange(0, ports[0]!, accumulator.ownUsers());
+  const workers = startWorkers(file, ranges, ports, reading.maxLineBytes);
+  accumulator.routeUsers(exchange);
+  try {
+    const [first, rest] = await Promise.all([
+      readPart(file, ranges[0]!, accumulator, onProgress, { ...reading, throttle: exchange }).then(
+        async (lines) => {
+          await exchange.finish();
+          return lines;
+        },
+      ),
+      partsFrom(workers, file, onProgress),
+    ]);
+    return [first, ...rest];
+  } catch (error) {
+    // A reader that failed never says it is done: the others would wait for it for ever.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  } finally {
+    exchange.close();
+    accumulator.routeUsers(undefined);
+  }
+}
+
+/** A port to each other reader of a file, for each of its `count` readers (one pair per two). */
+function portsBetween(count: number): (MessagePort | undefined)[][] {
+  const ports: (MessagePort | undefined)[][] = Array.from({ length: count }, () =>
+    new Array<MessagePort | undefined>(count).fill(undefined),
+  );
+  for (let a = 0; a < count; a += 1) {
+    for (let b = a + 1; b < count; b += 1) {
+      const { port1, port2 } = new MessageChannel();
+      ports[a]![b] = port1;
+      ports[b]![a] = port2;
+    }
+  }
+  return ports;
+}
+
+/** A worker thread for each range but the first (this thread's), with its ports to the others. */
+function startWorkers(
+  file: string,
+  ranges: Range[],
+  ports: (MessagePort | undefined)[][],
   maxLineBytes: number,
+): Worker[] {
+  return ranges.slice(1).map((range, index) => {
+    const thread = index + 1;
+    const own = ports[thread]!;
+    return new Worker(WORKER, {
+      workerData: { file, range, maxLineBytes, thread, ports: own },
+      transferList: own.filter((port) => port !== undefined),
+    });
+  });
+}
+
+/** What each worker folded, or the first worker's failure. */
+function partsFrom(
+  workers: Worker[],
+  file: string,
+  onProgress: ((bytes: number) => void) | undefined,
 ): Promise<PartResult[]> {
   return Promise.all(
-    ranges.map(
-      (range) =>
+    workers.map(
+      (worker) =>
         new Promise<PartResult>((resolve, reject) => {
-          const worker = new Worker(WORKER, { workerData: { file, range, maxLineBytes } });
           worker.on('message', (message: { progress?: number; part?: PartResult }) => {
             if (message.progress !== undefined) onProgress?.(message.progress);
             if (message.part) resolve(message.part);

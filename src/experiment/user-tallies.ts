@@ -23,6 +23,8 @@ export const joined = (was: ArmCode, arm: ArmCode): ArmCode =>
  */
 export class UserTallies {
   private readonly slots = new Map<string, number>();
+  /** Keys of slots below this are in `slots`; those appended by {@link appendDisjoint} may not be yet. */
+  private mapped = 0;
   /** The users' keys, by slot. */
   readonly keys: string[] = [];
   /** The arm of each slot's outcomes. */
@@ -39,25 +41,57 @@ export class UserTallies {
 
   /** The slot of the user `key`, made (no arm, sums 0) when the user is new. */
   slotOf(key: string): number {
+    if (this.mapped < this.keys.length) this.mapAppended();
     const known = this.slots.get(key);
     if (known !== undefined) return known;
     const slot = this.keys.length;
-    if (slot === this.arms.length) this.grow();
+    if (slot === this.arms.length) this.grow(slot + 1);
     this.slots.set(key, slot);
     this.keys.push(key);
+    this.mapped += 1;
     this.arms[slot] = NONE;
     this.exposed[slot] = NONE;
     return slot;
   }
 
-  private grow(): void {
-    const arms = new Int8Array(this.arms.length * 2);
+  /**
+   * Adds users known to be new here (another thread's, which owned them): their tallies are
+   * copied after this one's, and their keys are looked up only if a later {@link slotOf} needs
+   * them, since a map of a million keys is what merging used to cost. Returns the first slot.
+   */
+  appendDisjoint(
+    keys: readonly string[],
+    arms: Int8Array,
+    exposed: Int8Array,
+    sums: Float64Array,
+  ): number {
+    const first = this.keys.length;
+    if (first + keys.length > this.arms.length) this.grow(first + keys.length);
+    for (const key of keys) this.keys.push(key);
+    this.arms.set(arms.subarray(0, keys.length), first);
+    this.exposed.set(exposed.subarray(0, keys.length), first);
+    this.sums.set(sums.subarray(0, keys.length * TALLY_WIDTH), first * TALLY_WIDTH);
+    return first;
+  }
+
+  private mapAppended(): void {
+    for (let slot = this.mapped; slot < this.keys.length; slot += 1) {
+      this.slots.set(this.keys[slot]!, slot);
+    }
+    this.mapped = this.keys.length;
+  }
+
+  /** Room for at least `slots` users (capacity doubled until it fits). */
+  private grow(slots: number): void {
+    let capacity = this.arms.length * 2;
+    while (capacity < slots) capacity *= 2;
+    const arms = new Int8Array(capacity);
     arms.set(this.arms);
     this.arms = arms;
-    const exposed = new Int8Array(this.exposed.length * 2);
+    const exposed = new Int8Array(capacity);
     exposed.set(this.exposed);
     this.exposed = exposed;
-    const sums = new Float64Array(this.sums.length * 2);
+    const sums = new Float64Array(capacity * TALLY_WIDTH);
     sums.set(this.sums);
     this.sums = sums;
   }

@@ -40,4 +40,76 @@ describe('reading an event log with worker threads', () => {
     }
     expect(three.accumulator.usersInBothArms).toBe(one.accumulator.usersInBothArms);
   });
+
+  it('tallies each user once whatever thread read its lines: sums, arms, exposures, covariates, tail values and repeated decision ids as one thread', async () => {
+    const { dir } = await tempConfigDir();
+    const lines: string[] = [];
+    const time = (index: number) =>
+      new Date(Date.UTC(2026, 11, 1) + index * 1000).toISOString().replace('.000', '');
+    for (let index = 0; index < 6000; index += 1) {
+      // 300 users whose lines are spread over the whole file; u8 changes arm half-way, so it is
+      // in both arms only when its lines from both halves meet in one tally.
+      const user = index % 300;
+      const arm = (user === 8 && index > 3000) || user % 2 === 1 ? 'lightrag' : 'perplexity';
+      const line: Record<string, unknown> = {
+        time: time(index),
+        cohort: index % 97 === 0 ? 'control' : arm,
+        backend: arm,
+        success: index % 13 !== 0,
+        ...(user % 50 === 3 ? { userId: `user ${user}` } : { unit: `u${user}` }),
+        latencyMs: 400 + ((index * 37) % 900),
+        costUsd: ((index * 11) % 100) / 10_000,
+        quality: ((index * 7) % 100) / 100,
+        decisionId: `d${index === 5900 ? 10 : index}`,
+      };
+      if (user % 3 === 0)
+        line.covariates = { queryType: user % 2 ? 'chat' : 'search', complexity: user % 5 };
+      if (index % 100 === 50) line.unit = undefined;
+      lines.push(JSON.stringify(line));
+      if (index % 40 === 0 && user % 50 !== 3) {
+        lines.push(
+          JSON.stringify({
+            kind: 'exposure',
+            schema: 2,
+            time: time(index),
+            unit: `u${user}`,
+            cohort: arm,
+            backend: arm,
+            percentage: 50,
+            period: 'p50',
+          }),
+        );
+      }
+    }
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const one = await built.readEventFiles([file], { threads: 1 });
+    const three = await built.readEventFiles([file], { threads: 3, parallelMinBytes: 0 });
+    expect(three.lines).toBe(one.lines);
+    expect(three.malformed).toBe(0);
+    expect(three.duplicateDecisionIds).toBe(1);
+    expect(three.duplicateExamples).toEqual(one.duplicateExamples);
+    expect(three.accumulator.usersInBothArms).toBe(1);
+    expect(three.accumulator.usersTallied).toBe(one.accumulator.usersTallied);
+    for (const unit of ['request', 'user'] as const) {
+      const a = built.reportFromEvents(one.accumulator, { unit });
+      const b = built.reportFromEvents(three.accumulator, { unit });
+      if (unit === 'user') expect(a.variance_reduction).toBeDefined();
+      expect(a.tails).toBeDefined();
+      expectClose(b, a, unit);
+    }
+  });
 });
+
+/** `actual` equals `expected` but for numbers, which agree to 1e-9 of their size (the sums' order). */
+function expectClose(actual: unknown, expected: unknown, path: string): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const scale = Math.max(Math.abs(expected), 1e-12);
+    expect(Math.abs(actual - expected) / scale, path).toBeLessThan(1e-9);
+  } else if (expected !== null && typeof expected === 'object') {
+    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const [key, value] of Object.entries(expected)) {
+      expectClose((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    }
+  } else expect(actual, path).toEqual(expected);
+}
