@@ -46,20 +46,22 @@ export class TailValues {
 
   /** Adds one value of a user's slot (-1: no unit) in arm 0 or 1. */
   add(slot: number, arm: 0 | 1, value: number): void {
-    if (this.length === this.values.length) this.grow();
+    if (this.length === this.values.length) this.grow(this.length + 1);
     this.slots[this.length] = slot;
     this.arms[this.length] = arm;
     this.values[this.length] = value;
     this.length += 1;
   }
 
-  private grow(): void {
-    const size = this.values.length * 2;
-    const slots = new Int32Array(size);
+  /** Room for at least `size` values (capacity doubled until it fits). */
+  private grow(size: number): void {
+    let capacity = this.values.length * 2;
+    while (capacity < size) capacity *= 2;
+    const slots = new Int32Array(capacity);
     slots.set(this.slots);
-    const arms = new Int8Array(size);
+    const arms = new Int8Array(capacity);
     arms.set(this.arms);
-    const values = new Float64Array(size);
+    const values = new Float64Array(capacity);
     values.set(this.values);
     [this.slots, this.arms, this.values] = [slots, arms, values];
   }
@@ -75,10 +77,16 @@ export class TailValues {
 
   /** Adds another fold's values, its slots moved to this fold's (`slotOf[theirs]`). */
   merge(state: TailValuesState, slotOf: Int32Array): void {
-    for (let index = 0; index < state.values.length; index += 1) {
+    const count = state.values.length;
+    const from = this.length;
+    if (from + count > this.values.length) this.grow(from + count);
+    this.arms.set(state.arms, from);
+    this.values.set(state.values, from);
+    for (let index = 0; index < count; index += 1) {
       const slot = state.slots[index]!;
-      this.add(slot < 0 ? -1 : slotOf[slot]!, state.arms[index] as 0 | 1, state.values[index]!);
+      this.slots[from + index] = slot < 0 ? -1 : slotOf[slot]!;
     }
+    this.length += count;
   }
 
   /**
