@@ -69,8 +69,9 @@ const WORKER = new URL('./event-reader-worker.js', import.meta.url);
  * read or inflated. A line that is not valid JSON or not an outcome event is skipped and
  * counted, with its file:line; an outcome repeating an earlier decision id is counted and
  * reported. Blank lines are ignored. A large uncompressed file is split at line boundaries and
- * read by this thread and worker threads, whose tallies are merged (the result is the same, to the
- * order of floating-point additions). A file that cannot be read, a directory or damaged gzip
+ * read by this thread and worker threads, each user tallied by one of them (see
+ * {@link UserExchange}), whose tallies are then joined (the result is the same, to the order of
+ * floating-point additions). A file that cannot be read, a directory or damaged gzip
  * data is an `INVALID_DATA` error naming the file as given.
  */
 export async function readEventFiles(
@@ -103,7 +104,7 @@ export async function readEventFiles(
       size >= (settings.parallelMinBytes ?? 64 * 1024 * 1024) &&
       existsSync(fileURLToPath(WORKER));
     // This thread folds straight into the result (the first part of a file read in parts, and
-    // the whole of any other); the worker threads' tallies of the other parts are merged into it.
+    // the whole of any other); the worker threads' tallies of the other parts are joined to it.
     const reading: PartReading = {
       maxLineBytes,
       onDecisionId(id, line) {
