@@ -42,8 +42,12 @@ type ExchangeMessage = { shares: ShareBatch } | { acknowledged: true } | { done:
 
 /** Shares per message: large enough that posting is a small part of the work. */
 const BATCH = 4096;
-/** Batches sent to one thread and not yet folded there, beyond which reading waits. */
-const IN_FLIGHT = 4;
+/**
+ * Batches a thread may have unfolded from all the others, beyond which their reading waits:
+ * about 27 MB of shares, shared out among the senders (at least 4 each). With 4 a thread, a
+ * reader on a loaded machine waited whenever its peer lost its core for a tenth of a second.
+ */
+const IN_FLIGHT = 64;
 
 /** One thread's pending shares for another. */
 class ShareBuffer {
@@ -70,11 +74,13 @@ class ShareBuffer {
  * what it says of a user it does not own to that user's thread, in batches over a
  * `MessagePort` per pair of threads. The threads' user tallies are then disjoint and join
  * without a merge: merging a thread's million users into another's map took longer than reading
- * its part. At most {@link IN_FLIGHT} batches go unfolded to a thread; beyond that the sender's
+ * its part. At most {@link IN_FLIGHT} batches go unfolded to a thread; beyond that the senders'
  * reading waits ({@link backlogged}), so memory stays bounded when one thread is slower.
  */
 export class UserExchange implements UserShareSink {
   private readonly buffers: (ShareBuffer | undefined)[];
+  /** Batches this thread may have unfolded at another: its share of {@link IN_FLIGHT}. */
+  private readonly inFlightLimit: number;
   private readonly finished: Promise<void>;
   private whenRelieved: (() => void) | undefined;
 
@@ -89,6 +95,7 @@ export class UserExchange implements UserShareSink {
     private readonly owner: UserShareSink,
   ) {
     this.buffers = ports.map((port) => (port ? new ShareBuffer() : undefined));
+    this.inFlightLimit = Math.max(4, Math.floor(IN_FLIGHT / Math.max(1, ports.length - 1)));
     let peers = ports.filter(Boolean).length;
     this.finished = new Promise((resolve) => {
       if (peers === 0) resolve();
@@ -148,9 +155,11 @@ export class UserExchange implements UserShareSink {
     if (at + 1 === BATCH) this.send(thread);
   }
 
-  /** Whether some thread has {@link IN_FLIGHT} batches of this one's unfolded. */
+  /** Whether some thread has as many batches of this one's unfolded as it may have. */
   backlogged(): boolean {
-    return this.buffers.some((buffer) => buffer !== undefined && buffer.inFlight >= IN_FLIGHT);
+    return this.buffers.some(
+      (buffer) => buffer !== undefined && buffer.inFlight >= this.inFlightLimit,
+    );
   }
 
   /** Calls `resume` once no thread is backlogged any more (at once when none is). */

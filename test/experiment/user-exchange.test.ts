@@ -71,21 +71,27 @@ describe('sharing users out between the threads reading one file', () => {
     expect(sinks[1].exposures).toEqual([[theirs[0], 0]]);
   });
 
-  it('says reading must wait while four batches are not yet folded by their owner, and when it may go on', async () => {
+  it('says reading must wait while 64 batches are not yet folded by their only other thread, and when it may go on', async () => {
     const { sinks, exchanges } = pair();
     const values = new Float64Array(METRIC_TABLE.length);
     const theirs = keysOf(1, 100);
-    // Four batches of 4096 shares, sent before the other side could fold any of them.
-    for (let index = 0; index < 4 * 4096; index += 1) {
-      exchanges[0].outcome(theirs[index % theirs.length]!, 0, values, 0);
-    }
+    // 64 batches of 4096 shares, sent before the other side could fold any of them.
+    const send = (count: number) => {
+      for (let index = 0; index < count; index += 1) {
+        exchanges[0].outcome(theirs[index % theirs.length]!, 0, values, 0);
+      }
+    };
+    send(63 * 4096);
+    expect(exchanges[0].backlogged()).toBe(false);
+    send(4096);
     expect(exchanges[0].backlogged()).toBe(true);
+    exchanges[0].outcome(theirs[0]!, 0, values, 0);
     await new Promise<void>((resolve) => exchanges[0].onRelieved(resolve));
     expect(exchanges[0].backlogged()).toBe(false);
     expect(sinks[1].outcomes.length).toBeGreaterThanOrEqual(4096);
     await Promise.all([exchanges[0].finish(), exchanges[1].finish()]);
     for (const exchange of exchanges) exchange.close();
-    expect(sinks[1].outcomes).toHaveLength(4 * 4096);
+    expect(sinks[1].outcomes).toHaveLength(64 * 4096 + 1);
   });
 
   it('a reader told to wait reads no further chunk until it is relieved', async () => {
