@@ -91,51 +91,65 @@ export class TailValues {
 
   /**
    * The arms' values at a unit: at the user unit only those of users in one arm (`userArms`
-   * by slot), clustered by user; at the request unit every value, each its own cluster.
+   * by slot), clustered by user, clusters numbered in the order their first value comes (and
+   * each cluster's slot, where a metric capped after the pass finds the user's covariates); at
+   * the request unit every value, each its own cluster. Two passes over the values for both arms
+   * (count, then fill typed arrays of that size): a map of slot to cluster and arrays of numbers
+   * grown per value were most of a report's time after reading ten million events.
    */
   armValues(unit: AnalysisUnit, userArms: Int8Array): [ArmValues, ArmValues] {
-    return [this.armOf(0, unit, userArms), this.armOf(1, unit, userArms)];
-  }
-
-  /**
-   * One arm's values in typed arrays sized by a first pass, clusters numbered in the order their
-   * first value comes (a map and growing arrays of numbers per value were most of a report's time
-   * after reading ten million events).
-   */
-  private armOf(arm: 0 | 1, unit: AnalysisUnit, userArms: Int8Array): ArmValues {
-    const kept = (index: number): boolean => {
-      if (this.arms[index] !== arm) return false;
-      if (unit === 'request') return true;
+    const perUser = unit === 'user';
+    // Each value's arm, or -1 when the user unit leaves it out.
+    const armAt = (index: number): number => {
+      const arm = this.arms[index]!;
+      if (!perUser) return arm;
       const slot = this.slots[index]!;
-      return slot >= 0 && userArms[slot] === arm;
+      return slot >= 0 && userArms[slot] === arm ? arm : -1;
     };
-    let count = 0;
-    for (let index = 0; index < this.length; index += 1) if (kept(index)) count += 1;
-    const clusterOf = new Int32Array(count);
-    const values = new Float64Array(count);
-    const clusterOfSlot = unit === 'user' ? new Int32Array(userArms.length).fill(-1) : undefined;
-    // At the user unit, each cluster's slot: where a metric capped after the pass finds the
-    // user's covariates.
-    const slotOfCluster = clusterOfSlot === undefined ? undefined : new Int32Array(count);
-    let clusters = 0;
-    let at = 0;
+    const counts = [0, 0];
     for (let index = 0; index < this.length; index += 1) {
-      if (!kept(index)) continue;
-      if (clusterOfSlot === undefined) clusterOf[at] = at;
+      const arm = armAt(index);
+      if (arm >= 0) counts[arm]! += 1;
+    }
+    const kept = counts.map((count) => ({
+      clusters: 0,
+      clusterOf: new Int32Array(count),
+      values: new Float64Array(count),
+      slots: new Int32Array(perUser ? count : 0),
+    }));
+    // A user is in one arm at the user unit, so one array of clusters by slot serves both.
+    const clusterOfSlot = perUser ? new Int32Array(userArms.length).fill(-1) : undefined;
+    const filled = [0, 0];
+    for (let index = 0; index < this.length; index += 1) {
+      const arm = armAt(index);
+      if (arm < 0) continue;
+      const into = kept[arm]!;
+      const at = filled[arm]!;
+      filled[arm] = at + 1;
+      if (clusterOfSlot === undefined) into.clusterOf[at] = at;
       else {
         const slot = this.slots[index]!;
         if (clusterOfSlot[slot] === -1) {
-          clusterOfSlot[slot] = clusters;
-          slotOfCluster![clusters] = slot;
-          clusters += 1;
+          clusterOfSlot[slot] = into.clusters;
+          into.slots[into.clusters] = slot;
+          into.clusters += 1;
         }
-        clusterOf[at] = clusterOfSlot[slot]!;
+        into.clusterOf[at] = clusterOfSlot[slot]!;
       }
-      values[at] = this.values[index]!;
-      at += 1;
+      into.values[at] = this.values[index]!;
     }
-    if (slotOfCluster === undefined) return { clusters: count, clusterOf, values };
-    return { clusters, clusterOf, values, slots: slotOfCluster.slice(0, clusters) };
+    const cut = (arm: 0 | 1): ArmValues => {
+      const into = kept[arm]!;
+      const length = filled[arm]!;
+      const values: ArmValues = {
+        clusters: perUser ? into.clusters : length,
+        clusterOf: into.clusterOf.subarray(0, length),
+        values: into.values.subarray(0, length),
+      };
+      if (perUser) values.slots = into.slots.slice(0, into.clusters);
+      return values;
+    };
+    return [cut(0), cut(1)];
   }
 }
 
