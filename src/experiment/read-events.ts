@@ -150,14 +150,22 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-/** Byte ranges of about equal size, each starting at a line's start. */
+/**
+ * This thread's part, as a share of a worker's: it also checks every decision id of its part as
+ * it reads (a table lookup a line), and a worker waited for it at the end, idle for 5 to 15 % of
+ * its time at 1e6 and 1e7 events.
+ */
+const THIS_THREAD_SHARE = 0.9;
+
+/** Byte ranges each starting at a line's start, of about equal size but the first (this thread's). */
 async function partsOf(file: string, size: number, count: number): Promise<Range[]> {
   const handle = await open(file, 'r');
   try {
     const starts = [0];
     const probe = Buffer.alloc(64 * 1024);
+    const shares = count - 1 + THIS_THREAD_SHARE;
     for (let index = 1; index < count; index += 1) {
-      let at = Math.floor((size * index) / count);
+      let at = Math.floor((size * (index - 1 + THIS_THREAD_SHARE)) / shares);
       if (at <= starts.at(-1)!) continue;
       for (;;) {
         const { bytesRead } = await handle.read(probe, 0, probe.length, at);
