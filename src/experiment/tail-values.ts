@@ -93,9 +93,11 @@ export class TailValues {
    * The arms' values at a unit: at the user unit only those of users in one arm (`userArms`
    * by slot), clustered by user, clusters numbered in the order their first value comes (and
    * each cluster's slot, where a metric capped after the pass finds the user's covariates); at
-   * the request unit every value, each its own cluster. Two passes over the values for both arms
-   * (count, then fill typed arrays of that size): a map of slot to cluster and arrays of numbers
-   * grown per value were most of a report's time after reading ten million events.
+   * the request unit every value, each its own cluster. Two passes over the values for both arms:
+   * one over their arms alone to size typed arrays, one to fill them (cut to what the user unit
+   * kept); a map of slot to cluster and arrays of numbers grown per value were most of a
+   * report's time after reading ten million events, and a sizing pass that looked up each
+   * value's user 0.35 s of it.
    */
   armValues(unit: AnalysisUnit, userArms: Int8Array): [ArmValues, ArmValues] {
     const perUser = unit === 'user';
@@ -107,10 +109,7 @@ export class TailValues {
       return slot >= 0 && userArms[slot] === arm ? arm : -1;
     };
     const counts = [0, 0];
-    for (let index = 0; index < this.length; index += 1) {
-      const arm = armAt(index);
-      if (arm >= 0) counts[arm]! += 1;
-    }
+    for (let index = 0; index < this.length; index += 1) counts[this.arms[index]!]! += 1;
     const kept = counts.map((count) => ({
       clusters: 0,
       clusterOf: new Int32Array(count),
