@@ -64,6 +64,16 @@ describe('the HDR buckets of the tail metrics', () => {
     );
   });
 
+  it("bucket index by shift equals hdr's division by a power of two for every whole number below 2^32", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 32 - 1 }), (value) => {
+        const bucket = Math.max(32 - Math.clz32(value) - 8, 0);
+        expect(bucketIndex(value)).toBe((bucket + 1) * 128 + Math.floor(value / 2 ** bucket) - 128);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('put every value in the bucket whose range holds it, and bucket indices grow with values', () => {
     let previous = -1;
     for (const value of [1, 2, 255, 256, 257, 511, 512, 513, 1023, 1024, 65_535, 4_294_967_295]) {
