@@ -5,11 +5,11 @@ import type { ArmMoments } from './arm-moments.js';
 import { unitCovariateVectors } from './capped-covariates.js';
 import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
-import type { AnalysisUnit, Arm, ExperimentStats, OutcomeGroup } from './experiment-data.js';
+import type { AnalysisUnit, ExperimentStats, OutcomeGroup } from './experiment-data.js';
 import { type TailData, TailFold } from './tail-values.js';
 import { byMetric, UnitMomentsFold } from './unit-moments.js';
 import type { UserShareSink } from './user-exchange.js';
-import { type ArmCode, BOTH_ARMS, joined, TALLY_WIDTH, UserTallies } from './user-tallies.js';
+import { TALLY_WIDTH, UserTallies } from './user-tallies.js';
 import type { CovariateData } from './variance-reduction.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
@@ -87,7 +87,7 @@ export class EventAccumulator {
   ownUsers(): UserShareSink {
     return {
       outcome: (key, arm, values, from) => {
-        const slot = this.tallyOf(key, arm);
+        const slot = this.users.tally(key, arm);
         const at = slot * TALLY_WIDTH;
         const sums = this.users.sums;
         for (let index = 0; index < METRIC_COUNT; index += 1) {
@@ -100,9 +100,7 @@ export class EventAccumulator {
       },
       exposure: (key, arm) => {
         this.exposures += 1;
-        const slot = this.users.slotOf(key);
-        const { exposed } = this.users;
-        exposed[slot] = joined(exposed[slot] as ArmCode, arm);
+        this.users.expose(key, arm);
       },
     };
   }
@@ -125,7 +123,7 @@ export class EventAccumulator {
       this.counts.withoutUnit += group.events;
       return;
     }
-    const at = this.tallyOf(group.unit, arm) * TALLY_WIDTH;
+    const at = this.users.tally(group.unit, arm) * TALLY_WIDTH;
     const sums = this.users.sums;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
       sums[at + index * 2]! += group.sums[index]!;
@@ -141,14 +139,6 @@ export class EventAccumulator {
   /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */
   addExposure(exposure: { unit: string; cohort: 'lightrag' | 'perplexity' }): void {
     this.userSink.exposure(exposure.unit, exposure.cohort === 'lightrag' ? 0 : 1);
-  }
-
-  /** The user's slot, its arm joined with `arm`. */
-  private tallyOf(key: string, arm: 0 | 1): number {
-    const slot = this.users.slotOf(key);
-    const { arms } = this.users;
-    arms[slot] = joined(arms[slot] as ArmCode, arm);
-    return slot;
   }
 
   /** Everything folded so far, as plain data a worker thread can send back (see {@link merge}). */
@@ -179,20 +169,10 @@ export class EventAccumulator {
    */
   merge(state: AccumulatorState): void {
     this.mergeRequests(state);
-    const slotOf = new Int32Array(state.keys.length);
-    for (const [index, key] of state.keys.entries()) {
-      const slot = this.users.slotOf(key);
-      slotOf[index] = slot;
-      const { arms, exposed, sums } = this.users;
-      arms[slot] = joined(arms[slot] as ArmCode, state.arms[index] as ArmCode);
-      exposed[slot] = joined(exposed[slot] as ArmCode, state.exposed[index] as ArmCode);
-      const at = slot * TALLY_WIDTH;
-      const from = index * TALLY_WIDTH;
-      for (let offset = 0; offset < TALLY_WIDTH; offset += 1) {
-        sums[at + offset]! += state.sums[from + offset]!;
-      }
-    }
-    this.tails.merge(state.tails, slotOf);
+    this.tails.merge(
+      state.tails,
+      this.users.merge(state.keys, state.arms, state.exposed, state.sums),
+    );
   }
 
   /**
@@ -236,10 +216,7 @@ export class EventAccumulator {
 
   /** Users seen in both arms (left out of the user unit and of the sample-ratio test). */
   get usersInBothArms(): number {
-    let count = 0;
-    const { arms, size } = this.users;
-    for (let slot = 0; slot < size; slot += 1) if (arms[slot] === BOTH_ARMS) count += 1;
-    return count;
+    return this.users.inBothArms();
   }
 
   /** The sufficient statistics at a unit of analysis. */
@@ -248,42 +225,9 @@ export class EventAccumulator {
       unit,
       arms: unit === 'request' ? this.requestMoments() : this.userMoments(),
     };
-    if (unit === 'user' || this.users.size > 0) stats.units = this.unitsPerArm();
-    if (this.exposures > 0) stats.exposures = this.exposuresPerArm();
+    if (unit === 'user' || this.users.size > 0) stats.units = this.users.perArm();
+    if (this.exposures > 0) stats.exposures = this.users.exposuresPerArm();
     return stats;
-  }
-
-  /**
-   * Exposed units per arm (exposed in both arms: left out and counted), and of them those with
-   * at least one outcome in their arm: for the sample-ratio test on exposures and the
-   * outcome-return rate.
-   */
-  private exposuresPerArm(): NonNullable<ExperimentStats['exposures']> {
-    const exposures = {
-      lightrag: 0,
-      perplexity: 0,
-      returned: { lightrag: 0, perplexity: 0 },
-      in_both_arms: 0,
-    };
-    const { arms, exposed, size } = this.users;
-    for (let slot = 0; slot < size; slot += 1) {
-      if (exposed[slot] === BOTH_ARMS) exposures.in_both_arms += 1;
-      if (exposed[slot] !== 0 && exposed[slot] !== 1) continue;
-      const arm = exposed[slot] === 0 ? 'lightrag' : 'perplexity';
-      exposures[arm] += 1;
-      if (arms[slot] === exposed[slot]) exposures.returned[arm] += 1;
-    }
-    return exposures;
-  }
-
-  private unitsPerArm(): Record<Arm, number> {
-    const units = { lightrag: 0, perplexity: 0 };
-    const { arms, size } = this.users;
-    for (let slot = 0; slot < size; slot += 1) {
-      if (arms[slot] === 0) units.lightrag += 1;
-      else if (arms[slot] === 1) units.perplexity += 1;
-    }
-    return units;
   }
 
   private requestMoments(): ExperimentStats['arms'] {

@@ -1,4 +1,5 @@
 import { METRIC_TABLE } from '../metrics/index.js';
+import type { Arm, ExperimentStats } from './experiment-data.js';
 
 /** Per user: per metric m (sum of values) and d (count of values). */
 export const TALLY_WIDTH = METRIC_TABLE.length * 2;
@@ -54,6 +55,19 @@ export class UserTallies {
     return slot;
   }
 
+  /** The slot of user `key`, its outcomes' arm joined with `arm`. */
+  tally(key: string, arm: 0 | 1): number {
+    const slot = this.slotOf(key);
+    this.arms[slot] = joined(this.arms[slot] as ArmCode, arm);
+    return slot;
+  }
+
+  /** Records that user `key` was exposed to `arm`. */
+  expose(key: string, arm: 0 | 1): void {
+    const slot = this.slotOf(key);
+    this.exposed[slot] = joined(this.exposed[slot] as ArmCode, arm);
+  }
+
   /**
    * Adds users known to be new here (another thread's, which owned them): their tallies are
    * copied after this one's, and their keys are looked up only if a later {@link slotOf} needs
@@ -72,6 +86,71 @@ export class UserTallies {
     this.exposed.set(exposed.subarray(0, keys.length), first);
     this.sums.set(sums.subarray(0, keys.length * TALLY_WIDTH), first * TALLY_WIDTH);
     return first;
+  }
+
+  /**
+   * Adds another instance's users (by key: a user here too sums its tallies, and one seen in
+   * different arms is in both); returns each of theirs' slot here.
+   */
+  merge(
+    keys: readonly string[],
+    arms: Int8Array,
+    exposed: Int8Array,
+    sums: Float64Array,
+  ): Int32Array {
+    const slotOf = new Int32Array(keys.length);
+    for (const [index, key] of keys.entries()) {
+      const slot = this.slotOf(key);
+      slotOf[index] = slot;
+      this.arms[slot] = joined(this.arms[slot] as ArmCode, arms[index] as ArmCode);
+      this.exposed[slot] = joined(this.exposed[slot] as ArmCode, exposed[index] as ArmCode);
+      const at = slot * TALLY_WIDTH;
+      const from = index * TALLY_WIDTH;
+      for (let offset = 0; offset < TALLY_WIDTH; offset += 1) {
+        this.sums[at + offset]! += sums[from + offset]!;
+      }
+    }
+    return slotOf;
+  }
+
+  /** Users seen in both arms (left out of the user unit and of the sample-ratio test). */
+  inBothArms(): number {
+    let count = 0;
+    for (let slot = 0; slot < this.size; slot += 1) if (this.arms[slot] === BOTH_ARMS) count += 1;
+    return count;
+  }
+
+  /** Users with outcomes in one arm only, per arm. */
+  perArm(): Record<Arm, number> {
+    const units = { lightrag: 0, perplexity: 0 };
+    for (let slot = 0; slot < this.size; slot += 1) {
+      if (this.arms[slot] === 0) units.lightrag += 1;
+      else if (this.arms[slot] === 1) units.perplexity += 1;
+    }
+    return units;
+  }
+
+  /**
+   * Exposed units per arm (exposed in both arms: left out and counted), and of them those with
+   * at least one outcome in their arm: for the sample-ratio test on exposures and the
+   * outcome-return rate.
+   */
+  exposuresPerArm(): NonNullable<ExperimentStats['exposures']> {
+    const exposures = {
+      lightrag: 0,
+      perplexity: 0,
+      returned: { lightrag: 0, perplexity: 0 },
+      in_both_arms: 0,
+    };
+    const { arms, exposed } = this;
+    for (let slot = 0; slot < this.size; slot += 1) {
+      if (exposed[slot] === BOTH_ARMS) exposures.in_both_arms += 1;
+      if (exposed[slot] !== 0 && exposed[slot] !== 1) continue;
+      const arm = exposed[slot] === 0 ? 'lightrag' : 'perplexity';
+      exposures[arm] += 1;
+      if (arms[slot] === exposed[slot]) exposures.returned[arm] += 1;
+    }
+    return exposures;
   }
 
   private mapAppended(): void {
