@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { makeDirectory } from '../make-directory.js';
 
 /** An open log file, as the writer uses it. */
 export interface LogFileHandle {
@@ -61,7 +62,7 @@ export const nodeFileSystem: LogFileSystem = {
     }
   },
   async mkdir(dir) {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   },
   list: (dir) => readdir(dir),
   async size(path) {

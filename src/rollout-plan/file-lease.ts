@@ -1,6 +1,7 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlagrouteError } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import { type Fault, FaultError, type HealthSnapshot } from './controller-health.js';
 import {
   createExclusive,
@@ -141,7 +142,7 @@ export class FileLease {
         `another controller drives ${this.environment}: ${reading.holder}, last heartbeat ${iso(reading.heartbeatAt)}, lease until ${iso(reading.expiresAt)}; stop it, or wait for its lease to expire`,
       );
     }
-    await mkdir(this.dir, { recursive: true });
+    await makeDirectory(this.dir);
     const token = reading.token + 1;
     const record: GenerationRecord = { token, holder, at: now, ttlMs };
     if (!(await createExclusive(this.file(token), record))) {
@@ -182,7 +183,7 @@ export class FileLease {
     };
     const current = await readJsonFile(this.file(grant.token), isGeneration);
     if (current.kind === 'missing') {
-      await mkdir(this.dir, { recursive: true });
+      await makeDirectory(this.dir);
       await createExclusive(this.file(grant.token), record);
       repaired.push({
         reason: 'lease_missing',

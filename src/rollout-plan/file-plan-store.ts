@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirectory } from '../make-directory.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
 import { FileLease } from './file-lease.js';
 import {
@@ -158,7 +159,7 @@ export class FilePlanStore implements PlanStore {
 
   async writeState(state: PlanState, grant: LeaseGrant): Promise<string> {
     await this.lease.assertHeld(grant);
-    await mkdir(this.paths.state, { recursive: true });
+    await makeDirectory(this.paths.state);
     const names = await generationNames(this.paths.state, STATE_GENERATION);
     const mine = names.find((name) => Number(name.slice(0, 12)) === grant.token);
     this.sequence = Math.max(this.sequence, mine ? Number(mine.slice(13, 25)) : 0) + 1;
@@ -177,7 +178,7 @@ export class FilePlanStore implements PlanStore {
   }
 
   async enqueueCommand(command: PlanCommand, now: number): Promise<string> {
-    await mkdir(this.paths.commands, { recursive: true });
+    await makeDirectory(this.paths.commands);
     const id = `${String(now).padStart(15, '0')}-${process.pid}-${randomBytes(4).toString('hex')}`;
     await writeJsonAtomic(join(this.paths.commands, `${id}.json`), command);
     return id;
@@ -220,7 +221,7 @@ export class FilePlanStore implements PlanStore {
   }
 
   async acknowledgeCommand(id: string, outcome: CommandOutcome): Promise<void> {
-    await mkdir(this.paths.commands, { recursive: true });
+    await makeDirectory(this.paths.commands);
     await writeJsonAtomic(join(this.paths.commands, `${id}.outcome`), outcome);
   }
 

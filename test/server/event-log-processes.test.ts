@@ -141,4 +141,36 @@ describe('the outcome event log of real flagroute serve processes', () => {
       process.logs().filter((line) => /was deleted or moved away/.test(String(line.msg))),
     ).toHaveLength(2);
   });
+
+  it('an --events-dir no file system will hold (under /proc): the server starts, degraded, and stops on SIGTERM', async () => {
+    // Node's recursive mkdir spun for ever here (procfs answers ENOENT for the child of a
+    // directory that exists): the server never listened and ignored SIGTERM.
+    const temp = await tempConfigDir({ 'environments/development.yaml': BODY });
+    const process = startCli(
+      [
+        'serve',
+        '--config-dir',
+        temp.dir,
+        '--port',
+        '0',
+        '--events-dir',
+        '/proc/flagroute-none/events',
+      ],
+      { env: { FLAGROUTE_INGEST_TOKEN: INGEST_TOKEN } },
+    );
+    const url = await waitFor(
+      'the server to listen',
+      () => /listening on (\S+)/.exec(process.output())?.[1],
+    );
+    const ready = (await fetch(`${url}/readyz`).then((response) => response.json())) as Record<
+      string,
+      unknown
+    >;
+    expect(ready).toMatchObject({
+      status: 'degraded',
+      eventLogs: { outcome: { status: 'degraded', failure: { reason: 'no_directory' } } },
+    });
+    expect(JSON.stringify(ready)).not.toContain('/proc');
+    expect(await process.stop()).toBe(0);
+  });
 });
