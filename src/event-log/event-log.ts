@@ -86,8 +86,7 @@ export class EventLog<Entry extends { time: string }> {
   private failure: { reason: WriteFailure; since: number } | undefined;
   private dropping = false;
   private closing: Promise<void> | undefined;
-  /** Records that left the queue since start, written or dropped: the queue is first in, first out. */
-  private settled = 0;
+  /** Callers of `flushed`, each until the first `upTo` records taken have left the queue. */
   private waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(options: EventLogOptions) {
@@ -154,7 +153,7 @@ export class EventLog<Entry extends { time: string }> {
    */
   flushed(): Promise<void> {
     if (this.lines.length === 0 || this.failure || this.closing) return Promise.resolve();
-    const upTo = this.settled + this.lines.length;
+    const upTo = this.accepted;
     return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
   }
 
@@ -232,8 +231,9 @@ export class EventLog<Entry extends { time: string }> {
     this.lines.splice(0, count);
     this.days.splice(0, count);
     for (const size of this.sizes.splice(0, count)) this.waitingBytes -= size;
-    this.settled += count;
-    this.release((waiter) => waiter.upTo <= this.settled);
+    // The queue is first in, first out: what has left it is what was taken but no longer waits.
+    const left = this.accepted - this.lines.length;
+    this.release((waiter) => waiter.upTo <= left);
   }
 
   private release(done: (waiter: { upTo: number }) => boolean): void {
