@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { FlagrouteError } from '../errors.js';
+import { describeJsonSyntaxError } from '../json-syntax.js';
 import type { Router } from '../router/router.js';
 
 /** How a stream of contexts went. */
@@ -34,15 +35,16 @@ export async function decideStream(
       written = JSON.stringify({ line: lineNumber, ...(await router.decide(JSON.parse(line))) });
     } catch (error) {
       report.failures += 1;
-      written = JSON.stringify({ line: lineNumber, ...errorOf(error) });
+      written = JSON.stringify({ line: lineNumber, ...errorOf(error, line) });
     }
     if (!output.write(`${written}\n`)) await once(output, 'drain');
   }
   return report;
 }
 
-function errorOf(error: unknown): { error: string } {
-  if (error instanceof SyntaxError) return { error: `malformed JSON: ${error.message}` };
+function errorOf(error: unknown, line: string): { error: string } {
+  if (error instanceof SyntaxError)
+    return { error: `malformed JSON: ${describeJsonSyntaxError(line)}` };
   if (error instanceof FlagrouteError) return { error: error.message };
   return { error: String(error) };
 }

@@ -1,3 +1,4 @@
+import { describeJsonSyntaxError } from '../json-syntax.js';
 import type { Result } from '../result.js';
 import { MAX_NESTING_DEPTH, parseConfigText } from './config-text.js';
 import type { ConfigIssue } from './issues.js';
@@ -221,8 +222,8 @@ function parseJsonVariable(
   }
   try {
     JSON.parse(raw);
-  } catch (error) {
-    return refuse(`is not valid JSON (${(error as Error).message}); ${expected}`);
+  } catch {
+    return refuse(`is not valid JSON (${describeJsonSyntaxError(raw)}); ${expected}`);
   }
   // JSON is YAML: the YAML checks find what JSON.parse lets through (duplicate keys above all).
   const checked = parseConfigText(raw);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { FlagrouteError } from '../errors.js';
 import { fileErrorReason } from '../file-errors.js';
+import { jsonSyntaxFault } from '../json-syntax.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
 import type { RequestCovariateSnapshot } from '../outcomes/index.js';
 import type { EventAccumulator } from './event-accumulator.js';
@@ -189,8 +190,13 @@ export function statsFileSource(file: string): ExperimentSource {
       let value: unknown;
       try {
         value = JSON.parse(text);
-      } catch (error) {
-        throw new FlagrouteError('INVALID_DATA', `${file}: not JSON: ${(error as Error).message}`);
+      } catch {
+        const fault = jsonSyntaxFault(text);
+        const place = fault ? `:${fault.line}:${fault.column}` : '';
+        throw new FlagrouteError(
+          'INVALID_DATA',
+          `${file}${place}: not JSON: ${fault?.what ?? 'it is not JSON'}`,
+        );
       }
       const checked = checkStats(value);
       if (!checked.ok) {

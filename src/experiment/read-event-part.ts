@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { describeJsonSyntaxError } from '../json-syntax.js';
 import { badGzip, unreadableFile } from './event-file-errors.js';
 import { foldRecord, type RecordFolder } from './fold-record.js';
 import { LineSplitter } from './line-splitter.js';
@@ -111,7 +112,7 @@ export async function readPart(
   return part;
 }
 
-/** A line that `JSON.parse` refused, with its message. */
+/** A line that `JSON.parse` refused, with where and why in words. */
 class NotJson {
   constructor(readonly problem: string) {}
 }
@@ -128,8 +129,8 @@ function parseText(text: string): unknown {
   const line = text.endsWith('\r') ? text.slice(0, -1) : text;
   try {
     return JSON.parse(line);
-  } catch (error) {
-    return new NotJson(`not JSON: ${(error as Error).message}`);
+  } catch {
+    return new NotJson(`not JSON: ${describeJsonSyntaxError(line)}`);
   }
 }
 

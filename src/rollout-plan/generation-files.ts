@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { describeJsonSyntaxError } from '../json-syntax.js';
 
 /** A temp file beside `file`, named so that no reader of the directory's `.json` files sees it. */
 function tempBeside(file: string): string {
@@ -67,8 +68,8 @@ export async function readJsonFile<T>(
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'unreadable', why: `is not valid JSON (${(error as Error).message})` };
+  } catch {
+    return { kind: 'unreadable', why: `is not valid JSON (${describeJsonSyntaxError(text)})` };
   }
   return valid(value)
     ? { kind: 'value', value }

@@ -1,3 +1,5 @@
+import { placeOf } from '../json-syntax.js';
+
 /** A key given twice in one object of a JSON text: where, in the value and in the text. */
 export interface DuplicateKey {
   /** The path to the key from the top of the value (`context.region`, `1.latencyMs`). */
@@ -77,17 +79,6 @@ function stringEnd(text: string, start: number): number {
     if (backslashes % 2 === 0) return end;
     end = text.indexOf('"', end + 1);
   }
-}
-
-/** Line and column (1-based, the column in characters) of `offset` in `text`. */
-function placeOf(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
-    line += 1;
-    lineStart = at + 1;
-  }
-  return { line, column: [...text.slice(lineStart, offset)].length + 1 };
 }
 
 /** An object or a list being read: the keys met so far (with where), or the item's index. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { echoed, MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
+import { describeJsonSyntaxError } from '../json-syntax.js';
 import { findDuplicateKey, mayRepeatKeys } from './duplicate-keys.js';
 
 /**
@@ -118,7 +119,8 @@ function bodyProblem(path: string, why: string, isContext = false): FlagrouteErr
 }
 
 /**
- * A request body as JSON: `PARSE_ERROR` with JSON's own words when it is not JSON; a body that
+ * A request body as JSON: `PARSE_ERROR` saying where and why when it is not JSON (in words,
+ * quoting none of it: `JSON.parse`'s message quotes the bytes around the fault); a body that
  * is JSON but nests deeper than {@link MAX_BODY_DEPTH}, gives a key twice in one object, or
  * carries a key that could change a prototype, is refused naming where and why (in a context,
  * or a body that is one, `isContext`: `INVALID_CONTEXT`; elsewhere `INVALID_ARGUMENT`).
@@ -134,15 +136,11 @@ export function parseJsonBody(text: string, isContext = false): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    // JSON's own words would point at a character no one can see.
-    if (text.charCodeAt(0) === 0xfeff) {
-      throw new FlagrouteError(
-        'PARSE_ERROR',
-        'malformed JSON body: it starts with a byte order mark (U+FEFF); send the JSON without it',
-      );
-    }
-    throw new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${(error as Error).message}`);
+  } catch {
+    throw new FlagrouteError(
+      'PARSE_ERROR',
+      `malformed JSON body: ${describeJsonSyntaxError(text)}`,
+    );
   }
   const keyColons = structureOf(text, MAX_BODY_DEPTH);
   if (keyColons === TOO_DEEP) {

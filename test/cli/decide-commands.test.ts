@@ -45,7 +45,11 @@ describe('flagroute decide', () => {
       cohort: 'perplexity',
       bucket: 8.63956175945689,
     });
-    expect(lines[1]).toMatchObject({ line: 2, error: expect.stringMatching(/^malformed JSON: /) });
+    expect(lines[1]).toEqual({
+      line: 2,
+      error:
+        'malformed JSON: a word JSON does not know: strings take double quotes, and the only words are true, false and null at column 1',
+    });
     expect(lines[2]).toEqual({
       line: 4,
       error: 'invalid routing context: userId must be a string, got number',

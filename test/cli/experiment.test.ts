@@ -121,11 +121,14 @@ describe('flagroute experiment', () => {
     expect(bad).toMatchObject({ code: 1 });
     expect(bad.stderr).toContain(`${stats}: arms: missing field "perplexity"`);
     // A file that cannot be read, or is no JSON, in words: not Node's "ENOENT: ... open '...'".
-    writeFileSync(stats, '{"unit":');
+    writeFileSync(stats, '{\n  "unit": "user",\n  "arms": {"lightrag": {}, "salt": s3cr3t}\n}\n');
     for (const [file, said] of [
       [join(dir, 'none.json'), `cannot read ${join(dir, 'none.json')}: no such file`],
       [dir, `cannot read ${dir}: it is a directory`],
-      [stats, `${stats}: not JSON: Unexpected end of JSON input`],
+      [
+        stats,
+        `${stats}:3:36: not JSON: a word JSON does not know after ':': strings take double quotes, and the only words are true, false and null`,
+      ],
     ] as const) {
       const unread = await runCli(['experiment', 'report', '--stats', file]);
       expect(unread.code).toBe(1);

@@ -58,7 +58,9 @@ describe('FilePlanStore on a plain file system', () => {
     expect(reading.problems).toEqual([
       {
         reason: 'state_unreadable',
-        message: expect.stringContaining(`the plan state file ${file} is not valid JSON`),
+        message: expect.stringContaining(
+          `the plan state file ${file} is not valid JSON (the text ends where a value (an object, a list, a string in double quotes, a number, true, false or null) was expected after ':' at column 23)`,
+        ),
       },
     ]);
     expect(await store.setAsideState(broken)).toBe(`${file}.unreadable`);
@@ -112,7 +114,9 @@ describe('FilePlanStore on a plain file system', () => {
     expect(await store.renewLease(grant, NOW + 1)).toEqual([
       {
         reason: 'lease_unreadable',
-        message: expect.stringContaining(`the lease file ${generation} is not valid JSON`),
+        message: expect.stringContaining(
+          `the lease file ${generation} is not valid JSON (a word JSON does not know: strings take double quotes, and the only words are true, false and null at column 1)`,
+        ),
       },
     ]);
     expect(await store.renewLease(grant, NOW + 2)).toEqual([]);

@@ -372,7 +372,7 @@ describe('an outside check of a real flagroute serve', () => {
     expect(marked.body).toEqual({
       errorCode: 'PARSE_ERROR',
       errorDetails:
-        'malformed JSON body: it starts with a byte order mark (U+FEFF); send the JSON without it',
+        'malformed JSON body: the text starts with a byte order mark (U+FEFF); write JSON without one at column 1',
     });
     const identity = await fetch(`${url}/v1/decide`, {
       method: 'POST',

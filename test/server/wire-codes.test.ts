@@ -192,16 +192,47 @@ describe('a body with a key that could change a prototype', () => {
     expect((outcome.body as { errorDetails: string }).errorDetails).toMatch(
       /^constructor\.prototype is a key flagroute refuses in any request/,
     );
-    // constructor as a plain attribute stays allowed; broken JSON is PARSE_ERROR with JSON's words.
+    // constructor as a plain attribute stays allowed; broken JSON is PARSE_ERROR saying where.
     const allowed = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
       context: { targetingKey: 'alice', constructor: 'x' },
     });
     expect(allowed.status).toBe(200);
     const broken = await post(`${server.url}/v1/decide`, '{"userId": ', json);
-    expect(broken).toMatchObject({ status: 400, body: { errorCode: 'PARSE_ERROR' } });
-    expect((broken.body as { errorDetails: string }).errorDetails).toMatch(
-      /^malformed JSON body: /,
-    );
+    expect(broken).toMatchObject({
+      status: 400,
+      body: {
+        errorCode: 'PARSE_ERROR',
+        errorDetails:
+          "malformed JSON body: the text ends where a value (an object, a list, a string in double quotes, a number, true, false or null) was expected after ':' at column 12",
+      },
+    });
+    // V8's words quote the bytes around the fault, and a body can hold a secret: never echoed.
+    for (const [route, body, said] of [
+      [
+        '/v1/decide',
+        '{"userId": "a", "token": tok_live_9f8e7d}',
+        "malformed JSON body: a word JSON does not know after ':': strings take double quotes, and the only words are true, false and null at column 26",
+      ],
+      [
+        '/ofrep/v1/evaluate/flags',
+        '{"context": {"targetingKey": "alice",\n "salt": "s3cr3t-salt" "x": 1}}',
+        "malformed JSON body: expected ',' or '}' after a property value at line 2, column 24",
+      ],
+      [
+        '/v1/outcomes',
+        "{'token': 'tok_live_9f8e7d'}",
+        'malformed JSON body: expected a property name (in double quotes, not single) at column 2',
+      ],
+    ] as const) {
+      const refused = await post(`${server.url}${route}`, body, {
+        ...json,
+        authorization: `Bearer ${INGEST_TOKEN}`,
+      });
+      expect(refused).toMatchObject({ status: 400, body: { errorCode: 'PARSE_ERROR' } });
+      const details = (refused.body as { errorDetails: string }).errorDetails;
+      expect(details).toBe(said);
+      expect(details).not.toMatch(/tok_|s3cr3t/);
+    }
     const empty = await post(`${server.url}/v1/decide`, '', json);
     expect(empty).toMatchObject({
       status: 400,
