@@ -94,9 +94,6 @@ export function port(value: string): number {
   return parsed;
 }
 
-/** How long a command waits for others to apply a change: `0` (not at all) up to an hour. */
-export const WAIT_BOUNDS: DurationBounds = { min: 0, max: 3_600_000 };
-
 /**
  * A duration option (`250ms`, `30s`, `15m`, `1h`, `2d`; see {@link readDuration}), parsed into
  * milliseconds within the flag's own `bounds`, with a usage error naming the flag, what was given

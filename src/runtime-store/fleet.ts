@@ -1,9 +1,20 @@
+import type { DurationBounds } from '../duration.js';
+
 /** How often a serving instance tells the store it is alive, by default. */
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 /** How long without a heartbeat before an instance counts as stale (three heartbeats), by default. */
 export const DEFAULT_STALE_AFTER_MS = 3 * DEFAULT_HEARTBEAT_MS;
 /** How long a runtime change waits for the live instances to acknowledge it, by default. */
 export const DEFAULT_ACK_WAIT_MS = 2_000;
+
+/**
+ * How long a change's sender may wait for others to apply it: `0` (not at all) to one minute,
+ * the same over HTTP (`waitMs`) and on the CLI (`--wait`, for the fleet and the plan's
+ * controller). Those hear a change at once (`LISTEN`) or at their next poll, 2 s at most by
+ * default: one that has not applied it within a minute will not by being waited for longer
+ * (`fleet status` says why), and a request held longer is cut by common proxies (60 s).
+ */
+export const WAIT_BOUNDS: DurationBounds = { min: 0, max: 60_000 };
 
 /** What a serving instance says about itself when it joins the fleet. */
 export interface InstanceSelf {

@@ -24,6 +24,7 @@ export {
   type InstanceSelf,
   instanceName,
   isFleetStore,
+  WAIT_BOUNDS,
 } from './fleet.js';
 export type {
   RuntimeStore,

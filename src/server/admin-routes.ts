@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { echoed } from '../config/schema-errors.js';
+import { durationText } from '../duration.js';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
 import { givenReason } from '../rollout-layers/index.js';
 import {
@@ -14,6 +15,7 @@ import {
   acknowledgementsView,
   DEFAULT_ACK_WAIT_MS,
   type FleetStore,
+  WAIT_BOUNDS,
 } from '../runtime-store/index.js';
 import { ADMIN_BODY, adminBody } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
@@ -30,20 +32,19 @@ function reasonOf(body: Readonly<Record<string, unknown>>): string | undefined {
   return givenReason(body.reason);
 }
 
-/** The longest a request may ask to wait for the fleet's acknowledgements (`waitMs`). */
-const MAX_ACK_WAIT_MS = 60_000;
-
 /**
- * How long a runtime change waits for the fleet (`waitMs` in the body, 0 to 60000 ms; default
- * `DEFAULT_ACK_WAIT_MS`), checked before anything changes.
+ * How long a runtime change waits for the fleet (`waitMs` in the body, a JSON number of
+ * milliseconds within `WAIT_BOUNDS`, as the CLI's `--wait`; default `DEFAULT_ACK_WAIT_MS`),
+ * checked before anything changes.
  */
 function waitOf(body: Readonly<Record<string, unknown>>): number {
   const wait = body.waitMs;
   if (wait === undefined || wait === null) return DEFAULT_ACK_WAIT_MS;
-  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_ACK_WAIT_MS) {
+  const { min, max } = WAIT_BOUNDS;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < min || wait > max) {
     throw new InvalidArgumentError(
       'waitMs',
-      `must be a whole number of milliseconds from 0 to ${MAX_ACK_WAIT_MS}`,
+      `must be a whole number of milliseconds from ${min} (do not wait) to ${max} (${durationText(max)}, as the CLI's --wait)`,
     );
   }
   return wait;

@@ -7,6 +7,8 @@ describe('the fleet flags of the CLI', () => {
   it('refuses a --wait, --stale-after or --heartbeat that is not a duration within its bounds, naming the flag', async () => {
     for (const [args, flag] of [
       [['rollback', '--wait', 'soon'], '--wait'],
+      [['rollback', '--wait', '2m'], '--wait'],
+      [['rollout', 'plan', 'start', '--reason', 'go', '--wait', '1h'], '--wait'],
       [['rollout', 'resume', '--stale-after', '0'], '--stale-after'],
       [['fleet', 'status', '--stale-after', '-1s'], '--stale-after'],
       [['serve', '--heartbeat', '2h'], '--heartbeat'],
@@ -14,6 +16,20 @@ describe('the fleet flags of the CLI', () => {
       const run = await runCli([...args, '--config-dir', REPO_DIR]);
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toMatch(new RegExp(`${flag} must be (0 or )?a duration `));
+    }
+  });
+
+  it("waits at most 1m for others to apply a change, as the HTTP API's waitMs", async () => {
+    for (const args of [
+      ['rollback', '--reason', 'x', '--wait', '61s'],
+      ['rollout', 'set', '20', '--reason', 'x', '--wait', '2m'],
+      ['rollout', 'plan', 'start', '--reason', 'go', '--wait', '1h'],
+    ]) {
+      const run = await runCli([...args, '--config-dir', REPO_DIR]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toBe(
+        `error: --wait must be 0 or a duration of at most 1m such as 250ms, 2s or 30s (a whole number of ms, s, m, h or d), got "${args.at(-1)}"\n`,
+      );
     }
   });
 

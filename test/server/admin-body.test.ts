@@ -101,3 +101,32 @@ describe('an admin body with a key its route does not take', () => {
     expect(reset.statusCode).toBe(200);
   });
 });
+
+describe('waitMs, the wait for the fleet', () => {
+  it("takes 0 to 60000 ms, the 1m the CLI's --wait takes, and refuses more before anything changes", async () => {
+    const { server, environment } = await setUp();
+    const before = await environment();
+    for (const waitMs of [60_001, 3_600_000, -1, 1.5, '2s']) {
+      const refused = await server.inject({
+        method: 'POST',
+        url: '/v1/rollout',
+        headers: ADMIN,
+        payload: { percentage: 20, reason: 'widen', waitMs },
+      });
+      expect(refused.statusCode, String(waitMs)).toBe(400);
+      expect(refused.json()).toEqual({
+        errorCode: 'INVALID_ARGUMENT',
+        errorDetails:
+          "waitMs must be a whole number of milliseconds from 0 (do not wait) to 60000 (1m, as the CLI's --wait)",
+      });
+    }
+    expect(await environment()).toBe(before);
+    const longest = await server.inject({
+      method: 'POST',
+      url: '/v1/rollback',
+      headers: ADMIN,
+      payload: { reason: 'drill', waitMs: 60_000 },
+    });
+    expect(longest.statusCode).toBe(200);
+  });
+});

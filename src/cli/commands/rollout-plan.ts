@@ -23,11 +23,11 @@ import {
   simulateRollout,
   statusFromStore,
 } from '../../rollout-plan/index.js';
+import { WAIT_BOUNDS } from '../../runtime-store/index.js';
 import {
   durationOption,
   type EnvironmentOptions,
   UsageError,
-  WAIT_BOUNDS,
   withEnvironmentOptions,
 } from '../shared.js';
 import { givenStoreOf, openRuntimeStoreOf, storeOption } from './store.js';

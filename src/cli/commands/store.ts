@@ -12,8 +12,9 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_STALE_AFTER_MS,
   describeAcknowledgements,
+  WAIT_BOUNDS,
 } from '../../runtime-store/index.js';
-import { durationOption, UsageError, WAIT_BOUNDS } from '../shared.js';
+import { durationOption, UsageError } from '../shared.js';
 
 /** The variable that names the store when `--store` is not given. */
 export const STORE_VARIABLE = 'FLAGROUTE_STORE';
