@@ -4,6 +4,7 @@ import { evaluateFlagNow, evaluateFlags, flagOf, flagsEtag } from '../ofrep/inde
 import type { DecisionLedger } from '../outcomes/index.js';
 import type { Router } from '../router/router.js';
 import type { RouteBody } from './json-body.js';
+import { KeysBesideContext } from './ofrep-request-keys.js';
 
 /** The single evaluation's route (the error handler names the flag of its failures). */
 export const SINGLE_FLAG = '/ofrep/v1/evaluate/flags/:key';
@@ -14,12 +15,16 @@ const OFREP_BODY: RouteBody = {
   tooLarge: 'send a smaller evaluation context (fewer or shorter attributes, a shorter queryText)',
 };
 
-/** The evaluation context of an OFREP request body: `{"context": {...}}`. */
-function contextOf(body: unknown): unknown {
+/**
+ * The evaluation context of an OFREP request body: `{"context": {...}}`; other keys beside it
+ * are ignored, as the spec allows, and told to `beside` (see {@link KeysBesideContext}).
+ */
+function contextOf(body: unknown, beside: KeysBesideContext): unknown {
   const context = (body as { context?: unknown } | null)?.context;
   if (body === null || typeof body !== 'object' || Array.isArray(body) || context === undefined) {
     throw new FlagrouteError('INVALID_CONTEXT', 'the body must be {"context": {...}}');
   }
+  beside.notice(body);
   return context;
 }
 
@@ -59,6 +64,7 @@ const FLAG_SUCCESS = {
  * changed. Failures are thrown as coded errors; the server's error handler answers them.
  */
 export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: DecisionLedger): void {
+  const beside = new KeysBesideContext(router);
   app.post<{ Params: { key: string } }>(
     SINGLE_FLAG,
     { schema: { response: { 200: FLAG_SUCCESS } }, config: OFREP_BODY },
@@ -67,12 +73,12 @@ export function ofrepRoutes(app: FastifyInstance, router: Router, ledger: Decisi
     // answers a thrown error through the error handler, as a rejection).
     (request) => {
       const key = flagOf(request.params.key);
-      return evaluateFlagNow(router, ledger, key, contextOf(request.body));
+      return evaluateFlagNow(router, ledger, key, contextOf(request.body, beside));
     },
   );
 
   app.post('/ofrep/v1/evaluate/flags', { config: OFREP_BODY }, async (request, reply) => {
-    const context = contextOf(request.body);
+    const context = contextOf(request.body, beside);
     // One read of the version: the ETag and the metadata name the same configuration.
     const configVersion = router.config.version;
     const etag = flagsEtag(configVersion, context);

@@ -7,7 +7,7 @@ import type { Router } from '../../src/router/router.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
 import { nextEvent } from '../helpers/events.js';
 import { assertOfrep } from '../helpers/ofrep-schema.js';
-import { silentLogger } from '../helpers/silent-logger.js';
+import { capturingLogger, silentLogger } from '../helpers/silent-logger.js';
 import { testRouter } from '../helpers/test-router.js';
 import { post, testServer } from '../helpers/test-server.js';
 
@@ -320,5 +320,62 @@ describe('OFREP responses follow the spec', () => {
     const changed = await post(url, { context: { targetingKey: 'a' } }, { 'if-none-match': etag });
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+});
+
+describe('keys beside "context" in an OFREP request', () => {
+  it('are ignored as the spec lets a request carry them, and logged once per key, a context field as misplaced', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': ENV,
+      'rules/r.yaml': RULES,
+    });
+    const { logger, lines } = capturingLogger();
+    const server = await testServer({ configDir: temp.dir, watch: false, logger });
+    const warnings = () =>
+      lines.filter(
+        (line) => line.level === 40 && /carried .* beside "context"/.test(String(line.msg)),
+      );
+    const single = `${server.url}/ofrep/v1/evaluate/flags/backend`;
+    const plain = await post(single, { context: { targetingKey: 'alice', region: 'eu' } });
+    // OFREP's evaluationRequest requires context and allows other keys: a newer provider's field
+    // must not fail an evaluation, so the answer is the same as without them.
+    for (const body of [
+      { context: { targetingKey: 'alice', region: 'eu' }, region: 'us', flagConfigEtag: 'x' },
+      { context: { targetingKey: 'alice', region: 'eu' }, region: 'us', plan: 'pro' },
+    ]) {
+      const answer = await post(single, body);
+      expect(answer.status).toBe(200);
+      assertOfrep('serverEvaluationSuccess', answer.body);
+      expect((answer.body as { value: string }).value).toBe(
+        (plain.body as { value: string }).value,
+      );
+    }
+    const bulk = await post(`${server.url}/ofrep/v1/evaluate/flags`, {
+      context: { targetingKey: 'alice' },
+      region: 'us',
+    });
+    expect(bulk.status).toBe(200);
+    expect(warnings().map((line) => [line.key, line.msg])).toEqual([
+      [
+        'region',
+        'an OFREP request carried "region" beside "context" and it was ignored: OFREP reads only "context", and "region" is a field of the context; put it inside "context" (logged once per key)',
+      ],
+      [
+        'flagConfigEtag',
+        'an OFREP request carried "flagConfigEtag" beside "context" and it was ignored: OFREP v0.3.0 defines no such key, and a request may carry keys a newer version adds (logged once per key)',
+      ],
+      [
+        'plan',
+        'an OFREP request carried "plan" beside "context" and it was ignored: OFREP reads only "context", and "plan" is an attribute a loaded rule reads; put it inside "context" (logged once per key)',
+      ],
+    ]);
+    // A caller choosing names cannot flood the log: after 16 names, one line says so.
+    for (let index = 0; index < 40; index += 1) {
+      await post(single, { context: { targetingKey: 'alice' }, [`k${index}`]: 1 });
+    }
+    expect(warnings()).toHaveLength(16);
+    expect(
+      lines.filter((line) => /more keys beside "context"/.test(String(line.msg))),
+    ).toHaveLength(1);
   });
 });
