@@ -51,7 +51,8 @@ export interface VerbOptions {
  * cleared. A person's change (`setBy: 'operator'`) lifts the kill switch in the same write, as an
  * explicit action with a reason; the plan's (`setBy: 'plan'`) never does: it is refused with
  * `KILL_SWITCH_ENGAGED` while a kill switch is stored, unless `liftKillSwitch` (a person's plan
- * command) says so. 0 is a rollback: it engages the kill switch ({@link rollBack}).
+ * command) says so. 0 is a rollback: it engages the kill switch ({@link rollBack}), as the guide's
+ * emergency rollback `update_rollout_percentage(0.0)` does; docs/configuration.md says why.
  */
 export async function setRollout(
   target: LayerTarget,

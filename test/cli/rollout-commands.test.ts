@@ -83,6 +83,28 @@ describe('flagroute rollout set / rollback / status', () => {
   });
 });
 
+describe('flagroute rollout set 0', () => {
+  it('is a rollback by hand, as updateRolloutPercentage(0) is (docs/configuration.md says why): the kill switch, trigger manual, saying so', async () => {
+    temp = await tempConfigDir({ 'environments/production.yaml': FILE });
+    const run = (...args: string[]) => runCli([...args, '--env', 'production'], { cwd: temp!.dir });
+    await run('rollout', 'set', '25', '--reason', 'week 2');
+    const zero = await run('rollout', 'set', '0', '--reason', 'drain for maintenance');
+    expect(zero.code).toBe(0);
+    expect(zero.stdout).toBe(
+      `environments/production.yaml: kill switch set (drain for maintenance), 25 % -> 0 % in every region; the file's rollout_percentage stays 10, the runtime layer's 25 %: "flagroute rollout resume" returns to 25 %\n`,
+    );
+    const text = await readFile(join(temp.dir, 'environments/production.yaml'), 'utf8');
+    expect(text).toMatch(
+      /\nrollback:\n {2}at: [\dT:.Z-]+\n {2}reason: drain for maintenance\n {2}trigger: manual\n {2}previous_percentage: 25\n$/,
+    );
+    // The runtime layer stays beneath, so a clear leaves the kill switch, and says so.
+    const clear = await run('rollout', 'clear', '--reason', 'back to the file');
+    expect(clear.stdout).toBe(
+      'environments/production.yaml: runtime layer cleared (back to the file): rollout 0 % -> 0 % [kill switch (environments/production.yaml)]\n',
+    );
+  });
+});
+
 describe('reasons on the command line, as the admin API takes them', () => {
   it("a reason with a control character or over 400 characters exits 2 with the API's words; nothing changes", async () => {
     const dir = await tempConfigDir({
