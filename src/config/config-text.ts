@@ -1,28 +1,10 @@
-import {
-  type Document,
-  isAlias,
-  isCollection,
-  isMap,
-  isPair,
-  isScalar,
-  LineCounter,
-  type Node,
-  parseDocument,
-  type YAMLMap,
-} from 'yaml';
+import { type Document, LineCounter, type Node, parseDocument } from 'yaml';
 import type { Result } from '../result.js';
-import {
-  CONTROL_CHARACTER,
-  prototypeKeyProblem,
-  scalarProblem,
-  type TextProblem,
-  tagProblem,
-} from './node-checks.js';
+import { type DocumentWalk, MAX_NESTING_DEPTH, walkDocument } from './document-walk.js';
+import { CONTROL_CHARACTER, type TextProblem } from './node-checks.js';
 
+export { MAX_NESTING_DEPTH } from './document-walk.js';
 export type { TextProblem } from './node-checks.js';
-
-/** Deepest nesting of mappings and lists accepted in a file or a JSON variable. */
-export const MAX_NESTING_DEPTH = 64;
 /** Bound on alias expansion, against "billion laughs" documents. */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -76,7 +58,8 @@ export function parseConfigText(text: string, options: ParseOptions = {}): Check
     uniqueKeys: false,
     strict: true,
   });
-  const { duplicates, deep, problems, firstAlias } = walkDocument(document.contents, text);
+  const walk = walkDocument(document.contents, text);
+  const { duplicates, deep, problems } = walk;
   if (document.errors.length > 0 || duplicates.length > 0) {
     const problems = [...document.errors.map(syntaxProblem), ...duplicates];
     return fail(problems.sort((a, b) => a.offset - b.offset));
@@ -94,7 +77,7 @@ export function parseConfigText(text: string, options: ParseOptions = {}): Check
   }
   if (deep) return fail([depthProblem(deep.range?.[0] ?? 0)]);
   if (problems.length > 0) return fail(problems);
-  const data = toData(document, firstAlias);
+  const data = toData(document, walk);
   return 'problem' in data
     ? fail([data.problem])
     : { ok: true, document, lineCounter, data: data.data };
@@ -140,88 +123,18 @@ function depthProblem(offset: number): TextProblem {
   };
 }
 
-/** What {@link walkDocument} found. */
-interface DocumentWalk {
-  /** Keys that repeat an earlier key of their mapping. */
-  duplicates: TextProblem[];
-  /** The first node nested deeper than {@link MAX_NESTING_DEPTH}. */
-  deep: Node | undefined;
-  /** The nodes' own problems (see node-checks.ts), in document order. */
-  problems: TextProblem[];
-  firstAlias: Node | undefined;
-}
-
 /**
- * One walk over the document, without recursion, in document order (the order of yaml's
- * `visit`): every key that repeats an earlier key of its mapping, as the parser's own
- * `uniqueKeys` check reports it (scalar keys equal by value, other keys only to themselves),
- * the first node nested deeper than {@link MAX_NESTING_DEPTH}, each node's own problems and the
- * first alias. The parser's check compared each key with every key before it: a file of 10,000
- * rules was quadratic.
+ * The document as plain data (the walk's, or `toJS()`'s where the walk left it, as for
+ * aliases), if aliases stay in bounds and the top level is a mapping.
  */
-function walkDocument(root: unknown, text: string): DocumentWalk {
-  const walk: DocumentWalk = {
-    duplicates: [],
-    deep: undefined,
-    problems: [],
-    firstAlias: undefined,
-  };
-  const found = (problem: TextProblem | undefined) => {
-    if (problem) walk.problems.push(problem);
-  };
-  // A pair is not a level of nesting: its key and value are as deep as the pair.
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (isPair(node)) {
-      found(prototypeKeyProblem(node));
-      stack.push([node.value, depth], [node.key, depth]);
-    } else if (isScalar(node)) {
-      found(tagProblem(node, text));
-      found(scalarProblem(node));
-    } else if (isAlias(node)) {
-      walk.firstAlias ??= node;
-    } else if (isCollection(node)) {
-      found(tagProblem(node, text));
-      if (depth > MAX_NESTING_DEPTH) walk.deep ??= node;
-      if (isMap(node)) walk.duplicates.push(...duplicateKeys(node));
-      for (let index = node.items.length - 1; index >= 0; index -= 1) {
-        stack.push([node.items[index], depth + 1]);
-      }
-    }
-  }
-  return walk;
-}
-
-/** The keys of a mapping that repeat an earlier one. */
-function duplicateKeys(map: YAMLMap): TextProblem[] {
-  const duplicates: TextProblem[] = [];
-  const seen = new Set<unknown>();
-  for (const { key } of map.items) {
-    // NaN is not equal to itself: the parser never called two NaN keys the same.
-    if (!isScalar(key) || Number.isNaN(key.value)) continue;
-    if (!seen.has(key.value)) {
-      seen.add(key.value);
-      continue;
-    }
-    duplicates.push({
-      code: 'DUPLICATE_KEY',
-      message: 'duplicate key: Map keys must be unique',
-      offset: key.range?.[0] ?? 0,
-    });
-  }
-  return duplicates;
-}
-
-/** The document as plain data, if aliases stay in bounds and the top level is a mapping. */
 function toData(
   document: Document,
-  firstAlias: Node | undefined,
+  walk: DocumentWalk,
 ): { data: Record<string, unknown> } | { problem: TextProblem } {
   let data: unknown;
-  const aliasAt = firstAlias?.range?.[0] ?? 0;
+  const aliasAt = walk.firstAlias?.range?.[0] ?? 0;
   try {
-    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    data = walk.data ? walk.data.value : document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const problem: TextProblem = /unresolved alias/i.test(reason)
