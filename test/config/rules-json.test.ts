@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import stringify from 'safe-stable-stringify';
+import { describe, expect, it } from 'vitest';
+import { rulesJsonOf } from '../../src/config/rules-json.js';
+
+// Keys as rules may have them: integer-like (object order puts them first, a sort does not),
+// names the prototype has, empty, and any other string.
+const key = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('1', '10', '9', 'toString', 'toJSON', 'valueOf', '', 'name', 'spec', 'a', 'B'),
+);
+const value = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+    ),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+  ),
+})).value;
+
+describe('rulesJsonOf', () => {
+  it("is safe-stable-stringify's JSON of each { name, spec }, joined by commas, for any rules", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: 'binary' }), value), { maxLength: 6 }),
+        (rules) => {
+          const names = rules.map(([name]) => name);
+          const specs = rules.map(([, spec]) => spec);
+          const expected = rules.map(([name, spec]) => stringify({ name, spec })).join(',');
+          expect(rulesJsonOf(names, specs)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sorts the keys of every object, integer-like keys among the others', () => {
+    const spec = { type: 'query_length', min_length: 1, max_length: 9, 10: 'x', 9: 'y' };
+    expect(rulesJsonOf(['r'], [spec])).toBe(
+      '{"name":"r","spec":{"10":"x","9":"y","max_length":9,"min_length":1,"type":"query_length"}}',
+    );
+  });
+});
