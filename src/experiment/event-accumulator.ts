@@ -6,6 +6,7 @@ import { unitCovariateVectors } from './capped-covariates.js';
 import { UnitCovariates } from './covariate-design.js';
 import { eventTime } from './event-time.js';
 import type { AnalysisUnit, ExperimentStats, OutcomeGroup } from './experiment-data.js';
+import { keyHash } from './key-slots.js';
 import { type TailData, TailFold } from './tail-values.js';
 import { byMetric, UnitMomentsFold } from './unit-moments.js';
 import type { UserShareSink } from './user-exchange.js';
@@ -70,7 +71,7 @@ export class EventAccumulator {
       // Covariates stay with the thread that read the line (merged by key): their design's
       // columns then come in the order the file gives their levels, as on one thread.
       if (event.covariates) this.covariates.add(key, event.covariates);
-      this.userSink.outcome(key, arm, values, 0);
+      this.userSink.outcome(key, keyHash(key), arm, values, 0);
     }
   }
 
@@ -86,8 +87,8 @@ export class EventAccumulator {
   /** This accumulator's own user tallies, as a sink of users' shares. */
   ownUsers(): UserShareSink {
     return {
-      outcome: (key, arm, values, from) => {
-        const slot = this.users.tally(key, arm);
+      outcome: (key, hash, arm, values, from) => {
+        const slot = this.users.tally(key, arm, hash);
         const at = slot * TALLY_WIDTH;
         const sums = this.users.sums;
         for (let index = 0; index < METRIC_COUNT; index += 1) {
@@ -98,9 +99,9 @@ export class EventAccumulator {
           sums[at + index * 2 + 1]! += 1;
         }
       },
-      exposure: (key, arm) => {
+      exposure: (key, hash, arm) => {
         this.exposures += 1;
-        this.users.expose(key, arm);
+        this.users.expose(key, arm, hash);
       },
     };
   }
@@ -138,7 +139,8 @@ export class EventAccumulator {
 
   /** Adds one exposure record: the unit was assigned `cohort` (counted once per unit). */
   addExposure(exposure: { unit: string; cohort: 'lightrag' | 'perplexity' }): void {
-    this.userSink.exposure(exposure.unit, exposure.cohort === 'lightrag' ? 0 : 1);
+    const key = exposure.unit;
+    this.userSink.exposure(key, keyHash(key), exposure.cohort === 'lightrag' ? 0 : 1);
   }
 
   /** Everything folded so far, as plain data a worker thread can send back (see {@link merge}). */

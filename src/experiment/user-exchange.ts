@@ -1,21 +1,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import { METRIC_TABLE } from '../metrics/index.js';
+import { keyHash } from './key-slots.js';
 
 const METRIC_COUNT = METRIC_TABLE.length;
 
 /**
  * The thread (0 .. `threads` - 1) that tallies user `key` while a file is read by several
- * threads: FNV-1a over the key's code units, then MurmurHash3's finaliser (FNV's low bits alone
- * follow only the low bits of the characters, which would give one thread most keys).
+ * threads: its {@link keyHash} modulo the threads (FNV's low bits alone would follow only the
+ * low bits of the characters, which would give one thread most keys; the hash mixes them).
  */
 export function ownerOf(key: string, threads: number): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < key.length; index += 1) {
-    hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193);
-  }
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return ((hash ^ (hash >>> 16)) >>> 0) % threads;
+  return keyHash(key) % threads;
 }
 
 /** What an accumulator holds of one user, and so what it hands to the user's owner. */
@@ -23,15 +18,19 @@ export interface UserShareSink {
   /**
    * An outcome's user share: `values` holds from `at` one number per metric of the table, NaN
    * for none (an offset rather than a subarray: a view per share was a tenth of folding them).
+   * `hash` is the key's {@link keyHash}, computed once per event: it picks the user's thread
+   * and its place in that thread's table.
    */
-  outcome(key: string, arm: 0 | 1, values: Float64Array, at: number): void;
-  /** An exposure record of user `key` to `arm`. */
-  exposure(key: string, arm: 0 | 1): void;
+  outcome(key: string, hash: number, arm: 0 | 1, values: Float64Array, at: number): void;
+  /** An exposure record of user `key` (its {@link keyHash} `hash`) to `arm`. */
+  exposure(key: string, hash: number, arm: 0 | 1): void;
 }
 
 /** Shares sent to one thread at once, as plain data. */
 interface ShareBatch {
   keys: string[];
+  /** Per share, its key's {@link keyHash}, so that the owner need not hash the key again. */
+  hashes: Uint32Array;
   /** Per share: 0 or 1, an outcome of that arm; 2 or 3, an exposure to arm `kind - 2`. */
   kinds: Int8Array;
   /** {@link METRIC_COUNT} values per share (outcomes only). */
@@ -52,6 +51,7 @@ const IN_FLIGHT = 64;
 /** One thread's pending shares for another. */
 class ShareBuffer {
   keys: string[] = [];
+  hashes = new Uint32Array(BATCH);
   kinds = new Int8Array(BATCH);
   values = new Float64Array(BATCH * METRIC_COUNT);
   inFlight = 0;
@@ -60,6 +60,7 @@ class ShareBuffer {
     const length = this.keys.length;
     const batch = {
       keys: this.keys,
+      hashes: this.hashes.slice(0, length),
       kinds: this.kinds.slice(0, length),
       values: this.values.slice(0, length * METRIC_COUNT),
     };
@@ -120,20 +121,16 @@ export class UserExchange implements UserShareSink {
     });
   }
 
-  /** The thread that owns `key`. */
-  ownerOf(key: string): number {
-    return ownerOf(key, this.ports.length);
-  }
-
-  outcome(key: string, arm: 0 | 1, values: Float64Array, from: number): void {
-    const thread = this.ownerOf(key);
+  outcome(key: string, hash: number, arm: 0 | 1, values: Float64Array, from: number): void {
+    const thread = hash % this.ports.length;
     if (thread === this.me) {
-      this.owner.outcome(key, arm, values, from);
+      this.owner.outcome(key, hash, arm, values, from);
       return;
     }
     const buffer = this.buffers[thread]!;
     const at = buffer.keys.length;
     buffer.keys.push(key);
+    buffer.hashes[at] = hash;
     buffer.kinds[at] = arm;
     const to = buffer.values;
     for (let index = 0; index < METRIC_COUNT; index += 1) {
@@ -142,15 +139,16 @@ export class UserExchange implements UserShareSink {
     if (at + 1 === BATCH) this.send(thread);
   }
 
-  exposure(key: string, arm: 0 | 1): void {
-    const thread = this.ownerOf(key);
+  exposure(key: string, hash: number, arm: 0 | 1): void {
+    const thread = hash % this.ports.length;
     if (thread === this.me) {
-      this.owner.exposure(key, arm);
+      this.owner.exposure(key, hash, arm);
       return;
     }
     const buffer = this.buffers[thread]!;
     const at = buffer.keys.length;
     buffer.keys.push(key);
+    buffer.hashes[at] = hash;
     buffer.kinds[at] = 2 + arm;
     if (at + 1 === BATCH) this.send(thread);
   }
@@ -191,17 +189,18 @@ export class UserExchange implements UserShareSink {
     const shares = buffer.take();
     buffer.inFlight += 1;
     this.ports[thread]!.postMessage({ shares } satisfies ExchangeMessage, [
+      shares.hashes.buffer as ArrayBuffer,
       shares.kinds.buffer as ArrayBuffer,
       shares.values.buffer as ArrayBuffer,
     ]);
   }
 
   private fold(batch: ShareBatch): void {
-    const { keys, kinds, values } = batch;
+    const { keys, hashes, kinds, values } = batch;
     for (let at = 0; at < keys.length; at += 1) {
       const kind = kinds[at]!;
-      if (kind >= 2) this.owner.exposure(keys[at]!, (kind - 2) as 0 | 1);
-      else this.owner.outcome(keys[at]!, kind as 0 | 1, values, at * METRIC_COUNT);
+      if (kind >= 2) this.owner.exposure(keys[at]!, hashes[at]!, (kind - 2) as 0 | 1);
+      else this.owner.outcome(keys[at]!, hashes[at]!, kind as 0 | 1, values, at * METRIC_COUNT);
     }
   }
 }

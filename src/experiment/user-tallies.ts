@@ -1,5 +1,6 @@
 import { METRIC_TABLE } from '../metrics/index.js';
 import type { Arm, ExperimentStats } from './experiment-data.js';
+import { KeySlots, keyHash } from './key-slots.js';
 
 /** Per user: per metric m (sum of values) and d (count of values). */
 export const TALLY_WIDTH = METRIC_TABLE.length * 2;
@@ -18,16 +19,12 @@ export const joined = (was: ArmCode, arm: ArmCode): ArmCode =>
 
 /**
  * Every user's running sums and arms, in flat typed arrays indexed by the user's slot: one map
- * entry (key to slot) per user and no object of its own. With an object and a Float64Array per
+ * entry (key to slot, see {@link KeySlots}) per user and no object of its own. With an object and a Float64Array per
  * user, a million users were two million allocations, and their collection a seventh of
  * reading an event log.
  */
 export class UserTallies {
-  private readonly slots = new Map<string, number>();
-  /** Keys of slots below this are in `slots`; those appended by {@link appendDisjoint} may not be yet. */
-  private mapped = 0;
-  /** The users' keys, by slot. */
-  readonly keys: string[] = [];
+  private readonly index = new KeySlots();
   /** The arm of each slot's outcomes. */
   arms = new Int8Array(1024);
   /** The arm of each slot's exposure records. */
@@ -35,36 +32,38 @@ export class UserTallies {
   /** Each slot's sums, {@link TALLY_WIDTH} numbers from `slot * TALLY_WIDTH`. */
   sums = new Float64Array(1024 * TALLY_WIDTH);
 
-  /** Users tallied. */
-  get size(): number {
-    return this.keys.length;
+  /** The users' keys, by slot. */
+  get keys(): readonly string[] {
+    return this.index.keys;
   }
 
-  /** The slot of the user `key`, made (no arm, sums 0) when the user is new. */
-  slotOf(key: string): number {
-    if (this.mapped < this.keys.length) this.mapAppended();
-    const known = this.slots.get(key);
-    if (known !== undefined) return known;
-    const slot = this.keys.length;
-    if (slot === this.arms.length) this.grow(slot + 1);
-    this.slots.set(key, slot);
-    this.keys.push(key);
-    this.mapped += 1;
-    this.arms[slot] = NONE;
-    this.exposed[slot] = NONE;
+  /** Users tallied. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** The slot of the user `key` (`hash`: its {@link keyHash}), made (no arm, sums 0) when new. */
+  slotOf(key: string, hash = keyHash(key)): number {
+    const size = this.index.size;
+    const slot = this.index.slotOf(key, hash);
+    if (slot === size) {
+      if (slot === this.arms.length) this.grow(slot + 1);
+      this.arms[slot] = NONE;
+      this.exposed[slot] = NONE;
+    }
     return slot;
   }
 
   /** The slot of user `key`, its outcomes' arm joined with `arm`. */
-  tally(key: string, arm: 0 | 1): number {
-    const slot = this.slotOf(key);
+  tally(key: string, arm: 0 | 1, hash = keyHash(key)): number {
+    const slot = this.slotOf(key, hash);
     this.arms[slot] = joined(this.arms[slot] as ArmCode, arm);
     return slot;
   }
 
   /** Records that user `key` was exposed to `arm`. */
-  expose(key: string, arm: 0 | 1): void {
-    const slot = this.slotOf(key);
+  expose(key: string, arm: 0 | 1, hash = keyHash(key)): void {
+    const slot = this.slotOf(key, hash);
     this.exposed[slot] = joined(this.exposed[slot] as ArmCode, arm);
   }
 
@@ -79,9 +78,9 @@ export class UserTallies {
     exposed: Int8Array,
     sums: Float64Array,
   ): number {
-    const first = this.keys.length;
+    const first = this.size;
     if (first + keys.length > this.arms.length) this.grow(first + keys.length);
-    for (const key of keys) this.keys.push(key);
+    this.index.appendUnindexed(keys);
     this.arms.set(arms.subarray(0, keys.length), first);
     this.exposed.set(exposed.subarray(0, keys.length), first);
     this.sums.set(sums.subarray(0, keys.length * TALLY_WIDTH), first * TALLY_WIDTH);
@@ -151,13 +150,6 @@ export class UserTallies {
       if (arms[slot] === exposed[slot]) exposures.returned[arm] += 1;
     }
     return exposures;
-  }
-
-  private mapAppended(): void {
-    for (let slot = this.mapped; slot < this.keys.length; slot += 1) {
-      this.slots.set(this.keys[slot]!, slot);
-    }
-    this.mapped = this.keys.length;
   }
 
   /** Room for at least `slots` users (capacity doubled until it fits). */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
+import { keyHash } from '../../src/experiment/key-slots.js';
 import { readPart } from '../../src/experiment/read-event-part.js';
 import { ownerOf, UserExchange, type UserShareSink } from '../../src/experiment/user-exchange.js';
 import { METRIC_TABLE } from '../../src/metrics/index.js';
@@ -18,9 +19,9 @@ function recorder(): UserShareSink & {
   return {
     outcomes,
     exposures,
-    outcome: (key, arm, values, at) =>
+    outcome: (key, _hash, arm, values, at) =>
       outcomes.push([key, arm, [...values.subarray(at, at + METRIC_TABLE.length)]]),
-    exposure: (key, arm) => exposures.push([key, arm]),
+    exposure: (key, _hash, arm) => exposures.push([key, arm]),
   };
 }
 
@@ -61,8 +62,8 @@ describe('sharing users out between the threads reading one file', () => {
     const values = new Float64Array(METRIC_TABLE.length).fill(Number.NaN);
     values[0] = 1;
     const [mine, theirs] = [keysOf(0, 3), keysOf(1, 3)];
-    for (const key of [...mine, ...theirs]) exchanges[0].outcome(key, 1, values, 0);
-    exchanges[0].exposure(theirs[0]!, 0);
+    for (const key of [...mine, ...theirs]) exchanges[0].outcome(key, keyHash(key), 1, values, 0);
+    exchanges[0].exposure(theirs[0]!, keyHash(theirs[0]!), 0);
     await Promise.all([exchanges[0].finish(), exchanges[1].finish()]);
     for (const exchange of exchanges) exchange.close();
     expect(sinks[0].outcomes.map(([key]) => key)).toEqual(mine);
@@ -78,14 +79,15 @@ describe('sharing users out between the threads reading one file', () => {
     // 64 batches of 4096 shares, sent before the other side could fold any of them.
     const send = (count: number) => {
       for (let index = 0; index < count; index += 1) {
-        exchanges[0].outcome(theirs[index % theirs.length]!, 0, values, 0);
+        const key = theirs[index % theirs.length]!;
+        exchanges[0].outcome(key, keyHash(key), 0, values, 0);
       }
     };
     send(63 * 4096);
     expect(exchanges[0].backlogged()).toBe(false);
     send(4096);
     expect(exchanges[0].backlogged()).toBe(true);
-    exchanges[0].outcome(theirs[0]!, 0, values, 0);
+    exchanges[0].outcome(theirs[0]!, keyHash(theirs[0]!), 0, values, 0);
     await new Promise<void>((resolve) => exchanges[0].onRelieved(resolve));
     expect(exchanges[0].backlogged()).toBe(false);
     expect(sinks[1].outcomes.length).toBeGreaterThanOrEqual(4096);
