@@ -5,9 +5,16 @@
  * different ids share a fingerprint with a probability of about n^2 / 2^65 (3e-6 at 10 million).
  */
 export class DecisionIdSet {
-  private table = new Uint32Array(2 * 1024);
-  private mask = 1023;
-  private used = 0;
+  private table: Uint32Array;
+  private mask: number;
+  private used: number;
+
+  /** An empty set, or one sent from another thread ({@link exportState}). */
+  constructor(state: DecisionIdSetState = { table: new Uint32Array(2 * 1024), used: 0 }) {
+    this.table = state.table;
+    this.mask = state.table.length / 2 - 1;
+    this.used = state.used;
+  }
 
   /** Adds a fingerprint; false when it was there already. */
   add(high: number, low: number): boolean {
@@ -24,19 +31,45 @@ export class DecisionIdSet {
     this.table[slot * 2] = high;
     this.table[slot * 2 + 1] = low;
     this.used += 1;
-    if (this.used * 2 > this.mask) this.grow();
+    if (this.used * 2 > this.mask) this.grow(this.mask + 1);
     return true;
   }
 
-  private grow(): void {
+  /**
+   * Room for `more` fingerprints without growing: a table grown by doubling placed every id
+   * again at each step, a third of checking ten million ids.
+   */
+  reserve(more: number): void {
+    let slots = this.mask + 1;
+    while ((this.used + more) * 2 > slots - 1) slots *= 2;
+    if (slots > this.mask + 1) this.grow(slots / 2);
+  }
+
+  /** The set as plain data, to send to another thread (this one then holds nothing). */
+  exportState(): DecisionIdSetState {
+    const state = { table: this.table, used: this.used };
+    this.table = new Uint32Array(2);
+    this.mask = 0;
+    this.used = 0;
+    return state;
+  }
+
+  /** Twice `slots` slots, every fingerprint placed again. */
+  private grow(slots: number): void {
     const old = this.table;
-    this.table = new Uint32Array(old.length * 2);
-    this.mask = this.mask * 2 + 1;
+    this.table = new Uint32Array(slots * 4);
+    this.mask = slots * 2 - 1;
     this.used = 0;
     for (let at = 0; at < old.length; at += 2) {
       if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!);
     }
   }
+}
+
+/** A {@link DecisionIdSet} as plain data (its table is transferred, not copied). */
+export interface DecisionIdSetState {
+  table: Uint32Array;
+  used: number;
 }
 
 /** The fingerprint of an id, in {@link FINGERPRINT} (two 32-bit halves), without allocating. */

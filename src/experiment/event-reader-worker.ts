@@ -1,16 +1,18 @@
 /**
  * A worker thread of `readEventFiles`: reads one byte range of an event file, tallies the users
  * it owns (the others' shares go to their threads, see `UserExchange`) and sends back what it
- * folded, as plain data (typed arrays are transferred, not copied).
+ * folded, as plain data (typed arrays are transferred, not copied); then checks the decision ids
+ * of its partitions from every part of the file, as it is asked (see `RepeatedIds`).
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { FINGERPRINT, FingerprintList, fingerprint } from './decision-ids.js';
+import { DecisionIdSet, FINGERPRINT, fingerprint } from './decision-ids.js';
 import { EventAccumulator } from './event-accumulator.js';
 import { type Range, readPart } from './read-event-part.js';
-import type { PartResult } from './read-events.js';
+import type { CheckRequest, CheckResult, PartResult } from './read-in-parts.js';
+import { checkRepeats, IdsByChecker } from './repeated-ids.js';
 import { UserExchange } from './user-exchange.js';
 
-const { file, range, maxLineBytes, thread, ports } = workerData as {
+const { file, range, maxLineBytes, thread, ports, partitions, readers } = workerData as {
   file: string;
   range: Range;
   maxLineBytes: number;
@@ -18,12 +20,15 @@ const { file, range, maxLineBytes, thread, ports } = workerData as {
   thread: number;
   /** A port to each other reader, by its number. */
   ports: (MessagePort | undefined)[];
+  /** The decision ids' partitions, and the file's readers that check them. */
+  partitions: number;
+  readers: number;
 };
 let unreported = 0;
 const accumulator = new EventAccumulator();
 const exchange = new UserExchange(thread, ports, accumulator.ownUsers());
 accumulator.routeUsers(exchange);
-const decisionIds = new FingerprintList();
+const decisionIds = new IdsByChecker(partitions, readers);
 const lines = await readPart(
   file,
   range,
@@ -59,5 +64,16 @@ parentPort!.postMessage({ part }, [
     arms.buffer as ArrayBuffer,
     values.buffer as ArrayBuffer,
   ]),
-  part.decisionIds.buffer as ArrayBuffer,
+  ...part.decisionIds.map((list) => list.buffer as ArrayBuffer),
+]);
+const { check } = await new Promise<{ check: CheckRequest }>((resolve) =>
+  parentPort!.once('message', resolve),
+);
+const sets = check.sets.map((set) => (set ? new DecisionIdSet(set) : undefined));
+const checked: CheckResult = {
+  repeats: checkRepeats(check.lists, sets, check.kept),
+  sets: sets.map((set) => set?.exportState()),
+};
+parentPort!.postMessage({ checked }, [
+  ...checked.sets.flatMap((set) => (set ? [set.table.buffer as ArrayBuffer] : [])),
 ]);

@@ -101,4 +101,34 @@ describe('reading an event log with worker threads', () => {
       expectClose(b, a, 1e-9);
     }
   });
+
+  it('finds the repeated decision ids of files read in parts, each checked by one thread, as one thread does: their count and the first 20 in reading order', async () => {
+    const { dir } = await tempConfigDir();
+    const lines: string[] = [];
+    for (let index = 0; index < 3000; index += 1) {
+      // 40 repeats spread over every part, each of an id from far before (often another part).
+      const repeat = index >= 1000 && index % 50 === 7;
+      lines.push(
+        JSON.stringify({
+          time: '2026-12-01T00:00:00Z',
+          cohort: index % 2 ? 'lightrag' : 'perplexity',
+          backend: index % 2 ? 'lightrag' : 'perplexity',
+          success: true,
+          unit: `u${index % 200}`,
+          decisionId: `d${repeat ? index - 997 : index}`,
+        }),
+      );
+    }
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // The file twice: every id of the second read repeats one of the first.
+    const one = await built.readEventFiles([file, file], { threads: 1 });
+    const three = await built.readEventFiles([file, file], { threads: 3, parallelMinBytes: 0 });
+    expect(one.duplicateDecisionIds).toBe(40 + 3000);
+    expect(three.duplicateDecisionIds).toBe(one.duplicateDecisionIds);
+    expect(three.duplicateExamples).toEqual(one.duplicateExamples);
+    expect(three.duplicateExamples.map((example) => example.line)).toEqual(
+      Array.from({ length: 20 }, (_, index) => 1008 + 50 * index),
+    );
+  });
 });
