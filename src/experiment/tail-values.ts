@@ -66,6 +66,16 @@ export class TailValues {
     [this.slots, this.arms, this.values] = [slots, arms, values];
   }
 
+  /** The values folded so far, as they are: later ones go past its length, or to new arrays. */
+  view(): TailValues {
+    const view = new TailValues();
+    view.slots = this.slots;
+    view.arms = this.arms;
+    view.values = this.values;
+    view.length = this.length;
+    return view;
+  }
+
   /** What was folded, as plain data. */
   exportState(): TailValuesState {
     return {
@@ -209,12 +219,28 @@ export class TailFold {
       this.tails[metric].merge(state.values[index]!, slotOf);
   }
 
-  /** The values per arm at `unit` (users' arms by slot); null when some came as sums only. */
+  /**
+   * The values per arm at `unit` (users' arms by slot); null when some came as sums only. Each
+   * metric's arrays are built when first read: the tail test reads response time's, capping
+   * those of the metrics it caps, and building a metric's nobody reads was a fifth of a report
+   * after reading ten million events. They are the values folded when this is called (views of
+   * the arrays, which later values are written past, and a copy of the users' arms).
+   */
   data(unit: AnalysisUnit, userArms: Int8Array): TailData | null {
     if (!this.complete) return null;
-    const metrics = Object.fromEntries(
-      TAIL_METRICS.map((metric) => [metric, this.tails[metric].armValues(unit, userArms)]),
-    ) as TailData['metrics'];
+    const arms = userArms.slice();
+    const metrics = {} as TailData['metrics'];
+    for (const metric of TAIL_METRICS) {
+      const folded = this.tails[metric].view();
+      let built: [ArmValues, ArmValues] | undefined;
+      Object.defineProperty(metrics, metric, {
+        enumerable: true,
+        get: () => {
+          built ??= folded.armValues(unit, arms);
+          return built;
+        },
+      });
+    }
     return { unit, metrics };
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { analyzeExperiment, eventsSource } from '../../src/experiment/index.js';
 import {
   bucketCountOf,
@@ -195,5 +195,27 @@ describe('the tail values through worker threads', () => {
       expectClose(b.capping, a.capping, 1e-12);
       expect(b.metrics.response_time.p_value!).toBeCloseTo(a.metrics.response_time.p_value!, 12);
     }
+  });
+});
+
+describe("an accumulator's tail values", () => {
+  it('are built per metric when read (the tail test reads response time only), from the values folded when asked for', async () => {
+    const { readEventFiles } = await import('../../src/experiment/index.js');
+    const { TailValues } = await import('../../src/experiment/tail-values.js');
+    const read = await readEventFiles([LOG], { threads: 1 });
+    const built = vi.spyOn(TailValues.prototype, 'armValues');
+    const data = read.accumulator.tailData('user')!;
+    const before = data.metrics.response_time[0].values.length;
+    expect(built).toHaveBeenCalledTimes(1);
+    // Values folded after the data was asked for are not in it, even in a metric read later.
+    const cost = (await readEventFiles([LOG], { threads: 1 })).accumulator.tailData('user')!.metrics
+      .cost_per_query;
+    built.mockClear();
+    const lines = readFileSync(LOG, 'utf8').trim().split('\n').slice(0, 200);
+    for (const line of lines) read.accumulator.add(JSON.parse(line));
+    expect(data.metrics.cost_per_query).toEqual(cost);
+    expect(data.metrics.response_time[0].values.length).toBe(before);
+    expect(built).toHaveBeenCalledTimes(1);
+    built.mockRestore();
   });
 });
