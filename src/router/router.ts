@@ -25,6 +25,7 @@ import {
 } from '../outcomes/index.js';
 import type { WatchOptions } from '../watch/config-watcher.js';
 import type { LabelledCount } from './decision-counts.js';
+import { promiseOfDecision } from './decision-runner.js';
 import type { Listener } from './event-hub.js';
 import type { RouterEvents } from './events.js';
 import { type PerformanceSummary, summarise } from './performance-summary.js';
@@ -78,7 +79,7 @@ export class Router {
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(this.parts.runner.run(valid));
+    return promiseOfDecision(this.parts.runner.run(valid));
   }
 
   /**
