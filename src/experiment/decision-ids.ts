@@ -45,6 +45,15 @@ export class DecisionIdSet {
     if (slots > this.mask + 1) this.grow(slots / 2);
   }
 
+  /**
+   * Which of 2^`bits` equal regions of the table a fingerprint whose low half is `low` is looked
+   * up from (while the table does not grow).
+   */
+  regionOf(low: number, bits: number): number {
+    const slots = this.mask + 1;
+    return (low & this.mask) >>> Math.max(0, 31 - Math.clz32(slots) - bits);
+  }
+
   /** The set as plain data, to send to another thread (this one then holds nothing). */
   exportState(): DecisionIdSetState {
     const state = { table: this.table, used: this.used };

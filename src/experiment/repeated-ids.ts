@@ -65,10 +65,18 @@ export class IdsByChecker {
   }
 }
 
+/** Bits of an id's region of its set's table: 256 regions, each small enough to stay in a cache. */
+const REGION_BITS = 8;
+
 /**
  * Checks the fingerprints one reader was given, `lists[part]` those of each part of a file in
  * reading order, against `sets` (by partition, this reader's present); each set is first made
- * large enough for all it will hold, so that none grows while checking.
+ * large enough for all it will hold, so that none grows while checking. A part's ids are checked
+ * region by region of their set's table rather than in reading order: in reading order every
+ * check was a miss of the processor's caches (ten million ids took a presized table of 128 MB
+ * per thread), by region it stays in a fraction of it, which halved the time in a
+ * micro-benchmark. Both ids of a repeat are in one region, in reading order there, so the repeats
+ * are the same; the first are sorted back to reading order.
  */
 export function checkRepeats(
   lists: readonly Uint32Array[],
@@ -83,14 +91,42 @@ export function checkRepeats(
   for (const [partition, set] of sets.entries()) set?.reserve(counts[partition]!);
   const repeats: PartRepeats = { count: 0, first: [] };
   for (const [part, list] of lists.entries()) {
-    for (let at = 0; at < list.length; at += 3) {
-      const high = list[at]!;
-      if (sets[high % partitions]!.add(high, list[at + 1]!)) continue;
+    const grouped = byRegion(list, sets);
+    let first: PartLine[] = [];
+    for (let at = 0; at < grouped.length; at += 3) {
+      const high = grouped[at]!;
+      if (sets[high % partitions]!.add(high, grouped[at + 1]!)) continue;
       repeats.count += 1;
-      if (repeats.first.length < kept) repeats.first.push({ part, line: list[at + 2]! });
+      if (repeats.first.length + first.length >= 2 * kept) first = earliest(first, kept);
+      first.push({ part, line: grouped[at + 2]! });
     }
+    repeats.first.push(...earliest(first, kept - repeats.first.length));
   }
   return repeats;
+}
+
+/** The `kept` earliest of one part's lines. */
+function earliest(lines: PartLine[], kept: number): PartLine[] {
+  return lines.sort((a, b) => a.line - b.line).slice(0, Math.max(kept, 0));
+}
+
+/** A part's (high, low, line) triples grouped by their set's table region, in reading order in each. */
+function byRegion(list: Uint32Array, sets: readonly (DecisionIdSet | undefined)[]): Uint32Array {
+  const partitions = sets.length;
+  const regions = 1 << REGION_BITS;
+  const groupOf = (high: number, low: number) =>
+    (high % partitions) * regions + sets[high % partitions]!.regionOf(low, REGION_BITS);
+  const starts = new Int32Array(partitions * regions + 1);
+  for (let at = 0; at < list.length; at += 3) starts[groupOf(list[at]!, list[at + 1]!) + 1]! += 1;
+  for (let group = 1; group < starts.length; group += 1) starts[group]! += starts[group - 1]!;
+  const grouped = new Uint32Array(list.length);
+  for (let at = 0; at < list.length; at += 3) {
+    const to = starts[groupOf(list[at]!, list[at + 1]!)]!++ * 3;
+    grouped[to] = list[at]!;
+    grouped[to + 1] = list[at + 1]!;
+    grouped[to + 2] = list[at + 2]!;
+  }
+  return grouped;
 }
 
 /** Several readers' repeats of one file as one: counts added, the first `kept` in reading order. */

@@ -106,8 +106,9 @@ describe('reading an event log with worker threads', () => {
     const { dir } = await tempConfigDir();
     const lines: string[] = [];
     for (let index = 0; index < 3000; index += 1) {
-      // 40 repeats spread over every part, each of an id from far before (often another part).
-      const repeat = index >= 1000 && index % 50 === 7;
+      // 200 repeats spread over every part, each of an id from far before (often another part),
+      // more than 20 in each reader's share.
+      const repeat = index >= 1000 && index % 10 === 7;
       lines.push(
         JSON.stringify({
           time: '2026-12-01T00:00:00Z',
@@ -124,11 +125,11 @@ describe('reading an event log with worker threads', () => {
     // The file twice: every id of the second read repeats one of the first.
     const one = await built.readEventFiles([file, file], { threads: 1 });
     const three = await built.readEventFiles([file, file], { threads: 3, parallelMinBytes: 0 });
-    expect(one.duplicateDecisionIds).toBe(40 + 3000);
+    expect(one.duplicateDecisionIds).toBe(200 + 3000);
     expect(three.duplicateDecisionIds).toBe(one.duplicateDecisionIds);
     expect(three.duplicateExamples).toEqual(one.duplicateExamples);
     expect(three.duplicateExamples.map((example) => example.line)).toEqual(
-      Array.from({ length: 20 }, (_, index) => 1008 + 50 * index),
+      Array.from({ length: 20 }, (_, index) => 1008 + 10 * index),
     );
   });
 });
