@@ -184,9 +184,7 @@ export class EventAccumulator {
   mergeDisjoint(state: AccumulatorState): void {
     this.mergeRequests(state);
     const first = this.users.appendDisjoint(state.keys, state.arms, state.exposed, state.sums);
-    const slotOf = new Int32Array(state.keys.length);
-    for (let index = 0; index < slotOf.length; index += 1) slotOf[index] = first + index;
-    this.tails.merge(state.tails, slotOf);
+    this.tails.merge(state.tails, first);
   }
 
   /** What merging adds besides the users' tallies and values. */

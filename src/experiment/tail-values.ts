@@ -34,29 +34,40 @@ export interface TailValuesState {
 }
 
 /**
+ * Values of one metric folded elsewhere (another thread's), kept as they came: their slots are
+ * this fold's plus `offset` (-1 stays: no unit).
+ */
+interface Segment extends TailValuesState {
+  length: number;
+  offset: number;
+}
+
+/**
  * Every value of one heavy-tailed metric with its user's slot and its arm, in growable typed
  * arrays (16 bytes a value): a user's values are needed after the pass, when the arm's cap and
- * the users' arms are known.
+ * the users' arms are known. Another fold's values are kept in their own arrays: copying five
+ * million values of each metric into these (and growing them to fit) was most of a second after
+ * reading ten million events.
  */
 export class TailValues {
   private slots = new Int32Array(1024);
   private arms = new Int8Array(1024);
   private values = new Float64Array(1024);
   private length = 0;
+  private merged: Segment[] = [];
 
   /** Adds one value of a user's slot (-1: no unit) in arm 0 or 1. */
   add(slot: number, arm: 0 | 1, value: number): void {
-    if (this.length === this.values.length) this.grow(this.length + 1);
+    if (this.length === this.values.length) this.grow();
     this.slots[this.length] = slot;
     this.arms[this.length] = arm;
     this.values[this.length] = value;
     this.length += 1;
   }
 
-  /** Room for at least `size` values (capacity doubled until it fits). */
-  private grow(size: number): void {
-    let capacity = this.values.length * 2;
-    while (capacity < size) capacity *= 2;
+  /** Twice the room. */
+  private grow(): void {
+    const capacity = this.values.length * 2;
     const slots = new Int32Array(capacity);
     slots.set(this.slots);
     const arms = new Int8Array(capacity);
@@ -73,30 +84,54 @@ export class TailValues {
     view.arms = this.arms;
     view.values = this.values;
     view.length = this.length;
+    view.merged = [...this.merged];
     return view;
+  }
+
+  /** This fold's values and those merged, each with the offset of its slots. */
+  private segments(): Segment[] {
+    const own = { slots: this.slots, arms: this.arms, values: this.values };
+    return [{ ...own, length: this.length, offset: 0 }, ...this.merged];
   }
 
   /** What was folded, as plain data. */
   exportState(): TailValuesState {
-    return {
-      slots: this.slots.slice(0, this.length),
-      arms: this.arms.slice(0, this.length),
-      values: this.values.slice(0, this.length),
+    const segments = this.segments();
+    const total = segments.reduce((sum, segment) => sum + segment.length, 0);
+    const state = {
+      slots: new Int32Array(total),
+      arms: new Int8Array(total),
+      values: new Float64Array(total),
     };
+    let at = 0;
+    for (const { slots, arms, values, length, offset } of segments) {
+      state.arms.set(arms.subarray(0, length), at);
+      state.values.set(values.subarray(0, length), at);
+      for (let index = 0; index < length; index += 1) {
+        const slot = slots[index]!;
+        state.slots[at + index] = slot < 0 ? -1 : slot + offset;
+      }
+      at += length;
+    }
+    return state;
   }
 
-  /** Adds another fold's values, its slots moved to this fold's (`slotOf[theirs]`). */
-  merge(state: TailValuesState, slotOf: Int32Array): void {
-    const count = state.values.length;
-    const from = this.length;
-    if (from + count > this.values.length) this.grow(from + count);
-    this.arms.set(state.arms, from);
-    this.values.set(state.values, from);
-    for (let index = 0; index < count; index += 1) {
-      const slot = state.slots[index]!;
-      this.slots[from + index] = slot < 0 ? -1 : slotOf[slot]!;
+  /**
+   * Adds another fold's values (its arrays are kept, not copied), its slots moved to this fold's:
+   * by `slotOf[theirs]`, or, for users appended after these, by adding the first one's slot.
+   */
+  merge(state: TailValuesState, slotOf: Int32Array | number): void {
+    const length = state.values.length;
+    if (typeof slotOf === 'number') {
+      this.merged.push({ ...state, length, offset: slotOf });
+      return;
     }
-    this.length += count;
+    const slots = new Int32Array(length);
+    for (let index = 0; index < length; index += 1) {
+      const slot = state.slots[index]!;
+      slots[index] = slot < 0 ? -1 : slotOf[slot]!;
+    }
+    this.merged.push({ ...state, slots, length, offset: 0 });
   }
 
   /**
@@ -111,15 +146,11 @@ export class TailValues {
    */
   armValues(unit: AnalysisUnit, userArms: Int8Array): [ArmValues, ArmValues] {
     const perUser = unit === 'user';
-    // Each value's arm, or -1 when the user unit leaves it out.
-    const armAt = (index: number): number => {
-      const arm = this.arms[index]!;
-      if (!perUser) return arm;
-      const slot = this.slots[index]!;
-      return slot >= 0 && userArms[slot] === arm ? arm : -1;
-    };
+    const segments = this.segments();
     const counts = [0, 0];
-    for (let index = 0; index < this.length; index += 1) counts[this.arms[index]!]! += 1;
+    for (const { arms, length } of segments) {
+      for (let index = 0; index < length; index += 1) counts[arms[index]!]! += 1;
+    }
     const kept = counts.map((count) => ({
       clusters: 0,
       clusterOf: new Int32Array(count),
@@ -129,23 +160,26 @@ export class TailValues {
     // A user is in one arm at the user unit, so one array of clusters by slot serves both.
     const clusterOfSlot = perUser ? new Int32Array(userArms.length).fill(-1) : undefined;
     const filled = [0, 0];
-    for (let index = 0; index < this.length; index += 1) {
-      const arm = armAt(index);
-      if (arm < 0) continue;
-      const into = kept[arm]!;
-      const at = filled[arm]!;
-      filled[arm] = at + 1;
-      if (clusterOfSlot === undefined) into.clusterOf[at] = at;
-      else {
-        const slot = this.slots[index]!;
-        if (clusterOfSlot[slot] === -1) {
-          clusterOfSlot[slot] = into.clusters;
-          into.slots[into.clusters] = slot;
-          into.clusters += 1;
+    for (const { slots, arms, values, length, offset } of segments) {
+      for (let index = 0; index < length; index += 1) {
+        const arm = arms[index]!;
+        const slot = slots[index]! < 0 ? -1 : slots[index]! + offset;
+        // At the user unit, only values of users in that arm alone.
+        if (perUser && (slot < 0 || userArms[slot] !== arm)) continue;
+        const into = kept[arm]!;
+        const at = filled[arm]!;
+        filled[arm] = at + 1;
+        if (clusterOfSlot === undefined) into.clusterOf[at] = at;
+        else {
+          if (clusterOfSlot[slot] === -1) {
+            clusterOfSlot[slot] = into.clusters;
+            into.slots[into.clusters] = slot;
+            into.clusters += 1;
+          }
+          into.clusterOf[at] = clusterOfSlot[slot]!;
         }
-        into.clusterOf[at] = clusterOfSlot[slot]!;
+        into.values[at] = values[index]!;
       }
-      into.values[at] = this.values[index]!;
     }
     const cut = (arm: 0 | 1): ArmValues => {
       const into = kept[arm]!;
@@ -212,8 +246,8 @@ export class TailFold {
     };
   }
 
-  /** Adds another fold's state, its user slots moved to this fold's (`slotOf[theirs]`). */
-  merge(state: TailFoldState, slotOf: Int32Array): void {
+  /** Adds another fold's state, its user slots moved to this fold's (see {@link TailValues.merge}). */
+  merge(state: TailFoldState, slotOf: Int32Array | number): void {
     this.complete &&= state.complete;
     for (const [index, metric] of TAIL_METRICS.entries())
       this.tails[metric].merge(state.values[index]!, slotOf);

@@ -102,7 +102,7 @@ describe('reading an event log with worker threads', () => {
     }
   });
 
-  it('finds the repeated decision ids of files read in parts, each checked by one thread, as one thread does: their count and the first 20 in reading order', async () => {
+  it('finds the repeated decision ids of files read in parts, each checked by one thread, as one thread does: their count and the first 20 in reading order; a second file read in parts joins users already tallied', async () => {
     const { dir } = await tempConfigDir();
     const lines: string[] = [];
     for (let index = 0; index < 3000; index += 1) {
@@ -116,6 +116,7 @@ describe('reading an event log with worker threads', () => {
           backend: index % 2 ? 'lightrag' : 'perplexity',
           success: true,
           unit: `u${index % 200}`,
+          latencyMs: 300 + ((index * 53) % 2000),
           decisionId: `d${repeat ? index - 997 : index}`,
         }),
       );
@@ -130,6 +131,12 @@ describe('reading an event log with worker threads', () => {
     expect(three.duplicateExamples).toEqual(one.duplicateExamples);
     expect(three.duplicateExamples.map((example) => example.line)).toEqual(
       Array.from({ length: 20 }, (_, index) => 1008 + 10 * index),
+    );
+    // The second file's users were tallied already: its parts join by lookup, tail values too.
+    expectClose(
+      built.reportFromEvents(three.accumulator, { unit: 'user' }).tails,
+      built.reportFromEvents(one.accumulator, { unit: 'user' }).tails,
+      1e-12,
     );
   });
 });

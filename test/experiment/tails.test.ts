@@ -219,3 +219,22 @@ describe("an accumulator's tail values", () => {
     built.mockRestore();
   });
 });
+
+describe('tail values joined from another fold', () => {
+  it('are exported with their slots moved, as if folded here', async () => {
+    const { TailValues } = await import('../../src/experiment/tail-values.js');
+    const theirs = new TailValues();
+    theirs.add(0, 1, 0.5);
+    theirs.add(-1, 0, 0.25);
+    theirs.add(1, 0, 2);
+    const here = new TailValues();
+    here.add(0, 0, 1);
+    here.merge(theirs.exportState(), 5);
+    here.merge(theirs.exportState(), Int32Array.from([7, 3]));
+    here.add(1, 1, 3);
+    const state = here.exportState();
+    expect([...state.slots]).toEqual([0, 1, 5, -1, 6, 7, -1, 3]);
+    expect([...state.arms]).toEqual([0, 1, 1, 0, 0, 1, 0, 0]);
+    expect([...state.values]).toEqual([1, 3, 0.5, 0.25, 2, 0.5, 0.25, 2]);
+  });
+});
