@@ -265,12 +265,8 @@ export class EventAccumulator {
     for (let slot = 0; slot < size; slot += 1) {
       const arm = arms[slot];
       if (arm !== 0 && arm !== 1) continue;
-      const at = slot * TALLY_WIDTH;
-      fold.add(
-        arm,
-        sums.subarray(at, at + TALLY_WIDTH),
-        width > 0 ? this.covariates.of(keys[slot]!) : undefined,
-      );
+      const covariates = width > 0 ? this.covariates.of(keys[slot]!) : undefined;
+      fold.add(arm, sums, covariates, slot * TALLY_WIDTH);
     }
     return fold;
   }

@@ -2,7 +2,7 @@ import { bucketCountOf, bucketOfValue, TAIL_SCALES, valueOfBucket } from '../met
 import {
   type ClusteredBuckets,
   type ClusteredQuantile,
-  clusteredQuantile,
+  clusteredQuantiles,
   confidenceSequenceHalfWidth,
   histogramQuantile,
   normalCdf,
@@ -104,20 +104,27 @@ function armTail(quantile: ClusteredQuantile | null): ArmTail | null {
 /** Each arm's quantile: from values with their units, or from request-level bucket counts. */
 type ArmGroup = ClusteredBuckets | Float64Array;
 
-const quantileOf = (group: ArmGroup, p: number, alpha: number) =>
+/** An arm's quantile at each percentile (all in one pass over values with their units). */
+const quantilesOf = (group: ArmGroup, percentiles: readonly number[], alpha: number) =>
   group instanceof Float64Array
-    ? histogramQuantile(group, p, alpha, bucketValue)
-    : clusteredQuantile(group, p, alpha, bucketValue, SIZE);
+    ? percentiles.map((percentile) =>
+        histogramQuantile(group, percentile / 100, alpha, bucketValue),
+      )
+    : clusteredQuantiles(
+        group,
+        percentiles.map((percentile) => percentile / 100),
+        alpha,
+        bucketValue,
+        SIZE,
+      );
 
 function compare(
-  groups: [ArmGroup, ArmGroup],
+  quantiles: [ClusteredQuantile | null, ClusteredQuantile | null],
   percentile: number,
   settings: TailTestSettings,
 ): TailComparison {
   const { alpha } = settings;
-  const [treatment, baseline] = groups.map((group) =>
-    armTail(quantileOf(group, percentile / 100, alpha)),
-  ) as [ArmTail | null, ArmTail | null];
+  const [treatment, baseline] = quantiles.map(armTail) as [ArmTail | null, ArmTail | null];
   const comparison: TailComparison = {
     percentile,
     arms: { lightrag: treatment, perplexity: baseline },
@@ -196,6 +203,11 @@ export function tailTest(
   const groups = Array.isArray(tails)
     ? tails
     : (tails.metrics.response_time.map(bucketsOf) as [ClusteredBuckets, ClusteredBuckets]);
-  report.comparisons = percentiles.map((percentile) => compare(groups, percentile, settings));
+  const [treatment, baseline] = groups.map((group) =>
+    quantilesOf(group, percentiles, settings.alpha),
+  ) as [(ClusteredQuantile | null)[], (ClusteredQuantile | null)[]];
+  report.comparisons = percentiles.map((percentile, index) =>
+    compare([treatment[index] ?? null, baseline[index] ?? null], percentile, settings),
+  );
   return report;
 }

@@ -15,6 +15,7 @@ export {
   type ClusteredBuckets,
   type ClusteredQuantile,
   clusteredQuantile,
+  clusteredQuantiles,
   histogramQuantile,
   rankAtQuantile,
 } from './clustered-quantile.js';

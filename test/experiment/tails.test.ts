@@ -13,6 +13,7 @@ import {
 } from '../../src/metrics/index.js';
 import {
   clusteredQuantile,
+  clusteredQuantiles,
   confidenceSequenceHalfWidth,
   histogramQuantile,
 } from '../../src/statistics/index.js';
@@ -236,5 +237,22 @@ describe('tail values joined from another fold', () => {
     expect([...state.slots]).toEqual([0, 1, 5, -1, 6, 7, -1, 3]);
     expect([...state.arms]).toEqual([0, 1, 1, 0, 0, 1, 0, 0]);
     expect([...state.values]).toEqual([1, 3, 0.5, 0.25, 2, 0.5, 0.25, 2]);
+  });
+});
+
+describe('clustered quantiles at several percentiles', () => {
+  it('are exactly those found one percentile at a time', () => {
+    const random = new SeededRandom(28);
+    const clusters = Int32Array.from({ length: 5000 }, () => random.integer(0, 699));
+    const buckets = Int32Array.from(clusters, () =>
+      bucketOfValue(Math.exp(random.normal()) * 0.7, TAIL_SCALES.response_time),
+    );
+    const group = { clusterCount: 700, clusters, buckets };
+    const size = bucketCountOf(TAIL_SCALES.response_time);
+    const secondsOf = (bucket: number) => bucketHighest(bucket) / 1e6;
+    const ps = [0.5, 0.9, 0.95, 0.99];
+    const together = clusteredQuantiles(group, ps, 0.05, secondsOf, size);
+    expect(together).toEqual(ps.map((p) => clusteredQuantile(group, p, 0.05, secondsOf, size)));
+    expect(new Set(together.map((quantile) => quantile!.bucket)).size).toBe(4);
   });
 });
