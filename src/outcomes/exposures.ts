@@ -63,11 +63,14 @@ export interface Assignment {
  * first). The raw identifier is held in memory only; the record carries the pseudonymous unit.
  */
 export class ExposureLedger {
-  private readonly seen: LRUCache<string, true>;
+  /**
+   * Made on the first assignment: a cache of 100,000 entries fills its arrays when built (some
+   * 8 ms, most of a router's construction), and a router with no sink that keeps exposures (the
+   * CLI's `decide`, a server without an event log) never asks for one.
+   */
+  private seen: LRUCache<string, true> | undefined;
 
-  constructor(memory = EXPOSURE_MEMORY) {
-    this.seen = new LRUCache({ max: memory });
-  }
+  constructor(private readonly memory = EXPOSURE_MEMORY) {}
 
   /** The exposure to write for this assignment, or null (not an arm, no identifier, or seen). */
   expose(
@@ -80,6 +83,7 @@ export class ExposureLedger {
     if ((cohort !== 'lightrag' && cohort !== 'perplexity') || identifier === undefined) return null;
     const period = allocationPeriod(assignment.rolloutPercentage);
     const key = `${period}\u0000${identifier}`;
+    this.seen ??= new LRUCache({ max: this.memory });
     if (this.seen.has(key)) return null;
     this.seen.set(key, true);
     const exposure: ExposureEvent = {
