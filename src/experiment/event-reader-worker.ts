@@ -1,20 +1,23 @@
 /**
- * A worker thread of `readEventFiles`: reads one byte range of an event file, tallies the users
+ * A worker thread of `readEventFiles`: reads chunks of an event file as it claims them, tallies the users
  * it owns (the others' shares go to their threads, see `UserExchange`) and sends back what it
  * folded, as plain data (typed arrays are transferred, not copied); then checks the decision ids
  * of its partitions from every part of the file, as it is asked (see `RepeatedIds`).
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { DecisionIdSet, FINGERPRINT, fingerprint } from './decision-ids.js';
+import { readClaimedChunks } from './claimed-chunks.js';
+import { DecisionIdSet } from './decision-ids.js';
 import { EventAccumulator } from './event-accumulator.js';
-import { type Range, readPart } from './read-event-part.js';
+import type { Range } from './read-event-part.js';
 import type { CheckRequest, CheckResult, PartResult } from './read-in-parts.js';
-import { checkRepeats, IdsByChecker } from './repeated-ids.js';
+import { checkRepeats } from './repeated-ids.js';
 import { UserExchange } from './user-exchange.js';
 
-const { file, range, maxLineBytes, thread, ports, partitions, readers } = workerData as {
+const { file, chunks, claims, maxLineBytes, thread, ports, partitions, readers } = workerData as {
   file: string;
-  range: Range;
+  /** The file's chunks, and the counter its readers claim them from. */
+  chunks: Range[];
+  claims: Int32Array;
   maxLineBytes: number;
   /** This thread's number among the file's readers (0 is the thread that started it). */
   thread: number;
@@ -28,10 +31,10 @@ let unreported = 0;
 const accumulator = new EventAccumulator();
 const exchange = new UserExchange(thread, ports, accumulator.ownUsers());
 accumulator.routeUsers(exchange);
-const decisionIds = new IdsByChecker(partitions, readers);
-const lines = await readPart(
+const read = await readClaimedChunks(
   file,
-  range,
+  chunks,
+  claims,
   accumulator,
   (bytes) => {
     unreported += bytes;
@@ -40,20 +43,13 @@ const lines = await readPart(
       unreported = 0;
     }
   },
-  {
-    maxLineBytes,
-    onDecisionId(id, line) {
-      fingerprint(id);
-      decisionIds.push(FINGERPRINT.high, FINGERPRINT.low, line);
-    },
-    throttle: exchange,
-  },
+  { maxLineBytes, throttle: exchange, partitions, readers },
 );
 await exchange.finish();
 exchange.close();
 if (unreported > 0) parentPort!.postMessage({ progress: unreported });
 const state = accumulator.exportState();
-const part: PartResult = { ...lines, state, decisionIds: decisionIds.export() };
+const part: PartResult = { chunks: read, state };
 parentPort!.postMessage({ part }, [
   ...state.requests.map((moments) => moments.buffer as ArrayBuffer),
   state.arms.buffer as ArrayBuffer,
@@ -64,7 +60,7 @@ parentPort!.postMessage({ part }, [
     arms.buffer as ArrayBuffer,
     values.buffer as ArrayBuffer,
   ]),
-  ...part.decisionIds.map((list) => list.buffer as ArrayBuffer),
+  ...read.flatMap((chunk) => chunk.ids.map((list) => list.buffer as ArrayBuffer)),
 ]);
 const { check } = await new Promise<{ check: CheckRequest }>((resolve) =>
   parentPort!.once('message', resolve),

@@ -11,12 +11,11 @@ import {
   MALFORMED_KEPT,
   type MalformedLine,
   type PartLines,
-  type PartReading,
   type Range,
   readPart,
 } from './read-event-part.js';
-import { checkFileRepeats, READER_WORKER, readParts } from './read-in-parts.js';
-import { IdsByChecker, joinRepeats, RepeatedIds } from './repeated-ids.js';
+import { checkFileRepeats, READER_WORKER, readChunks } from './read-in-parts.js';
+import { joinRepeats, RepeatedIds } from './repeated-ids.js';
 
 export type { PartResult } from './read-in-parts.js';
 
@@ -51,6 +50,11 @@ export interface ReadEventOptions {
   threads?: number;
   /** Files from this size up are read by several threads. Default 64 MiB. */
   parallelMinBytes?: number;
+  /**
+   * Bytes of such a file a reader claims at a time (about; chunks start at lines). Default
+   * {@link CHUNK_BYTES}.
+   */
+  chunkBytes?: number;
   /** A longer line stops reading with a `file:line` error. Default {@link MAX_LINE_BYTES}. */
   maxLineBytes?: number;
 }
@@ -61,8 +65,8 @@ export interface ReadEventOptions {
  * a line longer than `maxLineBytes` stops reading with a `file:line` error, before more of it is
  * read or inflated. A line that is not valid JSON or not an outcome event is skipped and
  * counted, with its file:line; an outcome repeating an earlier decision id is counted and
- * reported. Blank lines are ignored. A large uncompressed file is split at line boundaries and
- * read by this thread and worker threads, each user tallied by one of them (see
+ * reported. Blank lines are ignored. A large uncompressed file is cut at line boundaries into
+ * chunks that this thread and worker threads claim in turn, each user tallied by one of them (see
  * `UserExchange`), whose tallies are then joined (the result is the same, to the order of
  * floating-point additions). A file that cannot be read, a directory or damaged gzip
  * data is an `INVALID_DATA` error naming the file as given.
@@ -96,7 +100,10 @@ export async function readEventFiles(
       !file.endsWith('.gz') &&
       size >= (settings.parallelMinBytes ?? 64 * 1024 * 1024) &&
       existsSync(fileURLToPath(READER_WORKER));
-    const ranges = parallel ? await partsOf(file, size, threads) : [{}];
+    const chunkBytes = settings.chunkBytes ?? CHUNK_BYTES;
+    const ranges = parallel
+      ? await partsOf(file, size, Math.max(threads, Math.ceil(size / chunkBytes)))
+      : [{}];
     if (ranges.length === 1) {
       const part = await readPart(file, ranges[0]!, result.accumulator, settings.onProgress, {
         maxLineBytes,
@@ -108,34 +115,28 @@ export async function readEventFiles(
       addParts(result, file, [part], maxLineBytes);
       continue;
     }
-    // This thread folds straight into the result (the first part); the worker threads' tallies
-    // of the other parts are joined to it. Each reader keeps its part's decision ids, split by
-    // the reader that checks them, and all check theirs after reading, at the same time.
-    const mine = new IdsByChecker(threads, ranges.length);
-    const reading: PartReading = {
-      maxLineBytes,
-      onDecisionId(id, line) {
-        fingerprint(id);
-        mine.push(FINGERPRINT.high, FINGERPRINT.low, line);
-      },
-    };
+    // This thread folds straight into the result; the worker threads' tallies are joined to it.
+    // Each reader keeps its chunks' decision ids, split by the reader that checks them, and all
+    // check theirs after reading, at the same time.
     // The users of this file are shared out by owner between its readers, so the workers' users
     // join this thread's without a lookup, unless an earlier file left users here already.
     const disjoint = result.accumulator.usersTallied === 0;
-    const { parts, threads: readers } = await readParts(
+    const read = await readChunks(
       file,
       ranges,
+      Math.min(threads, ranges.length),
       result.accumulator,
       settings.onProgress,
-      reading,
+      maxLineBytes,
       threads,
     );
-    const lists = parts.map((part) => part.decisionIds ?? mine.export());
-    const repeats = checkFileRepeats(readers, lists, ids, MALFORMED_KEPT);
-    for (const part of parts) {
-      if (part.state && disjoint) result.accumulator.mergeDisjoint(part.state);
-      else if (part.state) result.accumulator.merge(part.state);
+    const lists = read.chunks.map((chunk) => chunk.ids);
+    const repeats = checkFileRepeats(read.threads, lists, ids, MALFORMED_KEPT);
+    for (const state of read.states) {
+      if (disjoint) result.accumulator.mergeDisjoint(state);
+      else result.accumulator.merge(state);
     }
+    const parts = read.chunks.map((chunk) => chunk.lines);
     const joined = joinRepeats(await repeats(), MALFORMED_KEPT);
     const firstLines = [0];
     for (const part of parts) firstLines.push(firstLines.at(-1)! + part.lineCount);
@@ -156,6 +157,13 @@ async function sizeOf(file: string): Promise<number> {
     throw error instanceof FlagrouteError ? error : unreadableFile(file, error);
   }
 }
+
+/**
+ * The size of the chunks a file read by several threads is cut into: small enough that the
+ * last chunk read keeps the others waiting little (a tenth of a second or two at most), large
+ * enough that starting one (a stream, a probe for its first line) is a small part of reading it.
+ */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** Byte ranges of about equal size, each starting at a line's start. */
 async function partsOf(file: string, size: number, count: number): Promise<Range[]> {

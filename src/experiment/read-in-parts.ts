@@ -1,18 +1,18 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { FlagrouteError } from '../errors.js';
 import type { AccumulatorState } from './accumulator-state.js';
+import { type ChunkRead, readClaimedChunks } from './claimed-chunks.js';
 import { DecisionIdSet, type DecisionIdSetState } from './decision-ids.js';
 import type { EventAccumulator } from './event-accumulator.js';
-import { type PartLines, type PartReading, type Range, readPart } from './read-event-part.js';
+import type { Range } from './read-event-part.js';
 import { checkRepeats, type PartRepeats, type RepeatedIds } from './repeated-ids.js';
 import { UserExchange } from './user-exchange.js';
 
-/** What a worker thread sends back: its part's lines and what it folded, as plain data. */
-export type PartResult = PartLines & {
+/** What a worker thread sends back: the chunks it read and what it folded, as plain data. */
+export interface PartResult {
+  chunks: ChunkRead[];
   state: AccumulatorState;
-  /** The part's decision ids in reading order, (high, low, line) triples, by the reader that checks them. */
-  decisionIds: Uint32Array[];
-};
+}
 
 /** What a worker thread is given to check after reading: every part's ids of its partitions. */
 export interface CheckRequest {
@@ -89,39 +89,44 @@ class ReaderThread {
   }
 }
 
-/** The parts of one file read in parts: this thread's first, and the threads still running. */
-export interface FileParts {
-  parts: (PartLines & Partial<PartResult>)[];
+/** A file read in chunks: every chunk in the file's order, the workers' tallies, the workers. */
+export interface FileChunks {
+  chunks: ChunkRead[];
+  states: AccumulatorState[];
   threads: ReaderThread[];
 }
 
 /**
- * Reads `ranges` of a file, the first on this thread into `accumulator`, the others on worker
- * threads, the users shared out by owner (see {@link UserExchange}); resolves with each part's
- * lines, the workers' with their tallies and decision ids, and the workers, which wait to
- * check ids ({@link checkFileRepeats}). A failing reader stops them all.
+ * Reads the `chunks` of a file with this thread (into `accumulator`) and `readers - 1` worker
+ * threads, each claiming the next chunk in turn (see {@link readClaimedChunks}), the users shared
+ * out by owner (see {@link UserExchange}); resolves with every chunk's lines and decision ids in
+ * the file's order, the workers' tallies, and the workers, which wait to check ids
+ * ({@link checkFileRepeats}). A failing reader stops them all.
  */
-export async function readParts(
+export async function readChunks(
   file: string,
-  ranges: Range[],
+  chunks: Range[],
+  readers: number,
   accumulator: EventAccumulator,
   onProgress: ((bytes: number) => void) | undefined,
-  reading: PartReading,
+  maxLineBytes: number,
   partitions: number,
-): Promise<FileParts> {
-  const ports = portsBetween(ranges.length);
+): Promise<FileChunks> {
+  const ports = portsBetween(readers);
+  const claims = new Int32Array(new SharedArrayBuffer(4));
   const exchange = new UserExchange(0, ports[0]!, accumulator.ownUsers());
-  const threads = ranges.slice(1).map((range, index) => {
+  const threads = Array.from({ length: readers - 1 }, (_, index) => {
     const thread = index + 1;
     const own = ports[thread]!;
     const workerData = {
       file,
-      range,
-      maxLineBytes: reading.maxLineBytes,
+      chunks,
+      claims,
+      maxLineBytes,
       thread,
       ports: own,
       partitions,
-      readers: ranges.length,
+      readers,
     };
     return new ReaderThread(
       file,
@@ -132,16 +137,20 @@ export async function readParts(
   });
   accumulator.routeUsers(exchange);
   try {
-    const [first, rest] = await Promise.all([
-      readPart(file, ranges[0]!, accumulator, onProgress, { ...reading, throttle: exchange }).then(
-        async (lines) => {
+    const reading = { maxLineBytes, throttle: exchange, partitions, readers };
+    const [mine, parts] = await Promise.all([
+      readClaimedChunks(file, chunks, claims, accumulator, onProgress, reading).then(
+        async (read) => {
           await exchange.finish();
-          return lines;
+          return read;
         },
       ),
       Promise.all(threads.map((thread) => thread.part)),
     ]);
-    return { parts: [first, ...rest], threads };
+    const all = [...mine, ...parts.flatMap((part) => part.chunks)].sort(
+      (a, b) => a.index - b.index,
+    );
+    return { chunks: all, states: parts.map((part) => part.state), threads };
   } catch (error) {
     // A reader that failed never says it is done: the others would wait for it for ever.
     await Promise.all(threads.map((thread) => thread.terminate()));

@@ -71,10 +71,14 @@ describe('experiment report on hostile files', () => {
     const lines = withIds();
     lines.splice(1500, 0, `{"time":"${'x'.repeat(MAX_LINE_BYTES)}"}`);
     writeFileSync(file, `${lines.join('\n')}\n`);
-    for (const threads of [1, 3]) {
-      await expect(
-        built.readEventFiles([file], { threads, parallelMinBytes: 0 }),
-      ).rejects.toMatchObject({
+    // One thread, three with a part each, three claiming chunks of 64 KiB.
+    const ways = [
+      { threads: 1 },
+      { threads: 3, parallelMinBytes: 0 },
+      { threads: 3, parallelMinBytes: 0, chunkBytes: 64 * 1024 },
+    ];
+    for (const options of ways) {
+      await expect(built.readEventFiles([file], options)).rejects.toMatchObject({
         message: expect.stringMatching(/events\.jsonl:1501: the line is longer than 1 MiB/),
       });
     }

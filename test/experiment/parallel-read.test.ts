@@ -23,9 +23,22 @@ describe('reading an event log with worker threads', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const one = await built.readEventFiles([file], { threads: 1 });
     const three = await built.readEventFiles([file], { threads: 3, parallelMinBytes: 0 });
+    // Chunks of 4 KiB, many more than readers, each claimed by whichever reader comes first.
+    const chunked = await built.readEventFiles([file], {
+      threads: 3,
+      parallelMinBytes: 0,
+      chunkBytes: 4096,
+    });
     expect(three.lines).toBe(one.lines);
+    expect(chunked.lines).toBe(one.lines);
     expect(three.malformed).toBe(4);
     expect(three.examples).toEqual(one.examples);
+    expect(chunked.examples).toEqual(one.examples);
+    expectClose(
+      built.reportFromEvents(chunked.accumulator, { unit: 'user' }),
+      built.reportFromEvents(one.accumulator, { unit: 'user' }),
+      1e-9,
+    );
     expect(three.examples.map((example) => example.line)).toEqual(
       lines.flatMap((line, index) => (line.startsWith('{broken') ? [index + 1] : [])),
     );
@@ -126,9 +139,16 @@ describe('reading an event log with worker threads', () => {
     // The file twice: every id of the second read repeats one of the first.
     const one = await built.readEventFiles([file, file], { threads: 1 });
     const three = await built.readEventFiles([file, file], { threads: 3, parallelMinBytes: 0 });
+    const chunked = await built.readEventFiles([file, file], {
+      threads: 3,
+      parallelMinBytes: 0,
+      chunkBytes: 8192,
+    });
     expect(one.duplicateDecisionIds).toBe(200 + 3000);
     expect(three.duplicateDecisionIds).toBe(one.duplicateDecisionIds);
     expect(three.duplicateExamples).toEqual(one.duplicateExamples);
+    expect(chunked.duplicateDecisionIds).toBe(one.duplicateDecisionIds);
+    expect(chunked.duplicateExamples).toEqual(one.duplicateExamples);
     expect(three.duplicateExamples.map((example) => example.line)).toEqual(
       Array.from({ length: 20 }, (_, index) => 1008 + 10 * index),
     );
