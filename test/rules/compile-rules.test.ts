@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Rule } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
 import type { RoutingRuleSpec } from '../../src/config/types.js';
-import { compileRules, toEngineRule } from '../../src/rules/compile-rules.js';
+import { compileRules, factsReadBy, toEngineRule } from '../../src/rules/compile-rules.js';
 
 /** Shorthand rules as the rule file's schema allows them. */
 const shorthand: fc.Arbitrary<RoutingRuleSpec> = fc.oneof(
@@ -37,6 +37,17 @@ describe('compileRules', () => {
         if (!compiled.ok) throw new Error(JSON.stringify(compiled.issues));
         expect(compiled.rules[0]).toMatchObject({ rule: null });
         expect(compiled.rules[0]!.predicate).toBeTypeOf('function');
+      }),
+    );
+  });
+
+  it('knows the facts a shorthand rule reads as factsReadBy finds them in its engine conditions', async () => {
+    await fc.assert(
+      fc.asyncProperty(shorthand, async (spec) => {
+        const compiled = await compileRules([{ name: 'r', spec, origin: 'x', pointer: '/r' }], []);
+        if (!compiled.ok) throw new Error(JSON.stringify(compiled.issues));
+        expect(compiled.rules[0]!.factsRead).toEqual(factsReadBy(toEngineRule(spec).conditions));
+        expect(Object.isFrozen(compiled.rules[0]!.factsRead)).toBe(true);
       }),
     );
   });
