@@ -18,15 +18,24 @@ const NUMERIC_OPERATORS = new Set([
   'greaterThanInclusive',
 ]);
 
+/** {@link numericFastPath}'s answer for each operator it was asked about. */
+const fastPathOf = new Map<EngineOperator, boolean>();
+
 /**
  * The engine's numeric operators validate a fact with `parseFloat(v).toString() !== 'NaN'`,
  * which for a number is exactly `!Number.isNaN(v)`: a cheaper test with the same answer. Any
- * other value goes through the engine's own validator. Checked against the validator itself.
+ * other value goes through the engine's own validator. Checked against the validator itself,
+ * once an operator: six samples for each of 10,000 rules' leaves were about 3 ms of a reload.
  */
 function numericFastPath(operator: EngineOperator, name: string): boolean {
   if (!NUMERIC_OPERATORS.has(name)) return false;
-  const samples = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  return samples.every((sample) => operator.factValueValidator(sample) === !Number.isNaN(sample));
+  let fast = fastPathOf.get(operator);
+  if (fast === undefined) {
+    const samples = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    fast = samples.every((sample) => operator.factValueValidator(sample) === !Number.isNaN(sample));
+    fastPathOf.set(operator, fast);
+  }
+  return fast;
 }
 
 // json-rules-engine's own operator table: the compiled form calls the engine's operators, so a
