@@ -67,6 +67,10 @@ class Walk {
     if (problem) this.problems.push(problem);
   }
 
+  private addDuplicates(duplicates: TextProblem[] | undefined): void {
+    if (duplicates) this.duplicates.push(...duplicates);
+  }
+
   /**
    * Checks a node and what it holds, and returns it as plain data. Recursive only down to
    * {@link MAX_NESTING_DEPTH}: below, a document is refused anyway, and {@link checkOnly}
@@ -87,7 +91,7 @@ class Walk {
     }
     if (isMap(node)) {
       this.found(tagProblem(node, this.text));
-      this.duplicates.push(...duplicateKeys(node));
+      this.addDuplicates(duplicateKeys(node));
       return this.readMap(node, depth);
     }
     if (isSeq(node)) {
@@ -160,7 +164,7 @@ class Walk {
       } else if (isCollection(node)) {
         this.found(tagProblem(node, this.text));
         if (depth > MAX_NESTING_DEPTH) this.deep ??= node;
-        if (isMap(node)) this.duplicates.push(...duplicateKeys(node));
+        if (isMap(node)) this.addDuplicates(duplicateKeys(node));
         for (let index = node.items.length - 1; index >= 0; index -= 1) {
           stack.push([node.items[index], depth + 1]);
         }
@@ -169,17 +173,27 @@ class Walk {
   }
 }
 
-/** The keys of a mapping that repeat an earlier one. */
-function duplicateKeys(map: YAMLMap): TextProblem[] {
-  const duplicates: TextProblem[] = [];
-  const seen = new Set<unknown>();
-  for (const { key } of map.items) {
+/** Mappings of up to this many pairs compare their keys pair by pair, without a set. */
+const SMALL_MAP = 8;
+
+/**
+ * The keys of a mapping that repeat an earlier one. A set of keys for each of 10,000 rules'
+ * mappings (three or four keys each) cost more than comparing them pair by pair; `===` is the
+ * set's equality but for NaN, which is never a duplicate here.
+ */
+function duplicateKeys(map: YAMLMap): TextProblem[] | undefined {
+  const items = map.items;
+  let duplicates: TextProblem[] | undefined;
+  const seen = items.length > SMALL_MAP ? new Set<unknown>() : undefined;
+  for (let index = 0; index < items.length; index += 1) {
+    const key = items[index]!.key;
     // NaN is not equal to itself: the parser never called two NaN keys the same.
     if (!isScalar(key) || Number.isNaN(key.value)) continue;
-    if (!seen.has(key.value)) {
-      seen.add(key.value);
+    if (!(seen ? seen.has(key.value) : earlierKey(items, index, key.value))) {
+      seen?.add(key.value);
       continue;
     }
+    duplicates ??= [];
     duplicates.push({
       code: 'DUPLICATE_KEY',
       message: 'duplicate key: Map keys must be unique',
@@ -187,4 +201,13 @@ function duplicateKeys(map: YAMLMap): TextProblem[] {
     });
   }
   return duplicates;
+}
+
+/** Whether a scalar key before `index` has the value `value`. */
+function earlierKey(items: YAMLMap['items'], index: number, value: unknown): boolean {
+  for (let before = 0; before < index; before += 1) {
+    const key = items[before]!.key;
+    if (isScalar(key) && key.value === value) return true;
+  }
+  return false;
 }

@@ -52,7 +52,10 @@ export function tagProblem(node: Node, text: string): TextProblem | undefined {
 
 /**
  * A number written in hex, octal or binary, `.inf` or `.nan`, or a control character in a
- * string. Values are never shown here: a scalar may be a secret (the salt).
+ * string. Values are never shown here: a scalar may be a secret (the salt). It is asked only of
+ * documents whose text holds no control character (`parseConfigText` refuses those first), so
+ * only a double-quoted string's escapes (`"\0"`) can have put one in a value: no other string
+ * is searched.
  */
 export function scalarProblem(node: Scalar): TextProblem | undefined {
   const source = typeof node.source === 'string' ? node.source : '';
@@ -70,7 +73,11 @@ export function scalarProblem(node: Scalar): TextProblem | undefined {
       offset: at(node),
     };
   }
-  if (typeof node.value === 'string' && CONTROL_CHARACTER.test(node.value)) {
+  if (
+    typeof node.value === 'string' &&
+    node.type === 'QUOTE_DOUBLE' &&
+    CONTROL_CHARACTER.test(node.value)
+  ) {
     return {
       code: 'CONTROL_CHARACTER',
       message: 'this value contains a control character (such as \\0); remove it',
