@@ -343,6 +343,26 @@ describe('bad input is reported with file, line, column and what is allowed', ()
     ]);
   });
 
+  it('reports a rule or region named again in a later rule file, or a file named twice', async () => {
+    const problems = await problemsOf({
+      [env]: 'rule_files: [rules/a.yaml, rules/b.yaml, rules/c.yaml, rules/c.yaml]\n',
+      'rules/a.yaml': 'routing_rules:\n  r1: {type: query_type, allowed_types: [x]}\n',
+      'rules/b.yaml': 'geographic_routing:\n  eu: {rollout_percentage: 5}\n',
+      'rules/c.yaml':
+        'routing_rules:\n  r2: {type: query_type, allowed_types: [x]}\n  r1: {type: query_type, allowed_types: [y]}\ngeographic_routing:\n  eu: {rollout_percentage: 6}\n',
+    });
+    // The second reading of c.yaml meets its own r2, and the r1 and eu of a.yaml and b.yaml
+    // (its first reading's were refused, so never defined).
+    expect(problems).toEqual([
+      `${env}:1:13: rule_files lists the same item twice (items 4 and 3)`,
+      'rules/c.yaml:2:3: rule "r2" is already defined at rules/c.yaml:2',
+      'rules/c.yaml:3:3: rule "r1" is already defined at rules/a.yaml:2',
+      'rules/c.yaml:3:3: rule "r1" is already defined at rules/a.yaml:2',
+      'rules/c.yaml:5:3: region "eu" is already defined at rules/b.yaml:2',
+      'rules/c.yaml:5:3: region "eu" is already defined at rules/b.yaml:2',
+    ]);
+  });
+
   it('reports rule file problems at their own position', async () => {
     const problems = await problemsOf({
       [env]: 'rule_files: [rules/bad.yaml]\n',
