@@ -37,7 +37,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
 
 /**
  * Like {@link loadConfig}, but returns the problems instead of throwing. The result is built
- * only from files that were complete on disk: each file's size, mtime, inode and content hash
+ * only from files that were complete on disk: each file's size, mtime, inode and content
  * are compared after the load, and the load is done again if any changed or if any was written
  * within the stability window. No message carries the salt, valid or not.
  */
