@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { issueForResponse } from '../config/issue-for-response.js';
 import { formatIssue } from '../config/issues.js';
 import { FlagrouteError } from '../errors.js';
 import { analyzeExperiment, liveSource } from '../experiment/index.js';
@@ -70,7 +71,9 @@ export class DashboardFeed {
       push(this.reloads, {
         at: at(),
         text: 'reload failed; the previous configuration keeps serving',
-        errors: errors.map(formatIssue),
+        errors: errors.map((issue) =>
+          formatIssue(issueForResponse(issue, router.config.configDir)),
+        ),
       });
       this.changed();
     });

@@ -1,3 +1,4 @@
+import { issueForResponse } from '../config/issue-for-response.js';
 import type { ConfigIssue } from '../config/issues.js';
 import type { RolloutView } from '../decision/snapshot.js';
 import type { Decision, ExplainStep } from '../decision/types.js';
@@ -24,6 +25,10 @@ export interface RouterStatus {
   environment: string;
   configVersion: string;
   loadedAt: string;
+  /**
+   * The last reload, its problems as answers may show them (code, file, place, the fault in
+   * words: never the file's text); the `reloadError` event and the log carry the full messages.
+   */
   lastReload: { ok: boolean; at: string; errors: ConfigIssue[] };
   rolloutPercentage: number;
   /** Where the effective rollout percentage comes from: the top layer present. */
@@ -73,7 +78,10 @@ export function statusOf(
     environment: loaded.environment,
     configVersion: loaded.version,
     loadedAt: new Date(state.loadedAt).toISOString(),
-    lastReload: state.lastReload,
+    lastReload: {
+      ...state.lastReload,
+      errors: state.lastReload.errors.map((issue) => issueForResponse(issue, loaded.configDir)),
+    },
     rolloutPercentage: now.percentage,
     rolloutOrigin: now.origin,
     rolloutLayers: {

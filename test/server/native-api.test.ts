@@ -201,8 +201,9 @@ describe('the native API', () => {
     expect((await server.router.reload()).ok).toBe(false);
     const notReady = await get(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(JSON.stringify(notReady.body)).toContain(
-      'rollout_percentage must be a number from 0 to 100',
+    // The reason by its code, key and place; the message quoting the value is the log's.
+    expect((notReady.body as { errors: unknown[] }).errors).toContainEqual(
+      expect.objectContaining({ code: 'SCHEMA', pointer: '/rollout_percentage', line: 1 }),
     );
   });
 
