@@ -47,7 +47,10 @@ export function issueForResponse(issue: ConfigIssue, configDir: string): ConfigI
     line: issue.line,
     column: issue.column,
     pointer: issue.pointer,
-    message: FAULTS[issue.code],
+    message:
+      issue.allowed === undefined
+        ? FAULTS[issue.code]
+        : `${FAULTS[issue.code]}; allowed: ${issue.allowed}`,
   };
   if (issue.variable !== undefined) shown.variable = issue.variable;
   return shown;

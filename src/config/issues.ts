@@ -47,6 +47,11 @@ export interface ConfigIssue {
   /** JSON pointer of the offending value inside the file or variable. */
   pointer: string;
   message: string;
+  /**
+   * What the schema allows at {@link pointer}, in the schema's own words, never the file's text:
+   * what an answer of the server may say beside the code (the message may quote the file).
+   */
+  allowed?: string;
 }
 
 /** Renders an issue the way every command prints it: `file:line:column: message`. */

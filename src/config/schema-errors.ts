@@ -144,27 +144,26 @@ export function schemaIssues(
     const key = `${pointer}|${built.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (location.kind === 'variable') {
-      issues.push({
-        code: built.code,
-        file: null,
-        line: null,
-        column: null,
-        variable: location.variable,
-        pointer,
-        message: built.message,
-      });
-    } else {
-      const { line, column } = positionOf(location.file, pointer, built.at);
-      issues.push({
-        code: built.code,
-        file: location.file.displayPath,
-        line,
-        column,
-        pointer,
-        message: built.message,
-      });
-    }
+    const issue: ConfigIssue =
+      location.kind === 'variable'
+        ? {
+            code: built.code,
+            file: null,
+            line: null,
+            column: null,
+            variable: location.variable,
+            pointer,
+            message: built.message,
+          }
+        : {
+            code: built.code,
+            file: location.file.displayPath,
+            ...positionOf(location.file, pointer, built.at),
+            pointer,
+            message: built.message,
+          };
+    if (built.allowed !== undefined) issue.allowed = built.allowed;
+    issues.push(issue);
   }
   return issues;
 }
@@ -174,6 +173,8 @@ interface DescribedError {
   pointer: string;
   at: 'key' | 'value';
   message: string;
+  /** What is allowed, in the schema's words only (see {@link ConfigIssue.allowed}). */
+  allowed?: string;
 }
 
 /** What one Ajv error is about: where it points, its field's name, the schema it broke. */
@@ -206,6 +207,7 @@ function unknownKey({ error, pointer, parent }: ErrorSite): DescribedError {
     pointer: `${pointer}/${escapeSegment(extra)}`,
     at: 'key',
     message: `unknown key "${extra}"${hint}`,
+    ...(known.length > 0 ? { allowed: `the keys ${known.join(', ')}` } : {}),
   };
 }
 
@@ -217,6 +219,7 @@ function missingKey({ error, pointer, name }: ErrorSite): DescribedError {
     pointer,
     at: 'value',
     message: `${owner} is missing the required key "${missing}"`,
+    allowed: `a mapping with the key "${missing}"`,
   };
 }
 
@@ -228,6 +231,7 @@ function badName({ error, pointer, parent }: ErrorSite): DescribedError {
     pointer: `${pointer}/${escapeSegment(property)}`,
     at: 'key',
     message: `name "${property}" is not allowed; use ${describeAllowed(namesSchema)}`,
+    allowed: `names that are ${describeAllowed(namesSchema)}`,
   };
 }
 
@@ -238,6 +242,7 @@ function repeatedItem({ error, pointer, name }: ErrorSite): DescribedError {
     pointer,
     at: 'value',
     message: `${name} lists the same item twice (items ${j + 1} and ${i + 1})`,
+    allowed: 'each item once',
   };
 }
 
@@ -248,6 +253,7 @@ function wrongCount({ error, pointer, name, parent }: ErrorSite): DescribedError
     pointer,
     at: 'value',
     message: `${name} ${error.message ?? 'is invalid'}${use}`,
+    ...(parent['x-allowed'] ? { allowed: parent['x-allowed'] } : {}),
   };
 }
 
@@ -269,6 +275,7 @@ function wrongValue({ error, pointer, name, parent }: ErrorSite): DescribedError
     pointer,
     at: 'value',
     message: `${name} must be ${describeAllowed(parent)}, got ${shown}${yaml11}${didYouMean}`,
+    allowed: describeAllowed(parent),
   };
 }
 

@@ -201,10 +201,14 @@ describe('the native API', () => {
     expect((await server.router.reload()).ok).toBe(false);
     const notReady = await get(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
-    // The reason by its code, key and place; the message quoting the value is the log's.
-    expect((notReady.body as { errors: unknown[] }).errors).toContainEqual(
+    // The reason by its code, key, place and what is allowed, in the schema's words; the
+    // message quoting the value is the log's.
+    const errors = (notReady.body as { errors: { message: string }[] }).errors;
+    expect(errors).toContainEqual(
       expect.objectContaining({ code: 'SCHEMA', pointer: '/rollout_percentage', line: 1 }),
     );
+    expect(errors[0]?.message).toMatch(/; allowed: .*100/);
+    expect(JSON.stringify(errors)).not.toContain('900');
   });
 
   it('1,000 concurrent requests all succeed', async () => {
