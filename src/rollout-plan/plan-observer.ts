@@ -1,3 +1,4 @@
+import { issueForResponse } from '../config/issue-for-response.js';
 import { formatIssue } from '../config/issues.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
@@ -47,9 +48,14 @@ export class PlanObserver {
       ...(stabilityMs === undefined ? {} : { stabilityMs }),
     });
     if (!result.ok) {
+      // The fault reaches answers (/readyz, a refused plan command): each problem as an answer
+      // may show it, since a line that does not parse may be the salt's.
+      const problems = result.issues.map((issue) =>
+        formatIssue(issueForResponse(issue, configDir)),
+      );
       throw new FaultError({
         reason: 'config_invalid',
-        message: `the configuration of ${environment} cannot be loaded, so the plan waits: ${result.issues.map(formatIssue).join('; ')}`,
+        message: `the configuration of ${environment} cannot be loaded, so the plan waits (flagroute validate says more): ${problems.join('; ')}`,
       });
     }
     const runtime = this.options.runtime;

@@ -1,4 +1,6 @@
 import type { FastifyError } from 'fastify';
+import { issueForResponse } from '../config/issue-for-response.js';
+import { ConfigError, formatIssue } from '../config/issues.js';
 import { type ErrorCode, FlagrouteError, InvalidOutcomeError } from '../errors.js';
 
 /** The HTTP status of each error code: the one table the server consults. */
@@ -67,6 +69,9 @@ const FASTIFY_CODES: Readonly<Record<string, { code: ErrorCode; details?: string
  * else `GENERAL`, 500.
  */
 function coded(error: unknown): { error: FlagrouteError; status: number } {
+  if (error instanceof ConfigError) {
+    return { error: configErrorForResponse(error), status: HTTP_STATUSES[error.code] };
+  }
   if (error instanceof FlagrouteError) return { error, status: HTTP_STATUSES[error.code] };
   const fastify = error as Partial<FastifyError>;
   const status = fastify.statusCode ?? 500;
@@ -83,6 +88,21 @@ function coded(error: unknown): { error: FlagrouteError; status: number } {
   }
   const code = known?.code ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
   return { error: new FlagrouteError(code, known?.details ?? message), status };
+}
+
+/**
+ * A configuration that cannot be loaded (an admin write over a file that no longer parses) as an
+ * answer may say it: each problem by {@link issueForResponse}, since the parser's own message
+ * may quote the file's line, and on the salt's line that is the salt. Files are already named
+ * relative to the configuration directory (serve's `cwd`); the server's path scrubber follows.
+ */
+function configErrorForResponse(error: ConfigError): FlagrouteError {
+  const problems = error.issues.map((issue) => formatIssue(issueForResponse(issue, '')));
+  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+  return new FlagrouteError(
+    'INVALID_CONFIG',
+    `invalid configuration (${count}; flagroute validate says more):\n${problems.join('\n')}`,
+  );
 }
 
 /**

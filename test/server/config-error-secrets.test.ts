@@ -79,6 +79,25 @@ describe('a failed reload shows no file text and no path in any answer', () => {
             (await post(`${server.url}/v1/rollout/resume`, { reason: 'r' }, ADMIN)).body,
           ),
         ],
+        // Admin writes over a file that no longer parses: the load's refusal is the answer.
+        [
+          'POST /v1/rollout',
+          JSON.stringify(
+            (
+              await post(
+                `${server.url}/v1/rollout`,
+                { percentage: 5, reason: 'r', waitMs: 0 },
+                ADMIN,
+              )
+            ).body,
+          ),
+        ],
+        [
+          '/v1/rollout/plan/start',
+          JSON.stringify(
+            (await post(`${server.url}/v1/rollout/plan/start`, { reason: 'r' }, ADMIN)).body,
+          ),
+        ],
         [
           'OFREP',
           JSON.stringify(
