@@ -39,6 +39,7 @@ describe('flagroute validate', () => {
         column: 21,
         pointer: '/rollout_percentage',
         message: 'rollout_percentage must be a number from 0 to 100, got 150',
+        allowed: 'a number from 0 to 100',
       },
     ]);
   });
