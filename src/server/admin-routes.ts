@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ConfigError } from '../config/issues.js';
 import { echoed } from '../config/schema-errors.js';
 import { durationText } from '../duration.js';
 import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
@@ -20,9 +21,17 @@ import {
 import { ADMIN_BODY, adminBody } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
-/** What `POST /v1/rollback` answers when the environment file could not take the kill switch. */
-const NOT_PERSISTED =
-  'the kill switch is engaged in this process only and was not persisted: the environment file could not be written (it is read-only or not a regular file), so other instances do not follow and a restart lifts it. For a kill switch every instance follows without a writable file, use the fleet store (docs/fleet.md)';
+/**
+ * What `POST /v1/rollback` answers when the environment file could not take the kill switch:
+ * why (a file that no longer loads is not a read-only one), and what that means for the fleet.
+ */
+function notPersisted(error: unknown): string {
+  const why =
+    error instanceof ConfigError
+      ? 'the environment file does not load as it is now, so it was not rewritten (its problems are in /readyz; flagroute validate says more)'
+      : 'the environment file could not be written (it is read-only or not a regular file)';
+  return `the kill switch is engaged in this process only and was not persisted: ${why}, so other instances do not follow and a restart lifts it. For a kill switch every instance follows without a writable file, use the fleet store (docs/fleet.md)`;
+}
 
 /** How long a plan command queued for the controller that drives waits for its outcome. */
 const QUEUED_COMMAND_WAIT_MS = 5_000;
@@ -150,13 +159,14 @@ export function adminRoutes(
       // The kill switch is engaged in this process whatever the file did (see
       // RolloutControl.update); the answer says so, the log keeps the file's error (and path).
       if (router.status().rollback?.persisted !== false) throw error;
+      const details = notPersisted(error);
       router.logger.warn(
         { err: error },
-        `emergency rollback kept in this process only: ${NOT_PERSISTED}`,
+        `emergency rollback kept in this process only: ${details}`,
       );
       return {
         ...router.status(),
-        killSwitch: { engaged: true, persisted: false, details: NOT_PERSISTED },
+        killSwitch: { engaged: true, persisted: false, details },
       };
     }
     return {

@@ -51,6 +51,26 @@ describe('POST /v1/rollback on a read-only environment file', () => {
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 
+  it('on a file that no longer loads the answer says so, not that the file is read-only', async () => {
+    const temp = await tempConfigDir({ [ENV]: 'rollout_percentage: 100\n' });
+    const server = await testServer({ configDir: temp.dir, watch: false, adminToken: TOKEN });
+    await temp.write(ENV, 'rollout_percentage: 100\nuser_hash_salt: |not-a-salt-line\n');
+    const answer = await post(
+      `${server.url}/v1/rollback`,
+      { reason: 'error spike' },
+      { authorization: `Bearer ${TOKEN}` },
+    );
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { killSwitch: { engaged: true, persisted: false } },
+    });
+    const { details } = (answer.body as { killSwitch: { details: string } }).killSwitch;
+    expect(details).toMatch(/does not load as it is now.*\/readyz/);
+    expect(details).not.toMatch(/read-only/);
+    expect(JSON.stringify(answer.body)).not.toContain('not-a-salt-line');
+    expect(server.router.settings.rollout_percentage).toBe(0);
+  });
+
   it('on a writable file the answer says the kill switch is persisted', async () => {
     const temp = await tempConfigDir({ [ENV]: 'rollout_percentage: 100\n' });
     const server = await testServer({ configDir: temp.dir, watch: false, adminToken: TOKEN });
