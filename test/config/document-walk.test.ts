@@ -36,7 +36,20 @@ function expectSameData(text: string): void {
 // first), a name the prototype has, empty, and words YAML reads as other types.
 const key = fc.oneof(
   fc.string(),
-  fc.constantFrom('1', '10', '02', 'toString', 'valueOf', '', 'null', 'true', '~', '1.5', '<<'),
+  fc.constantFrom(
+    '1',
+    '10',
+    '02',
+    'toString',
+    'valueOf',
+    '',
+    'null',
+    'true',
+    '~',
+    '1.5',
+    '<<',
+    '__proto__',
+  ),
 );
 const value = plainData(key, fc.string(), fc.double({ noNaN: true }));
 

@@ -5,11 +5,15 @@ import { rulesJsonOf } from '../../src/config/rules-json.js';
 import { plainData } from '../helpers/plain-data.js';
 
 // Keys as rules may have them: integer-like (object order puts them first, a sort does not),
-// names the prototype has, empty, and any other string.
-const key = fc.oneof(
-  fc.string({ unit: 'binary' }),
-  fc.constantFrom('1', '10', '9', 'toString', 'toJSON', 'valueOf', '', 'name', 'spec', 'a', 'B'),
-);
+// names the prototype has, empty, and any other string but "__proto__", which the configuration's
+// checks refuse before rules get here and rulesJsonOf refuses again (its own test below);
+// fast-check's strings draw it now and then on purpose.
+const key = fc
+  .oneof(
+    fc.string({ unit: 'binary' }),
+    fc.constantFrom('1', '10', '9', 'toString', 'toJSON', 'valueOf', '', 'name', 'spec', 'a', 'B'),
+  )
+  .filter((drawn) => drawn !== '__proto__');
 const value = plainData(key, fc.string({ unit: 'binary' }));
 
 describe('rulesJsonOf', () => {
@@ -26,6 +30,12 @@ describe('rulesJsonOf', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('refuses a rule with a key "__proto__", at any depth', () => {
+    const own = (json: string) => JSON.parse(json) as unknown;
+    expect(() => rulesJsonOf(['r'], [own('{"__proto__": []}')])).toThrow(/__proto__/);
+    expect(() => rulesJsonOf(['r'], [own('{"a": [{"__proto__": 1}]}')])).toThrow(/__proto__/);
   });
 
   it('sorts the keys of every object, integer-like keys among the others', () => {
