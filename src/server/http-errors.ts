@@ -1,6 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { issueForResponse } from '../config/issue-for-response.js';
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError } from '../config/issues.js';
 import { type ErrorCode, FlagrouteError, InvalidOutcomeError } from '../errors.js';
 
 /** The HTTP status of each error code: the one table the server consults. */
@@ -96,13 +96,8 @@ function coded(error: unknown): { error: FlagrouteError; status: number } {
  * may quote the file's line, and on the salt's line that is the salt. Files are already named
  * relative to the configuration directory (serve's `cwd`); the server's path scrubber follows.
  */
-function configErrorForResponse(error: ConfigError): FlagrouteError {
-  const problems = error.issues.map((issue) => formatIssue(issueForResponse(issue, '')));
-  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
-  return new FlagrouteError(
-    'INVALID_CONFIG',
-    `invalid configuration (${count}; flagroute validate says more):\n${problems.join('\n')}`,
-  );
+function configErrorForResponse(error: ConfigError): ConfigError {
+  return new ConfigError(error.issues.map((issue) => issueForResponse(issue, '')));
 }
 
 /**
