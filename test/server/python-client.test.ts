@@ -1,48 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
+import { pythonSdkSetup } from '../helpers/python-sdk.js';
 import { INGEST_TOKEN, testServer } from '../helpers/test-server.js';
 
-/**
- * The official OpenFeature Python SDK and its OFREP provider: installed (`import openfeature`
- * works), else the unmodified copies in `shared/vendor/python/` beside the checkout (CI runs in
- * a fresh clone with `shared/` beside it), found by walking up from the repository.
- */
-function vendoredSdk(): string | undefined {
-  for (let dir = REPO_DIR; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'vendor', 'python');
-    if (existsSync(join(candidate, 'openfeature', 'contrib', 'provider', 'ofrep'))) {
-      return candidate;
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-function imports(module: string, pythonPath?: string): boolean {
-  const env = { ...process.env, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) };
-  return spawnSync('python3', ['-c', `import ${module}`], { env }).status === 0;
-}
-
-/** What the test needs from Python, or what is missing. */
-function pythonSetup(): { pythonPath?: string } | { missing: string } {
-  if (spawnSync('python3', ['--version']).status !== 0) return { missing: 'python3 on PATH' };
-  if (!imports('requests')) {
-    return { missing: "Python's requests (Debian: python3-requests; .ci/run installs it)" };
-  }
-  const provider = 'openfeature.contrib.provider.ofrep';
-  if (imports(provider)) return {};
-  const vendored = vendoredSdk();
-  if (vendored !== undefined && imports(provider, vendored)) return { pythonPath: vendored };
-  return {
-    missing:
-      'the OpenFeature Python SDK (pip install openfeature-sdk openfeature-provider-ofrep, or shared/vendor/python beside the checkout)',
-  };
-}
-
-const setup = pythonSetup();
+const setup = pythonSdkSetup();
 // In CI a missing part is a failure (.ci/run installs python3-requests), never a skip.
 const runIt = !('missing' in setup) || process.env.CI === 'true' ? it : it.skip;
 

@@ -1,38 +1,23 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ShadowReport } from '../../src/shadow/index.js';
 import { REPO_DIR, tempConfigDir } from '../helpers/config-dir.js';
+import { pythonSdkSetup } from '../helpers/python-sdk.js';
 import { INGEST_TOKEN, testServer } from '../helpers/test-server.js';
 
 const EXAMPLE = join(REPO_DIR, 'docs', 'examples', 'shadow_duel.py');
 
-/** The OpenFeature Python SDK installed, else `shared/vendor/python` beside the checkout. */
-function pythonPath(): string | undefined {
-  const provider = 'import openfeature.contrib.provider.ofrep';
-  if (spawnSync('python3', ['-c', provider]).status === 0) return undefined;
-  for (let dir = REPO_DIR; dirname(dir) !== dir; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'vendor', 'python');
-    if (existsSync(join(candidate, 'openfeature', 'contrib', 'provider', 'ofrep'))) {
-      return candidate;
-    }
-  }
-  return undefined;
-}
-
-const sdk = pythonPath();
-const present =
-  spawnSync('python3', ['-c', 'import openfeature.contrib.provider.ofrep'], {
-    env: { ...process.env, ...(sdk ? { PYTHONPATH: sdk } : {}) },
-  }).status === 0;
+const setup = pythonSdkSetup();
+const sdk = 'missing' in setup ? undefined : setup.pythonPath;
 // With CI=true a missing SDK is a failure, never a skip.
-const runIt = present || process.env.CI === 'true' ? it : it.skip;
+const runIt = !('missing' in setup) || process.env.CI === 'true' ? it : it.skip;
 
 describe('docs/examples/shadow_duel.py against a real flagroute server', () => {
   runIt(
     'decides over OFREP, shadows what flagroute picks, posts each pair; the server analyses them per user',
     async () => {
+      if ('missing' in setup) throw new Error(`missing ${setup.missing}`);
       const temp = await tempConfigDir({
         'environments/development.yaml': `rollout_percentage: 20
 enable_ab_testing: true
