@@ -12,10 +12,10 @@ import {
   type Pair,
   type YAMLMap,
 } from 'yaml';
+import { decodeUtf8 } from '../utf8.js';
 import { type ParseOptions, parseConfigText } from './config-text.js';
 import type { ConfigIssue, ConfigResult } from './issues.js';
 import { ReadSession } from './read-session.js';
-import { decodeUtf8 } from './utf8.js';
 
 export {
   type CheckedText,
