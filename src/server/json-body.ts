@@ -3,6 +3,7 @@ import { echoed, MAX_ECHOED_CHARACTERS } from '../config/schema-errors.js';
 import { InvalidContextError } from '../decision/index.js';
 import { FlagrouteError, InvalidArgumentError } from '../errors.js';
 import { describeJsonSyntaxError } from '../json-syntax.js';
+import { decodeUtf8, describeUtf8Fault } from '../utf8.js';
 import { findDuplicateKey, mayRepeatKeys } from './duplicate-keys.js';
 
 /**
@@ -202,17 +203,35 @@ function checkEncoding(encoding: string | undefined): void {
 }
 
 /**
+ * The text of a body's bytes, which JSON has in UTF-8: bytes that are not UTF-8 are a
+ * `PARSE_ERROR` naming where the first one is, never read as U+FFFD (a Latin-1 `josé` sent
+ * without a charset would be `jos\uFFFD`, one user for all such names, and Python, hashing the
+ * real bytes, would put the user in another bucket). A leading byte order mark is kept, so
+ * `JSON.parse` refuses it as it did.
+ */
+function jsonBodyText(body: Buffer): string {
+  const text = decodeUtf8(body, { keepBom: true });
+  if (typeof text === 'string') return text;
+  const place = describeUtf8Fault(text, 'the body', !body.includes(0x0a));
+  throw new FlagrouteError(
+    'PARSE_ERROR',
+    `malformed JSON body: ${place}; JSON is UTF-8 (RFC 8259): send the text encoded as UTF-8`,
+  );
+}
+
+/**
  * Replaces fastify's JSON body parser with {@link parseJsonBody}, told by the route's
- * {@link RouteBody} whether the body is a context.
+ * {@link RouteBody} whether the body is a context. fastify's own parser reads the bytes as
+ * UTF-8 leniently, so the body is taken as bytes and read by {@link jsonBodyText}.
  */
 export function useJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
       checkCharset(request.headers['content-type']);
       checkEncoding(request.headers['content-encoding']);
       const route = request.routeOptions.config as RouteBody | undefined;
-      done(null, parseJsonBody(body as string, route?.isContext === true));
+      done(null, parseJsonBody(jsonBodyText(body as Buffer), route?.isContext === true));
     } catch (error) {
       done(error as Error, undefined);
     }
