@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempConfigDir } from '../helpers/config-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 describe('flagroute decide', () => {
@@ -56,6 +59,31 @@ describe('flagroute decide', () => {
     });
     expect(lines[3]).toMatchObject({ line: 5, rolloutPercentage: 25 });
     expect(result.code).toBe(1);
+  });
+
+  it('answers a line that is not UTF-8 with its first bad byte, never deciding for U+FFFD; a character across two reads is whole', async () => {
+    const latin1 = Buffer.from('{"userId":"jos\u00e9"}\n', 'latin1');
+    // A file is read 64 KiB at a time: this line's é starts at byte 65,535 and ends in the next read.
+    const long = `{"userId":"zoe","queryText":"${'x'.repeat(65535 - 29)}\u00e9"}\n`;
+    expect(Buffer.from(long).indexOf(0xc3)).toBe(65535);
+    const input = Buffer.concat([Buffer.from(long), latin1, Buffer.from('{"userId":"jos\u00e9"}')]);
+    const { dir } = await tempConfigDir();
+    const file = join(dir, 'contexts.jsonl');
+    await writeFile(file, input);
+    for (const source of ['-', file]) {
+      const result = await runCli(['decide', '--env', 'production', '--input', source], { input });
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines[0], source).toMatchObject({ line: 1, cohort: expect.any(String) });
+      expect(lines[1], source).toEqual({
+        line: 2,
+        error: 'malformed JSON: not UTF-8 at column 15 (byte 15 of the line); send UTF-8',
+      });
+      expect(lines[2], source).toMatchObject({ line: 3, cohort: expect.any(String) });
+      expect(result.code, source).toBe(1);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ export const CLI = join(REPO_DIR, 'dist', 'cli', 'main.js');
 /** Runs the real `flagroute` binary and collects its output. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
