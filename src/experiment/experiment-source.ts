@@ -4,6 +4,7 @@ import { fileErrorReason } from '../file-errors.js';
 import { jsonSyntaxFault } from '../json-syntax.js';
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
 import type { RequestCovariateSnapshot } from '../outcomes/index.js';
+import { decodeUtf8 } from '../utf8.js';
 import type { EventAccumulator } from './event-accumulator.js';
 import { type AnalysisUnit, checkStats, type ExperimentStats } from './experiment-data.js';
 import { type PrometheusSourceOptions, statsFromPrometheus } from './prometheus-source.js';
@@ -179,13 +180,20 @@ export function statsFileSource(file: string): ExperimentSource {
     kind: 'stats',
     units: ['user', 'request'],
     async read(unit) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await readFile(file, 'utf8');
+        bytes = await readFile(file);
       } catch (error) {
         throw new FlagrouteError('INVALID_DATA', `cannot read ${file}: ${fileErrorReason(error)}`, {
           cause: error,
         });
+      }
+      const text = decodeUtf8(bytes, { keepBom: true });
+      if (typeof text !== 'string') {
+        throw new FlagrouteError(
+          'INVALID_DATA',
+          `${file}:${text.line}:${text.column}: not UTF-8 (byte ${text.offset + 1} of the file); save it as UTF-8`,
+        );
       }
       let value: unknown;
       try {

@@ -1,3 +1,6 @@
+import { FlagrouteError } from '../errors.js';
+import { decodeUtf8, describeUtf8Fault } from '../utf8.js';
+
 /**
  * The longest event line a reader accepts, in bytes (without its line break). An outcome event
  * is a few hundred bytes; a longer line is not an event log (or is hostile), and refusing it is
@@ -8,9 +11,18 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 /** Receives one line: its bytes are `bytes[from, to)`, valid only during the call. */
 export type LineBytesHandler = (bytes: Buffer, from: number, to: number, number: number) => void;
 
-/** A handler of lines as text (UTF-8): for callers that read every line as a string. */
+/**
+ * A handler of lines as text (UTF-8): for callers that read every line as a string. A line that
+ * is not UTF-8 throws `INVALID_DATA` naming its number and the column of its first bad byte,
+ * rather than reaching `onLine` with U+FFFD in place of its bytes.
+ */
 export function textLines(onLine: (line: string, number: number) => void): LineBytesHandler {
-  return (bytes, from, to, number) => onLine(bytes.toString('utf8', from, to), number);
+  return (bytes, from, to, number) => {
+    const text = decodeUtf8(bytes, { keepBom: true }, from, to);
+    if (typeof text === 'string') return onLine(text, number);
+    const fault = describeUtf8Fault(text, 'the line', true);
+    throw new FlagrouteError('INVALID_DATA', `line ${number}: ${fault}; send UTF-8`);
+  };
 }
 
 /**

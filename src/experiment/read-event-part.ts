@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { describeJsonSyntaxError } from '../json-syntax.js';
+import { decodeUtf8, describeUtf8Fault } from '../utf8.js';
 import { badGzip, unreadableFile } from './event-file-errors.js';
 import { foldRecord, type RecordFolder } from './fold-record.js';
 import { LineSplitter } from './line-splitter.js';
@@ -63,7 +64,7 @@ export async function readPart(
 ): Promise<PartLines> {
   const part: PartLines = { lineCount: 0, lines: 0, malformed: 0, examples: [] };
   const splitter = new LineSplitter((bytes, from, to, number) => {
-    const value = scanEventLine(bytes, from, to) ?? parseText(bytes.toString('utf8', from, to));
+    const value = scanEventLine(bytes, from, to) ?? parseBytes(bytes, from, to);
     if (value === BLANK) return;
     part.lines += 1;
     const problem = addLine(accumulator, value, number, reading);
@@ -112,7 +113,7 @@ export async function readPart(
   return part;
 }
 
-/** A line that `JSON.parse` refused, with where and why in words. */
+/** A line that is not UTF-8 or that `JSON.parse` refused, with where and why in words. */
 class NotJson {
   constructor(readonly problem: string) {}
 }
@@ -123,8 +124,14 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** A line of white space only: not counted, not a problem. */
 const BLANK = Symbol('blank line');
 
-/** A line the fast reader left: blank, or what `JSON.parse` makes of it. */
-function parseText(text: string): unknown {
+/**
+ * A line the fast reader left, `bytes[from, to)`: not UTF-8 (said by the column of its first bad
+ * byte, never read as U+FFFD: a user id read so would be another user, hashed unlike Python
+ * would), blank, or what `JSON.parse` makes of it.
+ */
+function parseBytes(bytes: Buffer, from: number, to: number): unknown {
+  const text = decodeUtf8(bytes, { keepBom: true }, from, to);
+  if (typeof text !== 'string') return new NotJson(describeUtf8Fault(text, 'the line', true));
   if (text.trim() === '') return BLANK;
   const line = text.endsWith('\r') ? text.slice(0, -1) : text;
   try {
