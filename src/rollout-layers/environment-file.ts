@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, chown, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Document, parseDocument } from 'yaml';
 import { ConfigError } from '../config/issues.js';
 import { schemaIssues } from '../config/schema-errors.js';
 import { validators } from '../config/schemas.js';
 import type { EnvironmentSettings } from '../config/types.js';
-import { parseYamlText } from '../config/yaml-file.js';
+import { parseYamlText, readConfigText } from '../config/yaml-file.js';
 import { FlagrouteError } from '../errors.js';
 import { killSwitchOf, rollbackBlockOf, runtimeBlockOf, runtimeOf } from './config-layers.js';
 import { withWriteLock } from './file-lock.js';
@@ -75,7 +75,7 @@ export async function writeRuntimeState(
  * naming the file as `shown`).
  */
 export async function readRuntimeState(path: string, shown = path): Promise<RuntimeState> {
-  const text = await readFile(path, 'utf8');
+  const text = await environmentText(path, shown);
   const parsed = parseYamlText(text, path, shown);
   if (!parsed.ok) throw new ConfigError(parsed.issues);
   return stateOf(parsed.file.data);
@@ -105,7 +105,7 @@ async function editEnvironmentFile(
 ): Promise<void> {
   const target = await realpath(path);
   const info = await writableFile(target, shown);
-  const text = await readFile(target, 'utf8');
+  const text = await environmentText(target, shown);
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
     const parsed = parseYamlText(text, target, shown);
@@ -120,6 +120,16 @@ async function editEnvironmentFile(
     throw new ConfigError(schemaIssues(errors, { kind: 'file', file: check.file }));
   }
   await replaceAtomically(target, updated, info);
+}
+
+/**
+ * The text of an environment file, read as a load reads it: bytes that are not UTF-8 are its
+ * `INVALID_ENCODING` problem, never U+FFFD written back into the file by an edit.
+ */
+async function environmentText(path: string, shown: string): Promise<string> {
+  const read = await readConfigText(path, shown);
+  if (!read.ok) throw new ConfigError(read.issues);
+  return read.text;
 }
 
 /** The file's mode and owner, if it is a regular file that someone may write. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { describeJsonSyntaxError } from '../json-syntax.js';
+import { decodeUtf8, describeUtf8Fault } from '../utf8.js';
 
 /** A temp file beside `file`, named so that no reader of the directory's `.json` files sees it. */
 function tempBeside(file: string): string {
@@ -57,13 +58,17 @@ export async function readJsonFile<T>(
   file: string,
   valid: (value: unknown) => value is T,
 ): Promise<JsonRead<T>> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'unreadable', why: `cannot be read (${code ?? (error as Error).message})` };
+  }
+  const text = decodeUtf8(bytes, { keepBom: true });
+  if (typeof text !== 'string') {
+    return { kind: 'unreadable', why: `is ${describeUtf8Fault(text, 'the file')}` };
   }
   let value: unknown;
   try {
