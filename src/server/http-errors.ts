@@ -5,7 +5,10 @@ import { type ErrorCode, FlagrouteError, InvalidOutcomeError } from '../errors.j
 
 /** The HTTP status of each error code: the one table the server consults. */
 export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
-  INVALID_CONFIG: 500,
+  // The configuration on disk does not load (an admin write over a broken file): no client
+  // mistake and no server bug, but a state the request conflicts with; it succeeds once the
+  // file is fixed, as CONFIG_NOT_WRITABLE's does once the file can be written.
+  INVALID_CONFIG: 409,
   INVALID_CONTEXT: 400,
   INVALID_OUTCOME: 400,
   INVALID_ARGUMENT: 400,
