@@ -108,15 +108,14 @@ function shownPath(path: string): string {
 }
 
 /**
- * A problem at `path` of a body: `INVALID_CONTEXT` in a context (a body that is one, or a path
- * into one), else `INVALID_ARGUMENT`.
+ * A problem at `path` of a body: `INVALID_CONTEXT` when the route's body is a context (OFREP's,
+ * `/v1/decide`'s), else `INVALID_ARGUMENT`, whatever the path's first key: an admin body or an
+ * outcome with an `attributes` or `context` key holds no context (the key is refused there
+ * anyway, as not a field of the route).
  */
-function bodyProblem(path: string, why: string, isContext = false): FlagrouteError {
+function bodyProblem(path: string, why: string, isContext: boolean): FlagrouteError {
   const shown = shownPath(path);
-  if (isContext || path.startsWith('context.') || path.startsWith('attributes.')) {
-    return new InvalidContextError(shown, why);
-  }
-  return new InvalidArgumentError(shown, why);
+  return isContext ? new InvalidContextError(shown, why) : new InvalidArgumentError(shown, why);
 }
 
 /**

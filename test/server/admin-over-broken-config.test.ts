@@ -5,7 +5,8 @@ import { post, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
 const ADMIN = { authorization: 'Bearer admin-token' };
-const GOOD_ENV = 'rollout_percentage: 10\nenable_ab_testing: true\nuser_hash_salt: s4lt-of-the-tests\n';
+const GOOD_ENV =
+  'rollout_percentage: 10\nenable_ab_testing: true\nuser_hash_salt: s4lt-of-the-tests\n';
 
 /** A watching server whose environment file was broken after it started, once it has seen so. */
 async function serverOverBrokenFile() {

@@ -240,3 +240,43 @@ describe('a body with a key that could change a prototype', () => {
     });
   });
 });
+
+describe('a refused key where the body is no context', () => {
+  it('is INVALID_ARGUMENT naming the key by its path, also under a key named attributes or context', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': 'rollout_percentage: 10\n',
+    });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      ingestToken: INGEST_TOKEN,
+      adminToken: 'admin-token',
+    });
+    const json = { 'content-type': 'application/json' };
+    const bodies = [
+      ['attributes.__proto__', '{"reason": "r", "attributes": {"__proto__": {"admin": true}}}'],
+      ['context.__proto__', '{"reason": "r", "context": {"__proto__": 1}}'],
+      ['attributes.constructor.prototype', '{"attributes": {"constructor": {"prototype": {}}}}'],
+    ] as const;
+    for (const [path, body] of bodies) {
+      for (const [route, authorization] of [
+        ['/v1/rollback', 'Bearer admin-token'],
+        ['/v1/rollout/plan/pause', 'Bearer admin-token'],
+        ['/v1/outcomes', `Bearer ${INGEST_TOKEN}`],
+      ] as const) {
+        const refused = await post(`${server.url}${route}`, body, { ...json, authorization });
+        expect(refused.status, `${route} ${path}`).toBe(400);
+        expect(refused.body, `${route} ${path}`).toEqual({
+          errorCode: 'INVALID_ARGUMENT',
+          errorDetails: `${path} is a key flagroute refuses in any request: copied into an object it could change that object's prototype; rename it`,
+        });
+      }
+    }
+    // Where the body is a context, the same key is INVALID_CONTEXT.
+    const decide = await post(`${server.url}/v1/decide`, bodies[0][1], json);
+    expect(decide.body).toMatchObject({
+      errorCode: 'INVALID_CONTEXT',
+      errorDetails: expect.stringContaining('attributes.__proto__ is a key flagroute refuses'),
+    });
+  });
+});
