@@ -18,10 +18,25 @@ export const ADMIN_BODY_FIELDS = {
 /** An admin route, by its path pattern. */
 export type AdminRoute = keyof typeof ADMIN_BODY_FIELDS;
 
+/**
+ * The admin routes that cannot act without a body: a rollout needs its `percentage`, a plan
+ * command its `reason`. The others may be sent no body at all, or an empty one.
+ */
+const BODY_REQUIRED: ReadonlySet<AdminRoute> = new Set(['/v1/rollout', '/v1/rollout/plan/:action']);
+
 /** What an admin route's 413 advises: its body is a few small fields. */
-export const ADMIN_BODY: RouteBody = {
-  tooLarge: 'send only the fields of the route (a reason is at most 400 characters)',
-};
+const TOO_LARGE = 'send only the fields of the route (a reason is at most 400 characters)';
+
+/**
+ * What the admin route `route` says of its body (see `RouteBody`): optional unless the route
+ * needs a field, so that an empty body with `Content-Type: application/json` is no body there,
+ * as one sent without a content type is.
+ */
+export function adminRouteBody(route: AdminRoute): RouteBody {
+  return BODY_REQUIRED.has(route)
+    ? { tooLarge: TOO_LARGE }
+    : { tooLarge: TOO_LARGE, optional: true };
+}
 
 /** The fields of `route` as a sentence's end: `percentage, reason, waitMs`, or that it has none. */
 function fieldList(route: AdminRoute): string {
@@ -35,14 +50,19 @@ function fieldList(route: AdminRoute): string {
  * The body of a request to the admin route `route`, checked before anything changes: absent
  * (no body) or a JSON object whose keys are all among the route's fields. Anything else is
  * `INVALID_ARGUMENT`, naming the key (quoted, cut like every echo) with a did-you-mean and the
- * fields the route takes.
+ * fields the route takes, and the path the caller posted to (`path`, for a route with a
+ * parameter: `/v1/rollout/plan/pause`, not its pattern).
  */
-export function adminBody(body: unknown, route: AdminRoute): Readonly<Record<string, unknown>> {
+export function adminBody(
+  body: unknown,
+  route: AdminRoute,
+  path: string = route,
+): Readonly<Record<string, unknown>> {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidArgumentError(
       'the body',
-      `of POST ${route} must be a JSON object; ${fieldList(route)}`,
+      `of POST ${path} must be a JSON object; ${fieldList(route)}`,
     );
   }
   const fields: readonly string[] = ADMIN_BODY_FIELDS[route];
@@ -51,7 +71,7 @@ export function adminBody(body: unknown, route: AdminRoute): Readonly<Record<str
     const meant = suggestKey(key, fields);
     throw new InvalidArgumentError(
       echoed(key, true),
-      `is not a field of POST ${route}${meant ? ` (did you mean "${meant}"?)` : ''}; ${fieldList(route)}`,
+      `is not a field of POST ${path}${meant ? ` (did you mean "${meant}"?)` : ''}; ${fieldList(route)}`,
     );
   }
   return body as Record<string, unknown>;

@@ -18,7 +18,7 @@ import {
   type FleetStore,
   WAIT_BOUNDS,
 } from '../runtime-store/index.js';
-import { ADMIN_BODY, adminBody } from './admin-body.js';
+import { adminBody, adminRouteBody } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
 /**
@@ -100,7 +100,7 @@ export function adminRoutes(
   const authorise = (request: FastifyRequest) => authoriseBearer(admin, request);
   app.post<{ Params: { action: string } }>(
     '/v1/rollout/plan/:action',
-    { config: ADMIN_BODY },
+    { config: adminRouteBody('/v1/rollout/plan/:action') },
     async (request) => {
       authorise(request);
       const action = request.params.action;
@@ -110,7 +110,9 @@ export function adminRoutes(
           `no plan action ${echoed(action)}; the actions are ${PLAN_ACTIONS.join(', ')}`,
         );
       }
-      const reason = reasonOf(adminBody(request.body, '/v1/rollout/plan/:action'));
+      // The action is one of PLAN_ACTIONS here: the path names what the caller posted to.
+      const path = `/v1/rollout/plan/${action}`;
+      const reason = reasonOf(adminBody(request.body, '/v1/rollout/plan/:action', path));
       if (reason === undefined) {
         throw new InvalidArgumentError('reason', 'is required: every plan action says why');
       }
@@ -139,7 +141,7 @@ export function adminRoutes(
       return receipt;
     },
   );
-  app.post('/v1/rollout', { config: ADMIN_BODY }, async (request) => {
+  app.post('/v1/rollout', { config: adminRouteBody('/v1/rollout') }, async (request) => {
     authorise(request);
     const body = adminBody(request.body, '/v1/rollout');
     const percentage = body.percentage;
@@ -148,7 +150,7 @@ export function adminRoutes(
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
     return { ...router.status(), ...(await acknowledged(wait)) };
   });
-  app.post('/v1/rollback', { config: ADMIN_BODY }, async (request) => {
+  app.post('/v1/rollback', { config: adminRouteBody('/v1/rollback') }, async (request) => {
     authorise(request);
     const body = adminBody(request.body, '/v1/rollback');
     const reason = reasonOf(body) ?? 'rollback through the admin API';
@@ -175,18 +177,26 @@ export function adminRoutes(
       ...(await acknowledged(wait)),
     };
   });
-  app.post('/v1/rollout/resume', { config: ADMIN_BODY }, async (request) => {
-    authorise(request);
-    const body = adminBody(request.body, '/v1/rollout/resume');
-    const reason = reasonOf(body) ?? 'resumed through the admin API';
-    const wait = waitOf(body);
-    await router.resumeRollout({ reason });
-    return { ...router.status(), ...(await acknowledged(wait)) };
-  });
-  app.post('/v1/breaker/reset', { config: ADMIN_BODY }, async (request) => {
-    authorise(request);
-    adminBody(request.body, '/v1/breaker/reset');
-    router.resetCircuitBreaker();
-    return router.getPerformanceSummary().circuit_breaker;
-  });
+  app.post(
+    '/v1/rollout/resume',
+    { config: adminRouteBody('/v1/rollout/resume') },
+    async (request) => {
+      authorise(request);
+      const body = adminBody(request.body, '/v1/rollout/resume');
+      const reason = reasonOf(body) ?? 'resumed through the admin API';
+      const wait = waitOf(body);
+      await router.resumeRollout({ reason });
+      return { ...router.status(), ...(await acknowledged(wait)) };
+    },
+  );
+  app.post(
+    '/v1/breaker/reset',
+    { config: adminRouteBody('/v1/breaker/reset') },
+    async (request) => {
+      authorise(request);
+      adminBody(request.body, '/v1/breaker/reset');
+      router.resetCircuitBreaker();
+      return router.getPerformanceSummary().circuit_breaker;
+    },
+  );
 }

@@ -15,6 +15,11 @@ export interface RouteBody {
   isContext?: boolean;
   /** How to send that route's data in less, ending the 413's words. */
   tooLarge?: string;
+  /**
+   * The route acts without a body: an empty one is none (the handler sees `undefined`, as
+   * without a content type), where a route that needs one refuses it (`PARSE_ERROR`).
+   */
+  optional?: boolean;
 }
 
 /** Text that may spell a refused key: the names themselves, or any \u escape. */
@@ -230,6 +235,10 @@ export function useJsonBodyParser(app: FastifyInstance): void {
       checkCharset(request.headers['content-type']);
       checkEncoding(request.headers['content-encoding']);
       const route = request.routeOptions.config as RouteBody | undefined;
+      if ((body as Buffer).length === 0 && route?.optional === true) {
+        done(null, undefined);
+        return;
+      }
       done(null, parseJsonBody(jsonBodyText(body as Buffer), route?.isContext === true));
     } catch (error) {
       done(error as Error, undefined);

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server/create-server.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
 import { routerIn } from '../helpers/test-router.js';
+import { post, testServer } from '../helpers/test-server.js';
 
 const ENV = 'environments/development.yaml';
 const ADMIN = { authorization: 'Bearer admin-token', 'content-type': 'application/json' };
@@ -42,7 +44,7 @@ describe('an admin body with a key its route does not take', () => {
       [
         '/v1/rollout/plan/pause',
         { reason: 'x', waitMs: 10 },
-        '"waitMs" is not a field of POST /v1/rollout/plan/:action; the fields are reason',
+        '"waitMs" is not a field of POST /v1/rollout/plan/pause; the fields are reason',
       ],
       [
         '/v1/breaker/reset',
@@ -128,5 +130,62 @@ describe('waitMs, the wait for the fleet', () => {
       payload: { reason: 'drill', waitMs: 60_000 },
     });
     expect(longest.statusCode).toBe(200);
+  });
+});
+
+describe('an admin body over HTTP', () => {
+  async function served() {
+    const temp = await tempConfigDir({ [ENV]: 'rollout_percentage: 10\n' });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: false,
+      adminToken: 'admin-token',
+    });
+    return { server, environment: () => readFile(join(temp.dir, ENV), 'utf8') };
+  }
+
+  it('may be empty with Content-Type: application/json where the route needs no body, and is refused where it does', async () => {
+    const { server, environment } = await served();
+    const empty = (path: string) => post(`${server.url}${path}`, '', ADMIN);
+    const reset = await empty('/v1/breaker/reset');
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ state: 'closed' });
+    expect((await empty('/v1/rollout/resume')).status).toBe(200);
+    const rollback = await empty('/v1/rollback');
+    expect(rollback.status).toBe(200);
+    expect(rollback.body).toMatchObject({ rolloutPercentage: 0, killSwitch: { engaged: true } });
+    expect(await environment()).toContain('rollback through the admin API');
+    // A route that cannot act without its fields still refuses an empty body.
+    for (const path of ['/v1/rollout', '/v1/rollout/plan/pause']) {
+      expect(await empty(path), path).toMatchObject({
+        status: 400,
+        body: { errorCode: 'PARSE_ERROR', errorDetails: 'malformed JSON body: the body is empty' },
+      });
+    }
+    // Only an empty body is none: blank or broken JSON is still malformed.
+    expect(await post(`${server.url}/v1/rollback`, ' ', ADMIN)).toMatchObject({
+      status: 400,
+      body: { errorCode: 'PARSE_ERROR' },
+    });
+  });
+
+  it("names the path the caller posted to, not the route's pattern", async () => {
+    const { server } = await served();
+    for (const action of ['start', 'pause', 'resume', 'promote', 'abort']) {
+      const path = `/v1/rollout/plan/${action}`;
+      expect(await post(`${server.url}${path}?x=1`, { reason: 'r', percentage: 5 }, ADMIN)).toEqual(
+        expect.objectContaining({
+          status: 400,
+          body: {
+            errorCode: 'INVALID_ARGUMENT',
+            errorDetails: `"percentage" is not a field of POST ${path}; the fields are reason`,
+          },
+        }),
+      );
+      expect((await post(`${server.url}${path}`, [1], ADMIN)).body).toEqual({
+        errorCode: 'INVALID_ARGUMENT',
+        errorDetails: `the body of POST ${path} must be a JSON object; the fields are reason`,
+      });
+    }
   });
 });
