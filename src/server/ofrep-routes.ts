@@ -17,7 +17,9 @@ const OFREP_BODY: RouteBody = {
 
 /**
  * The evaluation context of an OFREP request body: `{"context": {...}}`; other keys beside it
- * are ignored, as the spec allows, and told to `beside` (see {@link KeysBesideContext}).
+ * are ignored, as the spec allows, and told to `beside` (see {@link KeysBesideContext}). A
+ * context without a `targetingKey` beside which the body carries one is refused saying so: the
+ * refusal, `TARGETING_KEY_MISSING`, is what the caller sees, and the key is right there.
  */
 function contextOf(body: unknown, beside: KeysBesideContext): unknown {
   const context = (body as { context?: unknown } | null)?.context;
@@ -25,6 +27,15 @@ function contextOf(body: unknown, beside: KeysBesideContext): unknown {
     throw new FlagrouteError('INVALID_CONTEXT', 'the body must be {"context": {...}}');
   }
   beside.notice(body);
+  if (
+    (body as { targetingKey?: unknown }).targetingKey !== undefined &&
+    (context as { targetingKey?: unknown } | null)?.targetingKey === undefined
+  ) {
+    throw new FlagrouteError(
+      'TARGETING_KEY_MISSING',
+      'context.targetingKey (the user id) is missing, and the body carries "targetingKey" beside "context", where OFREP does not read it: put it inside "context" ({"context": {"targetingKey": ...}})',
+    );
+  }
   return context;
 }
 

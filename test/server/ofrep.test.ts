@@ -378,4 +378,43 @@ describe('keys beside "context" in an OFREP request', () => {
       lines.filter((line) => /more keys beside "context"/.test(String(line.msg))),
     ).toHaveLength(1);
   });
+
+  it('a targetingKey beside a context that has none is refused saying where it must go', async () => {
+    const temp = await tempConfigDir({
+      'environments/development.yaml': ENV,
+      'rules/r.yaml': RULES,
+    });
+    const server = await testServer({ configDir: temp.dir, watch: false });
+    const said =
+      'context.targetingKey (the user id) is missing, and the body carries "targetingKey" beside "context", where OFREP does not read it: put it inside "context" ({"context": {"targetingKey": ...}})';
+    const single = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+      context: { region: 'eu' },
+      targetingKey: 'alice',
+    });
+    expect(single).toMatchObject({
+      status: 400,
+      body: { errorCode: 'TARGETING_KEY_MISSING', errorDetails: said, key: 'backend' },
+    });
+    assertOfrep('evaluationFailure', single.body);
+    const bulk = await post(`${server.url}/ofrep/v1/evaluate/flags`, {
+      context: {},
+      targetingKey: 'alice',
+    });
+    expect(bulk).toMatchObject({
+      status: 400,
+      body: { errorCode: 'TARGETING_KEY_MISSING', errorDetails: said },
+    });
+    // With a key inside, the one beside is ignored like any other key there.
+    const inside = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, {
+      context: { targetingKey: 'alice' },
+      targetingKey: 'bob',
+    });
+    expect(inside.status).toBe(200);
+    // Without one beside, the usual words.
+    const none = await post(`${server.url}/ofrep/v1/evaluate/flags/backend`, { context: {} });
+    expect(none.body).toMatchObject({
+      errorCode: 'TARGETING_KEY_MISSING',
+      errorDetails: 'context.targetingKey (the user id) must be a non-empty string',
+    });
+  });
 });
