@@ -55,10 +55,14 @@ export interface ErrorBody {
   problems?: { index: number; field: string; message: string; reason?: string }[];
 }
 
-/** fastify's own errors about the request, by their code. */
+/**
+ * fastify's own errors about the request, by their code. Not its JSON parser's
+ * (`FST_ERR_CTP_INVALID_JSON_BODY`, `FST_ERR_CTP_EMPTY_JSON_BODY`): fastify raises them only
+ * in its default JSON parser, which `createServer` replaces before any route exists
+ * (`useJsonBodyParser`); every body is parsed by `parseJsonBody`, whose `PARSE_ERROR` says where
+ * and why without quoting the body.
+ */
 const FASTIFY_CODES: Readonly<Record<string, { code: ErrorCode; details?: string }>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'PARSE_ERROR' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'PARSE_ERROR' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'UNSUPPORTED_MEDIA_TYPE',
     details: 'send Content-Type: application/json',
@@ -85,12 +89,8 @@ function coded(error: unknown): { error: FlagrouteError; status: number } {
     };
   }
   const known = FASTIFY_CODES[fastify.code ?? ''];
-  const message = String(fastify.message);
-  if (known?.code === 'PARSE_ERROR') {
-    return { error: new FlagrouteError('PARSE_ERROR', `malformed JSON body: ${message}`), status };
-  }
   const code = known?.code ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
-  return { error: new FlagrouteError(code, known?.details ?? message), status };
+  return { error: new FlagrouteError(code, known?.details ?? String(fastify.message)), status };
 }
 
 /**
