@@ -145,16 +145,20 @@ describe('the server answers every mistake with a code of the list', () => {
   });
 });
 
+/** A server of a development environment at 10 %, taking admin requests and outcomes. */
+async function developmentServer() {
+  const temp = await tempConfigDir({ 'environments/development.yaml': 'rollout_percentage: 10\n' });
+  return testServer({
+    configDir: temp.dir,
+    watch: false,
+    ingestToken: INGEST_TOKEN,
+    adminToken: 'admin-token',
+  });
+}
+
 describe('a body with a key that could change a prototype', () => {
   it('is refused naming the key and why, not called "not valid JSON"; broken JSON says where', async () => {
-    const temp = await tempConfigDir({
-      'environments/development.yaml': 'rollout_percentage: 10\n',
-    });
-    const server = await testServer({
-      configDir: temp.dir,
-      watch: false,
-      ingestToken: INGEST_TOKEN,
-    });
+    const server = await developmentServer();
     const json = { 'content-type': 'application/json' };
     const ofrep = await post(
       `${server.url}/ofrep/v1/evaluate/flags/backend`,
@@ -241,15 +245,7 @@ describe('a body with a key that could change a prototype', () => {
 
 describe('a refused key where the body is no context', () => {
   it('is INVALID_ARGUMENT naming the key by its path, also under a key named attributes or context', async () => {
-    const temp = await tempConfigDir({
-      'environments/development.yaml': 'rollout_percentage: 10\n',
-    });
-    const server = await testServer({
-      configDir: temp.dir,
-      watch: false,
-      ingestToken: INGEST_TOKEN,
-      adminToken: 'admin-token',
-    });
+    const server = await developmentServer();
     const json = { 'content-type': 'application/json' };
     const bodies = [
       ['attributes.__proto__', '{"reason": "r", "attributes": {"__proto__": {"admin": true}}}'],
@@ -281,10 +277,7 @@ describe('a refused key where the body is no context', () => {
 
 describe("fastify's own JSON parser", () => {
   it('never reads a body: every spelling of the JSON media type reaches parseJsonBody, whose words quote nothing', async () => {
-    const temp = await tempConfigDir({
-      'environments/development.yaml': 'rollout_percentage: 10\n',
-    });
-    const server = await testServer({ configDir: temp.dir, watch: false });
+    const server = await developmentServer();
     const types = [
       'application/json',
       'Application/JSON',
