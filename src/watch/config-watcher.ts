@@ -32,6 +32,24 @@ const DEFAULT_DEBOUNCE_MS = 10;
 const WATCHED_DIRS = new Set(['environments', 'rules']);
 
 /**
+ * Whether `rel`, a path relative to the config directory, is watched: the folders of
+ * {@link WATCHED_DIRS} and a ConfigMap's `..` entries at the top, and below them every name but
+ * a hidden one. A hidden name (one dot, then not a second) is a writer's side file, never
+ * configuration: the admin routes' lock (`.production.yaml.lock`, created empty, then given its
+ * pid) and temporary file, an editor's swap file (`.production.yaml.swp`). Watched, the lock's
+ * second write was now and then reported as a change of its own (when it came more than the
+ * event's settle time after the create) and warned about as a file written in place. A
+ * ConfigMap's `..data` and `..<timestamp>` stay watched at any depth.
+ */
+function isWatchedPath(rel: string): boolean {
+  if (rel === '') return true;
+  const parts = rel.split(sep);
+  const top = parts[0] ?? '';
+  if (!(WATCHED_DIRS.has(top) || top.startsWith('..'))) return false;
+  return !parts.some((part) => part.startsWith('.') && !part.startsWith('..'));
+}
+
+/**
  * Watches `environments/` and `rules/` under a config directory (and the `..data` symlink of
  * a Kubernetes ConfigMap volume) and calls `reload` once per burst of changes. Reloads never
  * overlap: changes during a reload cause one more reload after it.
@@ -109,12 +127,7 @@ export class ConfigWatcher {
         stability > 0
           ? { stabilityThreshold: Math.min(stability, EVENT_SETTLE_MS), pollInterval: 5 }
           : false,
-      ignored: (path) => {
-        const rel = relative(this.configDir, path);
-        if (rel === '') return false;
-        const top = rel.split(sep)[0] ?? '';
-        return !(WATCHED_DIRS.has(top) || top.startsWith('..'));
-      },
+      ignored: (path) => !isWatchedPath(relative(this.configDir, path)),
     });
     watcher.on('all', (event, path) => {
       this.logger.debug({ event, path }, 'config file event');
