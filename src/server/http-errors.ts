@@ -1,7 +1,12 @@
 import type { FastifyError } from 'fastify';
 import { issueForResponse } from '../config/issue-for-response.js';
 import { ConfigError } from '../config/issues.js';
-import { type ErrorCode, FlagrouteError, InvalidOutcomeError } from '../errors.js';
+import {
+  type ErrorCode,
+  FlagrouteError,
+  InvalidOutcomeError,
+  type OutcomeProblemAt,
+} from '../errors.js';
 
 /** The HTTP status of each error code: the one table the server consults. */
 export const HTTP_STATUSES: Readonly<Record<ErrorCode, number>> = {
@@ -117,7 +122,31 @@ export function toWire(
   const code = options.ofrep && !OFREP_ERROR_CODES.has(known.code) ? 'GENERAL' : known.code;
   const body: ErrorBody = { errorCode: code, errorDetails: known.message };
   if (known instanceof InvalidOutcomeError && known.problems.length > 0) {
-    body.problems = [...known.problems];
+    const listed = listedProblems(known.problems);
+    body.problems = listed;
+    if (listed.length < known.problems.length) {
+      body.errorDetails += `; the first ${listed.length} of its ${known.problems.length} problems are listed (an answer lists at most ${MAX_LISTED_PROBLEMS_JSON / 1024} KiB of them)`;
+    }
   }
   return { status, body };
+}
+
+/**
+ * The most an answer's `problems` take, as JSON: 16 KiB. Each problem repeats some of what
+ * the caller sent (a cut key in its `field` and again in its `message`), so a batch of 64 KiB
+ * whose every item has a long unknown key was answered with 3.4 times its size; now the answer
+ * is bounded whatever was sent, and the batch, refused whole, is sent again once fixed.
+ */
+export const MAX_LISTED_PROBLEMS_JSON = 16_384;
+
+/** The first of `problems` that fit in {@link MAX_LISTED_PROBLEMS_JSON} (at least one). */
+function listedProblems(problems: readonly OutcomeProblemAt[]): OutcomeProblemAt[] {
+  const listed: OutcomeProblemAt[] = [];
+  let size = 0;
+  for (const problem of problems) {
+    size += JSON.stringify(problem).length + 1;
+    if (size > MAX_LISTED_PROBLEMS_JSON && listed.length > 0) break;
+    listed.push(problem);
+  }
+  return listed;
 }
