@@ -47,12 +47,13 @@ export function droppedLogLines(): number {
 /**
  * A writer of ready-made lines for `logger` when it is a default logger of flagroute's (see
  * {@link createLogger}), or undefined for any other logger. Each line must be framed exactly as
- * that pino logger would frame it ({@link lineStart}); a caller's own logger, with its own
+ * that pino logger would frame it ({@link lineStart}), with a caller's text escaped as the
+ * destination escapes pino's lines (`escapeJsonLine`); a caller's own logger, with its own
  * levels, hooks and formatters, always gets the object through pino.
  */
 export function lineWriter(logger: Logger): ((line: string) => void) | undefined {
   const destination = destinationOf.get(logger);
-  return destination ? (line) => destination.write(line) : undefined;
+  return destination ? (line) => destination.writeEscaped(line) : undefined;
 }
 
 const HOSTNAME = JSON.stringify(hostname());

@@ -1,4 +1,5 @@
 import type { Decision, RoutingContext } from '../decision/types.js';
+import { escapeJsonLine } from '../log-escapes.js';
 import { lineStart } from '../logging.js';
 
 /** pino's number for `debug`. */
@@ -21,7 +22,8 @@ export function loggedElapsedMs(elapsedMs: number | undefined): number | undefin
  * The detailed log line of one decision, framed as flagroute's default pino logger frames
  * `logger.debug({ decision }, 'decision')`: the same bytes (a test compares them), built here
  * because pino serialising the decision object was about half a microsecond of the two that a
- * logged decision may cost. Identities and free-form fields are escaped by `JSON.stringify`;
+ * logged decision may cost. Identities and free-form fields are escaped by `JSON.stringify`
+ * and `escapeJsonLine` (what the default logger's destination does to pino's lines);
  * backends, reasons, cohorts, rule names and versions are closed sets or checked names. Never
  * the query text.
  */
@@ -33,5 +35,9 @@ export function decisionLine(decision: Decision, context: RoutingContext): strin
   const cohort = decision.cohort === null ? 'null' : `"${decision.cohort}"`;
   const elapsedMs = loggedElapsedMs(decision.elapsedMs);
   const elapsed = elapsedMs === undefined ? '' : `,"elapsedMs":${number(elapsedMs)}`;
-  return `${lineStart(DEBUG)},"decision":{${text(context.userId, 'userId')}${text(context.sessionId, 'sessionId')}${text(context.region, 'region')}${text(context.queryType, 'queryType')}"backend":"${decision.backend}","reason":"${decision.reason}","cohort":${cohort},"bucket":${number(decision.bucket)},"rolloutPercentage":${number(decision.rolloutPercentage)},"matchedRules":[${matched}],"configVersion":"${decision.configVersion}"${elapsed}},"msg":"decision"}\n`;
+  // The caller's texts, escaped as the default logger escapes pino's lines (one short scan).
+  const given = escapeJsonLine(
+    `${text(context.userId, 'userId')}${text(context.sessionId, 'sessionId')}${text(context.region, 'region')}${text(context.queryType, 'queryType')}`,
+  );
+  return `${lineStart(DEBUG)},"decision":{${given}"backend":"${decision.backend}","reason":"${decision.reason}","cohort":${cohort},"bucket":${number(decision.bucket)},"rolloutPercentage":${number(decision.rolloutPercentage)},"matchedRules":[${matched}],"configVersion":"${decision.configVersion}"${elapsed}},"msg":"decision"}\n`;
 }

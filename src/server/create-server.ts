@@ -9,6 +9,7 @@ import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { DecisionTokens } from '../decision-tokens/index.js';
 import type { EventLogView } from '../event-log/index.js';
+import { escapeControls } from '../log-escapes.js';
 import { registerEventLogMetrics } from '../observability/event-log-metrics.js';
 import { registerOutcomeRefusalMetrics } from '../observability/outcome-refusal-metrics.js';
 import { registerControllerMetrics, registerMetrics } from '../observability/prometheus.js';
@@ -182,7 +183,10 @@ export function createServer(router: Router, options: ServerOptions = {}): Fasti
     if (body.errorCode === 'EVENTS_BACKLOGGED' || body.errorCode === 'STORE_UNAVAILABLE') {
       reply.header('retry-after', '1');
     }
-    if (status >= 500) options.logger?.error({ err: error, url: request.url }, 'request failed');
+    if (status >= 500) {
+      // The URL is the caller's text: a raw NEL or U+2028 would break a custom logger's line.
+      options.logger?.error({ err: error, url: escapeControls(request.url) }, 'request failed');
+    }
     return reply.code(status).send(body);
   });
   return app;

@@ -1,4 +1,5 @@
 import { echoed } from '../config/schema-errors.js';
+import { escapeControls } from '../log-escapes.js';
 import { attributesReadBy, OFREP_CONTEXT_FIELDS } from '../ofrep/index.js';
 import type { Router } from '../router/router.js';
 
@@ -41,9 +42,10 @@ export class KeysBesideContext {
       return;
     }
     this.logged.add(key);
-    const shown = echoed(key, true);
+    // The caller chose the name: cut, and no character of it breaks or reorders the line.
+    const shown = escapeControls(echoed(key, true));
     this.router.logger.warn(
-      { key: echoed(key) },
+      { key: escapeControls(echoed(key)) },
       `an OFREP request carried ${shown} beside "context" and it was ignored: ${this.why(key, shown)} (logged once per key)`,
     );
   }
