@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { echoed, suggestKey } from '../config/schema-errors.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { RouteBody } from './json-body.js';
@@ -28,14 +29,31 @@ const BODY_REQUIRED: ReadonlySet<AdminRoute> = new Set(['/v1/rollout', '/v1/roll
 const TOO_LARGE = 'send only the fields of the route (a reason is at most 400 characters)';
 
 /**
- * What the admin route `route` says of its body (see `RouteBody`): optional unless the route
- * needs a field, so that an empty body with `Content-Type: application/json` is no body there,
- * as one sent without a content type is.
+ * A request whose body is empty by its headers (`Content-Length: 0`, not chunked) is one
+ * without a body, whatever type it names: `curl -X POST -d ''` says
+ * `application/x-www-form-urlencoded`, which fastify would refuse (415) before the route saw
+ * that nothing was sent. Its content type is dropped, so fastify takes it as bodiless.
  */
-export function adminRouteBody(route: AdminRoute): RouteBody {
+function emptyBodyIsNone(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const { headers } = request;
+  if (headers['content-length'] === '0' && headers['transfer-encoding'] === undefined) {
+    delete headers['content-type'];
+  }
+  done();
+}
+
+/**
+ * The route options of the admin route `route`: what it says of its body (see `RouteBody`),
+ * optional unless the route needs a field, so that an empty body is no body there, with
+ * `Content-Type: application/json` (or any other) as without a content type.
+ */
+export function adminRouteOptions(route: AdminRoute): {
+  config: RouteBody;
+  onRequest?: typeof emptyBodyIsNone;
+} {
   return BODY_REQUIRED.has(route)
-    ? { tooLarge: TOO_LARGE }
-    : { tooLarge: TOO_LARGE, optional: true };
+    ? { config: { tooLarge: TOO_LARGE } }
+    : { config: { tooLarge: TOO_LARGE, optional: true }, onRequest: emptyBodyIsNone };
 }
 
 /** The fields of `route` as a sentence's end: `percentage, reason, waitMs`, or that it has none. */

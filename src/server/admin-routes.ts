@@ -18,7 +18,7 @@ import {
   type FleetStore,
   WAIT_BOUNDS,
 } from '../runtime-store/index.js';
-import { adminBody, adminRouteBody } from './admin-body.js';
+import { adminBody, adminRouteOptions } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
 /**
@@ -100,7 +100,7 @@ export function adminRoutes(
   const authorise = (request: FastifyRequest) => authoriseBearer(admin, request);
   app.post<{ Params: { action: string } }>(
     '/v1/rollout/plan/:action',
-    { config: adminRouteBody('/v1/rollout/plan/:action') },
+    adminRouteOptions('/v1/rollout/plan/:action'),
     async (request) => {
       authorise(request);
       const action = request.params.action;
@@ -141,7 +141,7 @@ export function adminRoutes(
       return receipt;
     },
   );
-  app.post('/v1/rollout', { config: adminRouteBody('/v1/rollout') }, async (request) => {
+  app.post('/v1/rollout', adminRouteOptions('/v1/rollout'), async (request) => {
     authorise(request);
     const body = adminBody(request.body, '/v1/rollout');
     const percentage = body.percentage;
@@ -150,7 +150,7 @@ export function adminRoutes(
     await router.updateRolloutPercentage(percentage as number, { persist: true, reason });
     return { ...router.status(), ...(await acknowledged(wait)) };
   });
-  app.post('/v1/rollback', { config: adminRouteBody('/v1/rollback') }, async (request) => {
+  app.post('/v1/rollback', adminRouteOptions('/v1/rollback'), async (request) => {
     authorise(request);
     const body = adminBody(request.body, '/v1/rollback');
     const reason = reasonOf(body) ?? 'rollback through the admin API';
@@ -177,26 +177,18 @@ export function adminRoutes(
       ...(await acknowledged(wait)),
     };
   });
-  app.post(
-    '/v1/rollout/resume',
-    { config: adminRouteBody('/v1/rollout/resume') },
-    async (request) => {
-      authorise(request);
-      const body = adminBody(request.body, '/v1/rollout/resume');
-      const reason = reasonOf(body) ?? 'resumed through the admin API';
-      const wait = waitOf(body);
-      await router.resumeRollout({ reason });
-      return { ...router.status(), ...(await acknowledged(wait)) };
-    },
-  );
-  app.post(
-    '/v1/breaker/reset',
-    { config: adminRouteBody('/v1/breaker/reset') },
-    async (request) => {
-      authorise(request);
-      adminBody(request.body, '/v1/breaker/reset');
-      router.resetCircuitBreaker();
-      return router.getPerformanceSummary().circuit_breaker;
-    },
-  );
+  app.post('/v1/rollout/resume', adminRouteOptions('/v1/rollout/resume'), async (request) => {
+    authorise(request);
+    const body = adminBody(request.body, '/v1/rollout/resume');
+    const reason = reasonOf(body) ?? 'resumed through the admin API';
+    const wait = waitOf(body);
+    await router.resumeRollout({ reason });
+    return { ...router.status(), ...(await acknowledged(wait)) };
+  });
+  app.post('/v1/breaker/reset', adminRouteOptions('/v1/breaker/reset'), async (request) => {
+    authorise(request);
+    adminBody(request.body, '/v1/breaker/reset');
+    router.resetCircuitBreaker();
+    return router.getPerformanceSummary().circuit_breaker;
+  });
 }

@@ -144,7 +144,7 @@ describe('an admin body over HTTP', () => {
     return { server, environment: () => readFile(join(temp.dir, ENV), 'utf8') };
   }
 
-  it('may be empty with Content-Type: application/json where the route needs no body, and is refused where it does', async () => {
+  it('may be empty, of any content type, where the route needs no body, and is refused where it does', async () => {
     const { server, environment } = await served();
     const empty = (path: string) => post(`${server.url}${path}`, '', ADMIN);
     const reset = await empty('/v1/breaker/reset');
@@ -162,6 +162,17 @@ describe('an admin body over HTTP', () => {
         body: { errorCode: 'PARSE_ERROR', errorDetails: 'malformed JSON body: the body is empty' },
       });
     }
+    // Empty is none whatever type it names (curl -X POST -d '' says a form); not so a body.
+    const form = {
+      authorization: ADMIN.authorization,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    expect((await post(`${server.url}/v1/breaker/reset`, '', form)).status).toBe(200);
+    expect(await post(`${server.url}/v1/breaker/reset`, 'a=1', form)).toMatchObject({
+      status: 415,
+      body: { errorCode: 'UNSUPPORTED_MEDIA_TYPE' },
+    });
+    expect((await post(`${server.url}/v1/rollout`, '', form)).status).toBe(415);
     // Only an empty body is none: blank or broken JSON is still malformed.
     expect(await post(`${server.url}/v1/rollback`, ' ', ADMIN)).toMatchObject({
       status: 400,
