@@ -19,6 +19,14 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * the probes' interval and count are the system's (docs/fleet.md, "Partitions").
  */
 export const KEEPALIVE_IDLE_MS = 10_000;
+/**
+ * How long one statement of a serving process may take, by default: the client gives up
+ * (`query_timeout`: a hung server answers nothing, and TCP keepalive does not notice one whose
+ * kernel still acknowledges) and the server cancels it (`statement_timeout`: nothing abandoned
+ * keeps running or holding locks). The same as the connect timeout: a request that needs the
+ * store waits at most about this long before it is answered 503.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 /** Options of {@link connectPostgres}. */
 export interface ConnectOptions {
@@ -26,20 +34,30 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** What the server shows in `pg_stat_activity` (unless the URL's `application_name` says). */
   applicationName?: string;
+  /**
+   * Fail a statement that has not answered after this long (client and server side, see
+   * {@link DEFAULT_QUERY_TIMEOUT_MS}). Default none: migrations and reports may take long.
+   */
+  queryTimeoutMs?: number;
 }
 
 /**
  * The client settings for a target: a connect timeout (an unreachable host fails instead of
- * hanging), TCP keepalive (a dead peer is noticed on an idle connection), and an application
- * name that the URL may override.
+ * hanging), TCP keepalive (a dead peer is noticed on an idle connection), a statement deadline
+ * when asked (a hung server fails the statement instead of holding it forever), and an
+ * application name that the URL may override.
  */
 export function clientConfig(target: PostgresTarget, options: ConnectOptions = {}): ClientConfig {
+  const deadline = options.queryTimeoutMs;
   return {
     connectionString: target.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     fallback_application_name: options.applicationName ?? 'flagroute',
+    ...(deadline === undefined
+      ? {}
+      : { query_timeout: deadline, statement_timeout: Math.max(1, Math.round(deadline)) }),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type StoredOutcome,
 } from '../outcomes/index.js';
 import { RetryPause } from '../retry-pause.js';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './connection.js';
 import {
   exposureParameters,
   INSERT_EXPOSURES,
@@ -34,6 +35,8 @@ export interface PostgresEventStoreOptions {
   clock?: Clock;
   /** Give up connecting after this long (a request waits on it). Default 5 s. */
   connectTimeoutMs?: number;
+  /** Fail a statement after this long (a hung server; a request waits on it). Default {@link DEFAULT_QUERY_TIMEOUT_MS}. */
+  queryTimeoutMs?: number;
 }
 
 /** Rows of one kind waiting for one statement, and who waits for them. */
@@ -82,6 +85,7 @@ export class PostgresEventStore implements OutcomeStore {
     const pool = await StorePool.open(target, {
       applicationName: 'flagroute events',
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     });
     return new PostgresEventStore(
       pool,

@@ -15,7 +15,7 @@ import type {
   StoreHealth,
   StoreWithHealth,
 } from '../runtime-store/index.js';
-import { connectPostgres } from './connection.js';
+import { connectPostgres, DEFAULT_QUERY_TIMEOUT_MS } from './connection.js';
 import { migrateSchema } from './migrate-schema.js';
 import { PostgresFleet } from './postgres-fleet.js';
 import { passOn } from './postgres-lease.js';
@@ -42,6 +42,11 @@ export interface PostgresRuntimeStoreOptions {
   /** Who writes, as recorded in `changed_by` and `requested_by`. Default `host pid N`. */
   actor?: string;
   connectTimeoutMs?: number;
+  /**
+   * How long one statement of its reads and writes may take before it fails (a hung server).
+   * Default {@link DEFAULT_QUERY_TIMEOUT_MS}; migration at open has no such deadline.
+   */
+  queryTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -99,7 +104,10 @@ export class PostgresRuntimeStore
         await client.end().catch(() => {});
       }
     }
-    const pool = await StorePool.open(target, connect);
+    const pool = await StorePool.open(target, {
+      ...connect,
+      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    });
     return new PostgresRuntimeStore(
       pool,
       options.environment,

@@ -96,6 +96,14 @@ function clientError(text: string): { code: StoreErrorCode; says: string } {
       says: 'the server does not accept TLS, which the URL asks for (sslmode)',
     };
   }
+  if (/timeout exceeded when trying to connect/i.test(text)) {
+    return {
+      code: 'STORE_UNAVAILABLE',
+      says: 'every connection of this process to it stayed busy past the connect timeout',
+    };
+  }
+  if (/Query read timeout/i.test(text))
+    return { code: 'STORE_UNAVAILABLE', says: 'a statement got no answer in time' };
   if (/timeout|timed out/i.test(text))
     return { code: 'STORE_UNAVAILABLE', says: 'no answer in time' };
   if (/Connection terminated/i.test(text)) {

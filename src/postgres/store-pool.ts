@@ -26,7 +26,7 @@ export class StorePool {
   /** Options as `connectPostgres` takes them (spelt out: its module names node-postgres). */
   static async open(
     target: PostgresTarget,
-    options: { connectTimeoutMs?: number; applicationName?: string } = {},
+    options: { connectTimeoutMs?: number; applicationName?: string; queryTimeoutMs?: number } = {},
   ): Promise<StorePool> {
     const pg = await loadNodePostgres();
     const pool = new pg.Pool({ ...clientConfig(target, options), max: 4 });
@@ -68,9 +68,13 @@ export class StorePool {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((lost: unknown) => {
-        broken = lost;
-      });
+      // A statement past its deadline still occupies the connection (a hung server has not
+      // answered it): a ROLLBACK would queue behind it. Dropping the connection rolls back.
+      if (isReadTimeout(error)) broken = error;
+      else
+        await client.query('ROLLBACK').catch((lost: unknown) => {
+          broken = lost;
+        });
       if (error instanceof FlagrouteError) throw error; // the work's own refusal
       throw interpret(error) ?? storeErrorOf(error, this.target);
     } finally {
@@ -78,7 +82,13 @@ export class StorePool {
     }
   }
 
+  /** Closes every connection. */
   async end(): Promise<void> {
     await this.pool.end().catch(() => {});
   }
+}
+
+/** node-postgres's own error for a statement past `query_timeout` (it has no code). */
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
 }

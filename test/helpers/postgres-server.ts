@@ -7,6 +7,7 @@ import {
   chown,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   rm,
   writeFile,
@@ -77,6 +78,12 @@ export interface PostgresServer {
   start(): Promise<void>;
   /** Whether it answers `pg_isready` now. */
   isAccepting(): Promise<boolean>;
+  /**
+   * Hangs the server (SIGSTOP to the postmaster, then to each of its processes): connections
+   * stay open and the kernel still accepts new ones, but nothing answers. Returns the resume
+   * (SIGCONT, children first), which a test must call in a `finally`.
+   */
+  freeze(): Promise<() => void>;
   /** The server's log so far (for a failure's message). */
   log(): Promise<string>;
   /** Stops it (as a crash, there is nothing to keep) and removes its directory. */
@@ -294,6 +301,41 @@ class TestCluster implements PostgresServer {
       forgetAtExit.delete(this);
       await rm(this.dir, { recursive: true, force: true });
     }
+  }
+
+  async freeze(): Promise<() => void> {
+    const postmaster = Number(
+      (await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    process.kill(postmaster, 'SIGSTOP');
+    const children: number[] = [];
+    try {
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+        // pid (comm) state ppid ...: comm may hold spaces, so read after its closing paren.
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === postmaster) {
+          process.kill(Number(entry), 'SIGSTOP');
+          children.push(Number(entry));
+        }
+      }
+    } catch (error) {
+      for (const child of children) process.kill(child, 'SIGCONT');
+      process.kill(postmaster, 'SIGCONT');
+      throw error;
+    }
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      for (const child of children) {
+        try {
+          process.kill(child, 'SIGCONT');
+        } catch {} // it ended meanwhile
+      }
+      process.kill(postmaster, 'SIGCONT');
+    };
   }
 
   /** For the exit hook, where nothing asynchronous runs any more. */

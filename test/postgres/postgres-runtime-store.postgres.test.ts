@@ -136,4 +136,38 @@ describePostgres('PostgresRuntimeStore', () => {
     await until(() => heard('back'), 'the kill switch after the database came back');
     expect(reader.watchError).toBeUndefined();
   });
+
+  it('notices a hung database: a statement fails past its deadline, the store is degraded, then recovers', async () => {
+    const server = postgres();
+    const url = await server.createDatabase();
+    const reader = await opened(url, {
+      pollMs: 100,
+      queryTimeoutMs: 1_000,
+      connectTimeoutMs: 2_000,
+    });
+    const heard = listen(reader);
+    await until(() => reader.watching, 'the subscription to start');
+    expect(reader.health().status).toBe('ok');
+    const resume = await server.freeze();
+    try {
+      await until(() => reader.health().status === 'degraded', 'a look to fail past its deadline');
+      expect(reader.health()).toMatchObject({ reason: 'STORE_UNAVAILABLE' });
+      // A write (what an HTTP rollback does) fails in bounded time instead of hanging.
+      let settled: unknown;
+      reader.updateRuntime({ killSwitch: pager('hung') }).then(
+        () => (settled = 'written'),
+        (error: unknown) => (settled = error),
+      );
+      await until(() => settled !== undefined, 'the write to the hung database to fail');
+      expect(settled).toBeInstanceOf(StoreError);
+      expect((settled as StoreError).code).toBe('STORE_UNAVAILABLE');
+    } finally {
+      resume();
+    }
+    await until(() => reader.health().status === 'ok', 'the store to be read again');
+    expect(reader.health().failures).toBeGreaterThan(0);
+    const writer = await opened(url);
+    await writer.updateRuntime({ killSwitch: pager('back') });
+    await until(() => heard('back'), 'the kill switch after the database came back');
+  });
 });

@@ -152,6 +152,17 @@ describe('connectPostgres', () => {
     );
   });
 
+  it("tells node-postgres's three timeouts apart: a connection, a statement, a busy pool", () => {
+    const says = (text: string) => storeErrorOf(new Error(text), TARGET);
+    expect(says('timeout expired').message).toMatch(/: no answer in time$/);
+    expect(says('Query read timeout').message).toMatch(/: a statement got no answer in time$/);
+    expect(says('timeout exceeded when trying to connect').message).toMatch(
+      /: every connection of this process to it stayed busy past the connect timeout$/,
+    );
+    for (const text of ['timeout expired', 'Query read timeout'])
+      expect(says(text).code).toBe('STORE_UNAVAILABLE');
+  });
+
   it('gives up on a server that never answers after the connect timeout', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket)); // accepts, says nothing
