@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { StoreError } from '../errors.js';
+import { FlagrouteError, StoreError } from '../errors.js';
 import {
   type DropReason,
   type EventLogHealth,
@@ -42,6 +42,27 @@ export class EventStoreTracker {
 
   refused(reason: WriteFailure): void {
     this.refusedBy[reason] = (this.refusedBy[reason] ?? 0) + 1;
+  }
+
+  /**
+   * The answer to a request whose outcomes the database did not take, counted as refused by
+   * its reason. It says what happened and what to do, not where the database is: the client
+   * is an ingest service, and host, port, database and role are the operator's to read, in the
+   * log (`failed`) and the CLI.
+   */
+  refusal(error: unknown): FlagrouteError {
+    const reason = failureOf(error);
+    this.refused(reason);
+    if (error instanceof FlagrouteError && !(error instanceof StoreError)) return error;
+    const code = error instanceof StoreError ? error.code : 'STORE_UNAVAILABLE';
+    const why =
+      reason === 'store_refused'
+        ? 'the database of the event store refuses the write'
+        : 'the database of the event store cannot be reached now';
+    return new StoreError(
+      code,
+      `${why}; nothing was recorded, send the outcomes again shortly (a decision's token takes one outcome, so sending again is safe)`,
+    );
   }
 
   /** Whether more than the limit waits now (logged when that changes). */

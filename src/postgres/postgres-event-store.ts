@@ -233,11 +233,7 @@ export class PostgresEventStore implements OutcomeStore {
       const requests = batch.filter((pending) => pending.done);
       queue.unshift(...background);
       this.waitingRows -= requests.reduce((sum, pending) => sum + pending.rows.length, 0);
-      const coded =
-        error instanceof FlagrouteError
-          ? error
-          : new StoreError('STORE_UNAVAILABLE', 'the event store failed');
-      for (const pending of requests) pending.done!.reject(coded);
+      for (const pending of requests) pending.done!.reject(this.tracker.refusal(error));
       throw error;
     }
     this.waitingRows -= size;

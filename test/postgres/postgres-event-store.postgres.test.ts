@@ -132,7 +132,19 @@ describePostgres('the event store on PostgreSQL', () => {
     onTestEnd(async () => {
       if (!postgres().running) await postgres().start();
     });
-    await expect(store.keep([row('during')])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const refusal = await store.keep([row('during')]).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(refusal).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    // The answer goes to an ingest client: what to do, not where the database is.
+    const { hostname, port, pathname, username } = new URL(url);
+    for (const secret of [`${hostname}:${port}`, pathname.slice(1), username])
+      expect(refusal?.message).not.toContain(secret);
+    expect(refusal?.message).toMatch(
+      /cannot be reached now; nothing was recorded, send the outcomes again/,
+    );
+    expect(store.health().refused).toEqual({ store_unavailable: 1 });
     for (let index = 0; index < 60; index += 1) {
       store.writeExposure({
         kind: 'exposure',
@@ -151,6 +163,7 @@ describePostgres('the event store on PostgreSQL', () => {
     expect(degraded.dropped.backlog).toBe(10);
     expect(degraded.waiting).toBe(50);
     await expect(store.keep([row('behind')])).rejects.toMatchObject({ code: 'EVENTS_BACKLOGGED' });
+    expect(store.health().refused).toEqual({ store_unavailable: 1, store_behind: 1 });
     await postgres().start();
     await until(() => store.health().waiting === 0, 'the waiting exposures to be written');
     expect(store.health()).toMatchObject({ status: 'ok', dropped: { backlog: 10 } });
