@@ -47,6 +47,7 @@ export interface PostgresRuntimeStoreOptions {
    * Default {@link DEFAULT_QUERY_TIMEOUT_MS}; migration at open has no such deadline.
    */
   queryTimeoutMs?: number;
+  /** Told of the migrations applied at open, and once each when its subscriptions lose and regain the store. */
   logger?: Logger;
 }
 
@@ -71,6 +72,7 @@ export class PostgresRuntimeStore
     location: string,
     private readonly writer: string,
     pollMs: number,
+    logger: Logger | undefined,
   ) {
     super(storePool, environment, location, writer);
     this.runtimeLocation = location;
@@ -79,6 +81,7 @@ export class PostgresRuntimeStore
       environment,
       pollMs,
       look: () => this.versions(),
+      ...(logger ? { logger } : {}),
     });
     this.fleet = new PostgresFleet(storePool, environment, location);
   }
@@ -114,6 +117,7 @@ export class PostgresRuntimeStore
       `PostgreSQL ${target.description}`,
       options.actor ?? `${hostname()} pid ${process.pid}`,
       options.pollMs ?? DEFAULT_POLL_MS,
+      options.logger,
     );
   }
 

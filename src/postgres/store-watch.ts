@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import type { Logger } from 'pino';
 import { RetryPause } from '../retry-pause.js';
 import type { RuntimeState } from '../rollout-layers/index.js';
 import type { StoreChange } from '../runtime-store/index.js';
@@ -29,6 +30,8 @@ export interface StoreWatchOptions {
   look: () => Promise<StoreVersions>;
   /** How often to look even without a notification (the safety net for a missed one). */
   pollMs: number;
+  /** Told once when the looks start failing and once when one succeeds again. */
+  logger?: Logger;
 }
 
 /**
@@ -161,6 +164,29 @@ export class StoreWatch {
     }
   }
 
+  /** The first failed look of an outage: logged once, not at each retry. */
+  private readsLost(error: unknown): void {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    const readAt =
+      this.lastReadAt === undefined ? 'none yet' : new Date(this.lastReadAt).toISOString();
+    // A StoreError's message names the store without its password or URL.
+    this.options.logger?.warn(
+      {
+        store: this.options.target.description,
+        reason: typeof code === 'string' ? code : 'STORE_UNAVAILABLE',
+      },
+      `the runtime store cannot be read (${typeof message === 'string' ? message : 'unknown error'}): serving the runtime state read last (${readAt}); /readyz says degraded; looking again every ${this.options.pollMs / 1000} s`,
+    );
+  }
+
+  /** The first successful look after an outage. */
+  private readsRegained(since: number): void {
+    this.options.logger?.info(
+      { store: this.options.target.description, failures: this.failures },
+      `the runtime store is read again (it could not be read since ${new Date(since).toISOString()})`,
+    );
+  }
+
   /** Asks for a look: one runs at a time, and one more runs after it when asked meanwhile. */
   requestLook(): void {
     if (this.looking) {
@@ -180,11 +206,13 @@ export class StoreWatch {
     let now: StoreVersions;
     try {
       now = await this.options.look();
+      if (this.failingSince !== undefined) this.readsRegained(this.failingSince);
       this.lastError = undefined;
       this.failingSince = undefined;
       this.lastReadAt = Date.now();
     } catch (error) {
       this.lastError = error; // the next poll or notification looks again
+      if (this.failingSince === undefined) this.readsLost(error);
       this.failingSince ??= Date.now();
       this.failures += 1;
       return;

@@ -9,6 +9,7 @@ import type { KillSwitch } from '../../src/rollout-layers/index.js';
 import type { RuntimeStore, StoreChange } from '../../src/runtime-store/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
+import { capturingLogger } from '../helpers/silent-logger.js';
 import { runtimeStoreConformance } from '../runtime-store/runtime-store-conformance.js';
 
 /** How long a condition of real processes may take to come true on a loaded machine. */
@@ -140,10 +141,12 @@ describePostgres('PostgresRuntimeStore', () => {
   it('notices a hung database: a statement fails past its deadline, the store is degraded, then recovers', async () => {
     const server = postgres();
     const url = await server.createDatabase();
+    const { logger, lines } = capturingLogger();
     const reader = await opened(url, {
       pollMs: 100,
       queryTimeoutMs: 1_000,
       connectTimeoutMs: 2_000,
+      logger,
     });
     const heard = listen(reader);
     await until(() => reader.watching, 'the subscription to start');
@@ -161,11 +164,21 @@ describePostgres('PostgresRuntimeStore', () => {
       await until(() => settled !== undefined, 'the write to the hung database to fail');
       expect(settled).toBeInstanceOf(StoreError);
       expect((settled as StoreError).code).toBe('STORE_UNAVAILABLE');
+      await until(() => reader.health().failures >= 3, 'the looks to go on failing');
     } finally {
       resume();
     }
     await until(() => reader.health().status === 'ok', 'the store to be read again');
     expect(reader.health().failures).toBeGreaterThan(0);
+    // Losing and regaining the store is logged once each, however many looks failed between,
+    // naming the store without its password.
+    const said = lines.map((line) => String(line.msg));
+    expect(said.filter((msg) => msg.startsWith('the runtime store cannot be read ('))).toHaveLength(
+      1,
+    );
+    expect(said.filter((msg) => msg.startsWith('the runtime store is read again'))).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain(new URL(url).password);
+    expect(JSON.stringify(lines)).toContain(`on 127.0.0.1:${new URL(url).port}`);
     const writer = await opened(url);
     await writer.updateRuntime({ killSwitch: pager('back') });
     await until(() => heard('back'), 'the kill switch after the database came back');

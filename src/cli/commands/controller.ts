@@ -126,7 +126,7 @@ export function controllerCommand(program: Command): void {
         );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
         const source = stored ?? metricsSourceOf(flags.metrics);
-        const store = await openRuntimeStoreOf(command, flags.env);
+        const store = await openRuntimeStoreOf(command, flags.env, logger);
         const controller = await RolloutController.open({
           configDir: flags.configDir,
           environment: flags.env,

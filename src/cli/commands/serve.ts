@@ -114,7 +114,7 @@ export function serveCommand(program: Command): void {
     // Loaded on use: the other commands start without fastify.
     const { serve } = await import('../../server/index.js');
     // The runtime layer, the kill switch and the plan on PostgreSQL, shared by the fleet.
-    const runtimeStore = await openRuntimeStoreOf(command, options.env);
+    const runtimeStore = await openRuntimeStoreOf(command, options.env, createLogger());
     if (!runtimeStore && command.getOptionValueSource('heartbeat') === 'cli') {
       throw new UsageError(
         '--heartbeat needs --store (or FLAGROUTE_STORE): it tells a fleet store this instance is alive',

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import {
   type MigrationReport,
@@ -164,15 +165,17 @@ export async function reportAcknowledgements(
 /**
  * The PostgreSQL runtime store of `environment` when the command was given one (`--store`, or
  * {@link STORE_VARIABLE}), opened with its schema brought up to date; undefined when none was
- * given (the command then works on the files).
+ * given (the command then works on the files). A server or controller passes its `logger`:
+ * the store logs there when it loses and regains the database.
  */
 export async function openRuntimeStoreOf(
   command: Command,
   environment: string,
+  logger?: Logger,
 ): Promise<PostgresRuntimeStore | undefined> {
   const given = givenStoreOf(command);
   if (given === undefined) return undefined;
-  return PostgresRuntimeStore.open({ ...given, environment });
+  return PostgresRuntimeStore.open({ ...given, environment, ...(logger ? { logger } : {}) });
 }
 
 /**
