@@ -50,7 +50,7 @@ export interface ConnectOptions {
 export function clientConfig(target: PostgresTarget, options: ConnectOptions = {}): ClientConfig {
   const deadline = options.queryTimeoutMs;
   return {
-    connectionString: target.url,
+    connectionString: withExplicitSslMode(target.url),
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
@@ -59,6 +59,20 @@ export function clientConfig(target: PostgresTarget, options: ConnectOptions = {
       ? {}
       : { query_timeout: deadline, statement_timeout: Math.max(1, Math.round(deadline)) }),
   };
+}
+
+/** The SSL modes node-postgres 8 reads as `verify-full` (it warns on each, SECURITY WARNING). */
+const VERIFY_FULL_ALIASES = /([?&]sslmode=)(prefer|require|verify-ca)(?=&|#|$)/;
+
+/**
+ * The URL with `sslmode=prefer|require|verify-ca` spelt as what node-postgres 8 does with them,
+ * `verify-full` (the certificate and the host name are checked), unless the URL asks for libpq's
+ * weaker meanings with `uselibpqcompat=true`. The same connection, without node-postgres's
+ * multi-line warning on every command (docs/fleet.md, "The database").
+ */
+export function withExplicitSslMode(url: string): string {
+  if (/[?&]uselibpqcompat=/.test(url)) return url;
+  return url.replace(VERIFY_FULL_ALIASES, '$1verify-full');
 }
 
 /**

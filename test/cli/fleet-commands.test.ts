@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { withExplicitSslMode } from '../../src/postgres/connection.js';
 import { REPO_DIR } from '../helpers/config-dir.js';
+import { freePort } from '../helpers/free-port.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /** The fleet's flags are checked before anything is read or written (no store is needed for that). */
@@ -77,5 +79,26 @@ describe('the fleet flags of the CLI', () => {
     expect(before.stderr).toContain(
       "a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments",
     );
+  });
+
+  it('takes sslmode=require as node-postgres does (verify-full) without its SECURITY WARNING on every command', async () => {
+    const port = await freePort();
+    const run = await runCli([
+      'fleet',
+      'status',
+      '--store',
+      `postgres://app@127.0.0.1:${port}/flagroute?sslmode=require`,
+      '--env',
+      'staging',
+    ]);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toContain('connection refused');
+    expect(run.stderr).not.toContain('SECURITY WARNING');
+    expect(withExplicitSslMode('postgres://h/d?sslmode=require&x=1')).toBe(
+      'postgres://h/d?sslmode=verify-full&x=1',
+    );
+    // Asked for libpq's meaning, the URL is node-postgres's to read as it is.
+    const libpq = 'postgres://h/d?uselibpqcompat=true&sslmode=require';
+    expect(withExplicitSslMode(libpq)).toBe(libpq);
   });
 });

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { readMigrations } from '../../src/postgres/index.js';
+import { serveInstance } from '../helpers/fleet.js';
 import { freePort } from '../helpers/free-port.js';
 import { describePostgres, usePostgres } from '../helpers/postgres.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -102,5 +103,16 @@ describePostgres('flagroute store migrate', () => {
     const none = await runCli(['store', 'migrate']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('migrate needs a store: --store postgres://');
+  });
+
+  it('serve --store with a password in the URL warns once, without it; from FLAGROUTE_STORE it does not', async () => {
+    const url = await postgres().createDatabase();
+    const named = await serveInstance(url, { args: ['--store', url] });
+    const quiet = await serveInstance(url);
+    const warning = 'the store URL after --store holds a password';
+    expect(named.output().split(warning)).toHaveLength(2);
+    expect(named.output()).toContain('FLAGROUTE_STORE');
+    expect(named.output()).not.toContain(passwordOf(url));
+    expect(quiet.output()).not.toContain(warning);
   });
 });

@@ -15,7 +15,12 @@ import {
   port,
   withEnvironmentOptions,
 } from '../shared.js';
-import { openRuntimeStoreOf, postgresMetricsOf, storeOption } from './store.js';
+import {
+  openRuntimeStoreOf,
+  postgresMetricsOf,
+  storeOption,
+  warnOfPasswordOnCommandLine,
+} from './store.js';
 
 /** The flags that `flagroute controller` and `flagroute serve --controller` share. */
 export interface ControllerFlags {
@@ -126,6 +131,7 @@ export function controllerCommand(program: Command): void {
         );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
         const source = stored ?? metricsSourceOf(flags.metrics);
+        warnOfPasswordOnCommandLine(command, logger);
         const store = await openRuntimeStoreOf(command, flags.env, logger);
         const controller = await RolloutController.open({
           configDir: flags.configDir,

@@ -20,6 +20,7 @@ import {
   openRuntimeStoreOf,
   postgresMetricsOf,
   storeOption,
+  warnOfPasswordOnCommandLine,
 } from './store.js';
 
 /** The longest a SIGTERM waits for requests in flight before the process exits anyway. */
@@ -114,7 +115,9 @@ export function serveCommand(program: Command): void {
     // Loaded on use: the other commands start without fastify.
     const { serve } = await import('../../server/index.js');
     // The runtime layer, the kill switch and the plan on PostgreSQL, shared by the fleet.
-    const runtimeStore = await openRuntimeStoreOf(command, options.env, createLogger());
+    const storeLogger = createLogger();
+    warnOfPasswordOnCommandLine(command, storeLogger);
+    const runtimeStore = await openRuntimeStoreOf(command, options.env, storeLogger);
     if (!runtimeStore && command.getOptionValueSource('heartbeat') === 'cli') {
       throw new UsageError(
         '--heartbeat needs --store (or FLAGROUTE_STORE): it tells a fleet store this instance is alive',

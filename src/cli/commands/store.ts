@@ -92,6 +92,24 @@ export function givenStoreOf(command: Command): GivenStore | undefined {
   );
 }
 
+/**
+ * Warns, once, when the store URL was given on the command line with a password in it: every
+ * user of the machine can read a command line (`ps`, `/proc/PID/cmdline`). For the commands
+ * that keep running (serve, controller); the warning never shows the URL.
+ */
+export function warnOfPasswordOnCommandLine(command: Command, logger: Logger): void {
+  const given = givenStoreOf(command);
+  if (given?.source !== '--store' || !hasPassword(given.url)) return;
+  logger.warn(
+    `the store URL after --store holds a password, which every user of this machine can read on the command line (ps): give the URL in ${STORE_VARIABLE} (with a bare --store, or none), or the password in PGPASSWORD or ~/.pgpass`,
+  );
+}
+
+/** Whether a store URL carries a password: `user:password@`, or a `password` parameter. */
+function hasPassword(url: string): boolean {
+  return /^[a-z]+:\/\/[^/@?#]*:[^@]*@/i.test(url) || /[?&]password=/.test(url);
+}
+
 /** The store URL a command was given, and where it came from; a usage error when none was. */
 export function storeUrlOf(command: Command): GivenStore {
   const given = givenStoreOf(command);
