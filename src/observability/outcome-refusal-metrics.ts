@@ -10,7 +10,7 @@ import type { RefusalCounts } from '../outcomes/index.js';
 export function registerOutcomeRefusalMetrics(refusals: RefusalCounts, registry: Registry): void {
   new Counter({
     name: 'flagroute_outcomes_refused_total',
-    help: "Posted outcomes refused for what they said of their decision, by reason: a decision token's refusal (expired, bad_signature, ...) or user_mismatch (a userId that is not the user the decision, by token or by id, was made for). Nothing of their batch was recorded.",
+    help: "Posted outcomes refused for what they said of their decision, by reason: a decision token's refusal (expired, bad_signature, ...) user_mismatch (a userId that is not the user the decision, by token or by id, was made for) or no_decision (an outcome naming no decision, on a server that holds a decision key). Nothing of their batch was recorded.",
     labelNames: ['reason'],
     registers: [registry],
     collect() {

@@ -10,6 +10,7 @@ import {
   type Outcome,
 } from '../metrics/index.js';
 import type { OutcomeTie } from '../safety/circuit-breaker.js';
+import { cohortMismatch } from './arm-of-cohort.js';
 import type { DecisionLedger, LedgerEntry } from './decision-ledger.js';
 import { ledgerMissMessage } from './ledger-miss.js';
 import {
@@ -20,7 +21,7 @@ import {
   valueProblem,
 } from './parse-outcome.js';
 import { pairRefusal, type ShadowParts, shadowPartsOf, unpaired } from './shadow-pair.js';
-import { userMismatch } from './tie-refusals.js';
+import { noDecision, userMismatch } from './tie-refusals.js';
 import { unitKey } from './unit-key.js';
 
 /** An outcome tied to its decision: what the router records (with the shadow's half of a pair). */
@@ -100,6 +101,8 @@ export function tieOutcome(decision: unknown, report: unknown, salt: string): Ti
   const id = typeof given.decisionId === 'string' ? given.decisionId : undefined;
   const { backend, covariates } = given;
   const cohort = given.cohort ?? null;
+  const mismatch = cohortMismatch(backend, cohort);
+  if (mismatch) throw new InvalidOutcomeError('decision.cohort', `decision.cohort ${mismatch}`);
   const whole = typeof given.reason === 'string';
   const shadow = given.shadow === 'lightrag' || (whole ? false : undefined);
   const pairing = pairRefusal(checkedReport.outcome, { backend, cohort, shadow });
@@ -216,6 +219,9 @@ function tieOne(
         'is required without a decisionId or a decisionToken: "lightrag" or "perplexity", the backend that served the query',
       );
     }
+    const mismatch = cohortMismatch(backend, cohort);
+    if (mismatch) return at('decision.cohort', mismatch);
+    if (ledger.tokens) return noDecision(index);
     const decision = { backend, cohort: cohort ?? null };
     return unpaired(posted, decision, index) ?? tied(decision, posted, salt, undefined);
   }

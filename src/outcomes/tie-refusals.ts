@@ -4,10 +4,11 @@ import { unitKey } from './unit-key.js';
 
 /**
  * Why an outcome was refused for what it said of its decision, as its problem's `reason`: its
- * token's refusal (`TOKEN_REFUSALS`), or `user_mismatch`, a `userId` that is not the user the
- * decision (named by token or by id) was made for.
+ * token's refusal (`TOKEN_REFUSALS`), `user_mismatch`, a `userId` that is not the user the
+ * decision (named by token or by id) was made for, or `no_decision`, an outcome that names no
+ * decision on a server that holds a decision key.
  */
-export type TieRefusal = TokenRefusal | 'user_mismatch';
+export type TieRefusal = TokenRefusal | 'user_mismatch' | 'no_decision';
 
 /**
  * The outcomes refused so far for what they said of their decision, by reason: what
@@ -58,4 +59,16 @@ export function userMismatch(
     return undefined;
   const message = 'userId is not the user the decision was made for';
   return { index, field: 'userId', message, reason: 'user_mismatch' };
+}
+
+/**
+ * The problem of an outcome that names no decision (no token, no id) on a server that holds a
+ * decision key. Every decision there carries a token, so an outcome without one is checked
+ * against nothing: kept, it would let whoever holds the ingest token invent users and arms that
+ * move a rollout plan forward.
+ */
+export function noDecision(index: number): OutcomeProblemAt {
+  const message =
+    'decisionToken is required: this server holds a decision key (FLAGROUTE_DECISION_KEY), so an outcome names its decision by the decisionToken of /v1/decide or OFREP metadata (or by decisionId, on the instance that decided); an outcome naming only its backend and cohort is checked against no decision and would count toward the rollout plan';
+  return { index, field: 'decisionToken', message, reason: 'no_decision' };
 }

@@ -22,6 +22,7 @@ export {
   INGEST_MODE_WARNINGS,
   type OutcomeIngestMode,
   outcomeIngestMode,
+  TRUSTED_OUTCOMES_WARNING,
 } from './outcome-ingest.js';
 export { DEFAULT_BODY_LIMIT, MAX_DISCARDED_BODY_BYTES } from './request-limits.js';
 export { type RunningServer, type ServeOptions, serve } from './serve.js';

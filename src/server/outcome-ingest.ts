@@ -47,3 +47,10 @@ export const INGEST_MODE_WARNINGS: Readonly<Record<OutcomeIngestMode, string>> =
     'anonymous outcomes (--anonymous-outcomes): anyone who can reach this server can post outcomes and open its circuit breaker; rollbacks they trigger stay in this process and are never written to the environment file. Set FLAGROUTE_INGEST_TOKEN instead for a server others can reach',
   off: 'outcomes over HTTP (POST /v1/outcomes) are refused: set FLAGROUTE_INGEST_TOKEN (and send it as a bearer token), or start with --anonymous-outcomes for a trial',
 };
+
+/**
+ * What `serve` warns at start when it takes outcomes over HTTP without a decision key: such
+ * outcomes are trusted as posted, since nothing ties them to a decision the fleet made.
+ */
+export const TRUSTED_OUTCOMES_WARNING =
+  'outcomes over HTTP are trusted as posted: without a decision key (FLAGROUTE_DECISION_KEY) an outcome naming only its backend and cohort counts toward experiments and the rollout plan, so whoever holds the ingest token can invent users and arms that move a plan forward. Set FLAGROUTE_DECISION_KEY: outcomes must then name their decision by its token (or id), and are checked against it';

@@ -13,7 +13,11 @@ import { createRouter, type RouterOptions } from '../router/create-router.js';
 import type { Router } from '../router/router.js';
 import { type FleetMembership, isFleetStore } from '../runtime-store/index.js';
 import { createServer, type ServerOptions } from './create-server.js';
-import { INGEST_MODE_WARNINGS, outcomeIngestMode } from './outcome-ingest.js';
+import {
+  INGEST_MODE_WARNINGS,
+  outcomeIngestMode,
+  TRUSTED_OUTCOMES_WARNING,
+} from './outcome-ingest.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends ServerOptions {
@@ -98,6 +102,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
   if (saltWarning !== undefined) logger.warn(saltWarning);
   logger.warn({ outcomeIngest: ingestMode }, INGEST_MODE_WARNINGS[ingestMode]);
+  if (ingestMode !== 'off' && !options.decisionTokens) {
+    logger.warn({ outcomeIngest: ingestMode, decisionKey: false }, TRUSTED_OUTCOMES_WARNING);
+  }
   let controller: RolloutController | undefined;
   if (options.controller) {
     try {

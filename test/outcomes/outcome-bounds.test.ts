@@ -53,10 +53,12 @@ const report: fc.Arbitrary<OutcomeReport> = fc.record(
   },
   { requiredKeys: ['success'] },
 );
-const decision = fc.record({
-  backend: fc.constantFrom('lightrag' as const, 'perplexity' as const),
-  cohort: fc.constantFrom<Cohort>('lightrag', 'perplexity', 'control'),
-});
+// The pairs a decision makes: no cohort is served by the other backend (arm-of-cohort.ts).
+const decision = fc.constantFrom<{ backend: 'lightrag' | 'perplexity'; cohort: Cohort }>(
+  { backend: 'lightrag', cohort: 'lightrag' },
+  { backend: 'perplexity', cohort: 'perplexity' },
+  { backend: 'perplexity', cohort: 'control' },
+);
 
 describe('outcome values have bounds', () => {
   it('every event the log writes reads back, equal to what was recorded; a value beyond its bound is refused', async () => {

@@ -57,8 +57,6 @@ describe('covariates travel with the records', () => {
     const answer = await postOutcomes(`${server.url}/v1/outcomes`, [
       { decisionId: byId, userId: 'ada', success: true, latencyMs: 800, quality: 0.9 },
       { decisionToken: token, userId: 'ada', success: true, latencyMs: 700, quality: 0.8 },
-      // A decision made elsewhere, named by backend and cohort: no covariates to carry.
-      { backend: 'perplexity', cohort: 'perplexity', userId: 'bo', success: true },
     ]);
     expect(answer.status).toBe(200);
     expect(await server.process.stop()).toBe(0);
@@ -67,13 +65,12 @@ describe('covariates travel with the records', () => {
     const folder = { add: () => {}, addExposure: () => {} };
     for (const line of lines) expect(foldRecord(folder, line)).not.toHaveProperty('problem');
     const outcomes = lines.filter((line) => line.kind === undefined);
-    expect(outcomes).toHaveLength(3);
+    expect(outcomes).toHaveLength(2);
     expect(outcomes.find((line) => line.latencyMs === 800)?.covariates).toEqual(expected);
     expect(outcomes.find((line) => line.latencyMs === 700)?.covariates).toEqual({
       ...expected,
       queryType: 'analytical',
     });
-    expect(outcomes.find((line) => line.latencyMs === undefined)?.covariates).toBeUndefined();
     const exposures = lines.filter((line) => line.kind === 'exposure');
     expect(exposures).toHaveLength(1);
     expect(exposures[0]).toMatchObject({ schema: 2, covariates: expected });

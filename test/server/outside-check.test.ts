@@ -184,9 +184,12 @@ describe('an outside check of a real flagroute serve', () => {
       const { status } = await post(`${url}/v1/breaker/reset`, {}, { authorization });
       expect(status, authorization).toBe(200);
     }
+    const { decisionToken } = (await post(`${url}/v1/decide`, { userId: 'bearer' })).body as {
+      decisionToken: string;
+    };
     const outcome = await post(
       `${url}/v1/outcomes`,
-      { backend: 'perplexity', success: true },
+      { decisionToken, success: true },
       { authorization: `bearer ${INGEST_TOKEN}` },
     );
     expect(outcome.status).toBe(200);

@@ -56,6 +56,11 @@ describe('posted outcomes refused by a real flagroute serve', () => {
     const { url } = await serve();
     const { decisionId, decisionToken } = await perplexityDecision(url, 'nested');
     const served = { backend: 'perplexity', cohort: 'control', success: true };
+    // The good item of a batch names its decision: this server holds a decision key.
+    const good = {
+      decisionToken: (await perplexityDecision(url, 'good')).decisionToken,
+      success: true,
+    };
     const cases: [Record<string, unknown>, string][] = [
       [
         { ...served, shadow: { latencyMs: 5 } },
@@ -99,7 +104,7 @@ describe('posted outcomes refused by a real flagroute serve', () => {
       expect(alone).toMatchObject({ index: 0, field });
       expect(alone!.message).toContain(expected);
       // In a batch, the same words at the item's index; the good item is not recorded either.
-      const batch = await postOutcomes(`${url}/v1/outcomes`, [served, outcome]);
+      const batch = await postOutcomes(`${url}/v1/outcomes`, [good, outcome]);
       expect(batch.body).toMatchObject({ errorCode: 'INVALID_OUTCOME' });
       const [problem] = (batch.body as Refusal).problems!;
       expect(problem).toMatchObject({ index: 1, field });
