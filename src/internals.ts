@@ -23,3 +23,10 @@ export const validateRuleFile = validators.ruleFile;
  * does not count: the bench adds it to a reload's work.
  */
 export { ruleFileProcessCpuMs } from './config/rule-file-process.js';
+
+/**
+ * The js-yaml schema of the fast YAML path (plain scalars read as the `yaml` library's core
+ * schema reads them, no tags), so that the bench's floor of a reload parses with the cheapest
+ * parser flagroute trusts, as a valid rule file is parsed.
+ */
+export { SUBSET_SCHEMA as yamlSubsetSchema } from './config/subset-schema.js';

@@ -1,5 +1,5 @@
-import { isMap, isPair, isScalar, type LineCounter, type Node, type Pair } from 'yaml';
 import type { ConfigIssue } from './issues.js';
+import { sectionEntriesOf } from './lazy-yaml-file.js';
 import type { RuleFileResult, RuleFileSection } from './loaded-config.js';
 import { rulesJsonOf } from './rules-json.js';
 import { schemaIssues } from './schema-errors.js';
@@ -17,7 +17,7 @@ const SECTIONS = ['routing_rules', 'geographic_routing'] as const;
  * large file can be checked in a child process (`rule-file-process.ts`) with the same result.
  */
 export function checkRuleFileText(text: string, path: string, displayPath: string): RuleFileResult {
-  const read = parseYamlText(text, path, displayPath, { emptyIsMapping: true });
+  const read = parseYamlText(text, path, displayPath, { emptyIsMapping: true, sections: SECTIONS });
   if (!read.ok) return read;
   // The parsed data is this function's own (the file is not kept): validated in place.
   const content = read.file.data;
@@ -70,9 +70,9 @@ function checkRuleSemantics(
 
 /**
  * A valid section as columns (see `RuleFileSection`), with where each name is written: one pass
- * over the section's pairs (the first pair of a name, as `positionOf` finds it), rather than a
- * search per name. The pairs are in the object's order unless a name is integer-like (the
- * object puts those first): then a map of names finds each pair's place.
+ * over the section's entries (the first entry of a name, as `positionOf` finds it), rather than
+ * a search per name. The entries are in the object's order unless a name is integer-like (the
+ * object puts those first): then a map of names finds each entry's place.
  */
 function sectionOf<Value>(
   file: YamlFile,
@@ -83,49 +83,55 @@ function sectionOf<Value>(
   const values = new Array<Value>(names.length);
   for (let index = 0; index < names.length; index += 1) values[index] = section![names[index]!]!;
   const places = new Int32Array(names.length * 4);
-  const contents = file.document.contents;
-  const map = isMap(contents) ? contents.get(key, true) : undefined;
-  if (names.length === 0 || !isMap(map)) return { names, values, places };
-  const pairs = map.items as unknown[];
-  if (inObjectOrder(pairs, names)) {
-    const lines = new LineCursor(file.lineCounter);
+  if (names.length === 0) return { names, values, places };
+  const entries = sectionEntriesOf(file, key);
+  const lines = new LineCursor(entries.lineStarts);
+  if (sameOrder(entries.names, names)) {
     for (let index = 0; index < names.length; index += 1) {
-      const pair = pairs[index] as Pair<Node, unknown>;
-      const keyAt = (pair.key.range?.[0] ?? 0) as number;
-      const valueAt = isNode(pair.value) ? (pair.value.range?.[0] ?? 0) : keyAt;
-      lines.place(keyAt, places, index * 4);
-      lines.place(valueAt, places, index * 4 + 2);
+      lines.place(entries.keyOffsets[index]!, places, index * 4);
+      lines.place(entries.valueOffsets[index]!, places, index * 4 + 2);
     }
     return { names, values, places };
   }
   const indexOf = new Map(names.map((name, index) => [name, index]));
-  for (const pair of pairs) {
-    if (!isPair(pair) || !isScalar(pair.key)) continue;
-    const name = String(pair.key.value);
+  for (let entry = 0; entry < entries.names.length; entry += 1) {
+    const name = entries.names[entry]!;
     const index = indexOf.get(name);
     if (index === undefined) continue;
-    // The first pair of a name is where it is written: a later one is a duplicate key, refused.
+    // The first entry of a name is where it is written: a later one is a duplicate key, refused.
     indexOf.delete(name);
-    const keyAt = at(pair.key, file.lineCounter);
-    const valueAt = isNode(pair.value) ? at(pair.value, file.lineCounter) : keyAt;
-    places[index * 4] = keyAt.line;
-    places[index * 4 + 1] = keyAt.col;
-    places[index * 4 + 2] = valueAt.line;
-    places[index * 4 + 3] = valueAt.col;
+    placeAt(entries.lineStarts, entries.keyOffsets[entry]!, places, index * 4);
+    placeAt(entries.lineStarts, entries.valueOffsets[entry]!, places, index * 4 + 2);
   }
   return { names, values, places };
 }
 
-/** Whether the section's pairs are its names, one each, in the order of `names`. */
-function inObjectOrder(pairs: readonly unknown[], names: readonly string[]): boolean {
-  if (pairs.length !== names.length) return false;
-  for (let index = 0; index < pairs.length; index += 1) {
-    const pair = pairs[index];
-    if (!isPair(pair) || !isScalar(pair.key) || String(pair.key.value) !== names[index]) {
-      return false;
-    }
+/** Whether the section's entries are its names, one each, in the order of `names`. */
+function sameOrder(entries: readonly string[], names: readonly string[]): boolean {
+  if (entries.length !== names.length) return false;
+  for (let index = 0; index < entries.length; index += 1) {
+    if (entries[index] !== names[index]) return false;
   }
   return true;
+}
+
+/** Writes the line and column of `offset`, as `LineCounter.linePos` finds them, at `slot`. */
+function placeAt(
+  starts: readonly number[],
+  offset: number,
+  places: Int32Array,
+  slot: number,
+): void {
+  let low = 0;
+  let high = starts.length;
+  // The number of line starts at or before `offset`: its line, 1-based.
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (starts[middle]! <= offset) low = middle + 1;
+    else high = middle;
+  }
+  places[slot] = low;
+  places[slot + 1] = low === 0 ? offset : offset - starts[low - 1]! + 1;
 }
 
 /**
@@ -137,8 +143,8 @@ class LineCursor {
   /** The number of line starts at or before the last offset placed: its line, 1-based. */
   private line = 0;
 
-  constructor(lineCounter: LineCounter) {
-    this.starts = lineCounter.lineStarts;
+  constructor(starts: readonly number[]) {
+    this.starts = starts;
   }
 
   /** Writes the line and column of `offset` at `places[slot]` and `places[slot + 1]`. */
@@ -152,12 +158,4 @@ class LineCursor {
     places[slot] = this.line;
     places[slot + 1] = offset - this.starts[this.line - 1]! + 1;
   }
-}
-
-function isNode(value: unknown): value is Node {
-  return value !== null && typeof value === 'object' && 'range' in value;
-}
-
-function at(node: Node, lineCounter: LineCounter): { line: number; col: number } {
-  return lineCounter.linePos(node.range?.[0] ?? 0);
 }
