@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/config-text.js';
 import { lazyYamlFile, sectionEntriesOf } from '../../src/config/lazy-yaml-file.js';
+import { tryLoadConfig } from '../../src/config/load-config.js';
 import { parseYamlText, type YamlFile } from '../../src/config/yaml-file.js';
 import { parseYamlSubset } from '../../src/config/yaml-subset.js';
 import { ruleEntries } from '../bench/rule-configs.js';
+import { tempConfigDir } from '../helpers/config-dir.js';
 
 /** A tree of YAML to write out, each collection in block or flow style. */
 type Tree =
@@ -393,5 +395,58 @@ describe('parseYamlSubset', () => {
     expect(read.file.document.toJS()).toStrictEqual(full.document.toJS());
     expect(read.file.lineCounter.lineStarts).toStrictEqual(full.lineCounter.lineStarts);
     expect(read.file.document).toBe(read.file.document);
+  });
+});
+
+describe('a configuration read on the fast path', () => {
+  it('loads as on the full path: rules, origins, places, regions, environment and version', async () => {
+    const rules = `routing_rules:\n${ruleEntries(0, 300).join('\n')}\n  "12": {type: query_type, allowed_types: [x]}\ngeographic_routing:\n  us_east: {rollout_percentage: 25}\n  "7": {rollout_percentage: 7}\n`;
+    const environment =
+      'rollout_percentage: 10\nenable_conditional_routing: true\nrule_files: [rules/a.yaml]\n';
+    // A comment line ending in " |" (a block scalar's header, to the pre-scan) sends each file
+    // the full way without changing its data or any place above it.
+    const fullWay = '# the full way |\n';
+    expect(parseYamlSubset(rules)).toBeDefined();
+    expect(parseYamlSubset(environment)).toBeDefined();
+    expect(parseYamlSubset(rules + fullWay)).toBeUndefined();
+    const load = async (suffix: string) => {
+      const { dir } = await tempConfigDir({
+        'environments/bench.yaml': environment + suffix,
+        'rules/a.yaml': rules + suffix,
+      });
+      const options = { configDir: dir, environment: 'bench', env: {}, cwd: dir, stabilityMs: 0 };
+      const result = await tryLoadConfig(options);
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      return result.config;
+    };
+    const fast = await load('');
+    const full = await load(fullWay);
+    expect(fast.routingRules).toStrictEqual(full.routingRules);
+    expect(fast.geographicRouting).toStrictEqual(full.geographicRouting);
+    expect(fast.settings).toStrictEqual(full.settings);
+    expect([...fast.origins]).toStrictEqual([...full.origins]);
+    expect(fast.version).toBe(full.version);
+    expect(fast.routingRules[0]).toMatchObject({ name: '12', at: { line: 1052, column: 9 } });
+  });
+
+  it('reports a schema problem at the full path’s place', async () => {
+    const rules =
+      'routing_rules:\n  a: {type: query_type, allowed_types: [x]}\n  b:\n    type: query_length\n    max_length: -1\n';
+    expect(parseYamlSubset(rules)).toBeDefined();
+    const { dir } = await tempConfigDir({
+      'environments/bench.yaml': 'rule_files: [rules/a.yaml]\n',
+      'rules/a.yaml': rules,
+    });
+    const result = await tryLoadConfig({
+      configDir: dir,
+      environment: 'bench',
+      env: {},
+      cwd: dir,
+      stabilityMs: 0,
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues[0]).toMatchObject({ file: 'rules/a.yaml', line: 5, column: 17 });
+    }
   });
 });
