@@ -92,12 +92,13 @@ function countLines(text: string, lineCounter: LineCounter): void {
 }
 
 function controlCharacterProblem(character: string, offset: number): TextProblem {
+  return { code: 'CONTROL_CHARACTER', message: controlCharacterWords(character), offset };
+}
+
+/** What is wrong with a text holding the control character `character`, naming it by code. */
+export function controlCharacterWords(character: string): string {
   const code = character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-  return {
-    code: 'CONTROL_CHARACTER',
-    message: `contains the control character U+${code}; remove it`,
-    offset,
-  };
+  return `contains the control character U+${code}; remove it`;
 }
 
 function syntaxProblem(error: {

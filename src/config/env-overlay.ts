@@ -1,7 +1,8 @@
 import { describeJsonSyntaxError } from '../json-syntax.js';
 import type { Result } from '../result.js';
-import { MAX_NESTING_DEPTH, parseConfigText } from './config-text.js';
+import { controlCharacterWords, MAX_NESTING_DEPTH, parseConfigText } from './config-text.js';
 import type { ConfigIssue } from './issues.js';
+import { CONTROL_CHARACTER } from './node-checks.js';
 import { describeAllowed, describeSecret, schemaIssues, suggestKey } from './schema-errors.js';
 import { settingSchema, settingValidator, validators } from './schemas.js';
 import type { RuleFileContent } from './types.js';
@@ -98,8 +99,13 @@ export function readEnvironmentOverlay(
   for (const [variable, key] of Object.entries(LIGHTRAG_SETTING_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined) continue;
+    const refused = refusedCharacter(raw);
+    if (refused !== undefined) {
+      overlay.issues.push(settingIssue(variable, key, raw, refused));
+      continue;
+    }
     const parsed = parseByType(raw, key);
-    if (parsed.ok && settingValidator(key)(parsed.value) && !raw.includes('\0')) {
+    if (parsed.ok && settingValidator(key)(parsed.value)) {
       overlay.settings.set(key, { value: parsed.value, variable });
     } else {
       overlay.issues.push(settingIssue(variable, key, raw));
@@ -108,6 +114,10 @@ export function readEnvironmentOverlay(
   for (const [variable, section] of Object.entries(LIGHTRAG_RULE_VARIABLES)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
+    if (raw.includes(REPLACEMENT)) {
+      overlay.issues.push(variableIssue(variable, shownJson(raw), NOT_UTF8));
+      continue;
+    }
     const read = readRuleVariable(variable, raw, section);
     overlay.issues.push(...read.issues);
     if (read.value !== undefined) overlay.rules[section] = { value: read.value, variable };
@@ -175,9 +185,28 @@ export function unknownVariables(
     });
 }
 
-/** A setting variable's value that is not allowed; a secret is described, never shown. */
-function settingIssue(variable: string, key: string, raw: string): ConfigIssue {
-  const allowed = `is not allowed for ${key}; it must be ${describeFor(key)}`;
+/**
+ * U+FFFD, the character Node puts in `process.env` for bytes of a variable that are not UTF-8
+ * (the raw bytes are gone by then). A value holding it is not the one that was set: a salt
+ * `\xff` would hash as U+FFFD, unlike the Python service, and every such salt would be one.
+ */
+const REPLACEMENT = '\uFFFD';
+const NOT_UTF8 =
+  'contains U+FFFD, which is what bytes that are not UTF-8 become when the environment is read, so the value is not the one set (and a genuine U+FFFD cannot be told apart); set the variable in UTF-8';
+
+/** Why a setting variable's text is refused whatever its setting: U+FFFD, a control character. */
+function refusedCharacter(raw: string): string | undefined {
+  if (raw.includes(REPLACEMENT)) return NOT_UTF8;
+  const control = CONTROL_CHARACTER.exec(raw);
+  return control ? controlCharacterWords(control[0]) : undefined;
+}
+
+/**
+ * A setting variable's value that is not allowed (`why`, by default what its setting allows);
+ * a secret is described, never shown.
+ */
+function settingIssue(variable: string, key: string, raw: string, why?: string): ConfigIssue {
+  const allowed = why ?? `is not allowed for ${key}; it must be ${describeFor(key)}`;
   const issue = variableIssue(variable, raw, allowed);
   if (settingSchema(key)?.['x-secret'] !== true) return issue;
   return { ...issue, message: `${describeSecret(raw)} ${allowed}` };
@@ -209,7 +238,7 @@ function parseJsonVariable(
   section: string,
   issues: ConfigIssue[],
 ): unknown {
-  const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+  const shown = shownJson(raw);
   const expected = `it must be a JSON object like the ${section} section of a rule file`;
   const refuse = (message: string) => {
     issues.push(variableIssue(variable, shown, message));
@@ -234,6 +263,11 @@ function parseJsonVariable(
     issues.push({ ...variableIssue(variable, shown, ''), message });
   }
   return undefined;
+}
+
+/** A rule variable's JSON as a message shows it: its first 60 characters. */
+function shownJson(raw: string): string {
+  return raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
 }
 
 /** The deepest nesting of objects and arrays in JSON text, counted outside strings. */
