@@ -49,12 +49,17 @@ export const DEFAULT_SALT = String(settingSchema('user_hash_salt')?.default);
 
 /**
  * Why an environment must not run on its salt, or undefined when it may: production on the
- * schema's default salt (public, so anyone can compute every user's bucket, and a different
- * salt than the Python service's reshuffles users between the two). The salt is never shown.
+ * schema's default salt, or on an empty one (`LIGHTRAG_USER_HASH_SALT=` set but empty, or white
+ * space only): either is public, so anyone can compute every user's bucket, and a different
+ * salt than the Python service's reshuffles users between the two. The salt is never shown.
  */
-export function defaultSaltWarning(environment: string, salt: string): string | undefined {
-  if (environment !== 'production' || salt !== DEFAULT_SALT) return undefined;
-  return `environment production runs on the default user_hash_salt: anyone can compute every user's bucket; set ${SALT_VARIABLE} (the same secret on every instance and in the Python service)`;
+export function weakSaltWarning(environment: string, salt: string): string | undefined {
+  if (environment !== 'production') return undefined;
+  let what: string;
+  if (salt === DEFAULT_SALT) what = 'the default user_hash_salt';
+  else if (salt.trim() === '') what = 'an empty user_hash_salt';
+  else return undefined;
+  return `environment production runs on ${what}: anyone can compute every user's bucket; set ${SALT_VARIABLE} (the same secret on every instance and in the Python service)`;
 }
 
 /** Shows a secret as its length only. */

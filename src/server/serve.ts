@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { defaultSaltWarning } from '../config/secrets.js';
+import { weakSaltWarning } from '../config/secrets.js';
 import { OutcomeEventLog } from '../outcomes/index.js';
 import {
   metricsSourceOf,
@@ -99,7 +99,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // The fleet's event store takes exposures and in-process outcomes as a sink; posted outcomes
   // it writes before they are answered (createServer).
   if (options.outcomeStore) router.addOutcomeSink(options.outcomeStore);
-  const saltWarning = defaultSaltWarning(router.environment, router.settings.user_hash_salt);
+  const saltWarning = weakSaltWarning(router.environment, router.settings.user_hash_salt);
   if (saltWarning !== undefined) logger.warn(saltWarning);
   logger.warn({ outcomeIngest: ingestMode }, INGEST_MODE_WARNINGS[ingestMode]);
   if (ingestMode !== 'off' && !options.decisionTokens) {

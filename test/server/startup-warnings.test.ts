@@ -22,6 +22,17 @@ describe('serve warns at start about a production environment on the default sal
     ]);
   });
 
+  it('warns the same way for an empty salt, from the variable or white space only', async () => {
+    for (const salt of ['', '  ']) {
+      const warnings = await startWith('production', { LIGHTRAG_USER_HASH_SALT: salt });
+      expect(warnings.filter((message) => /runs on an empty user_hash_salt/.test(message))).toEqual(
+        [
+          "environment production runs on an empty user_hash_salt: anyone can compute every user's bucket; set LIGHTRAG_USER_HASH_SALT (the same secret on every instance and in the Python service)",
+        ],
+      );
+    }
+  });
+
   it('is quiet with a salt from LIGHTRAG_USER_HASH_SALT, and in other environments', async () => {
     const salted = await startWith('production', { LIGHTRAG_USER_HASH_SALT: 'a-real-secret' });
     expect(salted.filter((message) => WARNING.test(message))).toEqual([]);
