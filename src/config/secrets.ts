@@ -33,14 +33,28 @@ export function secretsOf(
   return found.filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
 }
 
-/** Replaces every secret in the issues' messages (defence in depth: messages never show them). */
+/**
+ * Replaces every secret in the issues' messages and pointers (defence in depth: messages never
+ * show them; a pointer is made of the file's keys, and a key may be the salt's text written by
+ * mistake, as a JSON pointer escapes it or not).
+ */
 export function scrubSecrets(issues: ConfigIssue[], secrets: readonly string[]): ConfigIssue[] {
   if (secrets.length === 0) return issues;
-  const longestFirst = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+  const forms = new Set<string>();
+  for (const secret of secrets)
+    forms.add(secret).add(secret.replaceAll('~', '~0').replaceAll('/', '~1'));
+  const longestFirst = [...forms].sort((a, b) => b.length - a.length);
+  const scrub = (text: string) => {
+    let scrubbed = text;
+    for (const secret of longestFirst) scrubbed = scrubbed.replaceAll(secret, MASK);
+    return scrubbed;
+  };
   return issues.map((issue) => {
-    let message = issue.message;
-    for (const secret of longestFirst) message = message.replaceAll(secret, MASK);
-    return message === issue.message ? issue : { ...issue, message };
+    const message = scrub(issue.message);
+    const pointer = scrub(issue.pointer);
+    return message === issue.message && pointer === issue.pointer
+      ? issue
+      : { ...issue, message, pointer };
   });
 }
 

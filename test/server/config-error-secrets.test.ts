@@ -37,6 +37,9 @@ const BROKEN_ENVS: ReadonlyArray<readonly [string, string]> = [
   ['unknown alias', GOOD_ENV.replace(`: ${SALT}`, `: *${SALT}`)],
   ['scalar top level', `${SALT}\n`],
   ['salt of the wrong type', GOOD_ENV.replace(`: ${SALT}`, `: [${SALT}]`)],
+  // The file parses, so its salt is known: a key of that text is scrubbed from the pointer.
+  ['the salt as a key', `${GOOD_ENV}${SALT}: 1\n`],
+  ['the salt as a key below a known one', `${GOOD_ENV}shadow:\n  ${SALT}: 1\n`],
 ];
 
 describe('a failed reload shows no file text and no path in any answer', () => {
@@ -124,4 +127,38 @@ describe('a failed reload shows no file text and no path in any answer', () => {
       );
     },
   );
+});
+
+describe('an environment file that gained the salt of LIGHTRAG_USER_HASH_SALT as a key', () => {
+  it('shows [secret] in the pointer of every answer, and an admin write over it says no salt either', async () => {
+    const env = GOOD_ENV.replace(`user_hash_salt: ${SALT}\n`, '');
+    const temp = await tempConfigDir({ [ENV]: env, [RULES]: GOOD_RULES });
+    const server = await testServer({
+      configDir: temp.dir,
+      watch: true,
+      adminToken: 'admin-token',
+      env: { LIGHTRAG_USER_HASH_SALT: SALT },
+    });
+    await temp.write(ENV, `${env}${SALT}: 1\n`);
+    const ready = await waitFor(
+      'the reload to fail',
+      async () => {
+        const response = await fetch(`${server.url}/readyz`);
+        return response.status === 503 && ((await response.json()) as { errors: unknown[] });
+      },
+      20_000,
+    );
+    expect(ready.errors).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_KEY', pointer: '/[secret]' }),
+    ]);
+    const answers = [
+      await (await fetch(`${server.url}/v1/status`)).text(),
+      JSON.stringify((await post(`${server.url}/v1/rollout/resume`, { reason: 'r' }, ADMIN)).body),
+      JSON.stringify(
+        (await post(`${server.url}/v1/rollout`, { percentage: 5, reason: 'r', waitMs: 0 }, ADMIN))
+          .body,
+      ),
+    ];
+    for (const text of answers) expect(text).not.toContain(SALT);
+  });
 });
