@@ -33,6 +33,30 @@ export function secretsOf(
   return found.filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
 }
 
+/** A `user_hash_salt:` line (indented or not, the key quoted or not) and the rest of it. */
+const SALT_LINE = /^[ \t]*["']?user_hash_salt["']?[ \t]*:(.*)$/gm;
+/** YAML's indicators a value may start with; a parser's message quotes what follows them. */
+const LEADING_INDICATORS = /^[\s|>!&*[\]{}"',-]+/;
+const TRAILING_PUNCTUATION = /["',\]}]+$/;
+
+/**
+ * The salt's text as its line holds it, in a file that does not parse (so its salt is not
+ * known): the rest of each `user_hash_salt:` line, that rest without the indicators before the
+ * value, and its first word without its closing punctuation (a tag, an alias or an anchor ends
+ * there): what the parser's messages quote (`Block scalar header includes extra characters:
+ * |…`, `Unresolved alias …`, `Unexpected scalar token in YAML stream: "…"`, a refused tag).
+ */
+export function saltTextsOf(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(SALT_LINE)) {
+    const rest = (match[1] ?? '').trim();
+    const value = rest.replace(LEADING_INDICATORS, '');
+    const word = (value.split(/\s/)[0] ?? '').replace(TRAILING_PUNCTUATION, '');
+    found.push(rest, value, word);
+  }
+  return found.filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
+}
+
 /**
  * Replaces every secret in the issues' messages and pointers (defence in depth: messages never
  * show them; a pointer is made of the file's keys, and a key may be the salt's text written by

@@ -5,6 +5,7 @@ import { isDirectory, listYamlFiles } from './environment-files.js';
 import { type ConfigIssue, sortIssues } from './issues.js';
 import { DEFAULT_ENVIRONMENT, tryLoadConfig } from './load-config.js';
 import { type RuleFileCache, readRuleFile } from './rule-files.js';
+import { scrubSecrets, secretsOf } from './secrets.js';
 import { displayPath } from './yaml-file.js';
 
 /** Result of validating a whole config directory. */
@@ -50,9 +51,11 @@ export async function validateConfigDir(options: {
     ...rules.issues,
     ...readEnvironmentOverlay(options.env ?? {}).issues,
   ];
+  // Environments are loaded without the variables; the salt of the variable is scrubbed here.
+  const scrubbed = scrubSecrets(issues, secretsOf(options.env ?? {}));
   return {
     files: [...environments.files, ...rules.files],
-    issues: sortIssues(dedupe(issues)),
+    issues: sortIssues(dedupe(scrubbed)),
     warnings: unknownVariables(options.env ?? {}),
   };
 }

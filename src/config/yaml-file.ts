@@ -17,6 +17,7 @@ import { type ParseOptions, parseConfigText } from './config-text.js';
 import type { ConfigIssue, ConfigResult } from './issues.js';
 import { lazyYamlFile } from './lazy-yaml-file.js';
 import { ReadSession } from './read-session.js';
+import { saltTextsOf, scrubSecrets } from './secrets.js';
 import { parseYamlSubset } from './yaml-subset.js';
 
 export {
@@ -150,13 +151,13 @@ export function parseYamlText(
   if (subset) return { ok: true, file: lazyYamlFile(text, path, displayPath, subset, options) };
   const checked = parseConfigText(text, options);
   if (!checked.ok) {
-    return {
-      ok: false,
-      issues: checked.problems.map((problem) => {
-        const { line, col } = checked.lineCounter.linePos(problem.offset);
-        return issueIn(displayPath, problem.code, problem.message, line, col);
-      }),
-    };
+    const issues = checked.problems.map((problem) => {
+      const { line, col } = checked.lineCounter.linePos(problem.offset);
+      return issueIn(displayPath, problem.code, problem.message, line, col);
+    });
+    // The parser's messages quote the line, and the salt is not known from a file that does
+    // not parse: its line's text is scrubbed for every reader, the log and the CLI included.
+    return { ok: false, issues: scrubSecrets(issues, saltTextsOf(text)) };
   }
   const { document, lineCounter, data } = checked;
   return { ok: true, file: { path, displayPath, text, document, lineCounter, data } };

@@ -17,6 +17,16 @@ const SALTS: [string, string, Record<string, string>][] = [
   ['a salt given as a number', 'user_hash_salt: 7319864250731986\n', {}],
   ['a salt given in hex', 'user_hash_salt: 0x7319ABCDEF\n', {}],
   ['a salt with a NUL escape', `user_hash_salt: "${MARK}\\0"\n`, {}],
+  // A file that does not parse: its salt is not known, and the parser's message quotes the line.
+  ['a block scalar header on the salt line', `user_hash_salt: |${MARK}\n  x\n`, {}],
+  ['a tag on the salt line', `user_hash_salt: !${MARK} x\n`, {}],
+  ['a stray token on the salt line', `user_hash_salt: ]${MARK}\n`, {}],
+  ['an alias on the salt line', `"user_hash_salt" : *${MARK}\n`, {}],
+  [
+    "the variable's salt on another broken line of the file",
+    `enable_ab_testing: ]${MARK}\n`,
+    { LIGHTRAG_USER_HASH_SALT: MARK },
+  ],
   ['a valid salt in the variable', '', { LIGHTRAG_USER_HASH_SALT: MARK }],
   ['a salt variable over the limit', '', { LIGHTRAG_USER_HASH_SALT: MARK.repeat(100) }],
 ];
@@ -47,7 +57,8 @@ describe('the salt never appears in any output', () => {
     }
   });
 
-  it.each(SALTS.filter(([, line]) => line !== ''))(
+  // The router here reads no variables: a case of the variable's salt is the commands' alone.
+  it.each(SALTS.filter(([, line, env]) => line !== '' && Object.keys(env).length === 0))(
     '%s: reload events and logs',
     async (_name, line) => {
       const temp = await tempConfigDir({ [ENV]: 'rollout_percentage: 10\n' });
