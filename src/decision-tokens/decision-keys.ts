@@ -26,7 +26,8 @@ const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
 /**
  * Reads a keyring from its text (`FLAGROUTE_DECISION_KEY`): entries `id:secret` separated by
  * commas or white space, the first signing, e.g. `k2:…,k1:…`. A secret is at least
- * {@link MIN_SECRET_BYTES} bytes of text (use `openssl rand -base64 48`). Errors name the
+ * {@link MIN_SECRET_BYTES} bytes of text (use `openssl rand -base64 48`), without U+FFFD (what
+ * bytes that are not UTF-8 become in `process.env`). Errors name the
  * entry by its position and id, never its secret.
  */
 export function parseDecisionKeys(text: string, variable = DECISION_KEY_VARIABLE): DecisionKeyring {
@@ -47,6 +48,12 @@ export function parseDecisionKeys(text: string, variable = DECISION_KEY_VARIABLE
       throw new FlagrouteError(
         'USAGE',
         `${at} has key id ${JSON.stringify(id.slice(0, 40))}; an id is 1 to 32 letters, digits, _, . or -`,
+      );
+    }
+    if (entry.includes('\uFFFD', colon)) {
+      throw new FlagrouteError(
+        'USAGE',
+        `${at} (key id ${id}) has a secret holding U+FFFD, which is what bytes that are not UTF-8 become when the environment is read: a secret of raw random bytes would be mostly that one character, and weak; give text (openssl rand -base64 48)`,
       );
     }
     if (secret.length < MIN_SECRET_BYTES) {

@@ -145,6 +145,11 @@ describe('decision tokens: signed claims any instance with the key accepts', () 
       ],
       [`bad!id:${SECRET_1}`, /entry 1 has key id "bad!id"/],
       [`k1:${SECRET_1},k1:${SECRET_2}`, /entry 2 repeats key id k1/],
+      // Random bytes read from the environment as UTF-8: 48 bytes, most of them U+FFFD.
+      [
+        `k1:secret-of-the\uFFFD\uFFFD${'\uFFFD'.repeat(10)}`,
+        /entry 1 \(key id k1\) has a secret holding U\+FFFD/,
+      ],
     ];
     for (const [text, message] of mistakes) {
       let thrown: unknown;
