@@ -13,6 +13,7 @@ export const FAULT_REASONS = [
   'lease_missing',
   'lease_lost',
   'command_unreadable',
+  'plan_mismatch',
 ] as const;
 /** A reason of `flagroute_rollout_controller_errors_total{reason}`. */
 export type FaultReason = (typeof FAULT_REASONS)[number];
@@ -32,6 +33,8 @@ export const FAULT_SUMMARIES: Readonly<Record<FaultReason, string>> = {
   lease_missing: "the controller's lease had vanished; the controller took it again",
   lease_lost: 'another controller took the lease; this one stands by',
   command_unreadable: 'a queued plan command was unreadable and was set aside',
+  plan_mismatch:
+    "the plan state was started under another rollout_plan than this configuration's; the controller holds until a person restarts the plan under this one",
 };
 
 /** A problem a controller met: its reason, and a message naming the file and what to do. */
@@ -52,6 +55,7 @@ const FAULT_CODES: Readonly<Record<FaultReason, ErrorCode>> = {
   lease_missing: 'INVALID_DATA',
   lease_lost: 'PLAN_CONFLICT',
   command_unreadable: 'INVALID_DATA',
+  plan_mismatch: 'PLAN_CONFLICT',
 };
 
 /** A controller's fault as an error: the code of its reason, the fault's message. */

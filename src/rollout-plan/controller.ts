@@ -5,6 +5,7 @@ import { type Fault, faultOf, HealthTracker, isStandingBy } from './controller-h
 import type { ControllerOptions, ControllerRole } from './controller-options.js';
 import { EffectExecutor, type TransitionNotice } from './effect-executor.js';
 import { defaultStateDir, FilePlanStore } from './file-plan-store.js';
+import { definitionConflict, planDefinitionOf } from './plan-definition.js';
 import { PlanMover } from './plan-mover.js';
 import { PlanObserver, windowOf } from './plan-observer.js';
 import { type PlanCommand, type PlanState, pendingState } from './plan-state.js';
@@ -145,9 +146,14 @@ export class RolloutController {
         await this.keeper.keepState(this.current);
         const loaded = await this.observer.config();
         const config = (await this.applyQueued(async () => loaded)) ?? loaded;
+        const plan = planViewOf(config);
+        const conflict = definitionConflict(this.current, planDefinitionOf(plan.stages));
+        if (conflict !== undefined) {
+          this.health.report({ reason: 'plan_mismatch', message: conflict }, this.clock.now());
+        }
         const metrics = await this.observer.metrics(windowOf(this.current, config));
         const at = this.clock.now();
-        const input = { kind: 'look', at, plan: planViewOf(config), metrics } as const;
+        const input = { kind: 'look', at, plan, metrics } as const;
         this.current = (await this.mover.take(this.current, input, config)).state;
       } catch (error) {
         if (!isStandingBy(error)) {

@@ -46,6 +46,7 @@ export {
   routerMetrics,
   type StageWindow,
 } from './metrics-sources.js';
+export { definitionConflict, type PlanDefinition, planDefinitionOf } from './plan-definition.js';
 export { type LoopOptions, retryDelay, runController } from './plan-loop.js';
 export {
   ACTIVE_PHASES,

@@ -2,6 +2,7 @@ import { formatDuration, parseDuration } from '../duration.js';
 import { severest } from './guardrail-policy.js';
 import { respond } from './guardrail-response.js';
 import type { PlanMetrics } from './guardrails.js';
+import { definitionConflict, planDefinitionOf } from './plan-definition.js';
 import { ACTIVE_PHASES, newRun, type PlanState, runOf } from './plan-state.js';
 import { stageEdit, stageName, stageNeeds, stageServes, usersOf } from './shadow-stage.js';
 import { servedData, servedNow, shadowData } from './stage-data.js';
@@ -11,7 +12,8 @@ import { transitionStep } from './transitions.js';
 type Look = Extract<StepInput, { kind: 'look' }>;
 
 /**
- * One look at a plan: stop it if a kill switch is engaged; pause it if its stage is gone or
+ * One look at a plan: stop it if a kill switch is engaged; do nothing if it was started under
+ * another plan (another configuration's stages); pause it if its stage is gone or
  * the rollout was changed outside the plan; then judge the
  * stage's data (the metrics since the stage started): roll back on a failed guardrail, wait for
  * the hold, hold for data (pausing a stage that waited too long), and advance, ask for approval
@@ -29,6 +31,9 @@ export function lookStep(state: PlanState, input: Look): StepResult {
       percentage: 0,
     })!;
   }
+  // A state made under another plan: its stage index means nothing under this one, so nothing
+  // of this plan is applied to it (the controller reports why, as a fault, every look).
+  if (definitionConflict(state, planDefinitionOf(plan.stages)) !== undefined) return nothing;
   const stage = plan.stages[state.stage];
   if (!stage) {
     // The file lost stages: the plan waits at its last stage, inside the plan, for a person.

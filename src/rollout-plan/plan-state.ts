@@ -1,5 +1,6 @@
 import type { Moments, OutcomeMetric } from '../metrics/index.js';
 import type { GuardrailReading } from './guardrails.js';
+import type { PlanDefinition } from './plan-definition.js';
 
 /** Where a rollout plan is. */
 export const PLAN_PHASES = [
@@ -22,6 +23,7 @@ export type PlanPhase = (typeof PLAN_PHASES)[number];
 /** What can happen to a plan: the events of the transition table. */
 export const TRANSITION_EVENTS = [
   'start',
+  'restart',
   'advance',
   'hold',
   'pause',
@@ -37,7 +39,7 @@ export const TRANSITION_EVENTS = [
 export type TransitionEvent = (typeof TRANSITION_EVENTS)[number];
 
 /** What a person can tell a plan (each is also a transition event). */
-export const PLAN_ACTIONS = ['start', 'pause', 'resume', 'promote', 'abort'] as const;
+export const PLAN_ACTIONS = ['start', 'restart', 'pause', 'resume', 'promote', 'abort'] as const;
 /** A person's action on a plan. */
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
@@ -83,6 +85,12 @@ export interface PlanState {
   promoteStage: number | null;
   reason: string;
   history: Transition[];
+  /**
+   * The plan the state was made under (set by `start` and `restart`): a controller or a command
+   * whose configuration holds another plan applies none of its stages to this state. Absent in a
+   * state written before, which is taken as made under the configuration's plan.
+   */
+  definition?: PlanDefinition;
   /**
    * The stage run, from 1 at the start: each advance, step down or resume starts one more. The
    * regression guardrails' alpha is spent per run (absent in a state written before: the stage

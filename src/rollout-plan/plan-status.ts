@@ -4,6 +4,7 @@ import { parseDuration } from '../duration.js';
 import { effective, effectiveShadow, layersOf } from '../rollout-layers/index.js';
 import type { Fault, HealthSnapshot } from './controller-health.js';
 import type { GuardrailReading } from './guardrails.js';
+import { definitionConflict, planDefinitionOf } from './plan-definition.js';
 import type { PlanState } from './plan-state.js';
 import type { LeaseReading, PlanStore } from './plan-store.js';
 
@@ -22,6 +23,12 @@ export interface PlanStatus {
   source: string;
   /** The driving controller's health (its own, or as its last heartbeat reported it), or null. */
   health: HealthSnapshot | null;
+  /**
+   * Why this configuration's stages say nothing of the state, when it was started under another
+   * rollout_plan (both plans' stages; see `definitionConflict`), else null. Then no stage is
+   * marked current: the state's stage index is of the other plan.
+   */
+  planConflict: string | null;
 }
 
 /** The status of a plan from its state and the readings of its last look. */
@@ -33,7 +40,8 @@ export function planStatusOf(
   health: HealthSnapshot | null,
 ): PlanStatus {
   const stages = config.settings.rollout_plan.stages;
-  const stage = stages[state.stage];
+  const planConflict = definitionConflict(state, planDefinitionOf(stages)) ?? null;
+  const stage = planConflict === null ? stages[state.stage] : undefined;
   const look = state.lastLook;
   const layers = layersOf(config);
   const holdLeftMs =
@@ -46,7 +54,14 @@ export function planStatusOf(
     state,
     stages: stages.map((item, index) => ({
       ...item,
-      state: index < state.stage ? 'done' : index === state.stage ? 'current' : 'next',
+      state:
+        planConflict !== null
+          ? 'next'
+          : index < state.stage
+            ? 'done'
+            : index === state.stage
+              ? 'current'
+              : 'next',
     })),
     percentage: effective(layers).percentage,
     shadow: effectiveShadow(layers, config.settings).percentage,
@@ -56,6 +71,7 @@ export function planStatusOf(
     guardrails: look?.guardrails ?? [],
     source,
     health,
+    planConflict,
   };
 }
 

@@ -1,5 +1,6 @@
 import { reasonProblem } from '../rollout-layers/index.js';
 import { lookStep } from './look-step.js';
+import { definitionConflict, type PlanDefinition, planDefinitionOf } from './plan-definition.js';
 import {
   newRun,
   type PlanAction,
@@ -30,6 +31,7 @@ function refuse(code: PlanRefusalCode, message: string): StepResult {
 /** What a refusal adds to "cannot <action> the plan: it is <phase>". */
 function hint(action: PlanAction, phase: PlanPhase): string {
   if (action === 'start') return '; abort it first to start over';
+  if (action === 'restart') return phase === 'pending' ? '; start it' : '; start it again';
   if (action === 'resume') return ', not paused';
   if (phase === 'paused' && action !== 'pause') return '; resume it first';
   if (phase === 'pending') return '; start it first';
@@ -48,31 +50,31 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
   if (phaseAfter(action, state.phase) === undefined) {
     return refuse('PLAN_CONFLICT', `${cannot}: it is ${state.phase}${hint(action, state.phase)}`);
   }
+  const definition = planDefinitionOf(plan.stages);
+  const conflict = definitionConflict(state, definition);
+  if (action === 'restart' && conflict === undefined) {
+    return refuse(
+      'PLAN_CONFLICT',
+      `${cannot}: it runs under this configuration's rollout_plan already (stages ${definition.stages}); restart is for a plan started under another one: pause, resume or abort it`,
+    );
+  }
+  // Another plan's stage index means nothing here: resuming or promoting it would apply this
+  // plan's stages to it (stage 2 of 10/30/60/100 is 30 %, of 50/100 it is 100 %).
+  if (conflict !== undefined && (action === 'resume' || action === 'promote')) {
+    return refuse('PLAN_CONFLICT', `${cannot}: ${conflict}`);
+  }
   const stage = plan.stages[state.stage];
   switch (action) {
-    case 'start': {
-      const first = plan.stages[0]!;
-      const fresh: PlanState = {
-        ...pendingState(state.environment),
-        phase: state.phase,
-        history: state.history,
-      };
-      return transitionStep(fresh, 'start', {
-        at,
-        reason: `${reason}; ${stageName(plan.stages, 0)}: ${stageServes(first)} for at least ${first.hold}`,
-        percentage: usersOf(first),
-        edit: stageEdit(first, `rollout plan stage 1 of ${plan.stages.length}: ${reason}`, true),
-        changes: {
-          stage: 0,
-          stageStartedAt: at,
-          stageBaseline: input.baseline,
-          // Starting a plan whose first stage needs approval is that approval.
-          approvedStage: first.approval ? 0 : null,
-          run: 1,
-          failing: {},
-        },
-      })!;
-    }
+    case 'start':
+      return startStep(state, input, definition, 'start', reason);
+    case 'restart':
+      return startStep(
+        state,
+        input,
+        definition,
+        'restart',
+        `restarted under this configuration's rollout_plan (stages ${definition.stages}; it was started under stages ${state.definition?.stages}): ${reason}`,
+      );
     case 'pause':
       return transitionStep(state, 'pause', { at, reason, ...servedNow(plan) })!;
     case 'resume': {
@@ -125,4 +127,41 @@ function commandStep(state: PlanState, input: Extract<StepInput, { kind: 'comman
         edit: { kind: 'engage_kill_switch', reason: `rollout plan aborted: ${reason}` },
       })!;
   }
+}
+
+/** The plan from its stage 1 under `definition`: a person's start, or restart under a new plan. */
+function startStep(
+  state: PlanState,
+  input: Extract<StepInput, { kind: 'command' }>,
+  definition: PlanDefinition,
+  event: 'start' | 'restart',
+  reason: string,
+): StepResult {
+  const { plan, at } = input;
+  const first = plan.stages[0]!;
+  const fresh: PlanState = {
+    ...pendingState(state.environment),
+    phase: state.phase,
+    history: state.history,
+  };
+  return transitionStep(fresh, event, {
+    at,
+    reason: `${reason}; ${stageName(plan.stages, 0)}: ${stageServes(first)} for at least ${first.hold}`,
+    percentage: usersOf(first),
+    edit: stageEdit(
+      first,
+      `rollout plan stage 1 of ${plan.stages.length}: ${input.command.reason}`,
+      true,
+    ),
+    changes: {
+      stage: 0,
+      stageStartedAt: at,
+      stageBaseline: input.baseline,
+      // Starting a plan whose first stage needs approval is that approval.
+      approvedStage: first.approval ? 0 : null,
+      run: 1,
+      failing: {},
+      definition,
+    },
+  })!;
 }

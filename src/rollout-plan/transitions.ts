@@ -19,6 +19,13 @@ export const TRANSITIONS: Readonly<
 > = {
   // A person starts the plan (again, once it has ended).
   start: { pending: 'running', completed: 'running', rolled_back: 'running' },
+  // A person restarts a plan that was started under another rollout_plan, from its stage 1.
+  restart: {
+    running: 'running',
+    holding: 'running',
+    awaiting_approval: 'running',
+    paused: 'running',
+  },
   // A look: the stage held, has its data and passed every guardrail; the next stage serves.
   advance: { running: 'running', holding: 'running' },
   // A look: a guardrail whose action is step_down failed; the previous stage serves again.

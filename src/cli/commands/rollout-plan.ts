@@ -81,6 +81,12 @@ function describePlanStatus(status: PlanStatus, lease: LeaseReading): string {
     `rollout plan of ${state.environment}: ${state.phase}${state.reason ? ` (${state.reason})` : ''}`,
     `serving ${status.percentage} %${status.shadow > 0 ? `, shadow ${status.shadow} % of the eligible queries Perplexity serves` : ''}; controller: ${describeLease(lease)}`,
     ...describeHealth(status.health),
+    ...(status.planConflict === null
+      ? []
+      : [
+          `NOT THIS CONFIGURATION'S PLAN: ${status.planConflict}`,
+          `  the state is at stage ${state.stage + 1} of stages ${state.definition?.stages}; this configuration's stages, none applied:`,
+        ]),
     '',
   ];
   for (const [index, stage] of status.stages.entries()) {
@@ -177,7 +183,7 @@ export function rolloutPlanCommands(rollout: Command): void {
     rollout
       .command('plan')
       .description(
-        "drive the environment's rollout_plan: start, status, pause, resume, promote (skip a hold or approve a stage; never a failed guardrail), abort (kill switch)",
+        "drive the environment's rollout_plan: start, status, pause, resume, promote (skip a hold or approve a stage; never a failed guardrail), abort (kill switch), restart (a plan started under another rollout_plan, from stage 1 of this one)",
       ),
   )
     .argument('<action>', `one of status, ${PLAN_ACTIONS.join(', ')}`, (value: string) => {
