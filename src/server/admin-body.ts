@@ -69,18 +69,21 @@ function fieldList(route: AdminRoute): string {
  * (no body) or a JSON object whose keys are all among the route's fields. Anything else is
  * `INVALID_ARGUMENT`, naming the key (quoted, cut like every echo) with a did-you-mean and the
  * fields the route takes, and the path the caller posted to (`path`, for a route with a
- * parameter: `/v1/rollout/plan/pause`, not its pattern).
+ * parameter: `/v1/rollout/plan/pause`, not its pattern). A JSON `null` is a body, and not an
+ * object: refused like `[]` or `5` (taken as no body, it engaged the kill switch of
+ * `POST /v1/rollback` with the default reason, for a client that most likely meant to send its
+ * fields and sent a variable that was unset).
  */
 export function adminBody(
   body: unknown,
   route: AdminRoute,
   path: string = route,
 ): Readonly<Record<string, unknown>> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
+  if (body === undefined) return {};
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidArgumentError(
       'the body',
-      `of POST ${path} must be a JSON object; ${fieldList(route)}`,
+      `of POST ${path} must be a JSON object${BODY_REQUIRED.has(route) ? '' : ' or no body'}, got ${body === null ? 'null' : Array.isArray(body) ? 'a list' : typeof body}; ${fieldList(route)}`,
     );
   }
   const fields: readonly string[] = ADMIN_BODY_FIELDS[route];

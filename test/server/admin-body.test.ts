@@ -13,12 +13,12 @@ async function setUp() {
   const { router, dir } = await routerIn({ [ENV]: 'rollout_percentage: 10\n' });
   const server = createServer(router, { adminToken: 'admin-token' });
   const environment = () => readFile(join(dir, ENV), 'utf8');
-  return { server, environment };
+  return { server, environment, router };
 }
 
 describe('an admin body with a key its route does not take', () => {
   it('is refused naming the key, with a did-you-mean and the fields allowed, and nothing changes', async () => {
-    const { server, environment } = await setUp();
+    const { server, environment, router } = await setUp();
     const before = await environment();
     const cases: [string, Record<string, unknown>, string][] = [
       [
@@ -71,8 +71,22 @@ describe('an admin body with a key its route does not take', () => {
     expect(list.json()).toEqual({
       errorCode: 'INVALID_ARGUMENT',
       errorDetails:
-        'the body of POST /v1/rollback must be a JSON object; the fields are reason, waitMs',
+        'the body of POST /v1/rollback must be a JSON object or no body, got a list; the fields are reason, waitMs',
     });
+    // A JSON null is a body that is not an object, not "no body": it engaged the kill switch.
+    for (const url of ['/v1/rollback', '/v1/rollout/resume', '/v1/breaker/reset']) {
+      const nothing = await server.inject({
+        method: 'POST',
+        url,
+        headers: ADMIN,
+        payload: 'null',
+      });
+      expect(nothing.statusCode, url).toBe(400);
+      expect(nothing.json().errorDetails, url).toMatch(
+        new RegExp(`^the body of POST ${url} must be a JSON object or no body, got null; `),
+      );
+    }
+    expect(router.status().rollback).toBeNull();
     expect(await environment()).toBe(before);
   });
 
@@ -195,7 +209,7 @@ describe('an admin body over HTTP', () => {
       );
       expect((await post(`${server.url}${path}`, [1], ADMIN)).body).toEqual({
         errorCode: 'INVALID_ARGUMENT',
-        errorDetails: `the body of POST ${path} must be a JSON object; the fields are reason`,
+        errorDetails: `the body of POST ${path} must be a JSON object, got a list; the fields are reason`,
       });
     }
   });
