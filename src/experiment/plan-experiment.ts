@@ -1,3 +1,4 @@
+import { formatDuration } from '../duration.js';
 import { FlagrouteError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import {
@@ -160,13 +161,25 @@ function baselineOf(data: ExperimentData, metric: OutcomeMetric) {
   return summary ? { mean: summary.mean, sd: Math.sqrt(summary.variance) } : null;
 }
 
-function unitsPerDayOf(data: ExperimentData): number | undefined {
+/** The shortest span of events whose rate is taken as a day's traffic. */
+const SHORTEST_TRAFFIC_SPAN_MS = 3_600_000;
+
+/**
+ * The units a day the events' span shows, or why not (a note). A span under an hour is no
+ * day's traffic: four users posted within a millisecond made "345600000 units a day" and
+ * "about 0.0 days" (the units were right, the span was a burst).
+ */
+function unitsPerDayOf(data: ExperimentData): number | string | undefined {
   const span = data.span;
   if (!span || !(span.last > span.first)) return undefined;
   const units = data.stats.units
     ? data.stats.units.lightrag + data.stats.units.perplexity
     : (data.events?.analyzed ?? 0);
-  return units / ((span.last - span.first) / 86_400_000);
+  const ms = span.last - span.first;
+  if (ms < SHORTEST_TRAFFIC_SPAN_MS) {
+    return `the events span only ${formatDuration(ms)}, too short to tell a day's traffic (at least 1h): give --units-per-day`;
+  }
+  return units / (ms / 86_400_000);
 }
 
 /**
@@ -179,14 +192,15 @@ export function planFromData(data: ExperimentData | null, input: DataPlanInput):
   const found = data ? baselineOf(data, input.metric) : null;
   const mean = input.baselineMean ?? found?.mean;
   const sd = input.baselineSd ?? found?.sd;
-  const unitsPerDay = input.unitsPerDay ?? (data ? unitsPerDayOf(data) : undefined);
+  const traffic = input.unitsPerDay ?? (data ? unitsPerDayOf(data) : undefined);
+  const unitsPerDay = typeof traffic === 'number' ? traffic : undefined;
   if (mean === undefined || sd === undefined) {
     throw new FlagrouteError(
       'INVALID_ARGUMENT',
       `give the baseline's mean and standard deviation, or data with at least 2 baseline units carrying ${input.metric}`,
     );
   }
-  const notes: string[] = [];
+  const notes: string[] = typeof traffic === 'string' ? [traffic] : [];
   const guardrails: PlanGuardrail[] = [];
   const names = input.guardrails ?? (data ? OUTCOME_METRICS.filter((m) => m !== input.metric) : []);
   for (const metric of names) {

@@ -221,6 +221,52 @@ describe('flagroute experiment', () => {
     expect(fromData.stdout).toMatch(
       /quality_score: \d+ units per arm .* about [\d.]+ days at \d+ units a day/,
     );
+    // A burst (every user within 4 ms) is no day's traffic: it made "about 0.0 days at
+    // 345600000 units a day"; a plan shorter than a day is said in hours and minutes.
+    const { dir } = await tempConfigDir();
+    const burst = join(dir, 'burst.jsonl');
+    const line = (user: number, arm: string) =>
+      JSON.stringify({
+        time: `2026-12-07T10:00:00.00${user % 5}Z`,
+        cohort: arm,
+        backend: arm,
+        userId: `u${user}-${arm}`,
+        success: true,
+        quality: 0.7 + (user % 5) * 0.05,
+      });
+    const lines = Array.from({ length: 40 }, (_, user) => [
+      line(user, 'lightrag'),
+      line(user, 'perplexity'),
+    ]);
+    writeFileSync(burst, `${lines.flat().join('\n')}\n`);
+    const short = await runCli([
+      'experiment',
+      'plan',
+      '--metric',
+      'quality_score',
+      '--mde',
+      '0.05',
+      '--events',
+      burst,
+    ]);
+    expect(short.code, short.stderr).toBe(0);
+    expect(short.stdout).toContain('traffic unknown (give --units-per-day or --events)');
+    expect(short.stdout).toContain(
+      "note: the events span only 0s, too short to tell a day's traffic (at least 1h): give --units-per-day",
+    );
+    const busy = await runCli([
+      'experiment',
+      'plan',
+      '--metric',
+      'quality_score',
+      '--mde',
+      '0.05',
+      '--events',
+      burst,
+      '--units-per-day',
+      '4800',
+    ]);
+    expect(busy.stdout).toMatch(/; about 1h at 4800 units a day\n/);
     const bad = await runCli(['experiment', 'plan', '--metric', 'quality_score', '--mde', '0']);
     expect(bad.stderr).toMatch(/--mde must be above 0/);
   });

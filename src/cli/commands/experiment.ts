@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { formatDuration } from '../../duration.js';
 import {
   analyzeExperiment,
   EXPERIMENT_SETTING_FIELDS,
@@ -183,7 +184,7 @@ export function experimentCommands(program: Command): void {
       const days =
         plan.days === null
           ? 'traffic unknown (give --units-per-day or --events)'
-          : `about ${plan.days.toFixed(1)} days at ${Math.round(plan.units_per_day!)} units a day`;
+          : `about ${plan.days >= 1 ? `${plan.days.toFixed(1)} days` : formatDuration(plan.days * 86_400_000)} at ${Math.round(plan.units_per_day!)} units a day`;
       const guardrails = plan.guardrails
         .map((g) => `${g.metric} ${(g.pass_probability * 100).toFixed(1)} %`)
         .join(', ');
