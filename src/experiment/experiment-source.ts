@@ -14,8 +14,11 @@ import { covariatesFromPrometheus, covariatesOfRequests } from './request-covari
 import type { TailData } from './tail-values.js';
 import type { CovariateData } from './variance-reduction.js';
 
-/** Where an analysis's data comes from. */
-export const SOURCE_KINDS = ['events', 'stats', 'prometheus', 'live'] as const;
+/**
+ * Where an analysis's data comes from: `events` (event files), `store` (the fleet store's event
+ * tables), `stats`, `prometheus`, `live` (a router's own outcomes).
+ */
+export const SOURCE_KINDS = ['events', 'store', 'stats', 'prometheus', 'live'] as const;
 /** A kind from {@link SOURCE_KINDS}. */
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 

@@ -130,7 +130,11 @@ export function storeEventsSource(
     async read(unit) {
       const pool = await StorePool.open(target, { applicationName: 'flagroute report' });
       try {
-        const data = dataFromEvents(await readStoreEvents(pool, window), unit);
+        // Events, but the store's: the report's header says where they were read.
+        const data = {
+          ...dataFromEvents(await readStoreEvents(pool, window), unit),
+          source: 'store' as const,
+        };
         data.notes.unshift(
           `the events of ${window.environment} in the store's tables, summed per unit by PostgreSQL`,
         );

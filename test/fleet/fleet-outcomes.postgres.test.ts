@@ -205,7 +205,7 @@ describePostgres('outcomes across a fleet on PostgreSQL', () => {
       files_,
       1e-9,
       // The store keeps per-unit sums, not each response time: no tail test (the files have one).
-      ['malformed', 'duplicate_decision_ids', 'tails'],
+      ['malformed', 'duplicate_decision_ids', 'tails', 'source'],
     );
     expect(store_.tails.comparisons.map((c: { missing: string }) => c.missing)).toEqual([
       'no_values',

@@ -110,9 +110,14 @@ describePostgres('covariates in the PostgreSQL store (issue 29)', () => {
       { ...file, variance_reduction: stored.variance_reduction },
       1e-9,
       // The store keeps per-unit sums, not each response time: no tail test.
-      ['malformed', 'duplicate_decision_ids', 'variance_reduction', 'tails'],
+      ['malformed', 'duplicate_decision_ids', 'variance_reduction', 'tails', 'source'],
     );
+    expect([file.source, stored.source]).toEqual(['events', 'store']);
     const text = await runCli(['experiment', 'report', '--store', url, '--env', 'production']);
+    // The header says where the events were read (it said "from events").
+    expect(text.stdout).toMatch(
+      /^experiment: LightRAG \(treatment\) vs Perplexity \(baseline\), from store, per user,/m,
+    );
     expect(text.stdout).toMatch(/[Vv]ariance reduction/);
     expect(text.stdout).toMatch(/regression/);
 
