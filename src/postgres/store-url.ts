@@ -57,6 +57,13 @@ function readUrl(text: string): { url: URL; emptyHost: boolean } | undefined {
 export function parsePostgresUrl(text: string, source: string): PostgresTarget {
   // Without "://" a "scheme" is likely a user name ("app:secret@host"): not a URL at all.
   const read = text.includes('://') ? readUrl(text) : undefined;
+  // The URL parser refuses a port above 65535 as it refuses a string that is no URL at all.
+  const refusedPort = read
+    ? undefined
+    : /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(
+        text,
+      )?.[1];
+  if (refusedPort !== undefined) throw badPort(source, refusedPort);
   if (!read) {
     throw new StoreError(
       'INVALID_STORE_URL',
@@ -74,10 +81,7 @@ export function parsePostgresUrl(text: string, source: string): PostgresTarget {
   const host = url.searchParams.get('host') ?? (emptyHost ? '' : hostname);
   const port = url.searchParams.get('port') ?? (url.port || '5432');
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
-    throw new StoreError(
-      'INVALID_STORE_URL',
-      `${source} names port ${JSON.stringify(port.slice(0, 20))}; a port is a whole number from 1 to 65535`,
-    );
+    throw badPort(source, port);
   }
   const user = url.searchParams.get('user') ?? decoded(url.username);
   const database = decoded(url.pathname.slice(1));
@@ -93,4 +97,11 @@ export function parsePostgresUrl(text: string, source: string): PostgresTarget {
   ];
   if (user !== '') parts.push(`as ${JSON.stringify(user)}`);
   return { url: text, description: parts.join(' '), host, port: Number(port), database, user };
+}
+
+function badPort(source: string, port: string): StoreError {
+  return new StoreError(
+    'INVALID_STORE_URL',
+    `${source} names port ${JSON.stringify(port.slice(0, 20))}; a port is a whole number from 1 to 65535`,
+  );
 }

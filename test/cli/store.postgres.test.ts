@@ -93,12 +93,21 @@ describePostgres('flagroute store migrate', () => {
     expect(notUrl.stderr).toBe(
       "error: --store is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database (a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments)\n",
     );
+    // The variable's value is not a URL (a colon missing): the variable is named, not --store.
+    const variable = await runCli(['store', 'migrate'], {
+      env: { FLAGROUTE_STORE: 'postgres//app:hunter2@db/flagroute' },
+    });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain(
+      'FLAGROUTE_STORE is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database',
+    );
+    expect(variable.stderr).not.toContain('--store');
     const mysql = await runCli(['store', 'migrate'], {
       env: { FLAGROUTE_STORE: 'mysql://app:hunter2@db/flagroute' },
     });
     expect(mysql.code).toBe(2);
     expect(mysql.stderr).toContain('FLAGROUTE_STORE must be a postgres:// or postgresql:// URL');
-    for (const run of [notUrl, mysql]) expect(run.stderr).not.toContain('hunter2');
+    for (const run of [notUrl, variable, mysql]) expect(run.stderr).not.toContain('hunter2');
 
     const none = await runCli(['store', 'migrate']);
     expect(none.code).toBe(2);

@@ -95,7 +95,12 @@ describe('parsePostgresUrl', () => {
   });
 
   it.each([
-    ['postgres://app:s3cret@db.internal:99999/flagroute', 'is not a URL'],
+    // The URL parser refuses it as no URL at all: the port is named instead.
+    [
+      'postgres://app:s3cret@db.internal:99999/flagroute',
+      '--store names port "99999"; a port is a whole number from 1 to 65535',
+    ],
+    ['postgresql://db.internal:70000', 'names port "70000"'],
     ['postgres://app:s3cret@db.internal/flagroute?port=0', 'names port "0"'],
     ['postgres://app:s3cret@db.internal/flagroute?port=54x', 'names port "54x"'],
   ])('refuses the port of %s', (url, says) => {

@@ -53,9 +53,12 @@ export function storeOption({
  * A value after `--store` that is no URL is most likely the command's next argument taken as
  * one (`rollout plan --store status`): said so at once, not as that argument missing. The value
  * is not shown (it may be a password); the URL itself is checked when the store opens.
+ * Commander parses {@link STORE_VARIABLE}'s value here too, without saying so: that value is
+ * left to the store's own check, which names the variable (a `--store` never given was blamed).
  */
 function storeUrlArgument(value: string): string {
   if (value === '' || value.includes('://')) return value;
+  if (value === process.env[STORE_VARIABLE]) return value;
   throw new UsageError(
     "--store is not a URL (its value is not shown: it may hold a password); expected postgres://user:password@host:5432/database (a bare --store, for FLAGROUTE_STORE's, takes the next word as its URL: put it after the command's arguments)",
   );
