@@ -3,6 +3,7 @@ import { FlagrouteError } from '../errors.js';
 import { OUTCOME_METRICS, type OutcomeMetric } from '../metrics/index.js';
 import { type ArmMoments, addMoments } from './arm-moments.js';
 import { ARMS, type Arm, type ExperimentStats } from './experiment-data.js';
+import { prometheusRequest } from './prometheus-request.js';
 
 /** Options of {@link statsFromPrometheus}. */
 export interface PrometheusSourceOptions {
@@ -207,12 +208,13 @@ export async function query(
   options: PrometheusSourceOptions,
   time?: number,
 ): Promise<Row[]> {
-  const url = new URL('/api/v1/query', base);
-  url.searchParams.set('query', promql);
-  if (time !== undefined) url.searchParams.set('time', time.toFixed(3));
+  const params: Record<string, string> = { query: promql };
+  if (time !== undefined) params.time = time.toFixed(3);
+  const { url, headers } = prometheusRequest(base, '/api/v1/query', params);
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
+      headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
   } catch (error) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FlagrouteError } from '../errors.js';
 import { lineTooLong } from '../experiment/event-file-errors.js';
 import { MAX_LINE_BYTES, readPart } from '../experiment/index.js';
+import { shownPrometheusUrl } from '../experiment/prometheus-request.js';
 import { prometheusUrl, statsFromPrometheus } from '../experiment/prometheus-source.js';
 import { fileErrorReason } from '../file-errors.js';
 import { allocationPeriod, type ExposureEvent, type OutcomeEvent } from '../outcomes/index.js';
@@ -105,7 +106,8 @@ export function routerMetrics(router: Router): PlanMetricsSource {
  */
 export function prometheusMetrics(url: string, fetcher?: typeof fetch): PlanMetricsSource {
   return {
-    name: `prometheus=${url}`,
+    // Never the URL as given: its password and a query token would reach every log line.
+    name: `prometheus=${shownPrometheusUrl(url)}`,
     async read() {
       const stats = await statsFromPrometheus(url, fetcher ? { fetch: fetcher } : {});
       return {
@@ -207,7 +209,7 @@ export function metricsSourceOf(spec: string, router?: Router): PlanMetricsSourc
     if (prometheusUrl(value) === undefined) {
       throw new FlagrouteError(
         'USAGE',
-        `--metrics prometheus=URL needs an http:// or https:// URL such as prometheus=http://prometheus:9090, got ${JSON.stringify(spec)}`,
+        `--metrics prometheus=URL needs an http:// or https:// URL such as prometheus=http://prometheus:9090, got prometheus=${shownPrometheusUrl(value)}`,
       );
     }
     return prometheusMetrics(value);

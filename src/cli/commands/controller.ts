@@ -15,6 +15,7 @@ import {
   port,
   withEnvironmentOptions,
 } from '../shared.js';
+import { metricsSpecOf } from './metrics-flag.js';
 import {
   openRuntimeStoreOf,
   postgresMetricsOf,
@@ -107,7 +108,7 @@ export function controllerCommand(program: Command): void {
   )
     .requiredOption(
       '--metrics <source>',
-      'prometheus=URL (the fleet, per request), events=DIR (an outcome event log) or postgres (the events in the store, per user; with --store)',
+      'prometheus=URL (the fleet, per request; a bare prometheus reads FLAGROUTE_PROMETHEUS_URL, whose user and password go as basic auth), events=DIR (an outcome event log) or postgres (the events in the store, per user; with --store)',
     )
     .option('--once', 'make one look and exit (refused while another controller holds the lease)')
     .option(
@@ -130,7 +131,7 @@ export function controllerCommand(program: Command): void {
           logger.info({ signal }, `${signal} received: stopping after the look in progress`),
         );
         const stored = await postgresMetricsOf(command, flags.env, flags.metrics);
-        const source = stored ?? metricsSourceOf(flags.metrics);
+        const source = stored ?? metricsSourceOf(metricsSpecOf(flags.metrics));
         warnOfPasswordOnCommandLine(command, logger);
         const store = await openRuntimeStoreOf(command, flags.env, logger);
         const controller = await RolloutController.open({

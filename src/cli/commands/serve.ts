@@ -14,6 +14,7 @@ import {
   stopOnSignals,
   withControllerOptions,
 } from './controller.js';
+import { metricsSpecOf } from './metrics-flag.js';
 import {
   heartbeatOption,
   openEventStoreOf,
@@ -149,7 +150,7 @@ export function serveCommand(program: Command): void {
               leaseTtlMs: options.leaseTtl,
               ...(options.metrics === undefined
                 ? {}
-                : { metrics: storedMetrics ?? options.metrics }),
+                : { metrics: storedMetrics ?? metricsSpecOf(options.metrics) }),
               ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
             },
           }
