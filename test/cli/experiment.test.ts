@@ -239,33 +239,15 @@ describe('flagroute experiment', () => {
       line(user, 'perplexity'),
     ]);
     writeFileSync(burst, `${lines.flat().join('\n')}\n`);
-    const short = await runCli([
-      'experiment',
-      'plan',
-      '--metric',
-      'quality_score',
-      '--mde',
-      '0.05',
-      '--events',
-      burst,
-    ]);
+    const planOf = (...more: string[]) =>
+      runCli(['experiment', 'plan', '--metric', 'quality_score', '--mde', '0.05', ...more]);
+    const short = await planOf('--events', burst);
     expect(short.code, short.stderr).toBe(0);
     expect(short.stdout).toContain('traffic unknown (give --units-per-day or --events)');
     expect(short.stdout).toContain(
       "note: the events span only 0s, too short to tell a day's traffic (at least 1h): give --units-per-day",
     );
-    const busy = await runCli([
-      'experiment',
-      'plan',
-      '--metric',
-      'quality_score',
-      '--mde',
-      '0.05',
-      '--events',
-      burst,
-      '--units-per-day',
-      '4800',
-    ]);
+    const busy = await planOf('--events', burst, '--units-per-day', '4800');
     expect(busy.stdout).toMatch(/; about 1h at 4800 units a day\n/);
     const bad = await runCli(['experiment', 'plan', '--metric', 'quality_score', '--mde', '0']);
     expect(bad.stderr).toMatch(/--mde must be above 0/);

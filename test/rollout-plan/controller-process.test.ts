@@ -5,6 +5,7 @@ import { FilePlanStore, type PlanState } from '../../src/rollout-plan/index.js';
 import { onTestEnd } from '../helpers/cleanup.js';
 import { startCli, waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { controllerProcess as controller } from '../helpers/controller-process.js';
 import { runCli } from '../helpers/run-cli.js';
 import { INGEST_TOKEN, post, postOutcomes } from '../helpers/test-server.js';
 
@@ -26,22 +27,6 @@ async function setUp(hold: string) {
   const cli = (...args: string[]) => runCli([...args, '--config-dir', temp.dir]);
   const state = async (): Promise<PlanState> => (await store.readState()).state;
   return { temp, events, store, cli, state };
-}
-
-/** A controller process on `dir`, looking every second, with a 3 s lease. */
-function controller(dir: string, events: string, ...more: string[]) {
-  return startCli([
-    'controller',
-    '--config-dir',
-    dir,
-    '--metrics',
-    `events=${events}`,
-    '--interval',
-    '1s',
-    '--lease-ttl',
-    '3s',
-    ...more,
-  ]);
 }
 
 /** The readiness of a controller started with `--port 0`, once it says where it listens. */

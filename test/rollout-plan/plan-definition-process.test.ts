@@ -2,8 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FilePlanStore, type PlanState } from '../../src/rollout-plan/index.js';
-import { startCli, waitFor } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { controllerProcess } from '../helpers/controller-process.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const FIRST = `rollout_percentage: 0
@@ -39,20 +40,7 @@ describe('two controllers with different plans on one state', () => {
     const plan = (dir: string, ...args: string[]) =>
       runCli(['rollout', 'plan', ...args, '--config-dir', dir, '--state-dir', stateDir]);
     const controller = (dir: string, ...more: string[]) =>
-      startCli([
-        'controller',
-        '--config-dir',
-        dir,
-        '--state-dir',
-        stateDir,
-        '--metrics',
-        `events=${events}`,
-        '--interval',
-        '1s',
-        '--lease-ttl',
-        '3s',
-        ...more,
-      ]);
+      controllerProcess(dir, events, '--state-dir', stateDir, ...more);
 
     expect((await plan(one.dir, 'start', '--reason', 'first plan')).code).toBe(0);
     const first = controller(one.dir);

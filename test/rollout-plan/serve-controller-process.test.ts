@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FilePlanStore } from '../../src/rollout-plan/index.js';
 import { startCli, waitFor } from '../helpers/cli-process.js';
 import { TWO_STAGE_PLAN_ENV, tempConfigDir } from '../helpers/config-dir.js';
+import { quickControllerFlags } from '../helpers/controller-process.js';
 import { runCli } from '../helpers/run-cli.js';
 
 interface Readiness {
@@ -25,12 +26,7 @@ async function serveWithController(dir: string, events: string) {
     '--port',
     '0',
     '--controller',
-    '--metrics',
-    `events=${events}`,
-    '--interval',
-    '1s',
-    '--lease-ttl',
-    '3s',
+    ...quickControllerFlags(events),
   ]);
   const url = await waitFor(
     'the server to listen',
