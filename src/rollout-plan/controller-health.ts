@@ -14,6 +14,7 @@ export const FAULT_REASONS = [
   'lease_lost',
   'command_unreadable',
   'plan_mismatch',
+  'events_skipped',
 ] as const;
 /** A reason of `flagroute_rollout_controller_errors_total{reason}`. */
 export type FaultReason = (typeof FAULT_REASONS)[number];
@@ -33,6 +34,8 @@ export const FAULT_SUMMARIES: Readonly<Record<FaultReason, string>> = {
   lease_missing: "the controller's lease had vanished; the controller took it again",
   lease_lost: 'another controller took the lease; this one stands by',
   command_unreadable: 'a queued plan command was unreadable and was set aside',
+  events_skipped:
+    "lines of the plan's events are no outcome or exposure event and are left out of its data",
   plan_mismatch:
     "the plan state was started under another rollout_plan than this configuration's; the controller holds until a person restarts the plan under this one",
 };
@@ -56,6 +59,7 @@ const FAULT_CODES: Readonly<Record<FaultReason, ErrorCode>> = {
   lease_lost: 'PLAN_CONFLICT',
   command_unreadable: 'INVALID_DATA',
   plan_mismatch: 'PLAN_CONFLICT',
+  events_skipped: 'INVALID_DATA',
 };
 
 /** A controller's fault as an error: the code of its reason, the fault's message. */

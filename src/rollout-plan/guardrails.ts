@@ -44,6 +44,11 @@ export interface PlanMetrics {
    * absent or null: the source has none per user (Prometheus).
    */
   pairs?: StagePairs | null;
+  /**
+   * Lines the source skipped as no outcome or exposure event (an events directory): how many,
+   * and the first few as `file:line: problem`.
+   */
+  skipped?: { lines: number; examples: string[] };
 }
 
 /** One guardrail's current value against its threshold, for status and the dashboard. */

@@ -166,9 +166,15 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
         },
       };
       const reading = { maxLineBytes: MAX_LINE_BYTES, onDecisionId: () => {} };
+      const skipped = { lines: 0, examples: [] as string[] };
       for (const name of files.sort()) {
         const part = await readPart(join(dir, name), {}, folder, undefined, reading);
         if (part.tooLong !== undefined) throw lineTooLong(name, part.tooLong, MAX_LINE_BYTES);
+        skipped.lines += part.malformed;
+        for (const { line, problem } of part.examples) {
+          if (skipped.examples.length < SKIPPED_SHOWN)
+            skipped.examples.push(`${name}:${line}: ${problem}`);
+        }
       }
       const data = tally.data();
       return {
@@ -180,10 +186,14 @@ export function eventsMetrics(dir: string): PlanMetricsSource {
         p95Seconds: null,
         rollback: null,
         ...(pairs ? { pairs } : {}),
+        ...(skipped.lines > 0 ? { skipped } : {}),
       };
     },
   };
 }
+
+/** How many skipped lines a look names (the rest are counted). */
+const SKIPPED_SHOWN = 3;
 
 /** No metrics: for a person's command from the CLI; the controller's first look sets the stage's baseline. */
 export const NO_METRICS: PlanMetricsSource = {

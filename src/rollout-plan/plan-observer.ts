@@ -69,7 +69,16 @@ export class PlanObserver {
   /** The metrics source's reading, or null (reported as a fault) when it cannot be read. */
   async metrics(window?: StageWindow): Promise<PlanMetrics | null> {
     try {
-      return await this.options.source.read(window);
+      const reading = await this.options.source.read(window);
+      // Lines the plan cannot count: a file of nothing but bad lines looked like no traffic.
+      if (reading.skipped) {
+        const { lines, examples } = reading.skipped;
+        this.report({
+          reason: 'events_skipped',
+          message: `the metrics source ${this.options.source.name} of ${this.options.environment} has ${lines} line${lines === 1 ? '' : 's'} that are no outcome or exposure event, left out of the plan's data (${examples.join('; ')}${lines > examples.length ? '; ...' : ''}): flagroute experiment report --events names each`,
+        });
+      }
+      return reading;
     } catch (error) {
       this.report({
         reason: 'metrics_unavailable',

@@ -1,9 +1,27 @@
 import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { onTestEnd } from '../helpers/cleanup.js';
+import { waitFor } from '../helpers/cli-process.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { controllerProcess } from '../helpers/controller-process.js';
 import { runCli } from '../helpers/run-cli.js';
+
+/** A config directory whose two-stage plan was started; `state` are its directory flags. */
+async function startedPlan() {
+  const { dir } = await tempConfigDir({
+    'environments/development.yaml': `rollout_percentage: 0
+rollout_plan:
+  stages:
+    - { percentage: 10, hold: 1h }
+    - { percentage: 100, hold: 1h }
+`,
+  });
+  const state = ['--config-dir', dir, '--state-dir', `${dir}/state`];
+  expect((await runCli(['rollout', 'plan', 'start', ...state, '--reason', 'go'])).code).toBe(0);
+  return { dir, state };
+}
 
 /** `--metrics` is checked when the command starts, in its own words. */
 describe('the controller flag --metrics', () => {
@@ -67,16 +85,7 @@ describe('the controller flag --metrics', () => {
     await once(prometheus, 'listening');
     onTestEnd(() => new Promise((resolve) => prometheus.close(resolve)));
     const { port } = prometheus.address() as { port: number };
-    const { dir } = await tempConfigDir({
-      'environments/development.yaml': `rollout_percentage: 0
-rollout_plan:
-  stages:
-    - { percentage: 10, hold: 1h }
-    - { percentage: 100, hold: 1h }
-`,
-    });
-    const state = ['--config-dir', dir, '--state-dir', `${dir}/state`];
-    expect((await runCli(['rollout', 'plan', 'start', ...state, '--reason', 'go'])).code).toBe(0);
+    const { state } = await startedPlan();
     const url = `http://app:hunter2@127.0.0.1:${port}/prom?token=tok-secret-1`;
     const run = await runCli(['controller', '--once', ...state, '--metrics', `prometheus=${url}`]);
     expect(run.code, run.stderr).toBe(0);
@@ -118,4 +127,36 @@ rollout_plan:
     expect(output).toContain('unauthorized');
     expect(output).not.toMatch(/not-this-one|tok-secret-1/);
   });
+
+  it('events=DIR whose lines are all bad says so: a fault naming file:line in the log and /readyz, counted in /metrics', async () => {
+    const { dir } = await startedPlan();
+    const events = `${dir}/events`;
+    await mkdir(events);
+    await writeFile(`${events}/outcomes-2026-12-07.jsonl`, 'not json\n{"time": "yesterday"}\n[]\n');
+    const controller = controllerProcess(dir, events, '--state-dir', `${dir}/state`, '--port', '0');
+    const url = await waitFor(
+      'the controller endpoint',
+      () => /\/metrics at (http:\/\/\S+?)"/.exec(controller.output())?.[1],
+    );
+    const readiness = await waitFor('/readyz to name the skipped lines', async () => {
+      const body = (await fetch(`${url}/readyz`).then((response) => response.json())) as {
+        status: string;
+        controller: { faults: { reason: string; summary: string }[] };
+      };
+      return body.controller.faults.some((fault) => fault.reason === 'events_skipped')
+        ? body
+        : undefined;
+    });
+    expect(readiness.status).toBe('degraded');
+    const logged = await waitFor('the log line', () =>
+      controller.logs().find((line) => /no outcome or exposure event/.test(String(line.msg))),
+    );
+    expect(logged.msg).toContain('has 3 lines that are no outcome or exposure event');
+    expect(logged.msg).toMatch(/outcomes-2026-12-07\.jsonl:1: .*; outcomes-2026-12-07\.jsonl:2: /);
+    const metrics = await fetch(`${url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(
+      /flagroute_rollout_controller_errors_total\{reason="events_skipped"\} [1-9]/,
+    );
+    expect(await controller.stop('SIGTERM')).toBe(0);
+  }, 60_000);
 });
