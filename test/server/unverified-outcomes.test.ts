@@ -137,4 +137,30 @@ describe('outcomes that move a rollout plan must name a decision when the server
     const trusted = await postOutcomes(`${server.url}/v1/outcomes`, madeUp(4));
     expect(trusted).toMatchObject({ status: 200, body: { recorded: 4 } });
   });
+
+  it('arms with the same constant value are no regression: a margin of 0 held rounding (-2.2e-16) against the plan and rolled it back', async () => {
+    const { server, clock, controller } = await planServer(true);
+    await controller.command({ action: 'start', reason: 'launch' });
+    await server.router.reload();
+    clock.advance(2 * MINUTE);
+    const arms = { lightrag: 0, perplexity: 0 };
+    // These users make 7 LightRAG users and 3 Perplexity users at 10 %: 0.8 x 7 / 7 and
+    // 0.8 x 3 / 3 differ by -2.2e-16 in the sums' arithmetic.
+    for (let user = 0; arms.lightrag < 3 || arms.perplexity < 3; user += 1) {
+      const decided = await post(`${server.url}/v1/decide`, { userId: `user-${user}` });
+      const decision = decided.body as { cohort: string; decisionToken: string };
+      if (decision.cohort !== 'lightrag' && decision.cohort !== 'perplexity') continue;
+      arms[decision.cohort] += 1;
+      const sent = await postOutcomes(`${server.url}/v1/outcomes`, {
+        decisionToken: decision.decisionToken,
+        success: true,
+        latencyMs: 900,
+        quality: 0.8,
+      });
+      expect(sent).toMatchObject({ status: 200, body: { recorded: 1 } });
+    }
+    expect(arms).toEqual({ lightrag: 7, perplexity: 3 });
+    await controller.look();
+    expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
+  });
 });
