@@ -35,6 +35,29 @@ function madeUp(count: number) {
   });
 }
 
+/**
+ * Decisions for users `user-0`, `user-1`, ... until each arm has 3, each reported by its token
+ * with `quality(user)`; returns the users per arm.
+ */
+async function reportRealDecisions(url: string, quality: (user: number) => number) {
+  const arms = { lightrag: 0, perplexity: 0 };
+  for (let user = 0; arms.lightrag < 3 || arms.perplexity < 3; user += 1) {
+    const decided = await post(`${url}/v1/decide`, { userId: `user-${user}` });
+    const decision = decided.body as { cohort: string; decisionToken: string };
+    if (decision.cohort !== 'lightrag' && decision.cohort !== 'perplexity') continue;
+    arms[decision.cohort] += 1;
+    const sent = await postOutcomes(`${url}/v1/outcomes`, {
+      decisionToken: decision.decisionToken,
+      userId: `user-${user}`,
+      success: true,
+      latencyMs: 900,
+      quality: quality(user),
+    });
+    expect(sent).toMatchObject({ status: 200, body: { recorded: 1 } });
+  }
+  return arms;
+}
+
 async function planServer(decisionKey: boolean) {
   const temp = await tempConfigDir({ 'environments/development.yaml': PLAN });
   const clock = new FakeClock(Date.now());
@@ -89,21 +112,7 @@ describe('outcomes that move a rollout plan must name a decision when the server
     expect(controller.state.reason).toMatch(/it has 0 and 0/);
 
     // Real decisions, each outcome by its token: the plan counts them and advances.
-    const arms = { lightrag: 0, perplexity: 0 };
-    for (let user = 0; arms.lightrag < 3 || arms.perplexity < 3; user += 1) {
-      const decided = await post(`${server.url}/v1/decide`, { userId: `user-${user}` });
-      const decision = decided.body as { cohort: string; decisionToken: string };
-      if (decision.cohort !== 'lightrag' && decision.cohort !== 'perplexity') continue;
-      arms[decision.cohort] += 1;
-      const sent = await postOutcomes(`${server.url}/v1/outcomes`, {
-        decisionToken: decision.decisionToken,
-        userId: `user-${user}`,
-        success: true,
-        latencyMs: 900,
-        quality: 0.7 + (user % 4) * 0.05,
-      });
-      expect(sent).toMatchObject({ status: 200, body: { recorded: 1 } });
-    }
+    await reportRealDecisions(server.url, (user) => 0.7 + (user % 4) * 0.05);
     await controller.look();
     expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
   });
@@ -143,22 +152,9 @@ describe('outcomes that move a rollout plan must name a decision when the server
     await controller.command({ action: 'start', reason: 'launch' });
     await server.router.reload();
     clock.advance(2 * MINUTE);
-    const arms = { lightrag: 0, perplexity: 0 };
     // These users make 7 LightRAG users and 3 Perplexity users at 10 %: 0.8 x 7 / 7 and
     // 0.8 x 3 / 3 differ by -2.2e-16 in the sums' arithmetic.
-    for (let user = 0; arms.lightrag < 3 || arms.perplexity < 3; user += 1) {
-      const decided = await post(`${server.url}/v1/decide`, { userId: `user-${user}` });
-      const decision = decided.body as { cohort: string; decisionToken: string };
-      if (decision.cohort !== 'lightrag' && decision.cohort !== 'perplexity') continue;
-      arms[decision.cohort] += 1;
-      const sent = await postOutcomes(`${server.url}/v1/outcomes`, {
-        decisionToken: decision.decisionToken,
-        success: true,
-        latencyMs: 900,
-        quality: 0.8,
-      });
-      expect(sent).toMatchObject({ status: 200, body: { recorded: 1 } });
-    }
+    const arms = await reportRealDecisions(server.url, () => 0.8);
     expect(arms).toEqual({ lightrag: 7, perplexity: 3 });
     await controller.look();
     expect(controller.state).toMatchObject({ phase: 'running', stage: 1 });
