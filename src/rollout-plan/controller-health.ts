@@ -106,13 +106,21 @@ export class HealthTracker {
     this.listeners.push(listener);
   }
 
-  /** Logs, counts and passes on a fault of the look under way. */
+  /**
+   * Counts and passes on a fault of the look under way; logs it and lists it once: the same
+   * fault met again before the next look (each heartbeat between looks meets a store that is
+   * away) is counted, not listed or logged again.
+   */
   report(fault: Fault, at: number): void {
     this.counts[fault.reason] = (this.counts[fault.reason] ?? 0) + 1;
+    for (const listener of this.listeners) listener(fault);
+    const known = this.faults.some(
+      (each) => each.reason === fault.reason && each.message === fault.message,
+    );
+    if (known) return;
     this.faults.push(fault);
     this.since ??= at;
     this.logger?.error({ environment: this.environment, reason: fault.reason }, fault.message);
-    for (const listener of this.listeners) listener(fault);
   }
 
   /** A look begins: its faults will replace the last look's. */
