@@ -138,6 +138,15 @@ export class HealthTracker {
     this.since = null;
   }
 
+  /**
+   * A standby's attempt to take the lease was answered (taken, or held by another): the faults
+   * of its failed attempts are over, and the recovery is logged as a look's would be.
+   */
+  recoverStandby(): void {
+    this.faults = [];
+    this.endLook();
+  }
+
   /** Marks the controller as standing by (or not). */
   standby(standingBy: boolean): void {
     this.standingBy = standingBy;

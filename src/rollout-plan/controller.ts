@@ -186,7 +186,12 @@ export class RolloutController {
         if (this.keeper.grant) {
           if (this.keeper.renewalDue) await this.keeper.keepLease(this.health.snapshot());
         } else if (!this.closed) {
-          await this.takeOver().catch((error: unknown) => this.takeOverFailed(error));
+          const answered = await this.takeOver().then(
+            () => true,
+            (error: unknown) => this.takeOverFailed(error),
+          );
+          // A standby looks at nothing else: a store that answered ends its faults.
+          if (answered) this.health.recoverStandby();
         }
       } catch (error) {
         this.health.report(faultOf(error, this.options.environment), this.clock.now());
@@ -221,11 +226,12 @@ export class RolloutController {
   }
 
   /** A failed attempt to take the lease: a fault when it is a new one (not one a second). */
-  private takeOverFailed(error: unknown): void {
+  private takeOverFailed(error: unknown): false {
     const fault = faultOf(error, this.options.environment);
     if (fault.message !== this.lastTakeOverFault) this.health.report(fault, this.clock.now());
     this.lastTakeOverFault = fault.message;
     this.health.standby(true);
+    return false;
   }
 
   private async takeOver(): Promise<void> {

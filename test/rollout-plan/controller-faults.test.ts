@@ -2,6 +2,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
+import { StoreError } from '../../src/errors.js';
 import { FileRuntimeLayer, rollBack } from '../../src/rollout-layers/index.js';
 import {
   type ControllerOptions,
@@ -10,6 +11,7 @@ import {
   statePaths,
 } from '../../src/rollout-plan/index.js';
 import { tempConfigDir } from '../helpers/config-dir.js';
+import { MemoryRuntimeStore, memoryData } from '../helpers/memory-runtime-store.js';
 import { capturingLogger } from '../helpers/silent-logger.js';
 import { controllerOptions, openController, servedPercentage } from '../helpers/test-controller.js';
 
@@ -144,4 +146,43 @@ describe('the rollout controller through faults', () => {
     expect(await controller.heartbeat()).toBe(true);
     expect(controller.role).toBe('active');
   });
+
+  it('a standby whose store is away says so once, and drops the fault once the store answers while another drives', async () => {
+    const { errors, options, lines } = await setUp();
+    const data = memoryData();
+    await openController({ ...options, store: new MemoryRuntimeStore(data), holder: 'first' });
+    const store = new AwayStore(data);
+    const standby = await openController({ ...options, store, holder: 'second', standby: true });
+    expect(standby.role).toBe('standby');
+    store.away = true;
+    for (let beat = 0; beat < 3; beat += 1) expect(await standby.heartbeat()).toBe(false);
+    expect(standby.health.snapshot()).toMatchObject({
+      status: 'standby',
+      faults: [{ reason: 'state_not_writable' }],
+    });
+    expect(errors('state_not_writable')).toHaveLength(1);
+    store.away = false;
+    expect(await standby.heartbeat()).toBe(false); // the other still drives
+    expect(standby.health.snapshot()).toMatchObject({ status: 'standby', faults: [], since: null });
+    expect(lines.some((line) => String(line.msg).includes('recovered'))).toBe(true);
+  });
 });
+
+/** A memory store whose lease cannot be read or taken while `away` (a database that is down). */
+class AwayStore extends MemoryRuntimeStore {
+  away = false;
+
+  override async readLease(now: number) {
+    this.refuseWhileAway();
+    return super.readLease(now);
+  }
+
+  override async acquireLease(holder: string, now: number, ttlMs: number) {
+    this.refuseWhileAway();
+    return super.acquireLease(holder, now, ttlMs);
+  }
+
+  private refuseWhileAway(): void {
+    if (this.away) throw new StoreError('STORE_UNAVAILABLE', 'the memory store is away');
+  }
+}
