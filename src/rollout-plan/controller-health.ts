@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type ErrorCode, FlagrouteError } from '../errors.js';
+import { type ErrorCode, FlagrouteError, StoreError } from '../errors.js';
 
 /** Why a controller's look failed or found something to repair: the label of its error count. */
 export const FAULT_REASONS = [
@@ -15,6 +15,7 @@ export const FAULT_REASONS = [
   'command_unreadable',
   'plan_mismatch',
   'events_skipped',
+  'store_unavailable',
 ] as const;
 /** A reason of `flagroute_rollout_controller_errors_total{reason}`. */
 export type FaultReason = (typeof FAULT_REASONS)[number];
@@ -38,6 +39,8 @@ export const FAULT_SUMMARIES: Readonly<Record<FaultReason, string>> = {
     "lines of the plan's events are no outcome or exposure event and are left out of its data",
   plan_mismatch:
     "the plan state was started under another rollout_plan than this configuration's; the controller holds until a person restarts the plan under this one",
+  store_unavailable:
+    'the shared store cannot be reached or used now; the controller keeps the plan in memory and tries again',
 };
 
 /** A problem a controller met: its reason, and a message naming the file and what to do. */
@@ -60,6 +63,7 @@ const FAULT_CODES: Readonly<Record<FaultReason, ErrorCode>> = {
   command_unreadable: 'INVALID_DATA',
   plan_mismatch: 'PLAN_CONFLICT',
   events_skipped: 'INVALID_DATA',
+  store_unavailable: 'STORE_UNAVAILABLE',
 };
 
 /** A controller's fault as an error: the code of its reason, the fault's message. */
@@ -176,6 +180,14 @@ export function faultOf(error: unknown, environment: string): Fault {
   if (error instanceof FaultError) return error.fault;
   if (error instanceof FlagrouteError && error.code === 'PLAN_CONFLICT') {
     return { reason: 'lease_lost', message: error.message };
+  }
+  if (error instanceof StoreError) {
+    // The store itself failed (unreachable, a refused login): nothing was being written that
+    // only this controller holds, so it is not the plan state's fault.
+    return {
+      reason: 'store_unavailable',
+      message: `the plan store of ${environment} cannot be used now (${error.message}); the controller tries again`,
+    };
   }
   return {
     reason: 'state_not_writable',

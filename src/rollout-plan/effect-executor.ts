@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loaded-config.js';
+import { StoreError } from '../errors.js';
 import { type LayerTarget, rollBack, setRollout, setShadow } from '../rollout-layers/index.js';
-import type { Fault } from './controller-health.js';
+import { type Fault, faultOf } from './controller-health.js';
 import type { PlanState, Transition } from './plan-state.js';
 import type { PlanEffect } from './step-types.js';
 import { deliverWebhooks, type WebhookOptions } from './webhooks.js';
@@ -86,10 +87,13 @@ export class EffectExecutor {
           try {
             await context.save(state);
           } catch (error) {
-            execution.unsaved = {
-              reason: 'state_not_writable',
-              message: `the plan state of ${this.environment} could not be written (${(error as Error).message}); it is kept in memory and written at the next look: check that the state directory is writable`,
-            };
+            execution.unsaved =
+              error instanceof StoreError
+                ? faultOf(error, this.environment)
+                : {
+                    reason: 'state_not_writable',
+                    message: `the plan state of ${this.environment} could not be written (${(error as Error).message}); it is kept in memory and written at the next look: check that the state directory is writable`,
+                  };
           }
           break;
         case 'notify':

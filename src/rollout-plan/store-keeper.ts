@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import { FlagrouteError } from '../errors.js';
+import { FlagrouteError, StoreError } from '../errors.js';
 import {
   FileRuntimeLayer,
   type LayerTarget,
   type RuntimeLayerStore,
 } from '../rollout-layers/index.js';
-import { type Fault, FaultError, type HealthSnapshot } from './controller-health.js';
+import { type Fault, FaultError, faultOf, type HealthSnapshot } from './controller-health.js';
 import type { PlanState } from './plan-state.js';
 import {
   keepsRuntime,
@@ -181,6 +181,10 @@ export class StoreKeeper {
       await this.save(current);
     } catch (error) {
       this.unsaved = true;
+      if (error instanceof StoreError) {
+        this.report(faultOf(error, this.options.environment));
+        return;
+      }
       this.report({
         reason: 'state_not_writable',
         message: `the plan state of ${this.options.environment} cannot be written to ${this.store.location} (${(error as Error).message}); it is kept in memory and written when it can be: make the directory writable`,

@@ -158,9 +158,11 @@ describe('the rollout controller through faults', () => {
     for (let beat = 0; beat < 3; beat += 1) expect(await standby.heartbeat()).toBe(false);
     expect(standby.health.snapshot()).toMatchObject({
       status: 'standby',
-      faults: [{ reason: 'state_not_writable' }],
+      // A standby writes nothing: the store is away, not the plan state unwritable.
+      faults: [{ reason: 'store_unavailable' }],
     });
-    expect(errors('state_not_writable')).toHaveLength(1);
+    expect(errors('store_unavailable')).toHaveLength(1);
+    expect(errors('state_not_writable')).toHaveLength(0);
     store.away = false;
     expect(await standby.heartbeat()).toBe(false); // the other still drives
     expect(standby.health.snapshot()).toMatchObject({ status: 'standby', faults: [], since: null });
