@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config/issues.js';
 import { echoed } from '../config/schema-errors.js';
 import { durationText } from '../duration.js';
-import { type ErrorCode, FlagrouteError, InvalidArgumentError } from '../errors.js';
+import { type ErrorCode, FlagrouteError, InvalidArgumentError, StoreError } from '../errors.js';
 import { givenReason } from '../rollout-layers/index.js';
 import {
   commandPlan,
@@ -22,10 +22,15 @@ import { adminBody, adminRouteOptions } from './admin-body.js';
 import { authorise as authoriseBearer } from './bearer-token.js';
 
 /**
- * What `POST /v1/rollback` answers when the environment file could not take the kill switch:
- * why (a file that no longer loads is not a read-only one), and what that means for the fleet.
+ * What `POST /v1/rollback` answers when the kill switch could not be persisted: why (a fleet
+ * store that cannot be written, a file that no longer loads, a read-only file), and what that
+ * means for the fleet.
  */
 function notPersisted(error: unknown): string {
+  if (error instanceof StoreError) {
+    // The location of the store stays in the log: the cause and what it means are enough here.
+    return `the kill switch is engaged in this process only and was not persisted: the fleet store cannot be written now (${error.code}; /readyz says since when), so other instances do not follow and a restart lifts it. Roll back again once the store answers (flagroute rollback --store, or this route)`;
+  }
   const why =
     error instanceof ConfigError
       ? 'the environment file does not load as it is now, so it was not rewritten (its problems are in /readyz; flagroute validate says more)'

@@ -112,4 +112,30 @@ describePostgres('a fleet on PostgreSQL', () => {
     );
     expect(instance.child.exitCode).toBeNull();
   }, 180_000);
+
+  it('an HTTP rollback while PostgreSQL is away engages the kill switch here and says the store is the cause', async () => {
+    const server = postgres();
+    const store = await server.createDatabase();
+    const instance = await serveInstance(store, { env: { FLAGROUTE_ADMIN_TOKEN: 'admin' } });
+    await server.stop('fast');
+    try {
+      const response = await fetch(`${instance.url}/v1/rollback`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'pager during the outage' }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        rolloutPercentage: number;
+        killSwitch: { engaged: boolean; persisted: boolean; details: string };
+      };
+      expect(body.rolloutPercentage).toBe(0);
+      expect(body.killSwitch).toMatchObject({ engaged: true, persisted: false });
+      expect(body.killSwitch.details).toContain('the fleet store cannot be written now (STORE_');
+      expect(body.killSwitch.details).not.toContain('read-only');
+      expect(body.killSwitch.details).not.toContain(new URL(store).port);
+    } finally {
+      await server.start();
+    }
+  }, 120_000);
 });
