@@ -32,13 +32,16 @@ const LONE_CARRIAGE_RETURN = /\r(?!\n)/;
 const COMMENT_AFTER_CLOSE = /["'\]}]#/;
 const EXPLICIT_KEY = /(?:^|[\s[{,])\?(?:\s|$)/m;
 const BLOCK_SCALAR_HEADER = /(?:^|[ \t])[|>][-+1-9]{0,2}[ \t]*(?:#.*)?$/m;
-const LINE_OUTSIDE = /^(?:%|(?:---|\.\.\.)(?![ \r\n]|$)|(?:[ ]*-(?=[ \r\n]|$))+[ ]*(?:#.*)?$)/m;
+const LINE_OUTSIDE =
+  /^(?:%|(?:---|\.\.\.)(?![ \r\n]|$)|(?:---|\.\.\.)[ ]+[^ #\r\n]|(?:[ ]*-(?=[ \r\n]|$))+[ ]*(?:#.*)?$)/m;
 
 /**
  * Whether the text is outside the subset before it is parsed: a byte-order mark (js-yaml drops
  * it, which would shift every offset), a tab, a verbatim tag (`!<?>`), a carriage return alone,
  * a comment right after a quote or a bracket, an explicit key (`? `), a block scalar's header
- * (`|`, `>-`), a directive, a document marker run into what follows (`---#`), or a list item
+ * (`|`, `>-`), a directive, a document marker run into what follows (`---#`) or with content
+ * on its line (`--- a: 1`, which `yaml` refuses), a `\U` escape (js-yaml reads one past
+ * U+10FFFF as stray surrogates, which `yaml` refuses), or a list item
  * with nothing on its line (js-yaml puts the next item of an outer list into the inner one
  * after an empty item: `- a:\n    -\n- b`). Each test is cautious: a `? ` or ` |` inside a
  * quoted string also sends the text the full way, which only costs time. A character search
@@ -50,6 +53,7 @@ function outsideByText(text: string): boolean {
     text.charCodeAt(0) === 0xfeff ||
     text.includes('\t') ||
     text.includes('!<') ||
+    text.includes('\\U') ||
     (text.includes('\r') && LONE_CARRIAGE_RETURN.test(text)) ||
     (text.includes('#') && COMMENT_AFTER_CLOSE.test(text)) ||
     (text.includes('?') && EXPLICIT_KEY.test(text)) ||
@@ -203,6 +207,7 @@ class SubsetListener {
     if (event === 'open') {
       this.openedAt[depth] = position;
       this.openedOnLine[depth] = state.line;
+      if (this.isCollectionKey(depth, position)) throw OUTSIDE;
       if (depth === 3 && this.valueExpected) {
         this.recording!.valueOffsets.push(this.valueStart(position));
         this.valueExpected = false;
@@ -245,6 +250,25 @@ class SubsetListener {
       this.valueExpected = true;
     }
   };
+
+  /**
+   * Whether the node opened at `position` is a collection in a flow mapping's key place (after
+   * its `{` or a `,`): `{[x]}`, `{{a: 1}}`. js-yaml makes such a key a string of its own (`x`,
+   * `[object Object]`) before the data can be checked, where `yaml` writes it out (`[ x ]`); a
+   * collection key followed by `:` is caught as a key when it closes.
+   */
+  private isCollectionKey(depth: number, position: number): boolean {
+    if (depth < 2) return false;
+    const text = this.text;
+    const start = this.valueStart(position);
+    const first = text.charCodeAt(start);
+    if (first !== 0x5b && first !== 0x7b) return false;
+    if (text.charCodeAt(this.valueStart(this.openedAt[depth - 1]!)) !== 0x7b) return false;
+    let before = start - 1;
+    while (before >= 0 && ' \n\r'.includes(text[before]!)) before -= 1;
+    const previous = text.charCodeAt(before);
+    return previous === 0x7b || previous === 0x2c;
+  }
 
   /** Whether a node that ends at `position` is a key: a `:` follows on its line. */
   private isKey(position: number): boolean {

@@ -230,6 +230,16 @@ const FRAGMENTS = [
   '~: 1\n',
   '__proto__: 1\n',
   `${'k'.repeat(1030)}: 1\n`,
+  // What an outside tester's differential fuzzing found the fast path took wrongly.
+  '"\\U00110000"',
+  '"\\UD800DC00"',
+  '--- ',
+  '--- a: 1\n',
+  '{[x]}',
+  '{[x], ',
+  '{{x: 1}}',
+  ', [y]',
+  ', {y: 1}',
 ];
 const edit = fc.tuple(fc.nat(), fc.constantFrom(...FRAGMENTS));
 
@@ -357,6 +367,24 @@ describe('parseYamlSubset', () => {
     ['a line back to a column between two levels', 'a:\n  -\n    b: 1\n -\n    c: 2\n'],
     ['a comment right after a quote', "a: 'x'#c\n"],
     ['a document marker run into its comment', '---# c\na: 1\n'],
+    // Found by an outside tester's differential fuzzing (session 13): each was taken by the fast
+    // path where the full path refuses it or reads other data.
+    ['an escape past U+10FFFF', 'a: "\\U00110000"\n'],
+    ['an escape past U+10FFFF in a key', '"\\U00110000": 1\n'],
+    ['an escape of a surrogate pair', 'a: "\\UD800DC00"\n'],
+    ['an in-range \\U escape (cautious)', 'a: "\\U0001F600"\n'],
+    ['a mapping on the document marker line', '--- a: 1\n'],
+    ['a flow mapping on the document marker line', '--- routing_rules: {r: {x: 1}}\n'],
+    ['a list as a lone key of a flow mapping', 'a: {[x]}\n'],
+    ['a list as a later lone key of a flow mapping', 'a: {b: 1, [x, y]}\n'],
+    ['a mapping as a lone key of a flow mapping', 'a: {{x: 1}}\n'],
+    ['a prototype key inside a collection key', 'a: {[{__proto__: 1}]}\n'],
+    ['a control character inside a collection key', 'a: {{b: "\\x07"}}\n'],
+    ['a collection key deeper than the limit', `a: {[${'{a: '.repeat(70)}1${'}'.repeat(70)}]}\n`],
+    [
+      'a collection key in a rule condition',
+      'routing_rules:\n  r:\n    conditions: {all: [{fact: region, operator: equal, value: {[eu]}}]}\n',
+    ],
   ])('leaves %s to the full path', (_what, text) => {
     expect(parseYamlSubset(text)).toBeUndefined();
     const fullPath = parseConfigText(text);
