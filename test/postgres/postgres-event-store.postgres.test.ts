@@ -201,13 +201,15 @@ describePostgres('the event store on PostgreSQL', () => {
         await storeEventsSource(url, { environment: ENVIRONMENT }).read(unit),
       );
       expect(fromStore.unit).toBe(unit);
+      expect(fromStore.source).toBe('store');
+      expect(fromFiles.source).toBe('events');
       // Not a comparison of two empty reports: every outcome of an arm is there, per user.
       expect(fromFiles.events).toMatchObject({ analyzed: expect.any(Number) });
       expect(fromFiles.events!.analyzed).toBeGreaterThan(1500);
       const mine = (note: string) => /summed per unit by PostgreSQL/.test(note);
       expect(fromStore.notes.filter(mine)).toHaveLength(1);
       expectClose(
-        { ...fromStore, notes: fromStore.notes.filter((note) => !mine(note)) },
+        { ...fromStore, source: 'events', notes: fromStore.notes.filter((note) => !mine(note)) },
         { ...fromFiles, notes: fromFiles.notes.filter((note) => !/tail test/.test(note)) },
         1e-9,
         // The store keeps per-unit sums, not each response time: no tail test.
