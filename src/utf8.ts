@@ -35,8 +35,12 @@ export function decodeUtf8(
 ): string | Utf8Fault {
   const view = from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
   const decoder = reading.keepBom ? KEEPING : STRIPPING;
-  if (isUtf8(view)) return decoder.decode(view);
-  return utf8FaultAt(view, validPrefixLength(view));
+  // The fatal decoder checks every byte itself: an isUtf8 before it read each body twice.
+  try {
+    return decoder.decode(view);
+  } catch {
+    return utf8FaultAt(view, validPrefixLength(view));
+  }
 }
 
 /** Where the bytes stop being UTF-8, if they do: {@link decodeUtf8}'s fault without the text. */
